@@ -1,0 +1,47 @@
+# syndicate: `make run` sets everything up and runs the main job on the bundled sample;
+# `make test` runs the tests. Both are idempotent and safe to repeat.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+ARGOS_VERSION := 1.11.0
+# Debian packages: Apertium with the sample's language pairs, xmllint (Atom schema
+# checks) and sfeed (a real feed reader used by the tests).
+APT_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en libxml2-utils sfeed
+
+.PHONY: setup system-packages run test bench clean distclean
+
+setup: system-packages $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[argos,test]'
+	# The light Argos install: argostranslate's package code without torch/stanza/spacy
+	# (its ctranslate2, sentencepiece and packaging come from the [argos] extra above).
+	$(PY) -m pip install --quiet --no-deps argostranslate==$(ARGOS_VERSION)
+	touch $(STAMP)
+
+system-packages:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+run: setup
+	$(VENV)/bin/syndicate once
+
+test: setup
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) benchmarks/translate_bench.py
+
+clean:
+	rm -rf feeds/*/ feeds/index.html translations/*/ .syndicate
+
+distclean: clean
+	rm -rf $(VENV)

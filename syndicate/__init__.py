@@ -1,0 +1,3 @@
+"""syndicate: articles in, offline-translated per-language feeds out."""
+
+__version__ = "0.1.0"

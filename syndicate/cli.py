@@ -1,0 +1,205 @@
+"""The command line. The only module that parses argv, prints for humans and exits.
+
+Imports are deferred into the commands so ``syndicate --help`` stays instant and never
+loads argostranslate, ctranslate2 or torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from syndicate.config import Settings
+
+logger = logging.getLogger("syndicate")
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1  # the run finished, but some items, sources or languages failed
+EXIT_CONFIG = 2  # bad configuration or usage: nothing was done
+EXIT_ERROR = 3  # a fatal error (the store cannot be opened, a model cannot be installed)
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", "-c", type=Path, default=Path("config.toml"), metavar="PATH", help="configuration file (default: ./config.toml)"
+    )
+    common.add_argument("--verbose", "-v", action="count", default=0, help="more log output (-vv for debug)")
+    common.add_argument("--quiet", "-q", action="store_true", help="only warnings and errors")
+
+    parser = argparse.ArgumentParser(
+        prog="syndicate",
+        description="Pull articles, translate them offline (Argos Translate, Apertium) and publish "
+        "per-language RSS 2.0 and Atom feeds and translated pages.",
+        parents=[common],
+        epilog="Exit status: 0 all went well; 1 the run finished but some items or languages failed; "
+        "2 bad configuration or usage; 3 fatal error.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    once = sub.add_parser(
+        "once", parents=[common], help="one pass: pull, extract, translate, publish",
+        description="Pull every source once, translate what is new into every configured language, "
+        "and rewrite the feeds and pages (files whose content did not change are left untouched).",
+    )
+    once.set_defaults(func=cmd_once)
+
+    models = sub.add_parser("models", parents=[common], help="list or install translation models")
+    msub = models.add_subparsers(dest="models_command", metavar="ACTION")
+    msub.required = True
+    mlist = msub.add_parser("list", parents=[common], help="show the language pairs every engine can translate")
+    mlist.set_defaults(func=cmd_models_list)
+    install = msub.add_parser(
+        "install", parents=[common], help="install an Argos Translate package",
+        description="Install an Argos package from a local .argosmodel file (offline) or, given a "
+        "language pair, from the Argos package index (needs network).",
+        epilog="Examples: syndicate models install --file translate-en_es-1_9.argosmodel ; "
+        "syndicate models install en es",
+    )
+    install.add_argument("pair", nargs="*", metavar="LANG", help="source and target language, e.g. `en es`")
+    install.add_argument("--file", type=Path, metavar="FILE", help="a local .argosmodel package file")
+    install.set_defaults(func=cmd_models_install)
+    return parser
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else logging.DEBUG if verbose >= 2 else logging.INFO
+    handler: logging.Handler
+    if sys.stderr.isatty():
+        from rich.logging import RichHandler
+
+        handler = RichHandler(show_path=False, markup=False)
+        fmt = "%(message)s"
+    else:
+        handler = logging.StreamHandler()
+        fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    handler.setFormatter(logging.Formatter(fmt))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    if verbose < 2:
+        logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _settings(path: Path) -> Settings:
+    from syndicate.config import load_settings
+
+    return load_settings(path)
+
+
+def cmd_once(args: argparse.Namespace) -> int:
+    from syndicate.pipeline import Pipeline
+    from syndicate.store import SqliteStore
+
+    settings = _settings(args.config)
+    store = SqliteStore.open(settings.state_dir)
+    try:
+        report = Pipeline(settings, store).run()
+    finally:
+        store.close()
+    print(
+        f"{report.items_seen} item(s) read: {report.articles_new} new, {report.articles_updated} updated; "
+        f"{report.segments_translated} segment(s) translated, {report.memory_hits} from memory; "
+        f"{report.translations_written} translation(s) stored; {report.files_written} file(s) written"
+    )
+    for problem in report.unserved_languages:
+        print(f"language not served: {problem}", file=sys.stderr)
+    if report.failures:
+        print(f"{len(report.failures)} item(s) failed:", file=sys.stderr)
+        for failure in report.failures:
+            print(f"  {failure}", file=sys.stderr)
+    return EXIT_OK if report.ok else EXIT_PARTIAL
+
+
+def _argos_dir(settings: Settings | None) -> Path:
+    from syndicate.translate.argos_packages import default_packages_dir
+
+    if settings is not None and settings.translate.argos_packages_dir:
+        return settings.resolve(settings.translate.argos_packages_dir)
+    return default_packages_dir()
+
+
+def _optional_settings(path: Path) -> Settings | None:
+    """Model commands work without a config file (then Argos's default directory is used)."""
+    if not path.exists():
+        return None
+    return _settings(path)
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    settings = _optional_settings(args.config)
+    packages_dir = _argos_dir(settings)
+    rows: list[tuple[str, str, str]] = []
+    try:
+        from syndicate.translate.argos_packages import list_installed
+
+        for info in list_installed(packages_dir):
+            rows.append(("argos", f"{info.from_code}->{info.to_code}", f"{info.name} {info.package_version}"))
+        argos_note = f"packages in {packages_dir}"
+    except ImportError as exc:
+        argos_note = f"not installed ({exc.name}); run `make setup`"
+    from syndicate.translate.apertium import ApertiumTranslator
+
+    apertium = ApertiumTranslator()
+    for source, target in sorted(apertium.pairs()):
+        rows.append(("apertium", f"{source}->{target}", apertium.model_id(source, target).split("@", 1)[1]))
+    print(f"argos: {argos_note}")
+    if not any(r[0] == "apertium" for r in rows):
+        print("apertium: no language pairs (apt-get install apertium apertium-eng-spa ...)")
+    width = max((len(r[1]) for r in rows), default=0)
+    for engine, pair, detail in rows:
+        print(f"  {engine:<9} {pair:<{width}}  {detail}")
+    if settings is not None:
+        served = {(s, t) for e, p, _ in rows for s, t in [p.split("->")]}
+        for target in settings.translate.languages:
+            if (settings.site.source_language, target) not in served:
+                print(f"  missing: {settings.site.source_language}->{target} (no engine has it)")
+    return EXIT_OK
+
+
+def cmd_models_install(args: argparse.Namespace) -> int:
+    from syndicate.translate.argos_packages import install_from_file, install_from_index
+
+    settings = _optional_settings(args.config)
+    packages_dir = _argos_dir(settings)
+    if args.file and args.pair:
+        print("give either --file FILE or a language pair, not both", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.file:
+        info = install_from_file(args.file, packages_dir)
+    elif len(args.pair) == 2:
+        info = install_from_index(args.pair[0], args.pair[1], packages_dir)
+    else:
+        print("usage: syndicate models install --file FILE.argosmodel | syndicate models install SRC TGT", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"installed argos {info.from_code}->{info.to_code} {info.package_version} into {info.path}")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose, args.quiet)
+    from syndicate.errors import ConfigError, SyndicateError
+
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_CONFIG
+    except SyndicateError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""The error tree. Every error syndicate raises derives from :class:`SyndicateError`.
+
+Errors carry context (source, item, language, key) the way httpx exceptions carry their
+request, so a message can name exactly what failed and what fixes it.
+"""
+
+from __future__ import annotations
+
+
+class SyndicateError(Exception):
+    """Base class of every syndicate error."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} (fix: {self.hint})"
+        return self.message
+
+
+class ConfigError(SyndicateError):
+    """The configuration is invalid. ``problems`` lists every (key, value, reason)."""
+
+    def __init__(self, path: str, problems: list[tuple[str, object, str]]) -> None:
+        self.path = path
+        self.problems = problems
+        lines = [f"{path}: {len(problems)} problem(s) in the configuration:"]
+        for key, value, reason in problems:
+            lines.append(f"  {key} = {value!r}: {reason}")
+        super().__init__("\n".join(lines))
+
+
+class ItemError(SyndicateError):
+    """One item (an article file, a feed entry, a page) could not be read or extracted."""
+
+    def __init__(self, message: str, *, source: str, item: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.source = source
+        self.item = item
+
+    def __str__(self) -> str:
+        return f"[{self.source}] {self.item}: {super().__str__()}"
+
+
+class SourceError(SyndicateError):
+    """A whole source failed (unreachable, missing folder, not a feed)."""
+
+    def __init__(self, message: str, *, source: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.source = source
+
+    def __str__(self) -> str:
+        return f"[{self.source}] {super().__str__()}"
+
+
+class TranslationError(SyndicateError):
+    """An engine failed to translate, or no engine serves a language pair."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        engine: str | None = None,
+        source_language: str | None = None,
+        target_language: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.engine = engine
+        self.source_language = source_language
+        self.target_language = target_language
+
+
+class ModelError(TranslationError):
+    """A translation model is missing, unreadable or cannot be installed."""
+
+
+class StoreError(SyndicateError):
+    """The state store cannot be opened or written."""
+
+
+class PublishError(SyndicateError):
+    """An output file could not be produced."""

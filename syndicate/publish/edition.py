@@ -1,0 +1,166 @@
+"""What one language's outputs are made of: built from the store, no I/O, no library types."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urljoin
+
+from syndicate.config import Settings
+from syndicate.models import Lang, StoredArticle, Translation
+from syndicate.publish.ordering import publication_order
+
+LANGUAGE_NAMES = {
+    "en": "English", "es": "Español", "ca": "Català", "gl": "Galego", "eo": "Esperanto",
+    "fr": "Français", "de": "Deutsch", "it": "Italiano", "pt": "Português", "ru": "Русский",
+    "uk": "Українська", "ar": "العربية", "zh": "中文", "ja": "日本語", "nl": "Nederlands",
+    "oc": "Occitan", "eu": "Euskara",
+}
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code, code)
+
+
+@dataclass(frozen=True)
+class AttributionLine:
+    label: str  # translated
+    source: str  # verbatim
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One translated article as the feeds and pages show it."""
+
+    id: str  # stable, unique per language
+    slug: str
+    title: str
+    page_url: str
+    original_url: str | None
+    original_title: str
+    paragraphs: tuple[str, ...]  # HTML fragments
+    attributions: tuple[tuple[AttributionLine, ...], ...]  # per paragraph
+    published: datetime
+    updated: datetime
+    engine: str
+    previous: Neighbour | None
+    next: Neighbour | None
+    siblings: tuple[tuple[Lang, str], ...]  # (language, page url) of the other languages
+
+    @property
+    def attribution_sources(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for lines in self.attributions:
+            for line in lines:
+                seen.setdefault(line.source)
+        return tuple(seen)
+
+    @property
+    def content_html(self) -> str:
+        """The body with attribution lines at the end of their paragraphs."""
+        parts = []
+        for text, lines in zip(self.paragraphs, self.attributions, strict=True):
+            attribution = "".join(
+                f' <span class="attribution" data-source="{html.escape(line.source)}">'
+                f"[{html.escape(line.label)}: {html.escape(line.source)}]</span>"
+                for line in lines
+            )
+            parts.append(f"<p>{text}{attribution}</p>")
+        return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Edition:
+    """All of one language's published content, newest first."""
+
+    language: Lang
+    title: str
+    entries: tuple[FeedEntry, ...]
+    feed_url_atom: str
+    feed_url_rss: str
+    page_index_url: str
+
+    @property
+    def updated(self) -> datetime | None:
+        return max((e.updated for e in self.entries), default=None)
+
+
+def page_url(settings: Settings, language: str, slug: str) -> str:
+    return urljoin(settings.site.base_url, f"{settings.output.translations_dir.as_posix()}/{language}/{slug}.html")
+
+
+def feed_url(settings: Settings, language: str, name: str) -> str:
+    return urljoin(settings.site.base_url, f"{settings.output.feeds_dir.as_posix()}/{language}/{name}")
+
+
+def entry_id(settings: Settings, language: str, article: StoredArticle) -> str:
+    """A tag URI (RFC 4151): stable forever, unique per language, never the source's id."""
+    host = settings.site.base_url.split("://", 1)[1].split("/", 1)[0].split(":")[0]
+    return f"tag:{host},{article.first_seen:%Y-%m-%d}:{language}/{article.id}"
+
+
+def build_edition(
+    settings: Settings,
+    language: Lang,
+    articles: Sequence[StoredArticle],
+    translations: Mapping[int, Translation],
+    languages_of: Mapping[int, Sequence[Lang]],
+) -> Edition:
+    """Assemble a language's edition from stored articles and their translations.
+
+    Only translated articles are published; the order is the source's chain among them.
+    ``languages_of`` maps article id -> languages it is published in (for siblings).
+    """
+    published = [sa for sa in articles if sa.id in translations]
+    placed = publication_order(published)
+    by_id = {p.article.id: p.article for p in placed}
+    entries = []
+    for p in placed:
+        sa, t = p.article, translations[p.article.id]
+        per_paragraph: list[list[AttributionLine]] = [[] for _ in sa.article.paragraphs]
+        for attribution, label in zip(sa.article.attributions, t.attribution_labels, strict=False):
+            index = min(attribution.paragraph, len(per_paragraph) - 1)
+            per_paragraph[index].append(AttributionLine(label=label, source=attribution.source))
+
+        def neighbour(aid: int | None) -> Neighbour | None:
+            if aid is None or aid not in by_id:
+                return None
+            other = by_id[aid]
+            return Neighbour(title=translations[aid].title, url=page_url(settings, language, other.slug))
+
+        entries.append(
+            FeedEntry(
+                id=entry_id(settings, language, sa),
+                slug=sa.slug,
+                title=t.title,
+                page_url=page_url(settings, language, sa.slug),
+                original_url=sa.article.url,
+                original_title=sa.article.title,
+                paragraphs=t.paragraphs,
+                attributions=tuple(tuple(lines) for lines in per_paragraph),
+                published=sa.article.published or sa.first_seen,
+                updated=max(t.updated, sa.first_seen),
+                engine=t.engine,
+                previous=neighbour(p.previous),
+                next=neighbour(p.next),
+                siblings=tuple(
+                    (other, page_url(settings, other, sa.slug)) for other in languages_of.get(sa.id, ()) if other != language
+                ),
+            )
+        )
+    return Edition(
+        language=language,
+        title=f"{settings.site.title} ({language_name(language)})",
+        entries=tuple(entries),
+        feed_url_atom=feed_url(settings, language, "atom.xml"),
+        feed_url_rss=feed_url(settings, language, "rss.xml"),
+        page_index_url=urljoin(settings.site.base_url, f"{settings.output.translations_dir.as_posix()}/{language}/"),
+    )

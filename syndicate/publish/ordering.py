@@ -1,0 +1,116 @@
+"""The source's previous/next chain -> publication order. Pure functions only."""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from syndicate.models import StoredArticle
+
+
+@dataclass(frozen=True)
+class Placed:
+    """An article with its resolved neighbours (ids), in publication order."""
+
+    article: StoredArticle
+    previous: int | None  # the older neighbour, per the source's links
+    next: int | None  # the newer neighbour
+
+
+def _url_key(url: str) -> str:
+    parts = urlsplit(url.strip())
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme.lower().replace("https", "http"), parts.netloc.lower(), path, parts.query, ""))
+
+
+def _title_key(title: str) -> str:
+    return re.sub(r"\W+", " ", title.casefold()).strip()
+
+
+def resolve_links(articles: Sequence[StoredArticle]) -> dict[int, tuple[int | None, int | None]]:
+    """Resolve every article's prev/next references to article ids, by link or by title.
+
+    A link counts from either side: if A says "next is B" and B says nothing, B's
+    previous is still A.
+    """
+    by_url: dict[str, int] = {}
+    by_title: dict[str, int] = {}
+    for sa in articles:
+        if sa.article.url:
+            by_url.setdefault(_url_key(sa.article.url), sa.id)
+        by_title.setdefault(_title_key(sa.article.title), sa.id)
+
+    def find(ref_url: str | None, ref_title: str | None) -> int | None:
+        if ref_url and _url_key(ref_url) in by_url:
+            return by_url[_url_key(ref_url)]
+        if ref_title and _title_key(ref_title) in by_title:
+            return by_title[_title_key(ref_title)]
+        if ref_url:
+            # An article without a URL of its own (a file in a drop folder) is still
+            # found by a link whose last path segment is its title, slugified:
+            # ".../articles/city-library-reopens.html" -> "City Library Reopens".
+            stem = urlsplit(ref_url).path.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            return by_title.get(_title_key(stem.replace("-", " ").replace("_", " ")))
+        return None
+
+    prev: dict[int, int] = {}
+    nxt: dict[int, int] = {}
+    for sa in articles:
+        a = sa.article
+        if a.prev and (p := find(a.prev.url, a.prev.title)) is not None and p != sa.id:
+            prev.setdefault(sa.id, p)
+            nxt.setdefault(p, sa.id)
+        if a.next and (n := find(a.next.url, a.next.title)) is not None and n != sa.id:
+            nxt[sa.id] = n  # an article's own statement wins over the inference above
+            prev.setdefault(n, sa.id)
+    return {sa.id: (prev.get(sa.id), nxt.get(sa.id)) for sa in articles}
+
+
+def publication_order(articles: Sequence[StoredArticle]) -> list[Placed]:
+    """Newest first, following the source's chain.
+
+    The chain gives "older than" edges; a topological sort puts every article after its
+    newer neighbours. Articles the chain does not relate are ordered by publication date,
+    then first-seen time, then id, so the result is total and deterministic. A cycle in
+    the source's links (it happens) is broken at its oldest-looking article.
+    """
+    links = resolve_links(articles)
+    by_id = {sa.id: sa for sa in articles}
+    # Edge newer -> older: emit newer first.
+    older_of: dict[int, set[int]] = {sa.id: set() for sa in articles}
+    indegree: dict[int, int] = {sa.id: 0 for sa in articles}
+    for aid, (p, n) in links.items():
+        for newer, older in ((aid, p), (n, aid)):
+            if newer is None or older is None or older in older_of[newer]:
+                continue
+            older_of[newer].add(older)
+            indegree[older] += 1
+
+    def rank(aid: int) -> tuple[float, float, int]:
+        sa = by_id[aid]
+        when = sa.article.published or sa.first_seen
+        # Newest first: negate times.
+        return (-when.timestamp(), -sa.first_seen.timestamp(), -aid)
+
+    heap = [(rank(aid), aid) for aid, deg in indegree.items() if deg == 0]
+    heapq.heapify(heap)
+    order: list[int] = []
+    done: set[int] = set()
+    while len(order) < len(articles):
+        if not heap:  # a cycle: release the newest-looking remaining article
+            rest = [aid for aid in indegree if aid not in done]
+            aid = min(rest, key=rank)
+            heap.append((rank(aid), aid))
+        _, aid = heapq.heappop(heap)
+        if aid in done:
+            continue
+        done.add(aid)
+        order.append(aid)
+        for older in sorted(older_of[aid]):
+            indegree[older] -= 1
+            if indegree[older] == 0 and older not in done:
+                heapq.heappush(heap, (rank(older), older))
+    return [Placed(by_id[aid], links[aid][0], links[aid][1]) for aid in order]

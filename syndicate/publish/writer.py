@@ -1,0 +1,41 @@
+"""Atomic file output: the only place publish/ touches the filesystem."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+class FileWriter:
+    """Writes files atomically (temp file + fsync + rename) and skips identical content.
+
+    Skipping identical content keeps mtimes (and so HTTP validators) stable when a run
+    produces nothing new. Two publishers racing on one file each rename a complete file
+    into place, so a reader never sees a half-written feed.
+    """
+
+    def __init__(self) -> None:
+        self.written: list[Path] = []
+
+    def write(self, path: Path, data: bytes) -> bool:
+        """Write ``data`` to ``path``; return False when the file already held it."""
+        try:
+            if path.read_bytes() == data:
+                return False
+        except OSError:
+            pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self.written.append(path)
+        return True

@@ -1,0 +1,348 @@
+"""SQLAlchemy Core store (SQLite by default)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from slugify import slugify
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from syndicate.errors import StoreError
+from syndicate.models import Article, Attribution, Lang, Ref, StoredArticle, Translation
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(200), nullable=False),
+    Column("key", String(1000), nullable=False),
+    Column("slug", String(120), nullable=False, unique=True),
+    Column("url", Text),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),  # JSON: {"paragraphs": [...], "attributions": [...]}
+    Column("prev_url", Text),
+    Column("prev_title", Text),
+    Column("next_url", Text),
+    Column("next_title", Text),
+    Column("language", String(35)),
+    Column("published", DateTime(timezone=True)),
+    Column("content_hash", String(64), nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("updated", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("source", "key", name="uq_article_source_key"),
+)
+
+translations = Table(
+    "translations",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("language", String(35), primary_key=True),
+    Column("engine", String(40), nullable=False),
+    Column("model", Text, nullable=False, default=""),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),  # JSON: {"paragraphs": [...], "labels": [...], "notes": [...]}
+    Column("source_hash", String(64), nullable=False),
+    Column("updated", DateTime(timezone=True), nullable=False),
+)
+
+memory = Table(
+    "memory",
+    metadata,
+    Column("key", String(64), primary_key=True),  # sha256 of engine|model|src|tgt|segment
+    Column("engine", String(40), nullable=False),
+    Column("model", Text, nullable=False),
+    Column("source_language", String(35), nullable=False),
+    Column("target_language", String(35), nullable=False),
+    Column("source_text", Text, nullable=False),
+    Column("target_text", Text, nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+)
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def memory_key(engine: str, model: str, source: str, target: str, segment: str) -> str:
+    return hashlib.sha256("\x1f".join((engine, model, source, target, segment)).encode()).hexdigest()
+
+
+class SqliteStore:
+    """The store. ``SqliteStore.open(state_dir)`` for the default file, or any URL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        try:
+            metadata.create_all(engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot open the store at {engine.url}: {exc}") from None
+
+    @classmethod
+    def open(cls, state_dir: Path) -> SqliteStore:
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the state directory {state_dir}: {exc.strerror or exc}") from None
+        return cls.from_url(f"sqlite:///{state_dir / 'syndicate.db'}")
+
+    @classmethod
+    def from_url(cls, url: str) -> SqliteStore:
+        engine = create_engine(url, future=True)
+        if engine.dialect.name == "sqlite":
+
+            @event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA busy_timeout=10000")
+                cur.close()
+
+        return cls(engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(f"store write failed: {exc}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- articles -----------------------------------------------------------------
+
+    def upsert_article(self, article: Article, now: datetime) -> tuple[StoredArticle, str]:
+        """Insert or update an article; return it and "new", "updated" or "unchanged".
+
+        ``updated`` moves only when the translated content changes; a change of links
+        alone is stored without touching it.
+        """
+        body = json.dumps(
+            {
+                "paragraphs": list(article.paragraphs),
+                "attributions": [[a.label, a.source, a.paragraph] for a in article.attributions],
+            },
+            ensure_ascii=False,
+        )
+        values = {
+            "url": article.url,
+            "title": article.title,
+            "body": body,
+            "prev_url": article.prev.url if article.prev else None,
+            "prev_title": article.prev.title if article.prev else None,
+            "next_url": article.next.url if article.next else None,
+            "next_title": article.next.title if article.next else None,
+            "language": article.language,
+            "published": article.published,
+            "content_hash": article.content_hash,
+        }
+        with self.transaction() as conn:
+            row = conn.execute(
+                select(articles).where(articles.c.source == article.source, articles.c.key == article.key)
+            ).mappings().first()
+            if row is None:
+                slug = self._free_slug(conn, article.title)
+                conn.execute(
+                    articles.insert().values(
+                        source=article.source, key=article.key, slug=slug, first_seen=now, updated=now, **values
+                    )
+                )
+                status = "new"
+            else:
+                changed = {k: v for k, v in values.items() if _differs(row[k], v)}
+                if not changed:
+                    status = "unchanged"
+                else:
+                    if "content_hash" in changed:
+                        changed["updated"] = now
+                        status = "updated"
+                    else:
+                        status = "relinked"
+                    conn.execute(articles.update().where(articles.c.id == row["id"]).values(**changed))
+            stored = conn.execute(
+                select(articles).where(articles.c.source == article.source, articles.c.key == article.key)
+            ).mappings().one()
+        return _stored(stored), status
+
+    def _free_slug(self, conn: Connection, title: str) -> str:
+        base = slugify(title, max_length=80, word_boundary=True) or "article"
+        slug, n = base, 2
+        while conn.execute(select(articles.c.id).where(articles.c.slug == slug)).first():
+            slug, n = f"{base}-{n}", n + 1
+        return slug
+
+    def articles(self) -> list[StoredArticle]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(articles).order_by(articles.c.id)).mappings().all()
+        return [_stored(r) for r in rows]
+
+    # -- translations --------------------------------------------------------------
+
+    def translation(self, article_id: int, language: Lang) -> Translation | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(translations).where(
+                    translations.c.article_id == article_id, translations.c.language == language
+                )
+            ).mappings().first()
+        return _translation(row) if row else None
+
+    def translations(self, language: Lang) -> dict[int, Translation]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(translations).where(translations.c.language == language)).mappings().all()
+        return {r["article_id"]: _translation(r) for r in rows}
+
+    def put_translation(self, t: Translation) -> bool:
+        """Store a translation; keep the old ``updated`` if the text did not change.
+
+        Returns True when something was written.
+        """
+        body = json.dumps(
+            {"paragraphs": list(t.paragraphs), "labels": list(t.attribution_labels), "notes": list(t.notes)},
+            ensure_ascii=False,
+        )
+        with self.transaction() as conn:
+            row = conn.execute(
+                select(translations).where(
+                    translations.c.article_id == t.article_id, translations.c.language == t.language
+                )
+            ).mappings().first()
+            values = {"engine": t.engine, "model": t.model, "title": t.title, "body": body, "source_hash": t.source_hash}
+            if row is None:
+                conn.execute(
+                    translations.insert().values(article_id=t.article_id, language=t.language, updated=t.updated, **values)
+                )
+                return True
+            changed = {k: v for k, v in values.items() if row[k] != v}
+            if not changed:
+                return False
+            if "title" in changed or "body" in changed:
+                changed["updated"] = t.updated
+            conn.execute(
+                translations.update()
+                .where(translations.c.article_id == t.article_id, translations.c.language == t.language)
+                .values(**changed)
+            )
+            return True
+
+    # -- translation memory -------------------------------------------------------
+
+    def memory_get(self, engine: str, model: str, source: str, target: str, segments: Iterable[str]) -> dict[str, str]:
+        """Look segments up; return {segment: translation} for the hits."""
+        keys = {memory_key(engine, model, source, target, s): s for s in set(segments)}
+        found: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            batch = list(keys)
+            for i in range(0, len(batch), 500):
+                for key, target_text in conn.execute(
+                    select(memory.c.key, memory.c.target_text).where(memory.c.key.in_(batch[i : i + 500]))
+                ):
+                    found[keys[key]] = target_text
+        return found
+
+    def memory_put(
+        self, engine: str, model: str, source: str, target: str, pairs: Sequence[tuple[str, str]], now: datetime
+    ) -> None:
+        if not pairs:
+            return
+        with self.transaction() as conn:
+            for segment, translated in dict(pairs).items():
+                key = memory_key(engine, model, source, target, segment)
+                if conn.execute(select(memory.c.key).where(memory.c.key == key)).first():
+                    continue
+                conn.execute(
+                    memory.insert().values(
+                        key=key,
+                        engine=engine,
+                        model=model,
+                        source_language=source,
+                        target_language=target,
+                        source_text=segment,
+                        target_text=translated,
+                        created=now,
+                    )
+                )
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if isinstance(old, datetime) or isinstance(new, datetime):
+        return _utc(old) != _utc(new)
+    return bool(old != new)
+
+
+def _stored(row: Any) -> StoredArticle:
+    body = json.loads(row["body"])
+    article = Article(
+        source=row["source"],
+        key=row["key"],
+        title=row["title"],
+        paragraphs=tuple(body["paragraphs"]),
+        attributions=tuple(Attribution(label, source, int(index)) for label, source, index in body["attributions"]),
+        url=row["url"],
+        prev=Ref(row["prev_url"], row["prev_title"]) if (row["prev_url"] or row["prev_title"]) else None,
+        next=Ref(row["next_url"], row["next_title"]) if (row["next_url"] or row["next_title"]) else None,
+        language=row["language"],
+        published=_utc(row["published"]),
+    )
+    first_seen = _utc(row["first_seen"])
+    updated = _utc(row["updated"])
+    assert first_seen is not None and updated is not None
+    return StoredArticle(id=row["id"], slug=row["slug"], article=article, first_seen=first_seen, updated=updated)
+
+
+def _translation(row: Any) -> Translation:
+    body = json.loads(row["body"])
+    updated = _utc(row["updated"])
+    assert updated is not None
+    return Translation(
+        article_id=row["article_id"],
+        language=Lang(row["language"]),
+        engine=row["engine"],
+        model=row["model"],
+        title=row["title"],
+        paragraphs=tuple(body["paragraphs"]),
+        attribution_labels=tuple(body["labels"]),
+        source_hash=row["source_hash"],
+        updated=updated,
+        notes=tuple(body.get("notes", ())),
+    )
