@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from syndicate.models import Article, Ref, StoredArticle
+from syndicate.publish.ordering import publication_order, resolve_links
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def art(aid: int, title: str, *, prev: Ref | None = None, next: Ref | None = None, url: str | None = None,
+        seen: int = 0) -> StoredArticle:
+    a = Article(source="s", key=str(aid), title=title, paragraphs=("x",), url=url, prev=prev, next=next)
+    when = T0 + timedelta(minutes=seen)
+    return StoredArticle(aid, f"slug-{aid}", a, when, when)
+
+
+def titles(placed) -> list[str]:
+    return [p.article.article.title for p in placed]
+
+
+def test_chain_beats_arrival_order() -> None:
+    # Arrived newest first (ids and first_seen say A is oldest): the chain must win.
+    a = art(1, "C", prev=Ref(title="B"), seen=0)
+    b = art(2, "B", prev=Ref(title="A"), next=Ref(title="C"), seen=1)
+    c = art(3, "A", next=Ref(title="B"), seen=2)
+    assert titles(publication_order([a, b, c])) == ["C", "B", "A"]
+
+
+def test_one_sided_links_and_url_resolution() -> None:
+    old = art(1, "Old", url="https://x.org/old.html")
+    mid = art(2, "Mid", prev=Ref(url="https://x.org/old.html"))
+    new = art(3, "New")
+    newest = art(4, "Newest", prev=Ref(url="http://X.org/new/"))  # slug of "New", scheme/case ignored
+    order = publication_order([newest, mid, new, old])
+    assert titles(order)[:2] == ["Newest", "New"]
+    links = resolve_links([old, mid, new, newest])
+    assert links[2] == (1, None) and links[1] == (None, 2)
+    assert links[4][0] == 3
+
+
+def test_unrelated_articles_fall_back_to_time_and_cycles_terminate() -> None:
+    x = art(1, "X", seen=5)
+    y = art(2, "Y", seen=9)
+    assert titles(publication_order([x, y])) == ["Y", "X"]
+    p = art(3, "P", next=Ref(title="Q"))
+    q = art(4, "Q", next=Ref(title="P"))  # a cycle in the source's links
+    assert sorted(titles(publication_order([p, q]))) == ["P", "Q"]
+
+
+def test_order_is_a_function_of_content_not_input_order() -> None:
+    items = [art(i, f"T{i}", prev=Ref(title=f"T{i - 1}") if i > 1 else None, seen=10 - i) for i in range(1, 6)]
+    forward = titles(publication_order(items))
+    backward = titles(publication_order(list(reversed(items))))
+    assert forward == backward == ["T5", "T4", "T3", "T2", "T1"]

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import pytest
+
+from syndicate.translate.segments import normalize, split_sentences
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("One. Two! Three? Four", ["One.", "Two!", "Three?", "Four"]),
+        ("The U.S. Army said so. It left.", ["The U.S. Army said so.", "It left."]),
+        ("Dr. Maria Lindqvist spoke. Prices rose 3.5 percent.", ["Dr. Maria Lindqvist spoke.", "Prices rose 3.5 percent."]),
+        ("“Really?” she asked. He nodded.", ["“Really?” she asked.", "He nodded."]),
+        ("He said: “It works.” Then left.", ["He said: “It works.”", "Then left."]),
+        ("John F. Kennedy spoke. Done.", ["John F. Kennedy spoke.", "Done."]),
+        ("lower. case start continues", ["lower. case start continues"]),
+        ("", []),
+    ],
+)
+def test_split(text: str, sentences: list[str]) -> None:
+    parts = split_sentences(text)
+    assert [s for s, _ in parts] == sentences
+    assert "".join(s + gap for s, gap in parts) == text  # lossless
+
+
+def test_normalize() -> None:
+    assert normalize("  Cafe\u0301   au\nlait ") == "Café au lait"
