@@ -17,7 +17,7 @@ from syndicate.errors import ItemError, SourceError, StoreError, SyndicateError,
 from syndicate.extract import extract
 from syndicate.models import Lang, RunReport, StoredArticle, Translation, lang
 from syndicate.publish import FeedPublisher
-from syndicate.sources import make_source
+from syndicate.sources import Source, make_source
 from syndicate.store import SqliteStore
 from syndicate.translate import ENGINES, Translator
 from syndicate.translate.segments import normalize, split_sentences
@@ -130,27 +130,33 @@ class Pipeline:
 
     # -- stage 1+2: pull and extract -------------------------------------------------
 
-    def pull(self, tally: _Tally) -> None:
+    def pull(self, tally: _Tally, sources: Sequence[str] | None = None) -> None:
+        """Pull every source (or only the named ones) into the store."""
         for source_settings in self.settings.sources:
-            source = make_source(source_settings, self.settings.root)
-            try:
-                for result in source.fetch():
-                    tally.items_seen += 1
-                    if isinstance(result, ItemError):
-                        self._fail(tally, result)
-                        continue
-                    try:
-                        article = extract(result, self.settings.extract)
-                    except ItemError as exc:
-                        self._fail(tally, exc)
-                        continue
-                    _, status = self.store.upsert_article(article, self.clock())
-                    if status == "new":
-                        tally.articles_new += 1
-                    elif status == "updated":
-                        tally.articles_updated += 1
-            except SourceError as exc:
-                self._fail(tally, exc)
+            if sources is not None and source_settings.name not in sources:
+                continue
+            self.pull_source(make_source(source_settings, self.settings.root), tally)
+
+    def pull_source(self, source: Source, tally: _Tally) -> None:
+        """Fetch one source, extract and upsert each item; one bad item never stops the rest."""
+        try:
+            for result in source.fetch():
+                tally.items_seen += 1
+                if isinstance(result, ItemError):
+                    self._fail(tally, result)
+                    continue
+                try:
+                    article = extract(result, self.settings.extract)
+                except ItemError as exc:
+                    self._fail(tally, exc)
+                    continue
+                _, status = self.store.upsert_article(article, self.clock())
+                if status == "new":
+                    tally.articles_new += 1
+                elif status == "updated":
+                    tally.articles_updated += 1
+        except SourceError as exc:
+            self._fail(tally, exc)
 
     @staticmethod
     def _fail(tally: _Tally, exc: SyndicateError) -> None:
@@ -231,10 +237,11 @@ class Pipeline:
 
     # -- the pass ------------------------------------------------------------------------
 
-    def run(self, *, publish: bool = True) -> RunReport:
+    def run(self, *, publish: bool = True, sources: Sequence[str] | None = None) -> RunReport:
+        """One pass: pull (all sources, or the named ones), translate, publish."""
         tally = _Tally()
         try:
-            self.pull(tally)
+            self.pull(tally, sources)
             for target in self.settings.translate.languages:
                 try:
                     self.translate_language(target, tally)

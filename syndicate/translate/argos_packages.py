@@ -20,6 +20,7 @@ import shutil
 import tempfile
 import threading
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -125,35 +126,20 @@ def install_from_file(path: Path, packages_dir: Path) -> PackageInfo:
     path = Path(path)
     top, metadata = _validate_archive(path)
     from_code, to_code = str(metadata["from_code"]), str(metadata["to_code"])
-    packages_dir.mkdir(parents=True, exist_ok=True)
     destination = packages_dir / top
-    with _install_lock:
-        staging = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX + "install-", dir=packages_dir))
-        try:
-            try:
-                with zipfile.ZipFile(path) as archive:
-                    archive.extractall(staging)
-            except (OSError, zipfile.BadZipFile, EOFError) as exc:
-                raise ModelError(
-                    f"{path}: cannot extract the Argos package: {exc}",
-                    engine="argos",
-                    source_language=from_code,
-                    target_language=to_code,
-                    hint="download the .argosmodel file again; it looks damaged",
-                ) from exc
-            try:
-                _load_package(staging / top)  # argostranslate's own reader must accept it
-            except ModelError as exc:
-                raise ModelError(
-                    f"{path}: {exc.message}",
-                    engine="argos",
-                    source_language=from_code,
-                    target_language=to_code,
-                    hint="download the .argosmodel file again from the Argos package index",
-                ) from exc
-            _swap_into_place(staging, top, destination, from_code, to_code)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
+    try:
+        packages_dir.mkdir(parents=True, exist_ok=True)
+        with _install_lock:
+            _extract_and_swap(path, top, destination, from_code, to_code)
+    except OSError as exc:
+        raise ModelError(
+            f"{path}: cannot install into {packages_dir}: {exc}",
+            engine="argos",
+            source_language=from_code,
+            target_language=to_code,
+            hint="make the packages folder writable, or choose another one "
+            "(ARGOS_PACKAGES_DIR or translate.argos_packages_dir in config.toml)",
+        ) from exc
     info = _info(_load_package(destination))
     logger.info(
         "installed Argos package %s %s (%s) into %s",
@@ -273,13 +259,47 @@ def _load_package(directory: Path) -> Package:
     return package
 
 
+def _extract_and_swap(
+    path: Path, top: str, destination: Path, from_code: str, to_code: str
+) -> None:
+    """Extract the (validated) archive next to ``destination`` and rename it into place."""
+    staging = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX + "install-", dir=destination.parent))
+    try:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                archive.extractall(staging)
+        except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+            # A damaged archive; OSError (disk full, permissions) goes to the caller.
+            raise ModelError(
+                f"{path}: cannot extract the Argos package: {exc}",
+                engine="argos",
+                source_language=from_code,
+                target_language=to_code,
+                hint="download the .argosmodel file again; it looks damaged",
+            ) from exc
+        try:
+            _load_package(staging / top)  # argostranslate's own reader must accept it
+        except ModelError as exc:
+            raise ModelError(
+                f"{path}: {exc.message}",
+                engine="argos",
+                source_language=from_code,
+                target_language=to_code,
+                hint="download the .argosmodel file again from the Argos package index",
+            ) from exc
+        _swap_into_place(staging, top, destination, from_code, to_code)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def _swap_into_place(
     staging: Path, top: str, destination: Path, from_code: str, to_code: str
 ) -> None:
     """Rename ``staging/top`` to ``destination``, retiring older packages for the pair.
 
-    Old copies are first moved aside into ``staging`` (one rename each, so a reader sees
-    either the old or the new package), and moved back if the final rename fails.
+    Old copies are first moved aside into ``staging`` and moved back if the final rename
+    fails. Every step is a rename, so a reader never sees a half-extracted package (at
+    worst, for an instant, no package for the pair).
     """
     replaced = [destination] if destination.exists() else []
     replaced += [
