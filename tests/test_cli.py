@@ -15,7 +15,9 @@ def test_help_is_fast_and_imports_nothing_heavy() -> None:
         "print('HEAVY', heavy)\n"
     )
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     elapsed = time.perf_counter() - started
     assert "HEAVY []" in result.stdout
     assert "once" in result.stdout and "models" in result.stdout
@@ -25,14 +27,20 @@ def test_help_is_fast_and_imports_nothing_heavy() -> None:
 def test_every_command_has_help_and_config_option() -> None:
     for argv in (["once"], ["models"], ["models", "list"], ["models", "install"]):
         result = subprocess.run(
-            [sys.executable, "-m", "syndicate", *argv, "--help"], capture_output=True, text=True, check=True
+            [sys.executable, "-m", "syndicate", *argv, "--help"],
+            capture_output=True,
+            text=True,
+            check=True,
         )
         assert "--config" in result.stdout, argv
 
 
 def test_models_install_usage_error(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "syndicate", "models", "install", "en"], capture_output=True, text=True, cwd=tmp_path
+        [sys.executable, "-m", "syndicate", "models", "install", "en"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
     )
     assert result.returncode == 2
     assert "--file" in result.stderr

@@ -47,7 +47,10 @@ def test_duplicate_source_names_and_bad_attribution_pattern() -> None:
         "site": {"title": "T", "base_url": "https://x.org"},
         "translate": {"languages": ["es"]},
         "extract": {"attribution_patterns": [r"\[(?P<label>x)\]"]},
-        "sources": [{"name": "a", "type": "folder", "path": "x"}, {"name": "a", "type": "folder", "path": "y"}],
+        "sources": [
+            {"name": "a", "type": "folder", "path": "x"},
+            {"name": "a", "type": "folder", "path": "y"},
+        ],
     }
     with pytest.raises(ConfigError) as info:
         parse_settings(data)
@@ -59,7 +62,10 @@ def test_unique_sources_enforced() -> None:
     data = {
         "site": {"title": "T", "base_url": "https://x.org"},
         "translate": {"languages": ["es"]},
-        "sources": [{"name": "a", "type": "folder", "path": "x"}, {"name": "a", "type": "folder", "path": "y"}],
+        "sources": [
+            {"name": "a", "type": "folder", "path": "x"},
+            {"name": "a", "type": "folder", "path": "y"},
+        ],
     }
     with pytest.raises(ConfigError, match="repeated: a"):
         parse_settings(data)

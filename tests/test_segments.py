@@ -10,7 +10,10 @@ from syndicate.translate.segments import normalize, split_sentences
     [
         ("One. Two! Three? Four", ["One.", "Two!", "Three?", "Four"]),
         ("The U.S. Army said so. It left.", ["The U.S. Army said so.", "It left."]),
-        ("Dr. Maria Lindqvist spoke. Prices rose 3.5 percent.", ["Dr. Maria Lindqvist spoke.", "Prices rose 3.5 percent."]),
+        (
+            "Dr. Maria Lindqvist spoke. Prices rose 3.5 percent.",
+            ["Dr. Maria Lindqvist spoke.", "Prices rose 3.5 percent."],
+        ),
         ("“Really?” she asked. He nodded.", ["“Really?” she asked.", "He nodded."]),
         ("He said: “It works.” Then left.", ["He said: “It works.”", "Then left."]),
         ("John F. Kennedy spoke. Done.", ["John F. Kennedy spoke.", "Done."]),

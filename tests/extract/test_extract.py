@@ -20,7 +20,9 @@ CASES = sorted(p for p in (DATA / "extract").iterdir() if p.suffix in (".txt", "
 
 def _item(path: Path, base_url: str | None = None) -> RawItem:
     media = "text/html" if path.suffix == ".html" else "text/plain"
-    return RawItem(source="test", key=path.name, data=path.read_bytes(), media_type=media, base_url=base_url)
+    return RawItem(
+        source="test", key=path.name, data=path.read_bytes(), media_type=media, base_url=base_url
+    )
 
 
 def _ref(ref: object) -> list[str | None] | None:
@@ -33,14 +35,18 @@ def test_extract_case(path: Path) -> None:
     article = extract(_item(path, expected.get("base_url")), ExtractSettings())
     assert article.title == expected["title"]
     assert list(article.paragraphs) == expected["paragraphs"]
-    assert [[a.label, a.source, a.paragraph] for a in article.attributions] == expected["attributions"]
+    assert [[a.label, a.source, a.paragraph] for a in article.attributions] == expected[
+        "attributions"
+    ]
     assert _ref(article.prev) == expected["prev"]
     assert _ref(article.next) == expected["next"]
     for key in ("url", "language"):
         if key in expected:
             assert getattr(article, key) == expected[key]
     if "published" in expected:
-        assert (article.published.isoformat() if article.published else None) == expected["published"]
+        assert (article.published.isoformat() if article.published else None) == expected[
+            "published"
+        ]
 
 
 def _sample() -> list:
@@ -55,7 +61,15 @@ def test_sample_has_no_chrome_and_every_article_has_body_and_attributions() -> N
     articles = _sample()
     assert len(articles) >= 6
     assert sum(p.suffix == ".html" for p in EXAMPLES.iterdir()) >= 2
-    chrome = ("Write a Comment", "Leave a Comment", "Previous Article", "Next Article", "Related Articles", "All rights reserved", "Home")
+    chrome = (
+        "Write a Comment",
+        "Leave a Comment",
+        "Previous Article",
+        "Next Article",
+        "Related Articles",
+        "All rights reserved",
+        "Home",
+    )
     for article in articles:
         assert len(article.paragraphs) >= 2, article.key
         assert article.attributions, article.key
@@ -89,9 +103,17 @@ def test_the_seed_article() -> None:
     seed = next(a for a in _sample() if a.key == "000_ed00217adbd5372c.txt")
     assert seed.title == "Russia Sees US-Backed Japan Militarization as Global Risk"
     assert len(seed.paragraphs) == 3
-    assert [a.source for a in seed.attributions] == ["Russian Security Council interviews"] * 2 + ["Rossiyskaya Gazeta"]
-    assert seed.prev is not None and seed.prev.title == "Official Statement on Immunostimulant Drug Access and Safety"
-    assert seed.next is not None and seed.next.title == "Cuatro Expands Its Lineup With New Comedy and Political Drama"
+    assert [a.source for a in seed.attributions] == ["Russian Security Council interviews"] * 2 + [
+        "Rossiyskaya Gazeta"
+    ]
+    assert (
+        seed.prev is not None
+        and seed.prev.title == "Official Statement on Immunostimulant Drug Access and Safety"
+    )
+    assert (
+        seed.next is not None
+        and seed.next.title == "Cuatro Expands Its Lineup With New Comedy and Political Drama"
+    )
 
 
 BAD = DATA / "bad"
@@ -118,8 +140,12 @@ def test_bad_input_names_the_file_and_the_reason(name: str, reason: str) -> None
 
 
 def test_custom_attribution_pattern() -> None:
-    settings = ExtractSettings(attribution_patterns=(r"\((?P<label>Fuente|Source)\s*=\s*(?P<source>[^)]+)\)",))
-    item = RawItem("t", "x.txt", "Title\n\nBody text here. (Source = Wire Service)\n".encode(), "text/plain")
+    settings = ExtractSettings(
+        attribution_patterns=(r"\((?P<label>Fuente|Source)\s*=\s*(?P<source>[^)]+)\)",)
+    )
+    item = RawItem(
+        "t", "x.txt", "Title\n\nBody text here. (Source = Wire Service)\n".encode(), "text/plain"
+    )
     article = extract(item, settings)
     assert article.paragraphs == ("Body text here.",)
     assert [(a.label, a.source) for a in article.attributions] == [("Source", "Wire Service")]

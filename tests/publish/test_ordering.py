@@ -8,9 +8,18 @@ from syndicate.publish.ordering import publication_order, resolve_links
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def art(aid: int, title: str, *, prev: Ref | None = None, next: Ref | None = None, url: str | None = None,
-        seen: int = 0) -> StoredArticle:
-    a = Article(source="s", key=str(aid), title=title, paragraphs=("x",), url=url, prev=prev, next=next)
+def art(
+    aid: int,
+    title: str,
+    *,
+    prev: Ref | None = None,
+    next: Ref | None = None,
+    url: str | None = None,
+    seen: int = 0,
+) -> StoredArticle:
+    a = Article(
+        source="s", key=str(aid), title=title, paragraphs=("x",), url=url, prev=prev, next=next
+    )
     when = T0 + timedelta(minutes=seen)
     return StoredArticle(aid, f"slug-{aid}", a, when, when)
 
@@ -31,7 +40,9 @@ def test_one_sided_links_and_url_resolution() -> None:
     old = art(1, "Old", url="https://x.org/old.html")
     mid = art(2, "Mid", prev=Ref(url="https://x.org/old.html"))
     new = art(3, "New")
-    newest = art(4, "Newest", prev=Ref(url="http://X.org/new/"))  # slug of "New", scheme/case ignored
+    newest = art(
+        4, "Newest", prev=Ref(url="http://X.org/new/")
+    )  # slug of "New", scheme/case ignored
     order = publication_order([newest, mid, new, old])
     assert titles(order)[:2] == ["Newest", "New"]
     links = resolve_links([old, mid, new, newest])
@@ -49,7 +60,10 @@ def test_unrelated_articles_fall_back_to_time_and_cycles_terminate() -> None:
 
 
 def test_order_is_a_function_of_content_not_input_order() -> None:
-    items = [art(i, f"T{i}", prev=Ref(title=f"T{i - 1}") if i > 1 else None, seen=10 - i) for i in range(1, 6)]
+    items = [
+        art(i, f"T{i}", prev=Ref(title=f"T{i - 1}") if i > 1 else None, seen=10 - i)
+        for i in range(1, 6)
+    ]
     forward = titles(publication_order(items))
     backward = titles(publication_order(list(reversed(items))))
     assert forward == backward == ["T5", "T4", "T3", "T2", "T1"]

@@ -20,7 +20,9 @@ def test_writes_atomically_and_skips_identical(tmp_path: Path) -> None:
     assert [p.name for p in target.parent.iterdir()] == ["atom.xml"]  # no temp files left
 
 
-def test_failed_write_leaves_old_file_and_no_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_write_leaves_old_file_and_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "rss.xml"
     target.write_bytes(b"old")
 
