@@ -49,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     once.set_defaults(func=cmd_once)
 
+    stats = sub.add_parser(
+        "stats", parents=[common], help="translation totals per language and engine",
+        description="Segments translated, translation-memory hits and quality-guard failures, "
+        "per target language and engine, over every run so far.",
+    )
+    stats.set_defaults(func=cmd_stats)
+
     models = sub.add_parser("models", parents=[common], help="list or install translation models")
     msub = models.add_subparsers(dest="models_command", metavar="ACTION")
     msub.required = True
@@ -105,7 +112,8 @@ def cmd_once(args: argparse.Namespace) -> int:
         store.close()
     print(
         f"{report.items_seen} item(s) read: {report.articles_new} new, {report.articles_updated} updated; "
-        f"{report.segments_translated} segment(s) translated, {report.memory_hits} from memory; "
+        f"{report.segments_translated} segment(s) translated, {report.memory_hits} from memory, "
+        f"{report.guard_failures} rejected by quality guards; "
         f"{report.translations_written} translation(s) stored; {report.files_written} file(s) written"
     )
     for problem in report.unserved_languages:
@@ -115,6 +123,37 @@ def cmd_once(args: argparse.Namespace) -> int:
         for failure in report.failures:
             print(f"  {failure}", file=sys.stderr)
     return EXIT_OK if report.ok else EXIT_PARTIAL
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from syndicate.store import SqliteStore
+
+    settings = _settings(args.config)
+    store = SqliteStore.open(settings.state_dir)
+    try:
+        totals = store.stats()
+    finally:
+        store.close()
+    columns = ("translated", "memory_hits", "guard_failures", "engine_errors")
+    header = ("language", "engine", "segments translated", "memory hits", "guard failures", "engine errors")
+    rows = [(language, engine, *(str(counts.get(c, 0)) for c in columns)) for (language, engine), counts in sorted(totals.items())]
+    if not rows:
+        print("no translations yet: run `syndicate once` first")
+        return EXIT_OK
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*header)
+        for row in rows:
+            table.add_row(*row)
+        Console().print(table)
+    else:
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+        print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+        for row in rows:
+            print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    return EXIT_OK
 
 
 def _argos_dir(settings: Settings | None) -> Path:

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -27,7 +30,7 @@ DEFAULT_CONFIG = Path("config.toml")
 
 #: Known engines and source types; the registries in translate/ and sources/ match these.
 ENGINE_NAMES = ("argos", "apertium")
-SOURCE_TYPES = ("folder",)
+SOURCE_TYPES = ("folder", "feed", "pages")
 
 # BCP 47, simplified: primary language subtag plus optional subtags.
 _LANG_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
@@ -93,6 +96,26 @@ class TranslateSettings(_Frozen):
     #: Where Argos packages live; default: Argos's own (ARGOS_PACKAGES_DIR or
     #: ~/.local/share/argos-translate/packages).
     argos_packages_dir: Path | None = None
+    #: Per target language: source term -> required translation ([translate.glossary.es]).
+    glossary: dict[Lang, dict[str, str]] = Field(default_factory=dict)
+    #: Translate through this language when no engine has a pair directly ("" disables).
+    pivot_language: str = "en"
+    #: Detect the language of articles whose source does not declare one.
+    detect_language: bool = True
+
+    @field_validator("glossary", mode="before")
+    @classmethod
+    def _glossary(cls, value: Any) -> dict[Lang, dict[str, str]]:
+        if not isinstance(value, dict):
+            raise ValueError('must be tables such as [translate.glossary.es] "Security Council" = "Consejo de Seguridad"')
+        out: dict[Lang, dict[str, str]] = {}
+        for code, terms in value.items():
+            if not isinstance(terms, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) and k.strip() and v.strip() for k, v in terms.items()
+            ):
+                raise ValueError(f"glossary.{code} must map non-empty source terms to non-empty translations")
+            out[_check_lang(code)] = dict(terms)
+        return out
 
     @field_validator("languages", mode="before")
     @classmethod
@@ -155,22 +178,183 @@ class ExtractSettings(_Frozen):
         return value
 
 
-class FolderSourceSettings(_Frozen):
-    """``[[sources]] type = "folder"``: article files (.txt, .html) in a local folder."""
+_DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """``"30s"``, ``"15m"``, ``"1h"``, ``"1d"``, ``"250ms"`` (or a number of seconds) -> timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and (match := _DURATION_RE.match(value.strip())):
+        seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    else:
+        raise ValueError('must be a duration such as "30s", "15m", "1h" or "1d"')
+    if seconds < 0:
+        raise ValueError("must not be negative")
+    return timedelta(seconds=seconds)
+
+
+#: A duration written as ``"15m"`` in config.toml.
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+#: How often a source is polled when it gives neither ``interval`` nor ``cron``.
+DEFAULT_INTERVAL = timedelta(minutes=15)
+
+
+def _check_http_url(value: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", value, re.IGNORECASE):
+        raise ValueError("must be an absolute http(s) URL such as 'https://example.org/feed.xml'")
+    return value
+
+
+class _SourceBase(_Frozen):
+    """What every source has: a name, a language and a schedule for ``syndicate run``."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    type: Literal["folder"]
-    path: Path
     language: Lang | None = None
-    base_url: str | None = None  # where the originals are published, if anywhere
+    #: Poll every ``interval`` ("15m"), or at the times of a 5-field ``cron`` expression
+    #: ("*/30 6-22 * * *", UTC), not both; neither means every 15 minutes.
+    interval: Duration | None = None
+    cron: str | None = None
+    #: Random delay added to each poll; default 10% of the interval (at most 5 minutes),
+    #: 30 seconds for cron schedules.
+    jitter: Duration | None = None
 
     @field_validator("language", mode="before")
     @classmethod
     def _lang(cls, value: Any) -> Lang | None:
         return None if value is None else _check_lang(str(value))
 
+    @field_validator("interval")
+    @classmethod
+    def _interval(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(seconds=1):
+            raise ValueError("must be at least 1s")
+        return value
 
-SourceSettings = FolderSourceSettings
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if info.data.get("interval") is not None:
+            raise ValueError("give either interval or cron, not both")
+        from syndicate.scheduler import cron_trigger  # APScheduler parses it exactly as it will run
+
+        try:
+            cron_trigger(value)
+        except ValueError as exc:
+            raise ValueError(f"not a 5-field cron expression (minute hour day month weekday): {exc}") from None
+        return value
+
+    @property
+    def poll_interval(self) -> timedelta | None:
+        """The interval between polls, or None for a cron schedule."""
+        if self.cron is not None:
+            return None
+        return self.interval or DEFAULT_INTERVAL
+
+    @property
+    def poll_jitter(self) -> timedelta:
+        if self.jitter is not None:
+            return self.jitter
+        interval = self.poll_interval
+        if interval is None:
+            return timedelta(seconds=30)
+        return min(interval / 10, timedelta(minutes=5))
+
+
+class FolderSourceSettings(_SourceBase):
+    """``[[sources]] type = "folder"``: article files (.txt, .html) in a local folder."""
+
+    type: Literal["folder"]
+    path: Path
+    base_url: str | None = None  # where the originals are published, if anywhere
+
+
+class _HttpSourceBase(_SourceBase):
+    """What every source that fetches over HTTP shares: limits, retries, identity."""
+
+    #: Whole-request limit (connect, headers and body together) for one attempt.
+    timeout: Duration = timedelta(seconds=20)
+    #: A response larger than this is abandoned while it streams in.
+    max_bytes: int = Field(default=10_000_000, ge=1)
+    max_redirects: int = Field(default=5, ge=0, le=30)
+    #: Further attempts after a 5xx, 429 or network error within one poll.
+    retries: int = Field(default=2, ge=0, le=10)
+    #: Wait before the first retry; doubles each time (jittered, at most 1 minute).
+    retry_backoff: Duration = timedelta(seconds=2)
+    #: Default: ``syndicate/<version> (+<site.base_url>)``, so publishers know who polls.
+    user_agent: str | None = Field(default=None, min_length=1)
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be more than 0s")
+        return value
+
+
+class FeedSourceSettings(_HttpSourceBase):
+    """``[[sources]] type = "feed"``: an RSS or Atom feed; entries without full content are
+    completed from their linked pages."""
+
+    type: Literal["feed"]
+    url: str
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _check_http_url(value)
+
+
+class PageSelectors(_Frozen):
+    """``[sources.selectors]``: where a page keeps its parts. CSS selectors (lxml's
+    cssselect); a selector that starts with ``xpath:`` is XPath instead."""
+
+    title: str | None = None
+    body: str | None = None
+    attribution: str | None = None
+    prev: str | None = None
+    next: str | None = None
+
+    @field_validator("title", "body", "attribution", "prev", "next")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from syndicate.sources.page import compile_selector
+
+        try:
+            compile_selector(value)
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
+class PagesSourceSettings(_HttpSourceBase):
+    """``[[sources]] type = "pages"``: article pages linked by previous/next links."""
+
+    type: Literal["pages"]
+    start_url: str
+    #: How many older articles to fetch by following previous links (once, then kept).
+    backfill: int = Field(default=10, ge=0, le=100_000)
+    selectors: PageSelectors | None = None
+
+    @field_validator("start_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _check_http_url(value)
+
+
+#: One ``[[sources]]`` table, picked by its ``type``.
+SourceSettings = Annotated[
+    FolderSourceSettings | FeedSourceSettings | PagesSourceSettings, Field(discriminator="type")
+]
+HttpSourceSettings = FeedSourceSettings | PagesSourceSettings
 
 
 class Settings(_Frozen):
@@ -183,6 +367,25 @@ class Settings(_Frozen):
     sources: tuple[SourceSettings, ...] = Field(min_length=1)
     #: Directory the config file lives in; relative paths resolve against it.
     root: Path = Path(".")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_user_agent(cls, data: Any) -> Any:
+        """HTTP sources introduce themselves with the site they publish for."""
+        if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
+            return data
+        from syndicate import __version__
+
+        site = data.get("site")
+        base_url = site.get("base_url") if isinstance(site, dict) else None
+        agent = f"syndicate/{__version__}" + (f" (+{base_url})" if isinstance(base_url, str) and base_url else "")
+        sources = [
+            {**s, "user_agent": agent}
+            if isinstance(s, dict) and s.get("type") in ("feed", "pages") and "user_agent" not in s
+            else s
+            for s in data["sources"]
+        ]
+        return {**data, "sources": sources}
 
     @model_validator(mode="after")
     def _unique_sources(self) -> Settings:
@@ -235,8 +438,15 @@ def parse_settings(data: dict[str, Any], *, path: str = "config.toml", root: Pat
         problems: list[tuple[str, object, str]] = []
         for err in exc.errors(include_url=False):
             loc = tuple(err["loc"])
-            # Sources are a tagged list: drop pydantic's union-branch marker from the path.
-            loc = tuple(p for p in loc if p not in ("folder",))
+            # Sources are a tagged list: drop pydantic's union-branch marker ("feed") from
+            # the path, so it reads sources[1].url; a bad or missing tag is the `type` key's.
+            if len(loc) > 2 and loc[0] == "sources" and loc[2] in SOURCE_TYPES:
+                loc = loc[:2] + loc[3:]
+            if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                loc = (*loc, "type")
+                err["msg"] = f"must be one of {', '.join(SOURCE_TYPES)}"
+                if err["type"] == "union_tag_not_found":
+                    err["type"] = "missing"
             key, value = _key_path(loc, data)
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "missing":

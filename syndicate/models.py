@@ -113,6 +113,7 @@ class RunReport:
     articles_updated: int = 0
     segments_translated: int = 0
     memory_hits: int = 0
+    guard_failures: int = 0
     translations_written: int = 0
     files_written: int = 0
     failures: tuple[str, ...] = ()

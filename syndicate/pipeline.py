@@ -8,19 +8,20 @@ stages can later run as separate jobs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from syndicate.config import Settings
-from syndicate.errors import ItemError, SourceError, StoreError, SyndicateError, TranslationError
+from syndicate.errors import ItemError, SourceError, StoreError, SyndicateError
 from syndicate.extract import extract
-from syndicate.models import Lang, RunReport, StoredArticle, Translation, lang
+from syndicate.extract.language import detect_language
+from syndicate.models import Article, Lang, RunReport, StoredArticle, Translation, lang
 from syndicate.publish import FeedPublisher
 from syndicate.sources import Source, make_source
 from syndicate.store import SqliteStore
 from syndicate.translate import ENGINES, Translator
-from syndicate.translate.segments import normalize, split_sentences
+from syndicate.translate.service import ArticleTranslator, Counts, Leg, sanitize
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +37,7 @@ class _Tally:
     items_seen: int = 0
     articles_new: int = 0
     articles_updated: int = 0
-    segments_translated: int = 0
-    memory_hits: int = 0
+    counts: Counts = field(default_factory=Counts)
     translations_written: int = 0
     files_written: int = 0
     failures: list[str] = field(default_factory=list)
@@ -48,8 +48,9 @@ class _Tally:
             items_seen=self.items_seen,
             articles_new=self.articles_new,
             articles_updated=self.articles_updated,
-            segments_translated=self.segments_translated,
-            memory_hits=self.memory_hits,
+            segments_translated=self.counts.total("translated"),
+            memory_hits=self.counts.total("memory_hits"),
+            guard_failures=self.counts.total("guard_failures"),
             translations_written=self.translations_written,
             files_written=self.files_written,
             failures=tuple(self.failures),
@@ -146,7 +147,7 @@ class Pipeline:
                     self._fail(tally, result)
                     continue
                 try:
-                    article = extract(result, self.settings.extract)
+                    article = self._with_language(extract(result, self.settings.extract))
                 except ItemError as exc:
                     self._fail(tally, exc)
                     continue
@@ -158,6 +159,18 @@ class Pipeline:
         except SourceError as exc:
             self._fail(tally, exc)
 
+    def _with_language(self, article: Article) -> Article:
+        """Detect the language of an article when neither it nor its source declares one."""
+        declared = any(s.name == article.source and s.language for s in self.settings.sources)
+        if declared or article.language or not self.settings.translate.detect_language:
+            return article
+        detected = detect_language(article)
+        if detected is None:
+            return article
+        if detected != self.settings.site.source_language:
+            logger.info("[%s] %s: detected language %s", article.source, article.key, detected)
+        return replace(article, language=detected)
+
     @staticmethod
     def _fail(tally: _Tally, exc: SyndicateError) -> None:
         logger.error("%s", exc)
@@ -166,12 +179,25 @@ class Pipeline:
     # -- stage 3: translate ------------------------------------------------------------
 
     def source_language(self, stored: StoredArticle) -> Lang:
-        if stored.article.language:
-            return lang(stored.article.language)
+        """The configured source language wins, then what the article says, then the site's."""
         for source in self.settings.sources:
             if source.name == stored.article.source and source.language:
                 return source.language
+        if stored.article.language:
+            return lang(stored.article.language)
         return self.settings.site.source_language
+
+    def route(self, source: Lang, target: Lang) -> list[Leg]:
+        """Engines for a pair: direct if any engine has it, else through the pivot language."""
+        direct = self.engines.chain(source, target)
+        if direct:
+            return [Leg(source, target, tuple(direct))]
+        pivot = lang(self.settings.translate.pivot_language) if self.settings.translate.pivot_language else None
+        if pivot and pivot not in (source, target):
+            first, second = self.engines.chain(source, pivot), self.engines.chain(pivot, target)
+            if first and second:
+                return [Leg(source, pivot, tuple(first)), Leg(pivot, target, tuple(second))]
+        return []
 
     def translate_language(self, target: Lang, tally: _Tally) -> None:
         """Translate every article that lacks a current translation into ``target``."""
@@ -187,53 +213,31 @@ class Pipeline:
                 for stored in batch:  # already in this language: published as is
                     tally.translations_written += self.store.put_translation(_as_is(stored, target, self.clock()))
                 continue
-            chain = self.engines.chain(source, target)
-            if not chain:
-                message = f"no engine can translate {source}->{target} ({len(batch)} article(s) wait); fix: {install_hint(source, target)}"
+            route = self.route(source, target)
+            if not route:
+                message = (
+                    f"no engine can translate {source}->{target} ({len(batch)} article(s) wait); "
+                    f"fix: {install_hint(source, target)}"
+                )
                 logger.error("%s", message)
                 tally.unserved.append(message)
                 continue
-            self._translate_batch(chain, source, target, batch, tally)
-
-    def _translate_batch(
-        self, chain: Sequence[Translator], source: Lang, target: Lang, batch: Sequence[StoredArticle], tally: _Tally
-    ) -> None:
-        plans = [_plan(stored) for stored in batch]
-        segments = sorted({s for plan in plans for s in plan.segments()})
-        for engine in chain:
-            try:
-                model = engine.model_id(source, target)
-                translated = self._translate_segments(engine, model, source, target, segments, tally)
-            except TranslationError as exc:
-                logger.error("%s could not translate %s->%s: %s; trying the next engine", engine.name, source, target, exc)
-                tally.failures.append(f"{engine.name} {source}->{target}: {exc}")
-                continue
-            now = self.clock()
-            for stored, plan in zip(batch, plans, strict=True):
-                t = plan.render(translated, target, engine.name, model, now)
-                tally.translations_written += self.store.put_translation(t)
-            return
-        logger.error("every engine failed for %s->%s; %d article(s) stay untranslated", source, target, len(batch))
-
-    def _translate_segments(
-        self, engine: Translator, model: str, source: Lang, target: Lang, segments: Sequence[str], tally: _Tally
-    ) -> dict[str, str]:
-        found = self.store.memory_get(engine.name, model, source, target, segments)
-        tally.memory_hits += len(found)
-        missing = [s for s in segments if s not in found]
-        if missing:
-            protect = [t for t in self.settings.translate.keep_verbatim if any(t in s for s in missing)]
-            logger.info("translating %d new segment(s) %s->%s with %s", len(missing), source, target, engine.name)
-            results = engine.translate(missing, source, target, protect=protect)
-            if len(results) != len(missing):
-                raise TranslationError(
-                    f"{engine.name} returned {len(results)} segments for {len(missing)}", engine=engine.name
-                )
-            pairs = list(zip(missing, results, strict=True))
-            self.store.memory_put(engine.name, model, source, target, pairs, self.clock())
-            found.update(pairs)
-            tally.segments_translated += len(missing)
-        return found
+            if len(route) > 1:
+                logger.info("%s->%s: no direct pair, pivoting through %s", source, target, route[0].target)
+            translator = ArticleTranslator(
+                self.store,
+                route,
+                keep_verbatim=self.settings.translate.keep_verbatim,
+                glossary=self.settings.translate.glossary.get(target, {}),
+                clock=self.clock,
+                counts=tally.counts,
+            )
+            translations, problems = translator.translate(batch)
+            for translation in translations:
+                tally.translations_written += self.store.put_translation(translation)
+            for problem in problems:
+                logger.error("%s", problem)
+                tally.failures.append(problem)
 
     # -- the pass ------------------------------------------------------------------------
 
@@ -249,67 +253,12 @@ class Pipeline:
                     raise
                 except SyndicateError as exc:
                     self._fail(tally, exc)
+            self.store.bump_stats(tally.counts.values)
             if publish:
                 tally.files_written = self.publisher.publish(self.settings.translate.languages)
         finally:
             self.engines.close()
         return tally.report()
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """How one article splits into segments, and how translations put it back together."""
-
-    stored: StoredArticle
-    title: list[tuple[str, str]]
-    paragraphs: list[list[tuple[str, str]]]
-    labels: list[str]
-
-    def segments(self) -> Iterable[str]:
-        for sentence, _ in self.title:
-            if sentence.strip():
-                yield normalize(sentence)
-        for paragraph in self.paragraphs:
-            for sentence, _ in paragraph:
-                if sentence.strip():
-                    yield normalize(sentence)
-        for label in self.labels:
-            yield normalize(label)
-
-    def render(self, translated: dict[str, str], target: Lang, engine: str, model: str, now: datetime) -> Translation:
-        def join(parts: list[tuple[str, str]]) -> str:
-            return "".join((translated.get(normalize(s), s) if s.strip() else s) + gap for s, gap in parts).strip()
-
-        import html
-
-        return Translation(
-            article_id=self.stored.id,
-            language=target,
-            engine=engine,
-            model=model,
-            title=join(self.title),
-            paragraphs=tuple(html.escape(join(p), quote=False) for p in self.paragraphs),
-            attribution_labels=tuple(translated[normalize(label)] for label in self.labels),
-            source_hash=self.stored.article.content_hash,
-            updated=now,
-        )
-
-
-def _plain(fragment: str) -> str:
-    """The text of an HTML paragraph fragment (markup-preserving translation: see README)."""
-    import lxml.html
-
-    return lxml.html.fragment_fromstring(f"<p>{fragment}</p>").text_content()
-
-
-def _plan(stored: StoredArticle) -> _Plan:
-    a = stored.article
-    return _Plan(
-        stored=stored,
-        title=split_sentences(a.title),
-        paragraphs=[split_sentences(_plain(p)) for p in a.paragraphs],
-        labels=[x.label for x in a.attributions],
-    )
 
 
 def _as_is(stored: StoredArticle, target: Lang, now: datetime) -> Translation:
@@ -325,5 +274,6 @@ def _as_is(stored: StoredArticle, target: Lang, now: datetime) -> Translation:
             source_hash=a.content_hash,
             updated=now,
         ),
+        paragraphs=tuple(sanitize(p) for p in a.paragraphs),
         notes=("published in its original language",),
     )

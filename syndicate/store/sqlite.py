@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,7 +84,19 @@ memory = Table(
     Column("target_language", String(35), nullable=False),
     Column("source_text", Text, nullable=False),
     Column("target_text", Text, nullable=False),
+    # A rejected row records that this engine's output failed a quality guard, so the
+    # segment goes straight to the next engine instead of being re-translated each run.
+    Column("rejected", String(200), nullable=False, default=""),
     Column("created", DateTime(timezone=True), nullable=False),
+)
+
+stats = Table(
+    "stats",
+    metadata,
+    Column("language", String(35), primary_key=True),
+    Column("engine", String(40), primary_key=True),
+    Column("name", String(40), primary_key=True),  # translated, memory_hits, guard_failures, ...
+    Column("value", Integer, nullable=False, default=0),
 )
 
 meta = Table(
@@ -267,22 +279,40 @@ class SqliteStore:
 
     # -- translation memory -------------------------------------------------------
 
-    def memory_get(self, engine: str, model: str, source: str, target: str, segments: Iterable[str]) -> dict[str, str]:
-        """Look segments up; return {segment: translation} for the hits."""
+    def memory_get(
+        self, engine: str, model: str, source: str, target: str, segments: Iterable[str]
+    ) -> tuple[dict[str, str], set[str]]:
+        """Look segments up: ({segment: translation} for hits, {segments this engine failed})."""
         keys = {memory_key(engine, model, source, target, s): s for s in set(segments)}
         found: dict[str, str] = {}
+        rejected: set[str] = set()
         with self.engine.connect() as conn:
             batch = list(keys)
             for i in range(0, len(batch), 500):
-                for key, target_text in conn.execute(
-                    select(memory.c.key, memory.c.target_text).where(memory.c.key.in_(batch[i : i + 500]))
+                for key, target_text, reason in conn.execute(
+                    select(memory.c.key, memory.c.target_text, memory.c.rejected).where(
+                        memory.c.key.in_(batch[i : i + 500])
+                    )
                 ):
-                    found[keys[key]] = target_text
-        return found
+                    if reason:
+                        rejected.add(keys[key])
+                    else:
+                        found[keys[key]] = target_text
+        return found, rejected
 
     def memory_put(
-        self, engine: str, model: str, source: str, target: str, pairs: Sequence[tuple[str, str]], now: datetime
+        self,
+        engine: str,
+        model: str,
+        source: str,
+        target: str,
+        pairs: Sequence[tuple[str, str]],
+        now: datetime,
+        *,
+        rejected: Mapping[str, str] | None = None,
     ) -> None:
+        """Remember translations; ``rejected`` maps segment -> guard that refused it."""
+        rejected = rejected or {}
         if not pairs:
             return
         with self.transaction() as conn:
@@ -299,9 +329,40 @@ class SqliteStore:
                         target_language=target,
                         source_text=segment,
                         target_text=translated,
+                        rejected=rejected.get(segment, ""),
                         created=now,
                     )
                 )
+
+    # -- statistics ---------------------------------------------------------------------
+
+    def bump_stats(self, counts: Mapping[tuple[str, str, str], int]) -> None:
+        """Add ``counts`` ((language, engine, name) -> n) to the running totals."""
+        with self.transaction() as conn:
+            for (language, engine, name), n in counts.items():
+                if not n:
+                    continue
+                row = conn.execute(
+                    select(stats.c.value).where(
+                        stats.c.language == language, stats.c.engine == engine, stats.c.name == name
+                    )
+                ).first()
+                if row is None:
+                    conn.execute(stats.insert().values(language=language, engine=engine, name=name, value=n))
+                else:
+                    conn.execute(
+                        stats.update()
+                        .where(stats.c.language == language, stats.c.engine == engine, stats.c.name == name)
+                        .values(value=row[0] + n)
+                    )
+
+    def stats(self) -> dict[tuple[str, str], dict[str, int]]:
+        """(language, engine) -> {counter: total}."""
+        out: dict[tuple[str, str], dict[str, int]] = {}
+        with self.engine.connect() as conn:
+            for language, engine, name, value in conn.execute(select(stats).order_by(stats.c.language, stats.c.engine)):
+                out.setdefault((language, engine), {})[name] = value
+        return out
 
 
 def _differs(old: Any, new: Any) -> bool:

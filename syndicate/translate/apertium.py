@@ -22,11 +22,12 @@ import shlex
 import shutil
 import subprocess
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from syndicate.errors import ModelError, TranslationError
 from syndicate.models import Lang
+from syndicate.translate.base import Protect, protect_map
 
 logger = logging.getLogger(__name__)
 
@@ -188,9 +189,9 @@ class ApertiumTranslator:
         source: Lang,
         target: Lang,
         *,
-        protect: Sequence[str] = (),
+        protect: Protect = (),
     ) -> list[str]:
-        terms = sorted({t for t in protect if t}, key=len, reverse=True)
+        terms = protect_map(protect)
         out: list[str] = []
         for segment in segments:
             if not segment.strip():
@@ -207,18 +208,26 @@ class ApertiumTranslator:
         self._pipelines.clear()
 
 
-def _protect(segment: str, terms: Sequence[str]) -> tuple[str, list[str]]:
-    """Escape ``segment`` for the stream format, turning protected terms into superblanks."""
+def _protect(segment: str, terms: Mapping[str, str]) -> tuple[str, list[str]]:
+    """Escape ``segment`` for the stream format, turning protected terms into superblanks.
+
+    Returns the encoded text and, per superblank, the text that must replace it.
+    """
     used: list[str] = []
     if not terms:
         return _escape(segment), used
-    pattern = re.compile("|".join(re.escape(t) for t in terms))
+    pattern = re.compile(
+        "|".join(
+            (r"(?<!\w)" if re.match(r"\w", t) else "") + re.escape(t) + (r"(?!\w)" if re.search(r"\w$", t) else "")
+            for t in sorted(terms, key=len, reverse=True)
+        )
+    )
     pieces: list[str] = []
     pos = 0
     for match in pattern.finditer(segment):
         pieces.append(_escape(segment[pos : match.start()]))
         pieces.append(f"[<k{len(used)}>]")
-        used.append(match.group(0))
+        used.append(terms[match.group(0)])
         pos = match.end()
     pieces.append(_escape(segment[pos:]))
     return "".join(pieces), used

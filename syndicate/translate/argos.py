@@ -18,7 +18,7 @@ import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from syndicate.errors import ModelError, TranslationError
 from syndicate.models import Lang, lang
 from syndicate.translate.argos_packages import PackageInfo, default_packages_dir, list_installed
+from syndicate.translate.base import Protect, protect_map
 
 if TYPE_CHECKING:
     import ctranslate2
@@ -118,7 +119,7 @@ class ArgosTranslator:
         source: Lang,
         target: Lang,
         *,
-        protect: Sequence[str] = (),
+        protect: Protect = (),
     ) -> list[str]:
         """Translate sentences, one output per input, in order.
 
@@ -139,7 +140,7 @@ class ArgosTranslator:
             len(segments),
         )
         translated = dict(zip(todo, self._run(loaded, todo, source, target), strict=True))
-        terms = sorted({t for t in protect if t.strip()}, key=len, reverse=True)
+        terms = protect_map(protect)
         if terms:
             translated.update(self._enforce_protected(loaded, translated, terms, source, target))
         return [translated.get(s, s) for s in results]
@@ -266,11 +267,14 @@ class ArgosTranslator:
         self,
         loaded: _Loaded,
         translated: dict[str, str],
-        terms: Sequence[str],
+        terms: Mapping[str, str],
         source: Lang,
         target: Lang,
     ) -> dict[str, str]:
         """Re-translate the segments whose translation lost a protected term.
+
+        ``terms`` maps each protected source term to the text that must stand for it
+        (itself for keep_verbatim, the target form for a glossary entry).
 
         A neural model gives no guarantee about names: it may translate, inflect or
         transliterate "Rossiyskaya Gazeta" even when asked nicely, and placeholder tricks
@@ -282,13 +286,14 @@ class ArgosTranslator:
         costs some fluency in the few segments concerned, but the terms are then verbatim
         by construction.
         """
-        pattern = _terms_pattern(terms)
+        pattern = _terms_pattern(sorted(terms, key=len, reverse=True))
+        replacements = _terms_pattern(sorted(set(terms.values()), key=len, reverse=True))
         redo: dict[str, list[str]] = {}
         for text, output in translated.items():
-            wanted = Counter(m.group(0) for m in pattern.finditer(text))
+            wanted = Counter(terms[m.group(0)] for m in pattern.finditer(text))
             if not wanted:
                 continue
-            got = Counter(m.group(0) for m in pattern.finditer(output))
+            got = Counter(m.group(0) for m in replacements.finditer(output))
             if any(got[term] < count for term, count in wanted.items()):
                 redo[text] = pattern.split(text)  # text, term, text, term, ..., text
         if not redo:
@@ -304,8 +309,11 @@ class ArgosTranslator:
         for text, parts in redo.items():
             out: list[str] = []
             for i, part in enumerate(parts):
-                if i % 2 or not part.strip():
-                    out.append(part)  # a protected term, or bare whitespace
+                if i % 2:
+                    out.append(terms[part])  # a protected term: its required form
+                    continue
+                if not part.strip():
+                    out.append(part)  # bare whitespace
                     continue
                 core = part.strip()
                 lead = part[: len(part) - len(part.lstrip())]

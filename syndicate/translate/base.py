@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from syndicate.models import Lang
+
+
+#: Protected terms: term -> required output text, or a sequence of verbatim terms.
+Protect = Mapping[str, str] | Sequence[str]
+
+
+def protect_map(protect: Protect) -> dict[str, str]:
+    """Normalise ``protect`` to a term -> replacement dict without empty terms."""
+    if isinstance(protect, Mapping):
+        return {k: v for k, v in protect.items() if k.strip()}
+    return {t: t for t in protect if t.strip()}
 
 
 @runtime_checkable
@@ -16,9 +27,10 @@ class Translator(Protocol):
     an attribution label), many at once so they can batch. Segment order is preserved and
     the result has exactly one string per input segment.
 
-    ``protect`` lists terms that must come through verbatim (``keep_verbatim``); an engine
-    guarantees that every protected term present in a segment is present, unchanged, in its
-    translation.
+    ``protect`` maps terms to the exact text that must stand for them in the translation:
+    a ``keep_verbatim`` name maps to itself, a glossary term to its target-language form
+    (a plain sequence of terms means "verbatim"). An engine guarantees that for every
+    protected term present in a segment, its replacement is present in the translation.
     """
 
     name: str
@@ -37,7 +49,7 @@ class Translator(Protocol):
         source: Lang,
         target: Lang,
         *,
-        protect: Sequence[str] = (),
+        protect: Protect = (),
     ) -> list[str]:
         """Translate ``segments`` from ``source`` to ``target``."""
         ...

@@ -1,0 +1,68 @@
+"""Quality guards: catch engine output that must not be published as a translation.
+
+Each guard returns a short reason, or None when the output passes. A segment whose
+output fails is retried with the next engine of the chain; if every engine fails, the
+article is not published in that language (never untranslated text passed off as
+translated).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from syndicate.translate.segments import normalize
+
+_WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+#: Output longer than this many times the source (plus slack for short segments) is a runaway.
+MAX_LENGTH_RATIO = 3.0
+LENGTH_SLACK = 40
+#: A run of the same 1-4 word n-gram repeated this many times, not in the source, is a loop.
+LOOP_REPEATS = 4
+
+
+def check(source: str, output: str, protect: Mapping[str, str] | None = None) -> str | None:
+    """Why ``output`` is not an acceptable translation of ``source`` (None if it is)."""
+    src, out = normalize(source), normalize(output)
+    src_words = _WORD.findall(src)
+    if not src_words:
+        return None  # numbers, names, punctuation: anything goes
+    if not out:
+        return "empty"
+    if len(out) > MAX_LENGTH_RATIO * len(src) + LENGTH_SLACK:
+        return "too long"
+    if _loops(out) and not _loops(src):
+        return "repetition loop"
+    if out.casefold() == src.casefold() and _translatable_words(src, protect) >= 3:
+        return "copy of the source"
+    for term, replacement in (protect or {}).items():
+        if _contains(src, term) and not _contains(out, replacement):
+            return f"lost protected term {term!r}"
+    return None
+
+
+def _translatable_words(text: str, protect: Mapping[str, str] | None) -> int:
+    for term in protect or {}:
+        text = text.replace(term, " ")
+    # Capitalised words inside a sentence are mostly names, which engines keep.
+    words = _WORD.findall(text)
+    return sum(1 for i, w in enumerate(words) if i == 0 or not w[0].isupper())
+
+
+def _contains(text: str, term: str) -> bool:
+    return re.search(r"(?<!\w)" + re.escape(term) + r"(?!\w)", text) is not None
+
+
+def _loops(text: str) -> bool:
+    words = text.casefold().split()
+    for n in range(1, 5):
+        run = 1
+        for i in range(n, len(words) - n + 1, n):
+            if words[i : i + n] == words[i - n : i]:
+                run += 1
+                if run >= LOOP_REPEATS:
+                    return True
+            else:
+                run = 1
+    # The same character sequence looping without spaces ("hahahahaha...", CJK).
+    return re.search(r"(.{2,20}?)\1{5,}", text) is not None
