@@ -1,0 +1,69 @@
+"""Fake engines for tests: real Translator protocol implementations with scripted output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from syndicate.models import Lang
+from syndicate.translate.base import Protect, protect_map
+
+
+class FakeEngine:
+    """Translates with a function; honours ``protect`` by placeholder substitution.
+
+    ``calls`` records every batch it was given, so tests can see what was (not) sent.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        pairs: set[tuple[str, str]],
+        fn: Callable[[str, str, str], str],
+        *,
+        model: str = "1",
+        honour_protect: bool = True,
+    ) -> None:
+        self.name = name
+        self._pairs = frozenset((Lang(a), Lang(b)) for a, b in pairs)
+        self.fn = fn
+        self.model = model
+        self.honour_protect = honour_protect
+        self.calls: list[list[str]] = []
+
+    def pairs(self) -> frozenset[tuple[Lang, Lang]]:
+        return self._pairs
+
+    def model_id(self, source: Lang, target: Lang) -> str:
+        return f"{self.name}:{source}-{target}@{self.model}"
+
+    def translate(self, segments: Sequence[str], source: Lang, target: Lang, *, protect: Protect = ()) -> list[str]:
+        self.calls.append(list(segments))
+        terms = protect_map(protect) if self.honour_protect else {}
+        out = []
+        for segment in segments:
+            held: dict[str, str] = {}
+            for i, (term, replacement) in enumerate(sorted(terms.items(), key=lambda kv: -len(kv[0]))):
+                if term in segment:
+                    key = f"QZ{i}QZ"
+                    segment = segment.replace(term, key)
+                    held[key.lower()] = replacement
+            result = self.fn(segment, source, target)
+            for key, replacement in held.items():
+                result = result.replace(key, replacement).replace(key.upper(), replacement)
+            out.append(result)
+        return out
+
+    def close(self) -> None:
+        pass
+
+
+def reverse_upper(segment: str, source: str, target: str) -> str:
+    """A reordering 'translation': words reversed and upper-cased (punctuation kept at the end)."""
+    core = segment.rstrip(".!?")
+    tail = segment[len(core) :]
+    return " ".join(reversed(core.split())).upper() + tail
+
+
+def tagged(segment: str, source: str, target: str) -> str:
+    """An obviously translated form that keeps word order: «word» -> «word-xx»."""
+    return " ".join(w if not w[:1].isalpha() else f"{w}~{target}" for w in segment.split())

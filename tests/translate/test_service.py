@@ -1,0 +1,164 @@
+"""The translation stage through the pipeline, with scripted engines.
+
+Real engines are covered elsewhere (Apertium end to end, the Argos fixture package);
+here fakes make the failure modes deterministic: bad output, engine errors, missing pairs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import feedparser
+import lxml.html
+
+from syndicate.config import load_settings
+from syndicate.pipeline import EnginePool, Pipeline
+from syndicate.store import SqliteStore
+from tests.conftest import Clock, write_config
+from tests.fakes import FakeEngine, tagged
+
+ARTICLE = """Council Approves New Budget
+
+The city council approved the new budget on Tuesday after a long debate. The Security Council of the region welcomed it.
+
+Officials said more buses will run next year. [Source attribution: Rossiyskaya Gazeta]
+"""
+
+
+def setup(tmp_path: Path, engines: dict[str, FakeEngine], *, languages=("es",), extra: str = "", articles: dict[str, str] | None = None):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, text in (articles or {"budget.txt": ARTICLE}).items():
+        (folder / name).write_text(text, encoding="utf-8")
+    config = write_config(tmp_path, languages=languages, engines=tuple(engines), articles=folder, extra=extra)
+    settings = load_settings(config)
+    store = SqliteStore.open(settings.state_dir)
+    pool = EnginePool(settings, factories={name: (lambda s, e=e: e) for name, e in engines.items()})
+    return settings, store, pool
+
+
+def run(settings, store, pool, clock=None):
+    return Pipeline(settings, store, engines=pool, clock=clock or Clock()).run()
+
+
+def text_of(store: SqliteStore, language: str) -> str:
+    t = next(iter(store.translations(language).values()))
+    body = " ".join(lxml.html.fragment_fromstring(p, create_parent="div").text_content() for p in t.paragraphs)
+    return f"{t.title} {body}"
+
+
+def test_bad_output_falls_back_to_next_engine_and_is_counted(tmp_path: Path) -> None:
+    def flaky(s: str, a: str, b: str) -> str:
+        if "debate" in s:
+            return ""  # empty
+        if "buses" in s:
+            return s  # a copy of the source
+        if "welcomed" in s:
+            return "bla " * 40  # a loop
+        return tagged(s, a, b)
+
+    first = FakeEngine("argos", {("en", "es")}, flaky)
+    second = FakeEngine("apertium", {("en", "es")}, tagged)
+    settings, store, pool = setup(tmp_path, {"argos": first, "apertium": second})
+    report = run(settings, store, pool)
+    assert report.ok, report.failures
+    assert report.guard_failures == 3
+    text = text_of(store, "es")
+    assert "debate.~es" in text or "debate~es" in text
+    assert "buses~es" in text and "welcomed~es" in text
+    assert "bla" not in text
+    assert sorted(s for call in second.calls for s in call) == sorted(
+        [
+            "The city council approved the new budget on Tuesday after a long debate.",
+            "The Security Council of the region welcomed it.",
+            "Officials said more buses will run next year.",
+        ]
+    )
+    stats = store.stats()
+    assert stats[("es", "argos")]["guard_failures"] == 3
+    assert stats[("es", "apertium")]["translated"] == 3
+
+    # Next run: the rejected segments go straight to the second engine's memory.
+    (tmp_path / "articles" / "budget.txt").write_text(ARTICLE.replace("Tuesday", "Monday"), encoding="utf-8")
+    first.calls.clear()
+    second.calls.clear()
+    report = run(settings, store, pool)
+    assert [len(c) for c in first.calls] == [1]  # only the edited sentence is new
+    assert second.calls == [["The city council approved the new budget on Monday after a long debate."]]
+
+
+def test_segment_failing_every_engine_keeps_article_unpublished(tmp_path: Path) -> None:
+    broken = FakeEngine("apertium", {("en", "es")}, lambda s, a, b: s if "buses" in s else tagged(s, a, b))
+    settings, store, pool = setup(tmp_path, {"apertium": broken})
+    report = run(settings, store, pool)
+    assert not report.ok
+    assert any("budget.txt" in f and "copy of the source" in f for f in report.failures)
+    assert store.translations("es") == {}
+    assert not (tmp_path / "feeds" / "es" / "atom.xml").exists()
+
+
+def test_engine_exception_moves_to_next_engine(tmp_path: Path) -> None:
+    def boom(s: str, a: str, b: str) -> str:
+        raise RuntimeError("model crashed")
+
+    settings, store, pool = setup(
+        tmp_path, {"argos": FakeEngine("argos", {("en", "es")}, boom), "apertium": FakeEngine("apertium", {("en", "es")}, tagged)}
+    )
+    report = run(settings, store, pool)
+    assert report.ok
+    assert next(iter(store.translations("es").values())).engine == "apertium"
+    assert store.stats()[("es", "argos")]["engine_errors"] == 1
+
+
+def test_glossary_and_verbatim_terms_through_placeholders(tmp_path: Path) -> None:
+    engine = FakeEngine("apertium", {("en", "es")}, tagged)
+    extra = '[translate.glossary.es]\n"Security Council" = "Consejo de Seguridad"\n'
+    settings, store, pool = setup(tmp_path, {"apertium": engine}, extra=extra)
+    assert run(settings, store, pool).ok
+    text = text_of(store, "es")
+    assert "Consejo de Seguridad" in text and "Security" not in text
+    t = next(iter(store.translations("es").values()))
+    assert t.attribution_labels == ("Source~es attribution~es",)
+    parsed = feedparser.parse((tmp_path / "feeds" / "es" / "atom.xml").read_bytes())
+    assert "[Source~es attribution~es: Rossiyskaya Gazeta]" in parsed.entries[0].content[0].value
+
+
+def test_engine_losing_a_protected_term_is_rejected(tmp_path: Path) -> None:
+    careless = FakeEngine("argos", {("en", "es")}, tagged, honour_protect=False)
+    careful = FakeEngine("apertium", {("en", "es")}, tagged)
+    extra = '[translate.glossary.es]\n"Security Council" = "Consejo de Seguridad"\n'
+    settings, store, pool = setup(tmp_path, {"argos": careless, "apertium": careful}, extra=extra)
+    report = run(settings, store, pool)
+    assert report.ok and report.guard_failures == 1
+    assert "Consejo de Seguridad" in text_of(store, "es")
+
+
+def test_pivot_through_english_is_noted(tmp_path: Path) -> None:
+    spanish = {"nota.txt": "Nueva biblioteca abre en la ciudad\n\nLa nueva biblioteca abrió sus puertas el lunes por la mañana con muchos visitantes.\n"}
+    es_en = FakeEngine("apertium", {("es", "en"), ("en", "ca")}, tagged)
+    settings, store, pool = setup(tmp_path, {"apertium": es_en}, languages=("ca", "es"), articles=spanish)
+    report = run(settings, store, pool)
+    assert report.ok, (report.failures, report.unserved_languages)
+    t = next(iter(store.translations("ca").values()))
+    assert "pivot:en" in t.notes
+    assert "biblioteca~en~ca" in t.title
+    # Detected as Spanish: published as is in the Spanish feed, never "translated" into it.
+    same = next(iter(store.translations("es").values()))
+    assert same.engine == "source" and same.title == "Nueva biblioteca abre en la ciudad"
+
+
+def test_hostile_html_is_sanitised_before_it_is_stored(tmp_path: Path) -> None:
+    page = """<html><body><article><h1>Hostile Page</h1>
+<p>Click <a href="javascript:alert(1)" onmouseover="steal()">here</a> or <a href="https://ok.example/x" onclick="x()">there</a>.<script>alert(1)</script><style>p{}</style></p>
+<p><img src="x" onerror="alert(1)" alt="An image"> and <span style="color:red" class="attribution">colour</span> text here today.</p>
+</article></body></html>"""
+    engine = FakeEngine("apertium", {("en", "es")}, tagged)
+    settings, store, pool = setup(tmp_path, {"apertium": engine}, articles={"evil.html": page})
+    assert run(settings, store, pool).ok
+    t = next(iter(store.translations("es").values()))
+    body = "".join(t.paragraphs)
+    for bad in ("<script", "<style", "onmouseover", "onclick", "onerror", "javascript:", "style="):
+        assert bad not in body, bad
+    assert 'href="https://ok.example/x"' in body
+    for sent in engine.calls:
+        assert not any("<" in s or "alert" in s for s in sent)  # engines never see markup
