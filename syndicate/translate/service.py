@@ -16,12 +16,12 @@ For one language pair, :class:`ArticleTranslator` turns a batch of stored articl
 
 from __future__ import annotations
 
-import html
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 import nh3
 
@@ -137,6 +137,7 @@ class ArticleTranslator:
         glossary: Mapping[str, str] | None = None,
         clock: Callable[[], datetime],
         counts: Counts,
+        guard: Callable[[str, str, Mapping[str, str] | None], str | None] = guards.check,
     ) -> None:
         if not route:
             raise ValueError("empty route")
@@ -146,6 +147,7 @@ class ArticleTranslator:
         self.glossary = dict(glossary or {})
         self.clock = clock
         self.counts = counts
+        self.guard = guard
         self.target = route[-1].target
         self.source = route[0].source
 
@@ -289,7 +291,7 @@ class ArticleTranslator:
                 good: list[tuple[str, str]] = []
                 bad: dict[str, str] = {}
                 for s, t in zip(todo, results, strict=True):
-                    reason = guards.check(s, t, {k: v for k, v in terms.items() if k in s})
+                    reason = self.guard(s, t, {k: v for k, v in terms.items() if k in s})
                     if reason is None:
                         good.append((s, t.strip()))
                     else:
@@ -310,7 +312,9 @@ class ArticleTranslator:
         return out, by_engine, failed
 
 
-class StoreLike:  # pragma: no cover - typing aid; SqliteStore implements it
+class StoreLike(Protocol):
+    """The part of the store translation needs (the segment memory)."""
+
     def memory_get(
         self, engine: str, model: str, source: str, target: str, segments: Sequence[str]
     ) -> tuple[dict[str, str], set[str]]: ...
@@ -321,9 +325,4 @@ class StoreLike:  # pragma: no cover - typing aid; SqliteStore implements it
     ) -> None: ...
 
 
-def as_published(fragment: str) -> str:
-    """A source paragraph published as is (already in the target language), sanitised."""
-    return sanitize(fragment)
-
-
-__all__ = ["ArticleTranslator", "Counts", "Leg", "PIVOT", "sanitize", "as_published", "html"]
+__all__ = ["ArticleTranslator", "Counts", "Leg", "PIVOT", "StoreLike", "sanitize"]
