@@ -37,11 +37,22 @@ run: setup
 test: setup
 	$(PY) -m pytest
 
-bench: setup
-	$(PY) benchmarks/translate_bench.py
+# The benchmark compares against argos's own translate(), which needs the full
+# argostranslate (torch, stanza, spacy): it lives in its own virtualenv, with the CPU
+# build of torch installed first so pip does not pull a multi-GB CUDA build.
+BENCH_VENV := .bench-venv
+$(BENCH_VENV)/.installed:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet torch==2.13.0
+	$(BENCH_VENV)/bin/python -m pip install --quiet argostranslate==$(ARGOS_VERSION)
+	touch $@
+
+bench: setup $(BENCH_VENV)/.installed
+	$(PY) benchmarks/translate_bench.py --argos-python $(BENCH_VENV)/bin/python
 
 clean:
 	rm -rf feeds/*/ feeds/index.html translations/*/ .syndicate
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(BENCH_VENV) benchmarks/.cache
