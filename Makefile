@@ -7,8 +7,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 ARGOS_VERSION := 1.11.0
 # Debian packages: Apertium with the sample's language pairs, xmllint (Atom schema
-# checks) and sfeed (a real feed reader used by the tests).
-APT_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en libxml2-utils sfeed
+# checks) and sfeed (a real feed reader used by the tests; its sfeed_update fetches with
+# curl, which sfeed does not depend on). The tests run sfeed under C.UTF-8 (in libc-bin).
+APT_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en libxml2-utils sfeed curl
 
 .PHONY: setup system-packages run test bench clean distclean
 

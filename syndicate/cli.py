@@ -49,6 +49,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     once.set_defaults(func=cmd_once)
 
+    run = sub.add_parser(
+        "run", parents=[common], help="poll every source on its schedule until stopped",
+        description="Start the scheduler in the foreground: each source is polled on its own interval "
+        "or cron schedule, and feeds and pages are republished after a poll that changed something. "
+        "SIGTERM or Ctrl-C finishes the item in hand, records the state and exits 0. "
+        "One `syndicate run` per state directory.",
+    )
+    run.set_defaults(func=cmd_run)
+
+    status = sub.add_parser(
+        "status", parents=[common], help="show each source's last poll, outcome and next poll",
+        description="Per source: last poll, outcome, items new/updated/failed, next poll and last error, "
+        "and whether a `syndicate run` holds the state directory. Exit status 1 when a source's last poll failed.",
+    )
+    status.set_defaults(func=cmd_status)
+
     stats = sub.add_parser(
         "stats", parents=[common], help="translation totals per language and engine",
         description="Segments translated, translation-memory hits and quality-guard failures, "
@@ -123,6 +139,78 @@ def cmd_once(args: argparse.Namespace) -> int:
         for failure in report.failures:
             print(f"  {failure}", file=sys.stderr)
     return EXIT_OK if report.ok else EXIT_PARTIAL
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import signal
+
+    from syndicate.scheduler import Daemon
+    from syndicate.store import SqliteStore
+    from syndicate.store.lock import StateLock
+
+    settings = _settings(args.config)
+    if args.verbose < 2:  # APScheduler's per-job lines would double the one line per poll
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    with StateLock(settings.state_dir):
+        store = SqliteStore.open(settings.state_dir)
+        try:
+            daemon = Daemon(settings, store)
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, lambda _signum, _frame: daemon.stop())
+            logger.info("syndicate run: %d source(s), state in %s", len(settings.sources), settings.state_dir)
+            daemon.run()
+        finally:
+            store.close()
+    logger.info("stopped")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from syndicate.store.lock import lock_holder
+
+    settings = _settings(args.config)
+    holder = lock_holder(settings.state_dir)
+    statuses = {}
+    if (settings.state_dir / "syndicate.db").exists():
+        from syndicate.store import SqliteStore
+        from syndicate.store.sources_state import SourceStateStore
+
+        store = SqliteStore.open(settings.state_dir)
+        try:
+            statuses = SourceStateStore(store).all()
+        finally:
+            store.close()
+
+    def when(value: object) -> str:
+        return f"{value:%Y-%m-%d %H:%M:%SZ}" if value is not None else "-"
+
+    header = ("source", "type", "last poll", "outcome", "new", "updated", "failed", "next poll", "last error")
+    rows: list[tuple[str, ...]] = []
+    for source in settings.sources:
+        st = statuses.get(source.name)
+        if st is None or st.last_poll is None:
+            rows.append((source.name, source.type, "never", "-", "-", "-", "-", when(st.next_poll if st else None), "-"))
+            continue
+        rows.append((
+            source.name, source.type, when(st.last_poll), st.outcome or "-", str(st.items_new), str(st.items_updated),
+            str(st.items_failed), when(st.next_poll), st.last_error or "-",
+        ))
+    daemon = f"running (PID {holder})" if holder and holder > 0 else "running" if holder else "not running"
+    print(f"daemon: {daemon}; state: {settings.state_dir}")
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*header)
+        for row in rows:
+            table.add_row(*row, style="red" if row[3] == "failed" else None)
+        Console().print(table)
+    else:
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header[:-1])]
+        for row in [header, *rows]:
+            cells = [c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)]
+            print("  ".join([*cells, row[-1]]))
+    return EXIT_PARTIAL if any(r[3] == "failed" for r in rows) else EXIT_OK
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

@@ -84,6 +84,9 @@ class OutputSettings(_Frozen):
     feeds_dir: Path = Path("feeds")
     translations_dir: Path = Path("translations")
     state_dir: Path = Path(".syndicate")
+    #: Entries in each language's subscription feed; older ones move to RFC 5005
+    #: archive pages of this many entries (see README "Feeds").
+    feed_size: Annotated[int, Field(ge=1)] = 50
 
 
 class TranslateSettings(_Frozen):
@@ -436,8 +439,12 @@ def parse_settings(data: dict[str, Any], *, path: str = "config.toml", root: Pat
         return Settings.model_validate({**data, "root": root})
     except ValidationError as exc:
         problems: list[tuple[str, object, str]] = []
-        for err in exc.errors(include_url=False):
+        errors = exc.errors(include_url=False)
+        bad_sources = any(len(e["loc"]) > 1 and e["loc"][0] == "sources" for e in errors)
+        for err in errors:
             loc = tuple(err["loc"])
+            if bad_sources and loc == ("sources",) and err["type"] == "too_short":
+                continue  # "no valid source" only echoes the errors of each source
             # Sources are a tagged list: drop pydantic's union-branch marker ("feed") from
             # the path, so it reads sources[1].url; a bad or missing tag is the `type` key's.
             if len(loc) > 2 and loc[0] == "sources" and loc[2] in SOURCE_TYPES:

@@ -122,12 +122,15 @@ class Pipeline:
         engines: EnginePool | None = None,
         publisher: FeedPublisher | None = None,
         clock: Clock = utc_now,
+        source_factory: Callable[..., Source] = make_source,
     ) -> None:
         self.settings = settings
         self.store = store
         self.engines = engines or EnginePool(settings)
         self.publisher = publisher or FeedPublisher(settings, store)
         self.clock = clock
+        #: (source settings, config root) -> Source; the daemon's adds fetch state and a stop check.
+        self.source_factory = source_factory
 
     # -- stage 1+2: pull and extract -------------------------------------------------
 
@@ -136,7 +139,7 @@ class Pipeline:
         for source_settings in self.settings.sources:
             if sources is not None and source_settings.name not in sources:
                 continue
-            self.pull_source(make_source(source_settings, self.settings.root), tally)
+            self.pull_source(self.source_factory(source_settings, self.settings.root), tally)
 
     def pull_source(self, source: Source, tally: _Tally) -> None:
         """Fetch one source, extract and upsert each item; one bad item never stops the rest."""

@@ -150,7 +150,8 @@ def _neighbours(doc: lxml.html.HtmlElement, base: str | None) -> tuple[Ref | Non
             continue
         link = el if el.tag == "a" and el.get("href") else None
         if link is None or is_previous_label(squash(link.text_content())) or is_next_label(squash(link.text_content())):
-            following = el.xpath("following::a[@href][1]") if link is None else el.xpath("following::a[@href][1]")
+            # "<div>Previous Article <a>Title</a></div>": the link may sit inside the label's element.
+            following = el.xpath("(descendant::a[@href] | following::a[@href])[1]") if link is None else el.xpath("following::a[@href][1]")
             candidate = following[0] if following else None
             if link is not None and candidate is not None and squash(candidate.text_content()):
                 link_title = squash(candidate.text_content())

@@ -5,18 +5,25 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from syndicate.config import Settings
-from syndicate.models import Lang, StoredArticle, Translation
+from syndicate.models import Lang, StoredArticle, Translation, lang
 from syndicate.publish.ordering import publication_order
 
 LANGUAGE_NAMES = {
     "en": "English", "es": "Español", "ca": "Català", "gl": "Galego", "eo": "Esperanto",
     "fr": "Français", "de": "Deutsch", "it": "Italiano", "pt": "Português", "ru": "Русский",
     "uk": "Українська", "ar": "العربية", "zh": "中文", "ja": "日本語", "nl": "Nederlands",
-    "oc": "Occitan", "eu": "Euskara",
+    "oc": "Occitan", "eu": "Euskara", "el": "Ελληνικά", "bg": "Български", "sr": "Српски",
+}
+
+#: Every feed format: (subscription file name, archive file suffix, media type).
+FEED_FORMATS: dict[str, tuple[str, str, str]] = {
+    "atom": ("atom.xml", ".xml", "application/atom+xml"),
+    "rss": ("rss.xml", ".rss", "application/rss+xml"),
+    "json": ("feed.json", ".json", "application/feed+json"),
 }
 
 
@@ -37,15 +44,29 @@ class Neighbour:
 
 
 @dataclass(frozen=True)
+class EntryLink:
+    """A typed link from an entry (Atom ``link``, RSS ``atom:link``, HTML ``link``)."""
+
+    rel: str
+    href: str
+    type: str | None = None
+    hreflang: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
 class FeedEntry:
     """One translated article as the feeds and pages show it."""
 
     id: str  # stable, unique per language
+    article_id: int
+    language: Lang
     slug: str
     title: str
     page_url: str
     original_url: str | None
     original_title: str
+    original_language: str
     paragraphs: tuple[str, ...]  # HTML fragments
     attributions: tuple[tuple[AttributionLine, ...], ...]  # per paragraph
     published: datetime
@@ -54,6 +75,38 @@ class FeedEntry:
     previous: Neighbour | None
     next: Neighbour | None
     siblings: tuple[tuple[Lang, str], ...]  # (language, page url) of the other languages
+
+    @property
+    def alternates(self) -> tuple[EntryLink, ...]:
+        """``rel="alternate"`` links: this page, each other language's page, the original.
+
+        At most one per language (Atom allows one alternate per type and hreflang): the
+        original is left out when one of our pages already is in its language.
+        """
+        links = [EntryLink("alternate", self.page_url, "text/html", self.language, self.title)]
+        links += [
+            EntryLink("alternate", url, "text/html", other, language_name(other)) for other, url in self.siblings
+        ]
+        taken = {self.language, *(other for other, _ in self.siblings)}
+        if self.original_url and self.original_language not in taken:
+            links.append(
+                EntryLink("alternate", self.original_url, "text/html", self.original_language, self.original_title)
+            )
+        return tuple(links)
+
+    @property
+    def links(self) -> tuple[EntryLink, ...]:
+        """Every link the feeds carry: alternates, ``via`` (the original), ``previous``/``next``."""
+        links = list(self.alternates)
+        if self.original_url:
+            links.append(
+                EntryLink("via", self.original_url, "text/html", self.original_language, self.original_title)
+            )
+        if self.previous:
+            links.append(EntryLink("previous", self.previous.url, "text/html", self.language, self.previous.title))
+        if self.next:
+            links.append(EntryLink("next", self.next.url, "text/html", self.language, self.next.title))
+        return tuple(links)
 
     @property
     def attribution_sources(self) -> tuple[str, ...]:
@@ -84,13 +137,33 @@ class Edition:
     language: Lang
     title: str
     entries: tuple[FeedEntry, ...]
-    feed_url_atom: str
-    feed_url_rss: str
-    page_index_url: str
+    feeds_url: str  # the language's feed folder: feeds/<lang>/
+    page_index_url: str  # the language's page index: translations/<lang>/
+    siblings: tuple[Lang, ...] = ()  # other languages that publish feeds
 
     @property
     def updated(self) -> datetime | None:
         return max((e.updated for e in self.entries), default=None)
+
+    def feed_url(self, fmt: str, language: str | None = None) -> str:
+        """The subscription feed of format ``fmt`` ("atom", "rss", "json")."""
+        url = self.feeds_url if language is None else urljoin(self.feeds_url, f"../{language}/")
+        return urljoin(url, FEED_FORMATS[fmt][0])
+
+    @property
+    def feed_url_atom(self) -> str:
+        return self.feed_url("atom")
+
+    @property
+    def feed_url_rss(self) -> str:
+        return self.feed_url("rss")
+
+    @property
+    def feed_url_json(self) -> str:
+        return self.feed_url("json")
+
+    def sibling_index_url(self, language: str) -> str:
+        return urljoin(self.page_index_url, f"../{language}/")
 
 
 def page_url(settings: Settings, language: str, slug: str) -> str:
@@ -99,6 +172,21 @@ def page_url(settings: Settings, language: str, slug: str) -> str:
 
 def feed_url(settings: Settings, language: str, name: str) -> str:
     return urljoin(settings.site.base_url, f"{settings.output.feeds_dir.as_posix()}/{language}/{name}")
+
+
+def original_language(settings: Settings, sa: StoredArticle) -> str:
+    """The language the original article is written in: its own, its source's, the site's."""
+    if sa.article.language:
+        return lang(sa.article.language)
+    for source in settings.sources:
+        if source.name == sa.article.source and source.language:
+            return source.language
+    return settings.site.source_language
+
+
+def _second(value: datetime) -> datetime:
+    """UTC to the second: what every feed format can say, so the bytes stay stable."""
+    return value.astimezone(UTC).replace(microsecond=0)
 
 
 def entry_id(settings: Settings, language: str, article: StoredArticle) -> str:
@@ -113,11 +201,13 @@ def build_edition(
     articles: Sequence[StoredArticle],
     translations: Mapping[int, Translation],
     languages_of: Mapping[int, Sequence[Lang]],
+    siblings: Sequence[Lang] = (),
 ) -> Edition:
     """Assemble a language's edition from stored articles and their translations.
 
     Only translated articles are published; the order is the source's chain among them.
-    ``languages_of`` maps article id -> languages it is published in (for siblings).
+    ``languages_of`` maps article id -> languages it is published in (for siblings);
+    ``siblings`` are the other languages that publish feeds.
     """
     published = [sa for sa in articles if sa.id in translations]
     placed = publication_order(published)
@@ -139,15 +229,18 @@ def build_edition(
         entries.append(
             FeedEntry(
                 id=entry_id(settings, language, sa),
+                article_id=sa.id,
+                language=language,
                 slug=sa.slug,
                 title=t.title,
                 page_url=page_url(settings, language, sa.slug),
                 original_url=sa.article.url,
                 original_title=sa.article.title,
+                original_language=original_language(settings, sa),
                 paragraphs=t.paragraphs,
                 attributions=tuple(tuple(lines) for lines in per_paragraph),
-                published=sa.article.published or sa.first_seen,
-                updated=max(t.updated, sa.first_seen),
+                published=_second(sa.article.published or sa.first_seen),
+                updated=_second(max(t.updated, sa.first_seen)),
                 engine=t.engine,
                 previous=neighbour(p.previous),
                 next=neighbour(p.next),
@@ -160,7 +253,7 @@ def build_edition(
         language=language,
         title=f"{settings.site.title} ({language_name(language)})",
         entries=tuple(entries),
-        feed_url_atom=feed_url(settings, language, "atom.xml"),
-        feed_url_rss=feed_url(settings, language, "rss.xml"),
+        feeds_url=feed_url(settings, language, ""),
         page_index_url=urljoin(settings.site.base_url, f"{settings.output.translations_dir.as_posix()}/{language}/"),
+        siblings=tuple(other for other in siblings if other != language),
     )

@@ -1,61 +1,193 @@
-"""RSS 2.0 and Atom 1.0 documents, made with feedgen. The only module importing feedgen.
+"""Atom 1.0, RSS 2.0 and JSON Feed 1.1 documents. The only module importing feedgen.
 
-Returns bytes; writing is the writer's job. Every date comes from the edition (never
-"now"), entries are appended in publication order (feedgen prepends by default), so the
-same content always gives the same bytes.
+Returns bytes; writing is the writer's job. Every date comes from the entries (never
+"now"), entries are appended in publication order (feedgen prepends by default), and
+what feedgen cannot say is added through its extension mechanism (publish/feedgen_ext.py),
+so the same content always gives the same bytes.
+
+What each entry carries, in every format:
+
+- a stable id (a tag URI, unique per language), title, content with its attribution
+  lines, published and updated dates (RFC 3339 in Atom and JSON, RFC 822 in RSS);
+- ``alternate`` links with ``hreflang`` to its translated page, each other language's
+  page and the original, ``via`` -> the original, ``previous``/``next`` -> its
+  neighbours' translated pages (RSS: ``atom:link``; JSON: the ``_syndicate`` extension);
+- the attribution source names as categories in the ``urn:syndicate:attribution`` scheme
+  (RSS: ``domain``; JSON: ``_syndicate.attribution_sources``).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from feedgen.feed import FeedGenerator
+import json
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
 
 from syndicate.config import Settings
-from syndicate.publish.edition import Edition
+from syndicate.publish.edition import FEED_FORMATS, EntryLink, FeedEntry
+from syndicate.publish.feedgen_ext import DC_NS, NAME, QuietFeedGenerator
+from syndicate.publish.history import FeedPage
 
-#: The date a feed with no entries says it was updated (a constant keeps it byte-stable).
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: The category scheme of attribution source names.
+ATTRIBUTION_SCHEME = "urn:syndicate:attribution"
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+GENERATOR = "syndicate"
 
 
-def _generator(settings: Settings, edition: Edition) -> FeedGenerator:
-    fg = FeedGenerator()
-    updated = edition.updated or EPOCH
-    fg.id(edition.feed_url_atom)
-    fg.title(edition.title)
-    fg.subtitle(settings.site.description or edition.title)
+def _author(settings: Settings) -> str:
+    return settings.site.author or settings.site.title
+
+
+def _feed_links(page: FeedPage, fmt: str) -> list[EntryLink]:
+    """Feed-level links besides self and the home page: archives and other languages."""
+    media_type = FEED_FORMATS[fmt][2]
+    links: list[EntryLink] = []
+    if page.is_archive:
+        links.append(EntryLink("current", page.current_url(fmt), media_type))
+    if page.prev_archive is not None:
+        links.append(EntryLink("prev-archive", page.archive_url(page.prev_archive, fmt), media_type))
+    if page.next_archive is not None:
+        links.append(EntryLink("next-archive", page.archive_url(page.next_archive, fmt), media_type))
+    if not page.is_archive:
+        # Another language's feed is an alternate of this one (different hreflang).
+        links += [
+            EntryLink("alternate", page.edition.feed_url(fmt, other), media_type, other)
+            for other in page.edition.siblings
+        ]
+    return links
+
+
+def _generator(settings: Settings, page: FeedPage, fmt: str) -> QuietFeedGenerator:
+    edition = page.edition
+    fg = QuietFeedGenerator(atom=fmt == "atom", rss=fmt == "rss")
+    fg.id(edition.feed_url_atom)  # one logical feed: the archive pages share its id
+    title = edition.title if not page.is_archive else f"{edition.title} · {page.number}"
+    fg.title(title)
+    fg.description(settings.site.description or edition.title)
     fg.language(edition.language)
+    # feedgen takes the RSS channel <link> from the last link given: self first.
+    fg.link(href=page.url(fmt), rel="self", type=FEED_FORMATS[fmt][2])
     fg.link(href=edition.page_index_url, rel="alternate", type="text/html", hreflang=edition.language)
-    fg.author({"name": settings.site.author or settings.site.title})
+    fg.author({"name": _author(settings)})
     if settings.site.rights:
         fg.rights(settings.site.rights)
-    fg.generator("syndicate", uri="https://news.example.org/syndicate")
-    fg.updated(updated)
-    fg.lastBuildDate(updated)
-    for entry in edition.entries:
-        fe = fg.add_entry(order="append")
-        fe.id(entry.id)
-        fe.guid(entry.id, permalink=False)
-        fe.title(entry.title)
-        fe.link(href=entry.page_url, rel="alternate", type="text/html", hreflang=edition.language)
-        fe.published(entry.published)
-        fe.updated(entry.updated)
-        fe.author({"name": settings.site.author or settings.site.title})
-        fe.content(entry.content_html, type="html")
-        for source in entry.attribution_sources:
-            fe.category(term=source, label=source, scheme="urn:syndicate:attribution")
+    fg.generator(GENERATOR)
+    ext = getattr(fg, NAME)
+    ext.links = _feed_links(page, fmt)
+    ext.archive = page.is_archive
+    if fmt == "atom":
+        fg.updated(page.updated)
+    else:
+        ext.last_build = page.updated
+        ext.namespaces = {"dc": DC_NS}
+    for entry in page.entries:
+        _add_entry(settings, fg, entry, fmt)
     return fg
 
 
-def atom_bytes(settings: Settings, edition: Edition) -> bytes:
-    """The Atom 1.0 document for a language."""
-    fg = _generator(settings, edition)
-    fg.link(href=edition.feed_url_atom, rel="self", type="application/atom+xml")
-    return bytes(fg.atom_str(pretty=True))
+def _add_entry(settings: Settings, fg: QuietFeedGenerator, entry: FeedEntry, fmt: str) -> None:
+    fe = fg.add_entry(order="append")
+    fe.id(entry.id)  # also the RSS guid, isPermaLink="false"
+    fe.title(entry.title)
+    fe.content(entry.content_html, type="html")  # RSS: <description>
+    fe.updated(entry.updated)
+    for source in entry.attribution_sources:
+        fe.category(term=source, label=source, scheme=ATTRIBUTION_SCHEME)
+    ext = getattr(fe, NAME)
+    ext.links = entry.links
+    if fmt == "atom":
+        fe.published(entry.published)  # feedgen formats Atom dates itself (RFC 3339)
+        fe.author({"name": _author(settings)})
+    else:
+        fe.link(href=entry.page_url, rel="alternate")  # the item's <link>
+        ext.published = entry.published
+        ext.source = entry.original_url
+        ext.creator = _author(settings)
 
 
-def rss_bytes(settings: Settings, edition: Edition) -> bytes:
-    """The RSS 2.0 document for a language."""
-    fg = _generator(settings, edition)
-    fg.link(href=edition.feed_url_rss, rel="self", type="application/rss+xml")
-    return bytes(fg.rss_str(pretty=True))
+def atom_bytes(settings: Settings, page: FeedPage) -> bytes:
+    """The Atom 1.0 document of a feed page."""
+    return bytes(_generator(settings, page, "atom").atom_str(pretty=True))
+
+
+def rss_bytes(settings: Settings, page: FeedPage) -> bytes:
+    """The RSS 2.0 document of a feed page."""
+    return bytes(_generator(settings, page, "rss").rss_str(pretty=True))
+
+
+def _rfc3339(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _link_json(link: EntryLink) -> dict[str, str]:
+    return {k: v for k, v in asdict(link).items() if v is not None}
+
+
+def _json_item(settings: Settings, entry: FeedEntry) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": entry.id,
+        "url": entry.page_url,
+    }
+    if entry.original_url:
+        item["external_url"] = entry.original_url
+    item.update(
+        {
+            "title": entry.title,
+            "content_html": entry.content_html,
+            "date_published": _rfc3339(entry.published),
+            "date_modified": _rfc3339(entry.updated),
+            "authors": [{"name": _author(settings)}],
+            "language": entry.language,
+            "_syndicate": {
+                "links": [_link_json(link) for link in entry.links],
+                "attribution_sources": list(entry.attribution_sources),
+                "original": {
+                    k: v
+                    for k, v in (
+                        ("url", entry.original_url),
+                        ("title", entry.original_title),
+                        ("language", entry.original_language),
+                    )
+                    if v
+                },
+            },
+        }
+    )
+    return item
+
+
+def json_bytes(settings: Settings, page: FeedPage) -> bytes:
+    """The JSON Feed 1.1 document of a feed page.
+
+    Archive pages chain through ``next_url`` (JSON Feed's pagination: the subscription
+    feed -> the newest archive page -> ... -> page 1); a full page says ``expired``.
+    """
+    edition = page.edition
+    doc: dict[str, Any] = {
+        "version": JSON_FEED_VERSION,
+        "title": edition.title if not page.is_archive else f"{edition.title} · {page.number}",
+        "home_page_url": edition.page_index_url,
+        "feed_url": page.url("json"),
+        "description": settings.site.description or edition.title,
+    }
+    if page.prev_archive is not None:
+        doc["next_url"] = page.archive_url(page.prev_archive, "json")
+    doc.update({"authors": [{"name": _author(settings)}], "language": edition.language})
+    if page.full:
+        doc["expired"] = True
+    extension: dict[str, Any] = {"updated": _rfc3339(page.updated)}
+    if settings.site.rights:
+        extension["rights"] = settings.site.rights
+    extension["links"] = [_link_json(link) for link in _feed_links(page, "json")]
+    doc["_syndicate"] = extension
+    doc["items"] = [_json_item(settings, entry) for entry in page.entries]
+    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+#: Format name -> renderer.
+RENDERERS = {"atom": atom_bytes, "rss": rss_bytes, "json": json_bytes}
+
+
+def documents(settings: Settings, page: FeedPage) -> dict[str, bytes]:
+    """A feed page in every format: {format: bytes}."""
+    return {fmt: render(settings, page) for fmt, render in RENDERERS.items()}

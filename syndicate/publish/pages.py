@@ -1,14 +1,24 @@
-"""Translated article pages and the feed index, rendered with Jinja2 (autoescaped)."""
+"""Translated article pages, language indexes, the feed index (Jinja2, autoescaped), OPML."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from urllib.parse import urljoin
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from lxml import etree
 
 from syndicate.config import Settings
-from syndicate.publish.edition import Edition, FeedEntry, language_name
+from syndicate.publish.edition import FEED_FORMATS, Edition, FeedEntry, language_name
+
+#: (format, media type, label) of every feed, in the order pages list them.
+_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+PAGE_FEEDS = tuple((fmt, media_type, _LABELS[fmt]) for fmt, (_, _, media_type) in FEED_FORMATS.items())
+
+#: The format OPML subscribes a reader to (one subscription per language; the index and
+#: every page's <link rel="alternate"> tags offer the others).
+OPML_FORMAT = "atom"
 
 
 @lru_cache(maxsize=1)
@@ -20,6 +30,7 @@ def _env() -> Environment:
         keep_trailing_newline=True,
     )
     env.globals["language_name"] = language_name
+    env.globals["feed_formats"] = PAGE_FEEDS
     return env
 
 
@@ -30,22 +41,58 @@ def page_bytes(settings: Settings, edition: Edition, entry: FeedEntry) -> bytes:
         .get_template("page.html")
         .render(
             entry=entry,
+            edition=edition,
             language=edition.language,
             site_title=settings.site.title,
-            edition_title=edition.title,
-            feed_atom=edition.feed_url_atom,
-            feed_rss=edition.feed_url_rss,
-            source_language=settings.site.source_language,
+            rights=settings.site.rights,
         )
         .encode("utf-8")
     )
 
 
+def language_index_bytes(settings: Settings, edition: Edition) -> bytes:
+    """``translations/<lang>/index.html``: a language's articles, feeds and siblings."""
+    return _env().get_template("language.html").render(edition=edition).encode("utf-8")
+
+
+def opml_url(settings: Settings) -> str:
+    return urljoin(settings.site.base_url, f"{settings.output.feeds_dir.as_posix()}/opml.xml")
+
+
 def index_bytes(settings: Settings, editions: Sequence[Edition]) -> bytes:
-    """``feeds/index.html``: every language's feeds."""
+    """``feeds/index.html``: every language's feeds, as links and as ``<link>`` tags."""
     return (
         _env()
         .get_template("index.html")
-        .render(editions=editions, site_title=settings.site.title, source_language=settings.site.source_language)
+        .render(
+            editions=editions,
+            site_title=settings.site.title,
+            source_language=settings.site.source_language,
+            opml_url=opml_url(settings),
+        )
         .encode("utf-8")
     )
+
+
+def opml_bytes(settings: Settings, editions: Sequence[Edition]) -> bytes:
+    """``feeds/opml.xml`` (OPML 2.0): one subscription per language, to import into a reader."""
+    opml = etree.Element("opml", version="2.0")
+    head = etree.SubElement(opml, "head")
+    etree.SubElement(head, "title").text = f"{settings.site.title}: feeds"
+    if settings.site.author:
+        etree.SubElement(head, "ownerName").text = settings.site.author
+    etree.SubElement(head, "docs").text = "http://opml.org/spec2.opml"
+    body = etree.SubElement(opml, "body")
+    for edition in editions:
+        etree.SubElement(
+            body,
+            "outline",
+            type="rss",  # OPML's word for any feed
+            text=edition.title,
+            title=edition.title,
+            xmlUrl=edition.feed_url(OPML_FORMAT),
+            htmlUrl=edition.page_index_url,
+            language=edition.language,
+            version="ATOM1" if OPML_FORMAT == "atom" else "RSS2",
+        )
+    return bytes(etree.tostring(opml, pretty_print=True, xml_declaration=True, encoding="UTF-8"))

@@ -18,6 +18,14 @@ class FileWriter:
     def __init__(self) -> None:
         self.written: list[Path] = []
 
+    def has(self, path: Path, size: int) -> bool:
+        """Whether ``path`` exists with ``size`` bytes: a cheap check for files that never
+        change once written (full archive pages), so they need not be read back each run."""
+        try:
+            return path.stat().st_size == size
+        except OSError:
+            return False
+
     def write(self, path: Path, data: bytes) -> bool:
         """Write ``data`` to ``path``; return False when the file already held it."""
         try:

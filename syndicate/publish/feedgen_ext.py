@@ -1,0 +1,126 @@
+"""feedgen extensions for what feedgen 1.0.0 cannot say. Imported by publish/feeds.py only.
+
+feedgen loses rel, type, hreflang and title of every entry link in Atom, keeps only the
+``self`` atom:link in RSS, and formats RFC 822 dates with a process-wide
+``locale.setlocale``. These extensions, registered with feedgen's own
+``register_extension``, add the missing elements to the trees feedgen builds:
+
+- :class:`FeedExtension`: feed-level links of any rel (``prev-archive``,
+  ``next-archive``, ``current``, other languages' feeds), RFC 5005's ``fh:archive``
+  marker, and in RSS the ``lastBuildDate``;
+- :class:`EntryExtension`: typed entry links (``alternate`` + ``hreflang``, ``via``,
+  ``previous``/``next``), and in RSS the item's ``pubDate``, ``dc:source`` (the original
+  article) and ``dc:creator``.
+
+RSS dates are formatted with :func:`email.utils.format_datetime`, which does not depend on
+the locale; feeds.py never hands feedgen an RSS date, so feedgen never calls setlocale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from syndicate.publish.edition import EntryLink
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
+DC_NS = "http://purl.org/dc/elements/1.1/"
+
+#: The name the extensions are registered under (``fg.syndicate``, ``fe.syndicate``).
+NAME = "syndicate"
+
+
+def rfc822(value: datetime) -> str:
+    """An RFC 822 (RFC 5322) date in UTC, whatever the process locale."""
+    return format_datetime(value.astimezone(UTC), usegmt=True)
+
+
+def _link(parent: etree._Element, tag: str, link: EntryLink) -> None:
+    element = etree.SubElement(parent, tag, href=link.href, rel=link.rel)
+    if link.type:
+        element.set("type", link.type)
+    if link.hreflang:
+        element.set("hreflang", link.hreflang)
+    if link.title:
+        element.set("title", link.title)
+
+
+class FeedExtension(BaseExtension):  # type: ignore[misc]
+    """Feed-level additions; set its attributes before rendering."""
+
+    def __init__(self) -> None:
+        self.links: Sequence[EntryLink] = ()
+        self.archive = False  # an RFC 5005 archive document
+        self.last_build: datetime | None = None  # RSS lastBuildDate
+        self.namespaces: dict[str, str] = {}
+
+    def extend_ns(self) -> dict[str, str]:
+        namespaces = dict(self.namespaces)
+        if self.archive:
+            namespaces["fh"] = FH_NS
+        return namespaces
+
+    def extend_atom(self, feed: etree._Element) -> etree._Element:
+        # feedgen builds the Atom tree with unqualified names under a default namespace.
+        for link in self.links:
+            _link(feed, "link", link)
+        if self.archive:
+            etree.SubElement(feed, f"{{{FH_NS}}}archive")
+        return feed
+
+    def extend_rss(self, rss: etree._Element) -> etree._Element:
+        channel = rss.find("channel")
+        assert channel is not None
+        if self.last_build is not None:
+            etree.SubElement(channel, "lastBuildDate").text = rfc822(self.last_build)
+        for link in self.links:
+            _link(channel, f"{{{ATOM_NS}}}link", link)
+        if self.archive:
+            etree.SubElement(channel, f"{{{FH_NS}}}archive")
+        return rss
+
+
+class EntryExtension(BaseEntryExtension):  # type: ignore[misc]
+    """Entry-level additions; set its attributes before rendering."""
+
+    def __init__(self) -> None:
+        self.links: Sequence[EntryLink] = ()
+        self.published: datetime | None = None  # RSS pubDate
+        self.source: str | None = None  # RSS dc:source: the original article
+        self.creator: str | None = None  # RSS dc:creator
+
+    def extend_atom(self, entry: etree._Element) -> etree._Element:
+        for link in self.links:
+            _link(entry, "link", link)
+        return entry
+
+    def extend_rss(self, item: etree._Element) -> etree._Element:
+        if self.published is not None:
+            etree.SubElement(item, "pubDate").text = rfc822(self.published)
+        for link in self.links:
+            _link(item, f"{{{ATOM_NS}}}link", link)
+        if self.source:
+            etree.SubElement(item, f"{{{DC_NS}}}source").text = self.source
+        if self.creator:
+            etree.SubElement(item, f"{{{DC_NS}}}creator").text = self.creator
+        return item
+
+
+class QuietFeedGenerator(FeedGenerator):  # type: ignore[misc]
+    """A FeedGenerator that stamps no "now" into RSS and has our extensions registered.
+
+    feedgen sets the RSS ``lastBuildDate`` to the current time on creation and has no
+    public way to unset it (any value it holds goes through its setlocale-calling date
+    formatter); :class:`FeedExtension` writes ``lastBuildDate`` instead.
+    """
+
+    def __init__(self, *, atom: bool, rss: bool) -> None:
+        super().__init__()
+        self._FeedGenerator__rss_lastBuildDate = None
+        self.register_extension(NAME, FeedExtension, EntryExtension, atom=atom, rss=rss)

@@ -1,0 +1,100 @@
+"""RFC 5005 archived feeds: which entries each document of a language holds, and its links.
+
+Pure: the store decides membership (:class:`syndicate.store.archive.FeedLayout`); this
+module turns it into documents, each in every format (:data:`FEED_FORMATS`):
+
+- the subscription document ``feeds/<lang>/atom.xml`` (``rss.xml``, ``feed.json``): the
+  newest entries, ``prev-archive`` -> the newest archive page;
+- archive pages ``feeds/<lang>/archive/<n>.xml`` (``.rss``, ``.json``), 1 = oldest, each
+  with ``prev-archive`` (n-1), ``next-archive`` (n+1, when it exists), ``current`` (the
+  subscription document) and the ``fh:archive`` marker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urljoin
+
+from syndicate.publish.edition import FEED_FORMATS, Edition, FeedEntry
+from syndicate.store.archive import FeedLayout
+
+#: The date a document with no entries (and no older page) says it was updated.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    """One document of a language's feed: the subscription document or an archive page."""
+
+    edition: Edition
+    entries: tuple[FeedEntry, ...]  # publication order, newest first
+    number: int | None  # archive page number; None for the subscription document
+    prev_archive: int | None  # the next older archive page
+    next_archive: int | None  # the next newer archive page (archive pages only)
+    full: bool  # an archive page that never changes again
+    updated: datetime
+
+    @property
+    def is_archive(self) -> bool:
+        return self.number is not None
+
+    def path(self, fmt: str) -> str:
+        """The document's file path relative to ``feeds/<lang>/``."""
+        return archive_path(self.number, fmt) if self.number is not None else FEED_FORMATS[fmt][0]
+
+    def url(self, fmt: str) -> str:
+        return urljoin(self.edition.feeds_url, self.path(fmt))
+
+    def archive_url(self, number: int, fmt: str) -> str:
+        return urljoin(self.edition.feeds_url, archive_path(number, fmt))
+
+    def current_url(self, fmt: str) -> str:
+        return self.edition.feed_url(fmt)
+
+
+def archive_path(number: int, fmt: str) -> str:
+    return f"archive/{number}{FEED_FORMATS[fmt][1]}"
+
+
+def feed_pages(edition: Edition, layout: FeedLayout) -> list[FeedPage]:
+    """Every document of ``edition``: archive pages oldest first, then the subscription.
+
+    Entries the layout names but the edition no longer has (no translation) are left out.
+    """
+    by_id = {e.article_id: e for e in edition.entries}
+    position = {e.article_id: i for i, e in enumerate(edition.entries)}
+
+    def ordered(ids: tuple[int, ...]) -> tuple[FeedEntry, ...]:
+        return tuple(by_id[i] for i in sorted((i for i in ids if i in by_id), key=position.__getitem__))
+
+    pages: list[FeedPage] = []
+    updated = EPOCH
+    numbers = [p.number for p in layout.pages]
+    for page in layout.pages:
+        entries = ordered(page.article_ids)
+        updated = max((e.updated for e in entries), default=updated)
+        pages.append(
+            FeedPage(
+                edition=edition,
+                entries=entries,
+                number=page.number,
+                prev_archive=page.number - 1 if page.number > 1 else None,
+                next_archive=page.number + 1 if page.number + 1 in numbers else None,
+                full=page.full,
+                updated=updated,
+            )
+        )
+    entries = ordered(layout.current)
+    pages.append(
+        FeedPage(
+            edition=edition,
+            entries=entries,
+            number=None,
+            prev_archive=numbers[-1] if numbers else None,
+            next_archive=None,
+            full=False,
+            updated=max((e.updated for e in entries), default=updated),
+        )
+    )
+    return pages

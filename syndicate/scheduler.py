@@ -1,0 +1,421 @@
+"""``syndicate run``: APScheduler wiring around :class:`~syndicate.pipeline.Pipeline`.
+
+Each source is one job on its own trigger (``interval`` or ``cron``, with jitter),
+coalescing missed runs, never running twice at once. A poll fetches in its own thread
+(up to :data:`FETCH_THREADS` sources at once, so a slow peer does not hold up the
+others), then stores, translates and publishes one poll at a time (the store, the
+translation engines and the output files are shared), republishing only when something
+changed, and records the outcome in the store.
+
+Stopping (SIGTERM/SIGINT call :meth:`Daemon.stop`): a poll in hand stops fetching after
+the item it is reading, stores, translates and publishes what it fetched, records its
+state, and the process exits. A ``kill -9`` instead loses nothing either: every article
+is upserted in its own transaction, a source's state row is written in one transaction
+at the end of a poll and never points past an item that is not stored, files are
+replaced atomically, and the next start translates and publishes whatever was stored
+but not yet published.
+
+APScheduler keeps its jobs in memory only (a persistent job store shared by two processes
+runs jobs twice); a lock on the state directory keeps a second daemon out.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from syndicate.config import Settings, SourceSettings
+from syndicate.errors import ItemError, SourceError, SyndicateError
+from syndicate.models import RawItem, RunReport
+from syndicate.pipeline import Clock, EnginePool, Pipeline, utc_now
+from syndicate.publish import FeedPublisher
+from syndicate.sources import FetchState, Source, StopCheck, make_source, never_stop
+from syndicate.store import SqliteStore
+from syndicate.store.sources_state import PollRecord, SourceStateStore, SourceStatus
+
+logger = logging.getLogger(__name__)
+
+#: Sources fetched at once (each poll's storing and translating still runs one at a time).
+FETCH_THREADS = 4
+
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _weekday_field(value: str) -> str:
+    """Standard cron weekdays (0 or 7 = Sunday) as names: APScheduler counts 0 = Monday."""
+    out: list[str] = []
+    for part in value.split(","):
+        base, _, step_text = part.partition("/")
+        step = int(step_text) if step_text.isdigit() else 1
+        if base == "*" and step == 1:
+            return "*"
+        if base == "*":
+            lo, hi = 0, 6
+        elif "-" in base and all(x.isdigit() for x in base.split("-", 1)):
+            lo, hi = (int(x) for x in base.split("-", 1))
+        elif base.isdigit():
+            lo = hi = int(base)
+            if step_text:
+                hi = 6
+        else:
+            out.append(part)  # names (mon-fri) mean the same to both
+            continue
+        if not (0 <= lo <= 7 and 0 <= hi <= 7 and lo <= hi):
+            raise ValueError(f"weekday {part!r} is out of range 0-7")
+        out.extend(dict.fromkeys(_WEEKDAYS[d] for d in range(lo, hi + 1, step)))
+    return ",".join(dict.fromkeys(out))
+
+
+def cron_trigger(expression: str, *, jitter: float | None = None) -> CronTrigger:
+    """A trigger for a standard 5-field crontab line (UTC): minute hour day month weekday."""
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(f"expected 5 fields, got {len(fields)}")
+    minute, hour, day, month, weekday = fields
+    return CronTrigger(
+        minute=minute, hour=hour, day=day, month=month, day_of_week=_weekday_field(weekday),
+        timezone=UTC, jitter=jitter,
+    )
+
+
+def trigger_for(source: SourceSettings) -> BaseTrigger:
+    jitter = source.poll_jitter.total_seconds() or None
+    if source.cron is not None:
+        return cron_trigger(source.cron, jitter=int(jitter) if jitter else None)
+    interval = source.poll_interval
+    assert interval is not None
+    return IntervalTrigger(seconds=interval.total_seconds(), jitter=jitter, timezone=UTC)
+
+
+class _Tracked:
+    """Wraps a source for one poll: stops between items on request, notes how it ended."""
+
+    def __init__(self, inner: Source, should_stop: StopCheck) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.should_stop = should_stop
+        self.error: SourceError | None = None
+        self.interrupted = False
+        self.item_errors = 0
+
+    def fetch(self) -> Iterator[RawItem | ItemError]:
+        items = self.inner.fetch()
+        try:
+            for item in items:
+                if isinstance(item, ItemError):
+                    self.item_errors += 1
+                yield item  # the pipeline stores it before asking for the next
+                if self.should_stop():
+                    self.interrupted = True
+                    return
+        except SourceError as exc:
+            self.error = exc
+            raise
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    @property
+    def state(self) -> FetchState | None:
+        state = getattr(self.inner, "state", None)
+        return state if isinstance(state, FetchState) else None
+
+    @property
+    def not_modified(self) -> bool:
+        return bool(getattr(self.inner, "not_modified", False))
+
+
+class _Replay:
+    """The items a poll fetched, handed to the pipeline (and the source's error, last)."""
+
+    def __init__(self, name: str, items: list[RawItem | ItemError], error: SourceError | None) -> None:
+        self.name = name
+        self.items = items
+        self.error = error
+        self.done = False
+
+    def fetch(self) -> Iterator[RawItem | ItemError]:
+        yield from self.items
+        self.done = True
+        if self.error is not None:
+            raise self.error
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """One poll: the pipeline's report and what was recorded for the source."""
+
+    report: RunReport | None
+    status: SourceStatus
+    files_written: int
+
+
+class Poller:
+    """Polls one source at a time and records how it went; the daemon's unit of work."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: SqliteStore,
+        *,
+        engines: EnginePool | None = None,
+        publisher: FeedPublisher | None = None,
+        clock: Clock = utc_now,
+        should_stop: StopCheck = never_stop,
+        next_poll: Callable[[str], datetime | None] = lambda _name: None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.engines = engines or EnginePool(settings)
+        self.publisher = publisher or FeedPublisher(settings, store)
+        self.clock = clock
+        self.should_stop = should_stop
+        self.next_poll = next_poll
+        self.states = SourceStateStore(store)
+        self.sources = {s.name: s for s in settings.sources}
+        #: One store-translate-publish at a time, whatever the number of fetching threads.
+        self._lock = threading.Lock()
+
+    def _pipeline(self, factory: Callable[..., Source] = make_source) -> Pipeline:
+        return Pipeline(
+            self.settings, self.store, engines=self.engines, publisher=self.publisher, clock=self.clock,
+            source_factory=factory,
+        )
+
+    def catch_up(self) -> RunReport:
+        """Translate and publish whatever is stored but not yet published (after a crash)."""
+        with self._lock:
+            report = self._pipeline().run(publish=True, sources=[])
+        if report.translations_written or report.files_written:
+            logger.info(
+                "caught up: %d translation(s) stored, %d file(s) written", report.translations_written, report.files_written
+            )
+        return report
+
+    def poll(self, name: str) -> PollResult:
+        """Pull one source, translate, republish if anything changed, record the outcome.
+
+        Fetching runs in the calling thread, alongside other sources' polls; storing,
+        translating and publishing run one poll at a time (the store, the engines and
+        the output files are shared).
+        """
+        source_settings = self.sources[name]
+        before = self.states.get(name)
+        fetch_state = FetchState(etag=before.etag, last_modified=before.last_modified, cursor=before.cursor)
+        started, t0 = self.clock(), time.monotonic()
+        report: RunReport | None = None
+        files = 0
+        crash: str | None = None
+
+        # 1. Fetch: the network part, stopped between items on shutdown.
+        tracked = _Tracked(
+            make_source(source_settings, self.settings.root, state=fetch_state, should_stop=self.should_stop),
+            self.should_stop,
+        )
+        items: list[RawItem | ItemError] = []
+        try:
+            items.extend(tracked.fetch())
+        except SourceError:
+            pass  # noted by the wrapper; the pipeline reports it below
+        except Exception as exc:  # noqa: BLE001 - a bug in a source must not kill the worker
+            crash = f"unexpected {type(exc).__name__}: {exc}"
+            logger.exception("[%s] fetching failed unexpectedly", name)
+
+        # 2. Store, translate, publish what was fetched.
+        replay = _Replay(name, items, tracked.error)
+        try:
+            with self._lock:
+                report = self._pipeline(lambda _settings, _root: replay).run(publish=False, sources=[name])
+                if report.articles_new or report.articles_updated or report.translations_written:
+                    files = self.publisher.publish(self.settings.translate.languages)
+        except (SyndicateError, OSError) as exc:  # the store or the output is broken: say so, keep running
+            crash = crash or str(exc)
+            logger.error("[%s] poll failed: %s", name, exc)
+        except Exception as exc:  # noqa: BLE001 - a bug must not kill the scheduler's worker
+            crash = crash or f"unexpected {type(exc).__name__}: {exc}"
+            logger.exception("[%s] poll failed unexpectedly", name)
+
+        # The source's new state covers only what it yielded; keep the old one unless
+        # every fetched item reached the store.
+        new_state = (tracked.state if replay.done and not crash else None) or fetch_state
+        prefix = f"[{name}] "
+        failures = [f for f in (report.failures if report else ()) if f.startswith(prefix)]
+        source_error = tracked.error
+        items_failed = len(failures) - (1 if source_error else 0)
+        if crash or source_error:
+            outcome, error = "failed", crash or str(source_error)
+        elif tracked.interrupted:
+            outcome, error = "interrupted", None
+        elif items_failed:
+            outcome, error = "partial", failures[-1]
+        elif tracked.not_modified and not (report and report.articles_new):
+            outcome, error = "not-modified", None
+        else:
+            outcome, error = "ok", None
+        record = PollRecord(
+            started=started,
+            duration=time.monotonic() - t0,
+            outcome=outcome,
+            items_new=report.articles_new if report else 0,
+            items_updated=report.articles_updated if report else 0,
+            items_failed=max(items_failed, 0),
+            error=error,
+            etag=new_state.etag,
+            last_modified=new_state.last_modified,
+            cursor=new_state.cursor,
+            next_poll=self.next_poll(name),
+        )
+        try:
+            status = self.states.record_poll(name, record)
+        except SyndicateError as exc:
+            logger.error("[%s] cannot record the poll: %s", name, exc)
+            status = SourceStatus(source=name, outcome=outcome, last_error=error)
+        _log_poll(name, record, files)
+        return PollResult(report=report, status=status, files_written=files)
+
+
+def _log_poll(name: str, record: PollRecord, files: int) -> None:
+    """The one line a poll leaves in the log."""
+    nxt = f"; next poll {record.next_poll:%Y-%m-%d %H:%M:%SZ}" if record.next_poll else ""
+    counts = f"{record.items_new} new, {record.items_updated} updated, {record.items_failed} failed"
+    published = f", {files} file(s) published" if files else ""
+    line = f"poll {name}: {record.outcome} in {record.duration:.1f}s: {counts}{published}{nxt}"
+    if record.error:
+        logger.warning("%s: %s", line, record.error)
+    else:
+        logger.info("%s", line)
+
+
+class Daemon:
+    """The scheduler: one job per source, polled until :meth:`stop`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: SqliteStore,
+        *,
+        engines: EnginePool | None = None,
+        publisher: FeedPublisher | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.settings = settings
+        self._stop = threading.Event()
+        #: Polls in progress. Shutdown waits on this, not on APScheduler's executor:
+        #: ``shutdown(wait=True)`` holds the job-store lock that a running poll needs to
+        #: read its next run time, which would deadlock.
+        self._running = 0
+        self._idle = threading.Condition()
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(settings.sources)))},
+            job_defaults={"coalesce": True, "max_instances": 1},
+        )
+        self.poller = Poller(
+            settings, store, engines=engines, publisher=publisher, clock=clock,
+            should_stop=self._stop.is_set, next_poll=self._next_run,
+        )
+
+    def _next_run(self, name: str) -> datetime | None:
+        job = self.scheduler.get_job(name)
+        when: datetime | None = job.next_run_time if job is not None else None
+        return when.astimezone(UTC).replace(microsecond=0) if when else None
+
+    def _job(self, name: str) -> None:
+        with self._idle:
+            if self._stop.is_set():
+                return  # due before the stop, not started: the next run picks it up
+            self._running += 1
+        try:
+            self.poller.poll(name)
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
+    def _first_run(self, source: SourceSettings, now: datetime) -> datetime | None:
+        """Resume the schedule: a source polled recently waits out the rest of its interval."""
+        last = self.poller.states.get(source.name).last_poll
+        interval = source.poll_interval
+        if last is None:
+            return now  # never polled: poll at once
+        if interval is None:
+            return None  # cron: its next time
+        return max(now, last + interval)
+
+    def start(self) -> None:
+        """Catch up on unpublished work, schedule every source, start polling."""
+        self.poller.catch_up()
+        now = datetime.now(UTC)
+        for source in self.settings.sources:
+            interval = source.poll_interval
+            grace = max(interval or timedelta(hours=1), timedelta(minutes=1))
+            options: dict[str, Any] = {}
+            first = self._first_run(source, now)
+            if first is not None:
+                options["next_run_time"] = first
+            self.scheduler.add_job(
+                self._job, trigger_for(source), args=[source.name], id=source.name, name=f"poll {source.name}",
+                misfire_grace_time=int(grace.total_seconds()), **options,
+            )
+        self.scheduler.start()
+        for source in self.settings.sources:
+            self.poller.states.set_next_poll(source.name, self._next_run(source.name))
+            logger.info("scheduled %s (%s)", source.name, _describe(source))
+
+    def stop(self) -> None:
+        """Ask the daemon to stop (safe from a signal handler)."""
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until :meth:`stop` (or the timeout); True when stopping."""
+        return self._stop.wait(timeout)
+
+    def shutdown(self) -> None:
+        """Let the poll in hand finish its item and its bookkeeping, then stop the scheduler."""
+        self._stop.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        with self._idle:  # polls in hand stop after their item and record their state
+            self._idle.wait_for(lambda: self._running == 0)
+
+    def run(self) -> None:
+        """Start, poll until :meth:`stop`, shut down cleanly."""
+        self.start()
+        try:
+            while not self._stop.wait(0.5):
+                pass
+        finally:
+            logger.info("stopping: finishing the poll in hand")
+            self.shutdown()
+
+
+def _describe(source: SourceSettings) -> str:
+    if source.cron is not None:
+        return f"cron {source.cron!r} UTC"
+    interval = source.poll_interval
+    assert interval is not None
+    return f"every {_human(interval)}, jitter {_human(source.poll_jitter)}"
+
+
+def _human(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"

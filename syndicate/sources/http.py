@@ -1,0 +1,312 @@
+"""Polite, bounded HTTP GETs for the feed and pages sources (httpx + tenacity).
+
+One :class:`HttpFetcher` per poll. Every request: http/https only, a clear User-Agent,
+a conditional GET when validators are known, a whole-request deadline, a body size cap
+enforced while streaming, redirects followed by hand (bounded, loops named), and retries
+with jittered exponential backoff on 5xx, 429 and network errors (``Retry-After`` is
+honoured up to a minute). Everything else is a :class:`FetchError` at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import httpx
+import tenacity
+
+from syndicate.errors import SourceError
+from syndicate.sources.base import StopCheck, never_stop
+
+logger = logging.getLogger(__name__)
+
+#: A ``Retry-After`` longer than this ends the poll instead of holding it.
+MAX_RETRY_AFTER = 60.0
+#: Longest wait between two attempts.
+MAX_BACKOFF = 60.0
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+
+FEED_ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"
+
+
+class FetchError(SourceError):
+    """A GET failed for good (after its retries): carries the URL and the HTTP status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str,
+        url: str,
+        status: int | None = None,
+        hint: str | None = None,
+        transient: bool = False,
+    ) -> None:
+        super().__init__(message, source=source, hint=hint)
+        self.url = url
+        self.status = status
+        #: A network error or 5xx: worth retrying (within the poll, and on the next one).
+        self.transient = transient
+
+    def __str__(self) -> str:
+        text = f"[{self.source}] {self.message} ({self.url})"
+        return f"{text} (fix: {self.hint})" if self.hint else text
+
+
+class _Retry(Exception):
+    """Raised inside an attempt for a failure worth another attempt."""
+
+    def __init__(self, error: FetchError, retry_after: float | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A completed response: the final URL (after redirects), status, body and headers."""
+
+    url: str
+    status: int
+    content: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("last-modified")
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+
+def strip_fragment(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(fragment=""))
+
+
+class HttpFetcher:
+    """GETs with limits and retries; see the module docstring. Use as a context manager."""
+
+    def __init__(
+        self,
+        *,
+        source: str,
+        user_agent: str,
+        timeout: float = 20.0,
+        max_bytes: int = 10_000_000,
+        max_redirects: int = 5,
+        retries: int = 2,
+        backoff: float = 2.0,
+        should_stop: StopCheck = never_stop,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.source = source
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self.max_redirects = max_redirects
+        self.retries = retries
+        self.backoff = backoff
+        self.should_stop = should_stop
+        self._client = httpx.Client(
+            headers={"User-Agent": user_agent}, follow_redirects=False, timeout=timeout, transport=transport
+        )
+        #: Requests actually sent (attempts and redirect hops), for politeness checks.
+        self.requests = 0
+
+    def __enter__(self) -> HttpFetcher:
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- the public call -------------------------------------------------------------
+
+    def get(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None, accept: str = PAGE_ACCEPT
+    ) -> Fetched:
+        """GET ``url``; a 304 comes back as ``Fetched.not_modified``; failures raise FetchError."""
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        attempts = self.retries + 1
+
+        def stop(state: tenacity.RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            too_long = isinstance(exc, _Retry) and (exc.retry_after or 0) > MAX_RETRY_AFTER
+            return state.attempt_number >= attempts or too_long or self.should_stop()
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            logger.debug(
+                "[%s] GET %s failed (%s); retry %d of %d in %.1fs",
+                self.source, url, exc, state.attempt_number, self.retries,
+                state.next_action.sleep if state.next_action else 0.0,
+            )
+
+        retrying = tenacity.Retrying(
+            stop=stop,
+            wait=self._wait,
+            retry=tenacity.retry_if_exception_type(_Retry),
+            sleep=self._sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        failures: list[FetchError] = []
+
+        def attempt() -> Fetched:
+            if failures and self.should_stop():
+                raise failures[-1]  # shutting down: report the last failure, do not retry
+            try:
+                return self._attempt(url, headers)
+            except _Retry as exc:
+                failures.append(exc.error)
+                raise
+
+        try:
+            return retrying(attempt)
+        except _Retry as exc:
+            tries = retrying.statistics.get("attempt_number", 1)
+            error = exc.error
+            if tries > 1:
+                error.message += f" (after {tries} attempts)"
+            raise error from None
+
+    # -- one attempt ------------------------------------------------------------------
+
+    def _attempt(self, url: str, headers: dict[str, str]) -> Fetched:
+        deadline = time.monotonic() + self.timeout
+        chain = [url]
+        current = url
+        for _hop in range(self.max_redirects + 1):
+            self._check_scheme(current, url)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _Retry(self._error(f"timed out after {self.timeout:g}s", current, transient=True))
+            try:
+                fetched = self._once(current, headers, deadline, remaining)
+            except httpx.TimeoutException:
+                raise _Retry(self._error(f"timed out after {self.timeout:g}s", current, transient=True)) from None
+            except httpx.RemoteProtocolError as exc:
+                raise _Retry(self._error(f"the connection broke mid-response: {exc}", current, transient=True)) from None
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+                raise self._error(f"cannot request this URL: {exc}", current) from None
+            except httpx.TransportError as exc:
+                raise _Retry(self._error(f"network error: {exc or type(exc).__name__}", current, transient=True)) from None
+            if isinstance(fetched, str):  # a redirect: follow it by hand
+                target = strip_fragment(fetched)
+                if target in chain:
+                    loop = " -> ".join([*chain[chain.index(target):], target])
+                    raise self._error(f"redirect loop: {loop}", url, status=None, hint="the server redirects in a circle; check the URL")
+                chain.append(target)
+                current = target
+                continue
+            return fetched
+        raise self._error(
+            f"more than {self.max_redirects} redirects: {' -> '.join(chain)}", url,
+            hint="use the final URL in config.toml, or raise max_redirects",
+        )
+
+    def _once(self, url: str, headers: dict[str, str], deadline: float, remaining: float) -> Fetched | str:
+        """One request. Returns the response, or the absolute target of a redirect."""
+        self.requests += 1
+        with self._client.stream("GET", url, headers=headers, timeout=httpx.Timeout(remaining)) as resp:
+            status = resp.status_code
+            if status in REDIRECT_CODES and "location" in resp.headers:
+                return urljoin(url, resp.headers["location"])
+            if status == 304:
+                return Fetched(url=str(resp.url), status=304, content=b"", headers=_headers(resp))
+            if status >= 500 or status == 429:
+                error = self._error(f"HTTP {status} {resp.reason_phrase}".strip(), url, status=status, transient=True)
+                raise _Retry(error, _retry_after(resp.headers.get("retry-after")))
+            if status >= 400:
+                hint = "check the URL in config.toml" if status in (404, 410) else None
+                raise self._error(f"HTTP {status} {resp.reason_phrase}".strip(), url, status=status, hint=hint)
+            declared = resp.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_bytes:
+                raise self._too_large(url, f"{int(declared)} bytes announced")
+            body = bytearray()
+            for chunk in resp.iter_bytes():  # decoded, so a gzip bomb hits the cap too
+                body += chunk
+                if len(body) > self.max_bytes:
+                    raise self._too_large(url, f"more than {self.max_bytes} bytes received")
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("the body did not arrive in time")
+            return Fetched(url=str(resp.url), status=status, content=bytes(body), headers=_headers(resp))
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _check_scheme(self, current: str, original: str) -> None:
+        scheme = urlsplit(current).scheme.lower()
+        if scheme not in ("http", "https"):
+            where = "" if current == original else f" (redirected from {original})"
+            raise self._error(f"only http and https are fetched, not {scheme or 'a relative URL'}{where}", current)
+
+    def _error(
+        self, message: str, url: str, *, status: int | None = None, hint: str | None = None, transient: bool = False
+    ) -> FetchError:
+        return FetchError(message, source=self.source, url=url, status=status, hint=hint, transient=transient)
+
+    def _too_large(self, url: str, detail: str) -> FetchError:
+        return self._error(
+            f"response too large ({detail}; max_bytes is {self.max_bytes})", url,
+            hint="raise max_bytes for this source if the upstream is really that large",
+        )
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _Retry) and exc.retry_after is not None:
+            return exc.retry_after
+        # Exponential with jitter: backoff, 2x, 4x ... plus up to one backoff at random.
+        exponential: float = self.backoff * 2.0 ** (state.attempt_number - 1) + random.uniform(0, self.backoff)
+        return min(exponential, MAX_BACKOFF)
+
+    def _sleep(self, seconds: float) -> None:
+        """Sleep between attempts, but wake up when the daemon is stopping."""
+        end = time.monotonic() + seconds
+        while not self.should_stop():
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.1))
+
+
+def _headers(resp: httpx.Response) -> dict[str, str]:
+    return {k.lower(): v for k, v in resp.headers.items()}
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

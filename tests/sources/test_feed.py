@@ -1,0 +1,142 @@
+"""The feed source against a real local server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from syndicate.config import ExtractSettings, FeedSourceSettings
+from syndicate.errors import ItemError, SourceError
+from syndicate.extract import extract
+from syndicate.models import RawItem
+from syndicate.sources.base import FetchState
+from syndicate.sources.feed import FeedSource
+from tests.sources.site import HTML_NOT_FEED, MALFORMED_XML, Route, TestSite, article_page, atom, rss, story
+
+
+@pytest.fixture
+def site() -> Iterator[TestSite]:
+    with TestSite() as s:
+        yield s
+
+
+def feed_settings(site: TestSite, path: str = "/feed.xml", **kwargs: object) -> FeedSourceSettings:
+    options: dict[str, object] = {"retries": 0, "timeout": "2s"}
+    options.update(kwargs)
+    return FeedSourceSettings(name="harbour", type="feed", url=site.url(path), **options)  # type: ignore[arg-type]
+
+
+def poll(config: FeedSourceSettings, state: FetchState | None = None) -> tuple[list[RawItem | ItemError], FeedSource]:
+    source = FeedSource(config, Path("."), state=state)
+    return list(source.fetch()), source
+
+
+@pytest.mark.parametrize("kind", ["rss", "atom"])
+def test_full_content_entries_become_articles_oldest_first(site: TestSite, kind: str) -> None:
+    stories = [story(n) for n in range(1, 4)]
+    body = rss(stories, site.base) if kind == "rss" else atom(stories, site.base)
+    site.page("/feed.xml", body, content_type=f"application/{kind}+xml")
+    items, source = poll(feed_settings(site))
+    articles = [extract(i, ExtractSettings()) for i in items if isinstance(i, RawItem)]
+    assert [a.title for a in articles] == [s.title for s in stories]
+    first = articles[0]
+    assert first.key == ("urn:harbour:story-1" if kind == "rss" else "tag:harbour,2026:story-1")
+    assert first.url == site.url(stories[0].path)
+    assert first.published == datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
+    assert first.language == "en"
+    assert first.paragraphs == stories[0].paragraphs
+    if kind == "rss":
+        assert [(a.label, a.source) for a in first.attributions] == [("Source attribution", "Harbour Gazette")]
+    assert site.hits(stories[0].path) == 0  # full content: the pages are not fetched
+    assert source.state.etag and source.state.cursor["url"] == site.url("/feed.xml")
+
+
+def test_conditional_get_returns_nothing_when_unchanged(site: TestSite) -> None:
+    site.page("/feed.xml", rss([story(1)], site.base), content_type="application/rss+xml")
+    _, first = poll(feed_settings(site))
+    items, second = poll(feed_settings(site), first.state)
+    assert items == [] and second.not_modified
+    assert site.requests[-1].headers["if-none-match"] == first.state.etag
+    assert second.state == first.state
+
+
+def test_summary_feeds_read_linked_pages_once(site: TestSite) -> None:
+    stories = [story(n) for n in range(1, 4)]
+    for s in stories:
+        site.page(s.path, article_page(s, site.base))
+    site.page("/feed.xml", rss(stories[:2], site.base, full_content=False))
+    items, first = poll(feed_settings(site))
+    articles = [extract(i, ExtractSettings()) for i in items if isinstance(i, RawItem)]
+    assert [a.title for a in articles] == [stories[0].title, stories[1].title]
+    assert articles[0].paragraphs == stories[0].paragraphs  # from the page, not the summary
+    assert articles[0].key == "urn:harbour:story-1"
+
+    # The feed gains an entry: only the new entry's page is fetched.
+    site.page("/feed.xml", rss(stories, site.base, full_content=False))
+    items, second = poll(feed_settings(site), first.state)
+    assert [extract(i, ExtractSettings()).title for i in items if isinstance(i, RawItem)] == [stories[2].title]
+    assert [site.hits(s.path) for s in stories] == [1, 1, 1]
+    assert set(second.state.cursor["pages"]) == {f"urn:harbour:{s.slug}" for s in stories}
+
+
+def test_a_failing_linked_page_is_an_item_error_and_the_feed_is_read_again(site: TestSite) -> None:
+    stories = [story(n) for n in range(1, 3)]
+    site.page(stories[0].path, article_page(stories[0], site.base))
+    site.route(stories[1].path, Route(status=404))
+    site.page("/feed.xml", rss(stories, site.base, full_content=False))
+    items, first = poll(feed_settings(site))
+    errors = [i for i in items if isinstance(i, ItemError)]
+    assert len(errors) == 1 and "HTTP 404" in str(errors[0]) and errors[0].item == site.url(stories[1].path)
+    assert first.state.etag is None  # validators not kept: the next poll reads the feed again
+    assert list(first.state.cursor["pages"]) == ["urn:harbour:story-1"]
+
+    site.page(stories[1].path, article_page(stories[1], site.base))
+    items, second = poll(feed_settings(site), first.state)
+    assert [extract(i, ExtractSettings()).title for i in items if isinstance(i, RawItem)] == [stories[1].title]
+    assert second.state.etag
+
+
+def test_html_page_instead_of_a_feed_names_the_real_feed(site: TestSite) -> None:
+    site.page("/feed.xml", HTML_NOT_FEED, content_type="text/html; charset=utf-8")
+    with pytest.raises(SourceError) as info:
+        poll(feed_settings(site))
+    message = str(info.value)
+    assert "is an HTML page (text/html), not a feed" in message
+    assert site.url("/real-feed.xml") in message
+
+
+def test_malformed_xml_fails_the_poll(site: TestSite) -> None:
+    site.page("/feed.xml", MALFORMED_XML, content_type="application/rss+xml")
+    with pytest.raises(SourceError, match=r"not well-formed XML \(line 1: mismatched tag\)"):
+        poll(feed_settings(site))
+
+
+def test_feedparser_never_opens_a_path_the_server_sends(site: TestSite, tmp_path: Path) -> None:
+    local = tmp_path / "local-feed.xml"
+    local.write_text(rss([story(1)], "http://local.example"))
+    site.page("/feed.xml", str(local), content_type="application/rss+xml")
+    with pytest.raises(SourceError, match="not a feed"):
+        poll(feed_settings(site))
+
+
+def test_moved_feed_forgets_old_validators(site: TestSite) -> None:
+    site.page("/feed.xml", rss([story(1)], site.base))
+    site.page("/new.xml", rss([story(1)], site.base))
+    _, first = poll(feed_settings(site))
+    items, _ = poll(feed_settings(site, "/new.xml"), first.state)
+    assert len(items) == 1
+    assert "if-none-match" not in site.requests[-1].headers
+
+
+def test_stopping_between_entries_keeps_the_old_state(site: TestSite) -> None:
+    site.page("/feed.xml", rss([story(1), story(2)], site.base))
+    stop = {"now": False}
+    source = FeedSource(feed_settings(site), Path("."), should_stop=lambda: stop["now"])
+    walk = source.fetch()
+    assert isinstance(next(walk), RawItem)
+    stop["now"] = True
+    assert list(walk) == []
+    assert source.state == FetchState()  # nothing that would make the next poll skip entry 2
