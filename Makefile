@@ -53,7 +53,8 @@ bench: setup $(BENCH_VENV)/.installed
 	$(PY) benchmarks/translate_bench.py --argos-python $(BENCH_VENV)/bin/python
 
 clean:
-	rm -rf feeds/*/ feeds/index.html translations/*/ .syndicate
+	find feeds translations -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+	rm -rf .syndicate
 
 distclean: clean
 	rm -rf $(VENV) $(BENCH_VENV) benchmarks/.cache

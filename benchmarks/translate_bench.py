@@ -242,7 +242,7 @@ def main() -> int:
             if Path(args.argos_python).exists() and not (args.quick and beam == 1):
                 argos_env = {"ARGOS_PACKAGES_DIR": str(packages), **({"ARGOS_BEAM_SIZE": "1"} if beam == 1 else {})}
                 argos = run_child(args.argos_python, "argos", packages, paragraphs, beam, env_extra=argos_env)
-            print(f"  (a) argos translate() per paragraph: " + (
+            print("  (a) argos translate() per paragraph: " + (
                 f"{argos['sps']:.2f} sent/s, peak RSS {argos['peak_rss_mb']:.0f} MB" if argos else
                 f"skipped ({args.argos_python} missing: run `make bench`)"))
             print(f"  (b) syndicate:                       {syn['sps']:.2f} sent/s, peak RSS {syn['peak_rss_mb']:.0f} MB "

@@ -398,6 +398,13 @@ class Settings(_Frozen):
             raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
         return self
 
+    def article_language(self, source: str, declared: str | None) -> Lang:
+        """An article's language: its source's configured one, else its own, else the site's."""
+        for settings in self.sources:
+            if settings.name == source and settings.language:
+                return settings.language
+        return lang(declared) if declared else self.site.source_language
+
     def resolve(self, path: Path) -> Path:
         """Resolve a configured path against the config file's directory."""
         return path if path.is_absolute() else (self.root / path)

@@ -183,12 +183,7 @@ class Pipeline:
 
     def source_language(self, stored: StoredArticle) -> Lang:
         """The configured source language wins, then what the article says, then the site's."""
-        for source in self.settings.sources:
-            if source.name == stored.article.source and source.language:
-                return source.language
-        if stored.article.language:
-            return lang(stored.article.language)
-        return self.settings.site.source_language
+        return self.settings.article_language(stored.article.source, stored.article.language)
 
     def route(self, source: Lang, target: Lang) -> list[Leg]:
         """Engines for a pair: direct if any engine has it, else through the pivot language."""

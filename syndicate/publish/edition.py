@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from syndicate.config import Settings
-from syndicate.models import Lang, StoredArticle, Translation, lang
+from syndicate.models import Lang, StoredArticle, Translation
 from syndicate.publish.ordering import publication_order
 
 LANGUAGE_NAMES = {
@@ -72,6 +72,7 @@ class FeedEntry:
     published: datetime
     updated: datetime
     engine: str
+    translation_notes: tuple[str, ...]  # e.g. "pivot:en", "engines:apertium,argos"
     previous: Neighbour | None
     next: Neighbour | None
     siblings: tuple[tuple[Lang, str], ...]  # (language, page url) of the other languages
@@ -175,13 +176,8 @@ def feed_url(settings: Settings, language: str, name: str) -> str:
 
 
 def original_language(settings: Settings, sa: StoredArticle) -> str:
-    """The language the original article is written in: its own, its source's, the site's."""
-    if sa.article.language:
-        return lang(sa.article.language)
-    for source in settings.sources:
-        if source.name == sa.article.source and source.language:
-            return source.language
-    return settings.site.source_language
+    """The language the original article is written in (see Settings.article_language)."""
+    return settings.article_language(sa.article.source, sa.article.language)
 
 
 def _second(value: datetime) -> datetime:
@@ -242,6 +238,7 @@ def build_edition(
                 published=_second(sa.article.published or sa.first_seen),
                 updated=_second(max(t.updated, sa.first_seen)),
                 engine=t.engine,
+                translation_notes=t.notes,
                 previous=neighbour(p.previous),
                 next=neighbour(p.next),
                 siblings=tuple(

@@ -30,6 +30,12 @@ from syndicate.publish.history import FeedPage
 
 #: The category scheme of attribution source names.
 ATTRIBUTION_SCHEME = "urn:syndicate:attribution"
+#: The category scheme saying how an entry was translated: "engine:apertium", "pivot:en".
+TRANSLATION_SCHEME = "urn:syndicate:translation"
+
+
+def _translation_terms(entry: FeedEntry) -> list[str]:
+    return [f"engine:{entry.engine}", *entry.translation_notes]
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 GENERATOR = "syndicate"
 
@@ -93,6 +99,8 @@ def _add_entry(settings: Settings, fg: QuietFeedGenerator, entry: FeedEntry, fmt
     fe.updated(entry.updated)
     for source in entry.attribution_sources:
         fe.category(term=source, label=source, scheme=ATTRIBUTION_SCHEME)
+    for term in _translation_terms(entry):
+        fe.category(term=term, label=term, scheme=TRANSLATION_SCHEME)
     ext = getattr(fe, NAME)
     ext.links = entry.links
     if fmt == "atom":
@@ -141,6 +149,7 @@ def _json_item(settings: Settings, entry: FeedEntry) -> dict[str, Any]:
             "_syndicate": {
                 "links": [_link_json(link) for link in entry.links],
                 "attribution_sources": list(entry.attribution_sources),
+                "translation": _translation_terms(entry),
                 "original": {
                     k: v
                     for k, v in (

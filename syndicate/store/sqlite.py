@@ -24,7 +24,10 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
+    literal,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -124,8 +127,33 @@ class SqliteStore:
         self.engine = engine
         try:
             metadata.create_all(engine)
+            self._add_missing_columns()
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the store at {engine.url}: {exc}") from None
+
+    def _add_missing_columns(self) -> None:
+        """Bring a store made by an older version up to date.
+
+        ``create_all`` creates missing tables but never alters existing ones; columns
+        added since (all with defaults) are added here, so an operator's state survives
+        an upgrade.
+        """
+        inspector = inspect(self.engine)
+        with self.engine.begin() as conn:
+            for table in metadata.sorted_tables:
+                if not inspector.has_table(table.name):
+                    continue
+                present = {c["name"] for c in inspector.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name in present:
+                        continue
+                    default = column.default.arg if column.default is not None and column.default.is_scalar else None
+                    if default is None and not column.nullable:
+                        raise StoreError(f"cannot upgrade the store: {table.name}.{column.name} has no default")
+                    kind = column.type.compile(dialect=self.engine.dialect)
+                    clause = f" NOT NULL DEFAULT {literal(default, column.type).compile(compile_kwargs={'literal_binds': True})}" if default is not None else ""
+                    logger.info("upgrading the store: adding %s.%s", table.name, column.name)
+                    conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{clause}'))
 
     @classmethod
     def open(cls, state_dir: Path) -> SqliteStore:

@@ -158,10 +158,12 @@ def test_dates_agree_across_formats(site: Site, language: str) -> None:
 def test_attribution_in_content_and_as_structured_metadata_and_rights(site: Site, language: str) -> None:
     entry = site.atom_entries(language)[CHAIN.index("Russia Sees US-Backed Japan Militarization as Global Risk")]
     categories = {(c.get("term"), c.get("scheme")) for c in entry.findall("a:category", NS)}
-    assert categories == {
+    assert {c for c in categories if c[1] == "urn:syndicate:attribution"} == {
         ("Russian Security Council interviews", "urn:syndicate:attribution"),
         ("Rossiyskaya Gazeta", "urn:syndicate:attribution"),
     }
+    # How it was translated is said too (by the test's scripted engine).
+    assert {c for c in categories if c[1] == "urn:syndicate:translation"} == {("engine:script", "urn:syndicate:translation")}
     content = entry.findtext("a:content", namespaces=NS)
     text = lxml.html.fragment_fromstring(content, create_parent="div").text_content()
     label = scripted("Source attribution", language)
@@ -175,7 +177,10 @@ def test_attribution_in_content_and_as_structured_metadata_and_rights(site: Site
     rss_item = next(i for i in site.rss_items(language) if i.findtext("guid") == entry_id)
     assert {(c.text, c.get("domain")) for c in rss_item.findall("category")} == categories
     json_item = next(i for i in site.json_items(language) if i["id"] == entry_id)
-    assert set(json_item["_syndicate"]["attribution_sources"]) == {c for c, _ in categories}
+    assert set(json_item["_syndicate"]["attribution_sources"]) == {
+        c for c, scheme in categories if scheme == "urn:syndicate:attribution"
+    }
+    assert json_item["_syndicate"]["translation"] == ["engine:script"]
 
 
 def test_regenerating_with_no_change_is_byte_identical(tmp_path: Path) -> None:

@@ -142,6 +142,9 @@ def test_pivot_through_english_is_noted(tmp_path: Path) -> None:
     t = next(iter(store.translations("ca").values()))
     assert "pivot:en" in t.notes
     assert "biblioteca~en~ca" in t.title
+    entry = feedparser.parse((tmp_path / "feeds" / "ca" / "atom.xml").read_bytes()).entries[0]
+    terms = {tag.term for tag in entry.tags if tag.scheme == "urn:syndicate:translation"}
+    assert terms == {"engine:apertium", "pivot:en"}
     # Detected as Spanish: published as is in the Spanish feed, never "translated" into it.
     same = next(iter(store.translations("es").values()))
     assert same.engine == "source" and same.title == "Nueva biblioteca abre en la ciudad"
