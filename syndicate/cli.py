@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from syndicate.config import Settings
+    from syndicate.models import RunReport
 
 logger = logging.getLogger("syndicate")
 
@@ -102,6 +104,10 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
         handler = logging.StreamHandler()
         fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     handler.setFormatter(logging.Formatter(fmt))
+    if sys.stderr.isatty() and not quiet:
+        from syndicate.progress import RichReporter, set_reporter
+
+        set_reporter(RichReporter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -116,16 +122,33 @@ def _settings(path: Path) -> Settings:
     return load_settings(path)
 
 
-def cmd_once(args: argparse.Namespace) -> int:
-    from syndicate.pipeline import Pipeline
+def _once(settings: Settings) -> RunReport:
+    from syndicate.publish import FeedPublisher
+    from syndicate.scheduler import Poller, combine_reports
     from syndicate.store import SqliteStore
 
-    settings = _settings(args.config)
     store = SqliteStore.open(settings.state_dir)
     try:
-        report = Pipeline(settings, store).run()
+        # The daemon's unit of work, once per source: conditional GETs with the stored
+        # validators, the source's status recorded for `syndicate status`.
+        poller = Poller(settings, store)
+        polls = [poller.poll(source.name) for source in settings.sources]
+        report = combine_reports([p.report for p in polls if p.report is not None])
+        # Rewrite every output (identical files are skipped), so a deleted or damaged
+        # file comes back even when no source changed.
+        files = FeedPublisher(settings, store).publish(settings.translate.languages)
+        report = replace(report, files_written=sum(p.files_written for p in polls) + files)
     finally:
         store.close()
+    return report
+
+
+def cmd_once(args: argparse.Namespace) -> int:
+    from syndicate.store.lock import StateLock
+
+    settings = _settings(args.config)
+    with StateLock(settings.state_dir):  # never beside a daemon or another pass on the same state
+        report = _once(settings)
     print(
         f"{report.items_seen} item(s) read: {report.articles_new} new, {report.articles_updated} updated; "
         f"{report.segments_translated} segment(s) translated, {report.memory_hits} from memory, "

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -284,6 +284,22 @@ class Poller:
             status = SourceStatus(source=name, outcome=outcome, last_error=error)
         _log_poll(name, record, files)
         return PollResult(report=report, status=status, files_written=files)
+
+
+def combine_reports(reports: Sequence[RunReport]) -> RunReport:
+    """One report for several polls: counts added, problems listed once each."""
+    return RunReport(
+        items_seen=sum(r.items_seen for r in reports),
+        articles_new=sum(r.articles_new for r in reports),
+        articles_updated=sum(r.articles_updated for r in reports),
+        segments_translated=sum(r.segments_translated for r in reports),
+        memory_hits=sum(r.memory_hits for r in reports),
+        guard_failures=sum(r.guard_failures for r in reports),
+        translations_written=sum(r.translations_written for r in reports),
+        files_written=sum(r.files_written for r in reports),
+        failures=tuple(dict.fromkeys(f for r in reports for f in r.failures)),
+        unserved_languages=tuple(dict.fromkeys(u for r in reports for u in r.unserved_languages)),
+    )
 
 
 def _log_poll(name: str, record: PollRecord, files: int) -> None:

@@ -151,3 +151,24 @@ def test_models_cli_installs_from_file_and_lists(tmp_path: Path) -> None:
     )
     assert offline.returncode == 3
     assert "cannot reach the Argos package index" in offline.stderr and "--file" in offline.stderr
+
+
+def test_degenerate_argos_model_is_caught_by_guards_and_apertium_serves(tmp_path: Path) -> None:
+    """A real Argos package with random weights (what a corrupt or wrong model gives)."""
+    from syndicate.translate.argos_packages import install_from_file
+
+    package = build_package(tmp_path / "random.argosmodel", "en", "es", kind="random")
+    (tmp_path / "pkgs").mkdir()
+    install_from_file(package, tmp_path / "pkgs")
+    extra = f'argos_packages_dir = "{tmp_path / "pkgs"}"\n'
+    settings, store, report = _run(
+        tmp_path, engines=("argos", "apertium"), articles={"vote.html": PAGE}, extra=extra
+    )
+    assert report.ok, report.failures
+    assert report.guard_failures > 5
+    (sa,) = store.articles()
+    t = store.translation(sa.id, "es")
+    assert t is not None and t.engine == "apertium" and t.title.startswith("El Consejo")
+    totals = store.stats()
+    assert totals[("es", "argos")]["guard_failures"] == report.guard_failures
+    assert totals[("es", "argos")].get("translated", 0) == 0

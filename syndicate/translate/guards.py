@@ -17,6 +17,10 @@ _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 #: Output longer than this many times the source (plus slack for short segments) is a runaway.
 MAX_LENGTH_RATIO = 3.0
 LENGTH_SLACK = 40
+#: Output shorter than this share of a long source dropped most of it. Deliberately low:
+#: Chinese or Japanese take far fewer characters than the European source.
+MIN_LENGTH_RATIO = 0.15
+SHORT_MIN_SOURCE = 40
 #: A run of the same 1-4 word n-gram repeated this many times, not in the source, is a loop.
 LOOP_REPEATS = 4
 
@@ -31,6 +35,13 @@ def check(source: str, output: str, protect: Mapping[str, str] | None = None) ->
         return "empty"
     if len(out) > MAX_LENGTH_RATIO * len(src) + LENGTH_SLACK:
         return "too long"
+    if len(src) >= SHORT_MIN_SOURCE and len(out) < MIN_LENGTH_RATIO * len(src):
+        return "too short"
+    rest = out
+    for replacement in (protect or {}).values():
+        rest = rest.replace(replacement, " ")
+    if not _WORD.findall(rest) and _translatable_words(src, protect) >= 1:
+        return "nothing but protected terms"
     if _loops(out) and not _loops(src):
         return "repetition loop"
     if out.casefold() == src.casefold() and _translatable_words(src, protect) >= 3:

@@ -25,6 +25,7 @@ from typing import Protocol
 
 import nh3
 
+from syndicate import progress
 from syndicate.models import Lang, StoredArticle, Translation
 from syndicate.translate import guards
 from syndicate.translate.base import Translator
@@ -280,7 +281,7 @@ class ArticleTranslator:
                 terms = {t: r for t, r in protect.items() if any(t in s for s in todo)}
                 logger.info("translating %d segment(s) %s->%s with %s", len(todo), leg.source, leg.target, engine.name)
                 try:
-                    results = engine.translate(todo, leg.source, leg.target, protect=terms)
+                    results = self._run_engine(engine, todo, leg, terms)
                 except Exception as exc:  # noqa: BLE001 - an engine failure moves on to the next engine
                     logger.error("%s failed on %s->%s: %s", engine.name, leg.source, leg.target, exc)
                     self.counts.add(language, engine.name, "engine_errors")
@@ -310,6 +311,20 @@ class ArticleTranslator:
             remaining = [s for s in remaining if s not in out]
         failed = {s: reasons.get(s, "no engine") for s in remaining}
         return out, by_engine, failed
+
+
+    @staticmethod
+    def _run_engine(engine: Translator, todo: list[str], leg: Leg, terms: Mapping[str, str]) -> list[str]:
+        """One engine call, or several when someone watches a progress bar."""
+        show = progress.reporter()
+        size = show.chunk or len(todo)
+        results: list[str] = []
+        with show.task(f"{engine.name} {leg.source}->{leg.target}", len(todo)) as task:
+            for start in range(0, len(todo), size):
+                chunk = todo[start : start + size]
+                results.extend(engine.translate(chunk, leg.source, leg.target, protect=terms))
+                task.advance(len(chunk))
+        return results
 
 
 class StoreLike(Protocol):

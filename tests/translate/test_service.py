@@ -87,6 +87,25 @@ def test_bad_output_falls_back_to_next_engine_and_is_counted(tmp_path: Path) -> 
     assert second.calls == [["The city council approved the new budget on Monday after a long debate."]]
 
 
+def test_guards_each_failure_mode() -> None:
+    from syndicate.translate.guards import check
+
+    source = "The city council approved the new budget on Tuesday after a long debate."
+    assert check(source, "El ayuntamiento aprobó el nuevo presupuesto el martes tras un largo debate.") is None
+    assert check(source, "  ") == "empty"
+    assert check(source, source) == "copy of the source"
+    assert check(source, "x" * 400) == "too long"
+    assert check(source, "El.") == "too short"
+    assert check(source, "debate debate debate debate debate") == "repetition loop"
+    names = {"Rossiyskaya Gazeta": "Rossiyskaya Gazeta"}
+    assert check("Rossiyskaya Gazeta reported it.", "Rossiyskaya Gazeta", names) == "nothing but protected terms"
+    assert check("Rossiyskaya Gazeta reported it.", "Rossiyskaya informó.", names) == "lost protected term 'Rossiyskaya Gazeta'"
+    # Names, numbers and short labels may legitimately come back unchanged.
+    assert check("Cuatro", "Cuatro") is None and check("3.5%", "3,5 %") is None
+    assert check("Rossiyskaya Gazeta", "Rossiyskaya Gazeta", names) is None
+    assert check("我们", "我们") is None  # no word of two letters: nothing to judge
+
+
 def test_segment_failing_every_engine_keeps_article_unpublished(tmp_path: Path) -> None:
     broken = FakeEngine("apertium", {("en", "es")}, lambda s, a, b: s if "buses" in s else tagged(s, a, b))
     settings, store, pool = setup(tmp_path, {"apertium": broken})
