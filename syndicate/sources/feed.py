@@ -22,7 +22,6 @@ import re
 import xml.sax
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import lxml.html
@@ -31,8 +30,14 @@ from lxml import etree
 from syndicate.config import FeedSourceSettings
 from syndicate.errors import ItemError, SourceError
 from syndicate.models import RawItem
-from syndicate.sources.base import FetchState, StopCheck, never_stop
-from syndicate.sources.http import FEED_ACCEPT, Fetched, FetchError, HttpFetcher
+from syndicate.sources.base import FetchState
+from syndicate.sources.http import (
+    FEED_ACCEPT,
+    Fetched,
+    FetchError,
+    HttpFetcher,
+    HttpSource,
+)
 from syndicate.sources.page import minimal_page, paragraphs_html, read_page
 
 logger = logging.getLogger(__name__)
@@ -40,37 +45,10 @@ logger = logging.getLogger(__name__)
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
-class FeedSource:
+class FeedSource(HttpSource):
     """Polls one RSS/Atom feed; see the module docstring."""
 
-    def __init__(
-        self,
-        settings: FeedSourceSettings,
-        root: Path,
-        *,
-        state: FetchState | None = None,
-        should_stop: StopCheck = never_stop,
-        fetcher: HttpFetcher | None = None,
-    ) -> None:
-        self.name = settings.name
-        self.settings = settings
-        self.state = state or FetchState()
-        self.not_modified = False
-        self.should_stop = should_stop
-        self._fetcher = fetcher
-
-    def _http(self) -> HttpFetcher:
-        s = self.settings
-        return self._fetcher or HttpFetcher(
-            source=self.name,
-            user_agent=s.user_agent or "syndicate",
-            timeout=s.timeout.total_seconds(),
-            max_bytes=s.max_bytes,
-            max_redirects=s.max_redirects,
-            retries=s.retries,
-            backoff=s.retry_backoff.total_seconds(),
-            should_stop=self.should_stop,
-        )
+    settings: FeedSourceSettings
 
     def fetch(self) -> Iterator[RawItem | ItemError]:
         url = self.settings.url

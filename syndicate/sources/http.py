@@ -16,14 +16,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 import tenacity
 
+from syndicate.config import FeedSourceSettings, PagesSourceSettings
 from syndicate.errors import SourceError
-from syndicate.sources.base import StopCheck, never_stop
+from syndicate.sources.base import FetchState, StopCheck, never_stop
 
 logger = logging.getLogger(__name__)
 
@@ -291,6 +293,40 @@ class HttpFetcher:
                 return
             time.sleep(min(left, 0.1))
 
+
+
+class HttpSource:
+    """What the feed and pages sources share: settings, fetch state and the fetcher."""
+
+    def __init__(
+        self,
+        settings: FeedSourceSettings | PagesSourceSettings,
+        root: Path,
+        *,
+        state: FetchState | None = None,
+        should_stop: StopCheck = never_stop,
+        fetcher: HttpFetcher | None = None,
+    ) -> None:
+        self.name = settings.name
+        self.settings = settings
+        self.state = state or FetchState()
+        self.not_modified = False
+        self.should_stop = should_stop
+        self._fetcher = fetcher
+
+    def _http(self) -> HttpFetcher:
+        """The injected fetcher (tests), else one configured from the source's settings."""
+        s = self.settings
+        return self._fetcher or HttpFetcher(
+            source=self.name,
+            user_agent=s.user_agent or "syndicate",
+            timeout=s.timeout.total_seconds(),
+            max_bytes=s.max_bytes,
+            max_redirects=s.max_redirects,
+            retries=s.retries,
+            backoff=s.retry_backoff.total_seconds(),
+            should_stop=self.should_stop,
+        )
 
 def _headers(resp: httpx.Response) -> dict[str, str]:
     return {k.lower(): v for k, v in resp.headers.items()}

@@ -29,7 +29,6 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
@@ -40,8 +39,14 @@ from syndicate.config import ExtractSettings, PageSelectors, PagesSourceSettings
 from syndicate.errors import ItemError, SourceError
 from syndicate.extract.html import extract_html
 from syndicate.models import Article, RawItem, Ref
-from syndicate.sources.base import FetchState, StopCheck, never_stop
-from syndicate.sources.http import Fetched, FetchError, HttpFetcher, strip_fragment
+from syndicate.sources.base import FetchState
+from syndicate.sources.http import (
+    Fetched,
+    FetchError,
+    HttpFetcher,
+    HttpSource,
+    strip_fragment,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -288,37 +293,10 @@ def _attribution_line(text: str) -> str:
     return f"[Source: {text}]"
 
 
-class PageSource:
+class PageSource(HttpSource):
     """Article pages walked by previous/next links; see the module docstring."""
 
-    def __init__(
-        self,
-        settings: PagesSourceSettings,
-        root: Path,
-        *,
-        state: FetchState | None = None,
-        should_stop: StopCheck = never_stop,
-        fetcher: HttpFetcher | None = None,
-    ) -> None:
-        self.name = settings.name
-        self.settings = settings
-        self.state = state or FetchState()
-        self.not_modified = False
-        self.should_stop = should_stop
-        self._fetcher = fetcher
-
-    def _http(self) -> HttpFetcher:
-        s = self.settings
-        return self._fetcher or HttpFetcher(
-            source=self.name,
-            user_agent=s.user_agent or "syndicate",
-            timeout=s.timeout.total_seconds(),
-            max_bytes=s.max_bytes,
-            max_redirects=s.max_redirects,
-            retries=s.retries,
-            backoff=s.retry_backoff.total_seconds(),
-            should_stop=self.should_stop,
-        )
+    settings: PagesSourceSettings
 
     def _read(self, fetched: Fetched) -> PageRead:
         return read_page(fetched, source=self.name, selectors=self.settings.selectors, language=self.settings.language)
