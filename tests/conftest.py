@@ -14,6 +14,18 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "articles"
 DATA = Path(__file__).resolve().parent / "data"
 
+#: The bundled sample's chain, newest first, as its previous/next links give it
+#: (examples/articles/README.md lists the files).
+SAMPLE_CHAIN = [
+    "City Library Reopens After Two-Year Renovation",
+    "Volga Farmers Expect Strong Wheat Harvest After Mild Spring",
+    "Cuatro Expands Its Lineup With New Comedy and Political Drama",
+    "Russia Sees US-Backed Japan Militarization as Global Risk",
+    "Official Statement on Immunostimulant Drug Access and Safety",
+    "Moscow Hosts International Conference on Arctic Shipping Routes",
+    "Regional Rail Operator Announces Winter Timetable Changes",
+]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:

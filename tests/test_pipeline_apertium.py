@@ -15,18 +15,9 @@ import pytest
 from syndicate.config import load_settings
 from syndicate.pipeline import Pipeline
 from syndicate.store import SqliteStore
-from tests.conftest import DATA, EXAMPLES, Clock, snapshot
+from tests.conftest import DATA, EXAMPLES, SAMPLE_CHAIN, Clock, snapshot
 
-# The sample's chain, newest first, as the source's previous/next links give it.
-CHAIN_NEWEST_FIRST = [
-    "City Library Reopens After Two-Year Renovation",
-    "Volga Farmers Expect Strong Wheat Harvest After Mild Spring",
-    "Cuatro Expands Its Lineup With New Comedy and Political Drama",
-    "Russia Sees US-Backed Japan Militarization as Global Risk",
-    "Official Statement on Immunostimulant Drug Access and Safety",
-    "Moscow Hosts International Conference on Arctic Shipping Routes",
-    "Regional Rail Operator Announces Winter Timetable Changes",
-]
+CHAIN_NEWEST_FIRST = SAMPLE_CHAIN
 
 
 def _run(config: Path, clock: Clock):

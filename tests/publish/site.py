@@ -17,22 +17,14 @@ from lxml import etree
 from syndicate.publish.edition import FEED_FORMATS
 from syndicate.store import SqliteStore
 from tests.publish import feedcheck
+from tests.conftest import SAMPLE_CHAIN
 from tests.publish.helpers import BASE_URL, url_path
 
 NS = {"a": feedcheck.ATOM}
 DC = "{http://purl.org/dc/elements/1.1/}"
 FH = "{http://purl.org/syndication/history/1.0}"
 
-# The sample's chain, newest first (examples/articles/README.md).
-CHAIN = [
-    "City Library Reopens After Two-Year Renovation",
-    "Volga Farmers Expect Strong Wheat Harvest After Mild Spring",
-    "Cuatro Expands Its Lineup With New Comedy and Political Drama",
-    "Russia Sees US-Backed Japan Militarization as Global Risk",
-    "Official Statement on Immunostimulant Drug Access and Safety",
-    "Moscow Hosts International Conference on Arctic Shipping Routes",
-    "Regional Rail Operator Announces Winter Timetable Changes",
-]
+CHAIN = SAMPLE_CHAIN
 
 
 def prev_archive(data: bytes, fmt: str) -> str | None:
