@@ -299,6 +299,8 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     apertium = ApertiumTranslator()
     for source, target in sorted(apertium.pairs()):
         rows.append(("apertium", f"{source}->{target}", apertium.model_id(source, target).split("@", 1)[1]))
+    if argos_note.startswith("packages in") and not any(r[0] == "argos" for r in rows):
+        argos_note += " (none installed: `syndicate models install --file F.argosmodel` or `models install SRC TGT`)"
     print(f"argos: {argos_note}")
     if not any(r[0] == "apertium" for r in rows):
         print("apertium: no language pairs (apt-get install apertium apertium-eng-spa ...)")
