@@ -97,11 +97,18 @@ class Translation:
     engine: str  # "argos", "apertium", "source" (published as is)
     title: str
     paragraphs: tuple[str, ...]
-    attribution_labels: tuple[str, ...]  # translated labels, same order as Article.attributions
+    #: The attribution lines as translated: label in the target language, source name
+    #: verbatim, paragraph index. Kept with the translation so a published version stays
+    #: consistent even after its article changed.
+    attributions: tuple[Attribution, ...]
     source_hash: str
     updated: datetime
     model: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def attribution_labels(self) -> tuple[str, ...]:
+        return tuple(a.label for a in self.attributions)
 
 
 @dataclass(frozen=True)

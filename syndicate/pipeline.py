@@ -268,7 +268,7 @@ def _as_is(stored: StoredArticle, target: Lang, now: datetime) -> Translation:
             engine="source",
             title=a.title,
             paragraphs=a.paragraphs,
-            attribution_labels=tuple(x.label for x in a.attributions),
+            attributions=a.attributions,
             source_hash=a.content_hash,
             updated=now,
         ),

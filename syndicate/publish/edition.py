@@ -211,10 +211,13 @@ def build_edition(
     entries = []
     for p in placed:
         sa, t = p.article, translations[p.article.id]
-        per_paragraph: list[list[AttributionLine]] = [[] for _ in sa.article.paragraphs]
-        for attribution, label in zip(sa.article.attributions, t.attribution_labels, strict=False):
-            index = min(attribution.paragraph, len(per_paragraph) - 1)
-            per_paragraph[index].append(AttributionLine(label=label, source=attribution.source))
+        # Sized by the translation, not the article: after an edit whose re-translation
+        # failed, the previous translation stays published and may have fewer paragraphs.
+        per_paragraph: list[list[AttributionLine]] = [[] for _ in t.paragraphs]
+        for attribution in t.attributions:
+            index = max(0, min(attribution.paragraph, len(per_paragraph) - 1))
+            if per_paragraph:
+                per_paragraph[index].append(AttributionLine(label=attribution.label, source=attribution.source))
 
         def neighbour(aid: int | None) -> Neighbour | None:
             if aid is None or aid not in by_id:

@@ -72,7 +72,7 @@ translations = Table(
     Column("engine", String(40), nullable=False),
     Column("model", Text, nullable=False, default=""),
     Column("title", Text, nullable=False),
-    Column("body", Text, nullable=False),  # JSON: {"paragraphs": [...], "labels": [...], "notes": [...]}
+    Column("body", Text, nullable=False),  # JSON: {"paragraphs": [...], "attributions": [...], "notes": [...]}
     Column("source_hash", String(64), nullable=False),
     Column("updated", DateTime(timezone=True), nullable=False),
 )
@@ -278,7 +278,11 @@ class SqliteStore:
         Returns True when something was written.
         """
         body = json.dumps(
-            {"paragraphs": list(t.paragraphs), "labels": list(t.attribution_labels), "notes": list(t.notes)},
+            {
+                "paragraphs": list(t.paragraphs),
+                "attributions": [[a.label, a.source, a.paragraph] for a in t.attributions],
+                "notes": list(t.notes),
+            },
             ensure_ascii=False,
         )
         with self.transaction() as conn:
@@ -430,8 +434,10 @@ def _translation(row: Any) -> Translation:
         model=row["model"],
         title=row["title"],
         paragraphs=tuple(body["paragraphs"]),
-        attribution_labels=tuple(body["labels"]),
-        source_hash=row["source_hash"],
+        attributions=tuple(Attribution(label, source, int(index)) for label, source, index in body.get("attributions", [])),
+        # A row written before translations kept their attribution lines is treated as
+        # stale, so the next pass re-translates it (from the memory, at no cost).
+        source_hash=row["source_hash"] if "attributions" in body else "",
         updated=updated,
         notes=tuple(body.get("notes", ())),
     )

@@ -26,7 +26,7 @@ from typing import Protocol
 import nh3
 
 from syndicate import progress
-from syndicate.models import Lang, StoredArticle, Translation
+from syndicate.models import Attribution, Lang, StoredArticle, Translation
 from syndicate.translate import guards
 from syndicate.translate.base import Translator
 from syndicate.translate.markup import ParagraphPlan
@@ -204,7 +204,10 @@ class ArticleTranslator:
                     model=self._model_label(engine),
                     title=title,
                     paragraphs=tuple(sanitize(p) for p in paragraphs),
-                    attribution_labels=tuple(labels),
+                    attributions=tuple(
+                        Attribution(label, a.source, a.paragraph)
+                        for a, label in zip(plan.stored.article.attributions, labels, strict=True)
+                    ),
                     source_hash=plan.stored.article.content_hash,
                     updated=self.clock(),
                     notes=tuple(notes),

@@ -184,3 +184,24 @@ def test_hostile_html_is_sanitised_before_it_is_stored(tmp_path: Path) -> None:
     assert 'href="https://ok.example/x"' in body
     for sent in engine.calls:
         assert not any("<" in s or "alert" in s for s in sent)  # engines never see markup
+
+
+def test_failed_retranslation_after_an_edit_keeps_the_previous_version_published(tmp_path: Path) -> None:
+    broken = {"on": False}
+    engine = FakeEngine("apertium", {("en", "es")}, lambda s, a, b: "" if broken["on"] else tagged(s, a, b))
+    settings, store, pool = setup(tmp_path, {"apertium": engine})
+    assert run(settings, store, pool).ok
+    before = (tmp_path / "feeds" / "es" / "atom.xml").read_bytes()
+    # The source gains a paragraph (with its own attribution line) and the engine breaks.
+    article = tmp_path / "articles" / "budget.txt"
+    article.write_text(
+        ARTICLE.replace("Officials said", "A new paragraph arrived today. [Source attribution: Wire]\n\nOfficials said"),
+        encoding="utf-8",
+    )
+    broken["on"] = True
+    report = run(settings, store, pool)
+    assert not report.ok and any("not published in es" in f for f in report.failures)
+    entry = feedparser.parse((tmp_path / "feeds" / "es" / "atom.xml").read_bytes()).entries[0]
+    assert "new paragraph" not in entry.content[0].value.lower()  # never untranslated text
+    assert "budget~es" in entry.content[0].value  # the previous translation is still there
+    assert (tmp_path / "feeds" / "es" / "atom.xml").read_bytes() == before
