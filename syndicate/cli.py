@@ -134,6 +134,13 @@ def _once(settings: Settings) -> RunReport:
         poller = Poller(settings, store)
         polls = [poller.poll(source.name) for source in settings.sources]
         report = combine_reports([p.report for p in polls if p.report is not None])
+        # A poll that crashed (store, output, a bug) has no report of its own: count it.
+        crashed = tuple(
+            f"[{p.status.source}] poll failed: {p.status.last_error}"
+            for p in polls
+            if p.status.outcome == "failed" and not any(f.startswith(f"[{p.status.source}]") for f in report.failures)
+        )
+        report = replace(report, failures=report.failures + crashed)
         # Rewrite every output (identical files are skipped), so a deleted or damaged
         # file comes back even when no source changed.
         files = FeedPublisher(settings, store).publish(settings.translate.languages)

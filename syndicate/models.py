@@ -118,6 +118,7 @@ class RunReport:
     items_seen: int = 0
     articles_new: int = 0
     articles_updated: int = 0
+    articles_relinked: int = 0  # only previous/next links or the URL changed
     segments_translated: int = 0
     memory_hits: int = 0
     guard_failures: int = 0

@@ -16,7 +16,7 @@ from syndicate.config import Settings
 from syndicate.errors import ItemError, SourceError, StoreError, SyndicateError
 from syndicate.extract import extract
 from syndicate.extract.language import detect_language
-from syndicate.models import Article, Lang, RunReport, StoredArticle, Translation, lang
+from syndicate.models import Article, Lang, Ref, RunReport, StoredArticle, Translation, lang
 from syndicate.publish import FeedPublisher
 from syndicate.sources import Source, make_source
 from syndicate.store import SqliteStore
@@ -37,6 +37,7 @@ class _Tally:
     items_seen: int = 0
     articles_new: int = 0
     articles_updated: int = 0
+    articles_relinked: int = 0
     counts: Counts = field(default_factory=Counts)
     translations_written: int = 0
     files_written: int = 0
@@ -48,6 +49,7 @@ class _Tally:
             items_seen=self.items_seen,
             articles_new=self.articles_new,
             articles_updated=self.articles_updated,
+            articles_relinked=self.articles_relinked,
             segments_translated=self.counts.total("translated"),
             memory_hits=self.counts.total("memory_hits"),
             guard_failures=self.counts.total("guard_failures"),
@@ -150,15 +152,29 @@ class Pipeline:
                     self._fail(tally, result)
                     continue
                 try:
-                    article = self._with_language(extract(result, self.settings.extract))
+                    article = _safe_links(self._with_language(extract(result, self.settings.extract)))
                 except ItemError as exc:
                     self._fail(tally, exc)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - one hostile item must not stop its source
+                    logger.exception("[%s] %s: extraction failed unexpectedly", result.source, result.key)
+                    self._fail(
+                        tally,
+                        ItemError(
+                            f"could not be read ({type(exc).__name__}: {exc})",
+                            source=result.source,
+                            item=result.key,
+                            hint="check the file; the rest of the source was read",
+                        ),
+                    )
                     continue
                 _, status = self.store.upsert_article(article, self.clock())
                 if status == "new":
                     tally.articles_new += 1
                 elif status == "updated":
                     tally.articles_updated += 1
+                elif status == "relinked":
+                    tally.articles_relinked += 1
         except SourceError as exc:
             self._fail(tally, exc)
 
@@ -257,6 +273,23 @@ class Pipeline:
         finally:
             self.engines.close()
         return tally.report()
+
+
+def _safe_url(url: str | None) -> str | None:
+    """Only http(s) links are published: a javascript: or data: "original" is dropped."""
+    if url and url.strip().lower().startswith(("http://", "https://")):
+        return url.strip()
+    return None
+
+
+def _safe_links(article: Article) -> Article:
+    def ref(r: Ref | None) -> Ref | None:
+        if r is None:
+            return None
+        url = _safe_url(r.url)
+        return Ref(url=url, title=r.title) if (url or r.title) else None
+
+    return replace(article, url=_safe_url(article.url), prev=ref(article.prev), next=ref(article.next))
 
 
 def _as_is(stored: StoredArticle, target: Lang, now: datetime) -> Translation:

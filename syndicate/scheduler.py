@@ -238,7 +238,7 @@ class Poller:
         try:
             with self._lock:
                 report = self._pipeline(lambda _settings, _root: replay).run(publish=False, sources=[name])
-                if report.articles_new or report.articles_updated or report.translations_written:
+                if report.articles_new or report.articles_updated or report.articles_relinked or report.translations_written:
                     files = self.publisher.publish(self.settings.translate.languages)
         except (SyndicateError, OSError) as exc:  # the store or the output is broken: say so, keep running
             crash = crash or str(exc)
@@ -247,13 +247,14 @@ class Poller:
             crash = crash or f"unexpected {type(exc).__name__}: {exc}"
             logger.exception("[%s] poll failed unexpectedly", name)
 
-        # The source's new state covers only what it yielded; keep the old one unless
-        # every fetched item reached the store.
-        new_state = (tracked.state if replay.done and not crash else None) or fetch_state
         prefix = f"[{name}] "
         failures = [f for f in (report.failures if report else ()) if f.startswith(prefix)]
         source_error = tracked.error
         items_failed = len(failures) - (1 if source_error else 0)
+        # The source's new state (validators, read-page fingerprints, the pages cursor)
+        # covers only what it yielded; keep the old one unless every fetched item reached
+        # the store, so an item that failed (a consent page, a bad page) is tried again.
+        new_state = (tracked.state if replay.done and not crash and items_failed <= 0 else None) or fetch_state
         if crash or source_error:
             outcome, error = "failed", crash or str(source_error)
         elif tracked.interrupted:
@@ -292,6 +293,7 @@ def combine_reports(reports: Sequence[RunReport]) -> RunReport:
         items_seen=sum(r.items_seen for r in reports),
         articles_new=sum(r.articles_new for r in reports),
         articles_updated=sum(r.articles_updated for r in reports),
+        articles_relinked=sum(r.articles_relinked for r in reports),
         segments_translated=sum(r.segments_translated for r in reports),
         memory_hits=sum(r.memory_hits for r in reports),
         guard_failures=sum(r.guard_failures for r in reports),

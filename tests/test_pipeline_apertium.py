@@ -225,3 +225,32 @@ def test_missing_folder_is_a_source_failure(make_config, tmp_path: Path, clock: 
     _, report = _run(config, clock)
     assert not report.ok
     assert any("does not exist" in f and "sample" in f for f in report.failures)
+
+
+def test_hostile_links_and_reserved_names_are_neutralised(make_config, tmp_path: Path, clock: Clock) -> None:
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    (folder / "a.html").write_text(
+        '<html><head><link rel="canonical" href="javascript:alert(document.cookie)"></head><body><article>'
+        "<h1>Index</h1><p>The council met on Tuesday to discuss the budget.</p>"
+        '<a rel="next" href="javascript:alert(2)">next</a></article></body></html>',
+        encoding="utf-8",
+    )
+    (folder / "b.txt").write_bytes(b"Broken\x02 Title\n\nA storm\x0b hit the coast on Monday.\n")
+    config = make_config(languages=("es",), articles=folder)
+    settings, report = _run(config, clock)
+    assert report.ok, report.failures
+    store = SqliteStore.open(settings.state_dir)
+    try:
+        stored = {sa.article.key: sa for sa in store.articles()}
+    finally:
+        store.close()
+    assert stored["a.html"].article.url is None and stored["a.html"].article.next is None
+    assert stored["a.html"].slug == "index-2"  # "index" is the language's article list
+    assert stored["b.txt"].article.title == "Broken Title"
+    for path in (tmp_path / "feeds").rglob("*"):
+        if path.is_file():
+            assert b"javascript:" not in path.read_bytes(), path
+    page = (tmp_path / "translations" / "es" / "index-2.html").read_text(encoding="utf-8")
+    assert "javascript:" not in page
+    assert (tmp_path / "translations" / "es" / "index.html").read_text(encoding="utf-8") != page

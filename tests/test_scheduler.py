@@ -349,3 +349,34 @@ def test_status_prints_a_plain_table_when_not_a_terminal(site: TestSite, tmp_pat
     assert rows["good"].split()[1:6] == ["feed", rows["good"].split()[2], rows["good"].split()[3], "ok", "2"]
     assert " failed " in rows["broken"] and "HTTP 500" in rows["broken"]
     assert rows["later"].split()[:3] == ["later", "feed", "never"]
+
+
+def test_a_poll_that_only_changes_links_republishes(tmp_path: Path) -> None:
+    """New previous/next links change no translation, but the pages and feeds must show them."""
+    from syndicate.config import load_settings
+    from syndicate.pipeline import EnginePool
+    from syndicate.scheduler import Poller
+    from syndicate.store import SqliteStore
+    from tests.conftest import Clock, write_config
+    from tests.fakes import FakeEngine, tagged
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Alpha Story\n\nThe first story of the day is about the harbour.\n", encoding="utf-8")
+    (folder / "b.txt").write_text("Beta Story\n\nThe second story of the day is about the bridge.\n", encoding="utf-8")
+    settings = load_settings(write_config(tmp_path, articles=folder))
+    store = SqliteStore.open(settings.state_dir)
+    engine = FakeEngine("apertium", {("en", "es")}, tagged)
+    poller = Poller(settings, store, engines=EnginePool(settings, {"apertium": lambda s: engine}), clock=Clock())
+    assert poller.poll("sample").files_written > 0
+    (tmp_path / "articles" / "a.txt").write_text(
+        "Alpha Story\n\nThe first story of the day is about the harbour.\n\nNext Article\n\nBeta Story\n", encoding="utf-8"
+    )
+    result = poller.poll("sample")
+    assert result.report is not None and result.report.articles_relinked == 1
+    assert result.report.translations_written == 0
+    assert result.files_written > 0
+    slugs = {sa.article.title: sa.slug for sa in store.articles()}
+    page = (tmp_path / "translations" / "es" / f"{slugs['Alpha Story']}.html").read_text(encoding="utf-8")
+    assert f'rel="next" href="https://news.example.org/translations/es/{slugs["Beta Story"]}.html"' in page
+    store.close()

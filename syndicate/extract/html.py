@@ -42,7 +42,7 @@ _URL_SCHEMES = ("http://", "https://", "mailto:", "/", "#", "./", "../")
 def extract_html(item: RawItem, settings: ExtractSettings) -> Article:
     """Parse an HTML article page."""
     try:
-        doc = lxml.html.document_fromstring(item.data)
+        doc = lxml.html.document_fromstring(_markup(item.data))
     except (etree.ParserError, ValueError) as exc:
         raise ItemError(f"not a readable HTML page: {exc}", source=item.source, item=item.key, hint="check the file is an HTML article page") from None
     base = item.base_url or item.url
@@ -105,6 +105,28 @@ def _published(doc: lxml.html.HtmlElement, container: lxml.html.HtmlElement) -> 
             continue
         return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     return None
+
+
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset|<\?xml[^>]+encoding""", re.IGNORECASE)
+
+
+def _markup(data: bytes) -> bytes | str:
+    """What lxml should parse.
+
+    Control characters are dropped (lxml refuses them; one would otherwise cost the whole
+    page). A page that declares its charset is left to lxml; one that does not is
+    decoded as UTF-8 when it is valid UTF-8 (lxml would guess Latin-1: "CafÃ©").
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data  # UTF-16: its bytes are not ASCII-compatible
+    data = _CONTROL_BYTES.sub(b"", data)
+    if _DECLARED_CHARSET.search(data[:4096]):
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data
 
 
 def _first_attr(doc: lxml.html.HtmlElement, xpath: str) -> str | None:

@@ -27,7 +27,16 @@ from syndicate.extract.common import is_chrome, is_next_label, is_previous_label
 from syndicate.models import Article, Attribution, RawItem, Ref
 
 
+#: C0 controls other than tab/newline/CR, and DEL: never text, and lxml refuses them.
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def decode_text(item: RawItem) -> str:
+    """Decode UTF-8 (with or without BOM) or BOM-marked UTF-16, without control characters."""
+    return CONTROL_CHARS.sub("", _decode(item))
+
+
+def _decode(item: RawItem) -> str:
     """Decode UTF-8 (with or without BOM) or BOM-marked UTF-16; refuse anything else."""
     data = item.data
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

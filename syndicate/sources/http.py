@@ -214,6 +214,8 @@ class HttpFetcher:
                 raise _Retry(self._error(f"the connection broke mid-response: {exc}", current, transient=True)) from None
             except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
                 raise self._error(f"cannot request this URL: {exc}", current) from None
+            except httpx.DecodingError as exc:  # e.g. "Content-Encoding: gzip" over plain bytes
+                raise self._error(f"the response body cannot be decoded: {exc}", current) from None
             except httpx.TransportError as exc:
                 raise _Retry(self._error(f"network error: {exc or type(exc).__name__}", current, transient=True)) from None
             if isinstance(fetched, str):  # a redirect: follow it by hand

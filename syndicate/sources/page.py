@@ -171,7 +171,9 @@ def read_page(
         raise ItemError("no title: the page has no <h1> and no <title>", source=source, item=page_url, hint="set selectors.title for this source")
     semantic = bool(doc.xpath("//article | //main | //*[@role='main']"))
     article_url = url or (meta.url if meta and meta.url else page_url)
-    item_key = key or article_url
+    # The page's own address identifies it: some sites point every canonical link at
+    # their home page, which would fold all articles into one.
+    item_key = key or page_url
     if selectors is None and title is None and semantic:
         item_data = data  # the page as it is: extraction reads it best
     else:

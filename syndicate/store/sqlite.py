@@ -41,6 +41,9 @@ SCHEMA_VERSION = 1
 
 metadata = MetaData()
 
+#: Page names publishing uses for itself.
+RESERVED_SLUGS = frozenset({"index"})
+
 
 articles = Table(
     "articles",
@@ -247,7 +250,8 @@ class SqliteStore:
     def _free_slug(self, conn: Connection, title: str) -> str:
         base = slugify(title, max_length=80, word_boundary=True) or "article"
         slug, n = base, 2
-        while conn.execute(select(articles.c.id).where(articles.c.slug == slug)).first():
+        # "index" is each language's article list (translations/<lang>/index.html).
+        while slug in RESERVED_SLUGS or conn.execute(select(articles.c.id).where(articles.c.slug == slug)).first():
             slug, n = f"{base}-{n}", n + 1
         return slug
 

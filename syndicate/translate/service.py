@@ -101,9 +101,6 @@ class _Plan:
         out |= {normalize(label) for label in self.labels if normalize(label)}
         return out
 
-    def protected(self) -> set[str]:
-        return {t for plan in self.paragraphs for t in plan.protected}
-
     def render(self, done: Mapping[str, str]) -> tuple[str, list[str], list[str], set[str]]:
         missing: set[str] = set()
 
@@ -124,6 +121,28 @@ class _Plan:
             paragraphs.append(body)
         labels = [sentence(label) for label in self.labels]
         return title, paragraphs, labels, missing
+
+
+def _wanted(plans: Sequence[_Plan], done: Mapping[str, str] | None) -> dict[str, frozenset[str]]:
+    """Segments still needed (all of them when ``done`` is None), each with the verbatim
+    terms of the paragraphs it comes from."""
+    out: dict[str, set[str]] = {}
+    for plan in plans:
+        if done is None:
+            for s, _ in plan.title:
+                if normalize(s):
+                    out.setdefault(normalize(s), set())
+            for label in plan.labels:
+                if normalize(label):
+                    out.setdefault(normalize(label), set())
+        else:
+            for key in plan.render(done)[3]:
+                out.setdefault(key, set())
+        for paragraph in plan.paragraphs:
+            segments = paragraph.segments() if done is None else paragraph.render(done)[1]
+            for segment in segments:
+                out.setdefault(segment, set()).update(paragraph.protected)
+    return {segment: frozenset(terms) for segment, terms in out.items()}
 
 
 class ArticleTranslator:
@@ -159,22 +178,25 @@ class ArticleTranslator:
     def translate(self, batch: Sequence[StoredArticle]) -> tuple[list[Translation], list[str]]:
         """Translations for the articles that could be fully translated, and problems."""
         plans = [_Plan(stored) for stored in batch]
-        protected_text = set().union(*(p.protected() for p in plans)) if plans else set()
         done: dict[str, str] = {}
         used: dict[str, str] = {}  # segment -> engine that produced its final leg
         failed: dict[str, str] = {}
-        wanted: set[str] = set().union(*(p.segments() for p in plans)) if plans else set()
+        wanted = _wanted(plans, None)
         for _round in range(4):  # first round, then fallback pieces (nested markup: a few)
-            new = sorted(wanted - done.keys() - failed.keys())
-            if new:
-                got, engines, lost = self._translate_route(new, protected_text)
+            # Segments are grouped by the verbatim text (code, translate="no") of the
+            # paragraph they come from: a `<code>a</code>` in one article must not make
+            # the word "a" untouchable in every other article of the batch.
+            groups: dict[frozenset[str], list[str]] = {}
+            for segment, terms in sorted(wanted.items()):
+                if segment not in done and segment not in failed:
+                    groups.setdefault(terms, []).append(segment)
+            for terms, new in groups.items():
+                got, engines, lost = self._translate_route(new, set(terms))
                 done.update(got)
                 used.update(engines)
                 failed.update(lost)
-            wanted = set()
-            for plan in plans:
-                wanted |= plan.render(done)[3]
-            if not wanted - failed.keys():
+            wanted = _wanted(plans, done)
+            if not wanted.keys() - failed.keys():
                 break
 
         translations: list[Translation] = []

@@ -149,3 +149,16 @@ def test_custom_attribution_pattern() -> None:
     article = extract(item, settings)
     assert article.paragraphs == ("Body text here.",)
     assert [(a.label, a.source) for a in article.attributions] == [("Source", "Wire Service")]
+
+
+def test_control_characters_are_dropped_not_fatal() -> None:
+    text = RawItem("t", "c.txt", "Storm\x02 Warning\n\nThe storm\x0b reached the coast on Monday night.\n".encode(), "text/plain")
+    page = RawItem("t", "c.html", b"<html><body><article><h1>Storm\x02</h1><p>It \x1b reached the coast.</p></article></body></html>", "text/html")
+    assert extract(text, ExtractSettings()).paragraphs == ("The storm reached the coast on Monday night.",)
+    assert extract(page, ExtractSettings()).title == "Storm"
+
+
+def test_undeclared_utf8_html_is_read_as_utf8() -> None:
+    page = RawItem("t", "u.html", "<html><body><h1>Café in Münster</h1><p>Crème brûlée.</p></body></html>".encode(), "text/html")
+    article = extract(page, ExtractSettings())
+    assert article.title == "Café in Münster" and article.paragraphs == ("Crème brûlée.",)

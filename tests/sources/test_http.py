@@ -145,3 +145,10 @@ def test_stop_request_cuts_retries_short(site: TestSite) -> None:
             http.get(site.url("/down.xml"))
     assert time.monotonic() - started < 1.0
     assert site.hits("/down.xml") == 1
+
+
+def test_undecodable_body_is_a_clear_fetch_error(site: TestSite) -> None:
+    site.route("/bad-gzip.html", Route(body=b"this is not gzip at all", headers={"Content-Encoding": "gzip"}))
+    with fetcher() as http, pytest.raises(FetchError) as info:
+        http.get(site.url("/bad-gzip.html"))
+    assert "cannot be decoded" in str(info.value)

@@ -205,3 +205,19 @@ def test_failed_retranslation_after_an_edit_keeps_the_previous_version_published
     assert "new paragraph" not in entry.content[0].value.lower()  # never untranslated text
     assert "budget~es" in entry.content[0].value  # the previous translation is still there
     assert (tmp_path / "feeds" / "es" / "atom.xml").read_bytes() == before
+
+
+def test_verbatim_code_text_protects_only_its_own_paragraph(tmp_path: Path) -> None:
+    """`<code>a</code>` in one article must not freeze the word "a" in another."""
+    articles = {
+        "one.html": "<html><body><article><h1>Shell Tips</h1><p>Type <code>a</code> to add a line.</p></article></body></html>",
+        "two.txt": "Small Town\n\nIt was a good day in a small town.\n",
+    }
+    engine = FakeEngine("apertium", {("en", "es")}, tagged)
+    settings, store, pool = setup(tmp_path, {"apertium": engine}, articles=articles)
+    assert run(settings, store, pool).ok
+    by_title = {store.translation(sa.id, "es").title: store.translation(sa.id, "es") for sa in store.articles()}
+    town = by_title["Small~es Town~es"]
+    assert town.paragraphs[0] == "It~es was~es a~es good~es day~es in~es a~es small~es town.~es"
+    tips = by_title["Shell~es Tips~es"]
+    assert "<code>a</code>" in tips.paragraphs[0] and "add~es" in tips.paragraphs[0]
