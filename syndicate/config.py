@@ -410,6 +410,15 @@ class Settings(_Frozen):
         return path if path.is_absolute() else (self.root / path)
 
     @property
+    def feeds_url(self) -> str:
+        """Where ``feeds_dir`` is served: ``base_url`` + its path (see :meth:`_url_path`)."""
+        return self.site.base_url + _url_path(self.output.feeds_dir)
+
+    @property
+    def translations_url(self) -> str:
+        return self.site.base_url + _url_path(self.output.translations_dir)
+
+    @property
     def feeds_dir(self) -> Path:
         return self.resolve(self.output.feeds_dir)
 
@@ -420,6 +429,18 @@ class Settings(_Frozen):
     @property
     def state_dir(self) -> Path:
         return self.resolve(self.output.state_dir)
+
+
+def _url_path(directory: Path) -> str:
+    """The URL path an output folder is served under, relative to ``base_url``.
+
+    A relative folder inside the project ("feeds", "public/feeds") is served at that
+    path; an absolute one or one outside ("/srv/www/feeds", "../public/feeds") is taken
+    to be served at its own name ("feeds/"), never at its file-system path.
+    """
+    if directory.is_absolute() or ".." in directory.parts:
+        return directory.name + "/"
+    return directory.as_posix().strip("/") + "/"
 
 
 def _key_path(loc: tuple[int | str, ...], data: dict[str, Any]) -> tuple[str, object]:

@@ -94,3 +94,15 @@ def test_cli_bad_config_exits_2_and_touches_nothing(tmp_path: Path) -> None:
     assert "translate.languages" in result.stderr
     assert "sources" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]
+
+
+def test_output_urls_follow_served_paths_not_file_system_paths() -> None:
+    base = {"site": {"title": "T", "base_url": "https://news.example.org/"}, "translate": {"languages": ["es"]},
+            "sources": [{"name": "a", "type": "folder", "path": "x"}]}
+    default = parse_settings(base)
+    assert default.feeds_url == "https://news.example.org/feeds/"
+    nested = parse_settings({**base, "output": {"feeds_dir": "public/feeds", "translations_dir": "public/t"}})
+    assert nested.feeds_url == "https://news.example.org/public/feeds/"
+    outside = parse_settings({**base, "output": {"feeds_dir": "/srv/www/feeds", "translations_dir": "../site/translations"}})
+    assert outside.feeds_url == "https://news.example.org/feeds/"
+    assert outside.translations_url == "https://news.example.org/translations/"

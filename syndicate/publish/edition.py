@@ -168,11 +168,11 @@ class Edition:
 
 
 def page_url(settings: Settings, language: str, slug: str) -> str:
-    return urljoin(settings.site.base_url, f"{settings.output.translations_dir.as_posix()}/{language}/{slug}.html")
+    return f"{settings.translations_url}{language}/{slug}.html"
 
 
 def feed_url(settings: Settings, language: str, name: str) -> str:
-    return urljoin(settings.site.base_url, f"{settings.output.feeds_dir.as_posix()}/{language}/{name}")
+    return f"{settings.feeds_url}{language}/{name}"
 
 
 def original_language(settings: Settings, sa: StoredArticle) -> str:
@@ -254,6 +254,6 @@ def build_edition(
         title=f"{settings.site.title} ({language_name(language)})",
         entries=tuple(entries),
         feeds_url=feed_url(settings, language, ""),
-        page_index_url=urljoin(settings.site.base_url, f"{settings.output.translations_dir.as_posix()}/{language}/"),
+        page_index_url=f"{settings.translations_url}{language}/",
         siblings=tuple(other for other in siblings if other != language),
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
-from urllib.parse import urljoin
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from lxml import etree
@@ -56,7 +55,7 @@ def language_index_bytes(settings: Settings, edition: Edition) -> bytes:
 
 
 def opml_url(settings: Settings) -> str:
-    return urljoin(settings.site.base_url, f"{settings.output.feeds_dir.as_posix()}/opml.xml")
+    return settings.feeds_url + "opml.xml"
 
 
 def index_bytes(settings: Settings, editions: Sequence[Edition]) -> bytes:
