@@ -292,6 +292,14 @@ class _HttpSourceBase(_SourceBase):
     retry_backoff: Duration = timedelta(seconds=2)
     #: Default: ``syndicate/<version> (+<site.base_url>)``, so publishers know who polls.
     user_agent: str | None = Field(default=None, min_length=1)
+    #: Links found in fetched content may lead to loopback, private or link-local hosts
+    #: (otherwise only when the source's own URL is on such a host).
+    allow_private_addresses: bool = False
+
+    @property
+    def address(self) -> str:
+        """The configured URL the source starts from."""
+        raise NotImplementedError
 
     @field_validator("timeout")
     @classmethod
@@ -307,6 +315,10 @@ class FeedSourceSettings(_HttpSourceBase):
 
     type: Literal["feed"]
     url: str
+
+    @property
+    def address(self) -> str:
+        return self.url
 
     @field_validator("url")
     @classmethod
@@ -346,6 +358,10 @@ class PagesSourceSettings(_HttpSourceBase):
     #: How many older articles to fetch by following previous links (once, then kept).
     backfill: int = Field(default=10, ge=0, le=100_000)
     selectors: PageSelectors | None = None
+
+    @property
+    def address(self) -> str:
+        return self.start_url
 
     @field_validator("start_url")
     @classmethod

@@ -103,6 +103,22 @@ def strip_fragment(url: str) -> str:
     return urlunsplit(parts._replace(fragment=""))
 
 
+def is_private_host(host: str) -> bool:
+    """Whether ``host`` is, or resolves to, a non-public address (unresolvable: no)."""
+    import ipaddress
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return False  # the request itself will fail with a clear network error
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if not address.is_global or address.is_multicast:
+            return True
+    return False
+
+
 class HttpFetcher:
     """GETs with limits and retries; see the module docstring. Use as a context manager."""
 
@@ -118,8 +134,13 @@ class HttpFetcher:
         backoff: float = 2.0,
         should_stop: StopCheck = never_stop,
         transport: httpx.BaseTransport | None = None,
+        allow_private: bool = True,
     ) -> None:
         self.source = source
+        #: False: refuse hosts that resolve to loopback, private, link-local or reserved
+        #: addresses (a hostile feed linking to http://169.254.169.254/ or to the
+        #: operator's own services must not make syndicate fetch and publish them).
+        self.allow_private = allow_private
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
@@ -266,6 +287,13 @@ class HttpFetcher:
         if scheme not in ("http", "https"):
             where = "" if current == original else f" (redirected from {original})"
             raise self._error(f"only http and https are fetched, not {scheme or 'a relative URL'}{where}", current)
+        if not self.allow_private and is_private_host(urlsplit(current).hostname or ""):
+            where = "" if current == original else f" (redirected from {original})"
+            raise self._error(
+                f"refusing a link to a private or local address{where}",
+                current,
+                hint="set allow_private_addresses = true for this source if it is meant to reach internal hosts",
+            )
 
     def _error(
         self, message: str, url: str, *, status: int | None = None, hint: str | None = None, transient: bool = False
@@ -328,6 +356,9 @@ class HttpSource:
             retries=s.retries,
             backoff=s.retry_backoff.total_seconds(),
             should_stop=self.should_stop,
+            # Links found in content may reach only public hosts, unless the operator
+            # pointed this source at an internal host or allowed it explicitly.
+            allow_private=s.allow_private_addresses or is_private_host(urlsplit(s.address).hostname or ""),
         )
 
 def _headers(resp: httpx.Response) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -152,3 +153,29 @@ def test_undecodable_body_is_a_clear_fetch_error(site: TestSite) -> None:
     with fetcher() as http, pytest.raises(FetchError) as info:
         http.get(site.url("/bad-gzip.html"))
     assert "cannot be decoded" in str(info.value)
+
+
+def test_private_addresses_are_refused_unless_allowed(site: TestSite) -> None:
+    site.route("/internal.html", Route(body=b"<p>secret</p>"))
+    with fetcher(allow_private=False) as http, pytest.raises(FetchError) as info:
+        http.get(site.url("/internal.html"))
+    assert "private or local address" in str(info.value) and "allow_private_addresses" in str(info.value)
+    site.route("/hop.html", Route(status=302, location=site.url("/internal.html")))
+    with fetcher(allow_private=True) as http:
+        assert http.get(site.url("/hop.html")).content == b"<p>secret</p>"
+
+
+def test_a_public_feed_linking_to_a_local_address_is_not_followed() -> None:
+    """The per-source rule: content-discovered links reach private hosts only when the
+    source itself is configured on one (or allow_private_addresses is set)."""
+    from syndicate.config import FeedSourceSettings
+    from syndicate.sources.feed import FeedSource
+
+    public = FeedSource(FeedSourceSettings(name="w", type="feed", url="https://93.184.215.14/feed.xml"), Path("."))
+    assert public._http().allow_private is False
+    local = FeedSource(FeedSourceSettings(name="l", type="feed", url="http://127.0.0.1:8080/feed.xml"), Path("."))
+    assert local._http().allow_private is True
+    opted = FeedSource(
+        FeedSourceSettings(name="o", type="feed", url="https://93.184.215.14/f.xml", allow_private_addresses=True), Path(".")
+    )
+    assert opted._http().allow_private is True
