@@ -199,7 +199,7 @@ class ApertiumTranslator:
                 continue
             encoded, used = _protect(segment, terms)
             raw = self._pipeline(source, target).translate(encoded)
-            out.append(re.sub(r"\s+", " ", _restore(raw, used)).strip())
+            out.append(re.sub(r"\s+", " ", _restore(raw, used, _own_marks(segment))).strip())
         return out
 
     def close(self) -> None:
@@ -233,21 +233,28 @@ def _protect(segment: str, terms: Mapping[str, str]) -> tuple[str, list[str]]:
     return "".join(pieces), used
 
 
-def _restore(raw: str, used: list[str]) -> str:
-    """Undo stream-format escaping, drop unknown-word marks, put protected terms back."""
+def _own_marks(segment: str) -> str:
+    """Mark characters the source itself puts before words (#hashtags, @mentions)."""
+    return "".join(sorted({m.group(0)[0] for m in _MARKS.finditer(segment)}))
+
+
+def _restore(raw: str, used: list[str], keep: str = "") -> str:
+    """Undo stream-format escaping, drop Apertium's word marks (except the kinds the
+    source had itself: ``keep``), put protected terms back."""
+    marks = re.compile(r"(?<![\w\\])[" + re.escape("".join(c for c in "*#@" if c not in keep)) + r"](?=\w)") if keep != "#*@" else None
     parts: list[str] = []
     pos = 0
     for match in _PLACEHOLDER.finditer(raw):
-        parts.append(_clean(raw[pos : match.start()]))
+        parts.append(_clean(raw[pos : match.start()], marks))
         index = int(match.group(1))
         parts.append(used[index] if index < len(used) else "")
         pos = match.end()
-    parts.append(_clean(raw[pos:]))
+    parts.append(_clean(raw[pos:], marks))
     return "".join(parts)
 
 
-def _clean(text: str) -> str:
-    return _UNESCAPE.sub(r"\1", _MARKS.sub("", text))
+def _clean(text: str, marks: re.Pattern[str] | None = _MARKS) -> str:
+    return _UNESCAPE.sub(r"\1", marks.sub("", text) if marks is not None else text)
 
 
 def _package_version(mode: Path) -> str:

@@ -1,0 +1,61 @@
+"""The Apertium engine against Debian's real language pairs (installed by `make setup`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from syndicate.errors import ModelError
+from syndicate.models import Lang
+from syndicate.translate.apertium import ApertiumTranslator
+
+EN, ES = Lang("en"), Lang("es")
+
+
+@pytest.fixture(scope="module")
+def engine():
+    translator = ApertiumTranslator()
+    yield translator
+    translator.close()
+
+
+def test_pairs_and_model_identity(engine: ApertiumTranslator) -> None:
+    assert {(EN, ES), (EN, Lang("ca")), (EN, Lang("gl")), (EN, Lang("eo")), (ES, EN)} <= engine.pairs()
+    assert engine.model_id(EN, ES).startswith("apertium:eng-spa@apertium-eng-spa=")
+
+
+def test_one_long_lived_pipeline_per_pair(engine: ApertiumTranslator) -> None:
+    first = engine.translate(["The house is red."], EN, ES)
+    pid = engine._pipelines[(EN, ES)].proc.pid
+    second = engine.translate(["The dog is small.", "We met on Tuesday."], EN, ES)
+    assert engine._pipelines[(EN, ES)].proc.pid == pid
+    assert first == ["La casa es roja."]
+    assert len(second) == 2 and second[0].startswith("El perro")
+
+
+def test_stream_format_characters_round_trip(engine: ApertiumTranslator) -> None:
+    tricky = "Use [brackets] ^carets$ a/b {braces} <tags> and back\\slash."
+    (out,) = engine.translate([tricky], EN, ES)
+    for piece in ("[", "]", "^", "$", "/", "{", "}", "<", ">", "\\"):
+        assert out.count(piece) == tricky.count(piece), (piece, out)
+
+
+def test_protected_terms_and_glossary(engine: ApertiumTranslator) -> None:
+    (out,) = engine.translate(
+        ["The Security Council read Rossiyskaya Gazeta."],
+        EN,
+        ES,
+        protect={"Rossiyskaya Gazeta": "Rossiyskaya Gazeta", "Security Council": "Consejo de Seguridad de la ONU"},
+    )
+    assert "Rossiyskaya Gazeta" in out and "Consejo de Seguridad de la ONU" in out
+    assert "*" not in out
+
+
+def test_hashtags_and_mentions_keep_their_marks(engine: ApertiumTranslator) -> None:
+    (out,) = engine.translate(["Join the #climate march with @greenpeace today."], EN, ES)
+    assert "#" in out and "@greenpeace" in out
+
+
+def test_missing_pair_names_the_debian_package(engine: ApertiumTranslator) -> None:
+    with pytest.raises(ModelError) as info:
+        engine.model_id(EN, Lang("ja"))
+    assert "apt-get install apertium-eng-ja" in str(info.value)
