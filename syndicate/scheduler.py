@@ -77,16 +77,30 @@ def _weekday_field(value: str) -> str:
     return ",".join(dict.fromkeys(out))
 
 
-def cron_trigger(expression: str, *, jitter: float | None = None) -> CronTrigger:
-    """A trigger for a standard 5-field crontab line (UTC): minute hour day month weekday."""
+def cron_trigger(expression: str, *, jitter: float | None = None) -> BaseTrigger:
+    """A trigger for a standard 5-field crontab line (UTC): minute hour day month weekday.
+
+    As in cron, when both day-of-month and weekday are restricted a day matching either
+    one runs ("0 6 1 * mon": the 1st and every Monday); APScheduler alone would require
+    both.
+    """
     fields = expression.split()
     if len(fields) != 5:
         raise ValueError(f"expected 5 fields, got {len(fields)}")
     minute, hour, day, month, weekday = fields
-    return CronTrigger(
-        minute=minute, hour=hour, day=day, month=month, day_of_week=_weekday_field(weekday),
-        timezone=UTC, jitter=jitter,
-    )
+    days = _weekday_field(weekday)
+
+    def make(day_field: str, weekday_field: str) -> CronTrigger:
+        return CronTrigger(
+            minute=minute, hour=hour, day=day_field, month=month, day_of_week=weekday_field,
+            timezone=UTC, jitter=jitter,
+        )
+
+    if day != "*" and days != "*":
+        from apscheduler.triggers.combining import OrTrigger
+
+        return OrTrigger([make(day, "*"), make("*", days)])
+    return make(day, days)
 
 
 def trigger_for(source: SourceSettings) -> BaseTrigger:

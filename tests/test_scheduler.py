@@ -277,6 +277,17 @@ def test_cron_weekdays_count_from_sunday_like_cron(expression: str, weekdays: st
     assert str(trigger.fields[4]) == weekdays  # APScheduler's own numbering starts at Monday
 
 
+def test_cron_day_of_month_or_weekday_like_cron() -> None:
+    """"0 6 1 * mon" runs on the 1st and on every Monday, not only on Mondays the 1st."""
+    trigger = cron_trigger("0 6 1 * mon")
+    fires, previous, now = [], None, datetime(2026, 11, 27, tzinfo=UTC)  # a Friday
+    for _ in range(4):
+        now = trigger.get_next_fire_time(previous, now)
+        fires.append(now.strftime("%a %d %H:%M"))
+        previous = now
+    assert fires == ["Mon 30 06:00", "Tue 01 06:00", "Mon 07 06:00", "Mon 14 06:00"]
+
+
 def test_bad_schedules_are_config_errors(tmp_path: Path) -> None:
     from syndicate.errors import ConfigError
 
