@@ -173,6 +173,7 @@ def cmd_once(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     import signal
+    import threading
 
     from syndicate.scheduler import Daemon
     from syndicate.store import SqliteStore
@@ -186,7 +187,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             daemon = Daemon(settings, store)
             for signum in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(signum, lambda _signum, _frame: daemon.stop())
+                # Not daemon.stop() in the handler itself: it sets threading.Events, whose
+                # lock the interrupted main thread may be holding at that very moment.
+                signal.signal(
+                    signum, lambda _signum, _frame: threading.Thread(target=daemon.stop, name="stop").start()
+                )
             logger.info("syndicate run: %d source(s), state in %s", len(settings.sources), settings.state_dir)
             daemon.run()
         finally:
