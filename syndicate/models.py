@@ -77,6 +77,15 @@ class Article:
         return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
+def source_key(article: Article, source_language: str) -> str:
+    """What a translation was made from: the content and the language it was read as.
+
+    Stored as :attr:`Translation.source_hash`; when either changes (an edit, or an
+    operator correcting a source's ``language``) the translation is redone.
+    """
+    return f"{article.content_hash}:{source_language}"
+
+
 @dataclass(frozen=True)
 class StoredArticle:
     """An article as the store keeps it: with its id, slug and timestamps."""

@@ -16,7 +16,7 @@ from syndicate.config import Settings
 from syndicate.errors import ItemError, SourceError, StoreError, SyndicateError
 from syndicate.extract import extract
 from syndicate.extract.language import detect_language
-from syndicate.models import Article, Lang, Ref, RunReport, StoredArticle, Translation, lang
+from syndicate.models import Article, Lang, Ref, RunReport, StoredArticle, Translation, lang, source_key
 from syndicate.publish import FeedPublisher
 from syndicate.sources import Source, make_source
 from syndicate.store import SqliteStore
@@ -219,9 +219,10 @@ class Pipeline:
         todo: dict[Lang, list[StoredArticle]] = {}
         for stored in self.store.articles():
             current = existing.get(stored.id)
-            if current is not None and current.source_hash == stored.article.content_hash:
+            source = self.source_language(stored)
+            if current is not None and current.source_hash == source_key(stored.article, source):
                 continue
-            todo.setdefault(self.source_language(stored), []).append(stored)
+            todo.setdefault(source, []).append(stored)
         for source, batch in todo.items():
             if source == target:
                 for stored in batch:  # already in this language: published as is
@@ -302,7 +303,7 @@ def _as_is(stored: StoredArticle, target: Lang, now: datetime) -> Translation:
             title=a.title,
             paragraphs=a.paragraphs,
             attributions=a.attributions,
-            source_hash=a.content_hash,
+            source_hash=source_key(a, target),
             updated=now,
         ),
         paragraphs=tuple(sanitize(p) for p in a.paragraphs),

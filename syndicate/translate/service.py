@@ -26,7 +26,7 @@ from typing import Protocol
 import nh3
 
 from syndicate import progress
-from syndicate.models import Attribution, Lang, StoredArticle, Translation
+from syndicate.models import Attribution, Lang, StoredArticle, Translation, source_key
 from syndicate.translate import guards
 from syndicate.translate.base import Translator
 from syndicate.translate.markup import ParagraphPlan
@@ -230,7 +230,7 @@ class ArticleTranslator:
                         Attribution(label, a.source, a.paragraph)
                         for a, label in zip(plan.stored.article.attributions, labels, strict=True)
                     ),
-                    source_hash=plan.stored.article.content_hash,
+                    source_hash=source_key(plan.stored.article, self.source),
                     updated=self.clock(),
                     notes=tuple(notes),
                 )

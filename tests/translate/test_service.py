@@ -221,3 +221,19 @@ def test_verbatim_code_text_protects_only_its_own_paragraph(tmp_path: Path) -> N
     assert town.paragraphs[0] == "It~es was~es a~es good~es day~es in~es a~es small~es town.~es"
     tips = by_title["Shell~es Tips~es"]
     assert "<code>a</code>" in tips.paragraphs[0] and "add~es" in tips.paragraphs[0]
+
+
+def test_correcting_a_sources_language_retranslates(tmp_path: Path) -> None:
+    engine = FakeEngine("apertium", {("en", "es"), ("ca", "es")}, tagged)
+    settings, store, pool = setup(tmp_path, {"apertium": engine})
+    assert run(settings, store, pool).ok
+    assert run(settings, store, pool).translations_written == 0
+    config = tmp_path / "config.toml"
+    config.write_text(config.read_text().replace('path = "articles"', 'path = "articles"\nlanguage = "ca"'))
+    from syndicate.config import load_settings
+
+    corrected = load_settings(config)
+    pool = EnginePool(corrected, factories={"apertium": lambda s: engine})
+    engine.calls.clear()
+    report = run(corrected, store, pool)
+    assert report.translations_written == 1 and engine.calls  # read as Catalan now: done again
