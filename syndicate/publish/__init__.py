@@ -51,6 +51,8 @@ class FeedPublisher:
 
         feeds_dir = self.settings.feeds_dir
         pages_dir = self.settings.translations_dir
+        if removed := self.writer.sweep(feeds_dir, pages_dir):
+            logger.info("removed %d temporary file(s) left by an interrupted run", removed)
         wanted = set(languages)
         # The indexes list every configured language that publishes, not only these.
         editions = [e for e in self.editions([*self.settings.translate.languages, *languages]) if e.entries]

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
+
+#: A temporary file this old was left by a process that died (kill -9) mid-write; a
+#: live writer renames its file away within seconds.
+STALE_TEMP_SECONDS = 3600
 
 
 class FileWriter:
@@ -47,3 +52,19 @@ class FileWriter:
             raise
         self.written.append(path)
         return True
+
+    def sweep(self, *roots: Path, now: float | None = None) -> int:
+        """Remove temporary files a killed writer left behind; return how many."""
+        now = time.time() if now is None else now
+        removed = 0
+        for root in roots:
+            if not root.is_dir():
+                continue
+            for tmp in root.rglob(".*.tmp"):
+                try:
+                    if now - tmp.stat().st_mtime > STALE_TEMP_SECONDS:
+                        tmp.unlink()
+                        removed += 1
+                except OSError:
+                    continue
+        return removed

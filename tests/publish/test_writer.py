@@ -34,3 +34,17 @@ def test_failed_write_leaves_old_file_and_no_temp(
         FileWriter().write(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["rss.xml"]
+
+
+def test_sweep_removes_only_stale_temporary_files(tmp_path: Path) -> None:
+    writer = FileWriter()
+    (tmp_path / "es").mkdir()
+    stale = tmp_path / "es" / ".atom.xml.abc123.tmp"
+    fresh = tmp_path / "es" / ".rss.xml.def456.tmp"
+    kept = tmp_path / "es" / "atom.xml"
+    for path in (stale, fresh, kept):
+        path.write_bytes(b"x")
+    old = stale.stat().st_mtime - 7200
+    os.utime(stale, (old, old))
+    assert writer.sweep(tmp_path, tmp_path / "missing") == 1
+    assert not stale.exists() and fresh.exists() and kept.exists()
