@@ -37,8 +37,6 @@ from syndicate.models import Article, Attribution, Lang, Ref, StoredArticle, Tra
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
-
 metadata = MetaData()
 
 #: Page names publishing uses for itself.
@@ -103,13 +101,6 @@ stats = Table(
     Column("engine", String(40), primary_key=True),
     Column("name", String(40), primary_key=True),  # translated, memory_hits, guard_failures, ...
     Column("value", Integer, nullable=False, default=0),
-)
-
-meta = Table(
-    "meta",
-    metadata,
-    Column("name", String(100), primary_key=True),
-    Column("value", Text, nullable=False),
 )
 
 

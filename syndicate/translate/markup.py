@@ -320,7 +320,3 @@ def _match_case(source: str, translated: str) -> str:
 def _respace(text: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", text)
 
-
-def plain_text(fragment: str) -> str:
-    """The text of an HTML fragment."""
-    return _plain_of(fragment) if fragment else ""

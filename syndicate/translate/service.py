@@ -34,8 +34,6 @@ from syndicate.translate.segments import normalize, split_sentences
 
 logger = logging.getLogger(__name__)
 
-PIVOT = Lang("en")
-
 #: What survives in a published body: inline markup only, safe attributes, safe URLs.
 ALLOWED_TAGS = {"p", "a", "em", "strong", "b", "i", "span", "sup", "sub", "br", "code", "pre", "q", "abbr", "cite",
                 "mark", "small", "s", "u", "kbd", "samp", "var", "img"}
@@ -365,4 +363,4 @@ class StoreLike(Protocol):
     ) -> None: ...
 
 
-__all__ = ["ArticleTranslator", "Counts", "Leg", "PIVOT", "StoreLike", "sanitize"]
+__all__ = ["ArticleTranslator", "Counts", "Leg", "StoreLike", "sanitize"]
