@@ -24,20 +24,40 @@ EXIT_PARTIAL = 1  # the run finished, but some items, sources or languages faile
 EXIT_CONFIG = 2  # bad configuration or usage: nothing was done
 EXIT_ERROR = 3  # a fatal error (the store cannot be opened, a model cannot be installed)
 
+#: Read when no --config is given (relative to the working directory).
+DEFAULT_CONFIG = Path("config.toml")
 
-def _parser() -> argparse.ArgumentParser:
+
+def _common_options(*, defaults: bool) -> argparse.ArgumentParser:
+    """The options every command takes, before or after its name.
+
+    Only the top-level parser sets defaults: a subcommand's own default would overwrite
+    what was given before it (``syndicate --config X once`` would read ./config.toml).
+    """
+    default = argparse.SUPPRESS
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--config", "-c", type=Path, default=Path("config.toml"), metavar="PATH", help="configuration file (default: ./config.toml)"
+        "--config", "-c", type=Path, default=None if defaults else default, metavar="PATH",
+        help=f"configuration file (default: ./{DEFAULT_CONFIG})",
     )
-    common.add_argument("--verbose", "-v", action="count", default=0, help="more log output (-vv for debug)")
-    common.add_argument("--quiet", "-q", action="store_true", help="only warnings and errors")
+    common.add_argument(
+        "--verbose", "-v", action="count", default=0 if defaults else default, help="more log output (-vv for debug)"
+    )
+    common.add_argument(
+        "--quiet", "-q", action="store_true", default=False if defaults else default, help="only warnings and errors"
+    )
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
+    top = _common_options(defaults=True)
+    common = _common_options(defaults=False)
 
     parser = argparse.ArgumentParser(
         prog="syndicate",
         description="Pull articles, translate them offline (Argos Translate, Apertium) and publish "
         "per-language RSS 2.0 and Atom feeds and translated pages.",
-        parents=[common],
+        parents=[top],
         epilog="Exit status: 0 all went well; 1 the run finished but some items or languages failed; "
         "2 bad configuration or usage; 3 fatal error.",
     )
@@ -116,10 +136,11 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
         logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def _settings(path: Path) -> Settings:
+def _settings(path: Path | None) -> Settings:
+    """The validated config given by --config, else ./config.toml (a ConfigError when missing)."""
     from syndicate.config import load_settings
 
-    return load_settings(path)
+    return load_settings(path or DEFAULT_CONFIG)
 
 
 def _once(settings: Settings) -> RunReport:
@@ -287,9 +308,10 @@ def _argos_dir(settings: Settings | None) -> Path:
     return default_packages_dir()
 
 
-def _optional_settings(path: Path) -> Settings | None:
-    """Model commands work without a config file (then Argos's default directory is used)."""
-    if not path.exists():
+def _optional_settings(path: Path | None) -> Settings | None:
+    """Model commands work without a config file (then Argos's default directory is used),
+    but a --config that was given must be readable."""
+    if path is None and not DEFAULT_CONFIG.exists():
         return None
     return _settings(path)
 

@@ -5,6 +5,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 
 def test_help_is_fast_and_imports_nothing_heavy() -> None:
     code = (
@@ -44,3 +46,54 @@ def test_models_install_usage_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "--file" in result.stderr
+
+
+def _syndicate(*argv: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "syndicate", *argv], capture_output=True, text=True, cwd=cwd, timeout=timeout
+    )
+
+
+def _two_projects(tmp_path: Path) -> tuple[Path, Path]:
+    """A project in the working directory and another one elsewhere, each with its own state."""
+    from tests.sources.site import daemon_config
+
+    here, there = tmp_path / "here", tmp_path / "there"
+    for project in (here, there):
+        (project / "in").mkdir(parents=True)
+        daemon_config(project, f'[[sources]]\nname = "{project.name}-folder"\ntype = "folder"\npath = "in"\n')
+    return here, there
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_config_is_honoured_before_or_after_the_subcommand(tmp_path: Path, where: str) -> None:
+    here, there = _two_projects(tmp_path)
+    config = ["--config", str(there / "config.toml")]
+    argv = [*config, "status"] if where == "before" else ["status", *config]
+    result = _syndicate(*argv, cwd=here)
+    assert result.returncode == 0, result.stderr
+    assert f"state: {there / 'state'}" in result.stdout
+    assert [line.split()[0] for line in result.stdout.splitlines()[2:]] == ["there-folder"]
+
+
+def test_config_before_once_is_the_one_that_runs(tmp_path: Path) -> None:
+    here, there = _two_projects(tmp_path)
+    result = _syndicate("--config", str(there / "config.toml"), "once", cwd=here)
+    assert result.returncode == 0, result.stderr
+    assert (there / "state").is_dir() and not (here / "state").exists()
+
+
+COMMANDS = [["once"], ["run"], ["status"], ["stats"], ["models", "list"], ["models", "install", "--file", "x.argosmodel"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_a_missing_config_is_exit_2_with_a_message(tmp_path: Path, command: list[str], where: str) -> None:
+    here, _ = _two_projects(tmp_path)  # ./config.toml exists: it must not be used instead
+    missing = str(tmp_path / "nonexistent.toml")
+    argv = ["--config", missing, *command] if where == "before" else [*command[:2], "--config", missing, *command[2:]]
+    result = _syndicate(*argv, cwd=here, timeout=30)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert missing in result.stderr and "cannot read" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (here / "state").exists()
