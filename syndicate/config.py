@@ -6,7 +6,10 @@ exits or prints (only ``cli.py`` does).
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import stat
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -86,7 +89,15 @@ class OutputSettings(_Frozen):
     state_dir: Path = Path(".syndicate")
     #: Entries in each language's subscription feed; older ones move to RFC 5005
     #: archive pages of this many entries (see README "Feeds").
-    feed_size: Annotated[int, Field(ge=1)] = 50
+    feed_size: Annotated[int, Field(ge=1, le=10_000)] = 50
+
+    @field_validator("feeds_dir", "translations_dir", "state_dir", mode="before")
+    @classmethod
+    def _not_empty(cls, value: Any) -> Any:
+        # Path("") is Path("."): an empty value would silently mean the config's folder.
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be empty (it would mean the config file's own folder); name a folder such as 'feeds'")
+        return value
 
 
 class TranslateSettings(_Frozen):
@@ -105,6 +116,8 @@ class TranslateSettings(_Frozen):
     pivot_language: str = "en"
     #: Detect the language of articles whose source does not declare one.
     detect_language: bool = True
+    #: Target languages whose pages also show the original beside the translation.
+    bilingual: tuple[Lang, ...] = ()
 
     @field_validator("glossary", mode="before")
     @classmethod
@@ -138,6 +151,22 @@ class TranslateSettings(_Frozen):
         if bad:
             raise ValueError(f"not BCP 47 language tags: {', '.join(bad)}")
         return tuple(out)
+
+    @field_validator("bilingual", mode="before")
+    @classmethod
+    def _bilingual(cls, value: Any, info: ValidationInfo) -> tuple[Lang, ...]:
+        if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+            raise ValueError('must be a list of target language codes, e.g. ["es"]')
+        codes = tuple(dict.fromkeys(lang(item) for item in value))
+        targets = info.data.get("languages")
+        if targets is not None:  # else translate.languages has its own problem
+            unknown = [code for code in codes if code not in targets]
+            if unknown:
+                raise ValueError(
+                    f"{', '.join(map(repr, unknown))} not in translate.languages {list(targets)}; "
+                    "add it there or remove it here"
+                )
+        return codes
 
     @field_validator("engines")
     @classmethod
@@ -185,18 +214,28 @@ _DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
+#: No duration in config.toml is meant to be longer than a year; a longer one is a typo
+#: (and past about 2.7 million years timedelta itself overflows).
+MAX_DURATION = timedelta(days=365)
+
+
 def parse_duration(value: Any) -> timedelta:
     """``"30s"``, ``"15m"``, ``"1h"``, ``"1d"``, ``"250ms"`` (or a number of seconds) -> timedelta."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
+        # Compared before float(): a huge TOML integer would overflow the conversion.
+        seconds = float(value) if value <= MAX_DURATION.total_seconds() else math.inf
     elif isinstance(value, str) and (match := _DURATION_RE.match(value.strip())):
         seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
     else:
         raise ValueError('must be a duration such as "30s", "15m", "1h" or "1d"')
+    if math.isnan(seconds):
+        raise ValueError('must be a duration such as "30s", "15m", "1h" or "1d"')
     if seconds < 0:
         raise ValueError("must not be negative")
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"must be at most {MAX_DURATION.days}d")
     return timedelta(seconds=seconds)
 
 
@@ -205,6 +244,12 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 #: How often a source is polled when it gives neither ``interval`` nor ``cron``.
 DEFAULT_INTERVAL = timedelta(minutes=15)
+
+
+#: The longest a single HTTP request may take (``timeout``).
+MAX_TIMEOUT = timedelta(hours=1)
+#: The largest response a source may accept (``max_bytes``): 1 GB, read into memory.
+MAX_RESPONSE_BYTES = 1_000_000_000
 
 
 def _check_http_url(value: str) -> str:
@@ -284,7 +329,7 @@ class _HttpSourceBase(_SourceBase):
     #: Whole-request limit (connect, headers and body together) for one attempt.
     timeout: Duration = timedelta(seconds=20)
     #: A response larger than this is abandoned while it streams in.
-    max_bytes: int = Field(default=10_000_000, ge=1)
+    max_bytes: int = Field(default=10_000_000, ge=1, le=MAX_RESPONSE_BYTES)
     max_redirects: int = Field(default=5, ge=0, le=30)
     #: Further attempts after a 5xx, 429 or network error within one poll.
     retries: int = Field(default=2, ge=0, le=10)
@@ -306,6 +351,8 @@ class _HttpSourceBase(_SourceBase):
     def _timeout(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError("must be more than 0s")
+        if value > MAX_TIMEOUT:
+            raise ValueError("must be at most 1h (a request that slow holds up the whole poll)")
         return value
 
 
@@ -477,47 +524,146 @@ def _key_path(loc: tuple[int | str, ...], data: dict[str, Any]) -> tuple[str, ob
     return "".join(parts) or "<root>", value
 
 
+#: Why two folders must not overlap, by the kind of the second one.
+_OVERLAP_HARM = {
+    "state": "the state (its database) would be published with the outputs, or swept with them",
+    "output": "the two outputs would overwrite each other's index.html and files",
+    "source": "the next poll would read syndicate's own pages back as articles",
+}
+
+
+def _folder_problems(data: dict[str, Any], root: Path) -> list[tuple[str, object, str]]:
+    """Output folders that are the state folder, a folder source or each other, or inside
+    or around one: each one's key, its value and the folder it collides with.
+
+    Checked on the raw document, so these are reported beside any other problem; values
+    of the wrong type are left to the schema's own messages.
+    """
+    output = data.get("output")
+    output = output if isinstance(output, dict) else {}
+    folders: dict[str, tuple[str, Path]] = {}
+    for name in ("feeds_dir", "translations_dir", "state_dir"):
+        value = output.get(name, str(OutputSettings.model_fields[name].default))
+        if isinstance(value, str) and value.strip():
+            folders[f"output.{name}"] = (value, _absolute(root, value))
+    sources = data.get("sources")
+    for index, source in enumerate(sources if isinstance(sources, list) else []):
+        value = source.get("path") if isinstance(source, dict) and source.get("type") == "folder" else None
+        if isinstance(value, str) and value.strip():
+            folders[f"sources[{index}].path"] = (value, _absolute(root, value))
+
+    problems: list[tuple[str, object, str]] = []
+    outputs = ["output.feeds_dir", "output.translations_dir"]
+    pairs = [(key, "output.state_dir", "state") for key in outputs]
+    pairs.append(("output.translations_dir", "output.feeds_dir", "output"))
+    pairs += [(key, other, "source") for key in outputs for other in folders if other.startswith("sources[")]
+    for key, other, kind in pairs:
+        if key not in folders or other not in folders:
+            continue
+        (value, mine), (other_value, theirs) = folders[key], folders[other]
+        if mine == theirs:
+            where = "is the same folder as"
+        elif mine.is_relative_to(theirs):
+            where = "is inside"
+        elif theirs.is_relative_to(mine):
+            where = "contains"
+        else:
+            continue
+        problems.append((
+            key, value,
+            f"{where} {other} ({other_value!r}, {theirs}): {_OVERLAP_HARM[kind]}; give each a separate folder, "
+            "neither inside the other",
+        ))
+    return problems
+
+
+def _absolute(root: Path, value: str) -> Path:
+    """A configured folder as the file system will see it (symlinks followed where they exist)."""
+    return (root / value).resolve()
+
+
 def parse_settings(data: dict[str, Any], *, path: str = "config.toml", root: Path = Path(".")) -> Settings:
     """Validate a parsed TOML document; raise :class:`ConfigError` listing every problem."""
+    folders = _folder_problems(data, root)
     try:
-        return Settings.model_validate({**data, "root": root})
+        settings = Settings.model_validate({**data, "root": root})
     except ValidationError as exc:
-        problems: list[tuple[str, object, str]] = []
-        errors = exc.errors(include_url=False)
-        bad_sources = any(len(e["loc"]) > 1 and e["loc"][0] == "sources" for e in errors)
-        for err in errors:
-            loc = tuple(err["loc"])
-            if bad_sources and loc == ("sources",) and err["type"] == "too_short":
-                continue  # "no valid source" only echoes the errors of each source
-            # Sources are a tagged list: drop pydantic's union-branch marker ("feed") from
-            # the path, so it reads sources[1].url; a bad or missing tag is the `type` key's.
-            if len(loc) > 2 and loc[0] == "sources" and loc[2] in SOURCE_TYPES:
-                loc = loc[:2] + loc[3:]
-            if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
-                loc = (*loc, "type")
-                err["msg"] = f"must be one of {', '.join(SOURCE_TYPES)}"
-                if err["type"] == "union_tag_not_found":
-                    err["type"] = "missing"
-            key, value = _key_path(loc, data)
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "missing":
-                value, msg = "<missing>", "required key is missing"
-            elif err["type"] == "extra_forbidden":
-                msg = "unknown key (check the spelling against the README's config reference)"
-            problems.append((key, value, msg))
-        raise ConfigError(path, problems) from None
+        raise ConfigError(path, [*_validation_problems(exc, data), *folders]) from None
+    if folders:
+        raise ConfigError(path, folders)
+    return settings
+
+
+def _validation_problems(exc: ValidationError, data: dict[str, Any]) -> list[tuple[str, object, str]]:
+    """pydantic's errors as (key path, bad value, reason), the way config.toml spells them."""
+    problems: list[tuple[str, object, str]] = []
+    errors = exc.errors(include_url=False)
+    bad_sources = any(len(e["loc"]) > 1 and e["loc"][0] == "sources" for e in errors)
+    for err in errors:
+        loc = tuple(err["loc"])
+        if bad_sources and loc == ("sources",) and err["type"] == "too_short":
+            continue  # "no valid source" only echoes the errors of each source
+        # Sources are a tagged list: drop pydantic's union-branch marker ("feed") from
+        # the path, so it reads sources[1].url; a bad or missing tag is the `type` key's.
+        if len(loc) > 2 and loc[0] == "sources" and loc[2] in SOURCE_TYPES:
+            loc = loc[:2] + loc[3:]
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc = (*loc, "type")
+            err["msg"] = f"must be one of {', '.join(SOURCE_TYPES)}"
+            if err["type"] == "union_tag_not_found":
+                err["type"] = "missing"
+        key, value = _key_path(loc, data)
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            value, msg = "<missing>", "required key is missing"
+        elif err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling against the README's config reference)"
+        problems.append((key, value, msg))
+    return problems
+
+
+#: A config file is a few kilobytes; anything this large is not one (``/dev/zero``, a log).
+MAX_CONFIG_BYTES = 1_000_000
 
 
 def load_settings(path: Path = DEFAULT_CONFIG) -> Settings:
     """Read and validate ``config.toml``."""
+    return parse_settings(_parse_toml(_read_config(path), path), path=str(path), root=path.resolve().parent)
+
+
+def _read_config(path: Path) -> bytes:
+    """The config file's bytes; only a regular file of sane size is opened and read.
+
+    A FIFO would block the open until something writes to it, and ``/dev/zero`` would be
+    read until memory runs out: both are refused from their ``stat`` alone.
+    """
+
+    def problem(reason: str) -> ConfigError:
+        return ConfigError(str(path), [("<file>", str(path), reason)])
+
     try:
-        raw = path.read_bytes()
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise problem("not a regular file (a directory, device or pipe); give the path of a config.toml")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise problem(f"larger than {MAX_CONFIG_BYTES:,} bytes ({info.st_size:,}); is this really the config file?")
+        # O_NONBLOCK: should the path have become a FIFO since the stat, the open still returns.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise problem("not a regular file (a directory, device or pipe); give the path of a config.toml")
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
-        raise ConfigError(str(path), [("<file>", str(path), f"cannot read: {exc.strerror or exc}")]) from None
+        raise problem(f"cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise problem(f"larger than {MAX_CONFIG_BYTES:,} bytes; is this really the config file?")
+    return raw
+
+
+def _parse_toml(raw: bytes, path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ConfigError(str(path), [("<file>", str(path), f"not UTF-8: {exc}")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(str(path), [("<file>", str(path), f"not valid TOML: {exc}")]) from None
-    return parse_settings(data, path=str(path), root=path.resolve().parent)
