@@ -175,7 +175,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     from syndicate.store.lock import StateLock
 
     settings = _settings(args.config)
-    with StateLock(settings.state_dir):  # never beside a daemon or another pass on the same state
+    with StateLock(settings.state_dir, command="once"):  # never beside a daemon or another pass on the same state
         report = _once(settings)
     print(
         f"{report.items_seen} item(s) read: {report.articles_new} new, {report.articles_updated} updated; "
@@ -203,7 +203,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
     if args.verbose < 2:  # APScheduler's per-job lines would double the one line per poll
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    with StateLock(settings.state_dir):
+    with StateLock(settings.state_dir, command="run"):
         store = SqliteStore.open(settings.state_dir)
         try:
             daemon = Daemon(settings, store)

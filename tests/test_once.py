@@ -51,6 +51,18 @@ def test_once_refuses_to_run_beside_another_holder_of_the_state(tmp_path: Path) 
         result = once(config)
     assert result.returncode == 3
     assert "state" in result.stderr and str(__import__("os").getpid()) in result.stderr
+    assert "another syndicate process" in result.stderr and "syndicate run`" not in result.stderr
+
+
+def test_once_beside_another_once_names_it(tmp_path: Path) -> None:
+    from syndicate.store.lock import StateLock
+
+    config = daemon_config(tmp_path, '[[sources]]\nname = "local"\ntype = "folder"\npath = "in"\n')
+    (tmp_path / "in").mkdir()
+    with StateLock(tmp_path / "state", command="once"):
+        result = once(config)
+    assert result.returncode == 3
+    assert "a running `syndicate once`" in result.stderr and "syndicate run`" not in result.stderr
     assert not (tmp_path / "feeds").exists()
 
 

@@ -1,8 +1,9 @@
 """One daemon per state directory: an exclusive ``flock`` on ``<state_dir>/daemon.lock``.
 
-The lock file holds the PID of the process that holds it, so a second ``syndicate run``
-can say which process to stop. The kernel drops the lock when the holder exits in any
-way (``kill -9`` included), so a stale file never blocks a restart.
+The lock file holds the PID of the process that holds it and the command it runs
+(``1234 once``), so a second ``syndicate run`` or ``once`` can say which process to
+stop. The kernel drops the lock when the holder exits in any way (``kill -9`` included),
+so a stale file never blocks a restart.
 """
 
 from __future__ import annotations
@@ -20,27 +21,42 @@ LOCK_NAME = "daemon.lock"
 class StateLockedError(StoreError):
     """Another process holds the state directory."""
 
-    def __init__(self, path: Path, pid: int | None) -> None:
+    def __init__(self, path: Path, pid: int | None, command: str | None = None) -> None:
         holder = f"process {pid}" if pid else "another process"
+        running = f"a running `syndicate {command}`" if command else "another syndicate process"
         super().__init__(
-            f"the state directory {path.parent} is in use by {holder} (a running `syndicate run`)",
-            hint=f"stop it first (kill {pid})" if pid else f"stop the other `syndicate run` using {path.parent}",
+            f"the state directory {path.parent} is in use by {holder} ({running})",
+            hint=f"wait for it to finish or stop it (kill {pid})" if pid else f"stop the other syndicate using {path.parent}",
         )
         self.path = path
         self.pid = pid
+        #: The subcommand holding the lock (``run``, ``once``), when the holder recorded it.
+        self.command = command
+
+
+def _read_holder(fd: int) -> tuple[int | None, str | None]:
+    """The holder's PID and command from the lock file ("1234 once"; older files: "1234")."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    words = os.read(fd, 128).decode("ascii", "replace").split()
+    pid = int(words[0]) if words and words[0].isdigit() else None
+    command = words[1] if len(words) > 1 and words[1].isalnum() else None
+    return pid, command
 
 
 def _read_pid(fd: int) -> int | None:
-    os.lseek(fd, 0, os.SEEK_SET)
-    text = os.read(fd, 64).decode("ascii", "replace").strip()
-    return int(text) if text.isdigit() else None
+    return _read_holder(fd)[0]
 
 
 class StateLock:
-    """Holds ``<state_dir>/daemon.lock`` exclusively while in use (a context manager)."""
+    """Holds ``<state_dir>/daemon.lock`` exclusively while in use (a context manager).
 
-    def __init__(self, state_dir: Path) -> None:
+    ``command`` (``"run"``, ``"once"``) is written next to the PID, so whoever is refused
+    is told what holds the state.
+    """
+
+    def __init__(self, state_dir: Path, *, command: str | None = None) -> None:
         self.path = state_dir / LOCK_NAME
+        self.command = command
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -52,11 +68,11 @@ class StateLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            pid = _read_pid(fd)
+            pid, command = _read_holder(fd)
             os.close(fd)
-            raise StateLockedError(self.path, pid) from None
+            raise StateLockedError(self.path, pid, command) from None
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        os.write(fd, f"{os.getpid()} {self.command or ''}".rstrip().encode("ascii") + b"\n")
         os.fsync(fd)
         self._fd = fd
 
