@@ -78,7 +78,21 @@ def _parser() -> argparse.ArgumentParser:
         "SIGTERM or Ctrl-C finishes the item in hand, records the state and exits 0. "
         "One `syndicate run` per state directory.",
     )
+    run.add_argument(
+        "--serve", action="store_true",
+        help="also serve the feeds, pages, /status and /metrics over HTTP in this process ([serve] in the config)",
+    )
+    _serve_options(run)
     run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser(
+        "serve", parents=[common], help="serve the published feeds and pages over HTTP, with /status and /metrics",
+        description="Serve feeds/ and translations/ at the paths site.base_url gives them, with validators, "
+        "compression and cache headers; /status, /status.json and /metrics for operators (loopback, or "
+        "[serve] status_token); /healthz and /readyz. Runs until SIGTERM or Ctrl-C.",
+    )
+    _serve_options(serve)
+    serve.set_defaults(func=cmd_serve)
 
     status = sub.add_parser(
         "status", parents=[common], help="show each source's last poll, outcome and next poll",
@@ -110,6 +124,11 @@ def _parser() -> argparse.ArgumentParser:
     install.add_argument("--file", type=Path, metavar="FILE", help="a local .argosmodel package file")
     install.set_defaults(func=cmd_models_install)
     return parser
+
+
+def _serve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", metavar="HOST", help="address to listen on (default: [serve] host, 127.0.0.1)")
+    parser.add_argument("--port", type=int, metavar="PORT", help="port to listen on (default: [serve] port, 8080)")
 
 
 def _configure_logging(verbose: int, quiet: bool) -> None:
@@ -214,9 +233,30 @@ def cmd_run(args: argparse.Namespace) -> int:
                     signum, lambda _signum, _frame: threading.Thread(target=daemon.stop, name="stop").start()
                 )
             logger.info("syndicate run: %d source(s), state in %s", len(settings.sources), settings.state_dir)
-            daemon.run()
+            server = None
+            if getattr(args, "serve", False):
+                from syndicate.serve.runner import ServerThread
+
+                # Its own thread and event loop: polls and translations run in the
+                # scheduler's threads, so serving stays responsive during a batch.
+                server = ServerThread(settings, store, args.host, args.port)
+                server.start()
+            try:
+                daemon.run()
+            finally:
+                if server is not None:
+                    server.stop()
         finally:
             store.close()
+    logger.info("stopped")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from syndicate.serve.runner import serve
+
+    settings = _settings(args.config)
+    serve(settings, args.host, args.port)
     logger.info("stopped")
     return EXIT_OK
 

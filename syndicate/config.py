@@ -416,6 +416,20 @@ class PagesSourceSettings(_HttpSourceBase):
         return _check_http_url(value)
 
 
+class ServeSettings(_Frozen):
+    """``[serve]``: ``syndicate serve`` and ``syndicate run --serve``. The URL path prefix
+    comes from ``site.base_url`` (``https://x.org/news/`` serves ``/news/feeds/...``)."""
+
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=8080, ge=1, le=65535)
+    #: When set, /status, /status.json and /metrics answer any client that sends
+    #: ``Authorization: Bearer <token>``; when unset, only loopback clients.
+    status_token: str | None = Field(default=None, min_length=16)
+    #: ``Cache-Control: max-age`` of subscription feeds and pages (full archive pages
+    #: are immutable whatever this says).
+    max_age: Duration = timedelta(minutes=5)
+
+
 #: One ``[[sources]]`` table, picked by its ``type``.
 SourceSettings = Annotated[
     FolderSourceSettings | FeedSourceSettings | PagesSourceSettings, Field(discriminator="type")
@@ -430,6 +444,7 @@ class Settings(_Frozen):
     output: OutputSettings = OutputSettings()
     translate: TranslateSettings
     extract: ExtractSettings = ExtractSettings()
+    serve: ServeSettings = ServeSettings()
     sources: tuple[SourceSettings, ...] = Field(min_length=1)
     #: Directory the config file lives in; relative paths resolve against it.
     root: Path = Path(".")

@@ -1,0 +1,131 @@
+"""Prometheus metrics: every metric syndicate exports, defined once, with small recorders.
+
+Pipeline code calls the ``record_*`` functions where its numbers already exist (a poll
+recorded, a translation batch done, a publish finished); the server records its own
+requests. ``/metrics`` (``syndicate serve``, ``syndicate run --serve``) renders
+:data:`REGISTRY`. The counters live in the process: under ``syndicate run --serve`` they
+cover the daemon's work, under a separate ``syndicate serve`` only the HTTP side (the
+status page reads the store's totals instead).
+
+prometheus-client is small and imports nothing heavy, so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+
+# The *_created series double every counter's lines and no dashboard of ours reads them.
+disable_created_metrics()
+
+#: syndicate's own registry (not the global default, so importing code can never
+#: register a metric twice into what we export).
+REGISTRY = CollectorRegistry(auto_describe=True)
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+GCCollector(registry=REGISTRY)
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+POLLS = Counter("syndicate_polls", "Source polls by outcome.", ["source", "outcome"], registry=REGISTRY)
+ITEMS = Counter(
+    "syndicate_items", "Items a poll stored, by what happened to them (new, updated, failed).",
+    ["source", "result"], registry=REGISTRY,
+)
+SEGMENTS = Counter(
+    "syndicate_segments_translated", "Segments translated by an engine.", ["language", "engine"], registry=REGISTRY
+)
+MEMORY_HITS = Counter(
+    "syndicate_memory_hits", "Segments served from the translation memory.", ["language", "engine"], registry=REGISTRY
+)
+GUARD_REJECTIONS = Counter(
+    "syndicate_guard_rejections", "Engine outputs rejected by a quality guard.",
+    ["language", "engine", "reason"], registry=REGISTRY,
+)
+TRANSLATION_SECONDS = Histogram(
+    "syndicate_translation_seconds", "Time to translate one language's batch of articles.", ["language"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600), registry=REGISTRY,
+)
+SENTENCES_PER_SECOND = Gauge(
+    "syndicate_translation_segments_per_second", "Segments per second of the last batch that translated any.",
+    ["language"], registry=REGISTRY,
+)
+PUBLISH_SECONDS = Histogram(
+    "syndicate_publish_seconds", "Time to rebuild the outputs of a publish.",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60), registry=REGISTRY,
+)
+FILES_WRITTEN = Counter("syndicate_publish_files_written", "Output files a publish changed.", registry=REGISTRY)
+HTTP_REQUESTS = Counter(
+    "syndicate_http_requests", "HTTP requests served, by route class and status code.",
+    ["route", "status"], registry=REGISTRY,
+)
+
+
+def record_poll(source: str, outcome: str, *, new: int = 0, updated: int = 0, failed: int = 0) -> None:
+    """One poll of ``source`` ended as ``outcome`` (ok, not-modified, partial, failed, ...)."""
+    POLLS.labels(source, outcome).inc()
+    for result, n in (("new", new), ("updated", updated), ("failed", failed)):
+        if n:
+            ITEMS.labels(source, result).inc(n)
+
+
+def record_translation_counts(counts: Mapping[tuple[str, str, str], int]) -> None:
+    """A run's per (language, engine, counter) numbers, as the store's stats get them."""
+    for (language, engine, name), n in counts.items():
+        if not n:
+            continue
+        if name == "translated":
+            SEGMENTS.labels(language, engine).inc(n)
+        elif name == "memory_hits":
+            MEMORY_HITS.labels(language, engine).inc(n)
+
+
+def record_translation_batch(language: str, seconds: float, segments: int) -> None:
+    """One language's batch took ``seconds`` and translated ``segments`` segments."""
+    TRANSLATION_SECONDS.labels(language).observe(seconds)
+    if segments and seconds > 0:
+        SENTENCES_PER_SECOND.labels(language).set(segments / seconds)
+
+
+def record_guard_rejection(language: str, engine: str, reason: str, n: int = 1) -> None:
+    GUARD_REJECTIONS.labels(language, engine, reason).inc(n)
+
+
+def record_publish(seconds: float, files_written: int) -> None:
+    PUBLISH_SECONDS.observe(seconds)
+    if files_written:
+        FILES_WRITTEN.inc(files_written)
+
+
+def record_http(route: str, status: int) -> None:
+    HTTP_REQUESTS.labels(route, str(status)).inc()
+
+
+def render() -> bytes:
+    """The exposition text of every metric."""
+    return generate_latest(REGISTRY)
+
+
+__all__ = [
+    "CONTENT_TYPE",
+    "REGISTRY",
+    "record_guard_rejection",
+    "record_http",
+    "record_poll",
+    "record_publish",
+    "record_translation_batch",
+    "record_translation_counts",
+    "render",
+]

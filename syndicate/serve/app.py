@@ -1,0 +1,428 @@
+"""The ASGI application: published files under ``site.base_url``'s path, operator pages.
+
+Two parts behind one small dispatcher:
+
+- :class:`OutputApp`, a plain ASGI app for the files (``feeds/`` and ``translations/``
+  at the URLs publishing links to). It is the hot path, so it answers from the
+  in-memory :class:`~syndicate.serve.files.FileCache` with raw ASGI messages; anything
+  slow (reading a changed file, compressing it, asking the store whether an archive
+  page is full) runs in a worker thread, never on the event loop.
+- a Starlette app for ``/status``, ``/status.json``, ``/metrics``, ``/healthz`` and
+  ``/readyz``. Status and metrics answer loopback clients only, or any client with
+  ``Authorization: Bearer <[serve] status_token>`` when a token is configured.
+
+Why Starlette on uvicorn: both are maintained, small, typed and ASGI-native; uvicorn
+with httptools and uvloop serves thousands of small responses a second on one core, and
+an asyncio server can share the process with the daemon, whose polls and translations
+run in their own threads (CTranslate2 releases the GIL while it translates).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio.to_thread
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from syndicate import metrics
+from syndicate.config import Settings
+from syndicate.serve.files import CachedFile, FileCache, OutputFolder, brotli_available
+from syndicate.serve.headers import preflight_headers, resource_headers
+from syndicate.serve.status import ProcessInfo, publishable_languages, snapshot
+from syndicate.store import FeedHistory, SqliteStore
+
+logger = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+#: Operator endpoints, at the server's root whatever ``base_url``'s path is.
+OPERATOR_PATHS = frozenset({"/status", "/status.json", "/status.css", "/metrics", "/healthz", "/readyz"})
+#: Seconds a status snapshot is reused (each one reads the store).
+STATUS_TTL = 2.0
+#: The status page refreshes itself this often (seconds).
+STATUS_REFRESH = 30
+
+STATUS_CSP = "default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+STATUS_CSS = """\
+:root { color-scheme: light dark; --ok: #1a7f37; --warn: #9a6700; --bad: #cf222e; }
+body { font: 16px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 60rem; padding: 0.75rem; }
+h1 { font-size: 1.4rem; margin: 0.2rem 0; } h2 { font-size: 1.15rem; margin: 1.2rem 0 0.4rem; }
+h3 { font-size: 1rem; margin: 0 0 0.3rem; overflow-wrap: anywhere; }
+.meta { color: GrayText; margin: 0; font-size: 0.9rem; }
+#daemon { padding: 0.5rem; border-left: 4px solid var(--ok); } #daemon.bad { border-color: var(--bad); }
+.card { border: 1px solid #8884; border-left: 4px solid var(--ok); border-radius: 4px; padding: 0.5rem 0.7rem;
+        margin: 0.5rem 0; }
+.card.warn { border-left-color: var(--warn); } .card.bad { border-left-color: var(--bad); }
+.tag { font-weight: normal; font-size: 0.85rem; color: GrayText; }
+.outcome { float: right; font-weight: normal; }
+.bad .outcome { color: var(--bad); font-weight: bold; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.15rem 0.8rem; margin: 0; }
+dt { color: GrayText; } dd { margin: 0; overflow-wrap: anywhere; }
+.error { color: var(--bad); }
+@media (max-width: 30rem) { dl { grid-template-columns: 1fr; } dd { margin-bottom: 0.3rem; } }
+"""
+
+_LOOPBACK_NAMES = frozenset({"localhost"})
+_NOT_FOUND = b"not found\n"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _accepts(header: str) -> str | None:
+    """The content coding to use for an Accept-Encoding value: "br", "gzip" or None."""
+    offered: dict[str, float] = {}
+    for item in header.split(","):
+        name, _, params = item.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        offered[name.strip().lower()] = q
+    wildcard = offered.get("*", 0.0)
+    if brotli_available() and offered.get("br", wildcard) > 0:
+        return "br"
+    if offered.get("gzip", offered.get("x-gzip", wildcard)) > 0:
+        return "gzip"
+    return None
+
+
+def _not_modified(file: CachedFile, headers: dict[bytes, bytes]) -> bool:
+    """RFC 9110 13.2.2: If-None-Match wins; If-Modified-Since only without it."""
+    inm = headers.get(b"if-none-match")
+    if inm is not None:
+        value = inm.decode("latin-1")
+        return value.strip() == "*" or any(file.matches(tag) for tag in value.split(","))
+    ims = headers.get(b"if-modified-since")
+    if ims is not None:
+        try:
+            since = parsedate_to_datetime(ims.decode("latin-1"))
+        except (TypeError, ValueError, IndexError):
+            return False
+        if since is None or since.tzinfo is None:
+            return False
+        return file.mtime <= since.timestamp()
+    return False
+
+
+class OutputApp:
+    """Serves the output folders at their published URL paths (GET, HEAD, CORS preflight)."""
+
+    def __init__(
+        self, folders: list[tuple[str, OutputFolder]], *, max_age: int, site_root: str = "/", home: str | None = None
+    ) -> None:
+        #: (URL path prefix ending in "/", folder), longest prefix first.
+        self.folders = sorted(folders, key=lambda item: len(item[0]), reverse=True)
+        self.max_age = max_age
+        self.site_root = site_root  # base_url's path
+        self.home = home  # where the site root redirects (the feeds index)
+        self.cache = FileCache()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        method: str = scope["method"]
+        for prefix, folder in self.folders:
+            if path.startswith(prefix) or path == prefix[:-1]:
+                break
+        else:
+            if self.home is not None and path in ("/", self.site_root, self.site_root.rstrip("/")):
+                await self._plain(send, 302, b"", route="redirect", extra=[(b"location", self.home.encode())])
+                return
+            await self._plain(send, 404, _NOT_FOUND, route="missing")
+            return
+        if path == prefix[:-1]:
+            await self._plain(send, 301, b"", route="redirect", extra=[(b"location", prefix.encode())])
+            return
+        if method not in ("GET", "HEAD", "OPTIONS"):
+            await self._plain(send, 405, b"method not allowed\n", route="rejected", extra=[(b"allow", b"GET, HEAD, OPTIONS")])
+            return
+        rest = path[len(prefix):]
+        found = self.cache.lookup(folder, rest, load=False)
+        if found.stale:
+            found = await anyio.to_thread.run_sync(self.cache.lookup, folder, rest)
+        if found.redirect:
+            location = path + "/"
+            await self._plain(send, 301, b"", route="redirect", extra=[(b"location", location.encode("utf-8"))])
+            return
+        file = found.file
+        if file is None:
+            await self._plain(send, 404, _NOT_FOUND, route="missing")
+            return
+        route = file.kind.name
+        if method == "OPTIONS":
+            status = 204
+            await send({"type": "http.response.start", "status": status, "headers": [
+                *preflight_headers(), (b"content-length", b"0")]})
+            await send({"type": "http.response.body", "body": b""})
+            metrics.record_http(route, status)
+            return
+        headers = dict(scope["headers"])
+        compressible = file.compressible()
+        coding = _accepts(headers.get(b"accept-encoding", b"").decode("latin-1")) if compressible else None
+        base = [
+            (b"etag", file.etag_for(coding).encode()),
+            (b"last-modified", file.last_modified.encode()),
+            *resource_headers(file.kind, self.max_age, compressible=compressible),
+        ]
+        if _not_modified(file, headers):
+            await send({"type": "http.response.start", "status": 304, "headers": base})
+            await send({"type": "http.response.body", "body": b""})
+            metrics.record_http(route, 304)
+            return
+        if coding is None:
+            body = file.body
+        elif coding in file.variants:
+            body = file.variants[coding]
+        else:
+            body = await anyio.to_thread.run_sync(file.variant, coding)
+        base.append((b"content-type", file.kind.content_type.encode()))
+        base.append((b"content-length", str(len(body)).encode()))
+        if coding is not None:
+            base.append((b"content-encoding", coding.encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": base})
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+        metrics.record_http(route, 200)
+
+    async def _plain(
+        self, send: Send, status: int, body: bytes, *, route: str, extra: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
+        headers = [
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"cache-control", b"no-store" if status >= 400 else b"public, max-age=60"),
+            *(extra or []),
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        metrics.record_http(route, status)
+
+
+class StatusService:
+    """The store-backed side: status snapshots, readiness, the archive-page oracle."""
+
+    def __init__(self, settings: Settings, process: ProcessInfo, store: SqliteStore | None = None) -> None:
+        self.settings = settings
+        self.process = process
+        self._store = store
+        self._owns_store = store is None
+        self._lock = threading.Lock()
+        self._snapshot: tuple[float, dict[str, Any]] | None = None
+
+    @property
+    def store(self) -> SqliteStore:
+        with self._lock:
+            if self._store is None:
+                self._store = SqliteStore.open(self.settings.state_dir)
+            return self._store
+
+    def close(self) -> None:
+        if self._owns_store and self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def snapshot(self) -> dict[str, Any]:
+        now = time.time()
+        cached = self._snapshot
+        if cached is not None and now - cached[0] < STATUS_TTL:
+            return cached[1]
+        data = snapshot(self.settings, self.store, self.process, now)
+        self._snapshot = (now, data)
+        return data
+
+    def ready(self) -> tuple[bool, dict[str, Any]]:
+        from syndicate.store.overview import StoreOverview
+
+        try:
+            reachable = StoreOverview(self.store).ping()
+        except Exception:  # noqa: BLE001 - cannot even open it
+            reachable = False
+        languages = publishable_languages(self.settings)
+        return reachable and bool(languages), {"store": reachable, "publishable_languages": languages}
+
+    def is_full(self, language: str, number: int, fmt: str, size: int) -> bool:
+        """Whether an archive page's file is its frozen, final form (the store says so)."""
+        try:
+            frozen = FeedHistory(self.store).frozen_sizes(language)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - unknown means "may still change"
+            logger.debug("cannot ask the store about archive page %s/%d", language, number, exc_info=True)
+            return False
+        return frozen.get((number, fmt)) == size
+
+
+def _url_paths(settings: Settings) -> tuple[str, str, str]:
+    """The site prefix and the URL paths of the two output folders (each ends in "/")."""
+    return (
+        urlsplit(settings.site.base_url).path or "/",
+        urlsplit(settings.feeds_url).path,
+        urlsplit(settings.translations_url).path,
+    )
+
+
+class SyndicateApp:
+    """The whole server: operator endpoints, else the published files."""
+
+    def __init__(self, settings: Settings, *, store: SqliteStore | None = None, runs_daemon: bool = False) -> None:
+        self.settings = settings
+        self.service = StatusService(settings, ProcessInfo(os.getpid(), time.time(), runs_daemon), store)
+        prefix, feeds_path, pages_path = _url_paths(settings)
+        self.prefix = prefix
+        self.files = OutputApp(
+            [
+                (feeds_path, OutputFolder(settings.feeds_dir, feeds=True, is_full=self.service.is_full)),
+                (pages_path, OutputFolder(settings.translations_dir, feeds=False)),
+            ],
+            max_age=int(settings.serve.max_age.total_seconds()),
+            site_root=prefix,
+            home=feeds_path,
+        )
+        self.templates = Environment(
+            loader=PackageLoader("syndicate.serve", "templates"), autoescape=select_autoescape(["html"])
+        )
+        self.templates.filters["duration"] = _duration
+        self.operator = Starlette(
+            routes=[
+                Route("/status", self._status_page, methods=["GET"]),
+                Route("/status.json", self._status_json, methods=["GET"]),
+                Route("/status.css", self._status_css, methods=["GET"]),
+                Route("/metrics", self._metrics, methods=["GET"]),
+                Route("/healthz", self._healthz, methods=["GET"]),
+                Route("/readyz", self._readyz, methods=["GET"]),
+            ],
+            lifespan=self._lifespan,
+        )
+
+    @asynccontextmanager
+    async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
+        logger.info(
+            "serving %s at %s and %s", self.settings.feeds_dir, *_url_paths(self.settings)[1:]
+        )
+        yield
+        await anyio.to_thread.run_sync(self.service.close)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in OPERATOR_PATHS:
+            await self.files(scope, receive, send)
+            return
+        if scope["type"] not in ("http", "lifespan"):
+            return  # no websockets
+        if scope["type"] == "http":
+            route = "health" if scope["path"] in ("/healthz", "/readyz") else "status"
+            if scope["path"] == "/metrics":
+                route = "metrics"
+
+            async def counted(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    metrics.record_http(route, int(message["status"]))
+                await send(message)
+
+            await self.operator(scope, receive, counted)
+            return
+        await self.operator(scope, receive, send)
+
+    # -- operator endpoints --------------------------------------------------------
+
+    def _denied(self, request: Request) -> Response | None:
+        """None when the client may see status and metrics."""
+        token = self.settings.serve.status_token
+        if token:
+            given = request.headers.get("authorization", "")
+            scheme, _, value = given.partition(" ")
+            if scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode()):
+                return None
+            return PlainTextResponse(
+                "a bearer token is required\n", status_code=401, headers={"WWW-Authenticate": 'Bearer realm="syndicate"'}
+            )
+        if _is_loopback(request.client.host if request.client else None):
+            return None
+        return PlainTextResponse("status and metrics answer loopback clients only (or set [serve] status_token)\n", 403)
+
+    async def _status_page(self, request: Request) -> Response:
+        if (denied := self._denied(request)) is not None:
+            return denied
+        data = await anyio.to_thread.run_sync(self.service.snapshot)
+        html = self.templates.get_template("status.html").render(
+            s=data, refresh=STATUS_REFRESH, css_url="/status.css", json_url="/status.json", metrics_url="/metrics"
+        )
+        return Response(
+            html, media_type="text/html; charset=utf-8",
+            headers={"Cache-Control": "no-store", "Content-Security-Policy": STATUS_CSP, "X-Content-Type-Options": "nosniff",
+                     "Referrer-Policy": "no-referrer"},
+        )
+
+    async def _status_json(self, request: Request) -> Response:
+        if (denied := self._denied(request)) is not None:
+            return denied
+        data = await anyio.to_thread.run_sync(self.service.snapshot)
+        return JSONResponse(data, headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+
+    async def _status_css(self, _request: Request) -> Response:
+        return Response(
+            STATUS_CSS, media_type="text/css; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )
+
+    async def _metrics(self, request: Request) -> Response:
+        if (denied := self._denied(request)) is not None:
+            return denied
+        return Response(metrics.render(), headers={"Content-Type": metrics.CONTENT_TYPE, "Cache-Control": "no-store"})
+
+    async def _healthz(self, _request: Request) -> Response:
+        return PlainTextResponse("ok\n", headers={"Cache-Control": "no-store"})
+
+    async def _readyz(self, _request: Request) -> Response:
+        ok, details = await anyio.to_thread.run_sync(self.service.ready)
+        return JSONResponse({"ready": ok, **details}, status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
+
+
+def create_app(settings: Settings, *, store: SqliteStore | None = None, runs_daemon: bool = False) -> SyndicateApp:
+    """The ASGI app for ``settings``; pass the daemon's ``store`` when it runs in-process."""
+    return SyndicateApp(settings, store=store, runs_daemon=runs_daemon)
+
+
+__all__ = ["OPERATOR_PATHS", "SyndicateApp", "create_app"]

@@ -1,0 +1,141 @@
+"""What ``/status`` and ``/status.json`` show: sources, languages, the daemon.
+
+Everything comes from the store and the state directory (what ``syndicate status`` and
+``syndicate stats`` read), so a ``syndicate serve`` beside a separate ``syndicate run``
+shows the same as ``syndicate run --serve``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from syndicate.config import Settings
+from syndicate.publish.edition import FEED_FORMATS, language_name
+from syndicate.store import SqliteStore
+from syndicate.store.lock import lock_holder
+from syndicate.store.overview import StoreOverview
+from syndicate.store.sources_state import SourceStateStore
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    """This process: its PID, when it started, and whether it runs the daemon too."""
+
+    pid: int
+    started: float  # time.time()
+    runs_daemon: bool
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+
+
+def _process_start(pid: int) -> float | None:
+    """When another process started (Linux /proc), for the daemon's uptime."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        ticks = int(fields[19])  # field 22, starttime, counted after the command name
+        with open("/proc/stat", encoding="ascii") as fh:
+            boot = next(int(line.split()[1]) for line in fh if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _feed_mtime(settings: Settings, language: str) -> float | None:
+    try:
+        return (settings.feeds_dir / language / FEED_FORMATS["atom"][0]).stat().st_mtime
+    except OSError:
+        return None
+
+
+def publishable_languages(settings: Settings) -> list[str]:
+    """Languages whose subscription feed exists on disk."""
+    return [lang for lang in settings.translate.languages if _feed_mtime(settings, lang) is not None]
+
+
+def snapshot(settings: Settings, store: SqliteStore, process: ProcessInfo, now: float | None = None) -> dict[str, Any]:
+    """The status as plain data (the JSON document; the HTML page renders the same)."""
+    now = time.time() if now is None else now
+    holder = lock_holder(settings.state_dir)
+    if process.runs_daemon:
+        daemon_pid: int | None = process.pid
+        daemon_started: float | None = process.started
+    else:
+        daemon_pid = holder if holder and holder > 0 else None
+        daemon_started = _process_start(daemon_pid) if daemon_pid else None
+    statuses = SourceStateStore(store).all()
+    sources = []
+    for source in settings.sources:
+        st = statuses.get(source.name)
+        sources.append(
+            {
+                "name": source.name,
+                "type": source.type,
+                "last_poll": _iso(st.last_poll) if st else None,
+                "last_success": _iso(st.last_success) if st else None,
+                "next_poll": _iso(st.next_poll) if st else None,
+                "outcome": (st.outcome if st else None) or "never polled",
+                "duration_seconds": st.duration if st else None,
+                "items_new": st.items_new if st else 0,
+                "items_updated": st.items_updated if st else 0,
+                "items_failed": st.items_failed if st else 0,
+                "polls": st.polls if st else 0,
+                "failures_in_row": st.failures_in_row if st else 0,
+                "last_error": st.last_error if st else None,
+            }
+        )
+    totals = store.stats()
+    languages = []
+    for overview in StoreOverview(store).languages(settings.translate.languages, settings.article_language):
+        code = overview.language
+        counts: dict[str, int] = {}
+        for (language, _engine), values in totals.items():
+            if language == code:
+                for name, n in values.items():
+                    counts[name] = counts.get(name, 0) + n
+        translated, hits = counts.get("translated", 0), counts.get("memory_hits", 0)
+        mtime = _feed_mtime(settings, code)
+        languages.append(
+            {
+                "language": code,
+                "name": language_name(code),
+                "publishable": mtime is not None,
+                "entries_published": overview.published,
+                "translations_stored": overview.translated,
+                "last_publish": _iso(datetime.fromtimestamp(mtime, UTC)) if mtime is not None else None,
+                "pending_translations": overview.pending,
+                "segments_translated": translated,
+                "memory_hits": hits,
+                "memory_hit_rate": round(hits / (hits + translated), 4) if hits + translated else None,
+                "guard_failures": counts.get("guard_failures", 0),
+                "engine_errors": counts.get("engine_errors", 0),
+                "engines": [
+                    {"engine": e.engine, "model": e.model, "translations": e.translations} for e in overview.engines
+                ],
+                "feed_url": settings.feeds_url + f"{code}/{FEED_FORMATS['atom'][0]}",
+            }
+        )
+    return {
+        "generated": _iso(datetime.fromtimestamp(now, UTC)),
+        "site": {"title": settings.site.title, "base_url": settings.site.base_url},
+        "daemon": {
+            "running": bool(holder) or process.runs_daemon,
+            "pid": daemon_pid,
+            "in_this_process": process.runs_daemon,
+            "uptime_seconds": round(now - daemon_started) if daemon_started else None,
+            "lock": str(settings.state_dir / "daemon.lock"),
+            "lock_holder": holder if holder and holder > 0 else None,
+        },
+        "server": {"pid": process.pid, "uptime_seconds": round(now - process.started)},
+        "sources": sources,
+        "languages": languages,
+    }
+
+
+__all__ = ["ProcessInfo", "publishable_languages", "snapshot"]
