@@ -6,6 +6,8 @@ request, so a message can name exactly what failed and what fixes it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class SyndicateError(Exception):
     """Base class of every syndicate error."""
@@ -83,4 +85,8 @@ class StoreError(SyndicateError):
 
 
 class PublishError(SyndicateError):
-    """An output file could not be produced."""
+    """An output file could not be produced. ``path`` is the file or folder at fault."""
+
+    def __init__(self, message: str, *, path: Path | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.path = path

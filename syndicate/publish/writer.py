@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import tempfile
 import time
 from pathlib import Path
+
+from syndicate.errors import PublishError
 
 #: A temporary file this old was left by a process that died (kill -9) mid-write; a
 #: live writer renames its file away within seconds.
@@ -32,14 +36,22 @@ class FileWriter:
             return False
 
     def write(self, path: Path, data: bytes) -> bool:
-        """Write ``data`` to ``path``; return False when the file already held it."""
+        """Write ``data`` to ``path``; return False when the file already held it.
+
+        Every file-system failure (a full disk, a read-only folder, a file where a folder
+        should be) is a :class:`PublishError` naming the path and the fix; the old file,
+        if any, stays as it was.
+        """
         try:
             if path.read_bytes() == data:
                 return False
         except OSError:
             pass
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        except OSError as exc:
+            raise publish_error(path, exc) from None
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -47,8 +59,11 @@ class FileWriter:
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o644)
             os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise publish_error(path, exc) from None
             raise
         self.written.append(path)
         return True
@@ -68,3 +83,23 @@ class FileWriter:
                 except OSError:
                     continue
         return removed
+
+
+def publish_error(path: Path, exc: OSError) -> PublishError:
+    """``exc``, met while writing ``path``, as a PublishError that says what to do."""
+    folder = path.parent
+    code = exc.errno
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        hint = f"the disk holding {folder} is full: free space there, or move the output folder to another disk"
+    elif code == errno.EROFS:
+        hint = f"{folder} is on a read-only file system: remount it read-write, or choose another output folder"
+    elif code in (errno.EACCES, errno.EPERM):
+        hint = f"give the user running syndicate write access to {folder}, or choose another output folder"
+    elif code in (errno.ENOTDIR, errno.EEXIST):
+        blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), folder)
+        hint = f"{blocker} is a file where an output folder is expected: remove or rename it"
+    elif code == errno.EISDIR:
+        hint = f"{path} is a folder where an output file is expected: remove or rename it"
+    else:
+        hint = f"check {folder} and the disk it is on"
+    return PublishError(f"cannot write {path}: {exc.strerror or exc}", path=path, hint=hint)

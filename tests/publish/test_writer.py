@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
 import pytest
 
+from syndicate.errors import PublishError
 from syndicate.publish.writer import FileWriter
+from tests.tmpfs import mounted_tmpfs, small_tmpfs  # noqa: F401 - a fixture
 
 
 def test_writes_atomically_and_skips_identical(tmp_path: Path) -> None:
@@ -30,10 +33,84 @@ def test_failed_write_leaves_old_file_and_no_temp(
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(PublishError, match="disk full"):
         FileWriter().write(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["rss.xml"]
+
+
+def test_a_file_where_the_output_folder_should_be_is_a_publish_error(tmp_path: Path) -> None:
+    (tmp_path / "feeds").write_bytes(b"not a folder")
+    with pytest.raises(PublishError) as info:
+        FileWriter().write(tmp_path / "feeds" / "es" / "atom.xml", b"<feed/>")
+    assert info.value.path == tmp_path / "feeds" / "es" / "atom.xml"
+    assert str(tmp_path / "feeds" / "es" / "atom.xml") in str(info.value)
+    assert info.value.hint and f"{tmp_path / 'feeds'} is a file" in info.value.hint
+
+
+def test_a_folder_where_an_output_file_should_be_is_a_publish_error(tmp_path: Path) -> None:
+    (tmp_path / "atom.xml").mkdir()
+    with pytest.raises(PublishError) as info:
+        FileWriter().write(tmp_path / "atom.xml", b"<feed/>")
+    assert info.value.hint and "is a folder" in info.value.hint
+    assert [p.name for p in tmp_path.iterdir()] == ["atom.xml"]  # no temp file left
+
+
+def _read_only(tmp_path: Path) -> Path:
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    folder.chmod(0o555)
+    probe = folder / ".probe"
+    try:
+        probe.write_bytes(b"")
+    except PermissionError:
+        return folder
+    probe.unlink()
+    folder.chmod(0o755)
+    pytest.skip("running as root (or with CAP_DAC_OVERRIDE): a read-only folder is writable anyway")
+
+
+def test_a_read_only_output_folder_is_a_publish_error(tmp_path: Path) -> None:
+    folder = _read_only(tmp_path)
+    try:
+        with pytest.raises(PublishError) as info:
+            FileWriter().write(folder / "atom.xml", b"<feed/>")
+    finally:
+        folder.chmod(0o755)
+    assert info.value.hint and "write access" in info.value.hint
+
+
+def test_a_read_only_file_system_is_a_publish_error(tmp_path: Path) -> None:
+    with mounted_tmpfs(tmp_path / "ro", read_only=True) as folder:
+        with pytest.raises(PublishError) as info:
+            FileWriter().write(folder / "es" / "atom.xml", b"<feed/>")
+    assert "Read-only file system" in str(info.value) and info.value.hint and "read-only" in info.value.hint
+
+
+@pytest.mark.parametrize(
+    ("errno_", "fix"),
+    [(errno.ENOSPC, "full"), (errno.EROFS, "read-only"), (errno.EACCES, "write access"), (errno.EIO, "check")],
+)
+def test_every_os_error_becomes_a_publish_error_with_a_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, errno_: int, fix: str
+) -> None:
+    def fail(fd: int) -> None:
+        raise OSError(errno_, os.strerror(errno_))
+
+    monkeypatch.setattr(os, "fsync", fail)
+    with pytest.raises(PublishError) as info:
+        FileWriter().write(tmp_path / "es" / "rss.xml", b"<rss/>")
+    assert os.strerror(errno_) in str(info.value) and info.value.hint and fix in info.value.hint
+    assert list((tmp_path / "es").iterdir()) == []
+
+
+def test_a_full_disk_is_a_publish_error(small_tmpfs: Path) -> None:
+    writer = FileWriter()
+    with pytest.raises(PublishError) as info:
+        for n in range(100):
+            writer.write(small_tmpfs / "feeds" / f"{n}.xml", os.urandom(64 * 1024))
+    assert "No space left" in str(info.value) and info.value.hint and "full" in info.value.hint
+    assert not [p for p in (small_tmpfs / "feeds").iterdir() if p.name.endswith(".tmp")]
 
 
 def test_sweep_removes_only_stale_temporary_files(tmp_path: Path) -> None:
