@@ -35,6 +35,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from syndicate import metrics
 from syndicate.config import Settings, SourceSettings
 from syndicate.errors import ItemError, SourceError, SyndicateError
 from syndicate.models import RawItem, RunReport
@@ -251,7 +252,9 @@ class Poller:
         replay = _Replay(name, items, tracked.error)
         try:
             with self._lock:
+                before, t_translate = self.store.stats(), time.monotonic()
                 report = self._pipeline(lambda _settings, _root: replay).run(publish=False, sources=[name])
+                metrics.record_stats_delta(before, self.store.stats(), time.monotonic() - t_translate)
                 if report.articles_new or report.articles_updated or report.articles_relinked or report.translations_written:
                     files = self.publisher.publish(self.settings.translate.languages)
         except (SyndicateError, OSError) as exc:  # the store or the output is broken: say so, keep running
@@ -298,6 +301,7 @@ class Poller:
             logger.error("[%s] cannot record the poll: %s", name, exc)
             status = SourceStatus(source=name, outcome=outcome, last_error=error)
         _log_poll(name, record, files)
+        metrics.record_poll(name, outcome, new=record.items_new, updated=record.items_updated, failed=record.items_failed)
         return PollResult(report=report, status=status, files_written=files)
 
 

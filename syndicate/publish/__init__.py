@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 
+from syndicate import metrics
 from syndicate.config import Settings
 from syndicate.models import Lang
 from syndicate.publish.edition import FEED_FORMATS, Edition, build_edition
@@ -49,6 +51,7 @@ class FeedPublisher:
         """Write feeds, archives and pages for ``languages``; return the number of files changed."""
         from syndicate.publish.pages import index_bytes, language_index_bytes, opml_bytes, page_bytes
 
+        started = time.monotonic()
         feeds_dir = self.settings.feeds_dir
         pages_dir = self.settings.translations_dir
         if removed := self.writer.sweep(feeds_dir, pages_dir):
@@ -71,6 +74,7 @@ class FeedPublisher:
             logger.info("published %s: %d entries", edition.language, len(edition.entries))
         changed += self.writer.write(feeds_dir / "index.html", index_bytes(self.settings, editions))
         changed += self.writer.write(feeds_dir / "opml.xml", opml_bytes(self.settings, editions))
+        metrics.record_publish(time.monotonic() - started, changed)
         return changed
 
     def _publish_feeds(self, edition: Edition) -> int:
