@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from syndicate.config import Settings
+    from syndicate.errors import SyndicateError
     from syndicate.models import RunReport
 
 logger = logging.getLogger("syndicate")
@@ -162,7 +163,10 @@ def _settings(path: Path | None) -> Settings:
     return load_settings(path or DEFAULT_CONFIG)
 
 
-def _once(settings: Settings) -> RunReport:
+def _once(settings: Settings) -> tuple[RunReport, SyndicateError | None]:
+    """One poll of every source and a full publish: what was done, and the error that
+    stopped the publish (a full or read-only disk, a broken store), if one did."""
+    from syndicate.errors import SyndicateError
     from syndicate.publish import FeedPublisher
     from syndicate.scheduler import Poller, combine_reports
     from syndicate.store import SqliteStore
@@ -183,11 +187,15 @@ def _once(settings: Settings) -> RunReport:
         report = replace(report, failures=report.failures + crashed)
         # Rewrite every output (identical files are skipped), so a deleted or damaged
         # file comes back even when no source changed.
-        files = FeedPublisher(settings, store).publish(settings.translate.languages)
+        fatal: SyndicateError | None = None
+        try:
+            files = FeedPublisher(settings, store).publish(settings.translate.languages)
+        except SyndicateError as exc:  # what was stored stays stored: still say what was done
+            fatal, files = exc, 0
         report = replace(report, files_written=sum(p.files_written for p in polls) + files)
     finally:
         store.close()
-    return report
+    return report, fatal
 
 
 def cmd_once(args: argparse.Namespace) -> int:
@@ -195,7 +203,7 @@ def cmd_once(args: argparse.Namespace) -> int:
 
     settings = _settings(args.config)
     with StateLock(settings.state_dir, command="once"):  # never beside a daemon or another pass on the same state
-        report = _once(settings)
+        report, fatal = _once(settings)
     print(
         f"{report.items_seen} item(s) read: {report.articles_new} new, {report.articles_updated} updated; "
         f"{report.segments_translated} segment(s) translated, {report.memory_hits} from memory, "
@@ -208,6 +216,9 @@ def cmd_once(args: argparse.Namespace) -> int:
         print(f"{len(report.failures)} item(s) failed:", file=sys.stderr)
         for failure in report.failures:
             print(f"  {failure}", file=sys.stderr)
+    if fatal is not None:
+        print(f"error: {fatal}", file=sys.stderr)
+        return EXIT_ERROR
     return EXIT_OK if report.ok else EXIT_PARTIAL
 
 

@@ -7,6 +7,10 @@ request, so a message can name exactly what failed and what fixes it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from syndicate.models import RunReport
 
 
 class SyndicateError(Exception):
@@ -90,3 +94,17 @@ class PublishError(SyndicateError):
     def __init__(self, message: str, *, path: Path | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.path = path
+
+
+class RunAborted(SyndicateError):
+    """A pass stopped midway because the store or the outputs failed.
+
+    ``cause`` is that failure (this error says what it says); ``done`` is the report of
+    what the pass had finished before it (articles stored stay stored), so a summary
+    counts what was really done.
+    """
+
+    def __init__(self, cause: SyndicateError | OSError, done: RunReport) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.done = done

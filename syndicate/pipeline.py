@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from syndicate.config import Settings
-from syndicate.errors import ItemError, SourceError, StoreError, SyndicateError
+from syndicate.errors import ItemError, RunAborted, SourceError, StoreError, SyndicateError
 from syndicate.extract import extract
 from syndicate.extract.language import detect_language
 from syndicate.models import Article, Lang, Ref, RunReport, StoredArticle, Translation, lang, source_key
@@ -271,6 +271,8 @@ class Pipeline:
             self.store.bump_stats(tally.counts.values)
             if publish:
                 tally.files_written = self.publisher.publish(self.settings.translate.languages)
+        except (SyndicateError, OSError) as exc:
+            raise RunAborted(exc, tally.report()) from exc
         finally:
             self.engines.close()
         return tally.report()

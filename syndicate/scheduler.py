@@ -37,7 +37,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from syndicate import metrics
 from syndicate.config import Settings, SourceSettings
-from syndicate.errors import ItemError, SourceError, SyndicateError
+from syndicate.errors import ItemError, RunAborted, SourceError, SyndicateError
 from syndicate.models import RawItem, RunReport
 from syndicate.pipeline import Clock, EnginePool, Pipeline, utc_now
 from syndicate.publish import FeedPublisher
@@ -260,6 +260,8 @@ class Poller:
         except (SyndicateError, OSError) as exc:  # the store or the output is broken: say so, keep running
             crash = crash or str(exc)
             logger.error("[%s] poll failed: %s", name, exc)
+            if isinstance(exc, RunAborted):
+                report = exc.done  # what was stored before it broke still counts
         except Exception as exc:  # noqa: BLE001 - a bug must not kill the scheduler's worker
             crash = crash or f"unexpected {type(exc).__name__}: {exc}"
             logger.exception("[%s] poll failed unexpectedly", name)
