@@ -9,9 +9,13 @@ ARGOS_VERSION := 1.11.0
 # Debian packages: Apertium with the sample's language pairs, xmllint (Atom schema
 # checks) and sfeed (a real feed reader used by the tests; its sfeed_update fetches with
 # curl, which sfeed does not depend on). The tests run sfeed under C.UTF-8 (in libc-bin).
-APT_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en libxml2-utils sfeed curl
+# `syndicate serve`'s tests load the status page in headless Chromium (driven by Selenium
+# through Debian's chromium-driver); benchmarks/serve_bench.py compares it with nginx
+# serving the same folders, measured with wrk.
+APT_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en libxml2-utils sfeed curl \
+	chromium chromium-driver nginx wrk
 
-.PHONY: setup system-packages run test bench clean distclean
+.PHONY: setup system-packages run test bench bench-serve clean distclean
 
 setup: system-packages $(STAMP)
 
@@ -51,6 +55,10 @@ $(BENCH_VENV)/.installed:
 
 bench: setup $(BENCH_VENV)/.installed
 	$(PY) benchmarks/translate_bench.py --argos-python $(BENCH_VENV)/bin/python
+
+# syndicate serve against nginx on the same folders (wrk, 64 connections, 127.0.0.1 only).
+bench-serve: setup
+	$(PY) benchmarks/serve_bench.py
 
 clean:
 	find feeds translations -mindepth 1 ! -name .gitkeep -exec rm -rf {} +

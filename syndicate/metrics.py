@@ -13,6 +13,7 @@ prometheus-client is small and imports nothing heavy, so importing this module i
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -128,8 +129,15 @@ def record_publish(seconds: float, files_written: int) -> None:
         FILES_WRITTEN.inc(files_written)
 
 
+_HTTP_CHILDREN: dict[tuple[str, int], Any] = {}
+
+
 def record_http(route: str, status: int) -> None:
-    HTTP_REQUESTS.labels(route, str(status)).inc()
+    # Called for every request: keep the labelled child instead of looking it up each time.
+    child = _HTTP_CHILDREN.get((route, status))
+    if child is None:
+        child = _HTTP_CHILDREN[(route, status)] = HTTP_REQUESTS.labels(route, str(status))
+    child.inc()
 
 
 def render() -> bytes:

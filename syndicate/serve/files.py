@@ -92,6 +92,10 @@ class CachedFile:
     mtime: int  # whole seconds, for If-Modified-Since
     kind: Kind
     variants: dict[str, bytes] = field(default_factory=dict)  # coding -> compressed bytes
+    #: coding -> (304 headers, 200 headers or None until the body is known), built by the app
+    headers: dict[str | None, tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]] | None]] = field(
+        default_factory=dict
+    )
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def etag_for(self, coding: str | None) -> str:
