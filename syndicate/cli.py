@@ -198,11 +198,31 @@ def _once(settings: Settings) -> tuple[RunReport, SyndicateError | None]:
     return report, fatal
 
 
+def _claim_outputs(settings: Settings) -> None:
+    """Mark the output folders as this state's, or refuse when another state's they are.
+
+    Any other failure here (a read-only or full disk) is left for the publish that
+    follows, which reports it with the summary of what was done.
+    """
+    from syndicate.errors import OutputClaimedError, PublishError
+    from syndicate.publish.writer import FileWriter
+
+    writer = FileWriter()
+    for folder in (settings.feeds_dir, settings.translations_dir):
+        try:
+            writer.claim(folder, settings.state_dir)
+        except OutputClaimedError:
+            raise
+        except PublishError as exc:
+            logger.debug("cannot mark the output folder: %s", exc)
+
+
 def cmd_once(args: argparse.Namespace) -> int:
     from syndicate.store.lock import StateLock
 
     settings = _settings(args.config)
     with StateLock(settings.state_dir, command="once"):  # never beside a daemon or another pass on the same state
+        _claim_outputs(settings)
         report, fatal = _once(settings)
     print(
         f"{report.items_seen} item(s) read: {report.articles_new} new, {report.articles_updated} updated; "
@@ -234,6 +254,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.verbose < 2:  # APScheduler's per-job lines would double the one line per poll
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     with StateLock(settings.state_dir, command="run"):
+        _claim_outputs(settings)
         store = SqliteStore.open(settings.state_dir)
         try:
             daemon = Daemon(settings, store)
@@ -423,14 +444,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
-    from syndicate.errors import ConfigError, SyndicateError
+    from syndicate.errors import ConfigError, OutputClaimedError, SyndicateError
 
     try:
         return int(args.func(args))
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
+    except OutputClaimedError as exc:  # a setup problem, found before anything was touched
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except SyndicateError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:  # the last resort: a message, never a traceback
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

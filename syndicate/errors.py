@@ -96,6 +96,23 @@ class PublishError(SyndicateError):
         self.path = path
 
 
+class OutputClaimedError(PublishError):
+    """An output folder belongs to another configuration's state (its marker file says so)."""
+
+    def __init__(self, folder: Path, *, owner: str, claimant: Path, marker: Path) -> None:
+        super().__init__(
+            f"the output folder {folder} is published by the configuration whose state is {owner}, "
+            f"not by this one (state {claimant}): the two would overwrite each other's feeds",
+            path=folder,
+            hint=f"give this configuration its own output folder; if its state really moved from {owner}, "
+            f"delete {marker}",
+        )
+        self.folder = folder
+        self.owner = owner
+        self.claimant = claimant
+        self.marker = marker
+
+
 class RunAborted(SyndicateError):
     """A pass stopped midway because the store or the outputs failed.
 

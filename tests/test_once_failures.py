@@ -81,3 +81,29 @@ def test_a_full_state_folder_counts_what_was_really_stored(tmp_path: Path, size:
     assert stored > 0  # the disk filled up midway, not before the first article
     assert counts["new"] == stored  # not "0 new" when articles were stored
     assert SAMPLE_ITEMS >= counts["read"] >= stored
+
+
+def _sharing(tmp_path: Path, name: str) -> Path:
+    """A project with its own state and sources but the shared output folders."""
+    project = tmp_path / name
+    project.mkdir()
+    config = write_config(project)
+    text = config.read_text()
+    text = text.replace('feeds_dir = "feeds"', f'feeds_dir = "{tmp_path / "www" / "feeds"}"')
+    text = text.replace('translations_dir = "translations"', f'translations_dir = "{tmp_path / "www" / "translations"}"')
+    config.write_text(text)
+    return config
+
+
+def test_two_configurations_with_separate_state_never_share_an_output_folder(tmp_path: Path) -> None:
+    first, second = _sharing(tmp_path, "one"), _sharing(tmp_path, "two")
+    assert once(first).returncode == 0
+    feeds = tmp_path / "www" / "feeds"
+    before = {p: p.read_bytes() for p in feeds.rglob("*") if p.is_file()}
+    result = once(second)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert str(tmp_path / "one" / "state") in result.stderr and str(tmp_path / "two" / "state") in result.stderr
+    assert str(feeds) in result.stderr and "Traceback" not in result.stderr
+    assert {p: p.read_bytes() for p in feeds.rglob("*") if p.is_file()} == before  # nothing touched
+    assert not (tmp_path / "two" / "state" / "syndicate.db").exists()
+    assert once(first).returncode == 0  # the owner still publishes

@@ -9,7 +9,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from syndicate.errors import PublishError
+from syndicate.errors import OutputClaimedError, PublishError
+
+#: In each output folder: the state directory whose configuration publishes there.
+OWNER_MARKER = ".syndicate-owner"
 
 #: A temporary file this old was left by a process that died (kill -9) mid-write; a
 #: live writer renames its file away within seconds.
@@ -67,6 +70,35 @@ class FileWriter:
             raise
         self.written.append(path)
         return True
+
+    def claim(self, folder: Path, owner: Path) -> None:
+        """Make ``folder`` an output of the configuration whose state is ``owner``.
+
+        The first claim writes ``folder/.syndicate-owner`` naming ``owner``; a folder whose
+        marker names another state raises :class:`OutputClaimedError`, so two
+        configurations never overwrite each other's feeds (or reuse each other's ids).
+        """
+        marker = folder / OWNER_MARKER
+        me = str(owner.resolve())
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{OWNER_MARKER}.", suffix=".tmp", dir=folder)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(f"{me}\n".encode())
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.chmod(tmp, 0o644)
+                with contextlib.suppress(FileExistsError):
+                    os.link(tmp, marker)  # never replaces a marker: two first claims cannot both win
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+            with marker.open("rb") as fh:
+                recorded = fh.read(4096).decode("utf-8", "replace").strip()
+        except OSError as exc:
+            raise publish_error(marker, exc) from None
+        if recorded != me:
+            raise OutputClaimedError(folder, owner=recorded or "<empty marker>", claimant=owner.resolve(), marker=marker)
 
     def sweep(self, *roots: Path, now: float | None = None) -> int:
         """Remove temporary files a killed writer left behind; return how many."""

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from syndicate.errors import PublishError
-from syndicate.publish.writer import FileWriter
+from syndicate.errors import OutputClaimedError, PublishError
+from syndicate.publish.writer import OWNER_MARKER, FileWriter
 from tests.tmpfs import mounted_tmpfs, small_tmpfs  # noqa: F401 - a fixture
 
 
@@ -125,3 +125,38 @@ def test_sweep_removes_only_stale_temporary_files(tmp_path: Path) -> None:
     os.utime(stale, (old, old))
     assert writer.sweep(tmp_path, tmp_path / "missing") == 1
     assert not stale.exists() and fresh.exists() and kept.exists()
+
+
+def test_the_first_claim_marks_the_folder_and_the_owner_may_claim_again(tmp_path: Path) -> None:
+    writer = FileWriter()
+    feeds, state = tmp_path / "feeds", tmp_path / "state"
+    writer.claim(feeds, state)
+    assert (feeds / OWNER_MARKER).read_text() == f"{state.resolve()}\n"
+    writer.claim(feeds, state)
+    writer.claim(feeds, tmp_path / "x" / ".." / "state")  # the same folder, spelt otherwise
+    assert sorted(p.name for p in feeds.iterdir()) == [OWNER_MARKER]  # no temporary file left
+
+
+def test_an_existing_output_folder_without_a_marker_is_adopted(tmp_path: Path) -> None:
+    (tmp_path / "feeds" / "es").mkdir(parents=True)
+    (tmp_path / "feeds" / "es" / "atom.xml").write_bytes(b"<feed/>")
+    FileWriter().claim(tmp_path / "feeds", tmp_path / "state")
+    assert (tmp_path / "feeds" / OWNER_MARKER).exists()
+
+
+def test_a_folder_claimed_by_another_state_is_refused_naming_both(tmp_path: Path) -> None:
+    writer = FileWriter()
+    shared = tmp_path / "shared"
+    writer.claim(shared, tmp_path / "one" / "state")
+    with pytest.raises(OutputClaimedError) as info:
+        writer.claim(shared, tmp_path / "two" / "state")
+    message = str(info.value)
+    assert str(tmp_path / "one" / "state") in message and str(tmp_path / "two" / "state") in message
+    assert str(shared / OWNER_MARKER) in message  # what to delete if the state really moved
+    assert (shared / OWNER_MARKER).read_text().strip() == str(tmp_path / "one" / "state")
+
+
+def test_a_claim_that_cannot_be_written_is_a_publish_error(tmp_path: Path) -> None:
+    (tmp_path / "feeds").write_bytes(b"a file")
+    with pytest.raises(PublishError, match="is a file where an output folder is expected"):
+        FileWriter().claim(tmp_path / "feeds", tmp_path / "state")
