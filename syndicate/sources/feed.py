@@ -121,7 +121,13 @@ class FeedSource(HttpSource):
             page = http.get(link)
             read = read_page(page, source=self.name, key=key, url=link, title=title or None, language=language, published=published)
         except FetchError as exc:
-            return ItemError(f"cannot fetch the linked page: {exc.message}", source=self.name, item=link, hint=exc.hint)
+            # The URL came from the feed entry, not from config.toml (whose hint exc carries).
+            hint = (
+                "the feed entry links to a page that is gone; the feed's publisher must fix the link "
+                "(it is tried again on the next poll)"
+                if exc.status in (404, 410) else exc.hint
+            )
+            return ItemError(f"cannot fetch the linked page: {exc.message}", source=self.name, item=link, hint=hint)
         except ItemError as exc:
             return exc
         read_now[key] = fingerprint
