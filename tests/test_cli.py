@@ -83,7 +83,9 @@ def test_config_before_once_is_the_one_that_runs(tmp_path: Path) -> None:
     assert (there / "state").is_dir() and not (here / "state").exists()
 
 
-COMMANDS = [["once"], ["run"], ["status"], ["stats"], ["models", "list"], ["models", "install", "--file", "x.argosmodel"]]
+COMMANDS = [
+    ["once"], ["run"], ["serve"], ["status"], ["stats"], ["models", "list"], ["models", "install", "--file", "x.argosmodel"],
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))
