@@ -42,7 +42,7 @@ from starlette.routing import Route
 from syndicate import metrics
 from syndicate.config import Settings
 from syndicate.serve.files import CachedFile, FileCache, OutputFolder, brotli_available
-from syndicate.serve.headers import preflight_headers, resource_headers
+from syndicate.serve.headers import CORS_KINDS, preflight_headers, resource_headers
 from syndicate.serve.status import ProcessInfo, publishable_languages, snapshot
 from syndicate.store import FeedHistory, SqliteStore
 
@@ -197,11 +197,10 @@ class OutputApp:
             return
         route = file.kind.name
         if method == "OPTIONS":
-            status = 204
-            await send({"type": "http.response.start", "status": status, "headers": [
-                *preflight_headers(), (b"content-length", b"0")]})
-            await send({"type": "http.response.body", "body": b""})
-            metrics.record_http(route, status)
+            # A CORS preflight for a feed; other files only say which methods they allow.
+            allowed = [(b"allow", b"GET, HEAD, OPTIONS")]
+            extra = preflight_headers() if file.kind.name in CORS_KINDS else allowed
+            await self._plain(send, 204, b"", route=route, extra=extra)
             return
         headers = dict(scope["headers"])
         compressible = file.compressible()
@@ -257,12 +256,12 @@ class OutputApp:
         self, send: Send, status: int, body: bytes, *, route: str, extra: list[tuple[bytes, bytes]] | None = None
     ) -> None:
         headers = [
-            (b"content-type", b"text/plain; charset=utf-8"),
-            (b"content-length", str(len(body)).encode()),
             (b"x-content-type-options", b"nosniff"),
             (b"cache-control", b"no-store" if status >= 400 else b"public, max-age=60"),
             *(extra or []),
         ]
+        if status != 204:  # a 204 has no content, not even its length
+            headers += [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         metrics.record_http(route, status)

@@ -200,6 +200,9 @@ def test_cors_on_feeds_only(client: httpx.Client) -> None:
     assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-origin"] == "*"
     assert "If-None-Match" in preflight.headers["access-control-allow-headers"]
+    page = client.options(f"{PAGES}/es/index.html")
+    assert page.status_code == 204 and "access-control-allow-origin" not in page.headers
+    assert "content-length" not in page.headers
 
 
 def test_pages_have_a_strict_csp_and_nosniff(client: httpx.Client) -> None:
