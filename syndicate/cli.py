@@ -267,12 +267,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             logger.info("syndicate run: %d source(s), state in %s", len(settings.sources), settings.state_dir)
             server = None
             if getattr(args, "serve", False):
-                from syndicate.serve.runner import ServerThread
+                from syndicate.serve.runner import ServerThread, deprioritize_batch_work
 
                 # Its own thread and event loop: polls and translations run in the
-                # scheduler's threads, so serving stays responsive during a batch.
+                # scheduler's threads, at a lower CPU priority, so serving stays
+                # responsive during a translation batch.
                 server = ServerThread(settings, store, args.host, args.port)
                 server.start()
+                deprioritize_batch_work()
             try:
                 daemon.run()
             finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import signal
 import threading
 
@@ -61,6 +62,26 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
             raise ServeError(f"cannot serve on {config.host}:{config.port}", hint="is another server using the port?") from None
 
 
+#: How much nicer than the server the daemon's work runs under ``run --serve``.
+BATCH_NICENESS = 10
+
+
+def deprioritize_batch_work(increment: int = BATCH_NICENESS) -> None:
+    """Lower the CPU priority of the calling thread and of every thread and process it
+    starts from now on (Linux keeps a nice value per thread, and new threads and child
+    processes inherit their creator's).
+
+    Called by ``run --serve`` after the server thread has started: the scheduler's
+    threads, the translation engines and Apertium's pipelines then yield the CPU to the
+    server, so a translation batch does not slow the feeds down.
+    """
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + increment))
+    except (AttributeError, OSError) as exc:  # not Linux, or not allowed: serve anyway
+        logger.debug("cannot lower the daemon's priority: %s", exc)
+
+
 class ServerThread:
     """uvicorn in a thread of its own (its own event loop), beside the daemon's threads."""
 
@@ -85,4 +106,4 @@ class ServerThread:
         self.thread.join(timeout)
 
 
-__all__ = ["ServeError", "ServerThread", "serve"]
+__all__ = ["ServeError", "ServerThread", "deprioritize_batch_work", "serve"]
