@@ -69,7 +69,7 @@ class _NoMemory:
 def child_syndicate(args: argparse.Namespace) -> dict[str, object]:
     from datetime import UTC, datetime
 
-    from syndicate.models import Article, Lang, StoredArticle
+    from syndicate.models import Article, Lang, Paragraph, StoredArticle
     from syndicate.translate.argos import ArgosTranslator
     from syndicate.translate import guards
     from syndicate.translate.service import ArticleTranslator, Counts, Leg
@@ -80,7 +80,7 @@ def child_syndicate(args: argparse.Namespace) -> dict[str, object]:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     # One article per paragraph, translated as one batch: what a poll with 40 new items does.
     batch = [
-        StoredArticle(i, f"a{i}", Article(source="bench", key=str(i), title="", paragraphs=(p,)), now, now)
+        StoredArticle(i, f"a{i}", Article(source="bench", key=str(i), title="", blocks=(Paragraph(p),)), now, now)
         for i, p in enumerate(paragraphs)
     ]
     # The echo model's output *is* its input: keep every guard but "copy of the source".

@@ -388,7 +388,7 @@ class PageSelectors(_Frozen):
     def _compiles(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        from syndicate.sources.page import compile_selector
+        from syndicate.extract.selectors import compile_selector
 
         try:
             compile_selector(value)

@@ -12,16 +12,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from syndicate.config import Settings
+from syndicate.config import PageSelectors, PagesSourceSettings, Settings
 from syndicate.errors import ItemError, RunAborted, SourceError, StoreError, SyndicateError
 from syndicate.extract import extract
 from syndicate.extract.language import detect_language
-from syndicate.models import Article, Lang, Ref, RunReport, StoredArticle, Translation, lang, source_key
+from syndicate.models import Article, Lang, Ref, RunReport, StoredArticle, Translation, lang, map_text, primary, source_key
 from syndicate.publish import FeedPublisher
 from syndicate.sources import Source, make_source
 from syndicate.store import SqliteStore
 from syndicate.translate import ENGINES, Translator
-from syndicate.translate.service import ArticleTranslator, Counts, Leg, sanitize
+from syndicate.sanitize import sanitize
+from syndicate.translate.service import ArticleTranslator, Counts, Leg
 
 logger = logging.getLogger(__name__)
 
@@ -91,11 +92,16 @@ class EnginePool:
             return frozenset()
 
     def chain(self, source: Lang, target: Lang) -> list[Translator]:
-        """Engines that have the pair, in configured order."""
+        """Engines that have the pair, in configured order.
+
+        """
         out = []
         for name in self.settings.translate.engines:
             engine = self.get(name)
-            if engine is not None and (source, target) in self.pairs(name):
+            if engine is None:
+                continue
+            pairs = self.pairs(name)
+            if (source, target) in pairs:
                 out.append(engine)
         return out
 
@@ -133,6 +139,10 @@ class Pipeline:
         self.clock = clock
         #: (source settings, config root) -> Source; the daemon's adds fetch state and a stop check.
         self.source_factory = source_factory
+        #: Site selectors by source name (pages sources), applied by extraction.
+        self._selectors: dict[str, PageSelectors] = {
+            s.name: s.selectors for s in settings.sources if isinstance(s, PagesSourceSettings) and s.selectors
+        }
 
     # -- stage 1+2: pull and extract -------------------------------------------------
 
@@ -152,7 +162,8 @@ class Pipeline:
                     self._fail(tally, result)
                     continue
                 try:
-                    article = _safe_links(self._with_language(extract(result, self.settings.extract)))
+                    selectors = self._selectors.get(result.source)
+                    article = _safe_links(self._with_language(extract(result, self.settings.extract, selectors)))
                 except ItemError as exc:
                     self._fail(tally, exc)
                     continue
@@ -202,29 +213,50 @@ class Pipeline:
         return self.settings.article_language(stored.article.source, stored.article.language)
 
     def route(self, source: Lang, target: Lang) -> list[Leg]:
-        """Engines for a pair: direct if any engine has it, else through the pivot language."""
-        direct = self.engines.chain(source, target)
-        if direct:
-            return [Leg(source, target, tuple(direct))]
+        """Engines for a pair: direct if any engine has it, else through the pivot language.
+
+        Language tags match exactly first, then by primary subtag (an ``en-GB`` article
+        goes to an engine's ``en`` model).
+        """
+        for src, tgt in dict.fromkeys(((source, target), (primary(source), primary(target)))):
+            direct = self.engines.chain(src, tgt)
+            if direct:
+                return [Leg(src, tgt, tuple(direct))]
+        src, tgt = primary(source), primary(target)
         pivot = lang(self.settings.translate.pivot_language) if self.settings.translate.pivot_language else None
-        if pivot and pivot not in (source, target):
-            first, second = self.engines.chain(source, pivot), self.engines.chain(pivot, target)
+        if pivot and pivot not in (src, tgt):
+            first, second = self.engines.chain(src, pivot), self.engines.chain(pivot, tgt)
             if first and second:
-                return [Leg(source, pivot, tuple(first)), Leg(pivot, target, tuple(second))]
+                return [Leg(src, pivot, tuple(first)), Leg(pivot, tgt, tuple(second))]
         return []
 
     def translate_language(self, target: Lang, tally: _Tally) -> None:
         """Translate every article that lacks a current translation into ``target``."""
         existing = self.store.translations(target)
         todo: dict[Lang, list[StoredArticle]] = {}
+        partial: dict[Lang, list[tuple[StoredArticle, Translation]]] = {}
         for stored in self.store.articles():
             current = existing.get(stored.id)
             source = self.source_language(stored)
             if current is not None and current.source_hash == source_key(stored.article, source):
+                if current.untranslated:
+                    partial.setdefault(source, []).append((stored, current))
                 continue
             todo.setdefault(source, []).append(stored)
+        # Articles published with untranslated segments are retried when the engine or
+        # model serving them changed (an installed package, an upgraded pair), not on
+        # every poll: the engines already said no to those segments.
+        for source, pairs in partial.items():
+            route = self.route(source, target) if primary(source) != primary(target) else []
+            if not route:
+                continue
+            label = ArticleTranslator(self.store, route, clock=self.clock, counts=tally.counts, source=source,
+                                      target=target).model_label()
+            todo.setdefault(source, []).extend(stored for stored, current in pairs if current.model != label)
         for source, batch in todo.items():
-            if source == target:
+            if not batch:
+                continue
+            if primary(source) == primary(target):
                 for stored in batch:  # already in this language: published as is
                     tally.translations_written += self.store.put_translation(_as_is(stored, target, self.clock()))
                 continue
@@ -242,6 +274,8 @@ class Pipeline:
             translator = ArticleTranslator(
                 self.store,
                 route,
+                source=source,
+                target=target,
                 keep_verbatim=self.settings.translate.keep_verbatim,
                 glossary=self.settings.translate.glossary.get(target, {}),
                 clock=self.clock,
@@ -297,17 +331,17 @@ def _safe_links(article: Article) -> Article:
 
 def _as_is(stored: StoredArticle, target: Lang, now: datetime) -> Translation:
     a = stored.article
-    return replace(
-        Translation(
-            article_id=stored.id,
-            language=target,
-            engine="source",
-            title=a.title,
-            paragraphs=a.paragraphs,
-            attributions=a.attributions,
-            source_hash=source_key(a, target),
-            updated=now,
-        ),
-        paragraphs=tuple(sanitize(p) for p in a.paragraphs),
+    return Translation(
+        article_id=stored.id,
+        language=target,
+        engine="source",
+        title=a.title,
+        blocks=map_text(a.blocks, lambda value, plain: value if plain else sanitize(value)),
+        attributions=a.attributions,
+        source_hash=source_key(a, target),
+        updated=now,
         notes=("published in its original language",),
+        tag_labels=a.meta.tags,
+        summary=a.meta.summary,
+        image_alt=a.meta.image.alt if a.meta.image else "",
     )

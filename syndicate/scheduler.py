@@ -394,6 +394,10 @@ class Daemon:
 
     def start(self) -> None:
         """Catch up on unpublished work, schedule every source, start polling."""
+        if self.settings.sources:
+            from syndicate.extract import warm_up
+
+            warm_up()
         self.poller.catch_up()
         now = datetime.now(UTC)
         for source in self.settings.sources:

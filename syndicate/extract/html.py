@@ -1,174 +1,518 @@
-"""HTML article pages, read with lxml.
+"""HTML article pages and feed-entry content, read with lxml (and trafilatura).
 
-Title from the article's ``<h1>`` (else ``<title>`` less its " | Site" suffix); body
-paragraphs from ``<p>`` elements of the ``<article>`` (else ``<main>``, else ``<body>``)
-with only inline markup kept; attribution lines from the paragraphs' text or from
-``<p class="attribution">``; previous/next references from ``rel="prev"``/``rel="next"``
-or from "Previous Article" / "Next Article" labels followed by a link.
+A page is read in these steps:
+
+1. **Decode** by the browsers' rules (:mod:`syndicate.extract.decode`), clean out
+   control characters and bidi controls, parse with lxml.
+2. **Metadata** (:mod:`syndicate.extract.meta`): authors, tags, lead image, summary,
+   dates, canonical URL; **language** from the source, ``<html lang>``,
+   ``content-language`` or ``og:locale``, through :func:`syndicate.models.normalize_lang`.
+3. **Title**: the page's ``<h1>`` that matches its ``og:title``/JSON-LD headline (a logo
+   ``<h1>`` and the text of ``<style>``/``<script>`` inside one never count), else the
+   first real ``<h1>``, else the headline, else ``<title>`` less its " | Site" suffix.
+4. **Body**: with a ``body`` selector, its matches. Otherwise the candidate containers
+   (every ``<article>``, ``<main>``, ``[role=main]``, ``[itemprop=articleBody]`` and
+   element whose class names a CMS's content area) are scored by the prose they hold,
+   less link text and chrome; a teaser card, a weather widget or a reader comment
+   loses to the story. trafilatura reads the page too: when our container holds what
+   trafilatura found without much more, ours wins (it keeps captions, spans and
+   structure); otherwise trafilatura's reading is used. Either way the result becomes
+   typed blocks (:mod:`syndicate.extract.blocks`).
+5. **Previous/next**: ``rel="prev"``/``rel="next"`` or "Previous/Next Article" labels
+   followed by a link (screen-reader-only labels, buttons and ``#`` links are not
+   article links).
 """
 
 from __future__ import annotations
 
-import html
+import logging
 import re
+from collections import Counter
+from copy import deepcopy
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
 
-from syndicate.config import ExtractSettings
+from syndicate.config import ExtractSettings, PageSelectors
 from syndicate.errors import ItemError
-from syndicate.extract.common import (
-    is_chrome,
-    is_next_label,
-    is_previous_label,
-    squash,
-    take_attributions,
+from syndicate.extract.blocks import (
+    Context,
+    blocks_text,
+    class_words,
+    fragment_text,
+    inline_html,
+    is_chrome_element,
+    safe_url,
+    tidy,
+    to_blocks,
 )
-from syndicate.models import Article, Attribution, RawItem, Ref
+from syndicate.extract.common import is_next_label, is_previous_label, squash
+from syndicate.extract.decode import clean, decode_html
+from syndicate.extract.meta import PageMeta, page_meta, parse_date
+from syndicate.extract.selectors import select
+from syndicate.models import (
+    Article,
+    Attribution,
+    Block,
+    Figure,
+    Known,
+    Meta,
+    Paragraph,
+    RawItem,
+    Ref,
+    normalize_lang,
+)
 
-#: Inline elements kept in body paragraphs; everything else is unwrapped to its text.
-INLINE_TAGS = frozenset({"a", "em", "strong", "b", "i", "span", "sup", "sub", "br", "code", "q", "abbr", "cite", "mark", "small", "s", "u"})
-#: Attributes kept on inline elements (links made absolute).
-KEPT_ATTRIBUTES = {"a": ("href", "title", "hreflang"), "abbr": ("title",), "span": ("lang", "translate"), "code": ("translate",)}
-#: Elements that are never article content.
-CHROME_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "button", "iframe", "svg", "figure")
-#: Paragraph classes that are page furniture, not body text.
-_BYLINE_CLASSES = frozenset({"byline", "dateline", "meta", "credit", "caption", "kicker", "author"})
-_URL_SCHEMES = ("http://", "https://", "mailto:", "/", "#", "./", "../")
+logger = logging.getLogger(__name__)
+
+_PARSER = lxml.html.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
+_CONTENT_CLASSES = re.compile(
+    r"(?:^|[\s_-])(?:entry-content|post-content|article-body|article__body|articlebody|story-body|storybody|"
+    r"field--name-body|post-body|postbody|content-body|article-content|article__content|story-content|"
+    r"single-post-content|td-post-content|body-text|bodytext|article-text|news-text|text-body|rich-text|"
+    r"gh-content|post-full-content|c-entry-content|article__text|story__body|articleBody|body-copy|main-content|"
+    r"content__article-body|post__content|blog-post|entry__content|markup|prose)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_LOGO_WORDS = frozenset({"logo", "brand", "site-title", "sitetitle", "site-name", "sitename", "masthead", "site-logo", "navbar-brand"})
+#: Own reading wins when it holds this share of trafilatura's words ...
+OWN_RECALL = 0.9
+#: ... and is at most this much longer.
+OWN_LENGTH_RATIO = 1.3
 
 
-def extract_html(item: RawItem, settings: ExtractSettings) -> Article:
-    """Parse an HTML article page."""
+@dataclass(frozen=True)
+class _Parsed:
+    doc: lxml.html.HtmlElement
+    text: str
+
+
+def parse_html(data: bytes, *, charset: str | None = None, source: str = "", key: str = "") -> _Parsed:
+    """Decode and parse a page; raise :class:`ItemError` when it is not HTML."""
+    text = _XML_DECLARATION.sub("", decode_html(data, charset))
+    if not text.strip():
+        raise ItemError("the page is empty", source=source, item=key, hint="check the page or file")
     try:
-        doc = lxml.html.document_fromstring(_markup(item.data))
+        doc = lxml.html.document_fromstring(text, parser=_PARSER)
     except (etree.ParserError, ValueError) as exc:
-        raise ItemError(f"not a readable HTML page: {exc}", source=item.source, item=item.key, hint="check the file is an HTML article page") from None
+        raise ItemError(f"not a readable HTML page: {exc}", source=source, item=key,
+                        hint="check that it is an HTML article page") from None
+    return _Parsed(doc, text)
+
+
+def extract_html(item: RawItem, settings: ExtractSettings, selectors: PageSelectors | None = None) -> Article:
+    """Read an HTML page (or, for a feed entry, its content fragment) into an Article."""
+    known = item.known or Known()
+    if known.fragment:
+        return _extract_fragment(item, known, settings)
+    parsed = parse_html(item.data, charset=item.charset, source=item.source, key=item.key)
+    doc = parsed.doc
     base = item.base_url or item.url
-    canonical = _first_attr(doc, '//link[@rel="canonical"]/@href')
-    url = urljoin(base or "", canonical) if canonical else item.url
+    meta = page_meta(doc, parsed.text, item.url or base)
+    # A feed entry's link names the article better than the page's canonical link.
+    url = (item.url if item.known is not None and item.url else None) or meta.canonical or item.url
     base = url or base
+    prev_ref, next_ref = neighbours(doc, base)
+    if selectors is not None:
+        prev_ref = select_link(doc, selectors.prev, base) or prev_ref
+        next_ref = select_link(doc, selectors.next, base) or next_ref
 
-    prev_ref, next_ref = _neighbours(doc, base)
-    title = _title(doc)
+    title = known.title or (first_text(doc, selectors.title) if selectors and selectors.title else None) or page_title(doc, meta)
     if not title:
-        raise ItemError("no title: the page has no <h1> and no <title>", source=item.source, item=item.key, hint="give the article an <h1> heading")
-
-    container = _container(doc)
-    for bad in container.xpath(" | ".join(f".//{t}" for t in CHROME_TAGS)):
-        bad.drop_tree()
-
-    paragraphs: list[str] = []
-    attributions: list[Attribution] = []
-    for p in container.iter("p"):
-        if _BYLINE_CLASSES & set((p.get("class") or "").lower().split()):
-            continue
-        text = squash(p.text_content())
-        if not text or is_chrome(text, settings.chrome_lines) or is_previous_label(text) or is_next_label(text):
-            continue
-        if text == title:
-            continue
-        fragment = _inline_html(p, base)
-        body, found = take_attributions(fragment, len(paragraphs), settings.attribution_patterns, is_html=True)
-        body = _tidy(body)
-        if squash(lxml.html.fragment_fromstring(body, create_parent="div").text_content()) if body else "":
-            paragraphs.append(body)
-            attributions.extend(found)
-        else:
-            index = max(len(paragraphs) - 1, 0)
-            attributions.extend(Attribution(a.label, a.source, index) for a in found)
-    lang_attr = doc.get("lang") or None
-    published = item.published or _published(doc, container)
+        raise ItemError("no title: the page has no <h1> and no <title>", source=item.source, item=item.key,
+                        hint="give the article an <h1> heading, or set selectors.title for this source")
+    ctx = Context(base=base, title=title, attribution_patterns=settings.attribution_patterns,
+                  chrome_lines=settings.chrome_lines)
+    container: lxml.html.HtmlElement | None = None
+    if selectors is not None and selectors.body:
+        blocks = _selected_blocks(doc, selectors.body, ctx)
+    else:
+        container = best_container(doc)
+        blocks = _best_reading(doc, container, parsed.text, url or base, ctx)
+    if selectors is not None and selectors.attribution:
+        _selected_attributions(doc, selectors.attribution, ctx, len(blocks))
+    if not blocks and known.summary:
+        blocks = _fragment_blocks(known.summary, Context(base=base, title=title, attribution_patterns=settings.attribution_patterns, chrome_lines=settings.chrome_lines))
+    lead = meta.image
+    if lead is None:
+        lead = next((b.image for b in blocks if isinstance(b, Figure) and b.image), None)
+    page = Meta(authors=meta.authors, tags=meta.tags, image=lead, summary=meta.summary, modified=meta.modified,
+                site_name=meta.site_name)
+    published = item.published or meta.published or _time_in(doc, container)
     return Article(
         source=item.source,
         key=item.key,
-        title=title,
-        paragraphs=tuple(paragraphs),
-        attributions=tuple(attributions),
+        title=clean(title),
+        blocks=tuple(blocks),
+        attributions=tuple(ctx.attributions),
         url=url,
         prev=prev_ref,
         next=next_ref,
-        language=item.language or (lang_attr.split("-")[0].lower() if lang_attr else None),
+        language=normalize_lang(item.language) or page_language(doc),
         published=published,
+        meta=_merge(known.meta, page),
     )
 
 
-def _published(doc: lxml.html.HtmlElement, container: lxml.html.HtmlElement) -> datetime | None:
-    """Publication time from article metadata or the first ``<time datetime>``, as UTC."""
-    candidates = doc.xpath('//meta[@property="article:published_time" or @name="date" or @itemprop="datePublished"]/@content')
-    candidates += doc.xpath("//article//time/@datetime | //time[@pubdate]/@datetime")
-    for value in candidates:
-        try:
-            when = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-        except ValueError:
+def _merge(first: Meta, second: Meta) -> Meta:
+    """``first`` (what the source knew) wins field by field over ``second`` (the page)."""
+    return Meta(
+        authors=first.authors or second.authors,
+        tags=first.tags or second.tags,
+        image=first.image or second.image,
+        summary=first.summary or second.summary,
+        modified=first.modified or second.modified,
+        enclosures=first.enclosures or second.enclosures,
+        site_name=first.site_name or second.site_name,
+    )
+
+
+def _fragment_blocks(fragment: str, ctx: Context) -> list[Block]:
+    root = lxml.html.fragment_fromstring(clean(fragment), create_parent="div", parser=_PARSER)
+    return to_blocks(root, ctx)
+
+
+def _extract_fragment(item: RawItem, known: Known, settings: ExtractSettings) -> Article:
+    """A feed entry: its content is the body, its fields are the metadata."""
+    text = item.data.decode("utf-8", errors="replace")
+    base = item.base_url or item.url
+    title = clean(known.title or "")
+    ctx = Context(base=base, title=title, attribution_patterns=settings.attribution_patterns, chrome_lines=settings.chrome_lines)
+    try:
+        blocks = _fragment_blocks(text, ctx) if text.strip() else []
+    except (etree.ParserError, ValueError):
+        blocks = []
+    if not blocks and known.summary:
+        ctx = Context(base=base, title=title, attribution_patterns=settings.attribution_patterns, chrome_lines=settings.chrome_lines)
+        blocks = _fragment_blocks(known.summary, ctx)
+    meta = known.meta
+    if meta.image is None:
+        lead = next((b.image for b in blocks if isinstance(b, Figure) and b.image), None)
+        meta = replace(meta, image=lead)
+    return Article(
+        source=item.source, key=item.key, title=title, blocks=tuple(blocks), attributions=tuple(ctx.attributions),
+        url=item.url, language=normalize_lang(item.language), published=item.published, meta=meta,
+    )
+
+
+# -- title -----------------------------------------------------------------------------------------
+
+
+def _heading_text(el: lxml.html.HtmlElement) -> str:
+    copy = deepcopy(el)
+    copy.tail = None
+    for bad in copy.xpath(".//script | .//style | .//noscript | .//template | .//svg | .//button"):
+        bad.drop_tree()
+    for bad in [d for d in copy.iterdescendants() if isinstance(d.tag, str) and is_chrome_element(d)]:
+        if bad.getparent() is not None:
+            bad.drop_tree()
+    return clean(squash(copy.text_content()))
+
+
+def _is_logo(h1: lxml.html.HtmlElement, text: str, site_name: str) -> bool:
+    for el in [h1, *h1.iterancestors()][:4]:
+        if class_words(el) & _LOGO_WORDS:
+            return True
+    if site_name and text.casefold() == site_name.casefold():
+        return True
+    links = h1.xpath(".//a[@href]")
+    if links and h1.xpath(".//img") and len(text) < 40:
+        return True
+    return bool(links) and all((a.get("href") or "").strip() in ("/", "./", "#") for a in links) and len(text) < 40
+
+
+def _overlap(a: str, b: str) -> float:
+    wa, wb = set(re.findall(r"\w+", a.casefold())), set(re.findall(r"\w+", b.casefold()))
+    return len(wa & wb) / max(len(wa | wb), 1)
+
+
+def page_title(doc: lxml.html.HtmlElement, meta: PageMeta | None = None) -> str:
+    """The article's headline (see the module docstring)."""
+    site_name = meta.site_name if meta else ""
+    head_title = squash(doc.findtext(".//title") or "")
+    witness = (meta.headline if meta else "") or head_title
+    h1s = []
+    for h1 in doc.iter("h1"):
+        text = _heading_text(h1)
+        if text and not _is_logo(h1, text, site_name):
+            h1s.append(text)
+    if h1s:
+        if witness:
+            best = max(h1s, key=lambda t: _overlap(t, witness))
+            if _overlap(best, witness) >= 0.3:
+                return best
+        return h1s[0]
+    if meta and meta.headline:
+        return clean(meta.headline)
+    # "Headline | Example News" / "Headline - Example News": drop the site's suffix.
+    return clean(squash(re.split(r"\s+[|–—-]\s+(?=[^|–—-]*$)", head_title)[0])) if head_title else ""
+
+
+# -- the body -------------------------------------------------------------------------------------
+
+
+def _candidates(doc: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    found = doc.xpath("//article | //main | //*[@role='main'] | //*[@itemprop='articleBody'] | //*[@class]")
+    out = []
+    for el in found:
+        if el.tag in ("article", "main") or el.get("role") == "main" or el.get("itemprop") == "articleBody" \
+                or _CONTENT_CLASSES.search(f" {el.get('class') or ''} "):
+            if not is_chrome_element(el):
+                out.append(el)
+    body = doc.find("body")
+    out.append(body if body is not None else doc)
+    return out
+
+
+_PROSE = frozenset({"p", "li", "blockquote", "pre", "td", "dd", "h2", "h3", "h4", "figcaption"})
+
+
+def _score(el: lxml.html.HtmlElement) -> float:
+    """Prose held by ``el``: text of paragraph-like elements outside chrome, less links."""
+    total = 0.0
+    stack = [el]
+    while stack:
+        node = stack.pop()
+        for child in node:
+            if not isinstance(child.tag, str):
+                continue
+            if is_chrome_element(child) or child.tag in ("header", "footer"):
+                continue
+            if child.tag in _PROSE or (child.tag == "div" and (child.text or "").strip()):
+                text = squash(child.text_content())
+                if len(text) < 20 and child.tag != "li":
+                    continue
+                linked = sum(len(squash(a.text_content())) for a in child.iter("a"))
+                density = linked / max(len(text), 1)
+                weight = 1.0 if child.tag == "p" else 0.7
+                total += weight * len(text) * max(0.0, 1.0 - density) ** 2
+                if child.tag in ("blockquote", "li", "td"):
+                    continue
+                if child.tag == "div":
+                    stack.append(child)
+            else:
+                stack.append(child)
+    return total
+
+
+def best_container(doc: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """The element that holds the story (see the module docstring)."""
+    scored = [(el, _score(el)) for el in _candidates(doc)]
+    best, best_score = max(scored, key=lambda pair: pair[1])
+    # Prefer the tightest candidate inside the best that still holds nearly all of it:
+    # an <article> inside <main>, the entry-content inside the <article>.
+    for el, score in sorted(scored, key=lambda pair: pair[1]):
+        if el is best or score < 0.85 * best_score:
             continue
-        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+        if best in el.iterancestors():
+            best, best_score = el, score
+            break
+    return best
+
+
+def _words(text: str) -> Counter[str]:
+    return Counter(re.findall(r"\w+", text.casefold()))
+
+
+def _best_reading(doc: lxml.html.HtmlElement, container: lxml.html.HtmlElement, page_html: str, url: str | None,
+                  ctx: Context) -> list[Block]:
+    """Our container's blocks, or trafilatura's reading when ours misses or adds much."""
+    own_ctx = replace(ctx, attributions=[])
+    own = to_blocks(deepcopy(container), own_ctx)
+    traf_ctx = replace(ctx, attributions=[])
+    traf = _trafilatura_blocks(page_html, url, traf_ctx)
+    if not traf:
+        ctx.attributions.extend(own_ctx.attributions)
+        return own
+    own_words, traf_words = _words(blocks_text(own) + " " + _attr_text(own_ctx)), _words(blocks_text(traf) + " " + _attr_text(traf_ctx))
+    chrome = _chrome_words(doc) + _words(ctx.title)
+    if sum((traf_words - chrome).values()) < max(5, 0.2 * sum(traf_words.values())):
+        # trafilatura found nothing but the headline and navigation: no reading at all.
+        ctx.attributions.extend(own_ctx.attributions)
+        return own
+    # What trafilatura has and we do not, less what sits in the page's chrome (it keeps
+    # some navigation, labels and the headline): only the rest is content we missed.
+    # Inside our container, what our reader dropped (bylines, link bars) was dropped on
+    # purpose: it does not count as missed either.
+    missed = traf_words - own_words - _words(container.text_content()) - chrome
+    recall = 1 - sum(missed.values()) / max(sum(traf_words.values()), 1)
+    ratio = sum(own_words.values()) / max(sum(traf_words.values()), 1)
+    if own and recall >= OWN_RECALL and ratio <= OWN_LENGTH_RATIO:
+        ctx.attributions.extend(own_ctx.attributions)
+        return own
+    logger.debug("trafilatura reads %s better (recall %.2f, length ratio %.2f)", url, recall, ratio)
+    ctx.attributions.extend(traf_ctx.attributions)
+    return _with_figures(traf, own)
+
+
+def _chrome_words(doc: lxml.html.HtmlElement) -> Counter[str]:
+    """Words of the page's chrome: navigation, headers, footers, asides, chrome classes."""
+    words: Counter[str] = Counter()
+    body = doc.find("body")
+    stack = [body if body is not None else doc]
+    while stack:
+        node = stack.pop()
+        for child in node:
+            if not isinstance(child.tag, str):
+                continue
+            if child.tag in ("script", "style", "template"):
+                continue
+            if child.tag in ("nav", "header", "footer", "aside", "form") or is_chrome_element(child):
+                words.update(_words(child.text_content()))
+            else:
+                stack.append(child)
+    return words
+
+
+def _attr_text(ctx: Context) -> str:
+    return " ".join(f"{a.label} {a.source}" for a in ctx.attributions)
+
+
+def _with_figures(traf: list[Block], own: list[Block]) -> list[Block]:
+    """trafilatura drops figure captions: put our captions back on its images."""
+    captions = {b.image.src: b.caption for b in own if isinstance(b, Figure) and b.image and b.caption}
+    if not captions:
+        return traf
+    return [Figure(b.image, captions.get(b.image.src, "")) if isinstance(b, Figure) and b.image and not b.caption else b
+            for b in traf]
+
+
+def _trafilatura_blocks(page_html: str, url: str | None, ctx: Context) -> list[Block]:
+    import trafilatura  # heavy: loaded on the first page
+
+    try:
+        found = trafilatura.extract(
+            page_html, url=url, output_format="html", include_formatting=True, include_links=True,
+            include_images=True, include_tables=True, include_comments=False, deduplicate=False,
+        )
+    except Exception as exc:  # noqa: BLE001 - trafilatura is a second opinion, not a requirement
+        logger.debug("trafilatura failed on %s: %s", url, exc)
+        return []
+    if not found:
+        return []
+    try:
+        doc = lxml.html.document_fromstring(found, parser=_PARSER)
+    except (etree.ParserError, ValueError):
+        return []
+    body = doc.find("body")
+    return to_blocks(body if body is not None else doc, ctx)
+
+
+def _selected_blocks(doc: lxml.html.HtmlElement, selector: str, ctx: Context) -> list[Block]:
+    """Blocks from a ``body`` selector: a matched paragraph is one, a container gives its blocks."""
+    root = lxml.html.Element("div")
+    for match in select(doc, selector):
+        if isinstance(match, str):
+            p = lxml.html.Element("p")
+            p.text = match
+            root.append(p)
+        else:
+            copy = deepcopy(match)
+            copy.tail = None
+            root.append(copy)
+    return to_blocks(root, ctx)
+
+
+def _selected_attributions(doc: lxml.html.HtmlElement, selector: str, ctx: Context, count: int) -> None:
+    """Attribution lines from a selector: ``[Label: Name]``, ``Label: Name`` or a bare name."""
+    from syndicate.extract.common import take_attributions
+
+    for match in select(doc, selector):
+        text = squash(match if isinstance(match, str) else match.text_content())
+        if not text:
+            continue
+        if not (text.startswith("[") and text.endswith("]")):
+            text = f"[{text}]" if re.match(r"^[^:]{1,40}:\s*\S", text) else f"[Source: {text}]"
+        _, found = take_attributions(text, max(count - 1, 0), ctx.attribution_patterns, is_html=False)
+        ctx.attributions.extend(found)
+
+
+def first_text(doc: lxml.html.HtmlElement, selector: str | None) -> str | None:
+    for match in select(doc, selector):
+        text = squash(match if isinstance(match, str) else _heading_text(match))
+        if text:
+            return clean(text)
     return None
 
 
-_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_DECLARED_CHARSET = re.compile(rb"""<meta[^>]+charset|<\?xml[^>]+encoding""", re.IGNORECASE)
+def select_link(doc: lxml.html.HtmlElement, selector: str | None, base: str | None) -> Ref | None:
+    for match in select(doc, selector):
+        if isinstance(match, str):
+            url = safe_url(match, base)
+            return Ref(url=url) if url else None
+        anchor = match if match.tag == "a" and match.get("href") else next(iter(match.xpath(".//a[@href]")), None)
+        if anchor is not None:
+            text = squash(anchor.text_content())
+            return Ref(url=urljoin(base or "", anchor.get("href").strip()), title=text or None)
+    return None
 
 
-def _markup(data: bytes) -> bytes | str:
-    """What lxml should parse.
-
-    Control characters are dropped (lxml refuses them; one would otherwise cost the whole
-    page). A page that declares its charset is left to lxml; one that does not is
-    decoded as UTF-8 when it is valid UTF-8 (lxml would guess Latin-1: "CafÃ©").
-    """
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data  # UTF-16: its bytes are not ASCII-compatible
-    data = _CONTROL_BYTES.sub(b"", data)
-    if _DECLARED_CHARSET.search(data[:4096]):
-        return data
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data
+# -- language, dates ------------------------------------------------------------------------------
 
 
-def _first_attr(doc: lxml.html.HtmlElement, xpath: str) -> str | None:
-    found = doc.xpath(xpath)
-    return str(found[0]).strip() if found else None
-
-
-def _title(doc: lxml.html.HtmlElement) -> str:
-    for xpath in ("//article//h1", "//main//h1", "//h1"):
-        for h1 in doc.xpath(xpath):
-            text = squash(h1.text_content())
-            if text:
-                return text
-    title = doc.findtext(".//title") or ""
-    # "Headline | Example News" / "Headline - Example News": drop the site's suffix.
-    return squash(re.split(r"\s+[|–—-]\s+(?=[^|–—-]*$)", squash(title))[0]) if title.strip() else ""
-
-
-def _container(doc: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
-    for xpath in ("//article", "//main", "//*[@role='main']", "//body"):
-        found = doc.xpath(xpath)
+def page_language(doc: lxml.html.HtmlElement) -> str | None:
+    """``<html lang>`` (or ``xml:lang``), else ``content-language``, else ``og:locale``."""
+    values = [doc.get("lang"), doc.get("{http://www.w3.org/XML/1998/namespace}lang"), doc.get("xml:lang")]
+    values += [str(v) for v in doc.xpath('//meta[translate(@http-equiv, "CONTENTLAGU", "contentlagu")="content-language"]/@content')]
+    values += [str(v) for v in doc.xpath('//meta[@property="og:locale"]/@content')]
+    for value in values:
+        found = normalize_lang(value.split(",")[0] if value else value)
         if found:
-            return found[0]  # type: ignore[no-any-return]
-    return doc
+            return found
+    return None
 
 
-def _neighbours(doc: lxml.html.HtmlElement, base: str | None) -> tuple[Ref | None, Ref | None]:
+def _time_in(doc: lxml.html.HtmlElement, container: lxml.html.HtmlElement | None) -> datetime | None:
+    for value in doc.xpath("//article//time/@datetime | //time[@pubdate]/@datetime"):
+        found = parse_date(str(value))
+        if found:
+            return found
+    return None
+
+
+# -- previous/next ------------------------------------------------------------------------------
+
+
+def _not_a_page_link(el: lxml.html.HtmlElement) -> bool:
+    href = (el.get("href") or "").strip().lower()
+    return not href or href.startswith(("#", "javascript:", "mailto:", "data:"))
+
+
+def _hidden_label(el: lxml.html.HtmlElement) -> bool:
+    """A label only screen readers see, or one on a button or carousel control."""
+    for node in [el, *el.iterancestors()][:5]:
+        if not isinstance(node.tag, str):
+            continue
+        words = class_words(node)
+        if node.tag == "button" or words & {"sr-only", "screen-reader-text", "visually-hidden", "visuallyhidden",
+                                             "carousel", "slider", "slick", "swiper", "gallery", "glide"}:
+            return True
+    return False
+
+
+def neighbours(doc: lxml.html.HtmlElement, base: str | None) -> tuple[Ref | None, Ref | None]:
     """Previous/next by rel attributes first, then by their visible labels."""
     refs: dict[str, Ref] = {}
     for rel in ("prev", "next"):
         for el in doc.xpath(f'//a[@href][contains(concat(" ", normalize-space(@rel), " "), " {rel} ")] | //link[@href][@rel="{rel}"]'):
+            if _not_a_page_link(el):
+                continue
             # A rel link's text is usually "Older story" or an arrow, not the title:
             # the link resolves by URL; a labelled link below may add the title.
-            refs[rel] = Ref(url=urljoin(base or "", el.get("href")))
+            refs[rel] = Ref(url=urljoin(base or "", el.get("href").strip()))
             break
     # Labels: an element whose text is "Previous Article", then the next link after it.
     for el in doc.iter():
-        if not isinstance(el.tag, str) or el.tag in ("script", "style"):
+        if not isinstance(el.tag, str) or el.tag in ("script", "style", "button", "head", "title"):
             continue
         own = squash((el.text or "") if len(el) else el.text_content())
         rel = "prev" if is_previous_label(own) else "next" if is_next_label(own) else None
-        if rel is None:
+        if rel is None or _hidden_label(el):
             continue
         link = el if el.tag == "a" and el.get("href") else None
         if link is None or is_previous_label(squash(link.text_content())) or is_next_label(squash(link.text_content())):
@@ -184,9 +528,11 @@ def _neighbours(doc: lxml.html.HtmlElement, base: str | None) -> tuple[Ref | Non
                 link_title = ""
         else:
             link_title = squash(link.text_content())
-        if link is None:
+        if link is None or _not_a_page_link(link) or _hidden_label(link):
             continue
-        found = Ref(url=urljoin(base or "", link.get("href")), title=link_title or None)
+        if is_previous_label(link_title) or is_next_label(link_title):
+            link_title = ""
+        found = Ref(url=urljoin(base or "", link.get("href").strip()), title=clean(link_title) or None)
         old = refs.get(rel)
         if old is None:
             refs[rel] = found
@@ -195,39 +541,31 @@ def _neighbours(doc: lxml.html.HtmlElement, base: str | None) -> tuple[Ref | Non
     return refs.get("prev"), refs.get("next")
 
 
-def _inline_html(p: lxml.html.HtmlElement, base: str | None) -> str:
-    """Serialise a paragraph's content keeping only inline markup and safe attributes."""
-    parts: list[str] = [html.escape(p.text or "", quote=False)]
-    for child in p:
-        parts.append(_serialise(child, base))
-    return "".join(parts)
+@dataclass(frozen=True)
+class PageOutline:
+    """What walking a site needs of a page: its neighbours and whether it is an article."""
+
+    prev: Ref | None
+    next: Ref | None
+    title: str
+    has_text: bool
 
 
-def _serialise(el: lxml.html.HtmlElement, base: str | None) -> str:
-    tail = html.escape(el.tail or "", quote=False)
-    if not isinstance(el.tag, str):  # comments, processing instructions
-        return tail
-    tag = el.tag.lower()
-    inner = html.escape(el.text or "", quote=False) + "".join(_serialise(c, base) for c in el)
-    if tag not in INLINE_TAGS:
-        return inner + tail
-    if tag == "br":
-        return "<br>" + tail
-    attrs = []
-    for name in KEPT_ATTRIBUTES.get(tag, ()):
-        value = el.get(name)
-        if value is None:
-            continue
-        if name == "href":
-            value = value.strip()
-            if not value.lower().startswith(_URL_SCHEMES) and ":" in value.split("/")[0]:
-                continue  # javascript:, data: and other schemes are dropped
-            value = urljoin(base or "", value)
-        attrs.append(f' {name}="{html.escape(value, quote=True)}"')
-    return f"<{tag}{''.join(attrs)}>{inner}</{tag}>{tail}"
+def page_outline(data: bytes, url: str, *, charset: str | None = None, selectors: PageSelectors | None = None,
+                 source: str = "") -> PageOutline:
+    """A page's previous/next links and title, for walking a site (the ``pages`` source)."""
+    doc = parse_html(data, charset=charset, source=source, key=url).doc
+    canonical = next((safe_url(str(h), url, http_only=True) for h in doc.xpath('//link[@rel="canonical"]/@href')), None)
+    base = canonical or url
+    prev_ref, next_ref = neighbours(doc, base)
+    if selectors is not None:
+        prev_ref = select_link(doc, selectors.prev, base) or prev_ref
+        next_ref = select_link(doc, selectors.next, base) or next_ref
+    title = (first_text(doc, selectors.title) if selectors and selectors.title else None) or page_title(doc)
+    body = doc.find("body")
+    has_text = body is not None and bool(squash(body.text_content()))
+    return PageOutline(prev_ref, next_ref, title, has_text)
 
 
-def _tidy(fragment: str) -> str:
-    """Drop empty inline elements and brackets left behind by a removed attribution."""
-    fragment = re.sub(r"<(em|strong|b|i|span)>\s*</\1>", "", fragment)
-    return re.sub(r"\s+", " ", fragment).strip()
+__all__ = ["extract_html", "page_outline", "page_title", "best_container", "neighbours", "parse_html", "inline_html",
+           "fragment_text", "tidy", "Attribution", "Paragraph", "UTC", "Any"]

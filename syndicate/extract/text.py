@@ -13,6 +13,12 @@
     Title of the next article
 
     Write a Comment
+
+Besides paragraphs, two shapes are read as structure because they cannot be mistaken:
+a block whose every line starts with a bullet (``-``, ``*``, ``•``) or with consecutive
+numbers (``1.``, ``2)``) is a list, and a block of one line starting with ``##`` to
+``######`` is a heading. Short lines without a full stop are *not* taken for headings:
+too many real paragraphs look like that.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ import re
 from syndicate.config import ExtractSettings
 from syndicate.errors import ItemError
 from syndicate.extract.common import is_chrome, is_next_label, is_previous_label, squash, take_attributions
-from syndicate.models import Article, Attribution, RawItem, Ref
+from syndicate.extract.decode import clean_bytes_text
+from syndicate.models import Article, Attribution, Block, Heading, ListBlock, ListItem, Paragraph, RawItem, Ref
 
 
 #: C0 controls other than tab/newline/CR, and DEL: never text, and lxml refuses them.
@@ -33,7 +40,7 @@ CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def decode_text(item: RawItem) -> str:
     """Decode UTF-8 (with or without BOM) or BOM-marked UTF-16, without control characters."""
-    return CONTROL_CHARS.sub("", _decode(item))
+    return clean_bytes_text(CONTROL_CHARS.sub("", _decode(item)))
 
 
 def _decode(item: RawItem) -> str:
@@ -55,31 +62,59 @@ def _decode(item: RawItem) -> str:
         ) from None
 
 
+def _raw_blocks(text: str) -> list[str]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return [b.strip("\n") for b in re.split(r"\n\s*\n", text) if b.strip()]
+
+
 def _blocks(text: str) -> list[str]:
     """Blocks separated by blank lines, whitespace squashed; a block's lines are joined."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return [squash(b) for b in re.split(r"\n\s*\n", text) if b.strip()]
+    return [squash(b) for b in _raw_blocks(text)]
+
+
+_BULLET = re.compile(r"^\s*[-*•‣◦]\s+(\S.*)$")
+_NUMBERED = re.compile(r"^\s*(\d{1,3})[.)]\s+(\S.*)$")
+_MARKDOWN_HEADING = re.compile(r"^(#{2,6})\s+(\S.*?)\s*#*$")
+
+
+def _structure(raw: str) -> Block | None:
+    """A list or heading block, when the raw block is unmistakably one (see module docs)."""
+    lines = [line for line in raw.split("\n") if line.strip()]
+    heading = _MARKDOWN_HEADING.match(raw.strip()) if len(lines) == 1 else None
+    if heading:
+        return Heading(len(heading.group(1)), html.escape(squash(heading.group(2)), quote=False))
+    if len(lines) < 2:
+        return None
+    bullets = [_BULLET.match(line) for line in lines]
+    if all(bullets):
+        return ListBlock(tuple(ListItem(html.escape(squash(m.group(1)), quote=False)) for m in bullets if m))
+    numbered = [_NUMBERED.match(line) for line in lines]
+    if all(numbered) and [int(m.group(1)) for m in numbered if m] == list(range(int(numbered[0].group(1)), int(numbered[0].group(1)) + len(lines))):  # type: ignore[union-attr]
+        return ListBlock(tuple(ListItem(html.escape(squash(m.group(2)), quote=False)) for m in numbered if m), ordered=True)
+    return None
 
 
 def extract_text(item: RawItem, text: str, settings: ExtractSettings) -> Article:
     """Parse a plain-text article."""
-    blocks = _blocks(text)
+    raw_blocks = _raw_blocks(text)
+    blocks = [squash(b) for b in raw_blocks]
     if not blocks:
         raise ItemError("the file is empty", source=item.source, item=item.key, hint="remove it or write the article into it")
     # The title is the first line, even when the body follows without a blank line.
     lines = text.lstrip("\ufeff").strip().splitlines()
     title = squash(lines[0])
-    body_blocks = blocks[1:]
+    body_blocks = list(zip(blocks[1:], raw_blocks[1:], strict=True))
     if squash(blocks[0]) != title:
         # No blank line after the title: the rest of the first block is body.
-        body_blocks = [squash(blocks[0][len(title) :])] + body_blocks
+        rest = squash(blocks[0][len(title) :])
+        body_blocks = [(rest, raw_blocks[0].split("\n", 1)[-1])] + body_blocks
 
-    paragraphs: list[str] = []
+    paragraphs: list[Block] = []
     attributions: list[Attribution] = []
     prev_title: str | None = None
     next_title: str | None = None
     expecting: str | None = None
-    for block in body_blocks:
+    for block, raw in body_blocks:
         if expecting is not None:
             if is_chrome(block, settings.chrome_lines) or is_previous_label(block) or is_next_label(block):
                 expecting = None  # a label with no title after it
@@ -100,9 +135,13 @@ def extract_text(item: RawItem, text: str, settings: ExtractSettings) -> Article
             continue
         if prev_title is not None or next_title is not None:
             continue  # anything after the navigation is page chrome
+        structured = _structure(raw)
+        if structured is not None:
+            paragraphs.append(structured)
+            continue
         body, found = take_attributions(block, len(paragraphs), settings.attribution_patterns, is_html=False)
         if body:
-            paragraphs.append(html.escape(body, quote=False))
+            paragraphs.append(Paragraph(html.escape(body, quote=False)))
             attributions.extend(found)
         else:
             # A line that is only an attribution belongs to the paragraph before it.
@@ -112,7 +151,7 @@ def extract_text(item: RawItem, text: str, settings: ExtractSettings) -> Article
         source=item.source,
         key=item.key,
         title=title,
-        paragraphs=tuple(paragraphs),
+        blocks=tuple(paragraphs),
         attributions=tuple(attributions),
         url=item.url,
         prev=Ref(title=prev_title) if prev_title else None,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from syndicate.config import Settings
-from syndicate.models import Lang, StoredArticle, Translation
+from syndicate.models import Author, Block, Enclosure, Image, Lang, StoredArticle, Translation
 from syndicate.publish.ordering import publication_order
+from syndicate.publish.render import body_html
 
 LANGUAGE_NAMES = {
     "en": "English", "es": "Español", "ca": "Català", "gl": "Galego", "eo": "Esperanto",
@@ -52,6 +53,7 @@ class EntryLink:
     type: str | None = None
     hreflang: str | None = None
     title: str | None = None
+    length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,8 @@ class FeedEntry:
     original_url: str | None
     original_title: str
     original_language: str
-    paragraphs: tuple[str, ...]  # HTML fragments
-    attributions: tuple[tuple[AttributionLine, ...], ...]  # per paragraph
+    blocks: tuple[Block, ...]  # translated
+    attributions: tuple[tuple[AttributionLine, ...], ...]  # per block
     published: datetime
     updated: datetime
     engine: str
@@ -76,6 +78,16 @@ class FeedEntry:
     previous: Neighbour | None
     next: Neighbour | None
     siblings: tuple[tuple[Lang, str], ...]  # (language, page url) of the other languages
+    #: The original's authors (never translated); the feeds fall back to the site's.
+    authors: tuple[Author, ...] = ()
+    #: (term, label): the source's term is the identity, the label is translated.
+    tags: tuple[tuple[str, str], ...] = ()
+    image: Image | None = None  # the lead image, its alt translated
+    summary: str = ""  # translated, plain text
+    enclosures: tuple[Enclosure, ...] = ()
+    #: The original blocks, for a bilingual edition (None otherwise).
+    originals: tuple[Block, ...] | None = None
+    untranslated: int = 0
 
     @property
     def alternates(self) -> tuple[EntryLink, ...]:
@@ -119,16 +131,16 @@ class FeedEntry:
 
     @property
     def content_html(self) -> str:
-        """The body with attribution lines at the end of their paragraphs."""
-        parts = []
-        for text, lines in zip(self.paragraphs, self.attributions, strict=True):
-            attribution = "".join(
+        """The body as semantic HTML, attribution lines at the end of their paragraphs."""
+        tails = [
+            "".join(
                 f' <span class="attribution" data-source="{html.escape(line.source)}">'
                 f"[{html.escape(line.label)}: {html.escape(line.source)}]</span>"
                 for line in lines
             )
-            parts.append(f"<p>{text}{attribution}</p>")
-        return "\n".join(parts)
+            for lines in self.attributions
+        ]
+        return body_html(self.blocks, tails, originals=self.originals, original_language=self.original_language)
 
 
 @dataclass(frozen=True)
@@ -165,6 +177,11 @@ class Edition:
 
     def sibling_index_url(self, language: str) -> str:
         return urljoin(self.page_index_url, f"../{language}/")
+
+
+def _labels(terms: Sequence[str], labels: Sequence[str]) -> tuple[str, ...]:
+    """Translated labels for ``terms``; a translation made before tags existed has none."""
+    return tuple(labels) if len(labels) == len(terms) else tuple(terms)
 
 
 def page_url(settings: Settings, language: str, slug: str) -> str:
@@ -209,11 +226,13 @@ def build_edition(
     placed = publication_order(published)
     by_id = {p.article.id: p.article for p in placed}
     entries = []
+    bilingual = language in settings.translate.bilingual
     for p in placed:
         sa, t = p.article, translations[p.article.id]
+        meta = sa.article.meta
         # Sized by the translation, not the article: after an edit whose re-translation
-        # failed, the previous translation stays published and may have fewer paragraphs.
-        per_paragraph: list[list[AttributionLine]] = [[] for _ in t.paragraphs]
+        # failed, the previous translation stays published and may have fewer blocks.
+        per_paragraph: list[list[AttributionLine]] = [[] for _ in t.blocks]
         for attribution in t.attributions:
             index = max(0, min(attribution.paragraph, len(per_paragraph) - 1))
             if per_paragraph:
@@ -236,8 +255,15 @@ def build_edition(
                 original_url=sa.article.url,
                 original_title=sa.article.title,
                 original_language=original_language(settings, sa),
-                paragraphs=t.paragraphs,
+                blocks=t.blocks,
                 attributions=tuple(tuple(lines) for lines in per_paragraph),
+                authors=meta.authors,
+                tags=tuple(zip(meta.tags, _labels(meta.tags, t.tag_labels), strict=True)),
+                image=replace(meta.image, alt=t.image_alt or meta.image.alt) if meta.image else None,
+                summary=t.summary,
+                enclosures=meta.enclosures,
+                originals=sa.article.blocks if bilingual and t.engine != "source" and len(sa.article.blocks) == len(t.blocks) else None,
+                untranslated=t.untranslated,
                 published=_second(sa.article.published or sa.first_seen),
                 updated=_second(max(t.updated, sa.first_seen)),
                 engine=t.engine,

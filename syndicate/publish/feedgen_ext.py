@@ -19,6 +19,7 @@ the locale; feeds.py never hands feedgen an RSS date, so feedgen never calls set
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
@@ -31,6 +32,7 @@ from syndicate.publish.edition import EntryLink
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 DC_NS = "http://purl.org/dc/elements/1.1/"
+MEDIA_NS = "http://search.yahoo.com/mrss/"  # Media RSS
 
 #: The name the extensions are registered under (``fg.syndicate``, ``fe.syndicate``).
 NAME = "syndicate"
@@ -49,6 +51,49 @@ def _link(parent: etree._Element, tag: str, link: EntryLink) -> None:
         element.set("hreflang", link.hreflang)
     if link.title:
         element.set("title", link.title)
+    if link.length is not None:
+        element.set("length", str(link.length))
+
+
+def _media(parent: etree._Element, media: Sequence[Media]) -> None:
+    for item in media:
+        if item.thumbnail:
+            element = etree.SubElement(parent, f"{{{MEDIA_NS}}}thumbnail", url=item.url)
+        else:
+            element = etree.SubElement(parent, f"{{{MEDIA_NS}}}content", url=item.url)
+            if item.type:
+                element.set("type", item.type)
+            if item.length is not None:
+                element.set("fileSize", str(item.length))
+            if item.medium:
+                element.set("medium", item.medium)
+        if item.width:
+            element.set("width", str(item.width))
+        if item.height:
+            element.set("height", str(item.height))
+        if item.description:
+            etree.SubElement(element, f"{{{MEDIA_NS}}}description").text = item.description
+
+
+@dataclass(frozen=True)
+class Media:
+    """A Media RSS ``media:content`` (or ``media:thumbnail``) element."""
+
+    url: str
+    type: str = ""
+    length: int | None = None
+    medium: str = ""
+    width: int | None = None
+    height: int | None = None
+    description: str = ""
+    thumbnail: bool = False
+
+
+@dataclass(frozen=True)
+class RssEnclosure:
+    url: str
+    type: str
+    length: int
 
 
 class FeedExtension(BaseExtension):  # type: ignore[misc]
@@ -93,22 +138,29 @@ class EntryExtension(BaseEntryExtension):  # type: ignore[misc]
         self.links: Sequence[EntryLink] = ()
         self.published: datetime | None = None  # RSS pubDate
         self.source: str | None = None  # RSS dc:source: the original article
-        self.creator: str | None = None  # RSS dc:creator
+        self.creators: Sequence[str] = ()  # RSS dc:creator, one per author
+        self.enclosure: RssEnclosure | None = None  # RSS allows one per item
+        self.media: Sequence[Media] = ()  # Media RSS: the lead image, the other enclosures
 
     def extend_atom(self, entry: etree._Element) -> etree._Element:
         for link in self.links:
             _link(entry, "link", link)
+        _media(entry, self.media)
         return entry
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
+        if self.enclosure is not None:
+            etree.SubElement(item, "enclosure", url=self.enclosure.url, length=str(self.enclosure.length),
+                             type=self.enclosure.type)
         if self.published is not None:
             etree.SubElement(item, "pubDate").text = rfc822(self.published)
         for link in self.links:
             _link(item, f"{{{ATOM_NS}}}link", link)
         if self.source:
             etree.SubElement(item, f"{{{DC_NS}}}source").text = self.source
-        if self.creator:
-            etree.SubElement(item, f"{{{DC_NS}}}creator").text = self.creator
+        for creator in self.creators:
+            etree.SubElement(item, f"{{{DC_NS}}}creator").text = creator
+        _media(item, self.media)
         return item
 
 

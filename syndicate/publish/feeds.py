@@ -24,8 +24,9 @@ from datetime import datetime
 from typing import Any
 
 from syndicate.config import Settings
+from syndicate.models import Enclosure
 from syndicate.publish.edition import FEED_FORMATS, EntryLink, FeedEntry
-from syndicate.publish.feedgen_ext import DC_NS, NAME, QuietFeedGenerator
+from syndicate.publish.feedgen_ext import DC_NS, MEDIA_NS, NAME, Media, QuietFeedGenerator, RssEnclosure
 from syndicate.publish.history import FeedPage
 
 #: The category scheme of attribution source names.
@@ -81,14 +82,47 @@ def _generator(settings: Settings, page: FeedPage, fmt: str) -> QuietFeedGenerat
     ext = getattr(fg, NAME)
     ext.links = _feed_links(page, fmt)
     ext.archive = page.is_archive
+    namespaces = {"media": MEDIA_NS} if any(_media(e, rss=fmt == "rss") for e in page.entries) else {}
     if fmt == "atom":
         fg.updated(page.updated)
     else:
         ext.last_build = page.updated
-        ext.namespaces = {"dc": DC_NS}
+        namespaces["dc"] = DC_NS
+    ext.namespaces = namespaces
     for entry in page.entries:
         _add_entry(settings, fg, entry, fmt)
     return fg
+
+
+def _authors(settings: Settings, entry: FeedEntry) -> list[dict[str, str]]:
+    """The original's authors; the site's author only when the source names none."""
+    if entry.authors:
+        return [{"name": a.name, **({"uri": a.url} if a.url else {})} for a in entry.authors]
+    return [{"name": _author(settings)}]
+
+
+def _medium(enclosure: Enclosure) -> str:
+    kind = enclosure.type.split("/")[0]
+    return kind if kind in ("image", "audio", "video") else "document"
+
+
+def _rss_enclosure(entry: FeedEntry) -> Enclosure | None:
+    """RSS allows one enclosure per item: the first (the rest go to Media RSS)."""
+    return entry.enclosures[0] if entry.enclosures else None
+
+
+def _media(entry: FeedEntry, *, rss: bool = False) -> list[Media]:
+    """Media RSS elements: the lead image (content and thumbnail), and in RSS the
+    enclosures beyond the first."""
+    out: list[Media] = []
+    if entry.image is not None:
+        image = entry.image
+        out.append(Media(image.src, medium="image", width=image.width, height=image.height, description=image.alt))
+        out.append(Media(image.src, width=image.width, height=image.height, thumbnail=True))
+    if rss:
+        for enclosure in entry.enclosures[1:]:
+            out.append(Media(enclosure.url, type=enclosure.type, length=enclosure.length, medium=_medium(enclosure)))
+    return out
 
 
 def _add_entry(settings: Settings, fg: QuietFeedGenerator, entry: FeedEntry, fmt: str) -> None:
@@ -97,20 +131,35 @@ def _add_entry(settings: Settings, fg: QuietFeedGenerator, entry: FeedEntry, fmt
     fe.title(entry.title)
     fe.content(entry.content_html, type="html")  # RSS: <description>
     fe.updated(entry.updated)
+    for term, label in entry.tags:
+        if fmt == "atom":
+            fe.category(term=term, label=label)
+        else:
+            fe.category(term=label)  # RSS shows the category's text: the translated label
     for source in entry.attribution_sources:
         fe.category(term=source, label=source, scheme=ATTRIBUTION_SCHEME)
     for term in _translation_terms(entry):
         fe.category(term=term, label=term, scheme=TRANSLATION_SCHEME)
     ext = getattr(fe, NAME)
-    ext.links = entry.links
+    enclosure_links = [EntryLink("enclosure", e.url, e.type or None, length=e.length) for e in entry.enclosures]
     if fmt == "atom":
+        ext.links = (*entry.links, *enclosure_links)
+        ext.media = _media(entry)
         fe.published(entry.published)  # feedgen formats Atom dates itself (RFC 3339)
-        fe.author({"name": _author(settings)})
+        for author in _authors(settings, entry):
+            fe.author(author)
+        if entry.summary:
+            fe.summary(entry.summary)
     else:
+        ext.links = entry.links
         fe.link(href=entry.page_url, rel="alternate")  # the item's <link>
         ext.published = entry.published
         ext.source = entry.original_url
-        ext.creator = _author(settings)
+        ext.creators = [a["name"] for a in _authors(settings, entry)]
+        first = _rss_enclosure(entry)
+        if first is not None:
+            ext.enclosure = RssEnclosure(first.url, first.type or "application/octet-stream", first.length or 0)
+        ext.media = _media(entry, rss=True)
 
 
 def atom_bytes(settings: Settings, page: FeedPage) -> bytes:
@@ -138,17 +187,33 @@ def _json_item(settings: Settings, entry: FeedEntry) -> dict[str, Any]:
     }
     if entry.original_url:
         item["external_url"] = entry.original_url
+    extra: dict[str, Any] = {}
+    if entry.summary:
+        extra["summary"] = entry.summary
+    if entry.image is not None:
+        extra["image"] = entry.image.src
+        if entry.image.width and entry.image.height and entry.image.width >= 1.5 * entry.image.height:
+            extra["banner_image"] = entry.image.src  # wide enough to head the item
+    if entry.tags:
+        extra["tags"] = [label for _, label in entry.tags]
+    if entry.enclosures:
+        extra["attachments"] = [
+            {"url": e.url, "mime_type": e.type or "application/octet-stream", **({"size_in_bytes": e.length} if e.length else {})}
+            for e in entry.enclosures
+        ]
     item.update(
         {
             "title": entry.title,
             "content_html": entry.content_html,
             "date_published": _rfc3339(entry.published),
             "date_modified": _rfc3339(entry.updated),
-            "authors": [{"name": _author(settings)}],
+            "authors": [{"name": a["name"], **({"url": a["uri"]} if "uri" in a else {})} for a in _authors(settings, entry)],
             "language": entry.language,
+            **extra,
             "_syndicate": {
                 "links": [_link_json(link) for link in entry.links],
                 "attribution_sources": list(entry.attribution_sources),
+                **({"tags": [term for term, _ in entry.tags]} if entry.tags else {}),
                 "translation": _translation_terms(entry),
                 "original": {
                     k: v

@@ -20,6 +20,22 @@ PAGE_FEEDS = tuple((fmt, media_type, _LABELS[fmt]) for fmt, (_, _, media_type) i
 OPML_FORMAT = "atom"
 
 
+#: The territory OpenGraph readers expect for a bare language ("es" -> "es_ES").
+_OG_TERRITORY = {"en": "US", "es": "ES", "ca": "ES", "gl": "ES", "eu": "ES", "fr": "FR", "de": "DE", "it": "IT",
+                 "pt": "PT", "nl": "NL", "ru": "RU", "uk": "UA", "pl": "PL", "ja": "JP", "zh": "CN", "ar": "AR",
+                 "eo": "EO", "oc": "FR", "el": "GR", "bg": "BG", "sr": "RS", "sv": "SE", "da": "DK", "fi": "FI",
+                 "nb": "NO", "cs": "CZ", "tr": "TR", "ko": "KR", "hi": "IN"}
+
+
+def og_locale(code: str) -> str:
+    """An OpenGraph locale (``language_TERRITORY``) for a BCP 47 tag."""
+    parts = code.replace("_", "-").split("-")
+    region = next((p.upper() for p in parts[1:] if len(p) == 2 and p.isalpha()), None)
+    language = parts[0].lower()
+    region = region or _OG_TERRITORY.get(language)
+    return f"{language}_{region}" if region else language
+
+
 @lru_cache(maxsize=1)
 def _env() -> Environment:
     env = Environment(
@@ -29,6 +45,7 @@ def _env() -> Environment:
         keep_trailing_newline=True,
     )
     env.globals["language_name"] = language_name
+    env.globals["og_locale"] = og_locale
     env.globals["feed_formats"] = PAGE_FEEDS
     return env
 

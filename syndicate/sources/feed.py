@@ -6,10 +6,15 @@ as a stream, never as a URL or a string (feedparser would fetch a URL itself, an
 string that happens to name a file). feedparser's dicts stay in this module: entries
 leave it as :class:`RawItem` pages.
 
-An entry that carries its full content (Atom ``<content>``, RSS ``<content:encoded>``)
-becomes a minimal HTML page with that content; an entry with only a summary is completed
-from its linked page (see :mod:`syndicate.sources.page`). Linked pages already read are
-not fetched again while the entry stays the same.
+An entry leaves as typed data for extraction (:class:`~syndicate.models.Known`): its
+title, authors (``dc:creator``, ``author``, Atom ``author``), tags (``category``), lead
+image (``media:content``/``media:thumbnail``, an image enclosure), enclosures (URL,
+type, length, passed through unchanged), summary and dates. An entry that carries its
+full content (Atom ``<content>``, RSS ``<content:encoded>``) hands that content over as
+the item's bytes; an entry with only a summary is completed from its linked page (see
+:mod:`syndicate.sources.page`), or, with no link, read from its summary. Linked pages
+already read are not fetched again while the entry stays the same. Each entry is
+isolated: whatever one entry raises, the others are read.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from lxml import etree
 
 from syndicate.config import FeedSourceSettings
 from syndicate.errors import ItemError, SourceError
-from syndicate.models import RawItem
+from syndicate.extract.blocks import safe_url
+from syndicate.models import Author, Enclosure, Image, Known, Meta, RawItem, normalize_lang
 from syndicate.sources.base import FetchState
 from syndicate.sources.http import (
     FEED_ACCEPT,
@@ -38,7 +44,7 @@ from syndicate.sources.http import (
     HttpFetcher,
     HttpSource,
 )
-from syndicate.sources.page import minimal_page, paragraphs_html, read_page
+from syndicate.sources.page import read_page
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +75,15 @@ class FeedSource(HttpSource):
             for entry in reversed(feed.get("entries", [])):
                 if self.should_stop():
                     return  # the state stays as it was: the next poll reads the feed again
-                result = self._entry(entry, feed, fetched, http, read_before, read_now)
+                try:
+                    result = self._entry(entry, feed, fetched, http, read_before, read_now)
+                except Exception as exc:  # noqa: BLE001 - one hostile entry must not cost the feed
+                    logger.exception("[%s] an entry could not be read", self.name)
+                    result = ItemError(
+                        f"the entry could not be read ({type(exc).__name__}: {exc})", source=self.name,
+                        item=str(entry.get("id") or entry.get("link") or entry.get("title") or "?")[:200],
+                        hint="the upstream entry is malformed; the feed's other entries were read",
+                    )
                 if result is None:
                     continue
                 failed = failed or isinstance(result, ItemError)
@@ -100,18 +114,21 @@ class FeedSource(HttpSource):
         published = _when(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
         content = _full_content(entry)
         language = self.settings.language or _language(entry, feed)
-        if content is not None:
+        base = link or fetched.url
+        meta = entry_meta(entry, base)
+        summary = _summary(entry)
+        if content is not None or not link:
             if not title:
                 return ItemError("the entry has no title", source=self.name, item=key, hint="the feed must give each entry a <title>")
-            data = minimal_page(title=title, body_html=content, url=link, language=language, published=published)
+            if content is None and not summary:
+                return ItemError(
+                    "the entry has neither content nor a summary nor a link to the article", source=self.name, item=key,
+                    hint="the feed must carry <content>, a summary or a link for each entry",
+                )
             return RawItem(
-                source=self.name, key=key, data=data, media_type="text/html", url=link,
-                base_url=link or fetched.url, language=language, published=published,
-            )
-        if not link:
-            return ItemError(
-                "the entry has neither full content nor a link to the article", source=self.name, item=key,
-                hint="the feed must carry <content> or link each entry to its page",
+                source=self.name, key=key, data=(content or "").encode("utf-8"), media_type="text/html", url=link,
+                base_url=base, language=language, published=published,
+                known=Known(title=title, meta=meta, fragment=True, summary=summary),
             )
         fingerprint = _digest(link, title, dict.get(entry, "updated", ""), entry.get("published", ""), entry.get("summary", ""))
         if read_before.get(key) == fingerprint:
@@ -119,7 +136,8 @@ class FeedSource(HttpSource):
             return None
         try:
             page = http.get(link)
-            read = read_page(page, source=self.name, key=key, url=link, title=title or None, language=language, published=published)
+            read = read_page(page, source=self.name, key=key, url=link, title=title or None, language=language,
+                             published=published, meta=meta, summary=summary)
         except FetchError as exc:
             # The URL came from the feed entry, not from config.toml (whose hint exc carries).
             hint = (
@@ -175,18 +193,81 @@ def _alternate_feed(fetched: Fetched) -> str | None:
 
 
 def _full_content(entry: Any) -> str | None:
-    """The entry's full content as HTML paragraphs, or None when it has only a summary."""
+    """The entry's full content as HTML, or None when it has only a summary."""
     for content in entry.get("content", []):
         value = (content.get("value") or "").strip()
         if not value:
             continue
         if content.get("type") in _HTML_TYPES:
-            doc = lxml.html.fragment_fromstring(value, create_parent="div")
-            if doc.xpath(".//p"):
-                return value
-            return paragraphs_html(html.escape(p.strip(), quote=False) for p in re.split(r"\n\s*\n", doc.text_content()))
-        return paragraphs_html(html.escape(p.strip(), quote=False) for p in re.split(r"\n\s*\n", value))
+            return str(value)
+        return _text_paragraphs(value)
     return None
+
+
+def _text_paragraphs(value: str) -> str:
+    return "\n".join(f"<p>{html.escape(p.strip(), quote=False)}</p>" for p in re.split(r"\n\s*\n", value) if p.strip())
+
+
+def _summary(entry: Any) -> str:
+    """The entry's summary/description as HTML ("" when it has none)."""
+    detail = entry.get("summary_detail") or {}
+    value = (entry.get("summary") or "").strip()
+    if not value:
+        return ""
+    return value if detail.get("type", "text/html") in _HTML_TYPES else _text_paragraphs(value)
+
+
+def _int(value: Any) -> int | None:
+    try:
+        n = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return n if 0 <= n < 2**53 else None
+
+
+def entry_meta(entry: Any, base: str | None) -> Meta:
+    """Authors, tags, lead image, enclosures and modification date of a feedparser entry."""
+    authors: list[Author] = []
+    for detail in entry.get("authors") or ([entry["author_detail"]] if entry.get("author_detail") else []):
+        name = re.sub(r"\s+", " ", str(detail.get("name") or "")).strip()
+        if not name and detail.get("email"):
+            continue  # an e-mail address alone is not a name to credit
+        if name:
+            authors.append(Author(name, safe_url(detail.get("href"), base, http_only=True)))
+    if not authors and entry.get("author"):
+        authors = [Author(re.sub(r"\s+", " ", str(entry["author"])).strip())]
+    tags: list[str] = []
+    for tag in entry.get("tags") or []:
+        term = re.sub(r"\s+", " ", str(tag.get("label") or tag.get("term") or "")).strip()
+        if term and term.casefold() not in {t.casefold() for t in tags} and len(term) <= 80:
+            tags.append(term)
+    enclosures: list[Enclosure] = []
+    for enc in entry.get("enclosures") or []:
+        url = safe_url(enc.get("href") or enc.get("url"), base, http_only=True)
+        if url and url not in {e.url for e in enclosures}:
+            enclosures.append(Enclosure(url=url, type=str(enc.get("type") or ""), length=_int(enc.get("length"))))
+    image: Image | None = None
+    for media in entry.get("media_content") or []:
+        url = safe_url(media.get("url"), base, http_only=True)
+        if url and (media.get("medium") == "image" or str(media.get("type", "")).startswith("image/")
+                    or (not media.get("type") and not media.get("medium"))):
+            image = Image(url, width=_int(media.get("width")), height=_int(media.get("height")))
+            break
+    if image is None:
+        for thumb in entry.get("media_thumbnail") or []:
+            url = safe_url(thumb.get("url"), base, http_only=True)
+            if url:
+                image = Image(url, width=_int(thumb.get("width")), height=_int(thumb.get("height")))
+                break
+    if image is None:
+        first = next((e for e in enclosures if e.type.startswith("image/")), None)
+        image = Image(first.url) if first else None
+    if image is not None:
+        alt = (entry.get("media_description") or "") if isinstance(entry.get("media_description"), str) else ""
+        if alt:
+            image = Image(image.src, alt=re.sub(r"\s+", " ", alt).strip(), width=image.width, height=image.height)
+    modified = _when(dict.get(entry, "updated_parsed")) if dict.get(entry, "published_parsed") else None
+    return Meta(authors=tuple(authors), tags=tuple(tags[:20]), image=image, modified=modified, enclosures=tuple(enclosures))
 
 
 def _plain_title(entry: Any) -> str:
@@ -197,11 +278,9 @@ def _plain_title(entry: Any) -> str:
 
 
 def _language(entry: Any, feed: Any) -> str | None:
-    """The entry's (else the feed's) language as a primary subtag ("en-US" -> "en"), as
-    extraction does for HTML pages."""
+    """The entry's (else the feed's) language, normalised ("en_US" -> "en-US")."""
     code = next((c["language"] for c in entry.get("content", []) if c.get("language")), None)
-    code = code or feed.get("feed", {}).get("language") or None
-    return code.split("-")[0].split("_")[0].lower() if code else None
+    return normalize_lang(code) or normalize_lang(feed.get("feed", {}).get("language"))
 
 
 def _when(value: Any) -> datetime | None:

@@ -33,7 +33,19 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from syndicate.errors import StoreError
-from syndicate.models import Article, Attribution, Lang, Ref, StoredArticle, Translation
+from syndicate.models import (
+    Article,
+    Attribution,
+    Block,
+    Lang,
+    Meta,
+    Paragraph,
+    Ref,
+    StoredArticle,
+    Translation,
+    block_from_json,
+    block_to_json,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +64,9 @@ articles = Table(
     Column("slug", String(120), nullable=False, unique=True),
     Column("url", Text),
     Column("title", Text, nullable=False),
-    Column("body", Text, nullable=False),  # JSON: {"paragraphs": [...], "attributions": [...]}
+    # JSON: {"blocks": [...], "attributions": [...], "meta": {...}}; rows written before typed
+    # blocks hold {"paragraphs": [...]} instead and are read as paragraph blocks.
+    Column("body", Text, nullable=False),
     Column("prev_url", Text),
     Column("prev_title", Text),
     Column("next_url", Text),
@@ -73,7 +87,8 @@ translations = Table(
     Column("engine", String(40), nullable=False),
     Column("model", Text, nullable=False, default=""),
     Column("title", Text, nullable=False),
-    Column("body", Text, nullable=False),  # JSON: {"paragraphs": [...], "attributions": [...], "notes": [...]}
+    # JSON: {"blocks"|"paragraphs": [...], "attributions": [...], "notes": [...], "tags": [...], ...}
+    Column("body", Text, nullable=False),
     Column("source_hash", String(64), nullable=False),
     Column("updated", DateTime(timezone=True), nullable=False),
 )
@@ -193,8 +208,9 @@ class SqliteStore:
         """
         body = json.dumps(
             {
-                "paragraphs": list(article.paragraphs),
+                **_blocks_json(article.blocks),
                 "attributions": [[a.label, a.source, a.paragraph] for a in article.attributions],
+                **({"meta": article.meta.to_json()} if article.meta != Meta() else {}),
             },
             ensure_ascii=False,
         )
@@ -272,11 +288,21 @@ class SqliteStore:
 
         Returns True when something was written.
         """
+        extra: dict[str, Any] = {}
+        if t.tag_labels:
+            extra["tags"] = list(t.tag_labels)
+        if t.summary:
+            extra["summary"] = t.summary
+        if t.image_alt:
+            extra["image_alt"] = t.image_alt
+        if t.untranslated:
+            extra["untranslated"] = t.untranslated
         body = json.dumps(
             {
-                "paragraphs": list(t.paragraphs),
+                **_blocks_json(t.blocks),
                 "attributions": [[a.label, a.source, a.paragraph] for a in t.attributions],
                 "notes": list(t.notes),
+                **extra,
             },
             ensure_ascii=False,
         )
@@ -398,13 +424,29 @@ def _differs(old: Any, new: Any) -> bool:
     return bool(old != new)
 
 
+def _blocks_json(blocks: tuple[Block, ...]) -> dict[str, Any]:
+    """A body of paragraphs only is stored as before typed blocks (``paragraphs``), so a
+    store shared with, or downgraded to, the previous release still reads; anything else
+    as ``blocks``."""
+    if all(isinstance(b, Paragraph) for b in blocks):
+        return {"paragraphs": [b.html for b in blocks]}  # type: ignore[union-attr]
+    return {"blocks": [block_to_json(b) for b in blocks]}
+
+
+def _blocks_of(body: Mapping[str, Any]) -> tuple[Block, ...]:
+    if "blocks" in body:
+        return tuple(block_from_json(b) for b in body["blocks"])
+    return tuple(Paragraph(p) for p in body.get("paragraphs", ()))
+
+
 def _stored(row: Any) -> StoredArticle:
     body = json.loads(row["body"])
     article = Article(
         source=row["source"],
         key=row["key"],
         title=row["title"],
-        paragraphs=tuple(body["paragraphs"]),
+        blocks=_blocks_of(body),
+        meta=Meta.from_json(body.get("meta")),
         attributions=tuple(Attribution(label, source, int(index)) for label, source, index in body["attributions"]),
         url=row["url"],
         prev=Ref(row["prev_url"], row["prev_title"]) if (row["prev_url"] or row["prev_title"]) else None,
@@ -428,11 +470,15 @@ def _translation(row: Any) -> Translation:
         engine=row["engine"],
         model=row["model"],
         title=row["title"],
-        paragraphs=tuple(body["paragraphs"]),
+        blocks=_blocks_of(body),
         attributions=tuple(Attribution(label, source, int(index)) for label, source, index in body.get("attributions", [])),
         # A row written before translations kept their attribution lines is treated as
         # stale, so the next pass re-translates it (from the memory, at no cost).
         source_hash=row["source_hash"] if "attributions" in body else "",
         updated=updated,
         notes=tuple(body.get("notes", ())),
+        tag_labels=tuple(body.get("tags", ())),
+        summary=body.get("summary", ""),
+        image_alt=body.get("image_alt", ""),
+        untranslated=int(body.get("untranslated", 0)),
     )

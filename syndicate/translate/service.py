@@ -18,46 +18,23 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+import html
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-import nh3
+import lxml.html
 
 from syndicate import progress
-from syndicate.models import Attribution, Lang, StoredArticle, Translation, source_key
+from syndicate.sanitize import sanitize
+from syndicate.models import Attribution, Block, Lang, StoredArticle, Translation, map_text, source_key, texts
 from syndicate.translate import guards
 from syndicate.translate.base import Translator
 from syndicate.translate.markup import ParagraphPlan
 from syndicate.translate.segments import normalize, split_sentences
 
 logger = logging.getLogger(__name__)
-
-#: What survives in a published body: inline markup only, safe attributes, safe URLs.
-ALLOWED_TAGS = {"p", "a", "em", "strong", "b", "i", "span", "sup", "sub", "br", "code", "pre", "q", "abbr", "cite",
-                "mark", "small", "s", "u", "kbd", "samp", "var", "img"}
-ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title", "hreflang", "lang"},
-    "abbr": {"title"},
-    "span": {"lang", "translate", "title", "class"},
-    "code": {"translate"},
-    "img": {"src", "alt", "title"},
-    "*": {"lang"},
-}
-
-
-def sanitize(fragment: str) -> str:
-    """Strip anything dangerous: scripts, styles, event handlers, javascript: URLs."""
-    return nh3.clean(
-        fragment,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel=None,
-        strip_comments=True,
-    )
-
 
 @dataclass
 class Counts:
@@ -82,60 +59,114 @@ class Leg:
     engines: tuple[Translator, ...]
 
 
+#: Marks around a segment no engine could translate while rendering; replaced by a
+#: ``<span lang=... class="untranslated">`` in HTML and dropped from plain text.
+_UNTRANSLATED_OPEN, _UNTRANSLATED_CLOSE = "\ue000", "\ue001"
+#: An article is held back from a language only when more than this share of its text
+#: (by characters of its segments) failed every engine.
+MAX_UNTRANSLATED_SHARE = 0.5
+
+
+class _Lenient(Mapping[str, str]):
+    """Translations, with a marked original for any segment that has none."""
+
+    def __init__(self, done: Mapping[str, str]) -> None:
+        self.done = done
+        self.used: set[str] = set()
+
+    def __getitem__(self, key: str) -> str:
+        found = self.done.get(key)
+        if found is not None:
+            return found
+        self.used.add(key)
+        return f"{_UNTRANSLATED_OPEN}{key}{_UNTRANSLATED_CLOSE}"
+
+    def get(self, key: str, default: object = None) -> str:  # type: ignore[override]
+        return self[key]
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.done)
+
+    def __len__(self) -> int:
+        return len(self.done)
+
+
 class _Plan:
-    """How one article splits into segments and how translations rebuild it."""
+    """How one article splits into segments and how translations rebuild it.
+
+    Every human-readable text becomes one :class:`ParagraphPlan` ("slot"), in a fixed
+    order: the title, every text of the body blocks (:func:`syndicate.models.texts`),
+    the attribution labels, the tags, the summary and the lead image's ``alt``. Plain
+    texts are escaped into a fragment and read back as text.
+    """
 
     def __init__(self, stored: StoredArticle) -> None:
         self.stored = stored
         article = stored.article
-        self.title = split_sentences(article.title)
-        self.paragraphs = [ParagraphPlan(p) for p in article.paragraphs]
-        self.labels = [a.label for a in article.attributions]
+        body = texts(article.blocks)
+        plain = [article.title, *(a.label for a in article.attributions), *article.meta.tags,
+                 article.meta.summary, article.meta.image.alt if article.meta.image else ""]
+        self.n_body = len(body)
+        self.n_labels = len(article.attributions)
+        self.n_tags = len(article.meta.tags)
+        slots: list[tuple[str, bool]] = [(plain[0], True), *body, *((p, True) for p in plain[1:])]
+        self.plain = [is_plain for _, is_plain in slots]
+        self.paragraphs = [ParagraphPlan(html.escape(value, quote=False) if is_plain else value) for value, is_plain in slots]
 
     def segments(self) -> set[str]:
-        out = {normalize(s) for s, _ in self.title if normalize(s)}
+        out: set[str] = set()
         for plan in self.paragraphs:
             out |= plan.segments()
-        out |= {normalize(label) for label in self.labels if normalize(label)}
         return out
 
-    def render(self, done: Mapping[str, str]) -> tuple[str, list[str], list[str], set[str]]:
+    def render(self, done: Mapping[str, str]) -> tuple[list[str], set[str]]:
+        """Every slot rendered (HTML for body texts, plain text for the rest), and what was missing."""
         missing: set[str] = set()
-
-        def sentence(s: str) -> str:
-            key = normalize(s)
-            if not key:
-                return s
-            if key not in done:
-                missing.add(key)
-                return s
-            return done[key]
-
-        title = "".join(sentence(s) + gap for s, gap in self.title).strip()
-        paragraphs = []
-        for plan in self.paragraphs:
+        out = []
+        for plan, is_plain in zip(self.paragraphs, self.plain, strict=True):
             body, more = plan.render(done)
             missing |= more
-            paragraphs.append(body)
-        labels = [sentence(label) for label in self.labels]
-        return title, paragraphs, labels, missing
+            out.append(_plain_text(body) if is_plain else body)
+        return out, missing
+
+    def build(self, rendered: list[str], source_language: str) -> tuple[str, tuple[Block, ...], list[str], list[str], str, str]:
+        """(title, blocks, labels, tag labels, summary, image alt) from rendered slots."""
+        marked = f'<span lang="{html.escape(source_language)}" class="untranslated">'
+
+        def body_text(value: str, plain: bool) -> str:
+            return next(body_iter)
+
+        def fix_plain(value: str) -> str:
+            return value.replace(_UNTRANSLATED_OPEN, "").replace(_UNTRANSLATED_CLOSE, "")
+
+        title = fix_plain(rendered[0])
+        body = [
+            fix_plain(value) if self.plain[1 + i] else sanitize(value.replace(_UNTRANSLATED_OPEN, marked).replace(_UNTRANSLATED_CLOSE, "</span>"))
+            for i, value in enumerate(rendered[1 : 1 + self.n_body])
+        ]
+        body_iter = iter(body)
+        blocks = map_text(self.stored.article.blocks, body_text)
+        rest = [fix_plain(v) for v in rendered[1 + self.n_body :]]
+        labels = rest[: self.n_labels]
+        tags = rest[self.n_labels : self.n_labels + self.n_tags]
+        summary, alt = rest[self.n_labels + self.n_tags :]
+        return title, blocks, labels, tags, summary, alt
+
+
+def _plain_text(fragment: str) -> str:
+    if "<" not in fragment and "&" not in fragment:
+        return fragment
+    return str(lxml.html.fragment_fromstring(f"<div>{fragment}</div>").text_content())
 
 
 def _wanted(plans: Sequence[_Plan], done: Mapping[str, str] | None) -> dict[str, frozenset[str]]:
     """Segments still needed (all of them when ``done`` is None), each with the verbatim
-    terms of the paragraphs it comes from."""
+    terms of the text they come from."""
     out: dict[str, set[str]] = {}
     for plan in plans:
-        if done is None:
-            for s, _ in plan.title:
-                if normalize(s):
-                    out.setdefault(normalize(s), set())
-            for label in plan.labels:
-                if normalize(label):
-                    out.setdefault(normalize(label), set())
-        else:
-            for key in plan.render(done)[3]:
-                out.setdefault(key, set())
         for paragraph in plan.paragraphs:
             segments = paragraph.segments() if done is None else paragraph.render(done)[1]
             for segment in segments:
@@ -156,6 +187,8 @@ class ArticleTranslator:
         clock: Callable[[], datetime],
         counts: Counts,
         guard: Callable[[str, str, Mapping[str, str] | None], str | None] = guards.check,
+        source: Lang | None = None,
+        target: Lang | None = None,
     ) -> None:
         if not route:
             raise ValueError("empty route")
@@ -166,8 +199,10 @@ class ArticleTranslator:
         self.clock = clock
         self.counts = counts
         self.guard = guard
-        self.target = route[-1].target
-        self.source = route[0].source
+        # The languages as the article and config say them ("en-GB", "pt-BR"); the legs
+        # may use the engines' primary subtags ("en", "pt").
+        self.target = target or route[-1].target
+        self.source = source or route[0].source
 
     @property
     def pivot(self) -> Lang | None:
@@ -200,30 +235,41 @@ class ArticleTranslator:
         translations: list[Translation] = []
         problems: list[str] = []
         for plan in plans:
-            title, paragraphs, labels, missing = plan.render(done)
+            rendered, missing = plan.render(done)
+            untranslated: set[str] = set()
             if missing:
-                reasons = sorted({failed.get(m, "not translated") for m in missing})
-                problems.append(
-                    f"article {plan.stored.article.key!r} ({plan.stored.article.source}) not published in "
-                    f"{self.target}: {len(missing)} segment(s) failed every engine ({'; '.join(reasons)})"
-                )
-                continue
-            segs = plan.segments()
+                lenient = _Lenient(done)
+                rendered, _ = plan.render(lenient)
+                untranslated = lenient.used
+                share = sum(len(m) for m in untranslated) / max(sum(len(s) for s in plan.segments()), 1)
+                reasons = sorted({failed.get(m, "not translated") for m in untranslated})
+                what = (f"article {plan.stored.article.key!r} ({plan.stored.article.source}): {len(untranslated)} "
+                        f"segment(s) failed every engine for {self.target} ({'; '.join(reasons)})")
+                if share > MAX_UNTRANSLATED_SHARE:
+                    problems.append(f"{what}: most of the article, so it is not published in {self.target}")
+                    continue
+                logger.warning("%s: published with them in the original language", what)
+            segs = plan.segments() - untranslated
             engines = Counter(used.get(s, self.route[-1].engines[0].name) for s in segs)
             engine = engines.most_common(1)[0][0] if engines else self.route[-1].engines[0].name
+            if untranslated:
+                self.counts.add(self.target, engine, "untranslated", len(untranslated))
             notes = []
             if self.pivot:
                 notes.append(f"pivot:{self.pivot}")
             if len(engines) > 1:
                 notes.append("engines:" + ",".join(sorted(engines)))
+            if untranslated:
+                notes.append(f"untranslated:{len(untranslated)}")
+            title, blocks, labels, tags, summary, alt = plan.build(rendered, self.source)
             translations.append(
                 Translation(
                     article_id=plan.stored.id,
                     language=self.target,
                     engine=engine,
-                    model=self._model_label(engine),
+                    model=self.model_label(engine),
                     title=title,
-                    paragraphs=tuple(sanitize(p) for p in paragraphs),
+                    blocks=blocks,
                     attributions=tuple(
                         Attribution(label, a.source, a.paragraph)
                         for a, label in zip(plan.stored.article.attributions, labels, strict=True)
@@ -231,11 +277,17 @@ class ArticleTranslator:
                     source_hash=source_key(plan.stored.article, self.source),
                     updated=self.clock(),
                     notes=tuple(notes),
+                    tag_labels=tuple(tags),
+                    summary=summary,
+                    image_alt=alt,
+                    untranslated=len(untranslated),
                 )
             )
         return translations, problems
 
-    def _model_label(self, engine_name: str) -> str:
+    def model_label(self, engine_name: str | None = None) -> str:
+        """The models serving this route (for ``engine_name``, else the first engine)."""
+        engine_name = engine_name or self.route[-1].engines[0].name
         parts = []
         for leg in self.route:
             for engine in leg.engines:

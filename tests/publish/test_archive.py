@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from syndicate.models import Article, Lang
+from syndicate.models import Article, Lang, Paragraph
 from syndicate.publish.edition import FEED_FORMATS
 from syndicate.store import FeedHistory, SqliteStore
 from tests.conftest import Clock
@@ -36,7 +36,7 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
 def _articles(store: SqliteStore, n: int) -> list[int]:
     now = datetime(2026, 3, 1, tzinfo=UTC)
     return [
-        store.upsert_article(Article(source="s", key=f"k{i}", title=f"Title {i}", paragraphs=("p",)), now)[0].id
+        store.upsert_article(Article(source="s", key=f"k{i}", title=f"Title {i}", blocks=(Paragraph("p"),)), now)[0].id
         for i in range(n)
     ]
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from syndicate.models import Article, Ref, StoredArticle
+from syndicate.models import Article, Paragraph, Ref, StoredArticle
 from syndicate.publish.ordering import publication_order, resolve_links
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -18,7 +18,7 @@ def art(
     seen: int = 0,
 ) -> StoredArticle:
     a = Article(
-        source="s", key=str(aid), title=title, paragraphs=("x",), url=url, prev=prev, next=next
+        source="s", key=str(aid), title=title, blocks=(Paragraph("x"),), url=url, prev=prev, next=next
     )
     when = T0 + timedelta(minutes=seen)
     return StoredArticle(aid, f"slug-{aid}", a, when, when)

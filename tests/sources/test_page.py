@@ -47,7 +47,7 @@ def test_read_page_cases(name: str, url: str) -> None:
     fetched = Fetched(url=url, status=200, content=(CASES / f"{name}.html").read_bytes(), headers={"content-type": "text/html"})
     page = read_page(fetched, source="s", selectors=selectors)
     expected = json.loads((CASES / f"{name}.expected.json").read_text())
-    assert _as_expected(extract(page.item, ExtractSettings())) == expected
+    assert _as_expected(extract(page.item, ExtractSettings(), selectors)) == expected
     assert (page.prev, page.next) == (expected["prev"], expected["next"])
     assert page.key == url
 

@@ -1,0 +1,625 @@
+"""An HTML element -> the article body's typed blocks.
+
+:func:`to_blocks` reads a content container (an ``<article>``, a feed entry's content, a
+selector's match, trafilatura's output) into :mod:`syndicate.models` blocks:
+
+- ``p`` -> paragraph; ``h1``-``h6`` -> heading (level 2-6); ``ul``/``ol`` -> list, nested
+  lists kept inside their item; ``blockquote`` -> quote (its blocks, its ``cite``);
+  ``figure`` (or a WordPress ``wp-caption``) -> figure with the best image candidate and
+  its caption; ``table`` -> table with header and body cells and their spans (a layout
+  table is read as a container instead); ``pre`` -> verbatim text; ``hr`` -> rule;
+  ``iframe``/``video``/``audio``/``embed`` -> a link to the embedded document, never the
+  embed itself;
+- ``div``, ``section`` and any element not named above are containers: their block
+  children become blocks and their loose text becomes paragraphs, split where the
+  source put ``<br><br>``, so bodies made of ``<div>``s and ``<br>``s read as
+  paragraphs and no text of an unknown element is lost;
+- chrome never becomes a block: scripts, forms, navigation, asides, headers and footers
+  inside the container, hidden and screen-reader-only text, and elements whose class or
+  id says share bar, related articles, newsletter, comments, advertising, affiliate
+  notice, cookie box and the like (see :func:`is_chrome_element`); a list made only of
+  links is a link farm, not content.
+
+Inline markup inside every text-bearing block is kept as it always was (``a``, ``em``,
+``strong``, ...), with links made absolute and only safe URL schemes kept.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+import lxml.html
+
+from syndicate.extract.common import is_chrome, is_next_label, is_previous_label, squash, take_attributions
+from syndicate.models import (
+    Attribution,
+    Block,
+    Cell,
+    Embed,
+    Figure,
+    Heading,
+    Image,
+    ListBlock,
+    ListItem,
+    Paragraph,
+    Preformatted,
+    Quote,
+    Row,
+    Rule,
+    Table,
+)
+
+#: Inline elements kept in text-bearing blocks; other inline elements are unwrapped.
+INLINE_TAGS = frozenset({"a", "em", "strong", "b", "i", "span", "sup", "sub", "br", "code", "q", "abbr", "cite", "mark",
+                         "small", "s", "u", "kbd", "samp", "var", "time", "del", "ins", "dfn", "bdi", "wbr", "font",
+                         "label", "big", "tt", "strike", "data"})
+#: Inline tags that survive serialisation (the rest are unwrapped to their content).
+KEPT_INLINE = frozenset({"a", "em", "strong", "b", "i", "span", "sup", "sub", "br", "code", "q", "abbr", "cite", "mark",
+                         "small", "s", "u", "kbd", "samp", "var"})
+#: Attributes kept on inline elements (links made absolute).
+KEPT_ATTRIBUTES = {"a": ("href", "title", "hreflang"), "abbr": ("title",), "span": ("lang", "translate"), "code": ("translate",)}
+#: Elements that are never article content, wherever they are.
+DROPPED_TAGS = frozenset({"script", "style", "noscript", "template", "nav", "aside", "form", "button", "select",
+                          "input", "textarea", "svg", "math", "canvas", "map", "dialog", "menu", "head", "link", "meta",
+                          "object", "applet", "frameset", "frame", "noembed", "portal", "slot"})
+HEADINGS = {"h1": 2, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+EMBED_TAGS = frozenset({"iframe", "video", "audio", "embed"})
+#: Tables wider or longer than this are cut (a hostile 5,000-cell row stays bounded).
+MAX_TABLE_COLUMNS = 64
+MAX_TABLE_ROWS = 500
+MAX_SPAN = 64
+MAX_DEPTH = 400
+_URL_SCHEMES = ("http://", "https://", "mailto:", "/", "#", "./", "../", "?")
+
+# Class/id words that mark chrome. Strong ones always do; weak ones only when no content
+# word ("content", "body", "article", ...) is there too (``post-header`` is chrome,
+# ``content has-sidebar`` is not).
+_STRONG_CHROME = frozenset("""
+    share sharing sharebar social socials sharedaddy addtoany related relatedposts recommended recommendations newsletter
+    newsletters subscribe subscription signup sign-up promo promos promotion promoted advert adverts advertisement
+    advertising ad ads adslot adunit adsbygoogle dfp sponsor sponsored sponsors affiliate affiliates disclosure
+    comments comment commentlist respond disqus cookie cookies consent gdpr cmp byline bylines breadcrumb breadcrumbs
+    recirc recirculation outbrain taboola paywall deals deal trending popular mostread most-read mostpopular readmore
+    read-more more-stories morestories jp-relatedposts yarpp author-bio authorbio author-box about-author sr-only
+    screen-reader-text visually-hidden visuallyhidden skip-link skiplink print-only donate donation
+""".split())
+_WEAK_CHROME = frozenset("""
+    sidebar widget widgets toolbar meta banner header footer nav navbar navigation menu tags tag-list taglist tagcloud
+    pagination pager author bio modal popup overlay masthead dateline timestamp caption-credit credit credits
+    topics categories category follow rating
+""".split())
+_CONTENT_WORDS = frozenset("""
+    content body text prose richtext rich-text articlebody article-body post-body entry-content story-body
+    post-content article-content hentry
+""".split())
+_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_CHROME_ROLES = frozenset({"navigation", "complementary", "banner", "contentinfo", "dialog", "alertdialog", "search", "menu", "menubar", "toolbar"})
+_BYLINE_CLASSES = frozenset({"byline", "dateline", "meta", "credit", "kicker", "author", "post-meta", "entry-meta"})
+#: WordPress and friends' last line in feeds: "The post X appeared first on Y."
+_FEED_FOOTER = re.compile(r"^(?:The post .{1,300} appeared first on .{1,200}|This (?:article|entry) was (?:originally )?(?:published|posted) (?:on|at) .{1,200})$", re.IGNORECASE)
+
+
+def class_words(el: lxml.html.HtmlElement) -> set[str]:
+    """The words of an element's class and id ("post-share bar" -> {post, share, bar, post-share})."""
+    raw = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+    words = set(raw.split())
+    for w in list(words):
+        words.update(p for p in _WORD_SPLIT.split(w) if p)
+    return words
+
+
+def is_chrome_element(el: lxml.html.HtmlElement) -> bool:
+    """Whether an element is page furniture by its tag, role, visibility or class/id."""
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag in DROPPED_TAGS:
+        return True
+    if el.get("hidden") is not None or el.get("aria-hidden") == "true" and not len(el.xpath(".//img")):
+        return True
+    if _HIDDEN_STYLE.search(el.get("style") or ""):
+        return True
+    if (el.get("role") or "").lower() in _CHROME_ROLES:
+        return True
+    words = class_words(el)
+    if not words:
+        return False
+    if words & _STRONG_CHROME:
+        return True
+    return bool(words & _WEAK_CHROME) and not words & _CONTENT_WORDS
+
+
+def strip_chrome(root: lxml.html.HtmlElement, *, keep: Callable[[lxml.html.HtmlElement], bool] | None = None) -> None:
+    """Remove chrome elements under ``root`` (never ``root`` itself), in place.
+
+    ``keep`` can veto a removal (e.g. an element that holds most of the text).
+    """
+    for el in list(root.iter()):
+        if el is root or not isinstance(el.tag, str):
+            if not isinstance(el.tag, str) and el.getparent() is not None:  # comments, PIs
+                _drop(el)
+            continue
+        if el.getparent() is None:
+            continue  # already removed with an ancestor
+        tag = el.tag.lower()
+        if tag in ("header", "footer") and el is not root:
+            if keep is None or not keep(el):
+                _drop(el)
+            continue
+        if is_chrome_element(el) and (keep is None or not keep(el)):
+            _drop(el)
+
+
+def _drop(el: lxml.html.HtmlElement) -> None:
+    """Remove an element but keep its tail text."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    previous = el.getprevious()
+    parent.remove(el)
+    if tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+
+
+def safe_url(value: str | None, base: str | None, *, http_only: bool = False) -> str | None:
+    """An absolute URL with a safe scheme, or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if not value or value.lower().startswith(("javascript:", "data:", "vbscript:", "file:")):
+        return None
+    if ":" in value.split("/")[0] and not value.lower().startswith(_URL_SCHEMES):
+        return None
+    absolute = urljoin(base or "", value)
+    if http_only and not absolute.lower().startswith(("http://", "https://")):
+        return None
+    return absolute
+
+
+def best_image_src(img: lxml.html.HtmlElement, base: str | None) -> str | None:
+    """The best candidate of an ``<img>`` (or ``<picture>``): the widest ``srcset`` entry,
+    else ``src``, else the lazy-loading attributes CMSs use; absolute, http(s) only."""
+    candidates: list[tuple[float, str]] = []
+    sources = [img]
+    parent = img.getparent()
+    if parent is not None and parent.tag == "picture":
+        sources = [s for s in parent if isinstance(s.tag, str) and s.tag in ("source", "img")]
+    for el in sources:
+        for attr in ("srcset", "data-srcset", "data-lazy-srcset"):
+            for part in (el.get(attr) or "").split(","):
+                bits = part.strip().split()
+                if not bits:
+                    continue
+                weight = 1.0
+                if len(bits) > 1:
+                    descriptor = bits[-1].lower()
+                    try:
+                        weight = float(descriptor[:-1]) * (1 if descriptor.endswith("w") else 1000)
+                    except ValueError:
+                        weight = 1.0
+                url = safe_url(bits[0], base, http_only=True)
+                if url:
+                    candidates.append((weight, url))
+    if candidates:
+        return max(candidates, key=lambda c: c[0])[1]
+    for attr in ("src", "data-src", "data-lazy-src", "data-original", "data-url"):
+        value = img.get(attr)
+        if value and not value.strip().lower().startswith("data:"):
+            url = safe_url(value, base, http_only=True)
+            if url:
+                return url
+    return None
+
+
+def _int(value: str | None, *, cap: int = 100000) -> int | None:
+    if not value:
+        return None
+    match = re.match(r"\s*(\d{1,6})", value)
+    if not match:
+        return None
+    n = int(match.group(1))
+    return n if 0 < n <= cap else None
+
+
+def image_of(img: lxml.html.HtmlElement, base: str | None) -> Image | None:
+    src = best_image_src(img, base)
+    if src is None:
+        return None
+    return Image(src=src, alt=squash(img.get("alt") or ""), width=_int(img.get("width")), height=_int(img.get("height")),
+                 title=squash(img.get("title") or ""))
+
+
+def embed_of(el: lxml.html.HtmlElement, base: str | None) -> Embed | None:
+    tag = el.tag
+    src = el.get("src") or el.get("data-src")
+    if not src and tag in ("video", "audio"):
+        source = next(iter(el.xpath(".//source[@src]")), None)
+        src = source.get("src") if source is not None else None
+    url = safe_url(src, base, http_only=True)
+    if url is None:
+        return None
+    kind = tag if tag in ("video", "audio") else "iframe"
+    title = squash(el.get("title") or el.get("aria-label") or "")
+    return Embed(url=url, kind=kind, title=title)
+
+
+@dataclass
+class Context:
+    """What the reader needs besides the element: links, patterns, the title to skip."""
+
+    base: str | None = None
+    title: str = ""
+    attribution_patterns: tuple[str, ...] = ()
+    chrome_lines: tuple[str, ...] = ()
+    attributions: list[Attribution] = field(default_factory=list)
+    #: Characters of text in the whole container: an element holding most of it is the
+    #: content, whatever its class says (WordPress puts ``category-*`` and ``tag-*`` on
+    #: the article itself).
+    total_chars: int = 0
+
+    def is_chrome(self, el: lxml.html.HtmlElement) -> bool:
+        if not is_chrome_element(el):
+            return False
+        if el.tag in DROPPED_TAGS or not self.total_chars:
+            return True
+        return len(squash(el.text_content())) < 0.5 * self.total_chars
+
+
+def inline_html(el: lxml.html.HtmlElement, base: str | None, *, images: list[Image] | None = None) -> str:
+    """An element's content as inline HTML (text, kept inline tags, safe attributes)."""
+    parts = [html.escape(el.text or "", quote=False)]
+    for child in el:
+        parts.append(_serialise(child, base, images))
+    return "".join(parts)
+
+
+def _serialise(el: lxml.html.HtmlElement, base: str | None, images: list[Image] | None) -> str:
+    tail = html.escape(el.tail or "", quote=False)
+    if not isinstance(el.tag, str):  # comments, processing instructions
+        return tail
+    tag = el.tag.lower()
+    if tag in DROPPED_TAGS:
+        return tail
+    if tag == "img":
+        if images is not None:
+            found = image_of(el, base)
+            if found is not None:
+                images.append(found)
+        return tail
+    inner = html.escape(el.text or "", quote=False) + "".join(_serialise(c, base, images) for c in el)
+    if tag not in KEPT_INLINE:
+        return inner + tail
+    if tag == "br":
+        return "<br>" + tail
+    attrs = []
+    for name in KEPT_ATTRIBUTES.get(tag, ()):
+        value = el.get(name)
+        if value is None:
+            continue
+        if name == "href":
+            value = safe_url(value, base)
+            if value is None:
+                continue
+        attrs.append(f' {name}="{html.escape(value, quote=True)}"')
+    return f"<{tag}{''.join(attrs)}>{inner}</{tag}>{tail}"
+
+
+def fragment_text(fragment: str) -> str:
+    """The plain text of an inline HTML fragment."""
+    if "<" not in fragment and "&" not in fragment:
+        return squash(fragment)
+    return squash(html.unescape(re.sub(r"<[^>]*>", " ", fragment)))
+
+
+def tidy(fragment: str) -> str:
+    """Drop empty inline elements and leading/trailing ``<br>``s; squash whitespace."""
+    fragment = re.sub(r"<(em|strong|b|i|span|a|u|s|small|mark)(?: [^>]*)?>\s*</\1>", "", fragment)
+    fragment = re.sub(r"\s+", " ", fragment).strip()
+    fragment = re.sub(r"^(?:<br>\s*)+|(?:\s*<br>)+$", "", fragment)
+    return fragment.strip()
+
+
+def _link_density(el: lxml.html.HtmlElement) -> float:
+    total = len(squash(el.text_content()))
+    if not total:
+        return 0.0
+    linked = sum(len(squash(a.text_content())) for a in el.iter("a"))
+    return linked / total
+
+
+class _Reader:
+    """Walks one container, collecting blocks; nested containers share the context."""
+
+    def __init__(self, ctx: Context, *, top: bool) -> None:
+        self.ctx = ctx
+        self.top = top
+        self.blocks: list[Block] = []
+        self.inline: list[str] = []
+        self.images: list[Image] = []
+
+    # -- inline runs -------------------------------------------------------------------------
+
+    def flush(self, css: set[str] | None = None, *, loose: bool = True) -> None:
+        fragment = tidy("".join(self.inline))
+        self.inline = []
+        images, self.images = self.images, []
+        for piece in re.split(r"(?:<br>\s*){2,}", fragment):
+            piece = tidy(piece)
+            if loose and _only_links(piece):
+                continue  # loose links between blocks: a link bar, not prose
+            self.paragraph(piece, css)
+        for image in images:
+            self.blocks.append(Figure(image=image))
+
+    def paragraph(self, fragment: str, css: set[str] | None = None) -> None:
+        text = fragment_text(fragment)
+        if not text:
+            return
+        if css and css & _BYLINE_CLASSES:
+            return
+        if is_chrome(text, self.ctx.chrome_lines) or is_previous_label(text) or is_next_label(text):
+            return
+        if _FEED_FOOTER.match(text):
+            return
+        if self.ctx.title and text == self.ctx.title and not any(isinstance(b, Paragraph | Heading) for b in self.blocks):
+            return
+        if css and css & {"wp-caption-text", "caption"} and self.blocks and isinstance(self.blocks[-1], Figure) \
+                and not self.blocks[-1].caption:
+            self.blocks[-1] = Figure(self.blocks[-1].image, fragment)
+            return
+        if not self.top or not self.ctx.attribution_patterns:
+            self.blocks.append(Paragraph(fragment))
+            return
+        body, found = take_attributions(fragment, len(self.blocks), self.ctx.attribution_patterns, is_html=True)
+        body = tidy(body)
+        if fragment_text(body):
+            self.blocks.append(Paragraph(body))
+            self.ctx.attributions.extend(found)
+        else:
+            # A line that is only an attribution belongs to the block before it.
+            index = max(len(self.blocks) - 1, 0)
+            self.ctx.attributions.extend(Attribution(a.label, a.source, index) for a in found)
+
+    # -- walking -----------------------------------------------------------------------------
+
+    def container(self, el: lxml.html.HtmlElement, depth: int = 0) -> None:
+        if el.text:
+            self.inline.append(html.escape(el.text, quote=False))
+        for child in el:
+            self.node(child, depth + 1)
+            if child.tail:
+                self.inline.append(html.escape(child.tail, quote=False))
+
+    def node(self, el: lxml.html.HtmlElement, depth: int) -> None:
+        if not isinstance(el.tag, str):
+            return
+        tag = el.tag.lower()
+        if tag in DROPPED_TAGS or self.ctx.is_chrome(el):
+            return
+        if tag in ("header", "footer") and len(squash(el.text_content())) < 0.5 * max(self.ctx.total_chars, 1):
+            return
+        if depth > MAX_DEPTH:  # absurd nesting: keep the text, stop descending
+            self.inline.append(html.escape(el.text_content(), quote=False))
+            return
+        if tag == "img":
+            found = image_of(el, self.ctx.base)
+            if found is not None:
+                self.flush()
+                self.blocks.append(Figure(image=found))
+            return
+        if tag == "a" and {"prev", "next", "previous"} & set((el.get("rel") or "").lower().split()):
+            return  # "« Older" / "Newer »": navigation, read by extraction as links
+        if tag == "time" and (el.getparent() is None or el.getparent().tag in ("div", "section", "article", "main", "body", "header")):
+            return  # a <time> on its own between blocks is a dateline
+        if tag in INLINE_TAGS and not _has_block(el):
+            self.inline.append(_serialise_no_tail(el, self.ctx.base, self.images))
+            return
+        # A block element: what came before it is its own paragraph.
+        self.flush()
+        css = class_words(el)
+        if tag == "p":
+            self.container(el, depth)
+            self.flush(css, loose=False)
+        elif tag in HEADINGS:
+            fragment = tidy(inline_html(el, self.ctx.base))
+            text = fragment_text(fragment)
+            if text and text != self.ctx.title and not is_chrome(text, self.ctx.chrome_lines):
+                self.blocks.append(Heading(HEADINGS[tag], fragment))
+        elif tag in ("ul", "ol"):
+            self.list_block(el, depth, ordered=tag == "ol")
+        elif tag == "blockquote":
+            inner = self.sub(el, depth)
+            if inner:
+                self.blocks.append(Quote(tuple(inner), safe_url(el.get("cite"), self.ctx.base, http_only=True)))
+        elif tag == "figure" or (css & {"wp-caption", "wp-block-image"} and el.xpath(".//img")):
+            self.figure(el, depth)
+        elif tag == "table":
+            self.table(el, depth)
+        elif tag in ("pre", "listing", "xmp", "plaintext"):
+            text = el.text_content().strip("\n")
+            if text.strip():
+                self.blocks.append(Preformatted(text, code=bool(el.xpath(".//code"))))
+        elif tag == "hr":
+            if self.blocks and not isinstance(self.blocks[-1], Rule):
+                self.blocks.append(Rule())
+        elif tag in EMBED_TAGS:
+            embed = embed_of(el, self.ctx.base)
+            if embed is not None:
+                self.blocks.append(embed)
+        elif tag == "dl":
+            for item in el:
+                if isinstance(item.tag, str) and item.tag in ("dt", "dd"):
+                    self.container(item, depth)
+                    self.flush()
+        elif tag == "picture":
+            img = next(iter(el.xpath(".//img")), None)
+            found = image_of(img, self.ctx.base) if img is not None else None
+            if found is not None:
+                self.blocks.append(Figure(image=found))
+        else:  # div, section, article, li outside a list, unknown elements: a container
+            self.container(el, depth)
+            self.flush(css)
+
+    def sub(self, el: lxml.html.HtmlElement, depth: int) -> list[Block]:
+        reader = _Reader(self.ctx, top=False)
+        reader.container(el, depth)
+        reader.flush()
+        return reader.blocks
+
+    def list_block(self, el: lxml.html.HtmlElement, depth: int, *, ordered: bool) -> None:
+        items: list[ListItem] = []
+        lis = [li for li in el if isinstance(li.tag, str) and not self.ctx.is_chrome(li)]
+        if len(lis) >= 3 and _link_density(el) > 0.85:
+            return  # a list of links (related stories, tags): chrome
+        for li in lis:
+            if li.tag not in ("li",):
+                inner = self.sub(li, depth)
+            else:
+                inner = self.sub(li, depth)
+            if not inner:
+                continue
+            if isinstance(inner[0], Paragraph):
+                items.append(ListItem(inner[0].html, tuple(inner[1:])))
+            else:
+                items.append(ListItem("", tuple(inner)))
+        if items:
+            self.blocks.append(ListBlock(tuple(items), ordered))
+
+    def figure(self, el: lxml.html.HtmlElement, depth: int) -> None:
+        captions = el.xpath(".//figcaption") or [c for c in el.iter() if isinstance(c.tag, str) and class_words(c) & {"wp-caption-text", "caption", "wp-element-caption"} and c is not el]
+        caption = tidy(inline_html(captions[0], self.ctx.base)) if captions else ""
+        img = next(iter(el.xpath(".//img")), None)
+        image = image_of(img, self.ctx.base) if img is not None else None
+        if image is not None:
+            self.blocks.append(Figure(image=image, caption=caption))
+            return
+        # A figure without an image: a table, a quote, a video...; read what it holds.
+        for cap in captions:
+            _drop(cap)
+        self.blocks.extend(self.sub(el, depth))
+        if caption and fragment_text(caption):
+            self.blocks.append(Paragraph(caption))
+
+    def table(self, el: lxml.html.HtmlElement, depth: int) -> None:
+        if _is_layout_table(el):
+            self.container(el, depth)
+            self.flush()
+            return
+        rows: list[Row] = []
+        caption_el = next(iter(el.xpath("./caption")), None)
+        caption = tidy(inline_html(caption_el, self.ctx.base)) if caption_el is not None else ""
+        for tr in el.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr"):
+            if len(rows) >= MAX_TABLE_ROWS:
+                break
+            cells: list[Cell] = []
+            for td in tr:
+                if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
+                    continue
+                if len(cells) >= MAX_TABLE_COLUMNS:
+                    break
+                images: list[Image] = []
+                fragment = tidy(inline_html(td, self.ctx.base, images=images))
+                cells.append(Cell(fragment, header=td.tag == "th", colspan=_int(td.get("colspan"), cap=MAX_SPAN) or 1,
+                                  rowspan=_int(td.get("rowspan"), cap=MAX_SPAN) or 1))
+            if not cells:
+                continue
+            parent = tr.getparent()
+            head = (parent is not None and parent.tag == "thead") or all(c.header for c in cells) and not rows
+            rows.append(Row(tuple(cells), head=bool(head)))
+        if any(fragment_text(c.html) for r in rows for c in r.cells):
+            self.blocks.append(Table(tuple(rows), caption))
+
+
+def _only_links(fragment: str) -> bool:
+    """A short run of text that is all links ("Home · World", "Older | Newer")."""
+    if "<a" not in fragment:
+        return False
+    text = fragment_text(fragment)
+    outside = fragment_text(re.sub(r"<a\b[^>]*>.*?</a>", " ", fragment, flags=re.DOTALL))
+    return len(text) < 200 and len(re.sub(r"[\W_]+", "", outside)) <= 0.1 * len(text)
+
+
+def _serialise_no_tail(el: lxml.html.HtmlElement, base: str | None, images: list[Image]) -> str:
+    tail, el.tail = el.tail, None
+    try:
+        return _serialise(el, base, images)
+    finally:
+        el.tail = tail
+
+
+_BLOCK_TAGS = frozenset({"p", "div", "section", "article", "ul", "ol", "table", "blockquote", "figure", "pre", "hr",
+                         "h1", "h2", "h3", "h4", "h5", "h6", "dl", "main", "header", "footer", "aside", "nav",
+                         "iframe", "video", "audio", "img", "picture", "address", "details", "center", "form"})
+
+
+def _has_block(el: lxml.html.HtmlElement) -> bool:
+    return any(isinstance(d.tag, str) and d.tag in _BLOCK_TAGS for d in el.iterdescendants())
+
+
+def _is_layout_table(el: lxml.html.HtmlElement) -> bool:
+    """A table used for page layout (nested tables, or cells holding paragraphs of prose)."""
+    if el.xpath(".//table"):
+        return True
+    cells = el.xpath("./tr/td | ./tbody/tr/td | ./thead/tr/td")
+    if not cells:
+        return False
+    blocky = sum(1 for c in cells if c.xpath("./p | ./div | ./ul | ./ol | ./h1 | ./h2 | ./h3 | ./blockquote"))
+    long_text = sum(1 for c in cells if len(squash(c.text_content())) > 400)
+    return blocky >= max(1, len(cells) // 2) or (long_text >= 1 and len(cells) <= 3)
+
+
+def to_blocks(root: lxml.html.HtmlElement, ctx: Context) -> list[Block]:
+    """Read a container's content into blocks (chrome inside it is skipped)."""
+    if not ctx.total_chars:
+        ctx.total_chars = len(squash(root.text_content()))
+    reader = _Reader(ctx, top=True)
+    reader.container(root)
+    reader.flush()
+    return _trim(reader.blocks)
+
+
+def _trim(blocks: list[Block]) -> list[Block]:
+    while blocks and isinstance(blocks[-1], Rule):
+        blocks.pop()
+    while blocks and isinstance(blocks[0], Rule):
+        blocks.pop(0)
+    return blocks
+
+
+def blocks_text(blocks: list[Block] | tuple[Block, ...]) -> str:
+    """Plain text of blocks, one block (or list item, or table row) per line."""
+    lines: list[str] = []
+
+    def walk(bs: tuple[Block, ...] | list[Block]) -> None:
+        for b in bs:
+            if isinstance(b, Paragraph | Heading):
+                lines.append(fragment_text(b.html))
+            elif isinstance(b, ListBlock):
+                for item in b.items:
+                    if item.html:
+                        lines.append(fragment_text(item.html))
+                    walk(item.children)
+            elif isinstance(b, Quote):
+                walk(b.blocks)
+            elif isinstance(b, Figure):
+                if b.caption:
+                    lines.append(fragment_text(b.caption))
+            elif isinstance(b, Table):
+                if b.caption:
+                    lines.append(fragment_text(b.caption))
+                for row in b.rows:
+                    lines.append(" ".join(fragment_text(c.html) for c in row.cells))
+            elif isinstance(b, Preformatted):
+                lines.append(b.text)
+            elif isinstance(b, Embed) and b.title:
+                lines.append(b.title)
+
+    walk(blocks)
+    return "\n".join(line for line in lines if line.strip())
