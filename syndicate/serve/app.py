@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 import anyio.to_thread
 from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -41,6 +42,7 @@ from starlette.routing import Route
 
 from syndicate import metrics
 from syndicate.config import Settings
+from syndicate.errors import SyndicateError
 from syndicate.serve.files import CachedFile, FileCache, OutputFolder, brotli_available
 from syndicate.serve.headers import CORS_KINDS, preflight_headers, resource_headers
 from syndicate.serve.status import ProcessInfo, publishable_languages, snapshot
@@ -290,12 +292,17 @@ class StatusService:
             self._store.close()
             self._store = None
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> dict[str, Any] | None:
+        """The status (reused for :data:`STATUS_TTL`), or None when the store cannot say."""
         now = time.time()
         cached = self._snapshot
         if cached is not None and now - cached[0] < STATUS_TTL:
             return cached[1]
-        data = snapshot(self.settings, self.store, self.process, now)
+        try:
+            data = snapshot(self.settings, self.store, self.process, now)
+        except (SyndicateError, SQLAlchemyError) as exc:
+            logger.error("status: cannot read the store: %s", exc)
+            return None
         self._snapshot = (now, data)
         return data
 
@@ -317,6 +324,10 @@ class StatusService:
             logger.debug("cannot ask the store about archive page %s/%d", language, number, exc_info=True)
             return False
         return frozen.get((number, fmt)) == size
+
+
+def _unavailable() -> Response:
+    return PlainTextResponse("the store cannot be read: see the server's log\n", 503, headers={"Cache-Control": "no-store"})
 
 
 def _url_paths(settings: Settings) -> tuple[str, str, str]:
@@ -413,6 +424,8 @@ class SyndicateApp:
         if (denied := self._denied(request)) is not None:
             return denied
         data = await anyio.to_thread.run_sync(self.service.snapshot)
+        if data is None:
+            return _unavailable()
         html = self.templates.get_template("status.html").render(
             s=data, refresh=STATUS_REFRESH, css_url="/status.css", json_url="/status.json", metrics_url="/metrics"
         )
@@ -426,6 +439,8 @@ class SyndicateApp:
         if (denied := self._denied(request)) is not None:
             return denied
         data = await anyio.to_thread.run_sync(self.service.snapshot)
+        if data is None:
+            return _unavailable()
         return JSONResponse(data, headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
 
     async def _status_css(self, _request: Request) -> Response:
