@@ -109,10 +109,8 @@ def record_stats_delta(
     for (language, engine), counts in after.items():
         old = before.get((language, engine), {})
         delta = {name: n - old.get(name, 0) for name, n in counts.items()}
+        # Guard rejections are counted where the guard gives its reason (translate/service.py).
         record_translation_counts({(language, engine, name): n for name, n in delta.items() if n > 0})
-        if (guarded := delta.get("guard_failures", 0)) > 0:
-            # The store keeps no reasons; guard code that knows one calls record_guard_rejection.
-            record_guard_rejection(language, engine, "any", guarded)
         per_language[language] = per_language.get(language, 0) + max(delta.get("translated", 0), 0)
     for language, segments in per_language.items():
         if segments:
@@ -120,7 +118,9 @@ def record_stats_delta(
 
 
 def record_guard_rejection(language: str, engine: str, reason: str, n: int = 1) -> None:
-    GUARD_REJECTIONS.labels(language, engine, reason).inc(n)
+    """A quality guard rejected an engine's output; the reason's detail ("lost protected
+    term 'X'") is dropped so the label keeps a handful of values."""
+    GUARD_REJECTIONS.labels(language, engine, reason.split(" '", 1)[0].split(' "', 1)[0]).inc(n)
 
 
 def record_publish(seconds: float, files_written: int) -> None:

@@ -26,7 +26,7 @@ from typing import Protocol
 
 import lxml.html
 
-from syndicate import progress
+from syndicate import metrics, progress
 from syndicate.sanitize import sanitize
 from syndicate.models import Attribution, Block, Lang, StoredArticle, Translation, map_text, source_key, texts
 from syndicate.translate import guards
@@ -374,6 +374,7 @@ class ArticleTranslator:
                         bad[s] = reason
                         reasons[s] = f"{engine.name}: {reason}"
                         logger.warning("guard (%s) rejected %s output for %r: %r", reason, engine.name, s[:80], t[:80])
+                        metrics.record_guard_rejection(language, engine.name, reason)
                 self.counts.add(language, engine.name, "translated", len(good))
                 self.counts.add(language, engine.name, "guard_failures", len(bad))
                 self.store.memory_put(
