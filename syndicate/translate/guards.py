@@ -2,8 +2,14 @@
 
 Each guard returns a short reason, or None when the output passes. A segment whose
 output fails is retried with the next engine of the chain; if every engine fails, the
-article is not published in that language (never untranslated text passed off as
-translated).
+segment is published in the original language, marked as such (never untranslated text
+passed off as translated).
+
+A segment that rightly comes back unchanged is not a failure: e-mail addresses, URLs,
+@handles, #hashtags, numbers, codes (``A320``, ``COVID-19``, ``snake_case``), names
+(capitalised words inside a sentence) and very short labels. Only a copy with at least
+three ordinary words left after removing those is "a copy of the source"; one-letter
+translations (``and`` -> ``y``) are translations.
 """
 
 from __future__ import annotations
@@ -14,6 +20,18 @@ from collections.abc import Mapping
 from syndicate.translate.segments import normalize
 
 _WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+#: What stays the same in any language: addresses, links, handles, tags, codes.
+_INVARIANT = re.compile(
+    r"""[\w.+-]+@[\w-]+(?:\.[\w-]+)+"""  # e-mail
+    r"""|(?:https?://|www\.)\S+"""  # URL
+    r"""|\b(?:[\w-]+\.)+(?:com|org|net|edu|gov|io|co|uk|de|fr|es|it|ru|info|news|tv)(?:/\S*)?"""  # bare domain (pic.twitter.com/x)
+    r"""|[@#][\w.]+"""  # handle, hashtag
+    r"""|\b\w*\d\w*\b"""  # anything with a digit (A320, 2026, COVID-19)
+    r"""|\b\w+_\w+\b"""  # snake_case
+    r"""|\b[A-Z]{2,}\b""",  # acronyms
+    re.UNICODE,
+)
 #: Output longer than this many times the source (plus slack for short segments) is a runaway.
 MAX_LENGTH_RATIO = 3.0
 LENGTH_SLACK = 40
@@ -40,7 +58,7 @@ def check(source: str, output: str, protect: Mapping[str, str] | None = None) ->
     rest = out
     for replacement in (protect or {}).values():
         rest = rest.replace(replacement, " ")
-    if not _WORD.findall(rest) and _translatable_words(src, protect) >= 1:
+    if protect and not _LETTER.findall(rest) and _translatable_words(src, protect) >= 1:
         return "nothing but protected terms"
     if _loops(out) and not _loops(src):
         return "repetition loop"
@@ -55,6 +73,7 @@ def check(source: str, output: str, protect: Mapping[str, str] | None = None) ->
 def _translatable_words(text: str, protect: Mapping[str, str] | None) -> int:
     for term in protect or {}:
         text = text.replace(term, " ")
+    text = _INVARIANT.sub(" ", text)
     # Capitalised words inside a sentence are mostly names, which engines keep.
     words = _WORD.findall(text)
     return sum(1 for i, w in enumerate(words) if i == 0 or not w[0].isupper())

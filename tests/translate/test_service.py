@@ -106,6 +106,31 @@ def test_guards_each_failure_mode() -> None:
     assert check("我们", "我们") is None  # no word of two letters: nothing to judge
 
 
+def test_guards_let_benign_copies_and_short_translations_through() -> None:
+    """Segments that rightly stay the same, seen holding back real articles."""
+    from syndicate.translate.guards import check
+
+    for same in (
+        "letters@nytimes.com",
+        "pic.twitter.com/AbC123xyz",
+        "https://www.example.com/news/2026/the-long-read-about-cities",
+        "@jane_doe and @news_desk",
+        "#ClimateStrike #FridaysForFuture",
+        "COVID-19 A320neo NYSE: AAPL",
+        "ISBN 978-3-16-148410-0",
+        "Jean-Claude Van Damme and Marie Curie",
+    ):
+        assert check(same, same) is None, same
+    assert check("and", "Y") is None  # a one-letter translation is a translation
+    assert check("or", "o") is None
+    # Real sentences copied through are still caught, even with a link in them.
+    sentence = "Read the full report on the website of the council at https://example.org/report."
+    assert check(sentence, sentence) == "copy of the source"
+    # "Nothing but protected terms" needs protected terms.
+    assert check("Rossiyskaya Gazeta reported it.", "Rossiyskaya Gazeta", {"Rossiyskaya Gazeta": "Rossiyskaya Gazeta"}) \
+        == "nothing but protected terms"
+
+
 def test_one_segment_failing_every_engine_is_published_in_the_original_marked(tmp_path: Path) -> None:
     broken = FakeEngine("apertium", {("en", "es")}, lambda s, a, b: s if "buses" in s else tagged(s, a, b))
     settings, store, pool = setup(tmp_path, {"apertium": broken})
