@@ -13,18 +13,20 @@ back exactly as they went in wherever the engine moves them.
 
 Speed. A flush passes through about ten processes, so segments are not sent one per
 flush: a chunk of many segments goes as one stream, each segment followed by a sentence
-end and a marker superblank (``.[][<syndicate-seg-7>]``, the shape Apertium's own text
-deformatter uses for a paragraph end), and the output is cut at the markers. A chunk
+end and a marker superblank (`` .[][<syndicate-seg-7>]``: the ``.[]`` Apertium's own text
+deformatter puts at a paragraph end, after a space so a last "no" does not become the
+abbreviation "No."), and the output is cut at the markers. A chunk
 whose markers do not all come back once and in order is translated again one segment
 per flush, so a lost marker costs time, never alignment.
 
 Bounds. Input is written while output is read (non-blocking pipes), so no input size can
 deadlock the pipes; every flush has a deadline (``timeout``), after which the pipeline is
-killed and the call fails. A segment longer than ``max_piece_chars`` is translated in
-pieces cut at whitespace (else anywhere), and a run without whitespace longer than
-``LONG_RUN_CHARS`` passes through verbatim: it is no word, Apertium would pass it through
-unchanged anyway, and its analyser takes minutes over one (a 300 KB "word" took over
-four minutes).
+killed and the call fails. A segment longer than ``max_piece_chars`` is sent in pieces
+cut at whitespace (else anywhere), joined in the stream by a bare marker (no sentence
+end), so a long segment spreads over several flushes, each with its deadline. A run of
+``LONG_RUN_CHARS`` or more characters without whitespace passes through verbatim: it is
+no word, Apertium would pass it through unchanged anyway, and its analyser takes minutes
+over one (a 300 KB "word" took over four minutes).
 
 Processes. syndicate starts the stages itself, without a shell, in a process group of
 their own, each with ``PR_SET_PDEATHSIG`` (SIGKILL) on Linux: they die with syndicate even
@@ -94,8 +96,10 @@ _UNESCAPE = re.compile(r"\\(.)")
 _MARKS = re.compile(r"(?<![\w\\])[*#@](?=\w)")
 _PLACEHOLDER = re.compile(r"\[<k(\d+)>\]")
 # After each segment of a chunk: a sentence end, so no rule of the engine joins two
-# segments, then the marker superblank the output is cut at.
+# segments, then the marker superblank the output is cut at. Between the pieces of one
+# long segment, the marker alone: the sentence goes on.
 _SEGMENT_END = " .[][<syndicate-seg-{}>]"
+_PIECE_END = "[<syndicate-seg-{}>]"
 _SEGMENT_MARKER = re.compile(r"\[<syndicate-seg-(\d+)>\]")
 # What the sentence end comes back as, at the end of a segment's output.
 _SENTENCE_END = re.compile(r"\.?\s*\[\]\s*$")
@@ -157,7 +161,8 @@ def _prctl() -> Callable[..., int] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+        return prctl
     except (OSError, AttributeError):
         return None
 
@@ -232,6 +237,11 @@ def _start(stages: Sequence[Sequence[str]]) -> list[subprocess.Popen[bytes]]:
 
 def _kill(procs: Sequence[subprocess.Popen[bytes]]) -> None:
     """Kill the group and every member we know, close our pipe ends, reap them all."""
+    _signal(procs)
+    _reap(procs)
+
+
+def _signal(procs: Sequence[subprocess.Popen[bytes]]) -> None:
     if procs:
         try:
             os.killpg(procs[0].pid, signal.SIGKILL)
@@ -243,6 +253,9 @@ def _kill(procs: Sequence[subprocess.Popen[bytes]]) -> None:
                 proc.kill()
             except ProcessLookupError:
                 pass
+
+
+def _reap(procs: Sequence[subprocess.Popen[bytes]]) -> None:
     for proc in procs:
         for pipe in (proc.stdin, proc.stdout):
             if pipe is not None and not pipe.closed:
@@ -260,11 +273,12 @@ class _Pipeline:
         self.stages = _stages(mode_file)
         self.command = " | ".join(shlex.join(argv) for argv in self.stages)
         self.timeout = timeout
-        self.lock = threading.Lock()
+        # Reentrant: a flush that fails closes the pipeline while holding it.
+        self.lock = threading.RLock()
         logger.debug("starting apertium pipeline: %s", self.command)
         try:
             self.procs = _SPAWNER.run(functools.partial(_start, self.stages))
-        except OSError as error:
+        except (OSError, subprocess.SubprocessError) as error:
             raise ModelError(
                 f"cannot start the Apertium pipeline of {mode_file.name}: {error}",
                 engine="apertium",
@@ -317,8 +331,7 @@ class _Pipeline:
                         except BlockingIOError:
                             continue
                         except OSError:  # EPIPE: a stage died
-                            self.close()
-                            raise TranslationError("apertium pipeline exited unexpectedly", engine="apertium") from None
+                            raise self._broken() from None
                         if sent == len(view):
                             selector.unregister(self._in)
                         continue
@@ -327,8 +340,7 @@ class _Pipeline:
                     except BlockingIOError:
                         continue
                     if not chunk:
-                        self.close()
-                        raise TranslationError("apertium pipeline exited unexpectedly", engine="apertium")
+                        raise self._broken()
                     start = len(out)
                     out += chunk
                     if out.find(b"\0", start) >= 0:
@@ -343,12 +355,27 @@ class _Pipeline:
                             f"apertium answered {len(out)} bytes to {len(data)}; stopped it", engine="apertium"
                         )
 
+    def _broken(self) -> TranslationError:
+        closed = self._closed
+        self.close()
+        return TranslationError(
+            "apertium pipeline was closed" if closed else "apertium pipeline exited unexpectedly", engine="apertium"
+        )
+
     def alive(self) -> bool:
         return not self._closed and all(p.poll() is None for p in self.procs)
 
     def close(self) -> None:
+        """Kill the whole group. A flush running in another thread sees its output end
+        at once and fails; it closes our pipe ends then (closing them under it would
+        leave it waiting for its deadline)."""
         self._closed = True
-        _kill(self.procs)
+        _signal(self.procs)
+        if self.lock.acquire(blocking=False):
+            try:
+                _reap(self.procs)
+            finally:
+                self.lock.release()
 
 
 # -- the engine -------------------------------------------------------------------------------------
@@ -360,6 +387,7 @@ class _Piece:
 
     segment: int  # index of the segment it belongs to
     joiner: str  # what stood between it and the previous piece ("" for the first, or a hard cut)
+    last: bool  # the segment's last piece: a sentence end follows it in the stream
     encoded: str  # stream format, protected terms as superblanks
     used: tuple[str, ...]  # per superblank, the text that replaces it
     own_marks: str  # mark characters the source itself uses (#hashtags, @mentions)
@@ -386,6 +414,9 @@ class ApertiumTranslator:
         self._modes: dict[tuple[Lang, Lang], Path] | None = None
         self._model_ids: dict[tuple[Lang, Lang], str] = {}
         self._lock = threading.Lock()
+        # Counts close() calls: a translation that began before one stops instead of
+        # starting the pipelines again (a later call may start them).
+        self._generation = 0
 
     def _scan(self) -> dict[tuple[Lang, Lang], Path]:
         if self._modes is None:
@@ -421,8 +452,10 @@ class ApertiumTranslator:
                 f"(or apertium-{source}-{target}); `apt-cache search apertium` lists the pairs",
             ) from None
 
-    def _pipeline(self, source: Lang, target: Lang) -> _Pipeline:
+    def _pipeline(self, source: Lang, target: Lang, generation: int | None = None) -> _Pipeline:
         with self._lock:
+            if generation is not None and generation != self._generation:
+                raise TranslationError("apertium translator was closed during the call", engine=self.name)
             pipe = self._pipelines.get((source, target))
             if pipe is None or not pipe.alive():
                 if pipe is not None:
@@ -439,6 +472,7 @@ class ApertiumTranslator:
         *,
         protect: Protect = (),
     ) -> list[str]:
+        generation = self._generation
         terms = protect_map(protect)
         pattern = _protect_pattern(terms)
         pieces: list[_Piece] = []
@@ -448,13 +482,14 @@ class ApertiumTranslator:
             text = segment.replace("\0", " ")
             marks = _own_marks(text)
             spans = [m.span() for m in pattern.finditer(text)]
-            for joiner, piece in _cut(text, self.max_piece_chars, spans):
-                encoded, used = _protect(piece, pattern, terms)
-                pieces.append(_Piece(index, joiner, encoded, tuple(used), marks))
+            cuts = _cut(text, self.max_piece_chars, spans)
+            for number, (joiner, cut) in enumerate(cuts, 1):
+                encoded, used = _protect(cut, pattern, terms)
+                pieces.append(_Piece(index, joiner, number == len(cuts), encoded, tuple(used), marks))
         raws: list[str] = []
         try:
             for chunk in _chunks(pieces, self.chunk_chars):
-                raws.extend(self._run_chunk(chunk, source, target))
+                raws.extend(self._run_chunk(chunk, source, target, generation))
         except TranslationError as error:
             error.source_language, error.target_language = source, target
             raise
@@ -467,10 +502,10 @@ class ApertiumTranslator:
             out[index] = re.sub(r"\s+", " ", "".join(translated)).strip()
         return out
 
-    def _run_chunk(self, chunk: Sequence[_Piece], source: Lang, target: Lang) -> list[str]:
+    def _run_chunk(self, chunk: Sequence[_Piece], source: Lang, target: Lang, generation: int) -> list[str]:
         """Translate a chunk in one flush; one flush per piece if its markers went astray."""
-        stream = "".join(p.encoded + _SEGMENT_END.format(i) for i, p in enumerate(chunk))
-        texts = _split_output(self._pipeline(source, target).run(stream), len(chunk))
+        stream = "".join(p.encoded + (_SEGMENT_END if p.last else _PIECE_END).format(i) for i, p in enumerate(chunk))
+        texts = _split_output(self._pipeline(source, target, generation).run(stream), [p.last for p in chunk])
         if texts is not None:
             return texts
         logger.warning(
@@ -478,26 +513,30 @@ class ApertiumTranslator:
             source, target, len(chunk),
         )
         # A trailing newline lets the analyser see the end of the last word.
-        return [self._pipeline(source, target).run(p.encoded + "\n") for p in chunk]
+        return [self._pipeline(source, target, generation).run(p.encoded + "\n") for p in chunk]
 
     def close(self) -> None:
         with self._lock:
+            self._generation += 1
             for pipe in self._pipelines.values():
                 pipe.close()
             self._pipelines.clear()
 
 
-def _split_output(raw: str, count: int) -> list[str] | None:
-    """Cut a chunk's output at its markers; None unless all ``count`` came back in order."""
+def _split_output(raw: str, ends: Sequence[bool]) -> list[str] | None:
+    """Cut a chunk's output at its markers, dropping the sentence ends we added (where
+    ``ends`` says); None unless every marker came back once and in order."""
     parts = _SEGMENT_MARKER.split(raw)
-    if parts[1::2] != [str(i) for i in range(count)]:
+    if parts[1::2] != [str(i) for i in range(len(ends))]:
         return None
     texts = []
-    for text in parts[0:-1:2]:
-        end = _SENTENCE_END.search(text)
-        if end is None or "[]" not in end.group(0):
-            return None
-        texts.append(text[: end.start()])
+    for text, sentence_end in zip(parts[0:-1:2], ends, strict=True):
+        if sentence_end:
+            end = _SENTENCE_END.search(text)
+            if end is None or "[]" not in end.group(0):
+                return None
+            text = text[: end.start()]
+        texts.append(text)
     return texts
 
 
