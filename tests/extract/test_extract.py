@@ -10,7 +10,7 @@ import pytest
 from syndicate.config import ExtractSettings
 from syndicate.errors import ItemError
 from syndicate.extract import extract
-from syndicate.models import RawItem
+from syndicate.models import Figure, Heading, ListBlock, Paragraph, RawItem, Table
 from syndicate.publish.ordering import resolve_links
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -76,8 +76,24 @@ def test_sample_has_no_chrome_and_every_article_has_body_and_attributions() -> N
         for paragraph in article.paragraphs:
             assert not any(c in paragraph for c in chrome), (article.key, paragraph)
             assert "<script" not in paragraph and "[Source attribution" not in paragraph
-        for attribution in article.attributions:
-            assert 0 <= attribution.paragraph < len(article.paragraphs)
+        for attribution in article.attributions:  # each names a paragraph block
+            assert isinstance(article.blocks[attribution.paragraph], Paragraph), (article.key, attribution)
+
+
+def test_sample_shows_the_block_model() -> None:
+    """The bundled sample carries a figure, a heading, a list, a table and page metadata."""
+    volga = next(a for a in _sample() if a.key.startswith("005_"))
+    kinds = [type(b) for b in volga.blocks]
+    assert kinds[0] is Figure and Heading in kinds and ListBlock in kinds and Table in kinds
+    figure = volga.blocks[0]
+    assert figure.image.src.endswith("volga-wheat-1200.jpg")  # the widest srcset candidate
+    assert figure.caption.startswith("Harvesting began early")
+    assert [(a.name, a.url) for a in volga.meta.authors] == [
+        ("Irina Sokolova", "https://news.example.org/authors/irina-sokolova.html")
+    ]
+    assert volga.meta.tags == ("Agriculture", "Wheat", "Volga region")
+    table = next(b for b in volga.blocks if isinstance(b, Table))
+    assert table.rows[0].head and [c.html for c in table.rows[1].cells] == ["Southern districts", "2.9", "3.2"]
 
 
 def test_sample_forms_one_chain() -> None:
