@@ -30,8 +30,7 @@ import re
 from collections import Counter
 from copy import deepcopy
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 from urllib.parse import urljoin
 
 import lxml.html
@@ -43,11 +42,8 @@ from syndicate.extract.blocks import (
     Context,
     blocks_text,
     class_words,
-    fragment_text,
-    inline_html,
     is_chrome_element,
     safe_url,
-    tidy,
     to_blocks,
 )
 from syndicate.extract.common import is_next_label, is_previous_label, squash
@@ -56,12 +52,10 @@ from syndicate.extract.meta import PageMeta, page_meta, parse_date
 from syndicate.extract.selectors import select
 from syndicate.models import (
     Article,
-    Attribution,
     Block,
     Figure,
     Known,
     Meta,
-    Paragraph,
     RawItem,
     Ref,
     normalize_lang,
@@ -567,5 +561,4 @@ def page_outline(data: bytes, url: str, *, charset: str | None = None, selectors
     return PageOutline(prev_ref, next_ref, title, has_text)
 
 
-__all__ = ["extract_html", "page_outline", "page_title", "best_container", "neighbours", "parse_html", "inline_html",
-           "fragment_text", "tidy", "Attribution", "Paragraph", "UTC", "Any"]
+__all__ = ["PageOutline", "best_container", "extract_html", "neighbours", "page_outline", "page_title", "parse_html"]

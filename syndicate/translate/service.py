@@ -16,9 +16,9 @@ For one language pair, :class:`ArticleTranslator` turns a batch of stored articl
 
 from __future__ import annotations
 
+import html
 import logging
 from collections import Counter
-import html
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,12 +27,11 @@ from typing import Protocol
 import lxml.html
 
 from syndicate import metrics, progress
-from syndicate.sanitize import sanitize
 from syndicate.models import Attribution, Block, Lang, StoredArticle, Translation, map_text, source_key, texts
+from syndicate.sanitize import sanitize
 from syndicate.translate import guards
 from syndicate.translate.base import Translator
 from syndicate.translate.markup import ParagraphPlan
-from syndicate.translate.segments import normalize, split_sentences
 
 logger = logging.getLogger(__name__)
 
