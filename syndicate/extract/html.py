@@ -251,15 +251,19 @@ def page_title(doc: lxml.html.HtmlElement, meta: PageMeta | None = None) -> str:
 
 
 def _candidates(doc: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    body = doc.find("body")
+    root = body if body is not None else doc
+    total = len(squash(root.text_content()))
     found = doc.xpath("//article | //main | //*[@role='main'] | //*[@itemprop='articleBody'] | //*[@class]")
     out = []
     for el in found:
         if el.tag in ("article", "main") or el.get("role") == "main" or el.get("itemprop") == "articleBody" \
                 or _CONTENT_CLASSES.search(f" {el.get('class') or ''} "):
-            if not is_chrome_element(el):
+            # A class that looks like chrome ("comments-enabled", "has-sidebar") does not
+            # disqualify the element that holds most of the page's text.
+            if not is_chrome_element(el) or len(squash(el.text_content())) > 0.5 * total:
                 out.append(el)
-    body = doc.find("body")
-    out.append(body if body is not None else doc)
+    out.append(root)
     return out
 
 
@@ -269,13 +273,16 @@ _PROSE = frozenset({"p", "li", "blockquote", "pre", "td", "dd", "h2", "h3", "h4"
 def _score(el: lxml.html.HtmlElement) -> float:
     """Prose held by ``el``: text of paragraph-like elements outside chrome, less links."""
     total = 0.0
+    size = len(squash(el.text_content()))
     stack = [el]
     while stack:
         node = stack.pop()
         for child in node:
             if not isinstance(child.tag, str):
                 continue
-            if is_chrome_element(child) or child.tag in ("header", "footer"):
+            if (is_chrome_element(child) or child.tag in ("header", "footer")) and (
+                child.tag in ("script", "style", "nav", "aside", "form") or len(squash(child.text_content())) < 0.5 * size
+            ):
                 continue
             if child.tag in _PROSE or (child.tag == "div" and (child.text or "").strip()):
                 text = squash(child.text_content())

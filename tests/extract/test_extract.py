@@ -178,3 +178,24 @@ def test_undeclared_utf8_html_is_read_as_utf8() -> None:
     page = RawItem("t", "u.html", "<html><body><h1>Café in Münster</h1><p>Crème brûlée.</p></body></html>".encode(), "text/html")
     article = extract(page, ExtractSettings())
     assert article.title == "Café in Münster" and article.paragraphs == ("Crème brûlée.",)
+
+
+def test_a_content_wrapper_with_a_chrome_looking_class_is_still_the_content() -> None:
+    """WordPress themes put state classes such as ``comments-enabled`` on the body wrapper."""
+    paragraphs = "".join(
+        f"<p>Paragraph {n} of the story about the new tram line tells residents what changes on the route.</p>"
+        for n in range(1, 7)
+    )
+    page = (
+        "<html><head><title>Tram Line Opens | City Post</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/city'>City</a></nav>"
+        "<h1>Tram Line Opens</h1>"
+        f"<div class='post-content comments-enabled has-sidebar'>{paragraphs}"
+        "<div class='share-bar'>Share on Facebook Share on X</div></div>"
+        "<section id='comments'><article class='comment'><p>First! Great news for the east side.</p></article></section>"
+        "<footer>© City Post</footer></body></html>"
+    ).encode()
+    article = extract(RawItem(source="t", key="tram.html", data=page, media_type="text/html"), ExtractSettings())
+    assert article.title == "Tram Line Opens"
+    assert len(article.paragraphs) == 6
+    assert not any("Share on" in p or "First!" in p for p in article.paragraphs)
