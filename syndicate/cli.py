@@ -352,8 +352,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
         totals = store.stats()
     finally:
         store.close()
-    columns = ("translated", "memory_hits", "guard_failures", "engine_errors")
-    header = ("language", "engine", "segments translated", "memory hits", "guard failures", "engine errors")
+    columns = ("translated", "memory_hits", "guard_failures", "engine_errors", "untranslated")
+    header = ("language", "engine", "segments translated", "memory hits", "guard failures", "engine errors",
+              "untranslated")
     rows = [(language, engine, *(str(counts.get(c, 0)) for c in columns)) for (language, engine), counts in sorted(totals.items())]
     if not rows:
         print("no translations yet: run `syndicate once` first")

@@ -115,6 +115,8 @@ def snapshot(settings: Settings, store: SqliteStore, process: ProcessInfo, now: 
                 "memory_hit_rate": round(hits / (hits + translated), 4) if hits + translated else None,
                 "guard_failures": counts.get("guard_failures", 0),
                 "engine_errors": counts.get("engine_errors", 0),
+                # Segments no engine could translate, published in the original language.
+                "untranslated_segments": counts.get("untranslated", 0),
                 "engines": [
                     {"engine": e.engine, "model": e.model, "translations": e.translations} for e in overview.engines
                 ],
