@@ -7,6 +7,7 @@ stages can later run as separate jobs.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -16,10 +17,11 @@ from syndicate.config import PageSelectors, PagesSourceSettings, Settings
 from syndicate.errors import ItemError, RunAborted, SourceError, StoreError, SyndicateError
 from syndicate.extract import extract
 from syndicate.extract.language import detect_language
-from syndicate.models import Article, Lang, Ref, RunReport, StoredArticle, Translation, lang, map_text, primary, source_key
+from syndicate.models import Article, Lang, RawItem, Ref, RunReport, StoredArticle, Translation, lang, map_text, primary, source_key
 from syndicate.publish import FeedPublisher
 from syndicate.sources import Source, make_source
 from syndicate.store import SqliteStore
+from syndicate.store.sources_state import ReportedProblems
 from syndicate.translate import ENGINES, Translator
 from syndicate.sanitize import sanitize
 from syndicate.translate.service import ArticleTranslator, Counts, Leg
@@ -139,6 +141,8 @@ class Pipeline:
         self.clock = clock
         #: (source settings, config root) -> Source; the daemon's adds fetch state and a stop check.
         self.source_factory = source_factory
+        #: Problems already logged (in the store, so `once` from cron does not repeat them either).
+        self.reported = ReportedProblems(store)
         #: Site selectors by source name (pages sources), applied by extraction.
         self._selectors: dict[str, PageSelectors] = {
             s.name: s.selectors for s in settings.sources if isinstance(s, PagesSourceSettings) and s.selectors
@@ -154,32 +158,36 @@ class Pipeline:
             self.pull_source(self.source_factory(source_settings, self.settings.root), tally)
 
     def pull_source(self, source: Source, tally: _Tally) -> None:
-        """Fetch one source, extract and upsert each item; one bad item never stops the rest."""
+        """Fetch one source, extract and upsert each item; one bad item never stops the rest.
+
+        A failing item counts as a failure on every poll, but it is logged once per
+        change: again only when the item or the problem changes (see :meth:`_fail_item`).
+        """
+        read: dict[str, list[str]] = {}  # source name -> keys read and stored
         try:
             for result in source.fetch():
                 tally.items_seen += 1
                 if isinstance(result, ItemError):
-                    self._fail(tally, result)
+                    self._fail_item(tally, result)
                     continue
                 try:
                     selectors = self._selectors.get(result.source)
                     article = _safe_links(self._with_language(extract(result, self.settings.extract, selectors)))
                 except ItemError as exc:
-                    self._fail(tally, exc)
+                    self._fail_item(tally, exc, result)
                     continue
                 except Exception as exc:  # noqa: BLE001 - one hostile item must not stop its source
-                    logger.exception("[%s] %s: extraction failed unexpectedly", result.source, result.key)
-                    self._fail(
-                        tally,
-                        ItemError(
-                            f"could not be read ({type(exc).__name__}: {exc})",
-                            source=result.source,
-                            item=result.key,
-                            hint="check the file; the rest of the source was read",
-                        ),
+                    problem = ItemError(
+                        f"could not be read ({type(exc).__name__}: {exc})",
+                        source=result.source,
+                        item=result.key,
+                        hint="check the file; the rest of the source was read",
                     )
+                    if self._fail_item(tally, problem, result):
+                        logger.error("[%s] %s: extraction failed unexpectedly", result.source, result.key, exc_info=exc)
                     continue
                 _, status = self.store.upsert_article(article, self.clock())
+                read.setdefault(result.source, []).append(result.key)
                 if status == "new":
                     tally.articles_new += 1
                 elif status == "updated":
@@ -188,6 +196,9 @@ class Pipeline:
                     tally.articles_relinked += 1
         except SourceError as exc:
             self._fail(tally, exc)
+        finally:
+            for name, keys in read.items():
+                self.reported.forget(f"item:{name}", keys)
 
     def _with_language(self, article: Article) -> Article:
         """Detect the language of an article when neither it nor its source declares one."""
@@ -205,6 +216,22 @@ class Pipeline:
     def _fail(tally: _Tally, exc: SyndicateError) -> None:
         logger.error("%s", exc)
         tally.failures.append(str(exc))
+
+    def _fail_item(self, tally: _Tally, exc: ItemError, item: RawItem | None = None) -> bool:
+        """Count a failing item; log it only when it is new or changed. True when logged.
+
+        An upstream entry that stays broken fails on every poll; its log line is written
+        again only when the entry (its bytes, its title) or the problem changes.
+        """
+        tally.failures.append(str(exc))
+        inputs = [str(exc)]
+        if item is not None:
+            inputs += [hashlib.sha256(item.data).hexdigest(), repr(item.known), item.url or ""]
+        if self.reported.is_new(f"item:{exc.source}", exc.item, *inputs):
+            logger.error("%s", exc)
+            return True
+        logger.debug("%s (reported before, unchanged)", exc)
+        return False
 
     # -- stage 3: translate ------------------------------------------------------------
 
@@ -266,9 +293,15 @@ class Pipeline:
                     f"no engine can translate {source}->{target} ({len(batch)} article(s) wait); "
                     f"fix: {install_hint(source, target)}"
                 )
-                logger.error("%s", message)
+                # Logged when the set of waiting articles changes, not on every poll.
+                waiting = ",".join(str(stored.id) for stored in sorted(batch, key=lambda sa: sa.id))
+                if self.reported.is_new("translate", f"{source}->{target}", waiting):
+                    logger.error("%s", message)
+                else:
+                    logger.debug("%s (reported before, unchanged)", message)
                 tally.unserved.append(message)
                 continue
+            self.reported.forget("translate", [f"{source}->{target}"])
             if len(route) > 1:
                 logger.info("%s->%s: no direct pair, pivoting through %s", source, target, route[0].target)
             translator = ArticleTranslator(

@@ -227,8 +227,8 @@ class Poller:
         the output files are shared).
         """
         source_settings = self.sources[name]
-        before = self.states.get(name)
-        fetch_state = FetchState(etag=before.etag, last_modified=before.last_modified, cursor=before.cursor)
+        previous = self.states.get(name)
+        fetch_state = FetchState(etag=previous.etag, last_modified=previous.last_modified, cursor=previous.cursor)
         started, t0 = self.clock(), time.monotonic()
         report: RunReport | None = None
         files = 0
@@ -302,7 +302,8 @@ class Poller:
         except SyndicateError as exc:
             logger.error("[%s] cannot record the poll: %s", name, exc)
             status = SourceStatus(source=name, outcome=outcome, last_error=error)
-        _log_poll(name, record, files)
+        # A problem that recurs unchanged on every poll was logged when it appeared.
+        _log_poll(name, record, files, repeated=record.error is not None and record.error == previous.last_error)
         metrics.record_poll(name, outcome, new=record.items_new, updated=record.items_updated, failed=record.items_failed)
         return PollResult(report=report, status=status, files_written=files)
 
@@ -324,14 +325,16 @@ def combine_reports(reports: Sequence[RunReport]) -> RunReport:
     )
 
 
-def _log_poll(name: str, record: PollRecord, files: int) -> None:
-    """The one line a poll leaves in the log."""
+def _log_poll(name: str, record: PollRecord, files: int, *, repeated: bool = False) -> None:
+    """The one line a poll leaves in the log (a warning when the poll met a new problem)."""
     nxt = f"; next poll {record.next_poll:%Y-%m-%d %H:%M:%SZ}" if record.next_poll else ""
     counts = f"{record.items_new} new, {record.items_updated} updated, {record.items_failed} failed"
     published = f", {files} file(s) published" if files else ""
     line = f"poll {name}: {record.outcome} in {record.duration:.1f}s: {counts}{published}{nxt}"
-    if record.error:
+    if record.error and not repeated:
         logger.warning("%s: %s", line, record.error)
+    elif record.error:
+        logger.info("%s (as on the previous poll)", line)
     else:
         logger.info("%s", line)
 

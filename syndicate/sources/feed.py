@@ -35,6 +35,7 @@ from lxml import etree
 from syndicate.config import FeedSourceSettings
 from syndicate.errors import ItemError, SourceError
 from syndicate.extract.blocks import safe_url
+from syndicate.extract.decode import clean
 from syndicate.models import Author, Enclosure, Image, Known, Meta, RawItem, normalize_lang
 from syndicate.sources.base import FetchState
 from syndicate.sources.http import (
@@ -68,6 +69,10 @@ class FeedSource(HttpSource):
                 self.not_modified = True
                 return
             feed = parse_feed(fetched, source=self.name)
+            xml_problem = feed.get("syndicate_xml_problem")
+            if xml_problem and xml_problem != state.cursor.get("xml_problem"):  # once per change, not per poll
+                logger.warning("[%s] %s; reading the %d entries feedparser recovered", self.name, xml_problem,
+                               len(feed.get("entries", [])))
             read_before: Mapping[str, str] = state.cursor.get("pages", {})
             read_now: dict[str, str] = {}
             failed = False
@@ -78,7 +83,8 @@ class FeedSource(HttpSource):
                 try:
                     result = self._entry(entry, feed, fetched, http, read_before, read_now)
                 except Exception as exc:  # noqa: BLE001 - one hostile entry must not cost the feed
-                    logger.exception("[%s] an entry could not be read", self.name)
+                    # The pipeline logs the ItemError once per change; the traceback is for debugging.
+                    logger.debug("[%s] an entry could not be read", self.name, exc_info=True)
                     result = ItemError(
                         f"the entry could not be read ({type(exc).__name__}: {exc})", source=self.name,
                         item=str(entry.get("id") or entry.get("link") or entry.get("title") or "?")[:200],
@@ -91,9 +97,10 @@ class FeedSource(HttpSource):
             # Every entry is stored: remember what the next poll can skip. Keep the old
             # validators after a failure, so the next poll reads the feed again.
             done = state if failed else FetchState(etag=fetched.etag, last_modified=fetched.last_modified)
-            self.state = FetchState(
-                etag=done.etag, last_modified=done.last_modified, cursor={"url": url, "pages": read_now}
-            )
+            cursor: dict[str, Any] = {"url": url, "pages": read_now}
+            if xml_problem:
+                cursor["xml_problem"] = xml_problem
+            self.state = FetchState(etag=done.etag, last_modified=done.last_modified, cursor=cursor)
         finally:
             if self._fetcher is None:
                 http.close()
@@ -170,12 +177,18 @@ def parse_feed(fetched: Fetched, *, source: str) -> Any:
     if isinstance(problem, xml.sax.SAXException):
         line = getattr(problem, "getLineNumber", lambda: "?")()
         message = getattr(problem, "getMessage", lambda: str(problem))()
-        raise SourceError(
-            f"{fetched.url} is not well-formed XML (line {line}: {message})",
-            source=source,
-            hint="the upstream feed is broken; it is read again on the next poll",
-        )
+        broken = f"{fetched.url} is not well-formed XML (line {line}: {message})"
+        # feedparser's loose parser read on past the error: keep what it read, as any
+        # feed reader would. Only a document it got nothing out of fails the poll.
+        if not any(_readable(entry) for entry in parsed.get("entries", [])):
+            raise SourceError(broken, source=source, hint="the upstream feed is broken; it is read again on the next poll")
+        parsed["syndicate_xml_problem"] = broken
     return parsed
+
+
+def _readable(entry: Any) -> bool:
+    """True when a loosely parsed entry has anything to read (not an empty shell)."""
+    return any(entry.get(name) for name in ("title", "link", "id", "summary", "content"))
 
 
 def _alternate_feed(fetched: Fetched) -> str | None:
@@ -271,10 +284,11 @@ def entry_meta(entry: Any, base: str | None) -> Meta:
 
 
 def _plain_title(entry: Any) -> str:
-    title = entry.get("title", "") or ""
+    """The entry's title as plain text, without controls or bidi overrides (see decode.clean)."""
+    title = clean(str(entry.get("title", "") or ""))
     if entry.get("title_detail", {}).get("type") in _HTML_TYPES and "<" in title:
         title = lxml.html.fragment_fromstring(title, create_parent="div").text_content()
-    return re.sub(r"\s+", " ", html.unescape(title)).strip()
+    return re.sub(r"\s+", " ", clean(html.unescape(title))).strip()
 
 
 def _language(entry: Any, feed: Any) -> str | None:

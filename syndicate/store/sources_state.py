@@ -1,5 +1,9 @@
 """Per-source fetch state: HTTP validators, the walk's resume point and the last poll's outcome.
 
+Beside it, :class:`ReportedProblems` remembers which problems were already reported (a
+failing entry, languages no engine serves), so a problem that recurs on every poll is
+logged once per change, not once per poll.
+
 One row per source, written once at the end of each poll (in one transaction, so a kill
 at any moment leaves the previous poll's row or this one, never a mix). The scheduler
 writes it; ``syndicate status`` reads it.
@@ -7,8 +11,9 @@ writes it; ``syndicate status`` reads it.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +43,16 @@ source_state = Table(
     Column("last_error", Text),
     Column("failures_in_row", Integer, nullable=False, default=0),
     Column("polls", Integer, nullable=False, default=0),
+)
+
+
+#: A problem already reported: what it was about and a fingerprint of its inputs.
+reported_problem = Table(
+    "reported_problem",
+    metadata,
+    Column("scope", String(200), primary_key=True),  # a source's name, or "translate"
+    Column("subject", String(500), primary_key=True),  # the item's key, or a language pair
+    Column("fingerprint", String(64), nullable=False),
 )
 
 
@@ -140,6 +155,56 @@ class SourceStateStore:
             ).rowcount
             if not updated:
                 conn.execute(source_state.insert().values(source=source, next_poll=when, cursor="{}"))
+
+
+class ReportedProblems:
+    """Which problems were reported, so that a recurring one is logged once per change.
+
+    The rows are read once per instance (one per pass); a problem seen again unchanged,
+    or a success with nothing to forget, writes nothing.
+    """
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+        self._known: dict[tuple[str, str], str] | None = None
+
+    def _rows(self) -> dict[tuple[str, str], str]:
+        if self._known is None:
+            with self.store.engine.connect() as conn:
+                rows = conn.execute(select(reported_problem)).mappings().all()
+            self._known = {(row["scope"], row["subject"]): row["fingerprint"] for row in rows}
+        return self._known
+
+    def is_new(self, scope: str, subject: str, *parts: str) -> bool:
+        """Remember the problem; True unless the same one (same inputs) was reported before."""
+        fingerprint = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        key = (scope[:200], subject[:500])
+        known = self._rows()
+        old = known.get(key)
+        if old == fingerprint:
+            return False
+        where = (reported_problem.c.scope == key[0]) & (reported_problem.c.subject == key[1])
+        with self.store.transaction() as conn:
+            if old is None:
+                conn.execute(reported_problem.insert().values(scope=key[0], subject=key[1], fingerprint=fingerprint))
+            else:
+                conn.execute(reported_problem.update().where(where).values(fingerprint=fingerprint))
+        known[key] = fingerprint
+        return True
+
+    def forget(self, scope: str, subjects: Iterable[str]) -> None:
+        """These problems are gone (the items were read, the pair is served): report them if they return."""
+        known = self._rows()
+        gone = [subject[:500] for subject in subjects if (scope[:200], subject[:500]) in known]
+        if not gone:
+            return
+        with self.store.transaction() as conn:
+            for start in range(0, len(gone), 500):
+                conn.execute(reported_problem.delete().where(
+                    (reported_problem.c.scope == scope[:200]) & reported_problem.c.subject.in_(gone[start:start + 500])
+                ))
+        for subject in gone:
+            known.pop((scope[:200], subject), None)
 
 
 def _values(status: SourceStatus) -> dict[str, Any]:
