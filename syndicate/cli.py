@@ -296,10 +296,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from syndicate.store.lock import lock_holder
+    from syndicate.store.lock import lock_holder_command
 
     settings = _settings(args.config)
-    holder = lock_holder(settings.state_dir)
+    held = lock_holder_command(settings.state_dir)
+    holder, holder_command = held if held is not None else (None, None)
     statuses = {}
     if (settings.state_dir / "syndicate.db").exists():
         from syndicate.store import SqliteStore
@@ -325,7 +326,13 @@ def cmd_status(args: argparse.Namespace) -> int:
             source.name, source.type, when(st.last_poll), st.outcome or "-", str(st.items_new), str(st.items_updated),
             str(st.items_failed), when(st.next_poll), st.last_error or "-",
         ))
-    daemon = f"running (PID {holder})" if holder and holder > 0 else "running" if holder else "not running"
+    pid = f"PID {holder}" if holder and holder > 0 else "PID unknown"
+    if holder is None:
+        daemon = "not running"
+    elif holder_command == "once":  # a one-off pass holds the state, not a daemon
+        daemon = f"not running (a `syndicate once`, {pid}, holds the state)"
+    else:
+        daemon = f"running ({pid})" if holder > 0 else "running"
     print(f"daemon: {daemon}; state: {settings.state_dir}")
     if sys.stdout.isatty():
         from rich.console import Console

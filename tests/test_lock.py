@@ -37,3 +37,19 @@ def test_a_lock_file_without_a_command_still_names_the_process(tmp_path: Path) -
         os.close(fd)
     assert info.value.pid == 4242 and info.value.command is None
     assert "process 4242" in str(info.value) and "kill 4242" in str(info.value)
+
+
+@pytest.mark.parametrize(("holder", "shown"), [("once", "daemon: not running (a `syndicate once`"), ("run", "daemon: running (PID")])
+def test_status_says_whether_a_daemon_or_a_once_holds_the_state(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], holder: str, shown: str
+) -> None:
+    from syndicate.cli import main
+    from syndicate.config import load_settings
+    from tests.conftest import write_config
+
+    config = write_config(tmp_path)
+    state = load_settings(config).state_dir
+    with StateLock(state, command=holder):
+        main(["--config", str(config), "status"])
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith(shown), first

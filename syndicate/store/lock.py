@@ -43,10 +43,6 @@ def _read_holder(fd: int) -> tuple[int | None, str | None]:
     return pid, command
 
 
-def _read_pid(fd: int) -> int | None:
-    return _read_holder(fd)[0]
-
-
 class StateLock:
     """Holds ``<state_dir>/daemon.lock`` exclusively while in use (a context manager).
 
@@ -95,6 +91,13 @@ class StateLock:
 
 def lock_holder(state_dir: Path) -> int | None:
     """The PID of the daemon holding ``state_dir``, or None when no daemon runs."""
+    held = lock_holder_command(state_dir)
+    return None if held is None else held[0]
+
+
+def lock_holder_command(state_dir: Path) -> tuple[int, str | None] | None:
+    """(PID or -1 when unreadable, command such as "run" or "once") of the process
+    holding ``state_dir``, or None when nothing holds it."""
     path = state_dir / LOCK_NAME
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -104,7 +107,8 @@ def lock_holder(state_dir: Path) -> int | None:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return _read_pid(fd) or -1
+            pid, command = _read_holder(fd)
+            return (pid or -1, command)
         fcntl.flock(fd, fcntl.LOCK_UN)
         return None
     finally:
