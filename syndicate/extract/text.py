@@ -49,8 +49,21 @@ def _decode(item: RawItem) -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
+        except UnicodeDecodeError as exc:
+            # It says it is UTF-16 and it is, but for one broken character: say that, not "not UTF-8".
+            unit = data[exc.start : exc.start + 2]
+            order = "little" if data.startswith(codecs.BOM_UTF16_LE) else "big"
+            code = int.from_bytes(unit, order) if len(unit) == 2 else None
+            what = (
+                f"a lone surrogate (U+{code:04X})" if code is not None and 0xD800 <= code <= 0xDFFF
+                else "a truncated character" if code is None else "an invalid sequence"
+            )
+            raise ItemError(
+                f"invalid UTF-16: {what} at byte offset {exc.start}",
+                source=item.source,
+                item=item.key,
+                hint="the file is UTF-16 with a broken character; re-save it from its editor, as UTF-8 preferably",
+            ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -75,7 +75,9 @@ def publication_order(articles: Sequence[StoredArticle]) -> list[Placed]:
     The chain gives "older than" edges; a topological sort puts every article after its
     newer neighbours. Articles the chain does not relate are ordered by publication date,
     then first-seen time, then id, so the result is total and deterministic. A cycle in
-    the source's links (it happens) is broken at its oldest-looking article.
+    the source's links (it happens) is broken at its newest-looking article, and the
+    links that would close it are dropped: a published ``previous`` always points further
+    down the order and ``next`` further up, so following either never loops.
     """
     links = resolve_links(articles)
     by_id = {sa.id: sa for sa in articles}
@@ -113,4 +115,11 @@ def publication_order(articles: Sequence[StoredArticle]) -> list[Placed]:
             indegree[older] -= 1
             if indegree[older] == 0 and older not in done:
                 heapq.heappush(heap, (rank(older), older))
-    return [Placed(by_id[aid], links[aid][0], links[aid][1]) for aid in order]
+    position = {aid: i for i, aid in enumerate(order)}
+
+    def along(aid: int, neighbour: int | None, older: bool) -> int | None:
+        if neighbour is None:
+            return None
+        return neighbour if (position[neighbour] > position[aid]) == older else None
+
+    return [Placed(by_id[aid], along(aid, links[aid][0], True), along(aid, links[aid][1], False)) for aid in order]

@@ -67,3 +67,45 @@ def test_order_is_a_function_of_content_not_input_order() -> None:
     forward = titles(publication_order(items))
     backward = titles(publication_order(list(reversed(items))))
     assert forward == backward == ["T5", "T4", "T3", "T2", "T1"]
+
+
+def _walk(placed, step: str) -> list[int]:
+    by_id = {p.article.id: p for p in placed}
+    seen: list[int] = []
+    for start in by_id:
+        here: int | None = start
+        path: list[int] = []
+        while here is not None:
+            assert here not in path, f"{step} links loop: {path + [here]}"
+            path.append(here)
+            here = getattr(by_id[here], step)
+        seen.extend(path)
+    return seen
+
+
+def test_a_cycle_of_three_publishes_links_that_do_not_loop() -> None:
+    # A.next = B, B.next = C, C.next = A (seen by the issue upstream).
+    a = art(1, "A", next=Ref(title="B"), seen=0)
+    b = art(2, "B", next=Ref(title="C"), seen=1)
+    c = art(3, "C", next=Ref(title="A"), seen=2)
+    for items in ([a, b, c], [c, b, a], [b, c, a]):
+        placed = publication_order(items)
+        _walk(placed, "next")
+        _walk(placed, "previous")
+        position = {p.article.id: i for i, p in enumerate(placed)}
+        for p in placed:  # previous is older (further down), next is newer (further up)
+            assert p.previous is None or position[p.previous] > position[p.article.id]
+            assert p.next is None or position[p.next] < position[p.article.id]
+        # Two of the three links survive, the one closing the cycle is dropped, deterministically.
+        assert sum(p.next is not None for p in placed) == 2
+        assert [(p.article.id, p.previous, p.next) for p in placed] == [
+            (p.article.id, p.previous, p.next) for p in publication_order([a, b, c])
+        ]
+
+
+def test_a_two_cycle_keeps_one_direction() -> None:
+    p = art(3, "P", next=Ref(title="Q"))
+    q = art(4, "Q", next=Ref(title="P"))
+    placed = publication_order([p, q])
+    _walk(placed, "next")
+    _walk(placed, "previous")
