@@ -101,13 +101,26 @@ class ArgosTranslator:
         self.max_batch_size = max_batch_size or (MAX_BATCH_SIZE // 2 if beam_size > 1 else MAX_BATCH_SIZE)
         self._loaded: dict[tuple[Lang, Lang], _Loaded] = {}
         self._lock = threading.Lock()
+        #: The installed packages and the folder fingerprint they were read at.
+        self._listing: tuple[tuple[object, ...], list[PackageInfo]] | None = None
 
     # ---- Translator protocol ---------------------------------------------------------
 
     def pairs(self) -> frozenset[tuple[Lang, Lang]]:
-        """Pairs served by the packages installed now (read from disk on each call)."""
-        installed = list_installed(self.packages_dir)
-        return frozenset((lang(p.from_code), lang(p.to_code)) for p in installed)
+        """Pairs served by the packages installed now."""
+        return frozenset((lang(p.from_code), lang(p.to_code)) for p in self.installed())
+
+    def installed(self) -> list[PackageInfo]:
+        """The installed packages, read again only when the packages folder changed.
+
+        The fingerprint is a ``stat`` of the folder and of each package's metadata file:
+        cheap next to reading every package, and any install, removal or upgrade
+        (``syndicate models install`` replaces a package folder) changes it.
+        """
+        fingerprint = _fingerprint(self.packages_dir)
+        if self._listing is None or self._listing[0] != fingerprint:
+            self._listing = (fingerprint, list_installed(self.packages_dir))
+        return self._listing[1]
 
     def model_id(self, source: Lang, target: Lang) -> str:
         """``argos:<from>-<to>@<package_version>`` of the package serving the pair."""
@@ -167,7 +180,7 @@ class ArgosTranslator:
         pair = (lang(source), lang(target))
         matches = [
             p
-            for p in list_installed(self.packages_dir)
+            for p in self.installed()
             if (lang(p.from_code), lang(p.to_code)) == pair
         ]
         if not matches:
@@ -345,3 +358,19 @@ def _terms_pattern(terms: Sequence[str]) -> re.Pattern[str]:
         after = r"(?!\w)" if re.search(r"\w$", term) else ""
         alternatives.append(before + body + after)
     return re.compile("(" + "|".join(alternatives) + ")")
+
+
+def _fingerprint(packages_dir: Path) -> tuple[object, ...]:
+    try:
+        top = packages_dir.stat()
+        entries = sorted(packages_dir.iterdir())
+    except OSError:
+        return ("missing",)
+    parts: list[object] = [top.st_mtime_ns, top.st_ino]
+    for entry in entries:
+        try:
+            meta = (entry / "metadata.json").stat()
+            parts.append((entry.name, meta.st_mtime_ns, meta.st_size, meta.st_ino))
+        except OSError:
+            parts.append((entry.name, None))
+    return tuple(parts)

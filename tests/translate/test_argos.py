@@ -562,3 +562,24 @@ def test_unreachable_index_fails_fast_with_the_offline_fix(tmp_path: Path) -> No
     assert "syndicate models install --file FILE.argosmodel" in error.hint
     assert (error.source_language, error.target_language) == ("en", "es")
     assert _entries(tmp_path / "packages") == []
+
+
+def test_installed_packages_are_read_once_until_the_folder_changes(
+    archives: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import syndicate.translate.argos as argos_module
+
+    directory = tmp_path / "packages"
+    install_from_file(archives["echo"], directory)
+    engine = ArgosTranslator(directory)
+    reads: list[Path] = []
+    real = argos_module.list_installed
+    monkeypatch.setattr(argos_module, "list_installed", lambda d: reads.append(d) or real(d))
+    for _ in range(5):  # the daemon asks on every poll
+        assert engine.pairs() == frozenset({(EN, ES)})
+        engine.model_id(EN, ES)
+    assert len(reads) == 1
+    install_from_file(archives["echo-1.1"], directory)  # `syndicate models install`
+    assert engine.model_id(EN, ES) == "argos:en-es@1.1" and len(reads) == 2
+    install_from_file(archives["permuted"], directory)
+    assert len(engine.pairs()) == 2 and len(reads) == 3
