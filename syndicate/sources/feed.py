@@ -166,6 +166,10 @@ def parse_feed(fetched: Fetched, *, source: str) -> Any:
     parsed = feedparser.parse(
         io.BytesIO(fetched.content),  # a stream: feedparser never fetches or opens anything itself
         response_headers={"content-type": fetched.content_type or "application/xml", "content-location": fetched.url},
+        # Our own reader keeps only what blocks can hold and nh3 cleans every output;
+        # feedparser's sanitizer would also drop what we need (srcset, <figure> sizes,
+        # <iframe>/<video> sources that become embed links).
+        sanitize_html=False,
     )
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if not parsed.get("version"):
