@@ -430,6 +430,57 @@ class ServeSettings(_Frozen):
     max_age: Duration = timedelta(minutes=5)
 
 
+class PublishSettings(_Frozen):
+    """``[publish]``: what publishing announces to others."""
+
+    #: WebSub hubs (W3C WebSub): every subscription feed names each one (``rel="hub"``)
+    #: beside its ``rel="self"``, and each is pinged after a publish that changed a feed.
+    websub_hubs: tuple[str, ...] = ()
+
+    @field_validator("websub_hubs", mode="before")
+    @classmethod
+    def _hubs(cls, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+            raise ValueError('must be a list of hub URLs, e.g. ["https://hub.example.org/"]')
+        bad = [item for item in value if not re.match(r"^https?://[^/\s]+\S*$", item.strip(), re.IGNORECASE)]
+        if bad:
+            raise ValueError(f"not absolute http(s) URLs: {', '.join(map(repr, bad))}")
+        return tuple(dict.fromkeys(item.strip() for item in value))
+
+
+class WebSubSettings(_Frozen):
+    """``[websub]``: subscribing to the hubs upstream feeds name. Off while
+    ``callback_url`` is unset; needs ``syndicate run --serve`` (the callbacks are its routes)."""
+
+    #: Where hubs reach this syndicate's callbacks, publicly: ``<callback_url><source>``
+    #: must arrive at ``<site.base_url's path>websub/<source>`` of ``run --serve``.
+    callback_url: str | None = None
+    #: The lease asked of the hub (hubs may grant another); renewed before it ends.
+    lease: Duration = timedelta(days=7)
+    #: A subscribed source is still polled, this many times less often (the fallback).
+    poll_multiplier: float = Field(default=6.0, ge=1.0, le=1000.0)
+    #: Larger deliveries are refused (413) before they are read.
+    max_delivery_bytes: int = Field(default=1_000_000, ge=1024, le=MAX_RESPONSE_BYTES)
+    #: Deliveries accepted per subscription per minute (more are answered 429).
+    deliveries_per_minute: int = Field(default=30, ge=1, le=10_000)
+
+    @field_validator("callback_url")
+    @classmethod
+    def _callback(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^/\s]+\S*$", value, re.IGNORECASE):
+            raise ValueError("must be an absolute http(s) URL such as 'https://news.example.org/websub/'")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("lease")
+    @classmethod
+    def _lease(cls, value: timedelta) -> timedelta:
+        if value < timedelta(minutes=1):
+            raise ValueError("must be at least 1m")
+        return value
+
+
 #: One ``[[sources]]`` table, picked by its ``type``.
 SourceSettings = Annotated[
     FolderSourceSettings | FeedSourceSettings | PagesSourceSettings, Field(discriminator="type")
@@ -445,6 +496,8 @@ class Settings(_Frozen):
     translate: TranslateSettings
     extract: ExtractSettings = ExtractSettings()
     serve: ServeSettings = ServeSettings()
+    publish: PublishSettings = PublishSettings()
+    websub: WebSubSettings = WebSubSettings()
     sources: tuple[SourceSettings, ...] = Field(min_length=1)
     #: Directory the config file lives in; relative paths resolve against it.
     root: Path = Path(".")

@@ -74,6 +74,35 @@ HTTP_REQUESTS = Counter(
 )
 
 
+WEBSUB_NOTIFICATIONS = Counter(
+    "syndicate_websub_notifications", "WebSub publish pings to our hubs (after retries), by hub and outcome.",
+    ["hub", "outcome"], registry=REGISTRY,
+)
+WEBSUB_DELIVERIES = Counter(
+    "syndicate_websub_deliveries", "WebSub content deliveries from upstream hubs, by source and outcome.",
+    ["source", "outcome"], registry=REGISTRY,
+)
+WEBSUB_VERIFICATIONS = Counter(
+    "syndicate_websub_verifications", "WebSub intent verifications answered, by mode and outcome.",
+    ["mode", "outcome"], registry=REGISTRY,
+)
+
+
+def record_websub_notification(hub: str, outcome: str) -> None:
+    """A ping of ``hub`` ended as ``outcome`` ("ok" or "failed")."""
+    WEBSUB_NOTIFICATIONS.labels(hub, outcome).inc()
+
+
+def record_websub_delivery(source: str, outcome: str) -> None:
+    """A delivery for ``source``: accepted, bad-signature, unsigned, too-large, rate-limited, unknown."""
+    WEBSUB_DELIVERIES.labels(source, outcome).inc()
+
+
+def record_websub_verification(mode: str, outcome: str) -> None:
+    """A hub's verification request (subscribe, unsubscribe, denied): confirmed or refused."""
+    WEBSUB_VERIFICATIONS.labels(mode, outcome).inc()
+
+
 def record_poll(source: str, outcome: str, *, new: int = 0, updated: int = 0, failed: int = 0) -> None:
     """One poll of ``source`` ended as ``outcome`` (ok, not-modified, partial, failed, ...)."""
     POLLS.labels(source, outcome).inc()
@@ -154,5 +183,8 @@ __all__ = [
     "record_publish",
     "record_translation_batch",
     "record_translation_counts",
+    "record_websub_delivery",
+    "record_websub_notification",
+    "record_websub_verification",
     "render",
 ]

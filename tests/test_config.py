@@ -267,3 +267,38 @@ def test_a_huge_config_is_refused_before_reading(tmp_path: Path) -> None:
         fh.truncate(2_000_000)  # sparse: 2 MB of NULs
     with pytest.raises(ConfigError, match="larger than"):
         load_settings(huge)
+
+
+_MINIMAL = {
+    "site": {"title": "T", "base_url": "https://news.example.org/"},
+    "translate": {"languages": ["es"]},
+    "sources": [{"name": "a", "type": "feed", "url": "https://up.example.org/feed.xml"}],
+}
+
+
+def test_websub_settings_default_off_and_validated() -> None:
+    settings = parse_settings(dict(_MINIMAL))
+    assert settings.publish.websub_hubs == ()
+    assert settings.websub.callback_url is None  # subscribing is off until a callback is set
+    settings = parse_settings({
+        **_MINIMAL,
+        "publish": {"websub_hubs": ["https://hub.example.net/", "https://hub.example.net/", "http://h2.example/x"]},
+        "websub": {"callback_url": "https://news.example.org/websub", "lease": "2d", "poll_multiplier": 10},
+    })
+    assert settings.publish.websub_hubs == ("https://hub.example.net/", "http://h2.example/x")  # repeats dropped
+    assert settings.websub.callback_url == "https://news.example.org/websub/"
+    assert settings.websub.lease.total_seconds() == 2 * 86400
+    assert settings.websub.poll_multiplier == 10
+
+    problems = _problems({
+        **_MINIMAL,
+        "publish": {"websub_hubs": ["ftp://hub.example.net/", "hub.example.net"]},
+        "websub": {"callback_url": "/websub/", "lease": "10s", "poll_multiplier": 0.5, "max_delivery_bytes": 10},
+    })
+    assert "ftp://hub.example.net/" in problems["publish.websub_hubs"][1]
+    assert "'hub.example.net'" in problems["publish.websub_hubs"][1]
+    assert problems["websub.callback_url"][0] == "/websub/"
+    assert problems["websub.lease"][0] == "10s"
+    assert problems["websub.poll_multiplier"][0] == 0.5
+    assert problems["websub.max_delivery_bytes"][0] == 10
+    assert "unknown key" in _problems({**_MINIMAL, "publish": {"websub_hub": []}})["publish.websub_hub"][1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from syndicate import metrics
 from syndicate.config import Settings
@@ -25,11 +25,23 @@ class FeedPublisher:
     come from the store (:class:`FeedHistory`), so they never change once written.
     """
 
-    def __init__(self, settings: Settings, store: SqliteStore, writer: FileWriter | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: SqliteStore,
+        writer: FileWriter | None = None,
+        *,
+        notify: Callable[[Sequence[str]], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.writer = writer or FileWriter()
         self.history = FeedHistory(store)
+        #: Told the URLs of the subscription feeds a publish changed (WebSub pings); by
+        #: default the configured hubs' :class:`~syndicate.publish.websub.HubNotifier`.
+        self.notify = notify if notify is not None else _default_notifier(settings, store)
+        #: The subscription-feed URLs whose bytes the last :meth:`publish` changed.
+        self.changed_feeds: tuple[str, ...] = ()
 
     def editions(self, languages: Sequence[Lang]) -> list[Edition]:
         """The editions of ``languages``; siblings span every configured language."""
@@ -60,10 +72,11 @@ class FeedPublisher:
         # The indexes list every configured language that publishes, not only these.
         editions = [e for e in self.editions([*self.settings.translate.languages, *languages]) if e.entries]
         changed = 0
+        changed_feeds: list[str] = []
         for edition in editions:
             if edition.language not in wanted:
                 continue
-            changed += self._publish_feeds(edition)
+            changed += self._publish_feeds(edition, changed_feeds)
             for entry in edition.entries:
                 changed += self.writer.write(
                     pages_dir / edition.language / f"{entry.slug}.html", page_bytes(self.settings, edition, entry)
@@ -75,9 +88,12 @@ class FeedPublisher:
         changed += self.writer.write(feeds_dir / "index.html", index_bytes(self.settings, editions))
         changed += self.writer.write(feeds_dir / "opml.xml", opml_bytes(self.settings, editions))
         metrics.record_publish(time.monotonic() - started, changed)
+        self.changed_feeds = tuple(changed_feeds)
+        if changed_feeds and self.notify is not None:
+            self.notify(self.changed_feeds)  # queues the pings: never blocks or fails the publish
         return changed
 
-    def _publish_feeds(self, edition: Edition) -> int:
+    def _publish_feeds(self, edition: Edition, changed_feeds: list[str]) -> int:
         """A language's archive pages (oldest first), then its subscription documents.
 
         Archives first: a reader fetching in between sees an entry twice, never not at all.
@@ -95,7 +111,10 @@ class FeedPublisher:
                 if all(size is not None and self.writer.has(path, size) for path, size in zip(paths, sizes, strict=True)):
                     continue  # a full page never changes: its files are in place
             for fmt, data in self._documents(page).items():
-                changed += self.writer.write(lang_dir / page.path(fmt), data)
+                if self.writer.write(lang_dir / page.path(fmt), data):
+                    changed += 1
+                    if not page.is_archive:
+                        changed_feeds.append(page.url(fmt))
         return changed
 
     def _documents(self, page: FeedPage) -> dict[str, bytes]:
@@ -111,6 +130,14 @@ class FeedPublisher:
             logger.info("archive page %s/%d is full: frozen", language, page.number)
             stored = self.history.freeze(language, page.number, missing)
         return {fmt: stored[fmt] for fmt in RENDERERS}
+
+
+def _default_notifier(settings: Settings, store: SqliteStore) -> Callable[[Sequence[str]], None] | None:
+    if not settings.publish.websub_hubs:
+        return None
+    from syndicate.publish.websub import HubNotifier
+
+    return HubNotifier.shared(settings.publish.websub_hubs, store)
 
 
 __all__ = ["FeedPublisher"]

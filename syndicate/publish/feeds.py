@@ -19,6 +19,7 @@ What each entry carries, in every format:
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -45,10 +46,11 @@ def _author(settings: Settings) -> str:
     return settings.site.author or settings.site.title
 
 
-def _feed_links(page: FeedPage, fmt: str) -> list[EntryLink]:
-    """Feed-level links besides self and the home page: archives and other languages."""
+def _feed_links(page: FeedPage, fmt: str, hubs: Sequence[str] = ()) -> list[EntryLink]:
+    """Feed-level links besides self and the home page: archives, other languages and,
+    in a subscription document, its WebSub ``hubs`` (the topic is its ``self`` link)."""
     media_type = FEED_FORMATS[fmt][2]
-    links: list[EntryLink] = []
+    links: list[EntryLink] = [EntryLink("hub", hub) for hub in hubs] if not page.is_archive else []
     if page.is_archive:
         links.append(EntryLink("current", page.current_url(fmt), media_type))
     if page.prev_archive is not None:
@@ -80,7 +82,7 @@ def _generator(settings: Settings, page: FeedPage, fmt: str) -> QuietFeedGenerat
         fg.rights(settings.site.rights)
     fg.generator(GENERATOR)
     ext = getattr(fg, NAME)
-    ext.links = _feed_links(page, fmt)
+    ext.links = _feed_links(page, fmt, settings.publish.websub_hubs)
     ext.archive = page.is_archive
     namespaces = {"media": MEDIA_NS} if any(_media(e, rss=fmt == "rss") for e in page.entries) else {}
     if fmt == "atom":
@@ -249,6 +251,8 @@ def json_bytes(settings: Settings, page: FeedPage) -> bytes:
     doc.update({"authors": [{"name": _author(settings)}], "language": edition.language})
     if page.full:
         doc["expired"] = True
+    if not page.is_archive and settings.publish.websub_hubs:
+        doc["hubs"] = [{"type": "WebSub", "url": hub} for hub in settings.publish.websub_hubs]
     extension: dict[str, Any] = {"updated": _rfc3339(page.updated)}
     if settings.site.rights:
         extension["rights"] = settings.site.rights

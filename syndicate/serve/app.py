@@ -26,7 +26,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from contextlib import asynccontextmanager
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -157,10 +157,21 @@ class OutputApp:
     """Serves the output folders at their published URL paths (GET, HEAD, CORS preflight)."""
 
     def __init__(
-        self, folders: list[tuple[str, OutputFolder]], *, max_age: int, site_root: str = "/", home: str | None = None
+        self,
+        folders: list[tuple[str, OutputFolder]],
+        *,
+        max_age: int,
+        site_root: str = "/",
+        home: str | None = None,
+        hubs: Sequence[str] = (),
+        origin: str = "",
     ) -> None:
         #: (URL path prefix ending in "/", folder), longest prefix first.
         self.folders = sorted(folders, key=lambda item: len(item[0]), reverse=True)
+        #: WebSub: subscription feeds name their hubs and themselves in Link headers
+        #: (``origin`` + the request path is the topic URL, as the feed's rel="self").
+        self.hubs = tuple(hubs)
+        self.origin = origin
         self.max_age = max_age
         self.site_root = site_root  # base_url's path
         self.home = home  # where the site root redirects (the feeds index)
@@ -209,7 +220,7 @@ class OutputApp:
         coding = self._coding(headers.get(b"accept-encoding", b"")) if compressible else None
         if _not_modified(file, headers):
             cached = file.headers.get(coding)
-            base = cached[0] if cached else self._headers(file, coding, None)[0]
+            base = cached[0] if cached else self._headers(file, coding, None, path)[0]
             await send({"type": "http.response.start", "status": 304, "headers": base})
             await send({"type": "http.response.body", "body": b""})
             metrics.record_http(route, 304)
@@ -221,7 +232,7 @@ class OutputApp:
         else:
             body = await anyio.to_thread.run_sync(file.variant, coding)
         cached = file.headers.get(coding)
-        full = cached[1] if cached and cached[1] is not None else self._headers(file, coding, body)[1]
+        full = cached[1] if cached and cached[1] is not None else self._headers(file, coding, body, path)[1]
         await send({"type": "http.response.start", "status": 200, "headers": full})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
         metrics.record_http(route, 200)
@@ -237,7 +248,7 @@ class OutputApp:
             return coding
 
     def _headers(
-        self, file: CachedFile, coding: str | None, body: bytes | None
+        self, file: CachedFile, coding: str | None, body: bytes | None, path: str
     ) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]] | None]:
         """A file's 304 headers and (once its body in ``coding`` is known) its 200 headers,
         built once per representation and kept on the cached file."""
@@ -246,6 +257,9 @@ class OutputApp:
             (b"last-modified", file.last_modified.encode()),
             *resource_headers(file.kind, self.max_age, compressible=file.compressible()),
         ]
+        if self.hubs and file.kind.name == "feed":
+            links = [f'<{hub}>; rel="hub"' for hub in self.hubs] + [f'<{self.origin}{path}>; rel="self"']
+            base.append((b"link", ", ".join(links).encode("utf-8")))
         full = None
         if body is not None:
             full = [*base, (b"content-type", file.kind.content_type.encode()), (b"content-length", str(len(body)).encode())]
@@ -330,6 +344,12 @@ def _unavailable() -> Response:
     return PlainTextResponse("the store cannot be read: see the server's log\n", 503, headers={"Cache-Control": "no-store"})
 
 
+def _origin(url: str) -> str:
+    """``https://news.example.org`` of ``https://news.example.org/news/``."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _url_paths(settings: Settings) -> tuple[str, str, str]:
     """The site prefix and the URL paths of the two output folders (each ends in "/")."""
     return (
@@ -355,6 +375,8 @@ class SyndicateApp:
             max_age=int(settings.serve.max_age.total_seconds()),
             site_root=prefix,
             home=feeds_path,
+            hubs=settings.publish.websub_hubs,
+            origin=_origin(settings.site.base_url),
         )
         self.templates = Environment(
             loader=PackageLoader("syndicate.serve", "templates"), autoescape=select_autoescape(["html"])

@@ -9,5 +9,6 @@ language, memory key) make every stage's write idempotent.
 from syndicate.store.sqlite import SqliteStore
 from syndicate.store import sources_state  # noqa: F401  (registers its tables with the metadata before create_all)
 from syndicate.store.archive import FeedHistory  # also registers its tables before create_all
+from syndicate.store import websub  # noqa: F401  (its tables too)
 
 __all__ = ["FeedHistory", "SqliteStore"]

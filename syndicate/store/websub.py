@@ -1,0 +1,181 @@
+"""WebSub state: our subscriptions to upstream hubs, and how pinging our own hubs went.
+
+- ``websub_subscription``: one row per source subscribed (or being subscribed) to its
+  feed's hub: the topic and hub, the per-subscription secret deliveries are signed with,
+  the mode we asked the hub to verify (``pending``), the lease and the last delivery.
+  The callback answers a verification only for the topic and mode a row asks for.
+- ``websub_hub``: one row per hub of ``[publish] websub_hubs``: the last ping's outcome.
+
+Both are read by the status page, so a ``syndicate serve`` beside a separate daemon
+shows them too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Integer, String, Table, Text, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from syndicate.store.sqlite import SqliteStore, metadata
+
+#: What a subscription can be: being verified, verified, refused by the hub, failed to ask.
+STATES = ("subscribing", "active", "unsubscribing", "denied", "failed")
+
+websub_subscription = Table(
+    "websub_subscription",
+    metadata,
+    Column("source", String(200), primary_key=True),
+    Column("hub", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("secret", String(200), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("pending", String(20)),  # the hub.mode we asked for and have not seen verified
+    Column("requested", DateTime(timezone=True)),
+    Column("lease_seconds", Integer),
+    Column("expires", DateTime(timezone=True)),
+    Column("last_delivery", DateTime(timezone=True)),
+    Column("deliveries", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+)
+
+websub_hub = Table(
+    "websub_hub",
+    metadata,
+    Column("hub", String(1000), primary_key=True),
+    Column("last_ping", DateTime(timezone=True)),
+    Column("last_success", DateTime(timezone=True)),
+    Column("outcome", String(20)),  # "ok" or "failed"
+    Column("last_error", Text),
+    Column("pings_ok", Integer, nullable=False, default=0),
+    Column("pings_failed", Integer, nullable=False, default=0),
+)
+
+
+def _upsert(store: SqliteStore, table: Table, key: str, values: dict[str, Any]) -> Any:
+    """``INSERT ... ON CONFLICT (key) DO UPDATE``, on SQLite and PostgreSQL alike."""
+    dialect = postgresql if store.engine.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table).values(**values)
+    return stmt.on_conflict_do_update(index_elements=[key], set_={k: v for k, v in values.items() if k != key})
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One source's subscription to its feed's hub."""
+
+    source: str
+    hub: str
+    topic: str
+    secret: str
+    state: str
+    pending: str | None = None
+    requested: datetime | None = None
+    lease_seconds: int | None = None
+    expires: datetime | None = None
+    last_delivery: datetime | None = None
+    deliveries: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class HubPing:
+    """How pinging one of our hubs went, last time and in total."""
+
+    hub: str
+    last_ping: datetime | None = None
+    last_success: datetime | None = None
+    outcome: str | None = None
+    last_error: str | None = None
+    pings_ok: int = 0
+    pings_failed: int = 0
+
+
+def _subscription(row: Any) -> Subscription:
+    return Subscription(
+        source=row["source"], hub=row["hub"], topic=row["topic"], secret=row["secret"], state=row["state"],
+        pending=row["pending"], requested=_utc(row["requested"]), lease_seconds=row["lease_seconds"],
+        expires=_utc(row["expires"]), last_delivery=_utc(row["last_delivery"]), deliveries=row["deliveries"] or 0,
+        last_error=row["last_error"],
+    )
+
+
+class WebSubStore:
+    """Reads and writes the WebSub tables through a :class:`SqliteStore`'s engine."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+
+    # -- subscriptions ---------------------------------------------------------------
+
+    def get(self, source: str) -> Subscription | None:
+        with self.store.engine.connect() as conn:
+            row = conn.execute(
+                select(websub_subscription).where(websub_subscription.c.source == source)
+            ).mappings().first()
+        return _subscription(row) if row else None
+
+    def all(self) -> dict[str, Subscription]:
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(select(websub_subscription).order_by(websub_subscription.c.source)).mappings().all()
+        return {row["source"]: _subscription(row) for row in rows}
+
+    def put(self, sub: Subscription) -> Subscription:
+        """Insert or replace a source's subscription row."""
+        values = {
+            "source": sub.source, "hub": sub.hub, "topic": sub.topic, "secret": sub.secret, "state": sub.state,
+            "pending": sub.pending, "requested": sub.requested, "lease_seconds": sub.lease_seconds,
+            "expires": sub.expires, "last_delivery": sub.last_delivery, "deliveries": sub.deliveries,
+            "last_error": sub.last_error,
+        }
+        with self.store.transaction() as conn:
+            conn.execute(_upsert(self.store, websub_subscription, "source", values))
+        return sub
+
+    def update(self, source: str, **changes: Any) -> Subscription | None:
+        """Change some fields of a source's row; None when it has none."""
+        current = self.get(source)
+        if current is None:
+            return None
+        return self.put(replace(current, **changes))
+
+    def remove(self, source: str) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(delete(websub_subscription).where(websub_subscription.c.source == source))
+
+    # -- our hubs ----------------------------------------------------------------------
+
+    def record_ping(self, hub: str, *, ok: bool, when: datetime, error: str | None = None) -> None:
+        """One ping to ``hub`` (after its retries) succeeded or failed."""
+        with self.store.transaction() as conn:
+            row = conn.execute(select(websub_hub).where(websub_hub.c.hub == hub)).mappings().first()
+            previous = dict(row) if row else {"pings_ok": 0, "pings_failed": 0, "last_success": None}
+            values = {
+                "hub": hub, "last_ping": when, "outcome": "ok" if ok else "failed",
+                "last_success": when if ok else previous["last_success"], "last_error": None if ok else error,
+                "pings_ok": previous["pings_ok"] + (1 if ok else 0),
+                "pings_failed": previous["pings_failed"] + (0 if ok else 1),
+            }
+            conn.execute(_upsert(self.store, websub_hub, "hub", values))
+
+    def hubs(self) -> dict[str, HubPing]:
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(select(websub_hub).order_by(websub_hub.c.hub)).mappings().all()
+        return {
+            row["hub"]: HubPing(
+                hub=row["hub"], last_ping=_utc(row["last_ping"]), last_success=_utc(row["last_success"]),
+                outcome=row["outcome"], last_error=row["last_error"], pings_ok=row["pings_ok"] or 0,
+                pings_failed=row["pings_failed"] or 0,
+            )
+            for row in rows
+        }
+
+
+__all__ = ["STATES", "HubPing", "Subscription", "WebSubStore"]
