@@ -133,14 +133,21 @@ class Pipeline:
         publisher: FeedPublisher | None = None,
         clock: Clock = utc_now,
         source_factory: Callable[..., Source] = make_source,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
+        # Engines (models, Apertium pipelines) belong to whoever made them: a pool handed
+        # in (the daemon's, `once`'s) outlives this pass; one made here dies with it.
+        self._owns_engines = engines is None
         self.engines = engines or EnginePool(settings)
         self.publisher = publisher or FeedPublisher(settings, store)
         self.clock = clock
         #: (source settings, config root) -> Source; the daemon's adds fetch state and a stop check.
         self.source_factory = source_factory
+        #: The daemon's shutdown check: translation stops between engine chunks, keeping
+        #: what it finished (the rest is translated on the next run).
+        self.should_stop = should_stop
         #: Problems already logged (in the store, so `once` from cron does not repeat them either).
         self.reported = ReportedProblems(store)
         #: Site selectors by source name (pages sources), applied by extraction.
@@ -281,7 +288,7 @@ class Pipeline:
                                       target=target).model_label()
             todo.setdefault(source, []).extend(stored for stored, current in pairs if current.model != label)
         for source, batch in todo.items():
-            if not batch:
+            if not batch or (self.should_stop is not None and self.should_stop()):
                 continue
             if primary(source) == primary(target):
                 for stored in batch:  # already in this language: published as is
@@ -313,8 +320,12 @@ class Pipeline:
                 glossary=self.settings.translate.glossary.get(target, {}),
                 clock=self.clock,
                 counts=tally.counts,
+                should_stop=self.should_stop,
             )
             translations, problems = translator.translate(batch)
+            if translator.stopped:
+                logger.info("%s->%s: stopping; %d of %d article(s) translated, the rest on the next run",
+                            source, target, len(translations), len(batch))
             for translation in translations:
                 tally.translations_written += self.store.put_translation(translation)
             for problem in problems:
@@ -341,7 +352,8 @@ class Pipeline:
         except (SyndicateError, OSError) as exc:
             raise RunAborted(exc, tally.report()) from exc
         finally:
-            self.engines.close()
+            if self._owns_engines:
+                self.engines.close()
         return tally.report()
 
 

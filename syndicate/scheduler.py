@@ -177,6 +177,29 @@ class PollResult:
     files_written: int
 
 
+#: Seconds translation goes on after a stop was asked for: enough to translate and
+#: publish what the poll in hand fetched, short enough that SIGTERM is honoured within a
+#: few seconds even mid-way through a language's large batch (the rest waits for the
+#: next run; finished segments are kept in the memory).
+TRANSLATE_GRACE = 3.0
+
+
+class _Grace:
+    """A stop check that turns true ``grace`` seconds after ``should_stop`` first did."""
+
+    def __init__(self, should_stop: StopCheck, grace: float) -> None:
+        self.should_stop = should_stop
+        self.grace = grace
+        self._since: float | None = None
+
+    def __call__(self) -> bool:
+        if not self.should_stop():
+            return False
+        if self._since is None:
+            self._since = time.monotonic()
+        return time.monotonic() - self._since >= self.grace
+
+
 class Poller:
     """Polls one source at a time and records how it went; the daemon's unit of work."""
 
@@ -193,6 +216,8 @@ class Poller:
     ) -> None:
         self.settings = settings
         self.store = store
+        #: The engines live as long as the poller: opened on first use, closed by close().
+        self._owns_engines = engines is None
         self.engines = engines or EnginePool(settings)
         self.publisher = publisher or FeedPublisher(settings, store)
         self.clock = clock
@@ -206,8 +231,13 @@ class Poller:
     def _pipeline(self, factory: Callable[..., Source] = make_source) -> Pipeline:
         return Pipeline(
             self.settings, self.store, engines=self.engines, publisher=self.publisher, clock=self.clock,
-            source_factory=factory,
+            source_factory=factory, should_stop=_Grace(self.should_stop, TRANSLATE_GRACE),
         )
+
+    def close(self) -> None:
+        """Close the engines this poller opened (models unloaded, Apertium stopped)."""
+        if self._owns_engines:
+            self.engines.close()
 
     def catch_up(self) -> RunReport:
         """Translate and publish whatever is stored but not yet published (after a crash)."""
@@ -438,6 +468,7 @@ class Daemon:
             self.scheduler.shutdown(wait=False)
         with self._idle:  # polls in hand stop after their item and record their state
             self._idle.wait_for(lambda: self._running == 0)
+        self.poller.close()
 
     def run(self) -> None:
         """Start, poll until :meth:`stop`, shut down cleanly."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -188,9 +189,15 @@ class ArticleTranslator:
         guard: Callable[[str, str, Mapping[str, str] | None], str | None] = guards.check,
         source: Lang | None = None,
         target: Lang | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         if not route:
             raise ValueError("empty route")
+        #: Checked between engine chunks: on shutdown the batch stops there, its finished
+        #: segments are kept in the memory and its finished articles returned; the rest
+        #: waits for the next run.
+        self.should_stop = should_stop
+        self.stopped = False
         self.store = store
         self.route = list(route)
         self.keep_verbatim = list(keep_verbatim)
@@ -223,12 +230,14 @@ class ArticleTranslator:
                 if segment not in done and segment not in failed:
                     groups.setdefault(terms, []).append(segment)
             for terms, new in groups.items():
+                if self.stopped:
+                    break
                 got, engines, lost = self._translate_route(new, set(terms))
                 done.update(got)
                 used.update(engines)
                 failed.update(lost)
             wanted = _wanted(plans, done)
-            if not wanted.keys() - failed.keys():
+            if self.stopped or not wanted.keys() - failed.keys():
                 break
 
         translations: list[Translation] = []
@@ -236,6 +245,8 @@ class ArticleTranslator:
         for plan in plans:
             rendered, missing = plan.render(done)
             untranslated: set[str] = set()
+            if missing and self.stopped:
+                continue  # interrupted, not failed: translated on the next run
             if missing:
                 lenient = _Lenient(done)
                 rendered, _ = plan.render(lenient)
@@ -355,7 +366,10 @@ class ArticleTranslator:
                 terms = {t: r for t, r in protect.items() if any(t in s for s in todo)}
                 logger.info("translating %d segment(s) %s->%s with %s", len(todo), leg.source, leg.target, engine.name)
                 try:
-                    results = self._run_engine(engine, todo, leg, terms)
+                    results = self._run_engine(engine, todo, leg, terms, self.should_stop)
+                except _Stopped as stop:
+                    self.stopped = True
+                    todo, results = todo[: len(stop.results)], stop.results  # keep the finished chunks
                 except Exception as exc:  # noqa: BLE001 - an engine failure moves on to the next engine
                     logger.error("%s failed on %s->%s: %s", engine.name, leg.source, leg.target, exc)
                     self.counts.add(language, engine.name, "engine_errors")
@@ -384,22 +398,52 @@ class ArticleTranslator:
                 for s, t in good:
                     out[s], by_engine[s] = t, engine.name
             remaining = [s for s in remaining if s not in out]
-        failed = {s: reasons.get(s, "no engine") for s in remaining}
+            if self.stopped:
+                break
+        failed = {s: reasons.get(s, "interrupted" if self.stopped else "no engine") for s in remaining}
         return out, by_engine, failed
 
 
     @staticmethod
-    def _run_engine(engine: Translator, todo: list[str], leg: Leg, terms: Mapping[str, str]) -> list[str]:
-        """One engine call, or several when someone watches a progress bar."""
+    def _run_engine(
+        engine: Translator, todo: list[str], leg: Leg, terms: Mapping[str, str],
+        should_stop: Callable[[], bool] | None = None,
+    ) -> list[str]:
+        """One engine call, or several when someone watches a progress bar or may stop us.
+
+        With a stop check, segments go in chunks (from :data:`STOP_CHUNK`, doubled while
+        a chunk takes under a second, so a fast engine still gets large batches) and the
+        check runs between them; a stop raises :class:`_Stopped` with the finished ones.
+        """
         show = progress.reporter()
-        size = show.chunk or len(todo)
+        size = show.chunk or (STOP_CHUNK if should_stop else len(todo)) or 1
         results: list[str] = []
         with show.task(f"{engine.name} {leg.source}->{leg.target}", len(todo)) as task:
-            for start in range(0, len(todo), size):
+            start = 0
+            while start < len(todo):
+                if should_stop is not None and start and should_stop():
+                    raise _Stopped(results)
                 chunk = todo[start : start + size]
+                began = time.monotonic()
                 results.extend(engine.translate(chunk, leg.source, leg.target, protect=terms))
                 task.advance(len(chunk))
+                start += len(chunk)
+                if should_stop is not None and not show.chunk and time.monotonic() - began < 1.0:
+                    size *= 2
         return results
+
+
+#: Segments per engine call when the caller may ask to stop (the daemon): small enough
+#: that SIGTERM is honoured within seconds on the slowest engine, large enough to batch.
+STOP_CHUNK = 16
+
+
+class _Stopped(Exception):
+    """The stop check said stop between two engine chunks; ``results`` are the finished ones."""
+
+    def __init__(self, results: list[str]) -> None:
+        super().__init__("stopped")
+        self.results = results
 
 
 class StoreLike(Protocol):
