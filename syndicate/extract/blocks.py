@@ -129,6 +129,8 @@ def is_chrome_element(el: lxml.html.HtmlElement) -> bool:
         return False
     if words & _STRONG_CHROME:
         return True
+    if tag in HEADINGS:
+        return False  # a heading's class names its styling ("header-anchor-post"), not chrome
     return bool(words & _WEAK_CHROME) and not words & _CONTENT_WORDS
 
 
@@ -315,7 +317,8 @@ def fragment_text(fragment: str) -> str:
     """The plain text of an inline HTML fragment."""
     if "<" not in fragment and "&" not in fragment:
         return squash(fragment)
-    return squash(html.unescape(re.sub(r"<[^>]*>", " ", fragment)))
+    # Inline tags join their neighbours ("<q>right</q>." is "right."); only a <br> is a space.
+    return squash(html.unescape(re.sub(r"<[^>]*>", "", re.sub(r"<br\s*/?>", " ", fragment, flags=re.IGNORECASE))))
 
 
 def tidy(fragment: str) -> str:

@@ -70,7 +70,7 @@ _CONTENT_CLASSES = re.compile(
     r"field--name-body|post-body|postbody|content-body|article-content|article__content|story-content|"
     r"single-post-content|td-post-content|body-text|bodytext|article-text|news-text|text-body|rich-text|"
     r"gh-content|post-full-content|c-entry-content|article__text|story__body|articleBody|body-copy|main-content|"
-    r"content__article-body|post__content|blog-post|entry__content|markup|prose)(?:$|[\s_-])",
+    r"content__article-body|post__content|blog-post|entry__content|markup|prose|story)(?:$|[\s_-])",
     re.IGNORECASE,
 )
 _LOGO_WORDS = frozenset({"logo", "brand", "site-title", "sitetitle", "site-name", "sitename", "masthead", "site-logo", "navbar-brand"})
@@ -243,8 +243,19 @@ def page_title(doc: lxml.html.HtmlElement, meta: PageMeta | None = None) -> str:
         return h1s[0]
     if meta and meta.headline:
         return clean(meta.headline)
+    if not head_title:
+        return ""
+    # "Site - Headline": the part the page shows on its own as text is the headline.
+    parts = [squash(p) for p in re.split(r"\s+[|–—-]\s+", head_title) if squash(p)]
+    if len(parts) > 1:
+        body = doc.find("body")
+        shown = {squash(el.text_content()) for el in (body.iter() if body is not None else ())
+                 if isinstance(el.tag, str) and el.tag not in ("a", "title", "script", "style") and len(el.text_content()) < 300}
+        found = [p for p in parts if p in shown and p.casefold() != site_name.casefold()]
+        if len(found) == 1:
+            return clean(found[0])
     # "Headline | Example News" / "Headline - Example News": drop the site's suffix.
-    return clean(squash(re.split(r"\s+[|–—-]\s+(?=[^|–—-]*$)", head_title)[0])) if head_title else ""
+    return clean(squash(re.split(r"\s+[|–—-]\s+(?=[^|–—-]*$)", head_title)[0]))
 
 
 # -- the body -------------------------------------------------------------------------------------
@@ -254,11 +265,12 @@ def _candidates(doc: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     body = doc.find("body")
     root = body if body is not None else doc
     total = len(squash(root.text_content()))
-    found = doc.xpath("//article | //main | //*[@role='main'] | //*[@itemprop='articleBody'] | //*[@class]")
+    found = doc.xpath("//article | //main | //*[@role='main'] | //*[@itemprop='articleBody'] | //*[@class] | //*[@id]")
     out = []
     for el in found:
+        # Hand-made sites name the story's <div> by class or id ("story", "article-body").
         if el.tag in ("article", "main") or el.get("role") == "main" or el.get("itemprop") == "articleBody" \
-                or _CONTENT_CLASSES.search(f" {el.get('class') or ''} "):
+                or _CONTENT_CLASSES.search(f" {el.get('class') or ''} {el.get('id') or ''} "):
             # A class that looks like chrome ("comments-enabled", "has-sidebar") does not
             # disqualify the element that holds most of the page's text.
             if not is_chrome_element(el) or len(squash(el.text_content())) > 0.5 * total:
@@ -284,7 +296,16 @@ def _score(el: lxml.html.HtmlElement) -> float:
                 child.tag in ("script", "style", "nav", "aside", "form") or len(squash(child.text_content())) < 0.5 * size
             ):
                 continue
-            if child.tag in _PROSE or (child.tag == "div" and (child.text or "").strip()):
+            if child.tag == "div" and _loose_text(child):
+                # A <div>-and-<br> body: its own text counts here, its child <div>s below
+                # (counting its whole text would count theirs twice, for every ancestor).
+                text = _loose_text(child)
+                if len(text) >= 20:
+                    linked = sum(len(squash(a.text_content())) for a in child if a.tag == "a")
+                    total += 0.7 * len(text) * max(0.0, 1.0 - linked / len(text)) ** 2
+                stack.append(child)
+                continue
+            if child.tag in _PROSE:
                 text = squash(child.text_content())
                 if len(text) < 20 and child.tag != "li":
                     continue
@@ -292,13 +313,20 @@ def _score(el: lxml.html.HtmlElement) -> float:
                 density = linked / max(len(text), 1)
                 weight = 1.0 if child.tag == "p" else 0.7
                 total += weight * len(text) * max(0.0, 1.0 - density) ** 2
-                if child.tag in ("blockquote", "li", "td"):
-                    continue
-                if child.tag == "div":
-                    stack.append(child)
             else:
                 stack.append(child)
-    return total
+    loose = _loose_text(el) if el.tag == "div" else ""
+    return total + (0.7 * len(loose) if len(loose) >= 20 else 0.0)
+
+
+def _loose_text(el: lxml.html.HtmlElement) -> str:
+    """An element's own text: its text and its children's tails, inline children included."""
+    parts = [el.text or ""]
+    for child in el:
+        if isinstance(child.tag, str) and child.tag in ("b", "strong", "i", "em", "span", "a", "font", "u", "br"):
+            parts.append(child.text_content())
+        parts.append(child.tail or "")
+    return squash(" ".join(parts))
 
 
 def best_container(doc: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
@@ -310,10 +338,22 @@ def best_container(doc: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
     for el, score in sorted(scored, key=lambda pair: pair[1]):
         if el is best or score < 0.85 * best_score:
             continue
-        if best in el.iterancestors():
+        if best in el.iterancestors() and not _media_outside(el, best):
             best, best_score = el, score
             break
     return best
+
+
+def _media_outside(inner: lxml.html.HtmlElement, outer: lxml.html.HtmlElement) -> bool:
+    """Whether ``outer`` holds a figure (the lead image of a story, often placed before
+    its ``articleBody``) that ``inner`` leaves out: narrowing to ``inner`` would lose it."""
+    for figure in outer.iter("figure"):
+        if inner in figure.iterancestors() or figure is inner or inner in figure.iterdescendants():
+            continue
+        if not figure.xpath(".//img") or any(is_chrome_element(a) for a in figure.iterancestors() if a is not outer):
+            continue
+        return True
+    return False
 
 
 def _words(text: str) -> Counter[str]:
@@ -331,6 +371,8 @@ def _best_reading(doc: lxml.html.HtmlElement, container: lxml.html.HtmlElement, 
         ctx.attributions.extend(own_ctx.attributions)
         return own
     own_words, traf_words = _words(blocks_text(own) + " " + _attr_text(own_ctx)), _words(blocks_text(traf) + " " + _attr_text(traf_ctx))
+    # trafilatura drops figure captions: ours are not "much more" than its reading.
+    own_length = sum(_words(blocks_text([b for b in own if not isinstance(b, Figure)]) + " " + _attr_text(own_ctx)).values())
     chrome = _chrome_words(doc) + _words(ctx.title)
     if sum((traf_words - chrome).values()) < max(5, 0.2 * sum(traf_words.values())):
         # trafilatura found nothing but the headline and navigation: no reading at all.
@@ -342,7 +384,7 @@ def _best_reading(doc: lxml.html.HtmlElement, container: lxml.html.HtmlElement, 
     # purpose: it does not count as missed either.
     missed = traf_words - own_words - _words(container.text_content()) - chrome
     recall = 1 - sum(missed.values()) / max(sum(traf_words.values()), 1)
-    ratio = sum(own_words.values()) / max(sum(traf_words.values()), 1)
+    ratio = own_length / max(sum(traf_words.values()), 1)
     if own and recall >= OWN_RECALL and ratio <= OWN_LENGTH_RATIO:
         ctx.attributions.extend(own_ctx.attributions)
         return own

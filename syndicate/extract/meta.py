@@ -126,9 +126,13 @@ def _image_url(value: Any, base: str | None) -> str | None:
     return None
 
 
-def _author_of(value: Any, base: str | None) -> list[Author]:
+def _author_of(value: Any, base: str | None, nodes: dict[str, dict[str, Any]] | None = None) -> list[Author]:
+    """Authors of a JSON-LD ``author``; ``{"@id": ...}`` references (Yoast's ``@graph``
+    names the Person once and points at it) are read from ``nodes``."""
     out: list[Author] = []
     for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict) and nodes and isinstance(item.get("@id"), str) and item["@id"] in nodes:
+            item = {**nodes[item["@id"]], **{k: v for k, v in item.items() if v}}
         if isinstance(item, dict):
             name = squash(str(item.get("name") or ""))
             url = safe_url(str(item["url"]), base, http_only=True) if isinstance(item.get("url"), str) else None
@@ -185,12 +189,14 @@ def page_meta(doc: lxml.html.HtmlElement, page_html: str, url: str | None) -> Pa
     summary = ""
     published = modified = None
     headline = ""
-    for obj in _jsonld_objects(doc):
+    objects = list(_jsonld_objects(doc))
+    nodes = {str(o["@id"]): o for o in objects if isinstance(o.get("@id"), str) and "name" in o}
+    for obj in objects:
         if not _types(obj) & _ARTICLE_TYPES:
             continue
         if "webpage" in _types(obj) and not obj.get("author"):
             continue
-        authors += _author_of(obj.get("author") or obj.get("creator"), base)
+        authors += _author_of(obj.get("author") or obj.get("creator"), base, nodes)
         _add_tags(tags, _strings(obj.get("articleSection")))
         _add_tags(tags, _strings(obj.get("keywords")))
         image = image or _image_url(obj.get("image") or obj.get("thumbnailUrl"), base)

@@ -100,6 +100,8 @@ class FeedSource(HttpSource):
             cursor: dict[str, Any] = {"url": url, "pages": read_now}
             if xml_problem:
                 cursor["xml_problem"] = xml_problem
+            if hub := websub_links(feed, fetched):
+                cursor["websub"] = hub  # the hub it names: sources/websub.py subscribes to it
             self.state = FetchState(etag=done.etag, last_modified=done.last_modified, cursor=cursor)
         finally:
             if self._fetcher is None:
@@ -279,6 +281,10 @@ def entry_meta(entry: Any, base: str | None) -> Meta:
     if image is None:
         first = next((e for e in enclosures if e.type.startswith("image/")), None)
         image = Image(first.url) if first else None
+    if image is None and isinstance(entry.get("image"), Mapping):
+        # A podcast episode's artwork: <itunes:image href>.
+        url = safe_url(entry["image"].get("href"), base, http_only=True)
+        image = Image(url) if url else None
     if image is not None:
         alt = (entry.get("media_description") or "") if isinstance(entry.get("media_description"), str) else ""
         if alt:
@@ -313,3 +319,20 @@ def _when(value: Any) -> datetime | None:
 
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+
+
+def websub_links(feed: Any, fetched: Fetched) -> dict[str, str] | None:
+    """The WebSub hub and topic a feed names, ``{"hub": ..., "self": ...}``: from its
+    HTTP Link headers first (the Recommendation prefers them), else from the feed's own
+    links (Atom ``link``, RSS ``atom:link``); None unless both are there."""
+    from syndicate.sources.websub import link_header_rels
+
+    rels = link_header_rels(fetched.headers.get("link", ""))
+    hubs, selves = rels.get("hub", []), rels.get("self", [])
+    if not (hubs and selves):
+        links = [link for link in feed.get("feed", {}).get("links", []) if isinstance(link, Mapping)]
+        hubs = [str(link["href"]) for link in links if link.get("rel") == "hub" and link.get("href")]
+        selves = [str(link["href"]) for link in links if link.get("rel") == "self" and link.get("href")]
+    hub = safe_url(hubs[0], fetched.url, http_only=True) if hubs else None
+    topic = safe_url(selves[0], fetched.url, http_only=True) if selves else None
+    return {"hub": hub, "self": topic} if hub and topic else None
