@@ -272,7 +272,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 # Its own thread and event loop: polls and translations run in the
                 # scheduler's threads, at a lower CPU priority, so serving stays
                 # responsive during a translation batch.
-                server = ServerThread(settings, store, args.host, args.port)
+                server = ServerThread(settings, store, args.host, args.port, websub=daemon.websub)
                 server.start()
                 deprioritize_batch_work()
             try:

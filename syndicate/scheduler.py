@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -44,6 +44,9 @@ from syndicate.publish import FeedPublisher
 from syndicate.sources import FetchState, Source, StopCheck, make_source, never_stop
 from syndicate.store import SqliteStore
 from syndicate.store.sources_state import PollRecord, SourceStateStore, SourceStatus
+
+if TYPE_CHECKING:
+    from syndicate.sources.websub import WebSubSubscriber
 
 logger = logging.getLogger(__name__)
 
@@ -390,13 +393,18 @@ class Daemon:
         self._idle = threading.Condition()
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
-            executors={"default": ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(settings.sources)))},
+            # One more worker for WebSub: an upkeep job or a pushed poll never waits for a slow fetch.
+            executors={"default": ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(settings.sources)) + 1)},
             job_defaults={"coalesce": True, "max_instances": 1},
         )
         self.poller = Poller(
             settings, store, engines=engines, publisher=publisher, clock=clock,
             should_stop=self._stop.is_set, next_poll=self._next_run,
         )
+        #: One poll of a source at a time, scheduled or pushed.
+        self._source_locks = {s.name: threading.Lock() for s in settings.sources}
+        #: WebSub subscriptions, with ``[websub] callback_url``: a delivery polls at once.
+        self.websub = self._websub_subscriber(store)
 
     def _next_run(self, name: str) -> datetime | None:
         job = self.scheduler.get_job(name)
@@ -409,7 +417,9 @@ class Daemon:
                 return  # due before the stop, not started: the next run picks it up
             self._running += 1
         try:
-            self.poller.poll(name)
+            with self._source_locks[name]:
+                self.poller.poll(name)
+            self._websub_after_poll(name)
         finally:
             with self._idle:
                 self._running -= 1
@@ -441,8 +451,14 @@ class Daemon:
             if first is not None:
                 options["next_run_time"] = first
             self.scheduler.add_job(
-                self._job, trigger_for(source), args=[source.name], id=source.name, name=f"poll {source.name}",
+                self._job, self._trigger(source), args=[source.name], id=source.name, name=f"poll {source.name}",
                 misfire_grace_time=int(grace.total_seconds()), **options,
+            )
+        if self.websub is not None:
+            self.scheduler.add_job(
+                self._websub_upkeep,
+                IntervalTrigger(seconds=min(WEBSUB_UPKEEP, self.settings.websub.lease / 4).total_seconds(), timezone=UTC),
+                id="websub", name="websub upkeep", next_run_time=now, misfire_grace_time=60,
             )
         self.scheduler.start()
         for source in self.settings.sources:
@@ -479,6 +495,64 @@ class Daemon:
         finally:
             logger.info("stopping: finishing the poll in hand")
             self.shutdown()
+
+    # -- WebSub: pushed sources poll at once, and less often otherwise -------------------
+
+    def _websub_subscriber(self, store: SqliteStore) -> WebSubSubscriber | None:
+        if not self.settings.websub.callback_url:
+            return None
+        from syndicate.sources.websub import WebSubSubscriber
+
+        return WebSubSubscriber(self.settings, store, on_delivery=self.poll_soon, on_push_change=self._push_changed)
+
+    def poll_soon(self, name: str) -> None:
+        """Poll ``name`` now, in a worker thread (a WebSub delivery): after the poll in
+        hand, if one is running; deliveries meanwhile make one more poll, not many."""
+        if self._stop.is_set() or name not in self._source_locks or not self.scheduler.running:
+            return
+        self.scheduler.add_job(
+            self._job, "date", run_date=datetime.now(UTC), args=[name], id=f"push:{name}", name=f"push {name}",
+            replace_existing=True, misfire_grace_time=300,
+        )
+
+    def _trigger(self, source: SourceSettings) -> BaseTrigger:
+        """The source's trigger; a WebSub-subscribed one is polled ``poll_multiplier`` times
+        less often (the fallback, should a push get lost)."""
+        interval = source.poll_interval
+        pushed = self.websub is not None and interval is not None and source.name in self.websub.pushed()
+        if not pushed:
+            return trigger_for(source)
+        assert interval is not None
+        longer = interval * self.settings.websub.poll_multiplier
+        return IntervalTrigger(seconds=longer.total_seconds(), jitter=source.poll_jitter.total_seconds() or None, timezone=UTC)
+
+    def _push_changed(self, name: str, pushed: bool) -> None:
+        """A subscription became active or ended: poll at the interval that suits."""
+        source = next((s for s in self.settings.sources if s.name == name), None)
+        if source is None or source.poll_interval is None or self.scheduler.get_job(name) is None:
+            return
+        interval = source.poll_interval * (self.settings.websub.poll_multiplier if pushed else 1)
+        self.scheduler.reschedule_job(
+            name, trigger=IntervalTrigger(seconds=interval.total_seconds(), jitter=source.poll_jitter.total_seconds() or None,
+                                          timezone=UTC),
+        )
+        logger.info("%s: polled every %s while %s", name, _human(interval), "WebSub pushes" if pushed else "not pushed")
+
+    def _websub_after_poll(self, name: str) -> None:
+        if self.websub is None or self._stop.is_set():
+            return
+        try:
+            self.websub.maintain_source(name)  # a hub the poll just found is subscribed at once
+        except Exception:  # noqa: BLE001 - the hub's trouble is not the poll's
+            logger.exception("[%s] WebSub upkeep failed", name)
+
+    def _websub_upkeep(self) -> None:
+        if self.websub is not None and not self._stop.is_set():
+            self.websub.maintain()
+
+
+#: How often WebSub subscriptions are checked (leases renewed, removed sources unsubscribed).
+WEBSUB_UPKEEP = timedelta(minutes=5)
 
 
 def _describe(source: SourceSettings) -> str:

@@ -29,7 +29,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from contextlib import asynccontextmanager
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import anyio.to_thread
@@ -47,6 +47,9 @@ from syndicate.serve.files import CachedFile, FileCache, OutputFolder, brotli_av
 from syndicate.serve.headers import CORS_KINDS, preflight_headers, resource_headers
 from syndicate.serve.status import ProcessInfo, publishable_languages, snapshot
 from syndicate.store import FeedHistory, SqliteStore
+
+if TYPE_CHECKING:
+    from syndicate.sources.websub import WebSubSubscriber
 
 logger = logging.getLogger(__name__)
 
@@ -362,11 +365,22 @@ def _url_paths(settings: Settings) -> tuple[str, str, str]:
 class SyndicateApp:
     """The whole server: operator endpoints, else the published files."""
 
-    def __init__(self, settings: Settings, *, store: SqliteStore | None = None, runs_daemon: bool = False) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: SqliteStore | None = None,
+        runs_daemon: bool = False,
+        websub: WebSubSubscriber | None = None,
+    ) -> None:
         self.settings = settings
         self.service = StatusService(settings, ProcessInfo(os.getpid(), time.time(), runs_daemon), store)
         prefix, feeds_path, pages_path = _url_paths(settings)
         self.prefix = prefix
+        #: WebSub callbacks (``<prefix>websub/<source>``): the daemon's subscriber, when
+        #: this process runs it (``run --serve`` with ``[websub] callback_url``).
+        self.websub = websub
+        self.websub_path = prefix + "websub/"
         self.files = OutputApp(
             [
                 (feeds_path, OutputFolder(settings.feeds_dir, feeds=True, is_full=self.service.is_full)),
@@ -407,6 +421,9 @@ class SyndicateApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] not in OPERATOR_PATHS:
+            if scope["path"].startswith(self.websub_path):
+                await self._websub(scope, receive, send)
+                return
             await self.files(scope, receive, send)
             return
         if scope["type"] not in ("http", "lifespan"):
@@ -424,6 +441,51 @@ class SyndicateApp:
             await self.operator(scope, receive, counted)
             return
         await self.operator(scope, receive, send)
+
+    # -- WebSub callbacks -----------------------------------------------------------
+
+    async def _websub(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A hub's verification (GET) or delivery (POST); the subscriber decides, in a
+        worker thread (it reads the store); a delivery's body is bounded as it streams in."""
+        request = Request(scope, receive)
+        source = scope["path"][len(self.websub_path):]
+        headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+        response: Response
+        if self.websub is None:
+            response = PlainTextResponse(
+                "WebSub callbacks are answered by `syndicate run --serve` with [websub] callback_url set\n", 503,
+                headers=headers,
+            )
+        elif not source or "/" in source:
+            response = PlainTextResponse("not found\n", 404, headers=headers)
+        elif request.method == "GET":
+            answer = await anyio.to_thread.run_sync(self.websub.verify, source, dict(request.query_params))
+            response = PlainTextResponse(answer.body, answer.status, headers=headers)
+        elif request.method == "POST":
+            limit = self.settings.websub.max_delivery_bytes
+            declared = request.headers.get("content-length", "")
+            body = bytearray()
+            too_large = declared.isdigit() and int(declared) > limit
+            if not too_large:
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > limit:
+                        too_large = True
+                        break
+            if too_large:
+                known = source if source in self.websub.feeds else "<unknown>"
+                metrics.record_websub_delivery(known, "too-large")
+                logger.warning("[%s] WebSub: refused a delivery larger than %d bytes", known, limit)
+                response = PlainTextResponse(f"a delivery may be at most {limit} bytes\n", 413, headers=headers)
+            else:
+                answer = await anyio.to_thread.run_sync(
+                    self.websub.deliver, source, request.headers.get("x-hub-signature"), bytes(body)
+                )
+                response = PlainTextResponse(answer.body, answer.status, headers=headers)
+        else:
+            response = PlainTextResponse("method not allowed\n", 405, headers={**headers, "Allow": "GET, POST"})
+        metrics.record_http("websub", response.status_code)
+        await response(scope, receive, send)
 
     # -- operator endpoints --------------------------------------------------------
 
@@ -484,9 +546,16 @@ class SyndicateApp:
         return JSONResponse({"ready": ok, **details}, status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
 
 
-def create_app(settings: Settings, *, store: SqliteStore | None = None, runs_daemon: bool = False) -> SyndicateApp:
-    """The ASGI app for ``settings``; pass the daemon's ``store`` when it runs in-process."""
-    return SyndicateApp(settings, store=store, runs_daemon=runs_daemon)
+def create_app(
+    settings: Settings,
+    *,
+    store: SqliteStore | None = None,
+    runs_daemon: bool = False,
+    websub: WebSubSubscriber | None = None,
+) -> SyndicateApp:
+    """The ASGI app for ``settings``; pass the daemon's ``store`` (and its WebSub
+    subscriber) when it runs in-process."""
+    return SyndicateApp(settings, store=store, runs_daemon=runs_daemon, websub=websub)
 
 
 __all__ = ["OPERATOR_PATHS", "SyndicateApp", "create_app"]

@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import threading
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -19,6 +20,9 @@ from syndicate.errors import SyndicateError
 from syndicate.serve.app import create_app
 from syndicate.store import SqliteStore
 
+if TYPE_CHECKING:
+    from syndicate.sources.websub import WebSubSubscriber
+
 logger = logging.getLogger(__name__)
 
 
@@ -26,8 +30,11 @@ class ServeError(SyndicateError):
     """The server could not start (the address is in use, the port is privileged)."""
 
 
-def _config(settings: Settings, host: str, port: int, *, store: SqliteStore | None, runs_daemon: bool) -> uvicorn.Config:
-    app = create_app(settings, store=store, runs_daemon=runs_daemon)
+def _config(
+    settings: Settings, host: str, port: int, *, store: SqliteStore | None, runs_daemon: bool,
+    websub: WebSubSubscriber | None = None,
+) -> uvicorn.Config:
+    app = create_app(settings, store=store, runs_daemon=runs_daemon, websub=websub)
     return uvicorn.Config(
         app,
         host=host,
@@ -85,8 +92,14 @@ def deprioritize_batch_work(increment: int = BATCH_NICENESS) -> None:
 class ServerThread:
     """uvicorn in a thread of its own (its own event loop), beside the daemon's threads."""
 
-    def __init__(self, settings: Settings, store: SqliteStore, host: str | None = None, port: int | None = None) -> None:
-        config = _config(settings, host or settings.serve.host, port or settings.serve.port, store=store, runs_daemon=True)
+    def __init__(
+        self, settings: Settings, store: SqliteStore, host: str | None = None, port: int | None = None,
+        *, websub: WebSubSubscriber | None = None,
+    ) -> None:
+        config = _config(
+            settings, host or settings.serve.host, port or settings.serve.port, store=store, runs_daemon=True,
+            websub=websub,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="serve", daemon=True)
 

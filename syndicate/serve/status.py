@@ -19,6 +19,7 @@ from syndicate.store import SqliteStore
 from syndicate.store.lock import lock_holder
 from syndicate.store.overview import StoreOverview
 from syndicate.store.sources_state import SourceStateStore
+from syndicate.store.websub import HubPing, Subscription, WebSubStore
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ def snapshot(settings: Settings, store: SqliteStore, process: ProcessInfo, now: 
         daemon_pid = holder if holder and holder > 0 else None
         daemon_started = _process_start(daemon_pid) if daemon_pid else None
     statuses = SourceStateStore(store).all()
+    websub = WebSubStore(store)
+    subscriptions = websub.all()
     sources = []
     for source in settings.sources:
         st = statuses.get(source.name)
@@ -88,6 +91,7 @@ def snapshot(settings: Settings, store: SqliteStore, process: ProcessInfo, now: 
                 "polls": st.polls if st else 0,
                 "failures_in_row": st.failures_in_row if st else 0,
                 "last_error": st.last_error if st else None,
+                "websub": _subscription(subscriptions.get(source.name)),
             }
         )
     totals = store.stats()
@@ -137,7 +141,42 @@ def snapshot(settings: Settings, store: SqliteStore, process: ProcessInfo, now: 
         "server": {"pid": process.pid, "uptime_seconds": round(now - process.started)},
         "sources": sources,
         "languages": languages,
+        "websub_hubs": _hub_pings(settings, websub.hubs()),
     }
+
+
+def _subscription(sub: Subscription | None) -> dict[str, Any] | None:
+    """A source's WebSub subscription (the secret stays in the store)."""
+    if sub is None:
+        return None
+    return {
+        "state": sub.state,
+        "pending": sub.pending,
+        "hub": sub.hub,
+        "topic": sub.topic,
+        "lease_seconds": sub.lease_seconds,
+        "lease_expires": _iso(sub.expires),
+        "last_delivery": _iso(sub.last_delivery),
+        "deliveries": sub.deliveries,
+        "last_error": sub.last_error,
+    }
+
+
+def _hub_pings(settings: Settings, pings: dict[str, HubPing]) -> list[dict[str, Any]]:
+    """Each configured hub and how its last ping went."""
+    out = []
+    for hub in settings.publish.websub_hubs:
+        ping = pings.get(hub, HubPing(hub))
+        out.append({
+            "hub": hub,
+            "outcome": ping.outcome or "never pinged",
+            "last_ping": _iso(ping.last_ping),
+            "last_success": _iso(ping.last_success),
+            "last_error": ping.last_error,
+            "pings_ok": ping.pings_ok,
+            "pings_failed": ping.pings_failed,
+        })
+    return out
 
 
 __all__ = ["ProcessInfo", "publishable_languages", "snapshot"]

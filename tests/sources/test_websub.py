@@ -1,0 +1,252 @@
+"""WebSub, subscribing side, against flask-websub's hub on 127.0.0.1: discovery, the
+subscription and its intent verification, signed deliveries (and forged, unsigned,
+oversized, unknown and too frequent ones), lease renewal, unsubscribing a removed source,
+and the callbacks' answers under plain ``syndicate serve``."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from syndicate import metrics
+from syndicate.config import Settings, load_settings
+from syndicate.serve.app import create_app
+from syndicate.sources.feed import parse_feed, websub_links
+from syndicate.sources.http import Fetched
+from syndicate.sources.websub import WebSubSubscriber, check_signature, link_header_rels
+from syndicate.store import SqliteStore
+from syndicate.store.sources_state import PollRecord, SourceStateStore
+from syndicate.store.websub import WebSubStore
+from tests.sources.site import Route, TestSite, daemon_config, rss, story
+from tests.websub_hub import free_port, local_hub
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@contextmanager
+def serving(app: object, port: int) -> Iterator[str]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def _settings(root: Path, port: int, upstream: str, *, sources: str | None = None, extra: str = "") -> Settings:
+    tables = sources if sources is not None else f'[[sources]]\nname = "harbour"\ntype = "feed"\nurl = "{upstream}"\n'
+    config = daemon_config(root, tables)
+    text = config.read_text(encoding="utf-8").replace(
+        'base_url = "https://watch.example.org/"', f'base_url = "http://127.0.0.1:{port}/"'
+    )
+    text += f'\n[websub]\ncallback_url = "http://127.0.0.1:{port}/websub/"\nlease = "1h"\n{extra}\n'
+    config.write_text(text, encoding="utf-8")
+    return load_settings(config)
+
+
+def _discovered(store: SqliteStore, source: str, hub: str, topic: str) -> None:
+    """What a poll of the feed records (see test_discovery for the feed source's part)."""
+    SourceStateStore(store).record_poll(source, PollRecord(
+        started=datetime(2026, 3, 1, tzinfo=UTC), duration=0.1, outcome="ok",
+        cursor={"url": topic, "websub": {"hub": hub, "self": topic}},
+    ))
+
+
+def _sign(secret: str, body: bytes, method: str = "sha256") -> str:
+    return f"{method}=" + hmac.new(secret.encode(), body, getattr(hashlib, method)).hexdigest()
+
+
+def test_discovery_prefers_link_headers_then_feed_links() -> None:
+    assert link_header_rels('<https://hub.example/>; rel="hub", <https://x.example/feed>; rel="self"') == {
+        "hub": ["https://hub.example/"], "self": ["https://x.example/feed"]}
+    body = (
+        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>x</id>'
+        '<updated>2026-01-01T00:00:00Z</updated><link rel="hub" href="https://hub.example/in-feed"/>'
+        '<link rel="self" href="/atom.xml"/></feed>'
+    ).encode()
+    fetched = Fetched("https://up.example/atom.xml", 200, body, {"content-type": "application/atom+xml"})
+    assert websub_links(parse_feed(fetched, source="s"), fetched) == {
+        "hub": "https://hub.example/in-feed", "self": "https://up.example/atom.xml"}
+    headers = {"content-type": "application/atom+xml", "link": '<https://hub.example/h>; rel="hub", <https://up.example/t>; rel="self"'}
+    fetched = Fetched("https://up.example/atom.xml", 200, body, headers)
+    assert websub_links(parse_feed(fetched, source="s"), fetched) == {"hub": "https://hub.example/h", "self": "https://up.example/t"}
+    plain = Fetched("https://up.example/rss", 200, rss([story(1)], "https://up.example").encode(), {"content-type": "application/rss+xml"})
+    assert websub_links(parse_feed(plain, source="s"), plain) is None
+
+
+def test_signature_methods() -> None:
+    body = b"<feed/>"
+    for method in ("sha1", "sha256", "sha384", "sha512"):
+        assert check_signature(_sign("k", body, method), "k", body) == "ok"
+    assert check_signature(_sign("other", body), "k", body) == "bad-signature"
+    assert check_signature(_sign("k", body + b" "), "k", body) == "bad-signature"
+    assert check_signature("md5=abc", "k", body) == "bad-signature"
+    assert check_signature(None, "k", body) == "unsigned"
+
+
+@pytest.mark.parametrize("algorithm", ["sha1", "sha256", "sha512"])
+def test_subscribe_verify_deliver_forge_renew_unsubscribe(tmp_path: Path, algorithm: str) -> None:
+    port = free_port()
+    with TestSite() as upstream, local_hub(tmp_path, algorithm=algorithm) as hub:
+        topic = upstream.url("/feed.xml")
+        feed = rss([story(1)], upstream.base).encode()
+        upstream.route("/feed.xml", Route(feed, content_type="application/rss+xml",
+                                          headers={"Link": f'<{hub.url}>; rel="hub", <{topic}>; rel="self"'}))
+        settings = _settings(tmp_path, port, topic, extra="deliveries_per_minute = 3")
+        store = SqliteStore.open(settings.state_dir)
+        clock, delivered, pushed = Clock(), [], []
+        delivered_event = threading.Event()
+
+        def on_delivery(name: str) -> None:
+            delivered.append(name)
+            delivered_event.set()
+
+        subscriber = WebSubSubscriber(settings, store, on_delivery=on_delivery,
+                                      on_push_change=lambda name, on: pushed.append((name, on)), clock=clock)
+        records = WebSubStore(store)
+        try:
+            with serving(create_app(settings, store=store, runs_daemon=True, websub=subscriber), port) as base:
+                callback = f"{base}/websub/harbour"
+                subscriber.maintain()
+                assert records.get("harbour") is None  # no poll has found a hub yet: nothing asked
+
+                _discovered(store, "harbour", hub.url, topic)
+                subscriber.maintain()  # flask-websub verifies before it answers the request
+                sub = records.get("harbour")
+                assert sub is not None and sub.state == "active" and sub.pending is None, sub
+                assert sub.lease_seconds == 3600 and sub.expires == clock.now + timedelta(hours=1)
+                assert len(sub.secret) == 64 and pushed == [("harbour", True)]
+
+                # Verification is only for what we asked: the wrong topic, mode or source is 404.
+                for query in (
+                    {"hub.mode": "subscribe", "hub.topic": topic + "?x", "hub.challenge": "CHALLENGE-42", "hub.lease_seconds": "60"},
+                    {"hub.mode": "unsubscribe", "hub.topic": topic, "hub.challenge": "CHALLENGE-42"},
+                    {"hub.mode": "subscribe", "hub.topic": topic, "hub.challenge": "CHALLENGE-42"},  # already verified
+                    {"hub.mode": "publish", "hub.topic": topic, "hub.challenge": "CHALLENGE-42"},
+                ):
+                    answer = httpx.get(callback, params=query, timeout=5)
+                    assert answer.status_code == 404 and "CHALLENGE-42" not in answer.text, query
+                assert httpx.get(f"{base}/websub/nobody", params={"hub.mode": "subscribe", "hub.topic": topic,
+                                                                  "hub.challenge": "CHALLENGE-42"}, timeout=5).status_code == 404
+
+                # The upstream publishes: the hub fetches the topic and delivers it, signed.
+                accepted = metrics.WEBSUB_DELIVERIES.labels("harbour", "accepted")._value.get()
+                assert httpx.post(hub.url, data={"hub.mode": "publish", "hub.topic": topic}, timeout=10).status_code == 202
+                assert delivered_event.wait(10), "the hub's delivery did not reach the subscriber"
+                assert delivered == ["harbour"]
+                assert metrics.WEBSUB_DELIVERIES.labels("harbour", "accepted")._value.get() == accepted + 1
+                sub = records.get("harbour")
+                assert sub is not None and sub.deliveries == 1 and sub.last_delivery == clock.now
+
+                # Forged, unsigned: acknowledged (7.1) but ignored; nothing polls.
+                forged = metrics.WEBSUB_DELIVERIES.labels("harbour", "bad-signature")._value.get()
+                for signature in (_sign("guess", feed), _sign(sub.secret, feed + b"<!-- tampered -->"), "sha256=zz"):
+                    answer = httpx.post(callback, content=feed, headers={"X-Hub-Signature": signature}, timeout=5)
+                    assert answer.status_code == 202
+                answer = httpx.post(callback, content=feed, timeout=5)
+                assert answer.status_code == 202
+                assert delivered == ["harbour"]
+                assert metrics.WEBSUB_DELIVERIES.labels("harbour", "bad-signature")._value.get() == forged + 3
+                assert records.get("harbour").deliveries == 1  # type: ignore[union-attr]
+
+                # Bounded: too large (declared or streamed) is 413 unread; unknown source 410; other methods 405.
+                big = b"x" * (settings.websub.max_delivery_bytes + 1)
+                assert httpx.post(callback, content=big, headers={"X-Hub-Signature": _sign(sub.secret, big)},
+                                  timeout=5).status_code == 413
+
+                def chunks() -> Iterator[bytes]:
+                    for _ in range(2):
+                        yield b"y" * (settings.websub.max_delivery_bytes // 2 + 10)
+
+                assert httpx.post(callback, content=chunks(), timeout=5).status_code == 413
+                assert httpx.post(f"{base}/websub/nobody", content=feed, headers={"X-Hub-Signature": _sign(sub.secret, feed)},
+                                  timeout=5).status_code == 410
+                assert httpx.put(callback, content=feed, timeout=5).status_code == 405
+
+                # Rate: 3 a minute; the hub's delivery used one.
+                statuses = [
+                    httpx.post(callback, content=feed, headers={"X-Hub-Signature": _sign(sub.secret, feed)}, timeout=5).status_code
+                    for _ in range(3)
+                ]
+                assert statuses == [202, 202, 429]
+
+                # Renewal: before the lease runs out, the same secret, re-verified by the hub.
+                clock.now += timedelta(minutes=30)
+                subscriber.maintain()
+                assert records.get("harbour").expires == sub.expires  # type: ignore[union-attr]  # not yet
+                clock.now += timedelta(minutes=25)  # 5 minutes left: inside the renewal margin
+                subscriber.maintain()
+                renewed = records.get("harbour")
+                assert renewed is not None and renewed.state == "active" and renewed.pending is None
+                assert renewed.expires == clock.now + timedelta(hours=1) and renewed.secret == sub.secret
+
+                # The source leaves the config: unsubscribed (the hub verifies), its row gone,
+                # and a delivery for it is Gone.
+                other = _settings(tmp_path, port, topic, sources=(
+                    '[[sources]]\nname = "local"\ntype = "folder"\npath = "articles"\n'))
+                (tmp_path / "articles").mkdir(exist_ok=True)
+                leaving = WebSubSubscriber(other, store, clock=clock)  # the daemon restarted with the new config
+                leaving.maintain()
+                assert records.all() == {}
+                assert httpx.post(callback, content=feed, headers={"X-Hub-Signature": _sign(sub.secret, feed)},
+                                  timeout=5).status_code == 410
+        finally:
+            subscriber.close()
+            store.close()
+
+
+def test_a_denied_subscription_is_recorded(tmp_path: Path) -> None:
+    port = free_port()
+    settings = _settings(tmp_path, port, "http://127.0.0.1:9/feed.xml")
+    store = SqliteStore.open(settings.state_dir)
+    try:
+        subscriber = WebSubSubscriber(settings, store)
+        # A hub that refuses outright (nothing listens there) -> failed, with the reason.
+        _discovered(store, "harbour", f"http://127.0.0.1:{free_port()}/hub", "http://127.0.0.1:9/feed.xml")
+        subscriber.maintain()
+        sub = WebSubStore(store).get("harbour")
+        assert sub is not None and sub.state == "failed" and "ConnectError" in (sub.last_error or "")
+        WebSubStore(store).update("harbour", state="subscribing", pending="subscribe")
+        with serving(create_app(settings, store=store, runs_daemon=True, websub=subscriber), port) as base:
+            answer = httpx.get(f"{base}/websub/harbour", params={
+                "hub.mode": "denied", "hub.topic": "http://127.0.0.1:9/feed.xml", "hub.reason": "not allowed here"}, timeout=5)
+            assert answer.status_code == 200
+        sub = WebSubStore(store).get("harbour")
+        assert sub is not None and sub.state == "denied" and "not allowed here" in (sub.last_error or "")
+    finally:
+        store.close()
+
+
+def test_plain_serve_has_no_callbacks(tmp_path: Path) -> None:
+    port = free_port()
+    settings = _settings(tmp_path, port, "http://127.0.0.1:9/feed.xml")
+    store = SqliteStore.open(settings.state_dir)
+    try:
+        with serving(create_app(settings, store=store), port) as base:
+            answer = httpx.get(f"{base}/websub/harbour", params={"hub.mode": "subscribe", "hub.challenge": "CHALLENGE-42"}, timeout=5)
+            assert answer.status_code == 503 and "run --serve" in answer.text
+            assert httpx.post(f"{base}/websub/harbour", content=b"x", timeout=5).status_code == 503
+    finally:
+        store.close()
