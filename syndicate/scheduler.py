@@ -485,6 +485,8 @@ class Daemon:
         with self._idle:  # polls in hand stop after their item and record their state
             self._idle.wait_for(lambda: self._running == 0)
         self.poller.close()
+        if self.websub is not None:
+            self.websub.close()
 
     def run(self) -> None:
         """Start, poll until :meth:`stop`, shut down cleanly."""
