@@ -176,7 +176,10 @@ def _once(settings: Settings) -> tuple[RunReport, SyndicateError | None]:
         # The daemon's unit of work, once per source: conditional GETs with the stored
         # validators, the source's status recorded for `syndicate status`.
         poller = Poller(settings, store)
-        polls = [poller.poll(source.name) for source in settings.sources]
+        try:  # one engine pool for every source: Apertium and the models start once
+            polls = [poller.poll(source.name) for source in settings.sources]
+        finally:
+            poller.close()
         report = combine_reports([p.report for p in polls if p.report is not None])
         # A poll that crashed (store, output, a bug) has no report of its own: count it.
         crashed = tuple(

@@ -391,3 +391,35 @@ def test_a_poll_that_only_changes_links_republishes(tmp_path: Path) -> None:
     page = (tmp_path / "translations" / "es" / f"{slugs['Alpha Story']}.html").read_text(encoding="utf-8")
     assert f'rel="next" href="https://news.example.org/translations/es/{slugs["Beta Story"]}.html"' in page
     store.close()
+
+
+class _CountedEngine(FakeEngine):
+    """A fake engine that counts how often it is started and closed."""
+
+    started = 0
+    closed = 0
+
+    def __init__(self) -> None:
+        super().__init__("apertium", {("en", "es")}, tagged)
+        type(self).started += 1
+
+    def close(self) -> None:
+        type(self).closed += 1
+
+
+def test_engines_open_once_across_many_polls_and_close_at_exit(site: TestSite, tmp_path: Path) -> None:
+    _CountedEngine.started = _CountedEngine.closed = 0
+    settings = config_for(site, tmp_path, [])
+    store = SqliteStore.open(settings.state_dir)
+    try:
+        poller = Poller(settings, store, engines=None)
+        poller.engines.factories = {"apertium": lambda _s: _CountedEngine()}
+        for count in (1, 2, 3, 4):  # each poll brings one new entry to translate
+            serve_good_feed(site, count)
+            poll = poller.poll("good")
+            assert poll.report is not None and poll.report.articles_new == 1
+        assert (_CountedEngine.started, _CountedEngine.closed) == (1, 0)  # one start for four polls
+        poller.close()
+        assert _CountedEngine.closed == 1
+    finally:
+        store.close()
