@@ -321,7 +321,10 @@ class SqliteStore:
             changed = {k: v for k, v in values.items() if row[k] != v}
             if not changed:
                 return False
-            if "title" in changed or "body" in changed:
+            if "title" in changed or ("body" in changed and _text_of(row["body"]) != _text_of(body)):
+                # Only a change of the text readers read moves `updated`: a summary, tag
+                # labels or alt text translated for the first time (a reader that finds
+                # more metadata than the release before it) are no new version.
                 changed["updated"] = t.updated
             conn.execute(
                 translations.update()
@@ -422,6 +425,15 @@ def _differs(old: Any, new: Any) -> bool:
     if isinstance(old, datetime) or isinstance(new, datetime):
         return _utc(old) != _utc(new)
     return bool(old != new)
+
+
+#: Parts of a stored translation that are metadata, not the entry's text.
+_METADATA_KEYS = ("tags", "summary", "image_alt", "untranslated", "notes")
+
+
+def _text_of(body: str) -> Any:
+    data = json.loads(body)
+    return {k: v for k, v in data.items() if k not in _METADATA_KEYS}
 
 
 def _blocks_json(blocks: tuple[Block, ...]) -> dict[str, Any]:
