@@ -20,9 +20,16 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import ClassVar
 
 import httpx
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_exponential
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential,
+)
 
 from syndicate import __version__, metrics
 from syndicate.store import SqliteStore
@@ -57,8 +64,8 @@ class HubNotifier:
     (bounded) until everything queued so far has been sent or given up.
     """
 
-    _shared: dict[tuple[tuple[str, ...], str], HubNotifier] = {}
-    _shared_lock = threading.Lock()
+    _shared: ClassVar[dict[tuple[tuple[str, ...], str], HubNotifier]] = {}
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(
         self,

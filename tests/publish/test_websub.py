@@ -14,7 +14,6 @@ from typing import Any
 
 import feedparser
 import httpx
-import pytest
 from lxml import etree
 
 from syndicate import metrics

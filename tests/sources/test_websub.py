@@ -82,10 +82,10 @@ def test_discovery_prefers_link_headers_then_feed_links() -> None:
     assert link_header_rels('<https://hub.example/>; rel="hub", <https://x.example/feed>; rel="self"') == {
         "hub": ["https://hub.example/"], "self": ["https://x.example/feed"]}
     body = (
-        '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>x</id>'
-        '<updated>2026-01-01T00:00:00Z</updated><link rel="hub" href="https://hub.example/in-feed"/>'
-        '<link rel="self" href="/atom.xml"/></feed>'
-    ).encode()
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>x</id>'
+        b'<updated>2026-01-01T00:00:00Z</updated><link rel="hub" href="https://hub.example/in-feed"/>'
+        b'<link rel="self" href="/atom.xml"/></feed>'
+    )
     fetched = Fetched("https://up.example/atom.xml", 200, body, {"content-type": "application/atom+xml"})
     assert websub_links(parse_feed(fetched, source="s"), fetched) == {
         "hub": "https://hub.example/in-feed", "self": "https://up.example/atom.xml"}
