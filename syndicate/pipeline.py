@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from syndicate.config import PageSelectors, PagesSourceSettings, Settings
 from syndicate.errors import ItemError, RunAborted, SourceError, StoreError, SyndicateError
 from syndicate.extract import extract
+from syndicate.extract.decode import clean_bytes_text
 from syndicate.extract.language import detect_language
 from syndicate.models import Article, Lang, RawItem, Ref, RunReport, StoredArticle, Translation, lang, map_text, primary, source_key
 from syndicate.publish import FeedPublisher
@@ -179,7 +181,10 @@ class Pipeline:
                     continue
                 try:
                     selectors = self._selectors.get(result.source)
-                    article = _safe_links(self._with_language(extract(result, self.settings.extract, selectors)))
+                    article = _scrub(_safe_links(self._with_language(extract(result, self.settings.extract, selectors))))
+                    if not article.title.strip():
+                        raise ItemError("the article has no title", source=result.source, item=result.key,
+                                        hint="the source must give each article a title")
                 except ItemError as exc:
                     self._fail_item(tally, exc, result)
                     continue
@@ -326,7 +331,11 @@ class Pipeline:
             if translator.stopped:
                 logger.info("%s->%s: stopping; %d of %d article(s) translated, the rest on the next run",
                             source, target, len(translations), len(batch))
+            titles = {stored.id: stored.article.title for stored in batch}
             for translation in translations:
+                translation = _scrub(translation)
+                if not translation.title.strip():  # an engine that lost the title: keep the original's
+                    translation = replace(translation, title=titles[translation.article_id])
                 tally.translations_written += self.store.put_translation(translation)
             for problem in problems:
                 logger.error("%s", problem)
@@ -357,10 +366,32 @@ class Pipeline:
         return tally.report()
 
 
+_T = TypeVar("_T")
+
+
+def _scrub(record: _T) -> _T:
+    """``record`` with controls, noncharacters, lone surrogates and bidi overrides removed
+    from every string in it, however deep (titles, markup, names, tags, URLs).
+
+    Extraction already cleans what it reads; this is the store's door, so that no
+    source's metadata and no engine's output can bring in what no feed or page may carry.
+    """
+    if isinstance(record, str):
+        return clean_bytes_text(record)  # type: ignore[return-value]
+    if isinstance(record, tuple):
+        return tuple(_scrub(item) for item in record)  # type: ignore[return-value]
+    if is_dataclass(record) and not isinstance(record, type):
+        changes = {f.name: _scrub(getattr(record, f.name)) for f in fields(record)}
+        changed = {k: v for k, v in changes.items() if v is not getattr(record, k) and v != getattr(record, k)}
+        return replace(record, **changed) if changed else record  # type: ignore[type-var]
+    return record
+
+
 def _safe_url(url: str | None) -> str | None:
     """Only http(s) links are published: a javascript: or data: "original" is dropped."""
-    if url and url.strip().lower().startswith(("http://", "https://")):
-        return url.strip()
+    url = clean_bytes_text(url).strip() if url else None  # no controls or bidi overrides in a link
+    if url and url.lower().startswith(("http://", "https://")):
+        return url
     return None
 
 

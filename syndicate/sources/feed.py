@@ -116,7 +116,7 @@ class FeedSource(HttpSource):
         read_before: Mapping[str, str],
         read_now: dict[str, str],
     ) -> RawItem | ItemError | None:
-        link = entry.get("link") or None
+        link = clean(str(entry.get("link") or "")).strip() or None
         key = entry.get("id") or link or _digest(entry.get("title", ""), entry.get("published", ""))
         title = _plain_title(entry)
         # dict.get: feedparser's own get() maps "updated" to "published" with a warning
@@ -165,14 +165,22 @@ def parse_feed(fetched: Fetched, *, source: str) -> Any:
     """feedparser's result for a fetched feed; raise SourceError when it is not a feed."""
     import feedparser
 
-    parsed = feedparser.parse(
-        io.BytesIO(fetched.content),  # a stream: feedparser never fetches or opens anything itself
-        response_headers={"content-type": fetched.content_type or "application/xml", "content-location": fetched.url},
-        # Our own reader keeps only what blocks can hold and nh3 cleans every output;
-        # feedparser's sanitizer would also drop what we need (srcset, <figure> sizes,
-        # <iframe>/<video> sources that become embed links).
-        sanitize_html=False,
-    )
+    try:
+        parsed = feedparser.parse(
+            # A stream: feedparser never fetches or opens anything itself. References to
+            # what is never text go first: they are fatal XML, and crash the loose parser.
+            io.BytesIO(_without_bad_references(fetched.content)),
+            response_headers={"content-type": fetched.content_type or "application/xml", "content-location": fetched.url},
+            # Our own reader keeps only what blocks can hold and nh3 cleans every output;
+            # feedparser's sanitizer would also drop what we need (srcset, <figure> sizes,
+            # <iframe>/<video> sources that become embed links).
+            sanitize_html=False,
+        )
+    except Exception as exc:  # noqa: BLE001 - feedparser "never raises", but its loose parser can
+        raise SourceError(
+            f"{fetched.url} could not be parsed ({type(exc).__name__}: {exc})", source=source,
+            hint="the upstream feed is broken; it is read again on the next poll",
+        ) from None
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if not parsed.get("version"):
         content_type = fetched.content_type.split(";")[0].strip() or "no content type"
@@ -190,6 +198,30 @@ def parse_feed(fetched: Fetched, *, source: str) -> Any:
             raise SourceError(broken, source=source, hint="the upstream feed is broken; it is read again on the next poll")
         parsed["syndicate_xml_problem"] = broken
     return parsed
+
+
+_BAD_REFERENCE = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]{1,8})|0*([0-9]{1,10}));?")
+
+
+def _without_bad_references(data: bytes) -> bytes:
+    """Drop character references to what is never text (``&#1;``, ``&#xd800;``, ``&#xfffe;``).
+
+    XML forbids them, so one would make the document fatal, and feedparser's loose parser
+    raises on a surrogate reference; the text around them is the content.
+    """
+    if b"&#" not in data:
+        return data
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        hex_digits, decimal = match.groups()
+        value = int(hex_digits, 16) if hex_digits else int(decimal)
+        if value in (0x9, 0xA, 0xD):
+            return match.group(0)
+        if value > 0x10FFFF or clean(chr(value)) == "":
+            return b""
+        return match.group(0)
+
+    return _BAD_REFERENCE.sub(replace, data)
 
 
 def _readable(entry: Any) -> bool:

@@ -28,6 +28,7 @@ from typing import Protocol
 import lxml.html
 
 from syndicate import metrics, progress
+from syndicate.extract.decode import clean_bytes_text
 from syndicate.models import Attribution, Block, Lang, StoredArticle, Translation, map_text, source_key, texts
 from syndicate.sanitize import sanitize
 from syndicate.translate import guards
@@ -425,7 +426,8 @@ class ArticleTranslator:
                     raise _Stopped(results)
                 chunk = todo[start : start + size]
                 began = time.monotonic()
-                results.extend(engine.translate(chunk, leg.source, leg.target, protect=terms))
+                # An engine's output is input too: nothing that is never text goes further.
+                results.extend(clean_bytes_text(t) for t in engine.translate(chunk, leg.source, leg.target, protect=terms))
                 task.advance(len(chunk))
                 start += len(chunk)
                 if should_stop is not None and not show.chunk and time.monotonic() - began < 1.0:
