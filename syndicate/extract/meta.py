@@ -263,7 +263,9 @@ def _trafilatura_meta(page_html: str, url: str | None) -> dict[str, Any]:
     try:
         from trafilatura.metadata import extract_metadata
 
-        found = extract_metadata(page_html, default_url=url)
+        # extensive=False: htmldate's fast mode; the extensive one loads dateparser's
+        # locales (seconds per process) for a date our own reading usually has already.
+        found = extract_metadata(page_html, default_url=url, extensive=False)
     except Exception as exc:  # noqa: BLE001 - metadata is a bonus; the article still reads
         logger.debug("trafilatura metadata failed: %s", exc)
         return {}
