@@ -17,7 +17,15 @@ import feedparser
 import pytest
 
 from tests.sources.site import TestSite
-from tests.test_daemon import TOTAL, assert_outputs_complete, query, site, start, wait_for, write_config  # noqa: F401
+from tests.test_daemon import (  # noqa: F401
+    TOTAL,
+    assert_outputs_complete,
+    query,
+    site,
+    start,
+    wait_for,
+    write_config,
+)
 
 pytestmark = pytest.mark.apertium
 

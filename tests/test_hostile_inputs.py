@@ -22,7 +22,6 @@ from typing import Any
 
 import feedparser
 import lxml.html
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
