@@ -1,0 +1,360 @@
+#!/usr/bin/env python3
+"""Scale: what a poll costs as the history grows (issue 10, "Measure").
+
+For each N in ``--sizes`` this builds, in a temporary directory, a folder source of N
+short, distinct, news-like English articles (the plain-text format of
+``examples/articles/*.txt``: a title line, a blank line, 2-3 short paragraphs; the text
+comes from a seeded generator, no network) and a ``config.toml`` translating into
+``es`` and ``ca`` with Apertium only. Then it runs whole ``syndicate once`` processes
+(``<python> -m syndicate --config <cfg> -q once``) and measures:
+
+  fill      the first ``once`` over all N articles (reported, not a target);
+  no-change a ``once`` with nothing new (median of 3);
+  one-new   a ``once`` after one fresh article was dropped into the folder (median of
+            3, a different article each time; its translation is included);
+  peak RSS  the largest maximum resident set size of the ``syndicate`` process over
+            the no-change and one-new runs (``os.wait4`` rusage of that very child;
+            Apertium's own processes are separate and much smaller). The fill's
+            peak is printed separately.
+
+Prints a table, the issue's targets beside it, then one JSON object as the last line.
+
+    python benchmarks/scale_bench.py [--sizes 200,2000,10000] [--python PY] [--keep DIR]
+
+The fill at 10,000 translates about 60,000 segments and can take a long time; it is
+built only when ``--sizes`` asks for it, and progress is printed while it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Targets from issue 10 ("Measure"), at 10,000 articles of history.
+TARGET_NO_CHANGE_S = 1.0
+TARGET_ONE_NEW_S = 3.0
+TARGET_RSS_MB = 400.0
+TARGET_GROWTH = 1.5  # one-new at 10,000 / one-new at 200
+
+LANGUAGES = ("es", "ca")
+REPEATS = 3
+
+# --------------------------------------------------------------------------- text
+
+WHO = [
+    "City council", "Central bank", "Regional government", "Prime minister", "Union leaders",
+    "Farmers", "Police", "Scientists", "Hospital staff", "Teachers", "The mayor", "Local residents",
+    "Rail operator", "Energy regulator", "Opposition", "Court", "Airline", "Football club",
+]
+DOES = [
+    "approves", "rejects", "delays", "announces", "questions", "backs", "plans", "opens",
+    "cancels", "defends", "reviews", "promises",
+]
+WHAT = [
+    "new bridge", "budget for next year", "higher taxes", "railway line", "plan for the old harbour",
+    "school reform", "cheaper bus tickets", "a new hospital", "talks with the unions", "water prices",
+    "the election date", "more police officers", "a ban on cars in the centre", "the museum project",
+]
+WHERE = [
+    "Northfield", "Lakeside", "Port Alden", "Greenvale", "Eastbrook", "Millford", "Redcliff",
+    "Stonebridge", "Westmoor", "Ashby", "Oakridge", "Clearwater", "Hillcrest", "Brookhaven",
+    "Fairport", "Kingsley", "Marlow", "Riverton", "Sandhurst", "Thornbury",
+]
+SENTENCES = [
+    "The decision was announced on {day} evening.",
+    "More than {n} people attended the meeting.",
+    "Prices rose by {p} percent last month.",
+    "The work should take about {n} weeks.",
+    "Officials said the cost would reach {n} million euros.",
+    "The vote is expected before the end of {month}.",
+    "Critics say the plan does not go far enough.",
+    "Schools will stay closed until {day}.",
+    "The new line will open in {month}.",
+    "Residents were asked to save water.",
+    "A spokesman said about {n} families would be affected.",
+    "The project has been discussed for {p} years.",
+    "Local shops reported {p} percent fewer customers in {month}.",
+    "The next meeting is planned for {day}, {month} {d}.",
+]
+ATTRIBUTIONS = ["City Desk Weekly", "Regional Press Agency", "Council press office", "Morning Herald"]
+DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+MONTHS = ["January", "March", "April", "June", "September", "October", "November"]
+COMBOS = len(WHO) * len(DOES) * len(WHAT) * len(WHERE)
+
+
+def _title(index: int) -> str:
+    """A distinct title for every index below COMBOS (a fixed permutation of the combos)."""
+    k = (index * 7919 + 13) % COMBOS  # 7919 is prime and does not divide COMBOS: a bijection
+    k, a = divmod(k, len(WHO))
+    k, b = divmod(k, len(DOES))
+    k, c = divmod(k, len(WHAT))
+    d = k % len(WHERE)
+    return f"{WHO[a]} in {WHERE[d]} {DOES[b]} {WHAT[c]}"
+
+
+def _sentence(rng: random.Random) -> str:
+    return rng.choice(SENTENCES).format(
+        day=rng.choice(DAYS), n=rng.randint(2, 900), p=rng.randint(2, 40),
+        month=rng.choice(MONTHS), d=rng.randint(1, 28),
+    )
+
+
+def article_text(index: int, seed: int = 10) -> str:
+    """Article ``index``: title, blank line, 2-3 paragraphs of 1-2 sentences, an attribution."""
+    rng = random.Random(seed * 1_000_003 + index)
+    paragraphs = [" ".join(_sentence(rng) for _ in range(rng.randint(1, 2))) for _ in range(rng.randint(2, 3))]
+    paragraphs[-1] += f" [Source attribution: {rng.choice(ATTRIBUTIONS)}]"
+    return _title(index) + "\n\n" + "\n\n".join(paragraphs) + "\n"
+
+
+def write_article(folder: Path, index: int) -> Path:
+    path = folder / f"{index:06d}.txt"
+    tmp = folder / f".{index:06d}.tmp"
+    tmp.write_text(article_text(index), encoding="utf-8")
+    tmp.replace(path)  # never half a file in the folder
+    return path
+
+
+def write_config(base: Path) -> Path:
+    cfg = base / "config.toml"
+    cfg.write_text(
+        f"""# written by benchmarks/scale_bench.py
+[site]
+title = "Scale Bench News"
+base_url = "https://bench.example.org/"
+source_language = "en"
+
+[output]
+feeds_dir = "{base / 'out' / 'feeds'}"
+translations_dir = "{base / 'out' / 'translations'}"
+state_dir = "{base / 'state'}"
+
+[translate]
+languages = {json.dumps(list(LANGUAGES))}
+engines = ["apertium"]
+
+[[sources]]
+name = "bench"
+type = "folder"
+path = "{base / 'articles'}"
+""",
+        encoding="utf-8",
+    )
+    return cfg
+
+
+# --------------------------------------------------------------------------- runs
+
+
+@dataclass
+class Run:
+    seconds: float
+    rss_mb: float
+    status: int
+
+
+def _db_counts(state: Path) -> str:
+    """Articles and translations stored so far (read-only peek, for progress only)."""
+    db = state / "syndicate.db"
+    if not db.exists():
+        return "no store yet"
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.5)
+        try:
+            names = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
+            parts = []
+            for table in ("articles", "translations"):
+                if table in names:
+                    parts.append(f"{table} {con.execute(f'select count(*) from {table}').fetchone()[0]}")
+            return ", ".join(parts) or "store empty"
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        return f"store busy ({exc})"
+
+
+def run_once(python: str, cfg: Path, *, progress_every: float = 0.0, state: Path | None = None,
+             label: str = "", extra: list[str] | None = None) -> Run:
+    """One whole ``syndicate once`` process: wall time, its own peak RSS, exit status."""
+    cmd = [python, *(extra or []), "-m", "syndicate", "--config", str(cfg), "-q", "once"]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, cwd=cfg.parent, stdout=log, stderr=subprocess.STDOUT, env=env)
+        stop = threading.Event()
+        if progress_every and state is not None:
+            def report() -> None:
+                while not stop.wait(progress_every):
+                    print(f"    {label} {time.perf_counter() - started:7.0f} s: {_db_counts(state)}", flush=True)
+            threading.Thread(target=report, daemon=True).start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        stop.set()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        log.seek(0)
+        output = log.read().decode("utf-8", "replace")
+    code = proc.returncode
+    if code not in (0,):
+        tail = "\n".join(output.strip().splitlines()[-15:])
+        print(f"    {label}: exit status {code}\n{tail}", file=sys.stderr, flush=True)
+        if code not in (1,):
+            raise SystemExit(f"syndicate once failed ({code}): {' '.join(cmd)}")
+    # ru_maxrss is in KiB on Linux.
+    return Run(seconds=elapsed, rss_mb=usage.ru_maxrss / 1024, status=code)
+
+
+@dataclass
+class Result:
+    n: int
+    fill_s: float
+    fill_rss_mb: float
+    no_change_s: float
+    one_new_s: float
+    peak_rss_mb: float
+    no_change_runs: list[float] = field(default_factory=list)
+    one_new_runs: list[float] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
+
+
+def bench_size(n: int, python: str, base: Path) -> Result:
+    articles = base / "articles"
+    articles.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        write_article(articles, i)
+    cfg = write_config(base)
+    print(f"N={n}: {n} articles in {articles}; fill (one `once` over all of them)...", flush=True)
+    fill = run_once(python, cfg, progress_every=30.0, state=base / "state", label=f"fill N={n}")
+    print(f"N={n}: fill {fill.seconds:.1f} s, peak RSS {fill.rss_mb:.0f} MB ({_db_counts(base / 'state')})", flush=True)
+
+    # One settling run: anything the fill left for a second pass (retries, feed history)
+    # should not count as "nothing new".
+    settle = run_once(python, cfg, label=f"settle N={n}")
+    print(f"N={n}: settle run {settle.seconds:.2f} s", flush=True)
+
+    no_change = []
+    for k in range(REPEATS):
+        r = run_once(python, cfg, label=f"no-change N={n} #{k + 1}")
+        no_change.append(r)
+        print(f"N={n}: no-change #{k + 1} {r.seconds:.2f} s, RSS {r.rss_mb:.0f} MB", flush=True)
+
+    one_new = []
+    for k in range(REPEATS):
+        write_article(articles, n + k)  # fresh, distinct, never seen by the store
+        r = run_once(python, cfg, label=f"one-new N={n} #{k + 1}")
+        one_new.append(r)
+        print(f"N={n}: one-new #{k + 1} {r.seconds:.2f} s, RSS {r.rss_mb:.0f} MB", flush=True)
+
+    runs = no_change + one_new
+    return Result(
+        n=n,
+        fill_s=round(fill.seconds, 2),
+        fill_rss_mb=round(fill.rss_mb, 1),
+        no_change_s=round(statistics.median(r.seconds for r in no_change), 3),
+        one_new_s=round(statistics.median(r.seconds for r in one_new), 3),
+        peak_rss_mb=round(max(r.rss_mb for r in runs), 1),
+        no_change_runs=[round(r.seconds, 3) for r in no_change],
+        one_new_runs=[round(r.seconds, 3) for r in one_new],
+        statuses=[fill.status, settle.status, *(r.status for r in runs)],
+    )
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _mark(ok: bool | None) -> str:
+    return "" if ok is None else ("  ok" if ok else "  MISSED")
+
+
+def report(results: list[Result]) -> dict:
+    print()
+    print(f"{'N':>7} {'fill s':>9} {'no-change s':>12} {'one-new s':>10} {'peak RSS MB':>12}  (fill RSS MB)")
+    for r in results:
+        print(f"{r.n:>7} {r.fill_s:>9.1f} {r.no_change_s:>12.2f} {r.one_new_s:>10.2f} {r.peak_rss_mb:>12.0f}  ({r.fill_rss_mb:.0f})")
+    by_n = {r.n: r for r in results}
+    big = by_n.get(10_000)
+    small = by_n.get(200)
+    growth = round(big.one_new_s / small.one_new_s, 2) if big and small else None
+    print()
+    print("targets (issue 10, with 10,000 articles of history, 2-core machine):")
+    print(f"  no-change poll < {TARGET_NO_CHANGE_S:g} s" + (f"    measured {big.no_change_s:.2f} s" + _mark(big.no_change_s < TARGET_NO_CHANGE_S) if big else "    (N=10000 not measured)"))
+    print(f"  one-new poll   < {TARGET_ONE_NEW_S:g} s" + (f"    measured {big.one_new_s:.2f} s" + _mark(big.one_new_s < TARGET_ONE_NEW_S) if big else "    (N=10000 not measured)"))
+    print(f"  peak RSS       < {TARGET_RSS_MB:g} MB" + (f"  measured {big.peak_rss_mb:.0f} MB" + _mark(big.peak_rss_mb < TARGET_RSS_MB) if big else "  (N=10000 not measured)"))
+    if growth is not None:
+        print(f"  one-new 10,000 / 200 <= {TARGET_GROWTH:g}x   measured {growth:.2f}x" + _mark(growth <= TARGET_GROWTH))
+    else:
+        ns = sorted(by_n)
+        if len(ns) >= 2:
+            lo, hi = by_n[ns[0]], by_n[ns[-1]]
+            print(f"  one-new 10,000 / 200 <= {TARGET_GROWTH:g}x   (not measured; {hi.n}/{lo.n}: {hi.one_new_s / lo.one_new_s:.2f}x)")
+    load = os.getloadavg()
+    print(f"load average now: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; cpus: {os.cpu_count()}")
+    summary = {
+        "bench": "scale",
+        "languages": list(LANGUAGES),
+        "engines": ["apertium"],
+        "repeats": REPEATS,
+        "results": [asdict(r) for r in results],
+        "one_new_growth_10000_over_200": growth,
+        "targets": {
+            "no_change_s": TARGET_NO_CHANGE_S,
+            "one_new_s": TARGET_ONE_NEW_S,
+            "peak_rss_mb": TARGET_RSS_MB,
+            "one_new_growth": TARGET_GROWTH,
+        },
+        "loadavg": [round(x, 2) for x in load],
+        "cpus": os.cpu_count(),
+    }
+    print(json.dumps(summary))
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="200,2000", help="comma-separated N (default 200,2000; add 10000 for the target)")
+    parser.add_argument("--python", default=sys.executable, help="interpreter that runs syndicate (default: this one)")
+    parser.add_argument("--keep", type=Path, help="build in DIR/N<size> and leave it there (default: a temporary directory, removed)")
+    args = parser.parse_args(argv)
+    try:
+        sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        parser.error("--sizes takes comma-separated integers, e.g. 200,2000")
+    if not sizes or any(n < 1 for n in sizes):
+        parser.error("--sizes needs at least one positive N")
+    if max(sizes) + REPEATS > COMBOS:
+        parser.error(f"at most {COMBOS - REPEATS} articles (distinct titles)")
+    if shutil.which("apertium") is None:
+        raise SystemExit("apertium is not installed (apt-get install apertium apertium-eng-spa apertium-eng-cat)")
+
+    load = os.getloadavg()
+    print(f"scale bench: sizes {sizes}, python {args.python}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
+    results = []
+    for n in sizes:
+        if args.keep:
+            base = args.keep.resolve() / f"N{n}"
+            if base.exists():
+                raise SystemExit(f"{base} exists; remove it or choose another --keep")
+            base.mkdir(parents=True)
+            results.append(bench_size(n, args.python, base))
+        else:
+            with tempfile.TemporaryDirectory(prefix=f"scale-bench-{n}-") as tmp:
+                results.append(bench_size(n, args.python, Path(tmp)))
+    report(results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
