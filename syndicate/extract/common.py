@@ -21,17 +21,34 @@ def label_key(text: str) -> str:
     return squash(text).casefold().strip(" :»«←→")
 
 
+_PREVIOUS_KEYS = frozenset(label_key(x) for x in PREVIOUS_LABELS)
+_NEXT_KEYS = frozenset(label_key(x) for x in NEXT_LABELS)
+#: Longer text (once stripped) is never a label, and is not worth normalising: extraction
+#: asks about every element of a page.
+_LONGEST_LABEL = 200
+
+
 def is_previous_label(text: str) -> bool:
-    return label_key(text) in {label_key(x) for x in PREVIOUS_LABELS}
+    text = text.strip()
+    return len(text) <= _LONGEST_LABEL and label_key(text) in _PREVIOUS_KEYS
 
 
 def is_next_label(text: str) -> bool:
-    return label_key(text) in {label_key(x) for x in NEXT_LABELS}
+    text = text.strip()
+    return len(text) <= _LONGEST_LABEL and label_key(text) in _NEXT_KEYS
+
+
+@lru_cache(maxsize=32)
+def _chrome_keys(chrome_lines: tuple[str, ...]) -> tuple[frozenset[str], int]:
+    """The normalised chrome lines, and a length past which no text can be one of them."""
+    longest = max((len(line) for line in chrome_lines), default=0)
+    return frozenset(label_key(line) for line in chrome_lines), max(_LONGEST_LABEL, 2 * longest)
 
 
 def is_chrome(text: str, chrome_lines: tuple[str, ...]) -> bool:
-    key = label_key(text)
-    return any(key == label_key(line) for line in chrome_lines)
+    keys, limit = _chrome_keys(chrome_lines)
+    text = text.strip()
+    return len(text) <= limit and label_key(text) in keys
 
 
 @lru_cache(maxsize=32)
