@@ -217,6 +217,11 @@ class Pipeline:
         declared = any(s.name == article.source and s.language for s in self.settings.sources)
         if declared or article.language or not self.settings.translate.detect_language:
             return article
+        # Unchanged since the last poll: the language detected then still holds (the
+        # detector is deterministic, and loading its model costs a second per process).
+        known = self.store.detected_language(article.source, article.key, article.content_hash)
+        if known is not None:
+            return replace(article, language=known)
         detected = detect_language(article)
         if detected is None:
             return article

@@ -262,6 +262,16 @@ class SqliteStore:
             slug, n = f"{base}-{n}", n + 1
         return slug
 
+    def detected_language(self, source: str, key: str, content_hash: str) -> str | None:
+        """The language stored for an article whose content has not changed, if any."""
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(articles.c.language).where(
+                    articles.c.source == source, articles.c.key == key, articles.c.content_hash == content_hash
+                )
+            ).scalar_one_or_none()
+        return str(found) if found else None
+
     def articles(self) -> list[StoredArticle]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(articles).order_by(articles.c.id)).mappings().all()

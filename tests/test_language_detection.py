@@ -1,0 +1,44 @@
+"""Undeclared source languages are detected once per content, not on every poll."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import syndicate.pipeline as pipeline_module
+from syndicate.config import load_settings
+from syndicate.pipeline import EnginePool, Pipeline
+from syndicate.store import SqliteStore
+from tests.conftest import Clock, write_config
+from tests.fakes import FakeEngine, tagged
+
+GERMAN = """Stadtrat beschließt neuen Haushalt
+
+Der Stadtrat hat am Dienstag nach einer langen Debatte den neuen Haushalt für das kommende Jahr beschlossen.
+
+Die Verwaltung sagte, dass im nächsten Jahr mehr Busse fahren und die Bibliotheken länger geöffnet bleiben.
+"""
+
+
+def test_an_unchanged_article_is_not_detected_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "haushalt.txt").write_text(GERMAN, encoding="utf-8")
+    settings = load_settings(write_config(tmp_path, articles=folder))
+    store = SqliteStore.open(settings.state_dir)
+    engine = FakeEngine("apertium", {("de", "es"), ("en", "es")}, tagged)
+    pool = EnginePool(settings, factories={"apertium": lambda _s: engine})
+    calls: list[str] = []
+    real = pipeline_module.detect_language
+    monkeypatch.setattr(pipeline_module, "detect_language", lambda a: calls.append(a.key) or real(a))
+    try:
+        for _ in range(3):
+            assert Pipeline(settings, store, engines=pool, clock=Clock()).run().ok
+        assert calls == ["haushalt.txt"]  # detected on the first poll only
+        assert store.articles()[0].article.language == "de"
+        (tmp_path / "articles" / "haushalt.txt").write_text(GERMAN.replace("Dienstag", "Montag"), encoding="utf-8")
+        assert Pipeline(settings, store, engines=pool, clock=Clock()).run().ok
+        assert calls == ["haushalt.txt", "haushalt.txt"]  # an edit is read afresh
+    finally:
+        store.close()
