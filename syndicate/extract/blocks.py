@@ -482,10 +482,7 @@ class _Reader:
         if len(lis) >= 3 and _link_density(el) > 0.85:
             return  # a list of links (related stories, tags): chrome
         for li in lis:
-            if li.tag not in ("li",):
-                inner = self.sub(li, depth)
-            else:
-                inner = self.sub(li, depth)
+            inner = self.sub(li, depth)  # an <li>, or stray content a CMS put between items
             if not inner:
                 continue
             if isinstance(inner[0], Paragraph):

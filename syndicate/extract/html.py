@@ -111,33 +111,26 @@ def extract_html(item: RawItem, settings: ExtractSettings, selectors: PageSelect
     # A feed entry's link names the article better than the page's canonical link.
     url = (item.url if item.known is not None and item.url else None) or meta.canonical or item.url
     base = url or base
-    prev_ref, next_ref = neighbours(doc, base)
-    if selectors is not None:
-        prev_ref = select_link(doc, selectors.prev, base) or prev_ref
-        next_ref = select_link(doc, selectors.next, base) or next_ref
-
+    prev_ref, next_ref = _links(doc, base, selectors)
     title = known.title or (first_text(doc, selectors.title) if selectors and selectors.title else None) or page_title(doc, meta)
     if not title:
         raise ItemError("no title: the page has no <h1> and no <title>", source=item.source, item=item.key,
                         hint="give the article an <h1> heading, or set selectors.title for this source")
-    ctx = Context(base=base, title=title, attribution_patterns=settings.attribution_patterns,
-                  chrome_lines=settings.chrome_lines)
-    container: lxml.html.HtmlElement | None = None
+    ctx = _context(settings, base, title)
     if selectors is not None and selectors.body:
         blocks = _selected_blocks(doc, selectors.body, ctx)
     else:
-        container = best_container(doc)
-        blocks = _best_reading(doc, container, parsed.text, url or base, ctx)
+        blocks = _best_reading(doc, best_container(doc), parsed.text, url or base, ctx)
     if selectors is not None and selectors.attribution:
         _selected_attributions(doc, selectors.attribution, ctx, len(blocks))
     if not blocks and known.summary:
-        blocks = _fragment_blocks(known.summary, Context(base=base, title=title, attribution_patterns=settings.attribution_patterns, chrome_lines=settings.chrome_lines))
+        blocks = _fragment_blocks(known.summary, _context(settings, base, title))
     lead = meta.image
     if lead is None:
         lead = next((b.image for b in blocks if isinstance(b, Figure) and b.image), None)
     page = Meta(authors=meta.authors, tags=meta.tags, image=lead, summary=meta.summary, modified=meta.modified,
                 site_name=meta.site_name)
-    published = item.published or meta.published or _time_in(doc, container)
+    published = item.published or meta.published or _time_in(doc)
     return Article(
         source=item.source,
         key=item.key,
@@ -151,6 +144,21 @@ def extract_html(item: RawItem, settings: ExtractSettings, selectors: PageSelect
         published=published,
         meta=_merge(known.meta, page),
     )
+
+
+def _context(settings: ExtractSettings, base: str | None, title: str) -> Context:
+    """A fresh reading context: links resolve against ``base``, ``title`` is not body."""
+    return Context(base=base, title=title, attribution_patterns=settings.attribution_patterns,
+                   chrome_lines=settings.chrome_lines)
+
+
+def _links(doc: lxml.html.HtmlElement, base: str | None, selectors: PageSelectors | None) -> tuple[Ref | None, Ref | None]:
+    """Previous/next: the ``prev``/``next`` selectors where given, else what the page says."""
+    prev_ref, next_ref = neighbours(doc, base)
+    if selectors is not None:
+        prev_ref = select_link(doc, selectors.prev, base) or prev_ref
+        next_ref = select_link(doc, selectors.next, base) or next_ref
+    return prev_ref, next_ref
 
 
 def _merge(first: Meta, second: Meta) -> Meta:
@@ -176,13 +184,13 @@ def _extract_fragment(item: RawItem, known: Known, settings: ExtractSettings) ->
     text = item.data.decode("utf-8", errors="replace")
     base = item.base_url or item.url
     title = clean(known.title or "")
-    ctx = Context(base=base, title=title, attribution_patterns=settings.attribution_patterns, chrome_lines=settings.chrome_lines)
+    ctx = _context(settings, base, title)
     try:
         blocks = _fragment_blocks(text, ctx) if text.strip() else []
     except (etree.ParserError, ValueError):
         blocks = []
     if not blocks and known.summary:
-        ctx = Context(base=base, title=title, attribution_patterns=settings.attribution_patterns, chrome_lines=settings.chrome_lines)
+        ctx = _context(settings, base, title)
         blocks = _fragment_blocks(known.summary, ctx)
     meta = known.meta
     if meta.image is None:
@@ -510,7 +518,7 @@ def page_language(doc: lxml.html.HtmlElement) -> str | None:
     return None
 
 
-def _time_in(doc: lxml.html.HtmlElement, container: lxml.html.HtmlElement | None) -> datetime | None:
+def _time_in(doc: lxml.html.HtmlElement) -> datetime | None:
     for value in doc.xpath("//article//time/@datetime | //time[@pubdate]/@datetime"):
         found = parse_date(str(value))
         if found:
@@ -600,10 +608,7 @@ def page_outline(data: bytes, url: str, *, charset: str | None = None, selectors
     doc = parse_html(data, charset=charset, source=source, key=url).doc
     canonical = next((safe_url(str(h), url, http_only=True) for h in doc.xpath('//link[@rel="canonical"]/@href')), None)
     base = canonical or url
-    prev_ref, next_ref = neighbours(doc, base)
-    if selectors is not None:
-        prev_ref = select_link(doc, selectors.prev, base) or prev_ref
-        next_ref = select_link(doc, selectors.next, base) or next_ref
+    prev_ref, next_ref = _links(doc, base, selectors)
     title = (first_text(doc, selectors.title) if selectors and selectors.title else None) or page_title(doc)
     body = doc.find("body")
     has_text = body is not None and bool(squash(body.text_content()))

@@ -34,13 +34,9 @@ from syndicate.extract.decode import clean_bytes_text
 from syndicate.models import Article, Attribution, Block, Heading, ListBlock, ListItem, Paragraph, RawItem, Ref
 
 
-#: C0 controls other than tab/newline/CR, and DEL: never text, and lxml refuses them.
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def decode_text(item: RawItem) -> str:
     """Decode UTF-8 (with or without BOM) or BOM-marked UTF-16, without control characters."""
-    return clean_bytes_text(CONTROL_CHARS.sub("", _decode(item)))
+    return clean_bytes_text(_decode(item))
 
 
 def _decode(item: RawItem) -> str:
