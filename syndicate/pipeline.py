@@ -96,9 +96,8 @@ class EnginePool:
             return frozenset()
 
     def chain(self, source: Lang, target: Lang) -> list[Translator]:
-        """Engines that have the pair, in configured order.
-
-        """
+        """Engines that have exactly this pair, in configured order (see :meth:`Pipeline.route`
+        for the match by primary subtags)."""
         out = []
         for name in self.settings.translate.engines:
             engine = self.get(name)

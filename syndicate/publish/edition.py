@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
@@ -129,9 +130,12 @@ class FeedEntry:
                 seen.setdefault(line.source)
         return tuple(seen)
 
-    @property
+    @cached_property
     def content_html(self) -> str:
-        """The body as semantic HTML, attribution lines at the end of their paragraphs."""
+        """The body as semantic HTML, attribution lines at the end of their paragraphs.
+
+        Rendered and sanitised once per entry: Atom, RSS, JSON Feed and the page all ask.
+        """
         tails = [
             "".join(
                 f' <span class="attribution" data-source="{html.escape(line.source)}">'
