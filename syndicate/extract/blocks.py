@@ -324,7 +324,7 @@ def fragment_text(fragment: str) -> str:
 def tidy(fragment: str) -> str:
     """Drop empty inline elements and leading/trailing ``<br>``s; squash whitespace."""
     fragment = re.sub(r"<(em|strong|b|i|span|a|u|s|small|mark)(?: [^>]*)?>\s*</\1>", "", fragment)
-    fragment = re.sub(r"\s+", " ", fragment).strip()
+    fragment = squash(fragment)
     fragment = re.sub(r"^(?:<br>\s*)+|(?:\s*<br>)+$", "", fragment)
     return fragment.strip()
 

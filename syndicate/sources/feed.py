@@ -35,6 +35,7 @@ from lxml import etree
 from syndicate.config import FeedSourceSettings
 from syndicate.errors import ItemError, SourceError
 from syndicate.extract.blocks import safe_url
+from syndicate.extract.common import squash
 from syndicate.extract.decode import clean
 from syndicate.models import Author, Enclosure, Image, Known, Meta, RawItem, normalize_lang
 from syndicate.sources.base import FetchState
@@ -280,16 +281,16 @@ def entry_meta(entry: Any, base: str | None) -> Meta:
     """Authors, tags, lead image, enclosures and modification date of a feedparser entry."""
     authors: list[Author] = []
     for detail in entry.get("authors") or ([entry["author_detail"]] if entry.get("author_detail") else []):
-        name = re.sub(r"\s+", " ", str(detail.get("name") or "")).strip()
+        name = squash(str(detail.get("name") or ""))
         if not name and detail.get("email"):
             continue  # an e-mail address alone is not a name to credit
         if name:
             authors.append(Author(name, safe_url(detail.get("href"), base, http_only=True)))
     if not authors and entry.get("author"):
-        authors = [Author(re.sub(r"\s+", " ", str(entry["author"])).strip())]
+        authors = [Author(squash(str(entry["author"])))]
     tags: list[str] = []
     for tag in entry.get("tags") or []:
-        term = re.sub(r"\s+", " ", str(tag.get("label") or tag.get("term") or "")).strip()
+        term = squash(str(tag.get("label") or tag.get("term") or ""))
         if term and term.casefold() not in {t.casefold() for t in tags} and len(term) <= 80:
             tags.append(term)
     enclosures: list[Enclosure] = []
@@ -320,7 +321,7 @@ def entry_meta(entry: Any, base: str | None) -> Meta:
     if image is not None:
         alt = (entry.get("media_description") or "") if isinstance(entry.get("media_description"), str) else ""
         if alt:
-            image = Image(image.src, alt=re.sub(r"\s+", " ", alt).strip(), width=image.width, height=image.height)
+            image = Image(image.src, alt=squash(alt), width=image.width, height=image.height)
     modified = _when(dict.get(entry, "updated_parsed")) if dict.get(entry, "published_parsed") else None
     return Meta(authors=tuple(authors), tags=tuple(tags[:20]), image=image, modified=modified, enclosures=tuple(enclosures))
 
@@ -330,7 +331,7 @@ def _plain_title(entry: Any) -> str:
     title = clean(str(entry.get("title", "") or ""))
     if entry.get("title_detail", {}).get("type") in _HTML_TYPES and "<" in title:
         title = lxml.html.fragment_fromstring(title, create_parent="div").text_content()
-    return re.sub(r"\s+", " ", clean(html.unescape(title))).strip()
+    return squash(clean(html.unescape(title)))
 
 
 def _language(entry: Any, feed: Any) -> str | None:
