@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import cached_property
 from datetime import datetime
 from typing import Any, NewType
 
@@ -415,12 +416,14 @@ class Article:
         """The inline HTML of the top-level paragraphs (other blocks left out)."""
         return tuple(b.html for b in self.blocks if isinstance(b, Paragraph))
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         """Hash of everything that is translated; a change means re-translation.
 
         A body of paragraphs only, with no tags or summary, hashes exactly as releases
-        before typed blocks did, so an upgraded store re-translates nothing.
+        before typed blocks did, so an upgraded store re-translates nothing. Computed once
+        per record (it is frozen): the store, language detection and every target
+        language's check ask for it.
         """
         attributions = [(a.label, a.source, a.paragraph) for a in self.attributions]
         plain = all(isinstance(b, Paragraph) for b in self.blocks)
