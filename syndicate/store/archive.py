@@ -22,13 +22,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    Column,
-    ForeignKey,
-    Integer,
-    LargeBinary,
-    String,
-    Table,
-    UniqueConstraint,
     func,
     select,
 )
@@ -37,43 +30,19 @@ from sqlalchemy.exc import IntegrityError
 
 from syndicate.errors import StoreError
 from syndicate.models import Lang
-from syndicate.store.sqlite import SqliteStore, metadata
+from syndicate.store.schema import (
+    archive_documents,
+    archive_pages,
+    feed_log,
+    feed_state,
+)
+from syndicate.store.sqlite import SqliteStore
 
 logger = logging.getLogger(__name__)
 
-feed_state = Table(
-    "feed_state",
-    metadata,
-    Column("language", String(35), primary_key=True),
-    Column("next_seq", Integer, nullable=False),
-)
 
-feed_log = Table(
-    "feed_log",
-    metadata,
-    Column("language", String(35), primary_key=True),
-    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
-    Column("seq", Integer, nullable=False),  # order of first publication in this language
-    Column("page", Integer),  # archive page; NULL while in the subscription feed
-    UniqueConstraint("language", "seq", name="uq_feed_log_language_seq"),
-)
 
-archive_pages = Table(
-    "archive_pages",
-    metadata,
-    Column("language", String(35), primary_key=True),
-    Column("page", Integer, primary_key=True),  # 1 = oldest
-    Column("capacity", Integer, nullable=False),
-)
 
-archive_documents = Table(
-    "archive_documents",
-    metadata,
-    Column("language", String(35), primary_key=True),
-    Column("page", Integer, primary_key=True),
-    Column("format", String(16), primary_key=True),  # "atom", "rss", "json"
-    Column("body", LargeBinary, nullable=False),
-)
 
 
 @dataclass(frozen=True)

@@ -18,42 +18,16 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Float, Integer, String, Table, Text, select
+from sqlalchemy import select
 
-from syndicate.store.sqlite import SqliteStore, metadata
+from syndicate.store.schema import reported_problem, source_state
+from syndicate.store.sqlite import SqliteStore
 
 #: What a poll can end as.
 OUTCOMES = ("ok", "not-modified", "partial", "failed", "interrupted")
 
-source_state = Table(
-    "source_state",
-    metadata,
-    Column("source", String(200), primary_key=True),
-    Column("etag", Text),
-    Column("last_modified", Text),
-    Column("cursor", Text, nullable=False, default="{}"),  # JSON: the source's resume point
-    Column("last_poll", DateTime(timezone=True)),
-    Column("last_success", DateTime(timezone=True)),
-    Column("duration", Float),  # seconds the last poll took
-    Column("outcome", String(20)),
-    Column("items_new", Integer, nullable=False, default=0),
-    Column("items_updated", Integer, nullable=False, default=0),
-    Column("items_failed", Integer, nullable=False, default=0),
-    Column("next_poll", DateTime(timezone=True)),
-    Column("last_error", Text),
-    Column("failures_in_row", Integer, nullable=False, default=0),
-    Column("polls", Integer, nullable=False, default=0),
-)
 
 
-#: A problem already reported: what it was about and a fingerprint of its inputs.
-reported_problem = Table(
-    "reported_problem",
-    metadata,
-    Column("scope", String(200), primary_key=True),  # a source's name, or "translate"
-    Column("subject", String(500), primary_key=True),  # the item's key, or a language pair
-    Column("fingerprint", String(64), nullable=False),
-)
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -13,15 +13,6 @@ from typing import Any
 
 from slugify import slugify
 from sqlalchemy import (
-    Column,
-    DateTime,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
     create_engine,
     event,
     inspect,
@@ -46,77 +37,25 @@ from syndicate.models import (
     block_from_json,
     block_to_json,
 )
+from syndicate.store.schema import (
+    articles,
+    memory,
+    metadata,
+    next_change,
+    stats,
+    translations,
+)
 
 logger = logging.getLogger(__name__)
 
-metadata = MetaData()
 
 #: Page names publishing uses for itself.
 RESERVED_SLUGS = frozenset({"index"})
 
 
-articles = Table(
-    "articles",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("source", String(200), nullable=False),
-    Column("key", String(1000), nullable=False),
-    Column("slug", String(120), nullable=False, unique=True),
-    Column("url", Text),
-    Column("title", Text, nullable=False),
-    # JSON: {"blocks": [...], "attributions": [...], "meta": {...}}; rows written before typed
-    # blocks hold {"paragraphs": [...]} instead and are read as paragraph blocks.
-    Column("body", Text, nullable=False),
-    Column("prev_url", Text),
-    Column("prev_title", Text),
-    Column("next_url", Text),
-    Column("next_title", Text),
-    Column("language", String(35)),
-    Column("published", DateTime(timezone=True)),
-    Column("content_hash", String(64), nullable=False),
-    Column("first_seen", DateTime(timezone=True), nullable=False),
-    Column("updated", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("source", "key", name="uq_article_source_key"),
-)
 
-translations = Table(
-    "translations",
-    metadata,
-    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
-    Column("language", String(35), primary_key=True),
-    Column("engine", String(40), nullable=False),
-    Column("model", Text, nullable=False, default=""),
-    Column("title", Text, nullable=False),
-    # JSON: {"blocks"|"paragraphs": [...], "attributions": [...], "notes": [...], "tags": [...], ...}
-    Column("body", Text, nullable=False),
-    Column("source_hash", String(64), nullable=False),
-    Column("updated", DateTime(timezone=True), nullable=False),
-)
 
-memory = Table(
-    "memory",
-    metadata,
-    Column("key", String(64), primary_key=True),  # sha256 of engine|model|src|tgt|segment
-    Column("engine", String(40), nullable=False),
-    Column("model", Text, nullable=False),
-    Column("source_language", String(35), nullable=False),
-    Column("target_language", String(35), nullable=False),
-    Column("source_text", Text, nullable=False),
-    Column("target_text", Text, nullable=False),
-    # A rejected row records that this engine's output failed a quality guard, so the
-    # segment goes straight to the next engine instead of being re-translated each run.
-    Column("rejected", String(200), nullable=False, default=""),
-    Column("created", DateTime(timezone=True), nullable=False),
-)
 
-stats = Table(
-    "stats",
-    metadata,
-    Column("language", String(35), primary_key=True),
-    Column("engine", String(40), primary_key=True),
-    Column("name", String(40), primary_key=True),  # translated, memory_hits, guard_failures, ...
-    Column("value", Integer, nullable=False, default=0),
-)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -234,7 +173,8 @@ class SqliteStore:
                 slug = self._free_slug(conn, article.title)
                 conn.execute(
                     articles.insert().values(
-                        source=article.source, key=article.key, slug=slug, first_seen=now, updated=now, **values
+                        source=article.source, key=article.key, slug=slug, first_seen=now, updated=now,
+                        seq=next_change(conn), **values,
                     )
                 )
                 status = "new"
@@ -248,6 +188,7 @@ class SqliteStore:
                         status = "updated"
                     else:
                         status = "relinked"
+                    changed["seq"] = next_change(conn)
                     conn.execute(articles.update().where(articles.c.id == row["id"]).values(**changed))
             stored = conn.execute(
                 select(articles).where(articles.c.source == article.source, articles.c.key == article.key)
@@ -325,7 +266,9 @@ class SqliteStore:
             values = {"engine": t.engine, "model": t.model, "title": t.title, "body": body, "source_hash": t.source_hash}
             if row is None:
                 conn.execute(
-                    translations.insert().values(article_id=t.article_id, language=t.language, updated=t.updated, **values)
+                    translations.insert().values(
+                        article_id=t.article_id, language=t.language, updated=t.updated, seq=next_change(conn), **values
+                    )
                 )
                 return True
             changed = {k: v for k, v in values.items() if row[k] != v}
@@ -336,6 +279,7 @@ class SqliteStore:
                 # labels or alt text translated for the first time (a reader that finds
                 # more metadata than the release before it) are no new version.
                 changed["updated"] = t.updated
+            changed["seq"] = next_change(conn)
             conn.execute(
                 translations.update()
                 .where(translations.c.article_id == t.article_id, translations.c.language == t.language)

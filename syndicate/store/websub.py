@@ -16,42 +16,16 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, Text, delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from syndicate.store.sqlite import SqliteStore, metadata
+from syndicate.store.schema import websub_hub, websub_subscription
+from syndicate.store.sqlite import SqliteStore
 
 #: What a subscription can be: being verified, verified, refused by the hub, failed to ask.
 STATES = ("subscribing", "active", "unsubscribing", "denied", "failed")
 
-websub_subscription = Table(
-    "websub_subscription",
-    metadata,
-    Column("source", String(200), primary_key=True),
-    Column("hub", Text, nullable=False),
-    Column("topic", Text, nullable=False),
-    Column("secret", String(200), nullable=False),
-    Column("state", String(20), nullable=False),
-    Column("pending", String(20)),  # the hub.mode we asked for and have not seen verified
-    Column("requested", DateTime(timezone=True)),
-    Column("lease_seconds", Integer),
-    Column("expires", DateTime(timezone=True)),
-    Column("last_delivery", DateTime(timezone=True)),
-    Column("deliveries", Integer, nullable=False, default=0),
-    Column("last_error", Text),
-)
 
-websub_hub = Table(
-    "websub_hub",
-    metadata,
-    Column("hub", String(1000), primary_key=True),
-    Column("last_ping", DateTime(timezone=True)),
-    Column("last_success", DateTime(timezone=True)),
-    Column("outcome", String(20)),  # "ok" or "failed"
-    Column("last_error", Text),
-    Column("pings_ok", Integer, nullable=False, default=0),
-    Column("pings_failed", Integer, nullable=False, default=0),
-)
 
 
 def _upsert(store: SqliteStore, table: Table, key: str, values: dict[str, Any]) -> Any:

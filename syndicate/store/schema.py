@@ -1,0 +1,295 @@
+"""The store's schema: every table, in one place (the repositories and the migrations use it).
+
+Tables by role:
+
+- content: ``articles`` (one per source + key), ``translations`` (one per article +
+  language), ``memory`` (the segment translation memory), ``stats`` (running counters);
+- sources: ``source_state`` (validators, resume point, last poll), ``reported_problem``
+  (problems already logged, so a recurring one is logged once per change);
+- feed history (RFC 5005): ``feed_state``, ``feed_log``, ``archive_pages``,
+  ``archive_documents``;
+- publication: ``changes`` (the store's change counter), ``publish_state`` and
+  ``published_file`` (what the last publish of a language was made from, so the next
+  one renders only what changed);
+- WebSub: ``websub_subscription``, ``websub_hub``.
+
+Change tracking: every write that changes an article or a translation stamps the row's
+``seq`` with a fresh number from :func:`next_change` (taken in the same transaction), so
+"what changed since publish N" is one indexed query, on SQLite and PostgreSQL alike.
+
+Versioned migrations live in ``syndicate/store/migrations`` (Alembic); a change here
+needs a new revision there.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    update,
+)
+from sqlalchemy.engine import Connection
+
+#: Constraint names fixed by convention, so migrations can name what they alter.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(200), nullable=False),
+    Column("key", String(1000), nullable=False),
+    Column("slug", String(120), nullable=False, unique=True),
+    Column("url", Text),
+    Column("title", Text, nullable=False),
+    # JSON: {"blocks": [...], "attributions": [...], "meta": {...}}; rows written before typed
+    # blocks hold {"paragraphs": [...]} instead and are read as paragraph blocks.
+    Column("body", Text, nullable=False),
+    Column("prev_url", Text),
+    Column("prev_title", Text),
+    Column("next_url", Text),
+    Column("next_title", Text),
+    Column("language", String(35)),
+    Column("published", DateTime(timezone=True)),
+    Column("content_hash", String(64), nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("updated", DateTime(timezone=True), nullable=False),
+    # The store's change number of the last write that changed this row (see `changes`).
+    Column("seq", Integer, nullable=False, default=0, server_default="0"),
+    UniqueConstraint("source", "key", name="uq_article_source_key"),
+)
+
+
+translations = Table(
+    "translations",
+    metadata,
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("language", String(35), primary_key=True),
+    Column("engine", String(40), nullable=False),
+    Column("model", Text, nullable=False, default=""),
+    Column("title", Text, nullable=False),
+    # JSON: {"blocks"|"paragraphs": [...], "attributions": [...], "notes": [...], "tags": [...], ...}
+    Column("body", Text, nullable=False),
+    Column("source_hash", String(64), nullable=False),
+    Column("updated", DateTime(timezone=True), nullable=False),
+    Column("seq", Integer, nullable=False, default=0, server_default="0"),
+)
+
+
+memory = Table(
+    "memory",
+    metadata,
+    Column(
+        "key", String(64), primary_key=True
+    ),  # sha256 of engine|model|src|tgt|segment
+    Column("engine", String(40), nullable=False),
+    Column("model", Text, nullable=False),
+    Column("source_language", String(35), nullable=False),
+    Column("target_language", String(35), nullable=False),
+    Column("source_text", Text, nullable=False),
+    Column("target_text", Text, nullable=False),
+    # A rejected row records that this engine's output failed a quality guard, so the
+    # segment goes straight to the next engine instead of being re-translated each run.
+    Column("rejected", String(200), nullable=False, default=""),
+    Column("created", DateTime(timezone=True), nullable=False),
+)
+
+
+stats = Table(
+    "stats",
+    metadata,
+    Column("language", String(35), primary_key=True),
+    Column("engine", String(40), primary_key=True),
+    Column(
+        "name", String(40), primary_key=True
+    ),  # translated, memory_hits, guard_failures, ...
+    Column("value", Integer, nullable=False, default=0),
+)
+
+
+websub_subscription = Table(
+    "websub_subscription",
+    metadata,
+    Column("source", String(200), primary_key=True),
+    Column("hub", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("secret", String(200), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column(
+        "pending", String(20)
+    ),  # the hub.mode we asked for and have not seen verified
+    Column("requested", DateTime(timezone=True)),
+    Column("lease_seconds", Integer),
+    Column("expires", DateTime(timezone=True)),
+    Column("last_delivery", DateTime(timezone=True)),
+    Column("deliveries", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+)
+
+
+websub_hub = Table(
+    "websub_hub",
+    metadata,
+    Column("hub", String(1000), primary_key=True),
+    Column("last_ping", DateTime(timezone=True)),
+    Column("last_success", DateTime(timezone=True)),
+    Column("outcome", String(20)),  # "ok" or "failed"
+    Column("last_error", Text),
+    Column("pings_ok", Integer, nullable=False, default=0),
+    Column("pings_failed", Integer, nullable=False, default=0),
+)
+
+
+source_state = Table(
+    "source_state",
+    metadata,
+    Column("source", String(200), primary_key=True),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column(
+        "cursor", Text, nullable=False, default="{}"
+    ),  # JSON: the source's resume point
+    Column("last_poll", DateTime(timezone=True)),
+    Column("last_success", DateTime(timezone=True)),
+    Column("duration", Float),  # seconds the last poll took
+    Column("outcome", String(20)),
+    Column("items_new", Integer, nullable=False, default=0),
+    Column("items_updated", Integer, nullable=False, default=0),
+    Column("items_failed", Integer, nullable=False, default=0),
+    Column("next_poll", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("failures_in_row", Integer, nullable=False, default=0),
+    Column("polls", Integer, nullable=False, default=0),
+)
+
+
+#: A problem already reported: what it was about and a fingerprint of its inputs.
+reported_problem = Table(
+    "reported_problem",
+    metadata,
+    Column("scope", String(200), primary_key=True),  # a source's name, or "translate"
+    Column(
+        "subject", String(500), primary_key=True
+    ),  # the item's key, or a language pair
+    Column("fingerprint", String(64), nullable=False),
+)
+
+
+feed_state = Table(
+    "feed_state",
+    metadata,
+    Column("language", String(35), primary_key=True),
+    Column("next_seq", Integer, nullable=False),
+)
+
+
+feed_log = Table(
+    "feed_log",
+    metadata,
+    Column("language", String(35), primary_key=True),
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "seq", Integer, nullable=False
+    ),  # order of first publication in this language
+    Column("page", Integer),  # archive page; NULL while in the subscription feed
+    UniqueConstraint("language", "seq", name="uq_feed_log_language_seq"),
+)
+
+
+archive_pages = Table(
+    "archive_pages",
+    metadata,
+    Column("language", String(35), primary_key=True),
+    Column("page", Integer, primary_key=True),  # 1 = oldest
+    Column("capacity", Integer, nullable=False),
+)
+
+
+archive_documents = Table(
+    "archive_documents",
+    metadata,
+    Column("language", String(35), primary_key=True),
+    Column("page", Integer, primary_key=True),
+    Column("format", String(16), primary_key=True),  # "atom", "rss", "json"
+    Column("body", LargeBinary, nullable=False),
+)
+
+
+# -- change tracking and publication --------------------------------------------------
+
+changes = Table(
+    "changes",
+    metadata,
+    Column("name", String(40), primary_key=True),  # "store": the one counter
+    Column("value", Integer, nullable=False),
+)
+
+#: What the last publish of a language was made from.
+publish_state = Table(
+    "publish_state",
+    metadata,
+    Column("language", String(35), primary_key=True),
+    Column("seq", Integer, nullable=False),  # the store's change number it saw
+    Column("fingerprint", String(64), nullable=False),  # settings and languages it used
+)
+
+#: One row per output file a publish wrote: the digest of the inputs it was rendered from.
+published_file = Table(
+    "published_file",
+    metadata,
+    Column(
+        "language", String(35), primary_key=True
+    ),  # "" for the site-wide index and OPML
+    Column("path", String(1000), primary_key=True),  # relative to the output root
+    Column("article_id", Integer),  # the entry a page shows; NULL for feeds and indexes
+    Column("digest", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+)
+
+Index("ix_articles_seq", articles.c.seq)
+Index("ix_translations_seq", translations.c.seq)
+
+
+def next_change(conn: Connection) -> int:
+    """A new change number, unique and increasing, taken inside the caller's transaction.
+
+    The UPDATE takes SQLite's write lock, or the counter row's lock on PostgreSQL, so two
+    writers never get the same number and a rolled-back write gives its number back.
+    """
+    value = conn.execute(
+        update(changes)
+        .where(changes.c.name == "store")
+        .values(value=changes.c.value + 1)
+        .returning(changes.c.value)
+    ).scalar_one_or_none()
+    if value is None:  # a store older than change tracking: the counter starts here
+        conn.execute(changes.insert().values(name="store", value=1))
+        return 1
+    return int(value)
