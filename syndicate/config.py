@@ -290,7 +290,7 @@ class _SourceBase(_Frozen):
             return None
         if info.data.get("interval") is not None:
             raise ValueError("give either interval or cron, not both")
-        from syndicate.scheduler import cron_trigger  # APScheduler parses it exactly as it will run
+        from syndicate.cron import cron_trigger  # APScheduler parses it exactly as it will run
 
         try:
             cron_trigger(value)

@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from syndicate import metrics
 from syndicate.config import Settings, SourceSettings
+from syndicate.cron import cron_trigger
 from syndicate.errors import ItemError, RunAborted, SourceError, SyndicateError
 from syndicate.models import RawItem, RunReport
 from syndicate.pipeline import Clock, EnginePool, Pipeline, utc_now
@@ -52,60 +52,6 @@ logger = logging.getLogger(__name__)
 
 #: Sources fetched at once (each poll's storing and translating still runs one at a time).
 FETCH_THREADS = 4
-
-_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def _weekday_field(value: str) -> str:
-    """Standard cron weekdays (0 or 7 = Sunday) as names: APScheduler counts 0 = Monday."""
-    out: list[str] = []
-    for part in value.split(","):
-        base, _, step_text = part.partition("/")
-        step = int(step_text) if step_text.isdigit() else 1
-        if base == "*" and step == 1:
-            return "*"
-        if base == "*":
-            lo, hi = 0, 6
-        elif "-" in base and all(x.isdigit() for x in base.split("-", 1)):
-            lo, hi = (int(x) for x in base.split("-", 1))
-        elif base.isdigit():
-            lo = hi = int(base)
-            if step_text:
-                hi = 6
-        else:
-            out.append(part)  # names (mon-fri) mean the same to both
-            continue
-        if not (0 <= lo <= 7 and 0 <= hi <= 7 and lo <= hi):
-            raise ValueError(f"weekday {part!r} is out of range 0-7")
-        out.extend(dict.fromkeys(_WEEKDAYS[d] for d in range(lo, hi + 1, step)))
-    return ",".join(dict.fromkeys(out))
-
-
-def cron_trigger(expression: str, *, jitter: float | None = None) -> BaseTrigger:
-    """A trigger for a standard 5-field crontab line (UTC): minute hour day month weekday.
-
-    As in cron, when both day-of-month and weekday are restricted a day matching either
-    one runs ("0 6 1 * mon": the 1st and every Monday); APScheduler alone would require
-    both.
-    """
-    fields = expression.split()
-    if len(fields) != 5:
-        raise ValueError(f"expected 5 fields, got {len(fields)}")
-    minute, hour, day, month, weekday = fields
-    days = _weekday_field(weekday)
-
-    def make(day_field: str, weekday_field: str) -> CronTrigger:
-        return CronTrigger(
-            minute=minute, hour=hour, day=day_field, month=month, day_of_week=weekday_field,
-            timezone=UTC, jitter=jitter,
-        )
-
-    if day != "*" and days != "*":
-        from apscheduler.triggers.combining import OrTrigger
-
-        return OrTrigger([make(day, "*"), make("*", days)])
-    return make(day, days)
-
 
 def trigger_for(source: SourceSettings) -> BaseTrigger:
     jitter = source.poll_jitter.total_seconds() or None
