@@ -11,9 +11,10 @@ ARGOS_VERSION := 1.11.0
 # curl, which sfeed does not depend on). The tests run sfeed under C.UTF-8 (in libc-bin).
 # `syndicate serve`'s tests load the status page in headless Chromium (driven by Selenium
 # through Debian's chromium-driver); benchmarks/serve_bench.py compares it with nginx
-# serving the same folders, measured with wrk.
+# serving the same folders, measured with wrk. The cluster tests (tests/cluster/) start
+# their own throwaway redis-server and PostgreSQL on 127.0.0.1 (tests/services.py).
 APT_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en libxml2-utils sfeed curl \
-	chromium chromium-driver nginx wrk
+	chromium chromium-driver nginx wrk redis-server postgresql
 
 .PHONY: setup system-packages run test bench bench-serve clean distclean
 
