@@ -122,3 +122,14 @@ def snapshot(*dirs: Path) -> dict[str, bytes]:
             if p.is_file():
                 out[str(p)] = p.read_bytes()
     return out
+
+
+# Real Redis and PostgreSQL servers (started on first use, skipped only when not installed).
+from tests.services import (  # noqa: E402,F401 - pytest fixtures
+    fresh_postgres_url,
+    fresh_redis_url,
+    postgres_server,
+    postgres_url,
+    redis_server,
+    redis_url,
+)
