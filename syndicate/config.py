@@ -1,19 +1,33 @@
 """config.toml -> frozen, validated :class:`Settings`.
 
 Every problem is reported at once with its key path and the bad value; nothing here
-exits or prints (only ``cli.py`` does).
+exits or prints (only ``cli.py`` does). Checks that compare fields run on the raw
+document, so they are reported beside any field's own problem.
+
+This is the bottom layer: it imports no stage. Each source type and each translation
+engine declares its settings class here and registers it in :data:`SOURCE_TYPES` or
+:data:`ENGINE_TYPES`, the only lists of their names; a settings class names its
+implementation by import path (``"syndicate.sources.folder:FolderSource"``), which the
+stage's factory imports when it makes one. Adding a source type or an engine is one
+settings class, one registry entry and the implementation module.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import math
 import os
 import re
 import stat
+import sys
 import tomllib
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import ModuleType
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
+from urllib.parse import SplitResult, parse_qs, urlsplit, urlunsplit
 
 from pydantic import (
     BaseModel,
@@ -30,10 +44,6 @@ from syndicate.errors import ConfigError
 from syndicate.models import Lang, lang
 
 DEFAULT_CONFIG = Path("config.toml")
-
-#: Known engines and source types; the registries in translate/ and sources/ match these.
-ENGINE_NAMES = ("argos", "apertium")
-SOURCE_TYPES = ("folder", "feed", "pages")
 
 # BCP 47, simplified: primary language subtag plus optional subtags.
 _LANG_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
@@ -100,16 +110,83 @@ class OutputSettings(_Frozen):
         return value
 
 
-class TranslateSettings(_Frozen):
-    """``[translate]``: target languages and the engines that serve them."""
+def load_implementation(path: str) -> Any:
+    """The object a settings class names as ``"package.module:Name"``, imported now.
 
-    languages: tuple[Lang, ...] = Field(min_length=1)
-    engines: tuple[Literal["argos", "apertium"], ...] = ("argos", "apertium")
+    Stage factories call this when they make a source or an engine, so config itself
+    never imports a stage.
+    """
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+class EngineSettings(_Frozen):
+    """What every ``[translate.<engine>]`` table shares. Each engine subclasses it with
+    its own options and registers the subclass in :data:`ENGINE_TYPES`."""
+
+    #: The engine's name (the registry key); set from the table's name, never written.
+    engine: str
+    #: ``"module:Class"`` of the :class:`~syndicate.translate.base.Translator`.
+    implementation: ClassVar[str]
+    #: Keys that older config files put in ``[translate]`` itself -> this table's key.
+    legacy_keys: ClassVar[Mapping[str, str]] = {}
+
+    def options(self, resolve: Callable[[Path], Path]) -> dict[str, Any]:
+        """Keyword arguments for the implementation's constructor (paths resolved)."""
+        return {}
+
+
+class ArgosSettings(EngineSettings):
+    """``[translate.argos]``: Argos Translate (OpenNMT models on CTranslate2)."""
+
+    engine: Literal["argos"] = "argos"
+    implementation: ClassVar[str] = "syndicate.translate.argos:ArgosTranslator"
+    legacy_keys: ClassVar[Mapping[str, str]] = {"beam_size": "beam_size", "argos_packages_dir": "packages_dir"}
+
     beam_size: Annotated[int, Field(ge=1, le=16)] = 4
-    keep_verbatim: tuple[str, ...] = ()
     #: Where Argos packages live; default: Argos's own (ARGOS_PACKAGES_DIR or
     #: ~/.local/share/argos-translate/packages).
-    argos_packages_dir: Path | None = None
+    packages_dir: Path | None = None
+
+    def options(self, resolve: Callable[[Path], Path]) -> dict[str, Any]:
+        return {"packages_dir": resolve(self.packages_dir) if self.packages_dir else None, "beam_size": self.beam_size}
+
+
+class ApertiumSettings(EngineSettings):
+    """``[translate.apertium]``: Apertium's rule-based pipelines (Debian packages)."""
+
+    engine: Literal["apertium"] = "apertium"
+    implementation: ClassVar[str] = "syndicate.translate.apertium:ApertiumTranslator"
+
+
+#: Engine registry: the name in ``translate.engines`` and ``[translate.<name>]`` -> its
+#: settings class. The only list of engine names.
+ENGINE_TYPES: dict[str, type[EngineSettings]] = {
+    "argos": ArgosSettings,
+    "apertium": ApertiumSettings,
+}
+
+if TYPE_CHECKING:
+    EngineName = str
+    AnyEngineSettings = EngineSettings
+else:
+    EngineName = Literal[tuple(ENGINE_TYPES)]
+    AnyEngineSettings = Annotated[Union[tuple(ENGINE_TYPES.values())], Field(discriminator="engine")]  # noqa: UP007
+
+
+class TranslateSettings(_Frozen):
+    """``[translate]``: target languages and the engines that serve them.
+
+    Each engine's options are its own table, ``[translate.argos]``; the keys older files
+    gave in ``[translate]`` itself (``beam_size``, ``argos_packages_dir``) still load.
+    """
+
+    languages: tuple[Lang, ...] = Field(min_length=1)
+    #: Tried in this order for each language pair.
+    engines: tuple[EngineName, ...] = tuple(ENGINE_TYPES)
+    #: Every registered engine's settings, by name (defaults where no table is given).
+    engine_settings: dict[str, AnyEngineSettings] = Field(default_factory=dict)
+    keep_verbatim: tuple[str, ...] = ()
     #: Per target language: source term -> required translation ([translate.glossary.es]).
     glossary: dict[Lang, dict[str, str]] = Field(default_factory=dict)
     #: Translate through this language when no engine has a pair directly ("" disables).
@@ -118,6 +195,43 @@ class TranslateSettings(_Frozen):
     detect_language: bool = True
     #: Target languages whose pages also show the original beside the translation.
     bilingual: tuple[Lang, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _engine_tables(cls, data: Any) -> Any:
+        """``[translate.<engine>]`` tables and their legacy keys -> ``engine_settings``."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        data.pop("engine_settings", None)  # not a key of config.toml: only tables are
+        tables: dict[str, Any] = {}
+        for name, kind in ENGINE_TYPES.items():
+            table = data.pop(name, {})
+            legacy = {new: data.pop(old) for old, new in kind.legacy_keys.items() if old in data}
+            # Both spellings of one key are a cross-field problem (reported by parse_settings).
+            tables[name] = {**legacy, **table, "engine": name} if isinstance(table, dict) else table
+        data["engine_settings"] = tables
+        return data
+
+    def engine(self, name: str) -> EngineSettings:
+        """The settings of the engine registered as ``name``."""
+        return self.engine_settings[name]
+
+    @property
+    def beam_size(self) -> int:
+        """Argos's beam size (``translate.argos.beam_size``), for callers of the old key."""
+        return self._argos.beam_size
+
+    @property
+    def argos_packages_dir(self) -> Path | None:
+        """Argos's packages folder (``translate.argos.packages_dir``), for callers of the old key."""
+        return self._argos.packages_dir
+
+    @property
+    def _argos(self) -> ArgosSettings:
+        settings = self.engine_settings["argos"]
+        assert isinstance(settings, ArgosSettings)
+        return settings
 
     @field_validator("glossary", mode="before")
     @classmethod
@@ -154,25 +268,17 @@ class TranslateSettings(_Frozen):
 
     @field_validator("bilingual", mode="before")
     @classmethod
-    def _bilingual(cls, value: Any, info: ValidationInfo) -> tuple[Lang, ...]:
+    def _bilingual(cls, value: Any) -> tuple[Lang, ...]:
+        # Whether each is in translate.languages is a cross-field check (_bilingual_problems).
         if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
             raise ValueError('must be a list of target language codes, e.g. ["es"]')
-        codes = tuple(dict.fromkeys(lang(item) for item in value))
-        targets = info.data.get("languages")
-        if targets is not None:  # else translate.languages has its own problem
-            unknown = [code for code in codes if code not in targets]
-            if unknown:
-                raise ValueError(
-                    f"{', '.join(map(repr, unknown))} not in translate.languages {list(targets)}; "
-                    "add it there or remove it here"
-                )
-        return codes
+        return tuple(dict.fromkeys(lang(item) for item in value))
 
     @field_validator("engines")
     @classmethod
     def _engines(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if not value:
-            raise ValueError(f"list at least one engine of {list(ENGINE_NAMES)}")
+            raise ValueError(f"list at least one engine of {list(ENGINE_TYPES)}")
         if len(set(value)) != len(value):
             raise ValueError("lists an engine twice")
         return value
@@ -259,7 +365,15 @@ def _check_http_url(value: str) -> str:
 
 
 class _SourceBase(_Frozen):
-    """What every source has: a name, a language and a schedule for ``syndicate run``."""
+    """What every source has: a name, a language and a schedule for ``syndicate run``.
+
+    Each source type subclasses it with ``type: Literal["<name>"]`` and its own keys,
+    names its implementation in ``implementation`` and is registered in
+    :data:`SOURCE_TYPES`.
+    """
+
+    #: ``"module:Class"`` of the source; made with ``(settings, root, **options)``.
+    implementation: ClassVar[str]
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     language: Lang | None = None
@@ -285,12 +399,11 @@ class _SourceBase(_Frozen):
 
     @field_validator("cron")
     @classmethod
-    def _cron(cls, value: str | None, info: ValidationInfo) -> str | None:
+    def _cron(cls, value: str | None) -> str | None:
+        # Giving interval too is a cross-field check (_schedule_problems).
         if value is None:
             return None
-        if info.data.get("interval") is not None:
-            raise ValueError("give either interval or cron, not both")
-        from syndicate.cron import cron_trigger  # APScheduler parses it exactly as it will run
+        from syndicate.cron import cron_trigger  # a leaf; APScheduler parses it exactly as it will run
 
         try:
             cron_trigger(value)
@@ -319,6 +432,7 @@ class FolderSourceSettings(_SourceBase):
     """``[[sources]] type = "folder"``: article files (.txt, .html) in a local folder."""
 
     type: Literal["folder"]
+    implementation: ClassVar[str] = "syndicate.sources.folder:FolderSource"
     path: Path
     base_url: str | None = None  # where the originals are published, if anywhere
 
@@ -361,6 +475,7 @@ class FeedSourceSettings(_HttpSourceBase):
     completed from their linked pages."""
 
     type: Literal["feed"]
+    implementation: ClassVar[str] = "syndicate.sources.feed:FeedSource"
     url: str
 
     @property
@@ -371,6 +486,30 @@ class FeedSourceSettings(_HttpSourceBase):
     @classmethod
     def _url(cls, value: str) -> str:
         return _check_http_url(value)
+
+
+def _leaf(name: str) -> ModuleType:
+    """A stage's leaf module (no syndicate imports of its own), without its package.
+
+    ``syndicate.extract`` imports its whole reader (lxml.html, the block builder, the
+    extractors) on import; validating a selector needs only ``extract/selectors.py``.
+    Once the package is loaded anyway, its own module is used.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    package = name.rpartition(".")[0]
+    if package in sys.modules:
+        return importlib.import_module(name)
+    private = f"_syndicate_config_leaf.{name}"
+    if private in sys.modules:
+        return sys.modules[private]
+    path = Path(__file__).parent.joinpath(*name.split(".")[1:]).with_suffix(".py")
+    spec = importlib.util.spec_from_file_location(private, path)
+    assert spec is not None and spec.loader is not None, path
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[private] = module  # a private name: the package still loads its own copy
+    spec.loader.exec_module(module)
+    return module
 
 
 class PageSelectors(_Frozen):
@@ -388,10 +527,8 @@ class PageSelectors(_Frozen):
     def _compiles(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        from syndicate.extract.selectors import compile_selector
-
         try:
-            compile_selector(value)
+            _leaf("syndicate.extract.selectors").compile_selector(value)
         except ValueError as exc:
             raise ValueError(str(exc)) from None
         return value
@@ -401,6 +538,7 @@ class PagesSourceSettings(_HttpSourceBase):
     """``[[sources]] type = "pages"``: article pages linked by previous/next links."""
 
     type: Literal["pages"]
+    implementation: ClassVar[str] = "syndicate.sources.page:PageSource"
     start_url: str
     #: How many older articles to fetch by following previous links (once, then kept).
     backfill: int = Field(default=10, ge=0, le=100_000)
@@ -481,11 +619,125 @@ class WebSubSettings(_Frozen):
         return value
 
 
-#: One ``[[sources]]`` table, picked by its ``type``.
-SourceSettings = Annotated[
-    FolderSourceSettings | FeedSourceSettings | PagesSourceSettings, Field(discriminator="type")
-]
+def _url_parts(value: str, example: str) -> SplitResult:
+    """``urlsplit`` with a readable error (a bad port raises inside ``.port``)."""
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 -- parsed for its ValueError
+    except ValueError:
+        raise ValueError(f"has a bad port in {parts.netloc!r}; write it like {example!r}") from None
+    return parts
+
+
+def _redis_url(value: str, example: str = "redis://127.0.0.1:6379/0") -> str:
+    parts = _url_parts(value, example)
+    if parts.scheme not in ("redis", "rediss"):
+        raise ValueError(f"must be a redis:// (or rediss:// for TLS) URL such as {example!r}")
+    if not parts.hostname:
+        raise ValueError(f"names no Redis host; write it like {example!r}")
+    return value
+
+
+class ClusterSettings(_Frozen):
+    """``[cluster]``: running the stages as Celery tasks on Redis, the store on PostgreSQL.
+
+    Unset (the default), syndicate runs on one machine: APScheduler, the SQLite state
+    file, no broker. URLs are checked for shape only; nothing connects while loading.
+    """
+
+    #: The Celery broker, ``redis://host:6379/0`` (``rediss://`` for TLS); unset: no cluster.
+    broker_url: str | None = Field(default=None, repr=False)
+    #: Where task results go; default: the broker's Redis.
+    result_backend: str | None = Field(default=None, repr=False)
+    #: The shared store, ``postgresql://user@host/db`` (stored as ``postgresql+psycopg://``,
+    #: the driver syndicate uses); unset: the SQLite file in ``output.state_dir``.
+    store_url: str | None = Field(default=None, repr=False)
+    #: How long Redis waits for a taken task's acknowledgement before it hands the task to
+    #: another worker; longer than ``task_time_limit``, or a slow task runs twice at once.
+    visibility_timeout: Duration = timedelta(hours=2)
+    #: A task running longer than this is killed (and counts as one failed delivery).
+    task_time_limit: Duration = timedelta(hours=1)
+    #: Deliveries of one task before it is given up and its failure recorded in the store
+    #: and the status (a task that kills its worker is not requeued forever).
+    max_redeliveries: int = Field(default=3, ge=1, le=100)
+    #: Translate tasks one worker child holds at once, counting the one it runs (Celery's
+    #: ``worker_prefetch_multiplier`` on the ``translate.<lang>`` queues, with late
+    #: acknowledgement). 1: a child takes the next batch only when it finishes this one, so
+    #: a busy child never sits on batches an idle one could run, and a killed child loses
+    #: only the batch it was running, which is redelivered.
+    translate_prefetch: int = Field(default=1, ge=1, le=16)
+    #: CTranslate2 threads in each worker child; children times threads should not exceed
+    #: the machine's cores.
+    worker_threads: int = Field(default=1, ge=1, le=64)
+
+    @field_validator("broker_url", "result_backend")
+    @classmethod
+    def _redis(cls, value: str | None) -> str | None:
+        return None if value is None else _redis_url(value)
+
+    @field_validator("store_url")
+    @classmethod
+    def _postgres(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        example = "postgresql://syndicate@127.0.0.1:5432/syndicate"
+        parts = _url_parts(value, example)
+        if parts.scheme not in ("postgresql", "postgresql+psycopg"):
+            raise ValueError(
+                f"must be a postgresql:// URL such as {example!r} (unset for the SQLite file in output.state_dir)"
+            )
+        if not parts.hostname and "host" not in parse_qs(parts.query):
+            raise ValueError(f"names no PostgreSQL host; write it like {example!r}")
+        if not parts.path.strip("/"):
+            raise ValueError(f"names no database (host {parts.hostname!r}); write it like {example!r}")
+        return urlunsplit(parts._replace(scheme="postgresql+psycopg"))
+
+    @field_validator("visibility_timeout", "task_time_limit")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("must be at least 1s")
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the stages run as tasks on a broker (``syndicate run --role ...``)."""
+        return self.broker_url is not None
+
+    @property
+    def results_url(self) -> str | None:
+        """Where task results go: ``result_backend``, else the broker."""
+        return self.result_backend or self.broker_url
+
+
+#: Source registry: ``[[sources]] type`` -> its settings class. The only list of source
+#: type names: the ``[[sources]]`` union below is built from it.
+SOURCE_TYPES: dict[str, type[_SourceBase]] = {
+    "folder": FolderSourceSettings,
+    "feed": FeedSourceSettings,
+    "pages": PagesSourceSettings,
+}
+
+if TYPE_CHECKING:
+    # What mypy sees (it cannot read a union built at run time); the registry decides.
+    SourceSettings = FolderSourceSettings | FeedSourceSettings | PagesSourceSettings
+else:
+    #: One ``[[sources]]`` table, picked by its ``type``.
+    SourceSettings = Annotated[Union[tuple(SOURCE_TYPES.values())], Field(discriminator="type")]  # noqa: UP007
 HttpSourceSettings = FeedSourceSettings | PagesSourceSettings
+
+
+def _check_registries() -> None:
+    """Each registry key is the name its settings class answers to (caught at import)."""
+    for key, source in SOURCE_TYPES.items():
+        if source.model_fields["type"].annotation != Literal[key]:
+            raise TypeError(f"SOURCE_TYPES[{key!r}]: {source.__name__}.type must be Literal[{key!r}]")
+    for key, engine in ENGINE_TYPES.items():
+        if engine.model_fields["engine"].annotation != Literal[key]:
+            raise TypeError(f"ENGINE_TYPES[{key!r}]: {engine.__name__}.engine must be Literal[{key!r}]")
+
+
+_check_registries()
 
 
 class Settings(_Frozen):
@@ -498,6 +750,7 @@ class Settings(_Frozen):
     serve: ServeSettings = ServeSettings()
     publish: PublishSettings = PublishSettings()
     websub: WebSubSettings = WebSubSettings()
+    cluster: ClusterSettings = ClusterSettings()
     sources: tuple[SourceSettings, ...] = Field(min_length=1)
     #: Directory the config file lives in; relative paths resolve against it.
     root: Path = Path(".")
@@ -522,11 +775,12 @@ class Settings(_Frozen):
         return {**data, "sources": sources}
 
     @model_validator(mode="after")
-    def _unique_sources(self) -> Settings:
-        names = [s.name for s in self.sources]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
+    def _cross_checked(self, info: ValidationInfo) -> Settings:
+        """Settings made without :func:`parse_settings` get its cross-field checks too."""
+        if not (info.context or {}).get("cross_checked"):
+            problems = _cross_field_problems(self.model_dump(mode="json"))
+            if problems:
+                raise ValueError("; ".join(f"{key} = {value!r}: {reason}" for key, value, reason in problems))
         return self
 
     def article_language(self, source: str, declared: str | None) -> Lang:
@@ -650,16 +904,164 @@ def _absolute(root: Path, value: str) -> Path:
     return (root / value).resolve()
 
 
+Problem = tuple[str, object, str]
+
+
+def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _source_tables(data: Mapping[str, Any]) -> list[tuple[int, Mapping[str, Any]]]:
+    sources = data.get("sources")
+    if not isinstance(sources, list | tuple):
+        return []
+    return [(index, source) for index, source in enumerate(sources) if isinstance(source, Mapping)]
+
+
+def _unique_name_problems(data: Mapping[str, Any]) -> list[Problem]:
+    first: dict[str, int] = {}
+    problems: list[Problem] = []
+    for index, source in _source_tables(data):
+        name = source.get("name")
+        if not isinstance(name, str):
+            continue  # the schema reports it
+        if name in first:
+            problems.append((
+                f"sources[{index}].name", name,
+                f"source names must be unique; repeated: {name} (first at sources[{first[name]}])",
+            ))
+        else:
+            first[name] = index
+    return problems
+
+
+def _schedule_problems(data: Mapping[str, Any]) -> list[Problem]:
+    return [
+        (f"sources[{index}].cron", source["cron"], "give either interval or cron, not both")
+        for index, source in _source_tables(data)
+        if source.get("cron") is not None and source.get("interval") is not None
+    ]
+
+
+def _bilingual_problems(data: Mapping[str, Any]) -> list[Problem]:
+    translate = _table(data, "translate")
+    targets, bilingual = translate.get("languages"), translate.get("bilingual")
+    if not isinstance(targets, list | tuple) or not isinstance(bilingual, list | tuple):
+        return []
+    if not all(isinstance(code, str) for code in (*targets, *bilingual)):
+        return []  # the schema reports it
+    known = {lang(code) for code in targets}
+    unknown = [code for code in bilingual if lang(code) not in known]
+    if not unknown:
+        return []
+    return [(
+        "translate.bilingual", bilingual,
+        f"{', '.join(map(repr, unknown))} not in translate.languages {list(targets)}; add it there or remove it here",
+    )]
+
+
+def _engine_key_problems(data: Mapping[str, Any]) -> list[Problem]:
+    """An engine option given both the old way (``[translate]``) and in its own table."""
+    translate = _table(data, "translate")
+    problems: list[Problem] = []
+    for name, kind in ENGINE_TYPES.items():
+        table = _table(translate, name)
+        for old, new in kind.legacy_keys.items():
+            if old in translate and new in table:
+                problems.append((
+                    f"translate.{old}", translate[old],
+                    f"also given as translate.{name}.{new} = {table[new]!r}; keep only translate.{name}.{new}",
+                ))
+    return problems
+
+
+def _cluster_problems(data: Mapping[str, Any]) -> list[Problem]:
+    cluster = _table(data, "cluster")
+    problems: list[Problem] = []
+    try:
+        visibility = parse_duration(cluster.get("visibility_timeout", ClusterSettings.model_fields["visibility_timeout"].default))
+        limit = parse_duration(cluster.get("task_time_limit", ClusterSettings.model_fields["task_time_limit"].default))
+    except ValueError:
+        pass  # the schema reports it
+    else:
+        if visibility <= limit:
+            problems.append((
+                "cluster.visibility_timeout", cluster.get("visibility_timeout", _human_duration(visibility)),
+                f"must be longer than cluster.task_time_limit ({_human_duration(limit)}), or Redis hands a task "
+                "that is still running to a second worker",
+            ))
+    if cluster.get("result_backend") is not None and cluster.get("broker_url") is None:
+        problems.append((
+            "cluster.result_backend", _redacted(cluster["result_backend"]),
+            "set cluster.broker_url too (results are only kept for tasks on a broker)",
+        ))
+    return problems
+
+
+def _human_duration(value: timedelta) -> str:
+    seconds = value.total_seconds()
+    for unit in ("d", "h", "m"):
+        if seconds and seconds % _DURATION_UNITS[unit] == 0:
+            return f"{int(seconds // _DURATION_UNITS[unit])}{unit}"
+    return f"{seconds:g}s"
+
+
+#: Checks that compare fields (or read one field against another's); each takes the raw
+#: document, skips values of the wrong type (the schema reports those) and so runs
+#: whatever else is wrong.
+_CROSS_FIELD_CHECKS: tuple[Callable[[Mapping[str, Any]], list[Problem]], ...] = (
+    _unique_name_problems,
+    _schedule_problems,
+    _bilingual_problems,
+    _engine_key_problems,
+    _cluster_problems,
+)
+
+
+def _cross_field_problems(data: Mapping[str, Any]) -> list[Problem]:
+    return [problem for check in _CROSS_FIELD_CHECKS for problem in check(data)]
+
+
 def parse_settings(data: dict[str, Any], *, path: str = "config.toml", root: Path = Path(".")) -> Settings:
     """Validate a parsed TOML document; raise :class:`ConfigError` listing every problem."""
-    folders = _folder_problems(data, root)
+    cross = [*_cross_field_problems(data), *_folder_problems(data, root)]
     try:
-        settings = Settings.model_validate({**data, "root": root})
+        settings = Settings.model_validate({**data, "root": root}, context={"cross_checked": True})
     except ValidationError as exc:
-        raise ConfigError(path, [*_validation_problems(exc, data), *folders]) from None
-    if folders:
-        raise ConfigError(path, folders)
+        raise ConfigError(path, [*_validation_problems(exc, data), *cross]) from None
+    if cross:
+        raise ConfigError(path, cross)
     return settings
+
+
+#: Keys whose values may carry a password, which a problem report must not repeat.
+_SECRET_URL_KEYS = frozenset({"cluster.broker_url", "cluster.result_backend", "cluster.store_url"})
+
+
+def _redacted(value: object) -> object:
+    """A URL with its password replaced by ``***``."""
+    if not isinstance(value, str):
+        return value
+    parts = urlsplit(value)
+    if parts.password is None:
+        return value
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _engine_loc(loc: tuple[int | str, ...], data: dict[str, Any]) -> tuple[int | str, ...]:
+    """``translate.engine_settings.argos.argos.x`` -> ``translate.argos.x``, or the legacy
+    ``translate.<old key>`` when that is where the file gave the value."""
+    name = loc[2]
+    rest = loc[4:] if len(loc) > 3 and loc[3] == name else loc[3:]
+    kind = ENGINE_TYPES.get(str(name))
+    translate = _table(data, "translate")
+    if kind is not None and rest and rest[0] not in _table(translate, str(name)):
+        for old, new in kind.legacy_keys.items():
+            if new == rest[0] and old in translate:
+                return ("translate", old, *rest[1:])
+    return ("translate", name, *rest)
 
 
 def _validation_problems(exc: ValidationError, data: dict[str, Any]) -> list[tuple[str, object, str]]:
@@ -675,12 +1077,16 @@ def _validation_problems(exc: ValidationError, data: dict[str, Any]) -> list[tup
         # the path, so it reads sources[1].url; a bad or missing tag is the `type` key's.
         if len(loc) > 2 and loc[0] == "sources" and loc[2] in SOURCE_TYPES:
             loc = loc[:2] + loc[3:]
+        if len(loc) > 2 and loc[:2] == ("translate", "engine_settings"):
+            loc = _engine_loc(loc, data)
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
             loc = (*loc, "type")
             err["msg"] = f"must be one of {', '.join(SOURCE_TYPES)}"
             if err["type"] == "union_tag_not_found":
                 err["type"] = "missing"
         key, value = _key_path(loc, data)
+        if key in _SECRET_URL_KEYS:
+            value = _redacted(value)
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "missing":
             value, msg = "<missing>", "required key is missing"
