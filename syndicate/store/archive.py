@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     func,
@@ -36,13 +37,11 @@ from syndicate.store.schema import (
     feed_log,
     feed_state,
 )
-from syndicate.store.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from syndicate.store.base import Store
 
 logger = logging.getLogger(__name__)
-
-
-
-
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ class FeedLayout:
 class FeedHistory:
     """Archive membership and frozen archive documents, per language, in the store."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     def _lock(self, conn: Connection, language: Lang) -> int:

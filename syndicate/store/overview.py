@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, text
 
 from syndicate.models import Lang
-from syndicate.store.archive import feed_log
-from syndicate.store.sqlite import SqliteStore, articles, translations
+from syndicate.store.schema import articles, feed_log, translations
+
+if TYPE_CHECKING:
+    from syndicate.store.base import Store
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,7 @@ class LanguageOverview:
 class StoreOverview:
     """Summaries for ``/status``; every method is one short read transaction."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     def ping(self) -> bool:

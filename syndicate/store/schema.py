@@ -95,6 +95,9 @@ translations = Table(
     Column("source_hash", String(64), nullable=False),
     Column("updated", DateTime(timezone=True), nullable=False),
     Column("seq", Integer, nullable=False, default=0, server_default="0"),
+    # Segments left in the source language (Translation.untranslated, also kept in the
+    # body): a translation with any is retried, so this is what `pending_translation` reads.
+    Column("untranslated", Integer, nullable=False, default=0, server_default="0"),
 )
 
 

@@ -16,18 +16,17 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from sqlalchemy import select
 
 from syndicate.store.schema import reported_problem, source_state
-from syndicate.store.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from syndicate.store.base import Store
 
 #: What a poll can end as.
 OUTCOMES = ("ok", "not-modified", "partial", "failed", "interrupted")
-
-
-
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -75,9 +74,9 @@ class PollRecord:
 
 
 class SourceStateStore:
-    """Reads and writes ``source_state`` through a :class:`SqliteStore`'s engine."""
+    """Reads and writes ``source_state`` through a :class:`Store`'s engine."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     def get(self, source: str) -> SourceStatus:
@@ -138,7 +137,7 @@ class ReportedProblems:
     or a success with nothing to forget, writes nothing.
     """
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self._known: dict[tuple[str, str], str] | None = None
 

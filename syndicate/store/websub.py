@@ -14,21 +14,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from syndicate.store.schema import websub_hub, websub_subscription
-from syndicate.store.sqlite import SqliteStore
+
+if TYPE_CHECKING:
+    from syndicate.store.base import Store
 
 #: What a subscription can be: being verified, verified, refused by the hub, failed to ask.
 STATES = ("subscribing", "active", "unsubscribing", "denied", "failed")
 
 
-
-
-def _upsert(store: SqliteStore, table: Table, key: str, values: dict[str, Any]) -> Any:
+def _upsert(store: Store, table: Table, key: str, values: dict[str, Any]) -> Any:
     """``INSERT ... ON CONFLICT (key) DO UPDATE``, on SQLite and PostgreSQL alike."""
     dialect = postgresql if store.engine.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(table).values(**values)
@@ -82,9 +82,9 @@ def _subscription(row: Any) -> Subscription:
 
 
 class WebSubStore:
-    """Reads and writes the WebSub tables through a :class:`SqliteStore`'s engine."""
+    """Reads and writes the WebSub tables through a :class:`Store`'s engine."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     # -- subscriptions ---------------------------------------------------------------

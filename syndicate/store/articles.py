@@ -1,0 +1,199 @@
+"""Articles: one row per source + key, each with a page name (slug) unique in the store.
+
+Writes are safe for two writers at once (two pollers of one source, or two sources with
+articles of the same title, on SQLite or PostgreSQL): a new article is inserted with
+``ON CONFLICT (source, key) DO NOTHING``, and a slug taken by a concurrent writer between
+our look-up and our insert is retried with the next free one inside a savepoint.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from slugify import slugify
+from sqlalchemy import and_, or_, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from syndicate.errors import StoreError
+from syndicate.models import Article, Lang, StoredArticle
+from syndicate.store.rows import article_body, differs, insert, stored_article
+from syndicate.store.schema import articles, next_change, translations
+
+if TYPE_CHECKING:
+    from syndicate.store.base import Store
+
+logger = logging.getLogger(__name__)
+
+#: Page names publishing uses for itself ("index" is each language's article list).
+RESERVED_SLUGS = frozenset({"index"})
+
+#: How many slugs a new article tries when concurrent writers keep taking them.
+_SLUG_ATTEMPTS = 20
+
+
+class ArticleRepository:
+    """The ``articles`` table: upserts by source + key, reads by id."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __call__(self) -> list[StoredArticle]:
+        """Transition only: ``store.articles()`` meant ``store.articles.all()``."""
+        return self.all()
+
+    def upsert(self, article: Article, now: datetime) -> tuple[StoredArticle, str]:
+        """Insert or update an article; return it and "new", "updated", "relinked" or "unchanged".
+
+        ``updated`` moves only when the translated content changes; a change of links
+        alone ("relinked") is stored without touching it. Every write stamps ``seq``.
+        """
+        values = _values(article)
+        where = and_(articles.c.source == article.source, articles.c.key == article.key)
+        with self.store.connect() as conn:
+            row = conn.execute(select(articles).where(where)).mappings().first()
+        if row is not None and not _changes(row, values):
+            return stored_article(row), "unchanged"  # the common case: a poll re-reads what it has
+
+        with self.store.transaction() as conn:
+            status = "new" if row is None else ""
+            if row is None and not self._insert(conn, article, values, now):
+                status = ""  # a concurrent writer inserted it first: update it as ours
+            if not status:
+                row = conn.execute(select(articles).where(where).with_for_update()).mappings().one()
+                changed = _changes(row, values)
+                if not changed:
+                    status = "unchanged"
+                else:
+                    status = "updated" if "content_hash" in changed else "relinked"
+                    if status == "updated":
+                        changed["updated"] = now
+                    changed["seq"] = next_change(conn)
+                    conn.execute(articles.update().where(articles.c.id == row["id"]).values(**changed))
+            stored = conn.execute(select(articles).where(where)).mappings().one()
+        return stored_article(stored), status
+
+    def _insert(self, conn: Connection, article: Article, values: dict[str, Any], now: datetime) -> bool:
+        """Insert a new article under a free slug; False if the source + key exists already."""
+        seq = next_change(conn)
+        base = slugify(article.title, max_length=80, word_boundary=True) or "article"
+        slug = _free_slug(conn, base, 1)
+        for _ in range(_SLUG_ATTEMPTS):
+            savepoint = conn.begin_nested()
+            try:
+                inserted = conn.execute(
+                    insert(conn, articles)
+                    .values(
+                        source=article.source, key=article.key, slug=slug, first_seen=now, updated=now, seq=seq,
+                        **values,
+                    )
+                    .on_conflict_do_nothing(index_elements=["source", "key"])
+                ).rowcount
+            except IntegrityError:
+                # Another writer took this slug since we looked (a different article of
+                # the same title): try the next one.
+                savepoint.rollback()
+                logger.debug("slug %s taken concurrently, trying the next one", slug)
+                slug = _free_slug(conn, base, _number(base, slug) + 1)
+                continue
+            savepoint.commit()
+            return bool(inserted)
+        raise StoreError(f"no free page name for {article.title!r} after {_SLUG_ATTEMPTS} attempts")
+
+    def get(self, article_id: int) -> StoredArticle | None:
+        with self.store.connect() as conn:
+            row = conn.execute(select(articles).where(articles.c.id == article_id)).mappings().first()
+        return stored_article(row) if row else None
+
+    def many(self, ids: Iterable[int]) -> list[StoredArticle]:
+        """The articles with these ids (missing ones left out), in id order."""
+        wanted = sorted(set(ids))
+        out: list[StoredArticle] = []
+        with self.store.connect() as conn:
+            for chunk in _chunks(wanted, 500):
+                rows = conn.execute(
+                    select(articles).where(articles.c.id.in_(chunk)).order_by(articles.c.id)
+                ).mappings()
+                out.extend(stored_article(r) for r in rows)
+        return out
+
+    def all(self) -> list[StoredArticle]:
+        with self.store.connect() as conn:
+            rows = conn.execute(select(articles).order_by(articles.c.id)).mappings().all()
+        return [stored_article(r) for r in rows]
+
+    def ids(self) -> list[int]:
+        with self.store.connect() as conn:
+            return [int(i) for i in conn.execute(select(articles.c.id).order_by(articles.c.id)).scalars()]
+
+    def detected_language(self, source: str, key: str, content_hash: str) -> str | None:
+        """The language stored for an article whose content has not changed, if any."""
+        with self.store.connect() as conn:
+            found = conn.execute(
+                select(articles.c.language).where(
+                    articles.c.source == source, articles.c.key == key, articles.c.content_hash == content_hash
+                )
+            ).scalar_one_or_none()
+        return str(found) if found else None
+
+    def pending_translation(self, language: Lang) -> list[int]:
+        """Ids of the articles ``language`` has to (re)translate, in id order.
+
+        An article is pending when it has no translation in ``language``, changed since
+        its translation was written (its ``seq`` is greater), or its translation left
+        segments untranslated (retried on every pass).
+        """
+        t = translations.alias("t")
+        query = (
+            select(articles.c.id)
+            .select_from(articles.outerjoin(t, and_(t.c.article_id == articles.c.id, t.c.language == language)))
+            .where(or_(t.c.article_id.is_(None), articles.c.seq > t.c.seq, t.c.untranslated > 0))
+            .order_by(articles.c.id)
+        )
+        with self.store.connect() as conn:
+            return [int(i) for i in conn.execute(query).scalars()]
+
+
+def _values(article: Article) -> dict[str, Any]:
+    return {
+        "url": article.url,
+        "title": article.title,
+        "body": article_body(article),
+        "prev_url": article.prev.url if article.prev else None,
+        "prev_title": article.prev.title if article.prev else None,
+        "next_url": article.next.url if article.next else None,
+        "next_title": article.next.title if article.next else None,
+        "language": article.language,
+        "published": article.published,
+        "content_hash": article.content_hash,
+    }
+
+
+def _changes(row: Any, values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if differs(row[k], v)}
+
+
+def _number(base: str, slug: str) -> int:
+    """1 for ``base``, n for ``base-n``."""
+    suffix = slug[len(base) + 1 :]
+    return int(suffix) if slug != base and suffix.isdigit() else 1
+
+
+def _free_slug(conn: Connection, base: str, start: int) -> str:
+    """The first of ``base``, ``base-2``, ... (from the ``start``-th) no article has."""
+    n = start
+    while True:
+        slug = base if n == 1 else f"{base}-{n}"
+        if slug not in RESERVED_SLUGS and not conn.execute(
+            select(articles.c.id).where(articles.c.slug == slug)
+        ).first():
+            return slug
+        n += 1
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

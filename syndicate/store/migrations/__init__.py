@@ -1,0 +1,61 @@
+"""Versioned migrations of the store (Alembic), run by :class:`~syndicate.store.Store` itself.
+
+Operators never run Alembic: opening a store brings it to :data:`HEAD`. Opening a store
+that is already there reads one row and imports nothing from here but this constant, so
+a ``syndicate once`` with nothing to do stays fast. To change the schema: edit
+``schema.py``, add a revision under ``versions/`` (``down_revision`` = the old head), set
+:data:`HEAD` to it; ``tests/store/test_migrations.py`` checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+#: The newest revision under versions/; a store stamped with it needs no migration.
+HEAD = "0002"
+
+#: The revision a store older than the migrations is stamped with (release 2c050c3's schema).
+BASELINE = "0001"
+
+FOLDER = Path(__file__).parent
+
+
+def config(conn: Connection | None = None) -> object:
+    """An Alembic ``Config`` for this folder (no alembic.ini), bound to ``conn`` if given."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(FOLDER))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def upgrade(conn: Connection) -> None:
+    """Bring the store behind ``conn`` to HEAD, inside the caller's transaction.
+
+    - no tables at all: a new store, created from ``schema.py`` and stamped HEAD;
+    - tables but no ``alembic_version``: a store older than the migrations, brought to the
+      baseline by the old add-missing-columns logic, stamped BASELINE, then upgraded;
+    - otherwise: upgraded from its revision.
+    """
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from syndicate.store import schema
+    from syndicate.store.migrations import baseline
+
+    cfg = config(conn)
+    tables = set(inspect(conn).get_table_names())
+    if not tables - {"alembic_version"}:
+        schema.metadata.create_all(conn)
+        conn.execute(schema.changes.insert().values(name="store", value=0))
+        command.stamp(cfg, HEAD)  # type: ignore[arg-type]
+        return
+    if "alembic_version" not in tables:
+        baseline.bring_to_baseline(conn)
+        command.stamp(cfg, BASELINE)  # type: ignore[arg-type]
+    command.upgrade(cfg, "head")  # type: ignore[arg-type]

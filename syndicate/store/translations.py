@@ -1,0 +1,99 @@
+"""Translations: one row per article + language.
+
+A put that changes nothing writes nothing (and says so); a real change stamps the row's
+``seq``. ``updated`` (what readers see as a new version) moves only when the text readers
+read changes, not when metadata (tags, summary, alt text) is translated for the first time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, select
+
+from syndicate.models import Lang, Translation
+from syndicate.store.rows import insert, stored_translation, text_of, translation_body
+from syndicate.store.schema import next_change, translations
+
+if TYPE_CHECKING:
+    from syndicate.store.base import Store
+
+
+class TranslationRepository:
+    """The ``translations`` table."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __call__(self, language: Lang) -> dict[int, Translation]:
+        """Transition only: ``store.translations(lang)`` meant ``store.translations.for_language(lang)``."""
+        return self.for_language(language)
+
+    def get(self, article_id: int, language: Lang) -> Translation | None:
+        with self.store.connect() as conn:
+            row = conn.execute(
+                select(translations).where(
+                    translations.c.article_id == article_id, translations.c.language == language
+                )
+            ).mappings().first()
+        return stored_translation(row) if row else None
+
+    def for_language(self, language: Lang, ids: Iterable[int] | None = None) -> dict[int, Translation]:
+        """article id -> translation in ``language``; only those of ``ids`` when given."""
+        query = select(translations).where(translations.c.language == language)
+        out: dict[int, Translation] = {}
+        with self.store.connect() as conn:
+            if ids is None:
+                rows = conn.execute(query).mappings()
+                return {r["article_id"]: stored_translation(r) for r in rows}
+            wanted = sorted(set(ids))
+            for start in range(0, len(wanted), 500):
+                rows = conn.execute(query.where(translations.c.article_id.in_(wanted[start : start + 500]))).mappings()
+                out.update((r["article_id"], stored_translation(r)) for r in rows)
+        return out
+
+    def put(self, t: Translation) -> bool:
+        """Store a translation; True when something was written."""
+        values = {
+            "engine": t.engine,
+            "model": t.model,
+            "title": t.title,
+            "body": translation_body(t),
+            "source_hash": t.source_hash,
+            "untranslated": t.untranslated,
+        }
+        where = and_(translations.c.article_id == t.article_id, translations.c.language == t.language)
+        with self.store.connect() as conn:
+            row = conn.execute(select(translations).where(where)).mappings().first()
+        if row is not None and not _changes(row, values):
+            return False  # nothing to write, and no write lock taken to find that out
+
+        with self.store.transaction() as conn:
+            seq: int | None = None
+            if row is None:
+                seq = next_change(conn)
+                inserted = conn.execute(
+                    insert(conn, translations)
+                    .values(article_id=t.article_id, language=t.language, updated=t.updated, seq=seq, **values)
+                    .on_conflict_do_nothing(index_elements=["article_id", "language"])
+                ).rowcount
+                if inserted:
+                    return True
+            # The row exists (or a concurrent writer just made it): change what differs.
+            row = conn.execute(select(translations).where(where).with_for_update()).mappings().one()
+            changed = _changes(row, values)
+            if not changed:  # a concurrent writer stored the same translation first
+                return False
+            if "title" in changed or ("body" in changed and text_of(row["body"]) != text_of(values["body"])):
+                # Only a change of the text readers read moves `updated`: a summary, tag
+                # labels or alt text translated for the first time (a reader that finds
+                # more metadata than the release before it) are no new version.
+                changed["updated"] = t.updated
+            changed["seq"] = seq if seq is not None else next_change(conn)
+            conn.execute(translations.update().where(where).values(**changed))
+            return True
+
+
+def _changes(row: Any, values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if row[k] != v}
