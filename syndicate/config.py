@@ -988,8 +988,10 @@ def _cluster_problems(data: Mapping[str, Any]) -> list[Problem]:
         if visibility <= limit:
             problems.append((
                 "cluster.visibility_timeout", cluster.get("visibility_timeout", _human_duration(visibility)),
-                f"must be longer than cluster.task_time_limit ({_human_duration(limit)}), or Redis hands a task "
-                "that is still running to a second worker",
+                (
+                    f"must be longer than cluster.task_time_limit ({_human_duration(limit)}), or Redis hands a "
+                    "task that is still running to a second worker"
+                ),
             ))
     if cluster.get("result_backend") is not None and cluster.get("broker_url") is None:
         problems.append((
