@@ -1,24 +1,97 @@
-"""Publishing: per-language feeds and archives, translated pages, indexes, from the store."""
+"""Publishing: per-language feeds and archives, translated pages, indexes, from the store.
+
+A publish costs what changed (see :mod:`syndicate.publish.plan`): the store's change
+numbers say whether anything a language is made from changed since its last publish;
+if something did, the language is planned from light columns only, and just the files
+whose input digest moved (or that vanished from disk) are rendered, with the bodies of
+just the entries they show.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 from syndicate import metrics
 from syndicate.config import Settings
 from syndicate.models import Lang
-from syndicate.publish.edition import FEED_FORMATS, Edition, build_edition
+from syndicate.publish.edition import (
+    FEED_FORMATS,
+    Edition,
+    FeedEntry,
+    ListedEntry,
+    feed_entry,
+)
 from syndicate.publish.history import FeedPage, feed_pages
+from syndicate.publish.plan import (
+    feed_digest,
+    language_index_digest,
+    plan_edition,
+    scope_fingerprint,
+    settings_fingerprint,
+    site_digest,
+    site_editions,
+)
 from syndicate.publish.writer import FileWriter
-from syndicate.store import FeedHistory, SqliteStore
+from syndicate.store import FeedHistory, Store
+from syndicate.store.publication import (
+    ArticleLine,
+    PublicationRepository,
+    PublishedFile,
+    PublishState,
+    TranslationLine,
+)
 
 logger = logging.getLogger(__name__)
 
+#: The publish scope of the site-wide files (feeds/index.html, feeds/opml.xml).
+SITE = ""
+#: The digest recorded for a full archive page: its documents are frozen in the store.
+FROZEN = "frozen"
+#: Entries whose bodies are loaded at a time: memory stays flat however long the history.
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class Renderers:
+    """The functions that turn records into bytes; a test passes counting ones."""
+
+    page: Callable[[Settings, Edition, FeedEntry], bytes]
+    language_index: Callable[[Settings, Edition], bytes]
+    index: Callable[[Settings, Sequence[Edition]], bytes]
+    opml: Callable[[Settings, Sequence[Edition]], bytes]
+    feeds: Mapping[str, Callable[[Settings, FeedPage], bytes]]  # format -> renderer
+
+
+def default_renderers() -> Renderers:
+    """Jinja2 pages and feedgen documents (imported here: both are heavy)."""
+    from syndicate.publish.feeds import RENDERERS
+    from syndicate.publish.pages import (
+        index_bytes,
+        language_index_bytes,
+        opml_bytes,
+        page_bytes,
+    )
+
+    return Renderers(page_bytes, language_index_bytes, index_bytes, opml_bytes, RENDERERS)
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What one publish read of the store: light columns only."""
+
+    watermark: int
+    fingerprint: str
+    lines: Sequence[ArticleLine]
+    translated: Mapping[Lang, Mapping[int, TranslationLine]]  # configured order
+    publishing: Sequence[Lang]
+
 
 class FeedPublisher:
-    """Rebuilds every output of the given languages from the store.
+    """Rebuilds the outputs of the given languages from the store, rendering only what changed.
 
     Safe to run twice at once and idempotent: each file is rendered from stored data only
     and renamed into place; archive membership and the documents of full archive pages
@@ -28,111 +101,233 @@ class FeedPublisher:
     def __init__(
         self,
         settings: Settings,
-        store: SqliteStore,
+        store: Store,
         writer: FileWriter | None = None,
         *,
         notify: Callable[[Sequence[str]], None] | None = None,
+        renderers: Renderers | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.writer = writer or FileWriter()
         self.history = FeedHistory(store)
+        self.publication = PublicationRepository(store)
+        self._renderers = renderers
         #: Told the URLs of the subscription feeds a publish changed (WebSub pings); by
         #: default the configured hubs' :class:`~syndicate.publish.websub.HubNotifier`.
         self.notify = notify if notify is not None else _default_notifier(settings, store)
         #: The subscription-feed URLs whose bytes the last :meth:`publish` changed.
         self.changed_feeds: tuple[str, ...] = ()
 
-    def editions(self, languages: Sequence[Lang]) -> list[Edition]:
-        """The editions of ``languages``; siblings span every configured language."""
-        configured = list(dict.fromkeys([*self.settings.translate.languages, *languages]))
-        languages = list(dict.fromkeys(languages))
-        articles = self.store.articles()
-        per_language = {language: self.store.translations(language) for language in configured}
-        languages_of: dict[int, list[Lang]] = {}
-        for language, translated in per_language.items():
-            for article_id in translated:
-                languages_of.setdefault(article_id, []).append(language)
-        publishing = [language for language in configured if per_language[language]]
-        return [
-            build_edition(self.settings, language, articles, per_language[language], languages_of, publishing)
-            for language in languages
-        ]
+    @property
+    def renderers(self) -> Renderers:
+        if self._renderers is None:
+            self._renderers = default_renderers()
+        return self._renderers
+
+    def publish_language(self, language: Lang) -> int:
+        """Publish one language (the orchestrator's unit of work); see :meth:`publish`."""
+        return self.publish([language])
 
     def publish(self, languages: Sequence[Lang]) -> int:
-        """Write feeds, archives and pages for ``languages``; return the number of files changed."""
-        from syndicate.publish.pages import index_bytes, language_index_bytes, opml_bytes, page_bytes
+        """Write feeds, archives and pages for ``languages``, and the site index and OPML;
+        return the number of files changed.
 
+        When nothing they are made from changed since their last publish (the store's
+        change number and the settings fingerprint are the same, every file recorded is
+        on disk at its size), this renders nothing and reads no output file.
+        """
         started = time.monotonic()
-        feeds_dir = self.settings.feeds_dir
-        pages_dir = self.settings.translations_dir
-        if removed := self.writer.sweep(feeds_dir, pages_dir):
-            logger.info("removed %d temporary file(s) left by an interrupted run", removed)
-        wanted = set(languages)
-        # The indexes list every configured language that publishes, not only these.
-        editions = [e for e in self.editions([*self.settings.translate.languages, *languages]) if e.entries]
+        wanted = list(dict.fromkeys(languages))
+        # The indexes and alternates span every configured language that publishes.
+        configured = list(dict.fromkeys([*self.settings.translate.languages, *wanted]))
+        fingerprint = settings_fingerprint(self.settings, configured)
+        watermark = self.publication.watermark()
         changed = 0
         changed_feeds: list[str] = []
-        for edition in editions:
-            if edition.language not in wanted:
-                continue
-            changed += self._publish_feeds(edition, changed_feeds)
-            for entry in edition.entries:
-                changed += self.writer.write(
-                    pages_dir / edition.language / f"{entry.slug}.html", page_bytes(self.settings, edition, entry)
-                )
-            changed += self.writer.write(
-                pages_dir / edition.language / "index.html", language_index_bytes(self.settings, edition)
+        if not all(self._in_place(scope, watermark, fingerprint) for scope in [*wanted, SITE]):
+            snapshot = _Snapshot(
+                watermark=watermark,
+                fingerprint=fingerprint,
+                lines=self.publication.article_lines(),
+                translated=(translated := self.publication.translation_lines(configured)),
+                publishing=[language for language in configured if translated[language]],
             )
-            logger.info("published %s: %d entries", edition.language, len(edition.entries))
-        changed += self.writer.write(feeds_dir / "index.html", index_bytes(self.settings, editions))
-        changed += self.writer.write(feeds_dir / "opml.xml", opml_bytes(self.settings, editions))
+            for language in wanted:
+                changed += self._publish_language(language, snapshot, changed_feeds)
+            changed += self._publish_site(snapshot)
         metrics.record_publish(time.monotonic() - started, changed)
         self.changed_feeds = tuple(changed_feeds)
         if changed_feeds and self.notify is not None:
             self.notify(self.changed_feeds)  # queues the pings: never blocks or fails the publish
         return changed
 
-    def _publish_feeds(self, edition: Edition, changed_feeds: list[str]) -> int:
+    # -- is everything in place? ------------------------------------------------------
+
+    def _in_place(self, scope: str, watermark: int, fingerprint: str) -> bool:
+        """Nothing ``scope`` is made from changed, and its files are all there (a stat each)."""
+        if self.publication.state(scope) != PublishState(watermark, scope_fingerprint(fingerprint, scope)):
+            return False
+        return all(self._present(f) for f in self.publication.files(scope).values())
+
+    def _path(self, key: str) -> Path:
+        """A recorded file's path: "feeds/..." under feeds_dir, "pages/..." under translations_dir."""
+        root, _, rest = key.partition("/")
+        return (self.settings.feeds_dir if root == "feeds" else self.settings.translations_dir) / rest
+
+    def _present(self, known: PublishedFile | None) -> bool:
+        return known is not None and self.writer.size(self._path(known.path)) == known.size
+
+    def _current(self, known: Mapping[str, PublishedFile], key: str, digest: str) -> bool:
+        """``key`` was written from ``digest`` and is still on disk as written."""
+        found = known.get(key)
+        return found is not None and found.digest == digest and self._present(found)
+
+    def _write(self, key: str, data: bytes, digest: str, article_id: int | None = None) -> tuple[bool, PublishedFile]:
+        return self.writer.write(self._path(key), data), PublishedFile(key, digest, len(data), article_id)
+
+    # -- one language -----------------------------------------------------------------
+
+    def _publish_language(self, language: Lang, snapshot: _Snapshot, changed_feeds: list[str]) -> int:
+        fingerprint = scope_fingerprint(snapshot.fingerprint, language)
+        edition = plan_edition(
+            self.settings, language, snapshot.lines, snapshot.translated, snapshot.publishing, fingerprint
+        )
+        known = self.publication.files(language)
+        produced: set[str] = set()
+        changed = 0
+        if edition.listing:
+            self._sweep(language)
+            changed += self._publish_pages(edition, known, produced)
+            changed += self._publish_feeds(edition, fingerprint, known, produced, changed_feeds)
+            key = f"pages/{language}/index.html"
+            digest = language_index_digest(fingerprint, edition)
+            produced.add(key)
+            if not self._current(known, key, digest):
+                written, record = self._write(key, self.renderers.language_index(self.settings, edition), digest)
+                changed += written
+                self.publication.record_files(language, [record])
+            logger.info("published %s: %d entries, %d file(s) changed", language, len(edition.listing), changed)
+        self.publication.forget_files(language, [key for key in known if key not in produced])
+        self.publication.save_state(language, PublishState(snapshot.watermark, fingerprint))
+        return changed
+
+    def _sweep(self, language: Lang) -> None:
+        """Temporary files a killed writer left in the folders this publish writes to."""
+        feeds = self.settings.feeds_dir
+        folders = (feeds, feeds / language, feeds / language / "archive", self.settings.translations_dir / language)
+        if removed := self.writer.sweep(*folders, recursive=False):
+            logger.info("removed %d temporary file(s) left by an interrupted run", removed)
+
+    def _entries(self, language: Lang, listed: Sequence[ListedEntry]) -> Iterator[FeedEntry]:
+        """The whole entries of ``listed``, in its order, loaded :data:`BATCH` at a time;
+        one deleted meanwhile is left out."""
+        for start in range(0, len(listed), BATCH):
+            batch = listed[start : start + BATCH]
+            bodies = self.publication.bodies(language, [item.article_id for item in batch])
+            for item in batch:
+                if item.article_id in bodies:
+                    sa, t = bodies[item.article_id]
+                    yield feed_entry(self.settings, language, item, sa, t)
+
+    def _publish_pages(self, edition: Edition, known: Mapping[str, PublishedFile], produced: set[str]) -> int:
+        """The pages of the entries whose inputs changed (or whose file is gone)."""
+        language = edition.language
+        digest_of = {item.article_id: item.digest for item in edition.listing}
+        todo = []
+        for item in edition.listing:
+            key = f"pages/{language}/{item.slug}.html"
+            produced.add(key)
+            if not self._current(known, key, item.digest):
+                todo.append(item)
+        changed = 0
+        records: list[PublishedFile] = []
+        for entry in self._entries(language, todo):
+            key = f"pages/{language}/{entry.slug}.html"
+            data = self.renderers.page(self.settings, edition, entry)
+            written, record = self._write(key, data, digest_of[entry.article_id], entry.article_id)
+            changed += written
+            records.append(record)
+            if len(records) >= BATCH:
+                self.publication.record_files(language, records)
+                records = []
+        self.publication.record_files(language, records)
+        return changed
+
+    def _publish_feeds(
+        self,
+        edition: Edition,
+        fingerprint: str,
+        known: Mapping[str, PublishedFile],
+        produced: set[str],
+        changed_feeds: list[str],
+    ) -> int:
         """A language's archive pages (oldest first), then its subscription documents.
 
         Archives first: a reader fetching in between sees an entry twice, never not at all.
+        Only documents whose members, entries or links changed are rendered; a full page
+        is rendered once, frozen in the store, and from then on only put back if its file
+        went missing.
         """
+        language = edition.language
         layout = self.history.place(
-            edition.language, [e.article_id for e in edition.entries], self.settings.output.feed_size
+            language, [item.article_id for item in edition.listing], self.settings.output.feed_size
         )
         changed = 0
-        lang_dir = self.settings.feeds_dir / edition.language
-        frozen = self.history.frozen_sizes(edition.language)
         for page in feed_pages(edition, layout):
-            if page.full and page.number is not None:
-                sizes = [frozen.get((page.number, fmt)) for fmt in FEED_FORMATS]
-                paths = [lang_dir / page.path(fmt) for fmt in FEED_FORMATS]
-                if all(size is not None and self.writer.has(path, size) for path, size in zip(paths, sizes, strict=True)):
-                    continue  # a full page never changes: its files are in place
+            digest = FROZEN if page.full else feed_digest(fingerprint, page)
+            keys = {fmt: f"feeds/{language}/{page.path(fmt)}" for fmt in FEED_FORMATS}
+            produced.update(keys.values())
+            if all(self._current(known, key, digest) for key in keys.values()):
+                continue
+            records = []
             for fmt, data in self._documents(page).items():
-                if self.writer.write(lang_dir / page.path(fmt), data):
+                written, record = self._write(keys[fmt], data, digest)
+                records.append(record)
+                if written:
                     changed += 1
                     if not page.is_archive:
                         changed_feeds.append(page.url(fmt))
+            self.publication.record_files(language, records)
         return changed
 
     def _documents(self, page: FeedPage) -> dict[str, bytes]:
-        from syndicate.publish.feeds import RENDERERS, documents
-
-        if not page.full:
-            return documents(self.settings, page)
-        assert page.number is not None
         language = page.edition.language
+        renderers = self.renderers.feeds
+        if not page.full:
+            whole = page.with_entries(list(self._entries(language, page.members)))
+            return {fmt: render(self.settings, whole) for fmt, render in renderers.items()}
+        assert page.number is not None
         stored = self.history.frozen(language, page.number)
-        missing = {fmt: render(self.settings, page) for fmt, render in RENDERERS.items() if fmt not in stored}
-        if missing:
+        if any(fmt not in stored for fmt in renderers):
+            whole = page.with_entries(list(self._entries(language, page.members)))
+            missing = {fmt: render(self.settings, whole) for fmt, render in renderers.items() if fmt not in stored}
             logger.info("archive page %s/%d is full: frozen", language, page.number)
             stored = self.history.freeze(language, page.number, missing)
-        return {fmt: stored[fmt] for fmt in RENDERERS}
+        return {fmt: stored[fmt] for fmt in renderers}
+
+    # -- the site-wide files ----------------------------------------------------------
+
+    def _publish_site(self, snapshot: _Snapshot) -> int:
+        """``feeds/index.html`` and ``feeds/opml.xml``: every publishing language."""
+        fingerprint = scope_fingerprint(snapshot.fingerprint, SITE)
+        editions = site_editions(self.settings, snapshot.translated, snapshot.publishing)
+        digest = site_digest(fingerprint, editions)
+        known = self.publication.files(SITE)
+        changed = 0
+        records: list[PublishedFile] = []
+        for key, render in (("feeds/index.html", self.renderers.index), ("feeds/opml.xml", self.renderers.opml)):
+            if self._current(known, key, digest):
+                continue
+            written, record = self._write(key, render(self.settings, editions), digest)
+            changed += written
+            records.append(record)
+        self.publication.record_files(SITE, records)
+        self.publication.save_state(SITE, PublishState(snapshot.watermark, fingerprint))
+        return changed
 
 
-def _default_notifier(settings: Settings, store: SqliteStore) -> Callable[[Sequence[str]], None] | None:
+def _default_notifier(settings: Settings, store: Store) -> Callable[[Sequence[str]], None] | None:
     if not settings.publish.websub_hubs:
         return None
     from syndicate.publish.websub import HubNotifier
@@ -140,4 +335,4 @@ def _default_notifier(settings: Settings, store: SqliteStore) -> Callable[[Seque
     return HubNotifier.shared(settings.publish.websub_hubs, store)
 
 
-__all__ = ["FeedPublisher"]
+__all__ = ["FeedPublisher", "Renderers", "default_renderers"]

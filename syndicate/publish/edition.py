@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
 from datetime import UTC, datetime
+from functools import cached_property
 from urllib.parse import urljoin
 
 from syndicate.config import Settings
-from syndicate.models import Author, Block, Enclosure, Image, Lang, StoredArticle, Translation
-from syndicate.publish.ordering import publication_order
+from syndicate.models import (
+    Author,
+    Block,
+    Enclosure,
+    Image,
+    Lang,
+    StoredArticle,
+    Translation,
+)
 from syndicate.publish.render import body_html
 
 LANGUAGE_NAMES = {
@@ -148,19 +155,42 @@ class FeedEntry:
 
 
 @dataclass(frozen=True)
+class ListedEntry:
+    """An entry's place in its edition, from the store's light columns (no body).
+
+    Enough to order, link and list it (language index, neighbours, archive membership)
+    and to tell whether what it is rendered from changed: ``digest`` covers every input
+    of its page and of its feed entry.
+    """
+
+    article_id: int
+    slug: str
+    title: str  # translated
+    page_url: str
+    published: datetime
+    updated: datetime
+    previous: Neighbour | None
+    next: Neighbour | None
+    siblings: tuple[tuple[Lang, str], ...]  # (language, page url) of the other languages
+    digest: str
+
+
+@dataclass(frozen=True)
 class Edition:
-    """All of one language's published content, newest first."""
+    """One language's published content: its feeds' and pages' identity and its entries,
+    newest first, as light :class:`ListedEntry` records (bodies are loaded per document)."""
 
     language: Lang
     title: str
-    entries: tuple[FeedEntry, ...]
     feeds_url: str  # the language's feed folder: feeds/<lang>/
     page_index_url: str  # the language's page index: translations/<lang>/
     siblings: tuple[Lang, ...] = ()  # other languages that publish feeds
+    listing: tuple[ListedEntry, ...] = ()  # every entry, newest first (may be left empty)
+    size: int = 0  # how many entries it publishes (the site index shows it)
 
     @property
     def updated(self) -> datetime | None:
-        return max((e.updated for e in self.entries), default=None)
+        return max((e.updated for e in self.listing), default=None)
 
     def feed_url(self, fmt: str, language: str | None = None) -> str:
         """The subscription feed of format ``fmt`` ("atom", "rss", "json")."""
@@ -212,78 +242,80 @@ def entry_id(settings: Settings, language: str, article: StoredArticle) -> str:
     return f"tag:{host},{article.first_seen:%Y-%m-%d}:{language}/{article.id}"
 
 
-def build_edition(
+def edition_title(settings: Settings, language: Lang) -> str:
+    return f"{settings.site.title} ({language_name(language)})"
+
+
+def edition_header(
     settings: Settings,
     language: Lang,
-    articles: Sequence[StoredArticle],
-    translations: Mapping[int, Translation],
-    languages_of: Mapping[int, Sequence[Lang]],
     siblings: Sequence[Lang] = (),
+    listing: Sequence[ListedEntry] = (),
+    size: int | None = None,
 ) -> Edition:
-    """Assemble a language's edition from stored articles and their translations.
-
-    Only translated articles are published; the order is the source's chain among them.
-    ``languages_of`` maps article id -> languages it is published in (for siblings);
-    ``siblings`` are the other languages that publish feeds.
-    """
-    published = [sa for sa in articles if sa.id in translations]
-    placed = publication_order(published)
-    by_id = {p.article.id: p.article for p in placed}
-    entries = []
-    bilingual = language in settings.translate.bilingual
-    for p in placed:
-        sa, t = p.article, translations[p.article.id]
-        meta = sa.article.meta
-        # Sized by the translation, not the article: after an edit whose re-translation
-        # failed, the previous translation stays published and may have fewer blocks.
-        per_paragraph: list[list[AttributionLine]] = [[] for _ in t.blocks]
-        for attribution in t.attributions:
-            index = max(0, min(attribution.paragraph, len(per_paragraph) - 1))
-            if per_paragraph:
-                per_paragraph[index].append(AttributionLine(label=attribution.label, source=attribution.source))
-
-        def neighbour(aid: int | None) -> Neighbour | None:
-            if aid is None or aid not in by_id:
-                return None
-            other = by_id[aid]
-            return Neighbour(title=translations[aid].title, url=page_url(settings, language, other.slug))
-
-        entries.append(
-            FeedEntry(
-                id=entry_id(settings, language, sa),
-                article_id=sa.id,
-                language=language,
-                slug=sa.slug,
-                title=t.title,
-                page_url=page_url(settings, language, sa.slug),
-                original_url=sa.article.url,
-                original_title=sa.article.title,
-                original_language=original_language(settings, sa),
-                blocks=t.blocks,
-                attributions=tuple(tuple(lines) for lines in per_paragraph),
-                authors=meta.authors,
-                tags=tuple(zip(meta.tags, _labels(meta.tags, t.tag_labels), strict=True)),
-                image=replace(meta.image, alt=t.image_alt or meta.image.alt) if meta.image else None,
-                summary=t.summary,
-                enclosures=meta.enclosures,
-                originals=sa.article.blocks if bilingual and t.engine != "source" and len(sa.article.blocks) == len(t.blocks) else None,
-                untranslated=t.untranslated,
-                published=_second(sa.article.published or sa.first_seen),
-                updated=_second(max(t.updated, sa.first_seen)),
-                engine=t.engine,
-                translation_notes=t.notes,
-                previous=neighbour(p.previous),
-                next=neighbour(p.next),
-                siblings=tuple(
-                    (other, page_url(settings, other, sa.slug)) for other in languages_of.get(sa.id, ()) if other != language
-                ),
-            )
-        )
+    """A language's edition; ``siblings`` are the languages that publish feeds (itself left out)."""
     return Edition(
         language=language,
-        title=f"{settings.site.title} ({language_name(language)})",
-        entries=tuple(entries),
+        title=edition_title(settings, language),
         feeds_url=feed_url(settings, language, ""),
         page_index_url=f"{settings.translations_url}{language}/",
         siblings=tuple(other for other in siblings if other != language),
+        listing=tuple(listing),
+        size=len(listing) if size is None else size,
+    )
+
+
+def published_at(sa_published: datetime | None, first_seen: datetime) -> datetime:
+    """An entry's ``published``: the source's date, else when we first saw it."""
+    return _second(sa_published or first_seen)
+
+
+def updated_at(translated: datetime, first_seen: datetime) -> datetime:
+    """An entry's ``updated``: its translation's last change (never before first seen)."""
+    return _second(max(translated, first_seen))
+
+
+def feed_entry(
+    settings: Settings, language: Lang, listed: ListedEntry, sa: StoredArticle, t: Translation
+) -> FeedEntry:
+    """The whole entry of ``listed`` from its article and translation (the bodies).
+
+    Neighbours and siblings come from the listing, so an entry and the pages around it
+    agree on them.
+    """
+    meta = sa.article.meta
+    bilingual = language in settings.translate.bilingual
+    # Sized by the translation, not the article: after an edit whose re-translation
+    # failed, the previous translation stays published and may have fewer blocks.
+    per_paragraph: list[list[AttributionLine]] = [[] for _ in t.blocks]
+    for attribution in t.attributions:
+        index = max(0, min(attribution.paragraph, len(per_paragraph) - 1))
+        if per_paragraph:
+            per_paragraph[index].append(AttributionLine(label=attribution.label, source=attribution.source))
+    return FeedEntry(
+        id=entry_id(settings, language, sa),
+        article_id=sa.id,
+        language=language,
+        slug=sa.slug,
+        title=t.title,
+        page_url=page_url(settings, language, sa.slug),
+        original_url=sa.article.url,
+        original_title=sa.article.title,
+        original_language=original_language(settings, sa),
+        blocks=t.blocks,
+        attributions=tuple(tuple(lines) for lines in per_paragraph),
+        authors=meta.authors,
+        tags=tuple(zip(meta.tags, _labels(meta.tags, t.tag_labels), strict=True)),
+        image=replace(meta.image, alt=t.image_alt or meta.image.alt) if meta.image else None,
+        summary=t.summary,
+        enclosures=meta.enclosures,
+        originals=sa.article.blocks if bilingual and t.engine != "source" and len(sa.article.blocks) == len(t.blocks) else None,
+        untranslated=t.untranslated,
+        published=published_at(sa.article.published, sa.first_seen),
+        updated=updated_at(t.updated, sa.first_seen),
+        engine=t.engine,
+        translation_notes=t.notes,
+        previous=listed.previous,
+        next=listed.next,
+        siblings=listed.siblings,
     )

@@ -12,11 +12,12 @@ module turns it into documents, each in every format (:data:`FEED_FORMATS`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
-from syndicate.publish.edition import FEED_FORMATS, Edition, FeedEntry
+from syndicate.publish.edition import FEED_FORMATS, Edition, FeedEntry, ListedEntry
 from syndicate.store.archive import FeedLayout
 
 #: The date a document with no entries (and no older page) says it was updated.
@@ -25,15 +26,24 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class FeedPage:
-    """One document of a language's feed: the subscription document or an archive page."""
+    """One document of a language's feed: the subscription document or an archive page.
+
+    Planned from the light listing (``members``); ``entries`` holds the whole entries
+    once the document is to be rendered (:meth:`with_entries`).
+    """
 
     edition: Edition
-    entries: tuple[FeedEntry, ...]  # publication order, newest first
+    members: tuple[ListedEntry, ...]  # publication order, newest first
     number: int | None  # archive page number; None for the subscription document
     prev_archive: int | None  # the next older archive page
     next_archive: int | None  # the next newer archive page (archive pages only)
     full: bool  # an archive page that never changes again
     updated: datetime
+    entries: tuple[FeedEntry, ...] = ()  # the members, whole, in the same order
+
+    def with_entries(self, entries: Sequence[FeedEntry]) -> FeedPage:
+        """This document with its members' whole entries (those that still exist)."""
+        return replace(self, entries=tuple(entries))
 
     @property
     def is_archive(self) -> bool:
@@ -62,10 +72,10 @@ def feed_pages(edition: Edition, layout: FeedLayout) -> list[FeedPage]:
 
     Entries the layout names but the edition no longer has (no translation) are left out.
     """
-    by_id = {e.article_id: e for e in edition.entries}
-    position = {e.article_id: i for i, e in enumerate(edition.entries)}
+    by_id = {e.article_id: e for e in edition.listing}
+    position = {e.article_id: i for i, e in enumerate(edition.listing)}
 
-    def ordered(ids: tuple[int, ...]) -> tuple[FeedEntry, ...]:
+    def ordered(ids: tuple[int, ...]) -> tuple[ListedEntry, ...]:
         return tuple(by_id[i] for i in sorted((i for i in ids if i in by_id), key=position.__getitem__))
 
     pages: list[FeedPage] = []
@@ -77,7 +87,7 @@ def feed_pages(edition: Edition, layout: FeedLayout) -> list[FeedPage]:
         pages.append(
             FeedPage(
                 edition=edition,
-                entries=entries,
+                members=entries,
                 number=page.number,
                 prev_archive=page.number - 1 if page.number > 1 else None,
                 next_archive=page.number + 1 if page.number + 1 in numbers else None,
@@ -89,7 +99,7 @@ def feed_pages(edition: Edition, layout: FeedLayout) -> list[FeedPage]:
     pages.append(
         FeedPage(
             edition=edition,
-            entries=entries,
+            members=entries,
             number=None,
             prev_archive=numbers[-1] if numbers else None,
             next_archive=None,

@@ -6,16 +6,64 @@ import heapq
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from syndicate.models import StoredArticle
+from syndicate.models import Ref, StoredArticle
+
+
+class Chained(Protocol):
+    """What ordering needs of an article: light columns, never its body.
+
+    The store's :class:`~syndicate.store.publication.ArticleLine` is one; a
+    :class:`StoredArticle` is read through the same fields.
+    """
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def prev(self) -> Ref | None: ...
+    @property
+    def next(self) -> Ref | None: ...
+    @property
+    def published(self) -> datetime | None: ...
+    @property
+    def first_seen(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
-class Placed:
+class _Link:
+    """A StoredArticle seen as :class:`Chained`."""
+
+    id: int
+    url: str | None
+    title: str
+    prev: Ref | None
+    next: Ref | None
+    published: datetime | None
+    first_seen: datetime
+
+
+def _chained(item: StoredArticle | Chained) -> Chained:
+    if isinstance(item, StoredArticle):
+        a = item.article
+        return _Link(item.id, a.url, a.title, a.prev, a.next, a.published, item.first_seen)
+    return item
+
+
+T = TypeVar("T", bound="StoredArticle | Chained")
+
+
+@dataclass(frozen=True)
+class Placed(Generic[T]):
     """An article with its resolved neighbours (ids), in publication order."""
 
-    article: StoredArticle
+    article: T
     previous: int | None  # the older neighbour, per the source's links
     next: int | None  # the newer neighbour
 
@@ -30,18 +78,19 @@ def _title_key(title: str) -> str:
     return re.sub(r"\W+", " ", title.casefold()).strip()
 
 
-def resolve_links(articles: Sequence[StoredArticle]) -> dict[int, tuple[int | None, int | None]]:
+def resolve_links(items: Sequence[StoredArticle | Chained]) -> dict[int, tuple[int | None, int | None]]:
     """Resolve every article's prev/next references to article ids, by link or by title.
 
     A link counts from either side: if A says "next is B" and B says nothing, B's
     previous is still A.
     """
+    articles = [_chained(item) for item in items]
     by_url: dict[str, int] = {}
     by_title: dict[str, int] = {}
     for sa in articles:
-        if sa.article.url:
-            by_url.setdefault(_url_key(sa.article.url), sa.id)
-        by_title.setdefault(_title_key(sa.article.title), sa.id)
+        if sa.url:
+            by_url.setdefault(_url_key(sa.url), sa.id)
+        by_title.setdefault(_title_key(sa.title), sa.id)
 
     def find(ref_url: str | None, ref_title: str | None) -> int | None:
         if ref_url and _url_key(ref_url) in by_url:
@@ -58,18 +107,17 @@ def resolve_links(articles: Sequence[StoredArticle]) -> dict[int, tuple[int | No
 
     prev: dict[int, int] = {}
     nxt: dict[int, int] = {}
-    for sa in articles:
-        a = sa.article
-        if a.prev and (p := find(a.prev.url, a.prev.title)) is not None and p != sa.id:
-            prev.setdefault(sa.id, p)
-            nxt.setdefault(p, sa.id)
-        if a.next and (n := find(a.next.url, a.next.title)) is not None and n != sa.id:
-            nxt[sa.id] = n  # an article's own statement wins over the inference above
-            prev.setdefault(n, sa.id)
-    return {sa.id: (prev.get(sa.id), nxt.get(sa.id)) for sa in articles}
+    for a in articles:
+        if a.prev and (p := find(a.prev.url, a.prev.title)) is not None and p != a.id:
+            prev.setdefault(a.id, p)
+            nxt.setdefault(p, a.id)
+        if a.next and (n := find(a.next.url, a.next.title)) is not None and n != a.id:
+            nxt[a.id] = n  # an article's own statement wins over the inference above
+            prev.setdefault(n, a.id)
+    return {a.id: (prev.get(a.id), nxt.get(a.id)) for a in articles}
 
 
-def publication_order(articles: Sequence[StoredArticle]) -> list[Placed]:
+def publication_order(items: Sequence[T]) -> list[Placed[T]]:
     """Newest first, following the source's chain.
 
     The chain gives "older than" edges; a topological sort puts every article after its
@@ -79,8 +127,10 @@ def publication_order(articles: Sequence[StoredArticle]) -> list[Placed]:
     links that would close it are dropped: a published ``previous`` always points further
     down the order and ``next`` further up, so following either never loops.
     """
+    articles = [_chained(item) for item in items]
     links = resolve_links(articles)
     by_id = {sa.id: sa for sa in articles}
+    original = {sa.id: item for sa, item in zip(articles, items, strict=True)}
     # Edge newer -> older: emit newer first.
     older_of: dict[int, set[int]] = {sa.id: set() for sa in articles}
     indegree: dict[int, int] = {sa.id: 0 for sa in articles}
@@ -93,7 +143,7 @@ def publication_order(articles: Sequence[StoredArticle]) -> list[Placed]:
 
     def rank(aid: int) -> tuple[float, float, int]:
         sa = by_id[aid]
-        when = sa.article.published or sa.first_seen
+        when = sa.published or sa.first_seen
         # Newest first: negate times.
         return (-when.timestamp(), -sa.first_seen.timestamp(), -aid)
 
@@ -122,4 +172,4 @@ def publication_order(articles: Sequence[StoredArticle]) -> list[Placed]:
             return None
         return neighbour if (position[neighbour] > position[aid]) == older else None
 
-    return [Placed(by_id[aid], along(aid, links[aid][0], True), along(aid, links[aid][1], False)) for aid in order]
+    return [Placed(original[aid], along(aid, links[aid][0], True), along(aid, links[aid][1], False)) for aid in order]

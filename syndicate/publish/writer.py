@@ -38,6 +38,14 @@ class FileWriter:
         except OSError:
             return False
 
+    def size(self, path: Path) -> int | None:
+        """The size of ``path`` in bytes, None when it is not there (a stat, never a read):
+        how a publish with nothing new notices a deleted output file."""
+        try:
+            return path.stat().st_size
+        except OSError:
+            return None  # gone, or unreachable: the next write says why, as a PublishError
+
     def write(self, path: Path, data: bytes) -> bool:
         """Write ``data`` to ``path``; return False when the file already held it.
 
@@ -100,20 +108,32 @@ class FileWriter:
         if recorded != me:
             raise OutputClaimedError(folder, owner=recorded or "<empty marker>", claimant=owner.resolve(), marker=marker)
 
-    def sweep(self, *roots: Path, now: float | None = None) -> int:
-        """Remove temporary files a killed writer left behind; return how many."""
+    def sweep(self, *roots: Path, now: float | None = None, recursive: bool = True) -> int:
+        """Remove temporary files a killed writer left behind; return how many.
+
+        ``recursive=False`` looks in the folders themselves only (what one language's
+        publish writes to), so the cost does not grow with the whole output tree.
+        A file a concurrent sweep removed first is no problem; any other failure is a
+        :class:`PublishError` naming the path.
+        """
         now = time.time() if now is None else now
         removed = 0
         for root in roots:
-            if not root.is_dir():
-                continue
-            for tmp in root.rglob(".*.tmp"):
+            try:
+                if not root.is_dir():
+                    continue
+                found = list(root.rglob(".*.tmp") if recursive else root.glob(".*.tmp"))
+            except OSError as exc:
+                raise publish_error(root / ".tmp", exc) from None
+            for tmp in found:
                 try:
                     if now - tmp.stat().st_mtime > STALE_TEMP_SECONDS:
                         tmp.unlink()
                         removed += 1
-                except OSError:
-                    continue
+                except FileNotFoundError:
+                    continue  # renamed into place or removed by another publisher meanwhile
+                except OSError as exc:
+                    raise publish_error(tmp, exc) from None
         return removed
 
 

@@ -1,0 +1,220 @@
+"""What publishing reads and remembers: light listings, change numbers, published files.
+
+A publish of a language asks, in this order:
+
+1. :meth:`PublicationRepository.watermark` and :meth:`~PublicationRepository.state`: the
+   store's newest change number against the one its last publish saw (two indexed
+   ``max()`` queries and one primary-key read). Equal, with the same settings
+   fingerprint, means nothing it is made from changed.
+2. Otherwise :meth:`~PublicationRepository.article_lines` and
+   :meth:`~PublicationRepository.translation_lines`: every article's and translation's
+   light columns (ids, titles, links, dates, change numbers), never a body, enough to
+   order a language and to compute each output file's input digest.
+3. :meth:`~PublicationRepository.files`: the digest and size each output file was last
+   written from, so only files whose digest moved (or that vanished) are rendered, and
+   :meth:`~PublicationRepository.bodies` for exactly those entries.
+
+SQLAlchemy Core over :mod:`syndicate.store.schema`, upserts with the dialect's
+``INSERT ... ON CONFLICT``: the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, func, select
+
+from syndicate.models import Lang, Ref, StoredArticle, Translation
+from syndicate.store.rows import insert
+from syndicate.store.rows import utc as _utc
+from syndicate.store.schema import articles, publish_state, published_file, translations
+
+if TYPE_CHECKING:
+    from syndicate.store.base import Store
+
+#: Rows per statement (``IN (...)`` lists, batched upserts): well under SQLite's limits.
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class ArticleLine:
+    """An article's light columns: what ordering, links and digests need, no body."""
+
+    id: int
+    slug: str
+    source: str
+    url: str | None
+    title: str
+    prev: Ref | None
+    next: Ref | None
+    language: str | None  # as extracted or declared (see Settings.article_language)
+    published: datetime | None
+    first_seen: datetime
+    seq: int
+
+
+@dataclass(frozen=True)
+class TranslationLine:
+    """A translation's light columns."""
+
+    article_id: int
+    language: Lang
+    title: str
+    updated: datetime
+    seq: int
+
+
+@dataclass(frozen=True)
+class PublishState:
+    """What the last publish of a language saw: the store's change number, and the
+    fingerprint of the settings and languages it published with."""
+
+    seq: int
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class PublishedFile:
+    """One output file as the last publish left it."""
+
+    path: str  # relative to the output root, e.g. "feeds/es/atom.xml"
+    digest: str  # of the inputs it was rendered from
+    size: int  # bytes on disk
+    article_id: int | None = None  # the entry a page shows
+
+
+def _ref(url: str | None, title: str | None) -> Ref | None:
+    return Ref(url, title) if (url or title) else None
+
+
+class PublicationRepository:
+    """Publishing's queries over the store's tables (see the module's docstring)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- has anything changed? --------------------------------------------------------
+
+    def watermark(self) -> int:
+        """The newest change number of any article or translation (0 in an empty store).
+
+        Writers take numbers from one counter inside their transaction and commit in
+        that order, so every change with a smaller number is visible once this one is.
+        """
+        with self.store.connect() as conn:
+            newest_article = conn.execute(select(func.max(articles.c.seq))).scalar_one_or_none()
+            newest_translation = conn.execute(select(func.max(translations.c.seq))).scalar_one_or_none()
+        return max(int(newest_article or 0), int(newest_translation or 0))
+
+    def state(self, language: str) -> PublishState | None:
+        with self.store.connect() as conn:
+            row = conn.execute(
+                select(publish_state.c.seq, publish_state.c.fingerprint).where(publish_state.c.language == language)
+            ).first()
+        return PublishState(int(row.seq), str(row.fingerprint)) if row else None
+
+    def save_state(self, language: str, state: PublishState) -> None:
+        with self.store.transaction() as conn:
+            stmt = insert(conn, publish_state).values(language=language, seq=state.seq, fingerprint=state.fingerprint)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[publish_state.c.language],
+                    set_={"seq": stmt.excluded.seq, "fingerprint": stmt.excluded.fingerprint},
+                )
+            )
+
+    # -- light listings ---------------------------------------------------------------
+
+    def article_lines(self) -> list[ArticleLine]:
+        """Every article's light columns, by id."""
+        a = articles.c
+        query = select(
+            a.id, a.slug, a.source, a.url, a.title, a.prev_url, a.prev_title, a.next_url, a.next_title,
+            a.language, a.published, a.first_seen, a.seq,
+        ).order_by(a.id)
+        with self.store.connect() as conn:
+            rows = conn.execute(query).all()
+        out = []
+        for row in rows:
+            first_seen = _utc(row.first_seen)
+            assert first_seen is not None
+            out.append(
+                ArticleLine(
+                    id=row.id, slug=row.slug, source=row.source, url=row.url, title=row.title,
+                    prev=_ref(row.prev_url, row.prev_title), next=_ref(row.next_url, row.next_title),
+                    language=row.language, published=_utc(row.published), first_seen=first_seen, seq=int(row.seq),
+                )
+            )
+        return out
+
+    def translation_lines(self, languages: Iterable[Lang]) -> dict[Lang, dict[int, TranslationLine]]:
+        """{language: {article id: light translation}} for ``languages`` (each present, maybe empty)."""
+        wanted = list(dict.fromkeys(languages))
+        out: dict[Lang, dict[int, TranslationLine]] = {language: {} for language in wanted}
+        if not wanted:
+            return out
+        t = translations.c
+        query = select(t.article_id, t.language, t.title, t.updated, t.seq).where(t.language.in_(wanted))
+        with self.store.connect() as conn:
+            for row in conn.execute(query):
+                updated = _utc(row.updated)
+                assert updated is not None
+                language = Lang(row.language)
+                out[language][row.article_id] = TranslationLine(row.article_id, language, row.title, updated, int(row.seq))
+        return out
+
+    # -- bodies, only for what is rendered ---------------------------------------------
+
+    def bodies(self, language: Lang, ids: Sequence[int]) -> dict[int, tuple[StoredArticle, Translation]]:
+        """The whole article and its ``language`` translation for each of ``ids`` that has both."""
+        translated = self.store.translations.for_language(language, ids)
+        return {sa.id: (sa, translated[sa.id]) for sa in self.store.articles.many(translated)}
+
+    # -- published files ---------------------------------------------------------------
+
+    def files(self, language: str) -> dict[str, PublishedFile]:
+        """{path: file} of everything the last publishes of ``language`` wrote ("" = site-wide)."""
+        f = published_file.c
+        with self.store.connect() as conn:
+            rows = conn.execute(select(f.path, f.digest, f.size, f.article_id).where(f.language == language)).all()
+        return {row.path: PublishedFile(row.path, row.digest, int(row.size), row.article_id) for row in rows}
+
+    def record_files(self, language: str, files: Iterable[PublishedFile]) -> None:
+        """Remember files just written (or found in place), replacing what was known."""
+        rows = [
+            {"language": language, "path": f.path, "digest": f.digest, "size": f.size, "article_id": f.article_id}
+            for f in files
+        ]
+        if not rows:
+            return
+        with self.store.transaction() as conn:
+            for start in range(0, len(rows), CHUNK):
+                stmt = insert(conn, published_file)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=[published_file.c.language, published_file.c.path],
+                    set_={
+                        "digest": stmt.excluded.digest,
+                        "size": stmt.excluded.size,
+                        "article_id": stmt.excluded.article_id,
+                    },
+                )
+                conn.execute(stmt, rows[start : start + CHUNK])
+
+    def forget_files(self, language: str, paths: Iterable[str]) -> None:
+        """Drop the records of files no publish produces any more."""
+        gone = list(paths)
+        if not gone:
+            return
+        with self.store.transaction() as conn:
+            for start in range(0, len(gone), CHUNK):
+                conn.execute(
+                    delete(published_file).where(
+                        published_file.c.language == language, published_file.c.path.in_(gone[start : start + CHUNK])
+                    )
+                )
+
+
+__all__ = ["ArticleLine", "PublicationRepository", "PublishState", "PublishedFile", "TranslationLine"]
