@@ -91,7 +91,8 @@ class ArticleRepository:
                         **values,
                     )
                     .on_conflict_do_nothing(index_elements=["source", "key"])
-                ).rowcount
+                    .returning(articles.c.id)  # (rowcount is -1 under PostgreSQL's implicit RETURNING)
+                ).first() is not None
             except IntegrityError:
                 # Another writer took this slug since we looked (a different article of
                 # the same title): try the next one.
@@ -100,7 +101,7 @@ class ArticleRepository:
                 slug = _free_slug(conn, base, _number(base, slug) + 1)
                 continue
             savepoint.commit()
-            return bool(inserted)
+            return inserted
         raise StoreError(f"no free page name for {article.title!r} after {_SLUG_ATTEMPTS} attempts")
 
     def get(self, article_id: int) -> StoredArticle | None:

@@ -15,11 +15,12 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from typing import Any, TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from syndicate.store.rows import insert, utc
 from syndicate.store.schema import reported_problem, source_state
 
 if TYPE_CHECKING:
@@ -28,11 +29,6 @@ if TYPE_CHECKING:
 #: What a poll can end as.
 OUTCOMES = ("ok", "not-modified", "partial", "failed", "interrupted")
 
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -90,44 +86,60 @@ class SourceStateStore:
         return {row["source"]: _status(row) for row in rows}
 
     def record_poll(self, source: str, record: PollRecord) -> SourceStatus:
-        """Store one poll's outcome and the source's new fetch state, atomically."""
+        """Store one poll's outcome and the source's new fetch state, atomically.
+
+        One ``INSERT ... ON CONFLICT DO UPDATE``: the running fields (polls, failures in a
+        row, last success, next poll) are computed from the row as it is when the write
+        lands, so two pollers of one source never fail on the primary key or lose a count.
+        """
         if record.outcome not in OUTCOMES:
             raise ValueError(f"unknown poll outcome {record.outcome!r}")
         succeeded = record.outcome in ("ok", "not-modified", "partial")
+        failed = record.outcome == "failed"
+        first = replace(
+            SourceStatus(source=source),
+            etag=record.etag,
+            last_modified=record.last_modified,
+            cursor=dict(record.cursor),
+            last_poll=record.started,
+            last_success=record.started if succeeded else None,
+            duration=round(record.duration, 3),
+            outcome=record.outcome,
+            items_new=record.items_new,
+            items_updated=record.items_updated,
+            items_failed=record.items_failed,
+            next_poll=record.next_poll,
+            last_error=record.error,
+            failures_in_row=1 if failed else 0,
+            polls=1,
+        )
         with self.store.transaction() as conn:
-            row = conn.execute(select(source_state).where(source_state.c.source == source)).mappings().first()
-            old = _status(row) if row else SourceStatus(source=source)
-            new = replace(
-                old,
-                etag=record.etag,
-                last_modified=record.last_modified,
-                cursor=dict(record.cursor),
-                last_poll=record.started,
-                last_success=record.started if succeeded else old.last_success,
-                duration=round(record.duration, 3),
-                outcome=record.outcome,
-                items_new=record.items_new,
-                items_updated=record.items_updated,
-                items_failed=record.items_failed,
-                next_poll=record.next_poll or old.next_poll,
-                last_error=record.error,
-                failures_in_row=0 if record.outcome != "failed" else old.failures_in_row + 1,
-                polls=old.polls + 1,
-            )
-            values = _values(new)
-            if row is None:
-                conn.execute(source_state.insert().values(source=source, **values))
-            else:
-                conn.execute(source_state.update().where(source_state.c.source == source).values(**values))
-        return new
+            stmt = insert(conn, source_state).values(source=source, **_values(first))
+            new = stmt.excluded
+            kept = {k: new[k] for k in _values(first) if k not in _RUNNING}
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["source"],
+                set_={
+                    **kept,
+                    "last_success": func.coalesce(new.last_success, source_state.c.last_success),
+                    "next_poll": func.coalesce(new.next_poll, source_state.c.next_poll),
+                    "failures_in_row": source_state.c.failures_in_row + 1 if failed else 0,
+                    "polls": source_state.c.polls + 1,
+                },
+            ).returning(*source_state.c)
+            row = conn.execute(stmt).mappings().one()
+        return _status(row)
 
     def set_next_poll(self, source: str, when: datetime | None) -> None:
         with self.store.transaction() as conn:
-            updated = conn.execute(
-                source_state.update().where(source_state.c.source == source).values(next_poll=when)
-            ).rowcount
-            if not updated:
-                conn.execute(source_state.insert().values(source=source, next_poll=when, cursor="{}"))
+            stmt = insert(conn, source_state).values(source=source, next_poll=when, cursor="{}")
+            conn.execute(
+                stmt.on_conflict_do_update(index_elements=["source"], set_={"next_poll": stmt.excluded.next_poll})
+            )
+
+
+#: Fields a poll's write derives from the row already there.
+_RUNNING = frozenset({"last_success", "next_poll", "failures_in_row", "polls"})
 
 
 class ReportedProblems:
@@ -156,12 +168,14 @@ class ReportedProblems:
         old = known.get(key)
         if old == fingerprint:
             return False
-        where = (reported_problem.c.scope == key[0]) & (reported_problem.c.subject == key[1])
         with self.store.transaction() as conn:
-            if old is None:
-                conn.execute(reported_problem.insert().values(scope=key[0], subject=key[1], fingerprint=fingerprint))
-            else:
-                conn.execute(reported_problem.update().where(where).values(fingerprint=fingerprint))
+            # Another process may have reported it since this one read the rows.
+            stmt = insert(conn, reported_problem).values(scope=key[0], subject=key[1], fingerprint=fingerprint)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["scope", "subject"], set_={"fingerprint": stmt.excluded.fingerprint}
+                )
+            )
         known[key] = fingerprint
         return True
 
@@ -205,14 +219,14 @@ def _status(row: Any) -> SourceStatus:
         etag=row["etag"],
         last_modified=row["last_modified"],
         cursor=json.loads(row["cursor"] or "{}"),
-        last_poll=_utc(row["last_poll"]),
-        last_success=_utc(row["last_success"]),
+        last_poll=utc(row["last_poll"]),
+        last_success=utc(row["last_success"]),
         duration=row["duration"],
         outcome=row["outcome"],
         items_new=row["items_new"] or 0,
         items_updated=row["items_updated"] or 0,
         items_failed=row["items_failed"] or 0,
-        next_poll=_utc(row["next_poll"]),
+        next_poll=utc(row["next_poll"]),
         last_error=row["last_error"],
         failures_in_row=row["failures_in_row"] or 0,
         polls=row["polls"] or 0,

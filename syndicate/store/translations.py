@@ -77,8 +77,9 @@ class TranslationRepository:
                     insert(conn, translations)
                     .values(article_id=t.article_id, language=t.language, updated=t.updated, seq=seq, **values)
                     .on_conflict_do_nothing(index_elements=["article_id", "language"])
-                ).rowcount
-                if inserted:
+                    .returning(translations.c.article_id)  # (rowcount is -1 under implicit RETURNING)
+                ).first()
+                if inserted is not None:
                     return True
             # The row exists (or a concurrent writer just made it): change what differs.
             row = conn.execute(select(translations).where(where).with_for_update()).mappings().one()

@@ -16,9 +16,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TYPE_CHECKING
 
-from sqlalchemy import Table, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, delete, func, select
+from sqlalchemy.engine import Connection
 
+from syndicate.store.rows import insert
 from syndicate.store.schema import websub_hub, websub_subscription
 
 if TYPE_CHECKING:
@@ -28,10 +29,9 @@ if TYPE_CHECKING:
 STATES = ("subscribing", "active", "unsubscribing", "denied", "failed")
 
 
-def _upsert(store: Store, table: Table, key: str, values: dict[str, Any]) -> Any:
+def _upsert(conn: Connection, table: Table, key: str, values: dict[str, Any]) -> Any:
     """``INSERT ... ON CONFLICT (key) DO UPDATE``, on SQLite and PostgreSQL alike."""
-    dialect = postgresql if store.engine.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table).values(**values)
+    stmt = insert(conn, table).values(**values)
     return stmt.on_conflict_do_update(index_elements=[key], set_={k: v for k, v in values.items() if k != key})
 
 
@@ -110,7 +110,7 @@ class WebSubStore:
             "last_error": sub.last_error,
         }
         with self.store.transaction() as conn:
-            conn.execute(_upsert(self.store, websub_subscription, "source", values))
+            conn.execute(_upsert(conn, websub_subscription, "source", values))
         return sub
 
     def update(self, source: str, **changes: Any) -> Subscription | None:
@@ -129,15 +129,22 @@ class WebSubStore:
     def record_ping(self, hub: str, *, ok: bool, when: datetime, error: str | None = None) -> None:
         """One ping to ``hub`` (after its retries) succeeded or failed."""
         with self.store.transaction() as conn:
-            row = conn.execute(select(websub_hub).where(websub_hub.c.hub == hub)).mappings().first()
-            previous = dict(row) if row else {"pings_ok": 0, "pings_failed": 0, "last_success": None}
-            values = {
-                "hub": hub, "last_ping": when, "outcome": "ok" if ok else "failed",
-                "last_success": when if ok else previous["last_success"], "last_error": None if ok else error,
-                "pings_ok": previous["pings_ok"] + (1 if ok else 0),
-                "pings_failed": previous["pings_failed"] + (0 if ok else 1),
-            }
-            conn.execute(_upsert(self.store, websub_hub, "hub", values))
+            stmt = insert(conn, websub_hub).values(
+                hub=hub, last_ping=when, outcome="ok" if ok else "failed", last_success=when if ok else None,
+                last_error=None if ok else error, pings_ok=1 if ok else 0, pings_failed=0 if ok else 1,
+            )
+            new = stmt.excluded
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["hub"],
+                    set_={
+                        "last_ping": new.last_ping, "outcome": new.outcome, "last_error": new.last_error,
+                        "last_success": func.coalesce(new.last_success, websub_hub.c.last_success),
+                        "pings_ok": websub_hub.c.pings_ok + new.pings_ok,
+                        "pings_failed": websub_hub.c.pings_failed + new.pings_failed,
+                    },
+                )
+            )
 
     def hubs(self) -> dict[str, HubPing]:
         with self.store.engine.connect() as conn:
