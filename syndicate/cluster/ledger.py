@@ -1,0 +1,160 @@
+"""The delivery ledger: how often each task was started, and the ones given up.
+
+Redis tells a worker only *whether* a message was redelivered, not how often, and a task
+whose child is killed never gets to say why. So each task counts its own starts here, in
+the shared store, keyed by Celery's task id (kept across retries and redeliveries):
+
+* :meth:`DeliveryLedger.begin` adds one delivery (``INSERT ... ON CONFLICT DO UPDATE``)
+  and returns the count; past ``max_redeliveries`` the task is given up, its failure
+  recorded (``state = 'failed'``), and its message acknowledged, never requeued again;
+* :meth:`DeliveryLedger.done` forgets a task that finished, so the table holds only
+  tasks in flight and tasks given up (what ``syndicate status`` lists).
+
+The table is the cluster's own (``cluster_tasks``), created on first use beside the
+store's tables; it holds no content, only task bookkeeping.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, delete, select, text, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from syndicate.errors import StoreError
+
+logger = logging.getLogger(__name__)
+
+metadata = MetaData()
+
+cluster_tasks = Table(
+    "cluster_tasks",
+    metadata,
+    Column("task_id", String(64), primary_key=True),
+    Column("task", String(64), nullable=False),
+    Column("args", Text, nullable=False),
+    Column("deliveries", Integer, nullable=False),
+    #: running (started, not finished), retrying (failed, will run again), failed (given up)
+    Column("state", String(16), nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("first_started", DateTime(timezone=True), nullable=False),
+    Column("updated", DateTime(timezone=True), nullable=False),
+)
+
+_DDL_LOCK = 0x5EED_0C1A  # any constant: two workers creating the table take turns
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """One task in flight or given up."""
+
+    task_id: str
+    task: str
+    args: tuple[Any, ...]
+    deliveries: int
+    state: str
+    last_error: str | None
+    first_started: datetime
+    updated: datetime
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DeliveryLedger:
+    """Deliveries per task id in the shared store (see the module docstring)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._ready = False
+
+    def ensure_table(self) -> None:
+        """Create the table if it is missing (idempotent; workers may race)."""
+        if self._ready:
+            return
+        with self._begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _DDL_LOCK})
+            metadata.create_all(conn, checkfirst=True)
+        self._ready = True
+
+    def _begin(self) -> Any:
+        return self.engine.begin()
+
+    def _insert(self, conn: Connection) -> Any:
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert(cluster_tasks)
+
+    def begin(self, task_id: str, task: str, args: Sequence[Any]) -> int:
+        """Count one more delivery of ``task_id``; return how many there have been."""
+        try:
+            self.ensure_table()
+            now = _now()
+            with self._begin() as conn:
+                stmt = self._insert(conn).values(
+                    task_id=task_id, task=task, args=json.dumps(list(args)), deliveries=1, state="running",
+                    last_error=None, first_started=now, updated=now,
+                )
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=[cluster_tasks.c.task_id],
+                    set_={"deliveries": cluster_tasks.c.deliveries + 1, "state": "running", "updated": now},
+                ).returning(cluster_tasks.c.deliveries)
+                return int(conn.execute(stmt).scalar_one())
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot record the delivery of task {task_id}: {exc}") from exc
+
+    def _set(self, task_id: str, **values: Any) -> None:
+        try:
+            with self._begin() as conn:
+                conn.execute(update(cluster_tasks).where(cluster_tasks.c.task_id == task_id).values(updated=_now(), **values))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot record the state of task {task_id}: {exc}") from exc
+
+    def retrying(self, task_id: str, error: str) -> None:
+        """The task failed this time and will be delivered again."""
+        self._set(task_id, state="retrying", last_error=error)
+
+    def give_up(self, task_id: str, error: str) -> None:
+        """The task will not run again: record why, for the status."""
+        self._set(task_id, state="failed", last_error=error)
+
+    def done(self, task_id: str) -> None:
+        """The task finished: forget it."""
+        try:
+            with self._begin() as conn:
+                conn.execute(delete(cluster_tasks).where(cluster_tasks.c.task_id == task_id))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot record the end of task {task_id}: {exc}") from exc
+
+    def records(self, *, state: str | None = None) -> list[TaskRecord]:
+        """Tasks in flight and given up (``state`` filters), oldest first."""
+        try:
+            self.ensure_table()
+            query = select(cluster_tasks).order_by(cluster_tasks.c.first_started, cluster_tasks.c.task_id)
+            if state is not None:
+                query = query.where(cluster_tasks.c.state == state)
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot read the cluster's task records: {exc}") from exc
+        return [
+            TaskRecord(
+                task_id=r.task_id, task=r.task, args=tuple(json.loads(r.args)), deliveries=r.deliveries, state=r.state,
+                last_error=r.last_error, first_started=_utc(r.first_started), updated=_utc(r.updated),
+            )
+            for r in rows
+        ]
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

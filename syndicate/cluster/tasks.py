@@ -1,0 +1,177 @@
+"""The three tasks: thin wrappers around the units of work in :mod:`syndicate.work`.
+
+* ``syndicate.poll(source)`` (queue ``poll``): ``Work.poll``; then one
+  ``syndicate.translate(article_ids, lang)`` per configured language, carrying every new
+  or updated article of this poll, so an engine still gets one big batch per pair;
+* ``syndicate.translate(article_ids, lang)`` (queue ``translate.<lang>``):
+  ``Work.translate``; then asks for ``syndicate.publish(lang)``;
+* ``syndicate.publish(lang)`` (queue ``publish``): ``Work.publish`` under the language's
+  publish lock (:mod:`syndicate.cluster.locks`).
+
+Every task counts its deliveries in the ledger first (:mod:`syndicate.cluster.ledger`):
+a task that failed is retried with a backoff, one whose worker died is redelivered by
+Redis, and either way it is given up, with its failure recorded, after
+``cluster.max_redeliveries`` deliveries.
+
+Publishes coalesce: a translate task enqueues ``publish(lang)`` only if none is waiting
+(``SET syndicate:publish-pending:<lang> NX``); the publish clears that mark before it
+reads the store, so a translation stored after it started asks for another publish, and
+one stored before is in this one.
+
+Nothing is lost between two steps either: if a poll is redelivered after it stored its
+articles but before it enqueued their translation, the second run finds nothing new, so a
+redelivered poll (or translate) asks for a sweep: ``translate(None, lang)`` translates
+whatever lacks a current translation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from celery import Task
+from celery.exceptions import Retry
+
+from syndicate.cluster.app import app
+from syndicate.cluster.locks import publish_lock
+from syndicate.cluster.queues import (
+    POLL_TASK,
+    PUBLISH_QUEUE,
+    PUBLISH_TASK,
+    REDIS_PREFIX,
+    TRANSLATE_TASK,
+    translate_queue,
+)
+from syndicate.cluster.runtime import Runtime, current
+
+logger = logging.getLogger(__name__)
+
+
+def pending_key(language: str) -> str:
+    """The Redis key that says a ``publish(language)`` is waiting in the queue."""
+    return f"{REDIS_PREFIX}publish-pending:{language}"
+
+
+def _summary(outcome: object) -> dict[str, Any]:
+    """A unit of work's outcome as JSON-able numbers and ids, for the log and the result."""
+    if not dataclasses.is_dataclass(outcome) or isinstance(outcome, type):
+        return {"outcome": str(outcome)}
+    out: dict[str, Any] = {}
+    for field in dataclasses.fields(outcome):
+        value = getattr(outcome, field.name)
+        if isinstance(value, bool | int | float | str) or value is None:
+            out[field.name] = value
+        elif isinstance(value, tuple | list | frozenset | set):
+            out[field.name] = len(value)
+    return out
+
+
+def _backoff(deliveries: int) -> float:
+    return float(min(60, 2 ** max(0, deliveries - 1)))
+
+
+def _guarded(task: Task, args: Sequence[Any], body: Callable[[Runtime, int], dict[str, Any]]) -> dict[str, Any]:
+    """Run ``body(runtime, deliveries)`` with the delivery ledger around it."""
+    runtime = current()
+    request = task.request
+    task_id = str(request.id)
+    cap = runtime.settings.cluster.max_redeliveries
+    try:
+        deliveries = runtime.ledger.begin(task_id, str(task.name), args)
+    except Exception as exc:  # the store is down: try again later, without counting
+        logger.warning("%s%s: cannot record its delivery (%s); retrying", task.name, tuple(args), exc)
+        raise task.retry(exc=exc, countdown=_backoff(request.retries + 1), max_retries=20 * cap) from exc
+    if deliveries > cap:
+        message = f"given up after {deliveries - 1} deliveries"
+        logger.error("%s%s [%s]: %s", task.name, tuple(args), task_id, message)
+        runtime.ledger.give_up(task_id, message)
+        return {"given_up": True, "deliveries": deliveries - 1}
+    if deliveries > 1:
+        logger.warning("%s%s [%s]: delivery %d of at most %d", task.name, tuple(args), task_id, deliveries, cap)
+    try:
+        result = body(runtime, deliveries)
+    except Retry:
+        raise
+    except Exception as exc:  # noqa: BLE001 - recorded, then retried up to the cap
+        error = f"{type(exc).__name__}: {exc}"
+        if deliveries >= cap:
+            logger.error("%s%s [%s]: %s; given up after %d deliveries", task.name, tuple(args), task_id, error, deliveries)
+            runtime.ledger.give_up(task_id, error)
+            raise
+        logger.warning("%s%s [%s]: %s; retrying", task.name, tuple(args), task_id, error)
+        runtime.ledger.retrying(task_id, error)
+        raise task.retry(exc=exc, countdown=_backoff(deliveries), max_retries=None) from exc
+    runtime.ledger.done(task_id)
+    return result
+
+
+def request_publish(runtime: Runtime, language: str) -> bool:
+    """Enqueue ``publish(language)`` unless one is already waiting; True if enqueued."""
+    cluster = runtime.settings.cluster
+    # The mark expires, so a publish lost with the broker's data is asked for again.
+    ttl = max(60, int(cluster.visibility_timeout.total_seconds()) * 2)
+    if runtime.redis.set(pending_key(language), "1", nx=True, ex=ttl):
+        publish.apply_async(args=(language,), queue=PUBLISH_QUEUE)
+        return True
+    return False
+
+
+def enqueue_translations(runtime: Runtime, article_ids: Sequence[int] | None) -> list[str]:
+    """One ``translate(article_ids, lang)`` per configured language; the languages enqueued."""
+    languages = list(runtime.settings.translate.languages)
+    ids = None if article_ids is None else sorted(set(article_ids))
+    for language in languages:
+        translate.apply_async(args=(ids, language), queue=translate_queue(language))
+    return languages
+
+
+@app.task(name=POLL_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
+def poll(self: Task, source: str) -> dict[str, Any]:
+    """Poll one source; enqueue the translation of what it brought, per language."""
+
+    def body(runtime: Runtime, deliveries: int) -> dict[str, Any]:
+        outcome = runtime.work.poll(source)
+        ids = tuple(outcome.article_ids)
+        if ids:
+            enqueue_translations(runtime, ids)
+        elif deliveries > 1:
+            # A previous delivery may have stored articles and died before enqueueing.
+            enqueue_translations(runtime, None)
+        summary = {"source": source, "articles": len(ids), **_summary(outcome)}
+        logger.info("poll %s: %d new or updated article(s)", source, len(ids))
+        return summary
+
+    return _guarded(self, (source,), body)
+
+
+@app.task(name=TRANSLATE_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
+def translate(self: Task, article_ids: list[int] | None, language: str) -> dict[str, Any]:
+    """Translate a batch of articles (None: every one lacking it) into ``language``."""
+
+    def body(runtime: Runtime, deliveries: int) -> dict[str, Any]:
+        ids = None if article_ids is None else tuple(int(i) for i in article_ids)
+        outcome = runtime.work.translate(language, ids)
+        # Always: a publish finds nothing to write when nothing changed, and a redelivered
+        # batch whose first delivery stored everything still needs its publish.
+        request_publish(runtime, language)
+        logger.info("translate %s: %s article(s)", language, "all pending" if ids is None else len(ids))
+        return {"language": language, **_summary(outcome)}
+
+    return _guarded(self, (article_ids, language), body)
+
+
+@app.task(name=PUBLISH_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
+def publish(self: Task, language: str) -> dict[str, Any]:
+    """Rebuild ``language``'s outputs from the store, one publisher per language at a time."""
+
+    def body(runtime: Runtime, deliveries: int) -> dict[str, Any]:
+        # Before reading the store: a translation stored from now on asks for a new publish.
+        runtime.redis.delete(pending_key(language))
+        with publish_lock(runtime.store.engine, language):
+            outcome = runtime.work.publish(language)
+        logger.info("publish %s: %s", language, _summary(outcome))
+        return {"language": language, **_summary(outcome)}
+
+    return _guarded(self, (language,), body)
