@@ -27,7 +27,14 @@ from typing import Any
 from syndicate.config import Settings
 from syndicate.models import Enclosure
 from syndicate.publish.edition import FEED_FORMATS, EntryLink, FeedEntry
-from syndicate.publish.feedgen_ext import DC_NS, MEDIA_NS, NAME, Media, QuietFeedGenerator, RssEnclosure
+from syndicate.publish.feedgen_ext import (
+    DC_NS,
+    MEDIA_NS,
+    NAME,
+    Media,
+    QuietFeedGenerator,
+    RssEnclosure,
+)
 from syndicate.publish.history import FeedPage
 
 #: The category scheme of attribution source names.

@@ -137,7 +137,7 @@ class HubNotifier:
             try:
                 for hub in self.hubs:
                     self._ping_hub(hub, urls)
-            except Exception:  # noqa: BLE001 - the ping thread must outlive any bug
+            except Exception:
                 logger.exception("WebSub: pinging hubs failed unexpectedly")
             finally:
                 with self._idle:

@@ -217,7 +217,7 @@ def test_an_edited_title_re_renders_its_neighbours_links(site: Site) -> None:
     ids = filled(site)
     middle = 4
     translate(site.store, ids[middle], middle, "es", title="A brand new title", at=1)
-    _, counted, writer, _ = site.publish()
+    _, counted, _, _ = site.publish()
     expected = {("es", site.slug(ids[i])) for i in (middle - 1, middle, middle + 1)}
     assert set(counted.pages) == expected  # no Greek page: their links did not change
     older = (site.root / "translations" / "es" / f"{site.slug(ids[middle - 1])}.html").read_text(encoding="utf-8")
@@ -228,7 +228,7 @@ def test_a_new_language_of_an_article_re_renders_its_other_pages(site: Site) -> 
     ids = [add(site.store, i, ("es", "el") if i != 5 else ("es",)) for i in range(8)]
     site.publisher().publish([ES, EL])
     translate(site.store, ids[5], 5, "el")
-    _, counted, writer, _ = site.publish()
+    _, counted, _, _ = site.publish()
     slug = site.slug(ids[5])
     # Its Spanish page gains an alternate; in Greek it is new, and so are its neighbours' links.
     assert ("es", slug) in counted.pages
@@ -311,7 +311,7 @@ def test_a_changed_setting_that_shows_re_renders_and_one_that_does_not_does_not(
     _, counted, _, _ = site.publish()
     assert counted.total == 0
     site.settings = settings_for(site.root, rights="CC BY 4.0")
-    _, counted, writer, _ = site.publish()
+    _, counted, _, _ = site.publish()
     assert len(counted.pages) == 8
     page = site.root / "translations" / "es" / f"{site.slug(1)}.html"
     assert "CC BY 4.0" in page.read_text(encoding="utf-8")
