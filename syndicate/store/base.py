@@ -131,17 +131,31 @@ class Store:
         from syndicate.store import migrations
 
         try:
-            with self.transaction() as conn:
-                if conn.dialect.name == "postgresql":
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
-                # Under the lock: another process may have migrated since we looked.
-                version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar() if (
-                    conn.dialect.has_table(conn, "alembic_version")
-                ) else None
-                if version != HEAD:
-                    logger.info("upgrading the store from revision %s to %s", version or "none", HEAD)
-                    migrations.upgrade(conn)
-        except StoreError as exc:
+            with self.engine.connect() as conn:
+                sqlite = conn.dialect.name == "sqlite"
+                if sqlite:
+                    # A migration may rebuild a table (SQLite's only way to alter a
+                    # constraint): dropping the old one must not cascade. Only outside a
+                    # transaction does this pragma take effect.
+                    conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+                try:
+                    conn.execution_options(syndicate_write=True)
+                    with conn.begin():
+                        if conn.dialect.name == "postgresql":
+                            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+                        # Under the lock: another process may have migrated since we looked.
+                        version = (
+                            conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                            if conn.dialect.has_table(conn, "alembic_version")
+                            else None
+                        )
+                        if version != HEAD:
+                            logger.info("upgrading the store from revision %s to %s", version or "none", HEAD)
+                            migrations.upgrade(conn)
+                finally:
+                    if sqlite:
+                        conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+        except (SQLAlchemyError, StoreError) as exc:
             raise StoreError(f"cannot upgrade the store at {_safe(self.engine.url)}: {exc}") from None
 
     # -- transition: the names callers used before the repositories -------------------

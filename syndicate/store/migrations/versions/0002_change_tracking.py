@@ -15,6 +15,14 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
+#: schema.py's naming convention as of this revision.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -32,6 +40,7 @@ def upgrade() -> None:
     for table in ("articles", "translations"):
         if f"ix_{table}_seq" not in {i["name"] for i in inspector.get_indexes(table)}:
             op.create_index(f"ix_{table}_seq", table, ["seq"])
+    _name_the_slug_constraint(bind)
     tables = set(inspector.get_table_names())
     if "changes" not in tables:
         op.create_table(
@@ -79,6 +88,26 @@ def upgrade() -> None:
     ).scalar()
     if bind.execute(sa.text("SELECT 1 FROM changes WHERE name = 'store'")).first() is None:
         bind.execute(sa.text("INSERT INTO changes (name, value) VALUES ('store', :v)"), {"v": int(latest or 0)})
+
+
+def _name_the_slug_constraint(bind: sa.engine.Connection) -> None:
+    """Releases created ``UNIQUE (slug)`` without a name; give it the schema's name.
+
+    PostgreSQL renames it in place. SQLite cannot, so the table is rebuilt (Alembic's
+    batch mode: copy, drop, rename), the reflected unnamed constraint taking its name from
+    the naming convention; the store runs migrations with foreign keys off, or dropping
+    the old table would cascade into every translation.
+    """
+    found = next(
+        (u for u in sa.inspect(bind).get_unique_constraints("articles") if u["column_names"] == ["slug"]), None
+    )
+    if found is None or found["name"] == "uq_articles_slug":
+        return
+    if bind.dialect.name == "sqlite":
+        with op.batch_alter_table("articles", recreate="always", naming_convention=NAMING):
+            pass
+    else:
+        op.execute(sa.text(f'ALTER TABLE articles RENAME CONSTRAINT "{found["name"]}" TO uq_articles_slug'))
 
 
 def downgrade() -> None:

@@ -1,0 +1,192 @@
+"""Versioned migrations: a new store is made at head, old stores upgrade in place, and
+every path ends at exactly the schema ``schema.py`` declares."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, select, text
+
+from syndicate.errors import StoreError
+from syndicate.models import Lang
+from syndicate.store import Store, migrations, schema
+from syndicate.store.migrations import HEAD
+from syndicate.store.schema import changes
+from tests.conftest import DATA
+
+FIXTURES = {
+    "previous-release": DATA / "state-previous-release" / "syndicate.db",
+    "release-2c050c3": DATA / "state-release-2c050c3" / "syndicate.db",
+}
+#: What must survive an upgrade, row for row (the columns every release had).
+KEPT = {
+    "articles": "id, source, key, slug, url, title, body, content_hash, first_seen, updated",
+    "translations": "article_id, language, engine, model, title, body, source_hash, updated",
+    "memory": "key, engine, model, source_language, target_language, source_text, target_text, created",
+    "stats": "language, engine, name, value",
+    "feed_log": "language, article_id, seq, page",
+}
+
+
+def schema_differences(store: Store) -> list[object]:
+    with store.engine.connect() as conn:
+        return list(compare_metadata(MigrationContext.configure(conn), schema.metadata))
+
+
+def rows(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    with sqlite3.connect(db) as conn:
+        return {t: sorted(conn.execute(f"SELECT {cols} FROM {t}").fetchall()) for t, cols in KEPT.items()}  # noqa: S608
+
+
+def counter(store: Store) -> int:
+    with store.connect() as conn:
+        return int(conn.execute(select(changes.c.value).where(changes.c.name == "store")).scalar_one())
+
+
+def test_head_constant_is_the_newest_revision() -> None:
+    # Opening a store compares its version with HEAD without loading Alembic: they must agree.
+    script = ScriptDirectory(str(migrations.FOLDER))
+    assert script.get_heads() == [HEAD]
+    assert [r.revision for r in script.walk_revisions()][-1] == migrations.BASELINE
+
+
+def test_a_new_store_is_made_at_head(store_url: str) -> None:
+    with Store.from_url(store_url) as store:
+        assert store.revision() == HEAD
+        assert schema_differences(store) == []
+        assert counter(store) == 0  # the change counter's row exists from the start
+
+
+def test_the_revisions_from_nothing_give_the_same_schema(store_url: str) -> None:
+    # 0001 (the release's tables) then 0002, run by Alembic on an empty database, must end
+    # where a new store (made from schema.py directly) does.
+    engine = create_engine(store_url)
+    with engine.begin() as conn:
+        command.upgrade(migrations.config(conn), "head")  # type: ignore[arg-type]
+    engine.dispose()
+    with Store.from_url(store_url) as store:
+        assert store.revision() == HEAD
+        assert schema_differences(store) == []
+        assert counter(store) == 0
+
+
+@pytest.mark.parametrize("fixture", sorted(FIXTURES))
+def test_an_old_store_upgrades_in_place(fixture: str, tmp_path: Path) -> None:
+    db = tmp_path / "syndicate.db"
+    shutil.copy(FIXTURES[fixture], db)
+    with sqlite3.connect(db) as conn:
+        assert "alembic_version" not in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    before = rows(db)
+    assert before["articles"] and before["translations"] and before["memory"]
+
+    with Store.open(tmp_path) as store:
+        assert store.revision() == HEAD
+        assert schema_differences(store) == []
+        assert counter(store) == 0
+        assert store.articles.pending_translation(Lang("es")) == []  # nothing to translate again
+    assert rows(db) == before
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+    with Store.open(tmp_path) as again:  # reopening at head changes nothing
+        assert again.revision() == HEAD
+    assert rows(db) == before
+
+
+def test_untranslated_is_filled_from_the_stored_body(tmp_path: Path) -> None:
+    db = tmp_path / "syndicate.db"
+    shutil.copy(FIXTURES["release-2c050c3"], db)
+    with sqlite3.connect(db) as conn:
+        article_id, body = conn.execute("SELECT article_id, body FROM translations WHERE language = 'es' LIMIT 1").fetchone()
+        conn.execute(
+            "UPDATE translations SET body = ? WHERE article_id = ? AND language = 'es'",
+            (json.dumps({**json.loads(body), "untranslated": 2}), article_id),
+        )
+    with Store.open(tmp_path) as store:
+        with store.connect() as conn:
+            filled = dict(conn.execute(text("SELECT article_id, untranslated FROM translations WHERE language = 'es'")).all())
+        assert filled[article_id] == 2 and sum(filled.values()) == 2
+        assert store.articles.pending_translation(Lang("es")) == [article_id]
+
+
+def test_a_store_from_the_first_release_gains_its_columns(tmp_path: Path) -> None:
+    """A memory table without the `rejected` column (the first release's) is upgraded in place."""
+    db = tmp_path / "syndicate.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "CREATE TABLE memory (key VARCHAR(64) PRIMARY KEY, engine VARCHAR(40) NOT NULL, model TEXT NOT NULL,"
+            " source_language VARCHAR(35) NOT NULL, target_language VARCHAR(35) NOT NULL, source_text TEXT NOT NULL,"
+            " target_text TEXT NOT NULL, created DATETIME NOT NULL)"
+        )
+        conn.execute("INSERT INTO memory VALUES ('k', 'apertium', 'm', 'en', 'es', 'Hi.', 'Hola.', '2025-01-01 00:00:00')")
+    with Store.open(tmp_path) as store:
+        assert store.revision() == HEAD
+        from datetime import UTC, datetime
+
+        store.memory.put("apertium", "m", "en", "es", [("Hello.", "Hola.")], datetime(2026, 1, 1, tzinfo=UTC))
+        assert store.memory.get("apertium", "m", "en", "es", ["Hello."]) == ({"Hello.": "Hola."}, set())
+    with sqlite3.connect(db) as conn:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(memory)")]
+        assert conn.execute("SELECT rejected FROM memory WHERE key = 'k'").fetchone() == ("",)
+    assert "rejected" in columns
+
+
+def test_opening_a_store_at_head_does_not_load_alembic(tmp_path: Path) -> None:
+    Store.open(tmp_path).close()
+    probe = (
+        "import sys, time; from pathlib import Path; from syndicate.store import Store;"
+        "t = time.perf_counter(); s = Store.open(Path(sys.argv[1])); s.close();"
+        "print(time.perf_counter() - t, 'alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True)
+    seconds, loaded = out.stdout.split()
+    assert loaded == "False", "a store at head must open without importing Alembic"
+    assert float(seconds) < 0.3, seconds  # one row read: `syndicate once` with nothing to do must stay under 1 s
+
+
+def test_two_processes_opening_a_new_store_at_once(tmp_path: Path) -> None:
+    opened: list[str | None] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(3)
+
+    def open_it() -> None:
+        try:
+            start.wait()
+            with Store.open(tmp_path) as store:
+                opened.append(store.revision())
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_it) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert opened == [HEAD] * 3
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql+psycopg://syndicate:s3cret@127.0.0.1:1/syndicate", "127.0.0.1"),
+        ("sqlite:////nonexistent-folder/deeper/syndicate.db", "nonexistent-folder"),
+        ("nosuchdb://somewhere/x", "nosuchdb"),
+    ],
+)
+def test_an_unreachable_store_is_a_store_error_without_the_password(url: str, shown: str) -> None:
+    with pytest.raises(StoreError) as caught:
+        Store.from_url(url)
+    assert shown in str(caught.value) and "s3cret" not in str(caught.value)
