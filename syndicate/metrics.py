@@ -132,7 +132,7 @@ def record_translation_batch(language: str, seconds: float, segments: int) -> No
 def record_stats_delta(
     before: Mapping[tuple[str, str], Mapping[str, int]], after: Mapping[tuple[str, str], Mapping[str, int]], seconds: float
 ) -> None:
-    """What a translate stage added to the store's totals (``SqliteStore.stats()`` before
+    """What a translate stage added to the store's totals (``store.stats.all()`` before
     and after it), recorded per language and engine; ``seconds`` is how long it took."""
     per_language: dict[str, int] = {}
     for (language, engine), counts in after.items():

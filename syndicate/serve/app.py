@@ -46,7 +46,7 @@ from syndicate.errors import SyndicateError
 from syndicate.serve.files import CachedFile, FileCache, OutputFolder, brotli_available
 from syndicate.serve.headers import CORS_KINDS, preflight_headers, resource_headers
 from syndicate.serve.status import ProcessInfo, publishable_languages, snapshot
-from syndicate.store import FeedHistory, SqliteStore
+from syndicate.store import Store
 
 if TYPE_CHECKING:
     from syndicate.sources.websub import WebSubSubscriber
@@ -289,7 +289,7 @@ class OutputApp:
 class StatusService:
     """The store-backed side: status snapshots, readiness, the archive-page oracle."""
 
-    def __init__(self, settings: Settings, process: ProcessInfo, store: SqliteStore | None = None) -> None:
+    def __init__(self, settings: Settings, process: ProcessInfo, store: Store | None = None) -> None:
         self.settings = settings
         self.process = process
         self._store = store
@@ -298,10 +298,10 @@ class StatusService:
         self._snapshot: tuple[float, dict[str, Any]] | None = None
 
     @property
-    def store(self) -> SqliteStore:
+    def store(self) -> Store:
         with self._lock:
             if self._store is None:
-                self._store = SqliteStore.open(self.settings.state_dir)
+                self._store = Store.open(self.settings.state_dir)
             return self._store
 
     def close(self) -> None:
@@ -336,7 +336,7 @@ class StatusService:
     def is_full(self, language: str, number: int, fmt: str, size: int) -> bool:
         """Whether an archive page's file is its frozen, final form (the store says so)."""
         try:
-            frozen = FeedHistory(self.store).frozen_sizes(language)  # type: ignore[arg-type]
+            frozen = self.store.history.frozen_sizes(language)  # type: ignore[arg-type]
         except Exception:  # noqa: BLE001 - unknown means "may still change"
             logger.debug("cannot ask the store about archive page %s/%d", language, number, exc_info=True)
             return False
@@ -369,7 +369,7 @@ class SyndicateApp:
         self,
         settings: Settings,
         *,
-        store: SqliteStore | None = None,
+        store: Store | None = None,
         runs_daemon: bool = False,
         websub: WebSubSubscriber | None = None,
     ) -> None:
@@ -549,7 +549,7 @@ class SyndicateApp:
 def create_app(
     settings: Settings,
     *,
-    store: SqliteStore | None = None,
+    store: Store | None = None,
     runs_daemon: bool = False,
     websub: WebSubSubscriber | None = None,
 ) -> SyndicateApp:

@@ -18,7 +18,7 @@ import uvicorn
 from syndicate.config import Settings
 from syndicate.errors import SyndicateError
 from syndicate.serve.app import create_app
-from syndicate.store import SqliteStore
+from syndicate.store import Store
 
 if TYPE_CHECKING:
     from syndicate.sources.websub import WebSubSubscriber
@@ -31,7 +31,7 @@ class ServeError(SyndicateError):
 
 
 def _config(
-    settings: Settings, host: str, port: int, *, store: SqliteStore | None, runs_daemon: bool,
+    settings: Settings, host: str, port: int, *, store: Store | None, runs_daemon: bool,
     websub: WebSubSubscriber | None = None,
 ) -> uvicorn.Config:
     app = create_app(settings, store=store, runs_daemon=runs_daemon, websub=websub)
@@ -93,7 +93,7 @@ class ServerThread:
     """uvicorn in a thread of its own (its own event loop), beside the daemon's threads."""
 
     def __init__(
-        self, settings: Settings, store: SqliteStore, host: str | None = None, port: int | None = None,
+        self, settings: Settings, store: Store, host: str | None = None, port: int | None = None,
         *, websub: WebSubSubscriber | None = None,
     ) -> None:
         config = _config(

@@ -15,11 +15,10 @@ from typing import Any
 
 from syndicate.config import Settings
 from syndicate.publish.edition import FEED_FORMATS, language_name
-from syndicate.store import SqliteStore
+from syndicate.store import Store
 from syndicate.store.lock import lock_holder
 from syndicate.store.overview import StoreOverview
-from syndicate.store.sources_state import SourceStateStore
-from syndicate.store.websub import HubPing, Subscription, WebSubStore
+from syndicate.store.websub import HubPing, Subscription
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ def publishable_languages(settings: Settings) -> list[str]:
     return [lang for lang in settings.translate.languages if _feed_mtime(settings, lang) is not None]
 
 
-def snapshot(settings: Settings, store: SqliteStore, process: ProcessInfo, now: float | None = None) -> dict[str, Any]:
+def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float | None = None) -> dict[str, Any]:
     """The status as plain data (the JSON document; the HTML page renders the same)."""
     now = time.time() if now is None else now
     holder = lock_holder(settings.state_dir)
@@ -70,8 +69,8 @@ def snapshot(settings: Settings, store: SqliteStore, process: ProcessInfo, now: 
     else:
         daemon_pid = holder if holder and holder > 0 else None
         daemon_started = _process_start(daemon_pid) if daemon_pid else None
-    statuses = SourceStateStore(store).all()
-    websub = WebSubStore(store)
+    statuses = store.sources.all()
+    websub = store.websub
     subscriptions = websub.all()
     sources = []
     for source in settings.sources:
@@ -94,7 +93,7 @@ def snapshot(settings: Settings, store: SqliteStore, process: ProcessInfo, now: 
                 "websub": _subscription(subscriptions.get(source.name)),
             }
         )
-    totals = store.stats()
+    totals = store.stats.all()
     languages = []
     for overview in StoreOverview(store).languages(settings.translate.languages, settings.article_language):
         code = overview.language

@@ -40,9 +40,8 @@ import httpx
 
 from syndicate import __version__, metrics
 from syndicate.config import Settings
-from syndicate.store import SqliteStore
-from syndicate.store.sources_state import SourceStateStore
-from syndicate.store.websub import Subscription, WebSubStore
+from syndicate.store import Store
+from syndicate.store.websub import Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +119,7 @@ class WebSubSubscriber:
     def __init__(
         self,
         settings: Settings,
-        store: SqliteStore,
+        store: Store,
         *,
         on_delivery: Callable[[str], None] = _noop,
         on_push_change: Callable[[str, bool], None] = _noop,
@@ -130,8 +129,8 @@ class WebSubSubscriber:
         assert settings.websub.callback_url, "WebSub subscribing is off without [websub] callback_url"
         self.settings = settings
         self.base = settings.websub.callback_url
-        self.records = WebSubStore(store)
-        self.states = SourceStateStore(store)
+        self.records = store.websub
+        self.states = store.sources
         self.on_delivery = on_delivery
         self.on_push_change = on_push_change
         self.clock = clock
