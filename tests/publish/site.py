@@ -15,7 +15,7 @@ import lxml.html
 from lxml import etree
 
 from syndicate.publish.edition import FEED_FORMATS
-from syndicate.store import SqliteStore
+from syndicate.store import Store
 from tests.publish import feedcheck
 from tests.conftest import SAMPLE_CHAIN
 from tests.publish.helpers import BASE_URL, url_path
@@ -44,9 +44,9 @@ class Site:
         self.root = root
         self.languages = languages
         self.feeds = root / "feeds"
-        store = SqliteStore.open(root / "state")
+        store = Store.open(root / "state")
         try:
-            self.articles = {sa.article.title: sa for sa in store.articles()}
+            self.articles = {sa.article.title: sa for sa in store.articles.all()}
         finally:
             store.close()
 

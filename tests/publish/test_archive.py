@@ -13,7 +13,7 @@ from lxml import etree
 
 from syndicate.models import Article, Lang, Paragraph
 from syndicate.publish.edition import FEED_FORMATS
-from syndicate.store import FeedHistory, SqliteStore
+from syndicate.store import Store
 from tests.conftest import Clock
 from tests.publish import feedcheck
 from tests.publish.helpers import chain_article, run, script_engine, scripted, url_path, write_feed_config
@@ -27,22 +27,22 @@ WORDS = ["Alder", "Birch", "Cedar", "Dogwood", "Elm", "Fir", "Ginkgo", "Hazel", 
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqliteStore]:
-    store = SqliteStore.open(tmp_path / "state")
+def store(tmp_path: Path) -> Iterator[Store]:
+    store = Store.open(tmp_path / "state")
     yield store
     store.close()
 
 
-def _articles(store: SqliteStore, n: int) -> list[int]:
+def _articles(store: Store, n: int) -> list[int]:
     now = datetime(2026, 3, 1, tzinfo=UTC)
     return [
-        store.upsert_article(Article(source="s", key=f"k{i}", title=f"Title {i}", blocks=(Paragraph("p"),)), now)[0].id
+        store.articles.upsert(Article(source="s", key=f"k{i}", title=f"Title {i}", blocks=(Paragraph("p"),)), now)[0].id
         for i in range(n)
     ]
 
 
-def test_overflow_fills_pages_oldest_first_and_opens_the_next_when_full(store: SqliteStore) -> None:
-    history = FeedHistory(store)
+def test_overflow_fills_pages_oldest_first_and_opens_the_next_when_full(store: Store) -> None:
+    history = store.history
     ids = _articles(store, 9)  # ids[0] is the oldest
     layout = history.place(ES, list(reversed(ids[:3])), feed_size=2)
     assert set(layout.current) == set(ids[1:3])
@@ -58,8 +58,8 @@ def test_overflow_fills_pages_oldest_first_and_opens_the_next_when_full(store: S
     assert history.place(ES, list(reversed(ids)), feed_size=2) == layout
 
 
-def test_membership_survives_backfill_reordering_and_a_new_feed_size(store: SqliteStore) -> None:
-    history = FeedHistory(store)
+def test_membership_survives_backfill_reordering_and_a_new_feed_size(store: Store) -> None:
+    history = store.history
     ids = _articles(store, 7)
     first = history.place(ES, list(reversed(ids[1:6])), feed_size=2)
     pages = {p.number: p.article_ids for p in first.pages}
@@ -79,8 +79,8 @@ def test_membership_survives_backfill_reordering_and_a_new_feed_size(store: Sqli
     assert history.place(Lang("el"), list(reversed(ids)), feed_size=50).pages == ()
 
 
-def test_freeze_keeps_the_first_documents(store: SqliteStore) -> None:
-    history = FeedHistory(store)
+def test_freeze_keeps_the_first_documents(store: Store) -> None:
+    history = store.history
     assert history.frozen(ES, 1) == {}
     assert history.freeze(ES, 1, {"atom": b"first", "rss": b"r"}) == {"atom": b"first", "rss": b"r"}
     assert history.freeze(ES, 1, {"atom": b"second", "json": b"j"}) == {"atom": b"first", "rss": b"r", "json": b"j"}
@@ -88,16 +88,16 @@ def test_freeze_keeps_the_first_documents(store: SqliteStore) -> None:
 
 
 def test_two_publishers_at_once_agree(tmp_path: Path) -> None:
-    setup = SqliteStore.open(tmp_path / "state")
+    setup = Store.open(tmp_path / "state")
     ids = _articles(setup, 12)
     setup.close()
     results: list[object] = []
 
     def publish() -> None:
-        store = SqliteStore.open(tmp_path / "state")
+        store = Store.open(tmp_path / "state")
         try:
             for n in range(3, 13):
-                results.append(FeedHistory(store).place(ES, list(reversed(ids[:n])), feed_size=2))
+                results.append(store.history.place(ES, list(reversed(ids[:n])), feed_size=2))
         except Exception as exc:  # noqa: BLE001  (reported below)
             results.append(exc)
         finally:
@@ -109,8 +109,8 @@ def test_two_publishers_at_once_agree(tmp_path: Path) -> None:
     for t in threads:
         t.join(60)
     assert not [r for r in results if isinstance(r, Exception)]
-    store = SqliteStore.open(tmp_path / "state")
-    final = FeedHistory(store).place(ES, list(reversed(ids)), feed_size=2)
+    store = Store.open(tmp_path / "state")
+    final = store.history.place(ES, list(reversed(ids)), feed_size=2)
     store.close()
     placed = [i for p in final.pages for i in p.article_ids] + list(final.current)
     assert sorted(placed) == sorted(ids)  # every entry exactly once

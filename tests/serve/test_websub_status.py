@@ -9,8 +9,8 @@ import lxml.html
 
 from syndicate.config import load_settings
 from syndicate.serve.app import create_app
-from syndicate.store import SqliteStore
-from syndicate.store.websub import Subscription, WebSubStore
+from syndicate.store import Store
+from syndicate.store.websub import Subscription
 from tests.sources.site import daemon_config
 
 
@@ -23,10 +23,10 @@ def test_status_shows_subscriptions_and_hub_pings(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     settings = load_settings(config)
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     try:
         when = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-        records = WebSubStore(store)
+        records = store.websub
         records.put(Subscription(
             source="harbour", hub="https://hub.up.example/", topic="https://up.example/feed.xml", secret="s" * 64,
             state="active", lease_seconds=3600, expires=when + timedelta(hours=1), last_delivery=when, deliveries=4,

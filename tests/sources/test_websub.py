@@ -24,9 +24,8 @@ from syndicate.serve.app import create_app
 from syndicate.sources.feed import parse_feed, websub_links
 from syndicate.sources.http import Fetched
 from syndicate.sources.websub import WebSubSubscriber, check_signature, link_header_rels
-from syndicate.store import SqliteStore
-from syndicate.store.sources_state import PollRecord, SourceStateStore
-from syndicate.store.websub import WebSubStore
+from syndicate.store import Store
+from syndicate.store.sources_state import PollRecord
 from tests.sources.site import Route, TestSite, daemon_config, rss, story
 from tests.websub_hub import free_port, local_hub
 
@@ -66,9 +65,9 @@ def _settings(root: Path, port: int, upstream: str, *, sources: str | None = Non
     return load_settings(config)
 
 
-def _discovered(store: SqliteStore, source: str, hub: str, topic: str) -> None:
+def _discovered(store: Store, source: str, hub: str, topic: str) -> None:
     """What a poll of the feed records (see test_discovery for the feed source's part)."""
-    SourceStateStore(store).record_poll(source, PollRecord(
+    store.sources.record_poll(source, PollRecord(
         started=datetime(2026, 3, 1, tzinfo=UTC), duration=0.1, outcome="ok",
         cursor={"url": topic, "websub": {"hub": hub, "self": topic}},
     ))
@@ -115,7 +114,7 @@ def test_subscribe_verify_deliver_forge_renew_unsubscribe(tmp_path: Path, algori
         upstream.route("/feed.xml", Route(feed, content_type="application/rss+xml",
                                           headers={"Link": f'<{hub.url}>; rel="hub", <{topic}>; rel="self"'}))
         settings = _settings(tmp_path, port, topic, extra="deliveries_per_minute = 3")
-        store = SqliteStore.open(settings.state_dir)
+        store = Store.open(settings.state_dir)
         clock, delivered, pushed = Clock(), [], []
         delivered_event = threading.Event()
 
@@ -125,7 +124,7 @@ def test_subscribe_verify_deliver_forge_renew_unsubscribe(tmp_path: Path, algori
 
         subscriber = WebSubSubscriber(settings, store, on_delivery=on_delivery,
                                       on_push_change=lambda name, on: pushed.append((name, on)), clock=clock)
-        records = WebSubStore(store)
+        records = store.websub
         try:
             with serving(create_app(settings, store=store, runs_daemon=True, websub=subscriber), port) as base:
                 callback = f"{base}/websub/harbour"
@@ -220,20 +219,20 @@ def test_subscribe_verify_deliver_forge_renew_unsubscribe(tmp_path: Path, algori
 def test_a_denied_subscription_is_recorded(tmp_path: Path) -> None:
     port = free_port()
     settings = _settings(tmp_path, port, "http://127.0.0.1:9/feed.xml")
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     try:
         subscriber = WebSubSubscriber(settings, store)
         # A hub that refuses outright (nothing listens there) -> failed, with the reason.
         _discovered(store, "harbour", f"http://127.0.0.1:{free_port()}/hub", "http://127.0.0.1:9/feed.xml")
         subscriber.maintain()
-        sub = WebSubStore(store).get("harbour")
+        sub = store.websub.get("harbour")
         assert sub is not None and sub.state == "failed" and "ConnectError" in (sub.last_error or "")
-        WebSubStore(store).update("harbour", state="subscribing", pending="subscribe")
+        store.websub.update("harbour", state="subscribing", pending="subscribe")
         with serving(create_app(settings, store=store, runs_daemon=True, websub=subscriber), port) as base:
             answer = httpx.get(f"{base}/websub/harbour", params={
                 "hub.mode": "denied", "hub.topic": "http://127.0.0.1:9/feed.xml", "hub.reason": "not allowed here"}, timeout=5)
             assert answer.status_code == 200
-        sub = WebSubStore(store).get("harbour")
+        sub = store.websub.get("harbour")
         assert sub is not None and sub.state == "denied" and "not allowed here" in (sub.last_error or "")
     finally:
         store.close()
@@ -242,7 +241,7 @@ def test_a_denied_subscription_is_recorded(tmp_path: Path) -> None:
 def test_plain_serve_has_no_callbacks(tmp_path: Path) -> None:
     port = free_port()
     settings = _settings(tmp_path, port, "http://127.0.0.1:9/feed.xml")
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     try:
         with serving(create_app(settings, store=store), port) as base:
             answer = httpx.get(f"{base}/websub/harbour", params={"hub.mode": "subscribe", "hub.challenge": "CHALLENGE-42"}, timeout=5)
