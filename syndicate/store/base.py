@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from syndicate.errors import StoreError
@@ -67,7 +67,12 @@ class Store:
     def from_url(cls, url: str) -> Store:
         """The store at a SQLAlchemy URL (``sqlite:///...``, ``postgresql+psycopg://...``)."""
         try:
-            engine = create_engine(url)
+            options: dict[str, Any] = {}
+            if make_url(url).get_backend_name() == "postgresql":
+                # A long-lived daemon outlives server restarts (pre-ping), and an
+                # unreachable host fails in seconds, not at the OS's TCP timeout.
+                options = {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
+            engine = create_engine(url, **options)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise StoreError(f"cannot open the store at {_safe(url)}: {exc}") from None
         if engine.dialect.name == "sqlite":
@@ -216,8 +221,6 @@ def _sqlite_transactions(engine: Engine) -> None:
 
 def _safe(url: Any) -> str:
     """The URL without its password."""
-    from sqlalchemy.engine import make_url
-
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - not even a URL: say so without echoing secrets
