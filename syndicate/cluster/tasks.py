@@ -3,8 +3,9 @@
 * ``syndicate.poll(source)`` (queue ``poll``): ``Work.poll``; then one
   ``syndicate.translate(article_ids, lang)`` per configured language, carrying every new
   or updated article of this poll, so an engine still gets one big batch per pair;
-* ``syndicate.translate(article_ids, lang)`` (queue ``translate.<lang>``):
-  ``Work.translate``; then asks for ``syndicate.publish(lang)``;
+* ``syndicate.translate(article_ids, lang, batch)`` (queue ``translate.<lang>``):
+  ``Work.translate``; the last language of a poll's batch asks for ``syndicate.publish``
+  of every language (a page links to its siblings in the other languages);
 * ``syndicate.publish(lang)`` (queue ``publish``): ``Work.publish`` under the language's
   publish lock (:mod:`syndicate.cluster.locks`).
 
@@ -12,6 +13,13 @@ Every task counts its deliveries in the ledger first (:mod:`syndicate.cluster.le
 a task that failed is retried with a backoff, one whose worker died is redelivered by
 Redis, and either way it is given up, with its failure recorded, after
 ``cluster.max_redeliveries`` deliveries.
+
+A poll's translations are one batch across languages: the poll records the languages
+it enqueued in a Redis set (``syndicate:batch:<id>``); each translate task removes its
+language when it is done (or given up), and the one that empties the set asks for the
+publish of every language. So, as on one machine, a language is published once the
+poll's articles are translated into all of them: a page and a frozen archive page link
+to the article in every language from the start (archive pages never change once full).
 
 Publishes coalesce: a translate task enqueues ``publish(lang)`` only if none is waiting
 (``SET syndicate:publish-pending:<lang> NX``); the publish clears that mark before it
@@ -28,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -72,8 +81,15 @@ def _backoff(deliveries: int) -> float:
     return float(min(60, 2 ** max(0, deliveries - 1)))
 
 
-def _guarded(task: Task, args: Sequence[Any], body: Callable[[Runtime, int], dict[str, Any]]) -> dict[str, Any]:
-    """Run ``body(runtime, deliveries)`` with the delivery ledger around it."""
+def _guarded(
+    task: Task,
+    args: Sequence[Any],
+    body: Callable[[Runtime, int], dict[str, Any]],
+    *,
+    on_give_up: Callable[[Runtime], None] | None = None,
+) -> dict[str, Any]:
+    """Run ``body(runtime, deliveries)`` with the delivery ledger around it;
+    ``on_give_up(runtime)`` when the task is given up."""
     runtime = current()
     request = task.request
     task_id = str(request.id)
@@ -87,6 +103,8 @@ def _guarded(task: Task, args: Sequence[Any], body: Callable[[Runtime, int], dic
         message = f"given up after {deliveries - 1} deliveries"
         logger.error("%s%s [%s]: %s", task.name, tuple(args), task_id, message)
         runtime.ledger.give_up(task_id, message)
+        if on_give_up is not None:
+            on_give_up(runtime)
         return {"given_up": True, "deliveries": deliveries - 1}
     if deliveries > 1:
         logger.warning("%s%s [%s]: delivery %d of at most %d", task.name, tuple(args), task_id, deliveries, cap)
@@ -99,6 +117,8 @@ def _guarded(task: Task, args: Sequence[Any], body: Callable[[Runtime, int], dic
         if deliveries >= cap:
             logger.error("%s%s [%s]: %s; given up after %d deliveries", task.name, tuple(args), task_id, error, deliveries)
             runtime.ledger.give_up(task_id, error)
+            if on_give_up is not None:
+                on_give_up(runtime)
             raise
         logger.warning("%s%s [%s]: %s; retrying", task.name, tuple(args), task_id, error)
         runtime.ledger.retrying(task_id, error)
@@ -118,13 +138,42 @@ def request_publish(runtime: Runtime, language: str) -> bool:
     return False
 
 
+def batch_key(batch: str) -> str:
+    """The Redis set of the languages a poll's translation batch still waits for."""
+    return f"{REDIS_PREFIX}batch:{batch}"
+
+
 def enqueue_translations(runtime: Runtime, article_ids: Sequence[int] | None) -> list[str]:
-    """One ``translate(article_ids, lang)`` per configured language; the languages enqueued."""
+    """One ``translate(article_ids, lang, batch)`` per configured language, as one batch."""
     languages = list(runtime.settings.translate.languages)
     ids = None if article_ids is None else sorted(set(article_ids))
+    batch = uuid.uuid4().hex
+    # Lives as long as a task may be redelivered; if it expires, each language publishes alone.
+    ttl = int(runtime.settings.cluster.visibility_timeout.total_seconds()) * (runtime.settings.cluster.max_redeliveries + 2)
+    pipe = runtime.redis.pipeline()
+    pipe.sadd(batch_key(batch), *languages)
+    pipe.expire(batch_key(batch), max(3600, ttl))
+    pipe.execute()
     for language in languages:
-        translate.apply_async(args=(ids, language), queue=translate_queue(language))
+        translate.apply_async(args=(ids, language, batch), queue=translate_queue(language))
     return languages
+
+
+def finish_batch(runtime: Runtime, batch: str | None, language: str) -> None:
+    """``language`` of ``batch`` is done: if it was the last, publish every language."""
+    if batch is not None:
+        pipe = runtime.redis.pipeline()  # MULTI: each task sees the set right after its own removal
+        pipe.srem(batch_key(batch), language)
+        pipe.scard(batch_key(batch))
+        _removed, left = pipe.execute()
+        if left:
+            return  # another language of this poll is still being translated: it publishes
+    # Every language, not only this one: each page links to its translations in the
+    # other languages. Even when nothing was written: a publish that finds nothing
+    # changed writes nothing, and a redelivered batch whose first delivery stored
+    # everything still needs its publish.
+    for other in dict.fromkeys((language, *runtime.settings.translate.languages)):
+        request_publish(runtime, other)
 
 
 @app.task(name=POLL_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
@@ -147,19 +196,20 @@ def poll(self: Task, source: str) -> dict[str, Any]:
 
 
 @app.task(name=TRANSLATE_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
-def translate(self: Task, article_ids: list[int] | None, language: str) -> dict[str, Any]:
+def translate(self: Task, article_ids: list[int] | None, language: str, batch: str | None = None) -> dict[str, Any]:
     """Translate a batch of articles (None: every one lacking it) into ``language``."""
 
     def body(runtime: Runtime, deliveries: int) -> dict[str, Any]:
         ids = None if article_ids is None else tuple(int(i) for i in article_ids)
         outcome = runtime.work.translate(language, ids)
-        # Always: a publish finds nothing to write when nothing changed, and a redelivered
-        # batch whose first delivery stored everything still needs its publish.
-        request_publish(runtime, language)
+        finish_batch(runtime, batch, language)
         logger.info("translate %s: %s article(s)", language, "all pending" if ids is None else len(ids))
         return {"language": language, **_summary(outcome)}
 
-    return _guarded(self, (article_ids, language), body)
+    def given_up(runtime: Runtime) -> None:
+        finish_batch(runtime, batch, language)  # the other languages do not wait for this one
+
+    return _guarded(self, (article_ids, language, batch), body, on_give_up=given_up)
 
 
 @app.task(name=PUBLISH_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
