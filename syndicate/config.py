@@ -632,7 +632,10 @@ def _url_parts(value: str, example: str) -> SplitResult:
 def _redis_url(value: str, example: str = "redis://127.0.0.1:6379/0") -> str:
     parts = _url_parts(value, example)
     if parts.scheme not in ("redis", "rediss"):
-        raise ValueError(f"must be a redis:// (or rediss:// for TLS) URL such as {example!r}")
+        raise ValueError(
+            f"must be a redis:// URL (rediss:// for TLS) such as {example!r}, not {parts.scheme or 'no'} scheme "
+            f"(host {parts.hostname!r})"
+        )
     if not parts.hostname:
         raise ValueError(f"names no Redis host; write it like {example!r}")
     return value
@@ -682,9 +685,10 @@ class ClusterSettings(_Frozen):
             return None
         example = "postgresql://syndicate@127.0.0.1:5432/syndicate"
         parts = _url_parts(value, example)
-        if parts.scheme not in ("postgresql", "postgresql+psycopg"):
+        if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
             raise ValueError(
-                f"must be a postgresql:// URL such as {example!r} (unset for the SQLite file in output.state_dir)"
+                f"must be a postgresql:// URL such as {example!r}, not {parts.scheme or 'no'} scheme "
+                f"(host {parts.hostname!r}); unset it for the SQLite file in output.state_dir"
             )
         if not parts.hostname and "host" not in parse_qs(parts.query):
             raise ValueError(f"names no PostgreSQL host; write it like {example!r}")
