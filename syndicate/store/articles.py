@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from slugify import slugify
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 #: Page names publishing uses for itself ("index" is each language's article list).
 RESERVED_SLUGS = frozenset({"index"})
+
+#: One article by source + key (built once: this runs for every item of every poll).
+_BY_KEY = select(articles).where(articles.c.source == bindparam("source"), articles.c.key == bindparam("key"))
 
 #: How many slugs a new article tries when concurrent writers keep taking them.
 _SLUG_ATTEMPTS = 20
@@ -52,9 +55,9 @@ class ArticleRepository:
         alone ("relinked") is stored without touching it. Every write stamps ``seq``.
         """
         values = _values(article)
-        where = and_(articles.c.source == article.source, articles.c.key == article.key)
+        key = {"source": article.source, "key": article.key}
         with self.store.connect() as conn:
-            row = conn.execute(select(articles).where(where)).mappings().first()
+            row = conn.execute(_BY_KEY, key).mappings().first()
         if row is not None and not _changes(row, values):
             return stored_article(row), "unchanged"  # the common case: a poll re-reads what it has
 
@@ -63,7 +66,7 @@ class ArticleRepository:
             if row is None and not self._insert(conn, article, values, now):
                 status = ""  # a concurrent writer inserted it first: update it as ours
             if not status:
-                row = conn.execute(select(articles).where(where).with_for_update()).mappings().one()
+                row = conn.execute(_BY_KEY.with_for_update(), key).mappings().one()
                 changed = _changes(row, values)
                 if not changed:
                     status = "unchanged"
@@ -73,7 +76,7 @@ class ArticleRepository:
                         changed["updated"] = now
                     changed["seq"] = next_change(conn)
                     conn.execute(articles.update().where(articles.c.id == row["id"]).values(**changed))
-            stored = conn.execute(select(articles).where(where)).mappings().one()
+            stored = conn.execute(_BY_KEY, key).mappings().one()
         return stored_article(stored), status
 
     def _insert(self, conn: Connection, article: Article, values: dict[str, Any], now: datetime) -> bool:
