@@ -81,6 +81,13 @@ def celery_config(settings: Settings, *, beat_max_interval: float = 5.0, lock_ti
     soft = max(1, limit - max(1, min(60, limit // 10)))
     transport = {
         "visibility_timeout": visibility,
+        # kombu looks for tasks of dead workers every interval x throttle seconds (100 s
+        # by default): look every tenth of the visibility timeout (at most 10 s), so a
+        # lost machine's task comes back soon after the timeout, not minutes later.
+        "unacked_restore_interval": max(1.0, min(10.0, visibility / 10)),
+        "unacked_restore_throttle": 1,
+        # A worker killed while holding the sweep's mutex blocks sweeps until it expires.
+        "unacked_mutex_expire": max(10, min(300, visibility)),
         "socket_connect_timeout": 5,
         "socket_timeout": 30,
         "retry_on_timeout": True,
@@ -123,8 +130,9 @@ def celery_config(settings: Settings, *, beat_max_interval: float = 5.0, lock_ti
         "beat_scheduler": "redbeat.RedBeatScheduler",
         "beat_max_loop_interval": beat_max_interval,
         "redbeat_redis_url": cluster.broker_url,
-        "redbeat_redis_options": {
+        "redbeat_redis_options": {  # retry_period -1: a restarted Redis is waited for, forever
             "socket_connect_timeout": 5, "socket_timeout": 30, "retry_on_timeout": True, "health_check_interval": 10,
+            "retry_period": -1,
         },
         "redbeat_key_prefix": f"{REDIS_PREFIX}redbeat",
         "redbeat_lock_timeout": lock_timeout if lock_timeout is not None else max(5 * beat_max_interval, 25),

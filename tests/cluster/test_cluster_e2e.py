@@ -9,15 +9,17 @@ Afterwards every article is published once in every language and no entry id rep
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from tests.cluster.harness import NOW, ClusterHarness, cluster_config
+from tests.cluster.harness import NOW, ClusterHarness, Role, cluster_config
 from tests.services import RedisServer
 
 pytestmark = [pytest.mark.apertium, pytest.mark.timeout(240)]
@@ -53,6 +55,12 @@ def reference(base: Path) -> dict[str, bytes]:
     return outputs(base)
 
 
+@pytest.fixture(scope="module")
+def expected(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The single-machine outputs, made once for the module's tests."""
+    return reference(tmp_path_factory.mktemp("single"))
+
+
 def feed_entry_ids(base: Path, language: str) -> list[str]:
     """The Atom entry ids of a language's subscription feed and all its archive pages."""
     ids: list[str] = []
@@ -83,9 +91,8 @@ def polled(store_url: str, *names: str) -> bool:
 
 
 def test_scheduler_and_two_workers_match_single_machine(
-    tmp_path: Path, fresh_redis_url: str, fresh_postgres_url: str
+    tmp_path: Path, fresh_redis_url: str, fresh_postgres_url: str, expected: dict[str, bytes]
 ) -> None:
-    expected = reference(tmp_path / "single")
     base = tmp_path / "cluster"
     base.mkdir()
     config = cluster_config(base, broker_url=fresh_redis_url, store_url=fresh_postgres_url)
@@ -106,3 +113,56 @@ def test_scheduler_and_two_workers_match_single_machine(
     assert_complete(base)
     both = {r.name: r.tail(400) for r in cluster.roles}
     assert "syndicate.translate" in both["w1"] + both["w2"]
+
+
+def _log_has(role: Role, pattern: str) -> bool:
+    return re.search(pattern, role.tail(100_000)) is not None
+
+
+#: A translation batch big enough to be killed in the middle of (the generated source's).
+BIG_BATCH = r"translating \d{3,} segment\(s\)"
+
+
+def test_killed_child_and_killed_worker_lose_nothing_and_duplicate_nothing(
+    tmp_path: Path, fresh_redis_url: str, fresh_postgres_url: str, expected: dict[str, bytes]
+) -> None:
+    base = tmp_path / "cluster"
+    base.mkdir()
+    # Redis hands a dead worker's task to another one after the visibility timeout.
+    config = cluster_config(
+        base, broker_url=fresh_redis_url, store_url=fresh_postgres_url, visibility_timeout="22s", task_time_limit="20s"
+    )
+    cluster = ClusterHarness(config, fresh_redis_url)
+    try:
+        w1 = cluster.worker("w1", "--queues", "poll,translate,publish")
+        cluster.scheduler()
+        # 1. kill -9 the worker's child in the middle of a translation batch: the main
+        # process sees it die and requeues the task (task_reject_on_worker_lost).
+        cluster.wait_for("w1 translating a big batch", lambda: _log_has(w1, BIG_BATCH), 90, interval=0.05)
+        children = cluster.wait_for("w1's child", w1.children, 10)
+        os.kill(children[0], signal.SIGKILL)
+        cluster.wait_for("the batch redelivered", lambda: _log_has(w1, r"delivery 2 of at most"), 60)
+        # 2. a second worker takes the other language's batch; kill it whole (main
+        # process and child, as a lost machine) in the middle of it, and start it again.
+        w2 = cluster.worker("w2", "--queues", "translate,publish")
+        cluster.wait_for("w2 translating a big batch", lambda: _log_has(w2, BIG_BATCH), 90, interval=0.05)
+        cluster.kill(w2)
+        w2b = cluster.worker("w2b", "--queues", "translate,publish")
+        cluster.wait_idle(150, check=lambda: polled(fresh_postgres_url, "sample", "generated"))
+    finally:
+        cluster.close()
+    logs = "".join(r.tail(100_000) for r in (w1, w2b))
+    assert len(re.findall(r"delivery 2 of at most", logs)) >= 2, "both killed batches were delivered again"
+    assert_complete(base)
+    got = outputs(base)
+    different = [name for name in expected if got.get(name) != expected[name]]
+    assert not different, f"{len(different)} file(s) differ from the single-machine run, e.g. {different[:5]}"
+    from sqlalchemy import create_engine
+
+    from syndicate.cluster.ledger import DeliveryLedger
+
+    engine = create_engine(fresh_postgres_url)
+    try:
+        assert DeliveryLedger(engine).records() == []  # nothing in flight, nothing given up
+    finally:
+        engine.dispose()
