@@ -27,10 +27,9 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
-from syndicate.errors import StoreError
 from syndicate.models import Lang
+from syndicate.store.rows import insert
 from syndicate.store.schema import (
     archive_documents,
     archive_pages,
@@ -85,12 +84,13 @@ class FeedHistory:
         with self.store.engine.connect() as conn:
             if conn.execute(select(feed_state.c.language).where(feed_state.c.language == language)).first():
                 return
-        try:
-            with self.store.transaction() as conn:
-                conn.execute(feed_state.insert().values(language=language, next_seq=1))
-        except StoreError as exc:
-            if not isinstance(exc.__cause__, IntegrityError):
-                raise  # anything but "a concurrent publisher created it first"
+        with self.store.transaction() as conn:
+            # A concurrent publisher of the language may create it first: then keep theirs.
+            conn.execute(
+                insert(conn, feed_state)
+                .values(language=language, next_seq=1)
+                .on_conflict_do_nothing(index_elements=["language"])
+            )
 
     def place(self, language: Lang, newest_first: Sequence[int], feed_size: int) -> FeedLayout:
         """Record newly published entries and move the overflow into archive pages.

@@ -112,3 +112,16 @@ def test_two_pollers_record_their_polls(store: Store) -> None:
     together(poller, poller, rounds=15)
     status = store.sources.get("sample")
     assert status.polls == 30 and status.failures_in_row == 30
+
+
+def test_two_publishers_of_a_new_language(store: Store) -> None:
+    # Both find no feed_state row for the language and create it at once.
+    ids = [store.articles.upsert(article(f"p{n}"), NOW)[0].id for n in range(6)]
+    from syndicate.models import Lang
+
+    def publish() -> None:
+        store.history.place(Lang("eo"), list(reversed(ids)), feed_size=2)
+
+    together(publish, publish, publish)
+    layout = store.history.place(Lang("eo"), list(reversed(ids)), feed_size=2)
+    assert sorted(layout.current + tuple(i for p in layout.pages for i in p.article_ids)) == sorted(ids)
