@@ -110,9 +110,12 @@ def celery_config(settings: Settings, *, beat_max_interval: float = 5.0, lock_ti
         "worker_prefetch_multiplier": cluster.translate_prefetch,
         "task_time_limit": limit,
         "task_soft_time_limit": soft,
-        # A task whose broker connection was lost will be redelivered (it was never
-        # acknowledged): cancel it rather than let two copies run.
-        "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # A task running when the broker connection drops keeps running. Cancelling it
+        # (Celery's option) loses it on Redis: the cancelled task counts as failed and its
+        # acknowledgement, sent once Redis is back, deletes the only copy. Kept running, it
+        # acknowledges when done; if kombu had already put it back in the queue, a second
+        # copy runs, and the store's upserts and the publish lock make that harmless.
+        "worker_cancel_long_running_tasks_on_connection_loss": False,
         "task_routes": (route_task,),
         "task_default_queue": POLL_QUEUE,
         "task_create_missing_queues": True,

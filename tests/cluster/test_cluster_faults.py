@@ -1,0 +1,78 @@
+"""Faults around the broker: Redis restarted mid-run; two schedulers at once, one killed."""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import signal
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.cluster.harness import ClusterHarness, cluster_config
+from tests.cluster.test_cluster_e2e import BIG_BATCH, _log_has, assert_complete, polled
+from tests.services import RedisServer
+
+pytestmark = [pytest.mark.timeout(180)]
+
+
+@pytest.mark.apertium
+@pytest.mark.skipif(shutil.which("apertium") is None, reason="Apertium is not installed (make setup installs it)")
+def test_redis_restarted_mid_run_the_work_resumes(tmp_path: Path, fresh_postgres_url: str) -> None:
+    with RedisServer() as redis_server:
+        config = cluster_config(
+            tmp_path, broker_url=redis_server.url, store_url=fresh_postgres_url, generated=40,
+            visibility_timeout="12s", task_time_limit="10s",
+        )
+        cluster = ClusterHarness(config, redis_server.url)
+        try:
+            worker = cluster.worker("w1")
+            cluster.scheduler()
+            cluster.wait_for("a translation batch running", lambda: _log_has(worker, r"translating \d+ segment"), 90, interval=0.05)
+            redis_server.restart(down_for=1.0)  # SIGTERM: Redis writes its append-only file first
+            cluster.wait_idle(120, check=lambda: polled(fresh_postgres_url, "sample", "generated"))
+            assert worker.alive(), cluster.logs()
+        finally:
+            cluster.close()
+    assert_complete(tmp_path, articles=47)
+
+
+def _polls_enqueued(cluster: ClusterHarness) -> Counter[str]:
+    """Poll messages waiting in the ``poll`` queue (no worker consumes them), per source."""
+    client = cluster.redis
+    try:
+        messages = client.lrange("poll", 0, -1)
+    finally:
+        client.close()
+    return Counter(ast.literal_eval(json.loads(m)["headers"]["argsrepr"])[0] for m in messages)
+
+
+def test_two_schedulers_enqueue_each_poll_once_and_one_takes_over(tmp_path: Path, fresh_redis_url: str) -> None:
+    config = cluster_config(tmp_path, broker_url=fresh_redis_url, store_url=None, generated=1, interval="2s")
+    cluster = ClusterHarness(config, fresh_redis_url)
+    try:
+        first = cluster.scheduler("s1")
+        cluster.wait_for("s1 holding the lock", lambda: _log_has(first, "Acquired lock"), 30)
+        second = cluster.scheduler("s2")
+        started = time.monotonic()
+        time.sleep(7.2)
+        counts = _polls_enqueued(cluster)
+        elapsed = time.monotonic() - started
+        # One scheduler: a poll at start, then one every 2 s. Two would enqueue twice that.
+        expected = 1 + int(elapsed / 2) + 1
+        assert set(counts) == {"sample", "generated"}, counts
+        assert all(n <= expected for n in counts.values()), (counts, expected, cluster.logs())
+        assert not _log_has(second, "Acquired lock"), "the second scheduler must wait for the lock"
+        # The holder dies without releasing the lock: the other takes over when it expires.
+        cluster.kill(first, signal.SIGKILL)
+        cluster.wait_for("s2 taking over", lambda: _log_has(second, "Acquired lock"), 20)
+        before = _polls_enqueued(cluster)
+        time.sleep(4.5)
+        after = _polls_enqueued(cluster)
+        gained = {name: after[name] - before[name] for name in after}
+        assert all(1 <= n <= 3 for n in gained.values()), (before, after, cluster.logs())
+    finally:
+        cluster.close()
