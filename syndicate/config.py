@@ -772,7 +772,7 @@ class Settings(_Frozen):
         agent = f"syndicate/{__version__}" + (f" (+{base_url})" if isinstance(base_url, str) and base_url else "")
         sources = [
             {**s, "user_agent": agent}
-            if isinstance(s, dict) and s.get("type") in ("feed", "pages") and "user_agent" not in s
+            if isinstance(s, dict) and _fetches_over_http(s.get("type")) and "user_agent" not in s
             else s
             for s in data["sources"]
         ]
@@ -818,6 +818,12 @@ class Settings(_Frozen):
     @property
     def state_dir(self) -> Path:
         return self.resolve(self.output.state_dir)
+
+
+def _fetches_over_http(source_type: object) -> bool:
+    """Whether the registered source type of that name is an HTTP source."""
+    kind = SOURCE_TYPES.get(source_type) if isinstance(source_type, str) else None
+    return kind is not None and issubclass(kind, _HttpSourceBase)
 
 
 def _url_path(directory: Path) -> str:
