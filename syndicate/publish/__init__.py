@@ -10,6 +10,7 @@ just the entries they show.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -113,6 +114,7 @@ class FeedPublisher:
         self.history = FeedHistory(store)
         self.publication = PublicationRepository(store)
         self._renderers = renderers
+        self._feeds_root, self._pages_root = str(settings.feeds_dir), str(settings.translations_dir)
         #: Told the URLs of the subscription feeds a publish changed (WebSub pings); by
         #: default the configured hubs' :class:`~syndicate.publish.websub.HubNotifier`.
         self.notify = notify if notify is not None else _default_notifier(settings, store)
@@ -138,6 +140,7 @@ class FeedPublisher:
         on disk at its size), this renders nothing and reads no output file.
         """
         started = time.monotonic()
+        self._feeds_root, self._pages_root = str(self.settings.feeds_dir), str(self.settings.translations_dir)
         wanted = list(dict.fromkeys(languages))
         # The indexes and alternates span every configured language that publishes.
         configured = list(dict.fromkeys([*self.settings.translate.languages, *wanted]))
@@ -168,20 +171,22 @@ class FeedPublisher:
         """Nothing ``scope`` is made from changed, and its files are all there (a stat each)."""
         if self.publication.state(scope) != PublishState(watermark, scope_fingerprint(fingerprint, scope)):
             return False
-        return all(self._present(f) for f in self.publication.files(scope).values())
+        size = self.writer.size
+        return all(size(self._where(key)) == expected for key, expected in self.publication.sizes(scope))
+
+    def _where(self, key: str) -> str:
+        """A recorded file's path: "feeds/..." under feeds_dir, "pages/..." under
+        translations_dir (a string: tens of thousands are checked per publish)."""
+        root, _, rest = key.partition("/")
+        return f"{self._feeds_root if root == 'feeds' else self._pages_root}{os.sep}{rest}"
 
     def _path(self, key: str) -> Path:
-        """A recorded file's path: "feeds/..." under feeds_dir, "pages/..." under translations_dir."""
-        root, _, rest = key.partition("/")
-        return (self.settings.feeds_dir if root == "feeds" else self.settings.translations_dir) / rest
+        return Path(self._where(key))
 
-    def _present(self, known: PublishedFile | None) -> bool:
-        return known is not None and self.writer.size(self._path(known.path)) == known.size
-
-    def _current(self, known: Mapping[str, PublishedFile], key: str, digest: str) -> bool:
-        """``key`` was written from ``digest`` and is still on disk as written."""
+    def _current(self, known: Mapping[str, tuple[str, int]], key: str, digest: str) -> bool:
+        """``key`` was written from ``digest`` and is still on disk as written (a stat)."""
         found = known.get(key)
-        return found is not None and found.digest == digest and self._present(found)
+        return found is not None and found[0] == digest and self.writer.size(self._where(key)) == found[1]
 
     def _write(self, key: str, data: bytes, digest: str, article_id: int | None = None) -> tuple[bool, PublishedFile]:
         return self.writer.write(self._path(key), data), PublishedFile(key, digest, len(data), article_id)
@@ -230,7 +235,7 @@ class FeedPublisher:
                     sa, t = bodies[item.article_id]
                     yield feed_entry(self.settings, language, item, sa, t)
 
-    def _publish_pages(self, edition: Edition, known: Mapping[str, PublishedFile], produced: set[str]) -> int:
+    def _publish_pages(self, edition: Edition, known: Mapping[str, tuple[str, int]], produced: set[str]) -> int:
         """The pages of the entries whose inputs changed (or whose file is gone)."""
         language = edition.language
         digest_of = {item.article_id: item.digest for item in edition.listing}
@@ -258,7 +263,7 @@ class FeedPublisher:
         self,
         edition: Edition,
         fingerprint: str,
-        known: Mapping[str, PublishedFile],
+        known: Mapping[str, tuple[str, int]],
         produced: set[str],
         changed_feeds: list[str],
     ) -> int:

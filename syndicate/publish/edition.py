@@ -174,6 +174,16 @@ class ListedEntry:
     siblings: tuple[tuple[Lang, str], ...]  # (language, page url) of the other languages
     digest: str
 
+    @property
+    def published_iso(self) -> str:
+        """``published`` as the language index's ``datetime`` attribute says it."""
+        return self.published.isoformat()
+
+    @property
+    def published_day(self) -> str:
+        """``published`` as the language index shows it."""
+        return self.published.strftime("%Y-%m-%d")
+
 
 @dataclass(frozen=True)
 class Edition:

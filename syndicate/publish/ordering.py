@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Generic, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -68,12 +69,14 @@ class Placed(Generic[T]):
     next: int | None  # the newer neighbour
 
 
+@lru_cache(maxsize=1 << 17)
 def _url_key(url: str) -> str:
     parts = urlsplit(url.strip())
     path = parts.path.rstrip("/") or "/"
     return urlunsplit((parts.scheme.lower().replace("https", "http"), parts.netloc.lower(), path, parts.query, ""))
 
 
+@lru_cache(maxsize=1 << 17)
 def _title_key(title: str) -> str:
     return re.sub(r"\W+", " ", title.casefold()).strip()
 

@@ -38,11 +38,11 @@ class FileWriter:
         except OSError:
             return False
 
-    def size(self, path: Path) -> int | None:
+    def size(self, path: Path | str) -> int | None:
         """The size of ``path`` in bytes, None when it is not there (a stat, never a read):
         how a publish with nothing new notices a deleted output file."""
         try:
-            return path.stat().st_size
+            return os.stat(path).st_size
         except OSError:
             return None  # gone, or unreachable: the next write says why, as a PublishError
 
