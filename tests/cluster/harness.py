@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -214,3 +215,27 @@ class ClusterHarness:
                 quiet_since = None
             time.sleep(0.2)
         raise AssertionError(f"cluster not idle after {timeout:.0f} s: {self.busy()}\n{self.logs()}")
+
+
+def outputs(base: Path) -> dict[str, bytes]:
+    """Every published file under ``base``'s feeds/ and translations/, by relative path."""
+    out: dict[str, bytes] = {}
+    for folder in ("feeds", "translations"):
+        for path in sorted((base / folder).rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                out[str(path.relative_to(base))] = path.read_bytes()
+    return out
+
+
+def reference(base: Path) -> dict[str, bytes]:
+    """The single-machine run: ``once`` on SQLite, in this process, at the fixed clock."""
+    from syndicate.config import load_settings
+    from syndicate.store import Store
+    from syndicate.work import once
+
+    settings = load_settings(cluster_config(base, broker_url=None, store_url=None))
+    fixed = datetime.fromisoformat(NOW)
+    with Store.open(settings.state_dir) as store:
+        report = once(settings, store, clock=lambda: fixed)
+    assert not report.problems, report.problems
+    return outputs(base)

@@ -14,13 +14,11 @@ import re
 import shutil
 import signal
 from collections import Counter
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from tests.cluster.harness import NOW, ClusterHarness, Role, cluster_config
-from tests.services import RedisServer
+from tests.cluster.harness import ClusterHarness, Role, cluster_config, outputs
 
 pytestmark = [pytest.mark.apertium, pytest.mark.timeout(240)]
 
@@ -29,36 +27,6 @@ ARTICLES = 207  # the sample's 7 and 200 generated
 
 if shutil.which("apertium") is None:
     pytest.skip("Apertium is not installed (make setup installs it)", allow_module_level=True)
-
-
-def outputs(base: Path) -> dict[str, bytes]:
-    """Every published file under ``base``'s feeds/ and translations/, by relative path."""
-    out: dict[str, bytes] = {}
-    for folder in ("feeds", "translations"):
-        for path in sorted((base / folder).rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                out[str(path.relative_to(base))] = path.read_bytes()
-    return out
-
-
-def reference(base: Path) -> dict[str, bytes]:
-    """The single-machine run: ``once`` on SQLite, in this process, at the fixed clock."""
-    from syndicate.config import load_settings
-    from syndicate.store import Store
-    from syndicate.work import once
-
-    settings = load_settings(cluster_config(base, broker_url=None, store_url=None))
-    fixed = datetime.fromisoformat(NOW)
-    with Store.open(settings.state_dir) as store:
-        report = once(settings, store, clock=lambda: fixed)
-    assert not report.problems, report.problems
-    return outputs(base)
-
-
-@pytest.fixture(scope="module")
-def expected(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    """The single-machine outputs, made once for the module's tests."""
-    return reference(tmp_path_factory.mktemp("single"))
 
 
 def feed_entry_ids(base: Path, language: str) -> list[str]:
