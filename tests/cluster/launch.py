@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hostname")
     parser.add_argument("--max-interval", type=float, default=0.5)
     parser.add_argument("--lock-timeout", type=float, default=3.0)
+    parser.add_argument("--crash-translating", metavar="LANG",
+                        help="the worker child kills itself (SIGKILL) whenever it starts translating LANG")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
@@ -41,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.now:
         fixed = datetime.fromisoformat(args.now)
         kwargs["clock"] = lambda: fixed
+    if args.crash_translating:
+        kwargs["work_factory"] = _crashing_work(args.crash_translating)
     return run_worker(
         settings,
         languages=languages,
@@ -49,6 +53,22 @@ def main(argv: list[str] | None = None) -> int:
         hostname=args.hostname,
         **kwargs,
     )
+
+
+def _crashing_work(language: str):  # type: ignore[no-untyped-def]
+    """A Work whose translate() into ``language`` dies like a segfaulting model would."""
+    import os
+    import signal
+
+    from syndicate.work import Work
+
+    class CrashingWork(Work):
+        def translate(self, target, article_ids=None):  # type: ignore[no-untyped-def]
+            if target == language:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return super().translate(target, article_ids)
+
+    return CrashingWork
 
 
 if __name__ == "__main__":

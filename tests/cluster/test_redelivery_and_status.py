@@ -1,0 +1,54 @@
+"""A task that kills its worker every time is given up after ``max_redeliveries`` and
+recorded; the status shows queue depths, workers seen, a lost worker and the failure."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.cluster.harness import ClusterHarness, cluster_config
+from tests.cluster.test_cluster_e2e import _log_has, feed_entry_ids, polled
+
+pytestmark = [
+    pytest.mark.apertium,
+    pytest.mark.timeout(180),
+    pytest.mark.skipif(shutil.which("apertium") is None, reason="Apertium is not installed (make setup installs it)"),
+]
+
+
+def test_a_task_that_kills_its_worker_is_given_up_and_shown(
+    tmp_path: Path, fresh_redis_url: str, fresh_postgres_url: str
+) -> None:
+    from syndicate.cluster.status import cluster_status
+    from syndicate.config import load_settings
+
+    config = cluster_config(tmp_path, broker_url=fresh_redis_url, store_url=fresh_postgres_url, generated=0,
+                            max_redeliveries=3)
+    settings = load_settings(config)
+    cluster = ClusterHarness(config, fresh_redis_url)
+    try:
+        crashing = cluster.worker("crashing", "--crash-translating", "ca")
+        cluster.scheduler()
+        cluster.wait_idle(90, check=lambda: polled(fresh_postgres_url, "sample"))
+        status = cluster_status(settings, timeout=1.0)
+        assert not status.errors, status.errors
+        assert [q.queue for q in status.queues] == ["poll", "translate.es", "translate.ca", "publish"]
+        assert all(q.waiting == 0 and q.running == 0 for q in status.queues)
+        assert [(w.name, w.answering) for w in status.workers] == [("crashing@test", True)]
+        # Delivered three times (each killed its child), given up on the fourth.
+        [failed] = status.given_up
+        assert (failed.task, failed.deliveries, failed.state) == ("syndicate.translate", 4, "failed")
+        assert "given up after 3 deliveries" in (failed.last_error or "")
+        assert _log_has(crashing, "WorkerLostError")
+        # The other language did not wait for the one given up.
+        assert len([i for i in feed_entry_ids(tmp_path, "es") if ":es/" in i]) == 7
+        assert not (tmp_path / "feeds" / "ca").exists()
+        # A worker killed with its children is shown as lost, not silently forgotten.
+        cluster.kill(crashing)
+        status = cluster_status(settings, timeout=1.0)
+        assert [(w.name, w.answering) for w in status.workers] == [("crashing@test", False)]
+        assert [w.name for w in status.lost_workers] == ["crashing@test"]
+    finally:
+        cluster.close()
