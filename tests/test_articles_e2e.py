@@ -26,7 +26,7 @@ from syndicate.config import load_settings
 from syndicate.models import RunReport
 from syndicate.pipeline import Pipeline
 from syndicate.publish.pages import og_locale
-from syndicate.store import SqliteStore
+from syndicate.store import Store
 from tests.conftest import Clock
 from tests.publish.feedcheck import atom_problems, json_feed_problems, rss_problems
 from tests.sources.site import TestSite
@@ -171,10 +171,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     with TestSite() as site:
         site.page("/feed.xml", rss_feed(site.base), content_type="application/rss+xml; charset=utf-8")
         settings = load_settings(write_config(directory, site.url("/feed.xml")))
-        store = SqliteStore.open(settings.state_dir)
+        store = Store.open(settings.state_dir)
         try:
             report = Pipeline(settings, store, clock=Clock()).run()
-            slugs = {sa.article.title: sa.slug for sa in store.articles()}
+            slugs = {sa.article.title: sa.slug for sa in store.articles.all()}
         finally:
             store.close()
     yield Run(directory, report, slugs)

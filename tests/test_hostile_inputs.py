@@ -33,7 +33,7 @@ from syndicate.models import Article, Author, Known, Meta, RawItem
 from syndicate.pipeline import EnginePool, Pipeline
 from syndicate.sources.feed import FeedSource
 from syndicate.sources.http import Fetched
-from syndicate.store import SqliteStore
+from syndicate.store import Store
 from tests.conftest import Clock, write_config
 from tests.fakes import FakeEngine
 from tests.publish import feedcheck
@@ -201,7 +201,7 @@ def check_outputs(root: Path) -> int:
 def publish_items(directory: Path, items: list[RawItem], noise: str) -> None:
     (directory / "empty").mkdir()
     settings = load_settings(write_config(directory, languages=("es", "en"), articles=directory / "empty"))
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     # An engine whose output is as hostile as the input: controls, surrogates, "]]>".
     engine = FakeEngine("apertium", {("en", "es")}, lambda s, _a, _b: f"{s[::-1]}{noise}")
     try:

@@ -9,7 +9,7 @@ import pytest
 import syndicate.pipeline as pipeline_module
 from syndicate.config import load_settings
 from syndicate.pipeline import EnginePool, Pipeline
-from syndicate.store import SqliteStore
+from syndicate.store import Store
 from tests.conftest import Clock, write_config
 from tests.fakes import FakeEngine, tagged
 
@@ -26,7 +26,7 @@ def test_an_unchanged_article_is_not_detected_again(tmp_path: Path, monkeypatch:
     folder.mkdir()
     (folder / "haushalt.txt").write_text(GERMAN, encoding="utf-8")
     settings = load_settings(write_config(tmp_path, articles=folder))
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     engine = FakeEngine("apertium", {("de", "es"), ("en", "es")}, tagged)
     pool = EnginePool(settings, factories={"apertium": lambda _s: engine})
     calls: list[str] = []
@@ -36,7 +36,7 @@ def test_an_unchanged_article_is_not_detected_again(tmp_path: Path, monkeypatch:
         for _ in range(3):
             assert Pipeline(settings, store, engines=pool, clock=Clock()).run().ok
         assert calls == ["haushalt.txt"]  # detected on the first poll only
-        assert store.articles()[0].article.language == "de"
+        assert store.articles.all()[0].article.language == "de"
         (tmp_path / "articles" / "haushalt.txt").write_text(GERMAN.replace("Dienstag", "Montag"), encoding="utf-8")
         assert Pipeline(settings, store, engines=pool, clock=Clock()).run().ok
         assert calls == ["haushalt.txt", "haushalt.txt"]  # an edit is read afresh

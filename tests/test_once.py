@@ -91,7 +91,7 @@ class _Recorder:
 def test_progress_is_reported_in_chunks_when_someone_watches(tmp_path: Path) -> None:
     from syndicate.config import load_settings
     from syndicate.pipeline import EnginePool, Pipeline
-    from syndicate.store import SqliteStore
+    from syndicate.store import Store
     from tests.conftest import Clock, write_config
     from tests.fakes import FakeEngine, tagged
 
@@ -103,7 +103,7 @@ def test_progress_is_reported_in_chunks_when_someone_watches(tmp_path: Path) -> 
     recorder = _Recorder()
     set_reporter(recorder)
     try:
-        store = SqliteStore.open(settings.state_dir)
+        store = Store.open(settings.state_dir)
         report = Pipeline(settings, store, engines=EnginePool(settings, {"apertium": lambda s: engine}), clock=Clock()).run()
     finally:
         set_reporter(NullReporter())

@@ -14,7 +14,7 @@ import pytest
 
 from syndicate.config import load_settings
 from syndicate.pipeline import Pipeline
-from syndicate.store import SqliteStore
+from syndicate.store import Store
 from tests.conftest import DATA, EXAMPLES, SAMPLE_CHAIN, Clock, snapshot
 
 CHAIN_NEWEST_FIRST = SAMPLE_CHAIN
@@ -22,7 +22,7 @@ CHAIN_NEWEST_FIRST = SAMPLE_CHAIN
 
 def _run(config: Path, clock: Clock):
     settings = load_settings(config)
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     try:
         return settings, Pipeline(settings, store, clock=clock).run()
     finally:
@@ -41,9 +41,9 @@ def published(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _source_titles_by_id(settings) -> dict[str, str]:
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     try:
-        return {f"/{sa.id}": sa.article.title for sa in store.articles()}
+        return {f"/{sa.id}": sa.article.title for sa in store.articles.all()}
     finally:
         store.close()
 
@@ -100,9 +100,9 @@ def test_spanish_is_real_spanish_with_attribution_and_verbatim_names(published) 
 
 def test_pages_link_translated_neighbours(published) -> None:
     directory, settings, _ = published
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     try:
-        slug = {sa.article.title: sa.slug for sa in store.articles()}
+        slug = {sa.article.title: sa.slug for sa in store.articles.all()}
     finally:
         store.close()
     for language in ("es", "ca"):
@@ -240,9 +240,9 @@ def test_hostile_links_and_reserved_names_are_neutralised(make_config, tmp_path:
     config = make_config(languages=("es",), articles=folder)
     settings, report = _run(config, clock)
     assert report.ok, report.failures
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     try:
-        stored = {sa.article.key: sa for sa in store.articles()}
+        stored = {sa.article.key: sa for sa in store.articles.all()}
     finally:
         store.close()
     assert stored["a.html"].article.url is None and stored["a.html"].article.next is None

@@ -23,9 +23,8 @@ from syndicate.cli import main
 from syndicate.config import Settings, load_settings
 from syndicate.pipeline import EnginePool
 from syndicate.scheduler import Daemon, Poller, cron_trigger, trigger_for
-from syndicate.store import SqliteStore
+from syndicate.store import Store
 from syndicate.store.lock import StateLock, StateLockedError, lock_holder
-from syndicate.store.sources_state import SourceStateStore
 from tests.conftest import Clock, snapshot
 from tests.fakes import FakeEngine, tagged
 from tests.sources.site import (
@@ -87,7 +86,7 @@ def test_bad_peers_are_reported_retried_and_harm_nothing(site: TestSite, tmp_pat
         site.route(f"/{name}.xml", route)
     site.route("/loop-b.xml", Route(location="/loop.xml"))
     settings = config_for(site, tmp_path, list(BAD_PEERS))
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     clock = Clock()
     poller = Poller(settings, store, engines=fake_engines(settings), clock=clock)
     caplog.set_level(logging.INFO, logger="syndicate.scheduler")
@@ -120,7 +119,7 @@ def test_bad_peers_are_reported_retried_and_harm_nothing(site: TestSite, tmp_pat
             result = poller.poll(name)
             assert (result.status.outcome, result.status.items_new, result.status.last_error) == ("ok", 1, None), name
         assert len(feed_entries(settings)) == 2 + len(BAD_PEERS)  # one new article per recovered source
-        states = SourceStateStore(store).all()
+        states = store.sources.all()
         assert all(states[n].failures_in_row == 0 and states[n].last_success for n in BAD_PEERS)
     finally:
         store.close()
@@ -133,7 +132,7 @@ def test_item_failures_make_a_partial_poll_and_updates_republish(site: TestSite,
     site.page(stories[2].path, article_page(stories[2], site.base))
     site.page("/good.xml", rss(stories, site.base, full_content=False))
     settings = config_for(site, tmp_path, [])
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     clock = Clock()
     poller = Poller(settings, store, engines=fake_engines(settings), clock=clock)
     try:
@@ -169,13 +168,13 @@ def test_scheduler_polls_each_source_on_its_interval_and_stops_cleanly(site: Tes
     serve_good_feed(site, 1)
     site.route("/broken.xml", Route(status=500))
     settings = config_for(site, tmp_path, ["broken"])
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     daemon = Daemon(settings, store, engines=fake_engines(settings))
     runner = threading.Thread(target=daemon.run)
     try:
         runner.start()
         deadline = time.monotonic() + 20
-        states = SourceStateStore(store)
+        states = store.sources
         while time.monotonic() < deadline:
             if states.get("good").polls >= 3 and states.get("broken").polls >= 3:
                 break
@@ -208,7 +207,7 @@ def test_slow_polls_never_overlap_and_missed_runs_coalesce(site: TestSite, tmp_p
         for name in ("slow", "quick")
     )
     settings = load_settings(daemon_config(tmp_path, tables))
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     daemon = Daemon(settings, store, engines=fake_engines(settings))
     skipped: list[str] = []
     daemon.scheduler.add_listener(lambda event: skipped.append(event.job_id), EVENT_JOB_MAX_INSTANCES)
@@ -223,7 +222,7 @@ def test_slow_polls_never_overlap_and_missed_runs_coalesce(site: TestSite, tmp_p
         assert not runner.is_alive()
         assert site.max_active == {"/slow.xml": 1, "/quick.xml": 1}  # never two polls of a source at once
         assert "slow" in skipped  # due again while still running: skipped, not started twice
-        states = SourceStateStore(store)
+        states = store.sources
         slow, quick = states.get("slow"), states.get("quick")
         assert 1 <= slow.polls <= 3  # missed runs coalesce, they do not pile up
         assert quick.polls >= 3  # the slow peer does not hold the other source up
@@ -248,7 +247,7 @@ cron = "0 6 * * 1-5"
 """
     (tmp_path / "articles").mkdir()
     settings = load_settings(daemon_config(tmp_path, sources))
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     try:
         daemon = Daemon(settings, store, engines=fake_engines(settings))
         poller = daemon.poller
@@ -344,7 +343,7 @@ def test_status_prints_a_plain_table_when_not_a_terminal(site: TestSite, tmp_pat
     serve_good_feed(site, 2)
     site.route("/broken.xml", Route(status=500))
     settings = config_for(site, tmp_path, ["broken", "later"])
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     try:
         poller = Poller(settings, store, engines=fake_engines(settings))
         poller.poll("good")
@@ -367,7 +366,7 @@ def test_a_poll_that_only_changes_links_republishes(tmp_path: Path) -> None:
     from syndicate.config import load_settings
     from syndicate.pipeline import EnginePool
     from syndicate.scheduler import Poller
-    from syndicate.store import SqliteStore
+    from syndicate.store import Store
     from tests.conftest import Clock, write_config
     from tests.fakes import FakeEngine, tagged
 
@@ -376,7 +375,7 @@ def test_a_poll_that_only_changes_links_republishes(tmp_path: Path) -> None:
     (folder / "a.txt").write_text("Alpha Story\n\nThe first story of the day is about the harbour.\n", encoding="utf-8")
     (folder / "b.txt").write_text("Beta Story\n\nThe second story of the day is about the bridge.\n", encoding="utf-8")
     settings = load_settings(write_config(tmp_path, articles=folder))
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     engine = FakeEngine("apertium", {("en", "es")}, tagged)
     poller = Poller(settings, store, engines=EnginePool(settings, {"apertium": lambda s: engine}), clock=Clock())
     assert poller.poll("sample").files_written > 0
@@ -387,7 +386,7 @@ def test_a_poll_that_only_changes_links_republishes(tmp_path: Path) -> None:
     assert result.report is not None and result.report.articles_relinked == 1
     assert result.report.translations_written == 0
     assert result.files_written > 0
-    slugs = {sa.article.title: sa.slug for sa in store.articles()}
+    slugs = {sa.article.title: sa.slug for sa in store.articles.all()}
     page = (tmp_path / "translations" / "es" / f"{slugs['Alpha Story']}.html").read_text(encoding="utf-8")
     assert f'rel="next" href="https://news.example.org/translations/es/{slugs["Beta Story"]}.html"' in page
     store.close()
@@ -410,7 +409,7 @@ class _CountedEngine(FakeEngine):
 def test_engines_open_once_across_many_polls_and_close_at_exit(site: TestSite, tmp_path: Path) -> None:
     _CountedEngine.started = _CountedEngine.closed = 0
     settings = config_for(site, tmp_path, [])
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     try:
         poller = Poller(settings, store, engines=None)
         poller.engines.factories = {"apertium": lambda _s: _CountedEngine()}

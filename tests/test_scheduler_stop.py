@@ -14,7 +14,7 @@ from pathlib import Path
 from syndicate.config import load_settings
 from syndicate.pipeline import EnginePool
 from syndicate.scheduler import TRANSLATE_GRACE, Poller
-from syndicate.store import SqliteStore
+from syndicate.store import Store
 from tests.conftest import Clock
 from tests.fakes import FakeEngine, tagged
 from tests.sources.site import TestSite, daemon_config, rss, story
@@ -33,7 +33,7 @@ def test_a_stop_mid_batch_ends_the_poll_within_seconds_and_the_next_poll_finishe
         site.page("/feed.xml", rss([story(n, words=words(n)) for n in range(1, 11)], site.base), content_type="application/rss+xml")
         table = f'[[sources]]\nname = "harbour"\ntype = "feed"\nurl = "{site.url("/feed.xml")}"\ntimeout = "2s"\nretries = 0\n'
         settings = load_settings(daemon_config(tmp_path, table))
-        store = SqliteStore.open(settings.state_dir)
+        store = Store.open(settings.state_dir)
         stop = threading.Event()
         pool = EnginePool(settings, {"apertium": lambda _s: engine})
         poller = Poller(settings, store, engines=pool, clock=Clock(), should_stop=stop.is_set)
@@ -44,13 +44,13 @@ def test_a_stop_mid_batch_ends_the_poll_within_seconds_and_the_next_poll_finishe
         assert took < 1.0 + TRANSLATE_GRACE + 3, took
         assert result.report is not None and not result.report.failures
         assert result.status.items_new == 10  # every fetched article is stored
-        partial = len(store.translations("es"))
+        partial = len(store.translations.for_language("es"))
         assert partial < 10
-        for translation in store.translations("es").values():
+        for translation in store.translations.for_language("es").values():
             assert translation.untranslated == 0  # nothing half-translated was stored
 
         # The next run (no stop) translates the rest.
         engine.fn = tagged
         later = Poller(settings, store, engines=pool, clock=Clock())
         later.catch_up()
-        assert len(store.translations("es")) == 10
+        assert len(store.translations.for_language("es")) == 10

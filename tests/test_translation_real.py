@@ -15,7 +15,7 @@ import pytest
 
 from syndicate.config import load_settings
 from syndicate.pipeline import Pipeline
-from syndicate.store import SqliteStore
+from syndicate.store import Store
 from tests.argos_fixture import build_package
 from tests.conftest import Clock, write_config
 
@@ -36,7 +36,7 @@ def _run(tmp_path: Path, *, engines: tuple[str, ...], articles: dict[str, str], 
         (folder / name).write_text(text, encoding="utf-8")
     config = write_config(tmp_path, languages=languages, engines=engines, articles=folder, extra=extra)
     settings = load_settings(config)
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     report = Pipeline(settings, store, clock=Clock()).run()
     return settings, store, report
 
@@ -54,8 +54,8 @@ def _check_markup(body: str, source: str) -> None:
 def test_apertium_keeps_nested_markup_glossary_and_names(tmp_path: Path) -> None:
     settings, store, report = _run(tmp_path, engines=("apertium",), articles={"vote.html": PAGE}, extra=GLOSSARY)
     assert report.ok, report.failures
-    (sa,) = store.articles()
-    t = store.translation(sa.id, "es")
+    (sa,) = store.articles.all()
+    t = store.translations.get(sa.id, "es")
     assert t is not None and t.engine == "apertium"
     assert t.title.startswith("El Consejo de Seguridad")
     first, second, third = t.paragraphs
@@ -80,13 +80,13 @@ def test_pivot_spanish_to_catalan_through_english_with_apertium(tmp_path: Path) 
     }
     settings, store, report = _run(tmp_path, engines=("apertium",), articles=spanish, languages=("ca", "es"))
     assert report.ok, (report.failures, report.unserved_languages)
-    (sa,) = store.articles()
+    (sa,) = store.articles.all()
     assert sa.article.language == "es"  # detected: the source does not say
-    ca = store.translation(sa.id, "ca")
+    ca = store.translations.get(sa.id, "ca")
     assert ca is not None and "pivot:en" in ca.notes
     assert "biblioteca" in ca.title.lower() and ca.title != sa.article.title
     assert re.search(r"\b(la|les|els|de)\b", ca.paragraphs[0])
-    es = store.translation(sa.id, "es")
+    es = store.translations.get(sa.id, "es")
     assert es is not None and es.engine == "source" and es.title == sa.article.title
 
 
@@ -108,9 +108,9 @@ def test_argos_package_through_the_pipeline_keeps_markup_and_terms(tmp_path: Pat
         tmp_path, engines=("argos", "apertium"), articles={"vote.html": PAGE}, languages=("es", "ca"), extra=extra
     )
     assert report.ok, (report.failures, report.unserved_languages)
-    (sa,) = store.articles()
-    es = store.translation(sa.id, "es")
-    ca = store.translation(sa.id, "ca")
+    (sa,) = store.articles.all()
+    es = store.translations.get(sa.id, "es")
+    ca = store.translations.get(sa.id, "ca")
     assert es is not None and es.engine == "argos" and es.model.startswith("argos:en-es@")
     assert ca is not None and ca.engine == "apertium"  # argos has no en->ca: the next engine serves it
     assert es.title != sa.article.title
@@ -166,9 +166,9 @@ def test_degenerate_argos_model_is_caught_by_guards_and_apertium_serves(tmp_path
     )
     assert report.ok, report.failures
     assert report.guard_failures > 5
-    (sa,) = store.articles()
-    t = store.translation(sa.id, "es")
+    (sa,) = store.articles.all()
+    t = store.translations.get(sa.id, "es")
     assert t is not None and t.engine == "apertium" and t.title.startswith("El Consejo")
-    totals = store.stats()
+    totals = store.stats.all()
     assert totals[("es", "argos")]["guard_failures"] == report.guard_failures
     assert totals[("es", "argos")].get("translated", 0) == 0

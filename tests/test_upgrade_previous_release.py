@@ -20,7 +20,7 @@ import pytest
 from syndicate.config import load_settings
 from syndicate.models import RunReport
 from syndicate.pipeline import Pipeline
-from syndicate.store import SqliteStore
+from syndicate.store import Store
 from tests.conftest import DATA, Clock
 from tests.publish.feedcheck import feed_problems
 
@@ -52,7 +52,7 @@ def upgrade(tmp_path_factory: pytest.TempPathFactory) -> Upgrade:
     shutil.copy(PREVIOUS / "syndicate.db", db)
     before = translations(db)
     settings = load_settings(directory / "config.toml")
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     try:
         report = Pipeline(settings, store, clock=Clock()).run()
     finally:

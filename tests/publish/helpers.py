@@ -16,7 +16,7 @@ from pathlib import Path
 from syndicate.config import Settings, load_settings
 from syndicate.models import RunReport
 from syndicate.pipeline import EnginePool, Pipeline
-from syndicate.store import SqliteStore
+from syndicate.store import Store
 from tests.conftest import Clock
 from tests.fakes import FakeEngine
 
@@ -87,7 +87,7 @@ def write_feed_config(
 def run(config: Path, clock: Clock, engine: FakeEngine | None = None) -> tuple[Settings, RunReport]:
     """One pipeline pass; with ``engine``, it stands in for every configured engine."""
     settings = load_settings(config)
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     try:
         pool = None
         if engine is not None:

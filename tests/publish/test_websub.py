@@ -21,8 +21,7 @@ from syndicate.config import load_settings
 from syndicate.pipeline import EnginePool, Pipeline
 from syndicate.publish import FeedPublisher
 from syndicate.publish.websub import HubNotifier
-from syndicate.store import SqliteStore
-from syndicate.store.websub import WebSubStore
+from syndicate.store import Store
 from tests.conftest import Clock
 from tests.publish.helpers import script_engine, write_feed_config
 from tests.websub_hub import PartnerSubscriber, free_port, local_hub
@@ -54,7 +53,7 @@ class Recorder:
 
 def _run(config: Path, clock: Clock, notify: Any = None) -> None:
     settings = load_settings(config)
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     try:
         engine = script_engine("es")
         pool = EnginePool(settings, factories={name: (lambda _s: engine) for name in settings.translate.engines})
@@ -132,7 +131,7 @@ def test_hubs_are_told_exactly_the_subscription_feeds_that_changed(tmp_path: Pat
 
 
 def test_a_hub_that_is_down_is_recorded_and_never_blocks(tmp_path: Path) -> None:
-    store = SqliteStore.open(tmp_path / "state")
+    store = Store.open(tmp_path / "state")
     try:
         down = f"http://127.0.0.1:{free_port()}/hub"  # nothing listens there
         notifier = HubNotifier([down], store, attempts=3, backoff=0.01)
@@ -141,7 +140,7 @@ def test_a_hub_that_is_down_is_recorded_and_never_blocks(tmp_path: Path) -> None
         notifier(["https://news.example.org/feeds/es/atom.xml"])
         assert time.monotonic() - started < 0.5  # queued, not sent in the caller
         assert notifier.wait_idle(20)
-        ping = WebSubStore(store).hubs()[down]
+        ping = store.websub.hubs()[down]
         assert ping.outcome == "failed" and ping.pings_failed == 1 and ping.pings_ok == 0
         assert ping.last_error and "ConnectError" in ping.last_error
         assert metrics.WEBSUB_NOTIFICATIONS.labels(down, "failed")._value.get() == before + 1
@@ -172,7 +171,7 @@ class _FlakyHub:
 
 
 def test_pings_are_retried_with_backoff_and_a_refusal_is_not(tmp_path: Path) -> None:
-    store = SqliteStore.open(tmp_path / "state")
+    store = Store.open(tmp_path / "state")
     flaky, refusing = _FlakyHub(failures=2), _FlakyHub(failures=0, status_after=400)
     try:
         notifier = HubNotifier([flaky.url, refusing.url], store, attempts=4, backoff=0.01)
@@ -183,7 +182,7 @@ def test_pings_are_retried_with_backoff_and_a_refusal_is_not(tmp_path: Path) -> 
         assert "hub.mode=publish" in body and "hub.topic=https%3A%2F%2Fnews.example.org%2Ffeeds%2Fes%2Fatom.xml" in body
         assert "hub.url=" in body  # PubSubHubbub 0.4 hubs read hub.url
         assert len(refusing.hits) == 1  # a 4xx is final
-        pings = WebSubStore(store).hubs()
+        pings = store.websub.hubs()
         assert pings[flaky.url].outcome == "ok" and pings[refusing.url].outcome == "failed"
         assert "HTTP 400" in (pings[refusing.url].last_error or "")
     finally:
@@ -203,7 +202,7 @@ def test_publish_ping_reaches_a_real_hub_which_delivers_to_a_subscriber(tmp_path
         settings = load_settings(config)
         clock = Clock()
         _run(config, clock)  # the first publish: nobody subscribed yet
-        store = SqliteStore.open(settings.state_dir)
+        store = Store.open(settings.state_dir)
         server = ServerThread(settings, store, "127.0.0.1", port)
         server.start()
         try:
@@ -226,7 +225,7 @@ def test_publish_ping_reaches_a_real_hub_which_delivers_to_a_subscriber(tmp_path
             assert any("Bridges" in t or "Brídgés" in t for t in titles), titles
             assert delivery.signature and delivery.signature.startswith("sha512=")
             assert notifier.wait_idle(30)
-            assert WebSubStore(store).hubs()[hub.url].outcome == "ok"
+            assert store.websub.hubs()[hub.url].outcome == "ok"
         finally:
             server.stop()
             store.close()

@@ -17,7 +17,7 @@ from syndicate.extract import extract
 from syndicate.models import RawItem
 from syndicate.pipeline import EnginePool, Pipeline
 from syndicate.scheduler import Poller
-from syndicate.store import SqliteStore
+from syndicate.store import Store
 from tests.conftest import Clock
 from tests.fakes import FakeEngine, tagged
 from tests.sources.site import TestSite, daemon_config, http_date, story
@@ -62,7 +62,7 @@ def settings_for(site: TestSite, directory: Path, path: str = "/feed.xml") -> Se
 
 def poller_for(settings: Settings, clock: Clock) -> Poller:
     engines = EnginePool(settings, {"apertium": lambda _s: FakeEngine("apertium", {("en", "es")}, tagged)})
-    return Poller(settings, SqliteStore.open(settings.state_dir), engines=engines, clock=clock)
+    return Poller(settings, Store.open(settings.state_dir), engines=engines, clock=clock)
 
 
 def errors(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -77,7 +77,7 @@ def test_a_garbage_entry_costs_only_itself(site: TestSite, tmp_path: Path, garba
     assert result.status.items_new + result.status.items_failed == 3
     if result.status.items_failed:  # most garbage is no article; some is read as text
         assert result.status.outcome == "partial" and "bad" in (result.status.last_error or "")
-    titles = {a.article.title for a in SqliteStore.open(settings.state_dir).articles()}
+    titles = {a.article.title for a in Store.open(settings.state_dir).articles.all()}
     assert {"Ferries Return to the Quay", "The Market Moves Indoors"} <= titles
 
 
@@ -183,7 +183,7 @@ def test_an_unserved_language_is_logged_once_per_change(tmp_path: Path, make_con
     from tests.conftest import write_config
 
     settings = load_settings(write_config(tmp_path, languages=("fr",)))
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     nothing = EnginePool(settings, {"apertium": lambda _s: FakeEngine("apertium", set(), tagged)})
     caplog.set_level(logging.INFO, logger="syndicate.pipeline")
 

@@ -13,7 +13,7 @@ import lxml.html
 
 from syndicate.config import load_settings
 from syndicate.pipeline import EnginePool, Pipeline
-from syndicate.store import SqliteStore
+from syndicate.store import Store
 from tests.conftest import Clock, write_config
 from tests.fakes import FakeEngine, tagged
 
@@ -32,7 +32,7 @@ def setup(tmp_path: Path, engines: dict[str, FakeEngine], *, languages=("es",), 
         (folder / name).write_text(text, encoding="utf-8")
     config = write_config(tmp_path, languages=languages, engines=tuple(engines), articles=folder, extra=extra)
     settings = load_settings(config)
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     pool = EnginePool(settings, factories={name: (lambda s, e=e: e) for name, e in engines.items()})
     return settings, store, pool
 
@@ -41,8 +41,8 @@ def run(settings, store, pool, clock=None):
     return Pipeline(settings, store, engines=pool, clock=clock or Clock()).run()
 
 
-def text_of(store: SqliteStore, language: str) -> str:
-    t = next(iter(store.translations(language).values()))
+def text_of(store: Store, language: str) -> str:
+    t = next(iter(store.translations.for_language(language).values()))
     body = " ".join(lxml.html.fragment_fromstring(p, create_parent="div").text_content() for p in t.paragraphs)
     return f"{t.title} {body}"
 
@@ -74,7 +74,7 @@ def test_bad_output_falls_back_to_next_engine_and_is_counted(tmp_path: Path) -> 
             "Officials said more buses will run next year.",
         ]
     )
-    stats = store.stats()
+    stats = store.stats.all()
     assert stats[("es", "argos")]["guard_failures"] == 3
     assert stats[("es", "apertium")]["translated"] == 3
 
@@ -136,12 +136,12 @@ def test_one_segment_failing_every_engine_is_published_in_the_original_marked(tm
     settings, store, pool = setup(tmp_path, {"apertium": broken})
     report = run(settings, store, pool)
     assert report.ok, report.failures  # one benign-looking failure does not hold the article back
-    t = next(iter(store.translations("es").values()))
+    t = next(iter(store.translations.for_language("es").values()))
     assert t.untranslated == 1 and "untranslated:1" in t.notes
     body = "".join(t.paragraphs)
     assert '<span lang="en" class="untranslated">Officials said more buses will run next year.</span>' in body
     assert "council~es" in body  # the rest is translated
-    assert store.stats()[("es", "apertium")]["untranslated"] == 1
+    assert store.stats.all()[("es", "apertium")]["untranslated"] == 1
     entry = feedparser.parse((tmp_path / "feeds" / "es" / "atom.xml").read_bytes()).entries[0]
     assert 'class="untranslated"' in entry.content[0].value
     # Not retried on the next poll: the engine already said no, and nothing changed.
@@ -155,7 +155,7 @@ def test_article_mostly_failing_every_engine_stays_unpublished(tmp_path: Path) -
     report = run(settings, store, pool)
     assert not report.ok
     assert any("budget.txt" in f and "copy of the source" in f and "not published in es" in f for f in report.failures)
-    assert store.translations("es") == {}
+    assert store.translations.for_language("es") == {}
     assert not (tmp_path / "feeds" / "es" / "atom.xml").exists()
 
 
@@ -168,8 +168,8 @@ def test_engine_exception_moves_to_next_engine(tmp_path: Path) -> None:
     )
     report = run(settings, store, pool)
     assert report.ok
-    assert next(iter(store.translations("es").values())).engine == "apertium"
-    assert store.stats()[("es", "argos")]["engine_errors"] == 1
+    assert next(iter(store.translations.for_language("es").values())).engine == "apertium"
+    assert store.stats.all()[("es", "argos")]["engine_errors"] == 1
 
 
 def test_glossary_and_verbatim_terms_through_placeholders(tmp_path: Path) -> None:
@@ -179,7 +179,7 @@ def test_glossary_and_verbatim_terms_through_placeholders(tmp_path: Path) -> Non
     assert run(settings, store, pool).ok
     text = text_of(store, "es")
     assert "Consejo de Seguridad" in text and "Security" not in text
-    t = next(iter(store.translations("es").values()))
+    t = next(iter(store.translations.for_language("es").values()))
     assert t.attribution_labels == ("Source~es attribution~es",)
     parsed = feedparser.parse((tmp_path / "feeds" / "es" / "atom.xml").read_bytes())
     assert "[Source~es attribution~es: Rossiyskaya Gazeta]" in parsed.entries[0].content[0].value
@@ -201,14 +201,14 @@ def test_pivot_through_english_is_noted(tmp_path: Path) -> None:
     settings, store, pool = setup(tmp_path, {"apertium": es_en}, languages=("ca", "es"), articles=spanish)
     report = run(settings, store, pool)
     assert report.ok, (report.failures, report.unserved_languages)
-    t = next(iter(store.translations("ca").values()))
+    t = next(iter(store.translations.for_language("ca").values()))
     assert "pivot:en" in t.notes
     assert "biblioteca~en~ca" in t.title
     entry = feedparser.parse((tmp_path / "feeds" / "ca" / "atom.xml").read_bytes()).entries[0]
     terms = {tag.term for tag in entry.tags if tag.scheme == "urn:syndicate:translation"}
     assert terms == {"engine:apertium", "pivot:en"}
     # Detected as Spanish: published as is in the Spanish feed, never "translated" into it.
-    same = next(iter(store.translations("es").values()))
+    same = next(iter(store.translations.for_language("es").values()))
     assert same.engine == "source" and same.title == "Nueva biblioteca abre en la ciudad"
 
 
@@ -220,7 +220,7 @@ def test_hostile_html_is_sanitised_before_it_is_stored(tmp_path: Path) -> None:
     engine = FakeEngine("apertium", {("en", "es")}, tagged)
     settings, store, pool = setup(tmp_path, {"apertium": engine}, articles={"evil.html": page})
     assert run(settings, store, pool).ok
-    t = next(iter(store.translations("es").values()))
+    t = next(iter(store.translations.for_language("es").values()))
     body = "".join(t.paragraphs)
     for bad in ("<script", "<style", "onmouseover", "onclick", "onerror", "javascript:", "style="):
         assert bad not in body, bad
@@ -260,7 +260,7 @@ def test_verbatim_code_text_protects_only_its_own_paragraph(tmp_path: Path) -> N
     engine = FakeEngine("apertium", {("en", "es")}, tagged)
     settings, store, pool = setup(tmp_path, {"apertium": engine}, articles=articles)
     assert run(settings, store, pool).ok
-    by_title = {store.translation(sa.id, "es").title: store.translation(sa.id, "es") for sa in store.articles()}
+    by_title = {store.translations.get(sa.id, "es").title: store.translations.get(sa.id, "es") for sa in store.articles.all()}
     town = by_title["Small~es Town~es"]
     assert town.paragraphs[0] == "It~es was~es a~es good~es day~es in~es a~es small~es town.~es"
     tips = by_title["Shell~es Tips~es"]

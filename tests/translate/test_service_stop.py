@@ -35,7 +35,7 @@ def test_a_stop_mid_batch_keeps_the_finished_part_and_the_next_run_resumes(tmp_p
     sent = sum(len(c) for c in engine.calls)
     assert sent < 400  # of 410 segments: the rest was not sent
     assert not report.failures  # interrupted is not failed
-    done = store.translations("es")
+    done = store.translations.for_language("es")
     assert len(done) < 10
     for translation in done.values():  # what was stored is whole
         assert translation.untranslated == 0
@@ -43,6 +43,6 @@ def test_a_stop_mid_batch_keeps_the_finished_part_and_the_next_run_resumes(tmp_p
     # The next run translates the rest, without sending the finished segments again.
     engine.calls.clear()
     report = Pipeline(settings, store, engines=pool, clock=Clock()).run()
-    assert not report.failures and len(store.translations("es")) == 10
+    assert not report.failures and len(store.translations.for_language("es")) == 10
     resent = sum(len(c) for c in engine.calls)
     assert resent + sent == 410
