@@ -57,12 +57,12 @@ def child_argos(args: argparse.Namespace) -> dict[str, object]:
 
 
 class _NoMemory:
-    """The store's memory interface, remembering nothing (memory disabled)."""
+    """The translation memory's interface (``MemoryLike``), remembering nothing (memory disabled)."""
 
-    def memory_get(self, *a: object, **k: object) -> tuple[dict[str, str], set[str]]:
+    def get(self, *a: object, **k: object) -> tuple[dict[str, str], set[str]]:
         return {}, set()
 
-    def memory_put(self, *a: object, **k: object) -> None:
+    def put(self, *a: object, **k: object) -> None:
         pass
 
 
