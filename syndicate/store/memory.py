@@ -24,7 +24,7 @@ _BATCH = 500
 
 
 def memory_key(engine: str, model: str, source: str, target: str, segment: str) -> str:
-    return hashlib.sha256("\x1f".join((engine, model, source, target, segment)).encode()).hexdigest()
+    return hashlib.sha256(f"{engine}\x1f{model}\x1f{source}\x1f{target}\x1f{segment}".encode()).hexdigest()
 
 
 class MemoryRepository:
