@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from slugify import slugify
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -144,17 +144,29 @@ class ArticleRepository:
         return str(found) if found else None
 
     def pending_translation(self, language: Lang) -> list[int]:
-        """Ids of the articles ``language`` has to (re)translate, in id order.
+        """Ids of the articles ``language`` may have to (re)translate, in id order.
 
-        An article is pending when it has no translation in ``language``, changed since
-        its translation was written (its ``seq`` is greater), or its translation left
-        segments untranslated (retried on every pass).
+        An article is pending when it has no translation in ``language``, its translation
+        left segments untranslated, or it changed (its ``seq`` is greater) in what is
+        translated: the translation's ``source_hash`` starts with the content hash it was
+        made from. An article only relinked (a new neighbour) changes its ``seq`` but not
+        its content, and is not pending: otherwise every article that ever got a
+        successor would be loaded again on every pass, a cost growing with the history.
+        A change of the language an article is read as is the caller's to detect (it is
+        configuration, not stored content).
         """
         t = translations.alias("t")
+        made_from = func.substr(t.c.source_hash, 1, func.length(articles.c.content_hash))
         query = (
             select(articles.c.id)
             .select_from(articles.outerjoin(t, and_(t.c.article_id == articles.c.id, t.c.language == language)))
-            .where(or_(t.c.article_id.is_(None), articles.c.seq > t.c.seq, t.c.untranslated > 0))
+            .where(
+                or_(
+                    t.c.article_id.is_(None),
+                    t.c.untranslated > 0,
+                    and_(articles.c.seq > t.c.seq, made_from != articles.c.content_hash),
+                )
+            )
             .order_by(articles.c.id)
         )
         with self.store.connect() as conn:

@@ -66,18 +66,29 @@ def test_article_reads(store: Store) -> None:
 
 
 def test_pending_translation(store: Store) -> None:
-    ids = [store.articles.upsert(article(k), NOW)[0].id for k in ("a", "b", "c", "d")]
+    made = {k: store.articles.upsert(article(k), NOW)[0] for k in ("a", "b", "c", "d")}
+    ids = [s.id for s in made.values()]
+
+    def translated(key: str, **kwargs: object) -> bool:
+        # As the translate stage stores it: made from the article's content, read as English.
+        stored = store.articles.get(made[key].id)
+        assert stored is not None
+        return store.translations.put(
+            translation(stored.id, source_hash=f"{stored.article.content_hash}:en", **kwargs)  # type: ignore[arg-type]
+        )
+
     assert store.articles.pending_translation(ES) == ids
-    for article_id in ids:
-        assert store.translations.put(translation(article_id))
+    for key in made:
+        assert translated(key)
     assert store.articles.pending_translation(ES) == []
     assert store.articles.pending_translation(Lang("ca")) == ids
 
-    store.articles.upsert(article("b", text="Edited."), NOW)  # changed after its translation
-    store.translations.put(translation(ids[2], untranslated=2))  # left segments untranslated
-    assert store.articles.pending_translation(ES) == [ids[1], ids[2]]
-    store.translations.put(translation(ids[1], source_hash="h2"))
-    store.translations.put(translation(ids[2]))
+    store.articles.upsert(article("b", text="Edited."), NOW)  # its content changed after its translation
+    store.articles.upsert(replace(article("a"), next=Ref("https://example.org/e", "E")), NOW)  # relinked only
+    translated("c", untranslated=2)  # left segments untranslated
+    assert store.articles.pending_translation(ES) == [made["b"].id, made["c"].id]
+    translated("b", title="Editado")
+    translated("c")
     assert store.articles.pending_translation(ES) == []
 
 
