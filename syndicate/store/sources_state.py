@@ -145,8 +145,10 @@ _RUNNING = frozenset({"last_success", "next_poll", "failures_in_row", "polls"})
 class ReportedProblems:
     """Which problems were reported, so that a recurring one is logged once per change.
 
-    The rows are read once per instance (one per pass); a problem seen again unchanged,
-    or a success with nothing to forget, writes nothing.
+    The rows are read once per instance (``store.problems`` lives as long as the store);
+    a problem seen again unchanged, or a success with nothing to forget, writes nothing.
+    Another process reporting the same problem meanwhile costs one more log line at most:
+    the write is an upsert, never a unique-constraint failure.
     """
 
     def __init__(self, store: Store) -> None:
