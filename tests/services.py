@@ -36,6 +36,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import pytest
 
@@ -117,7 +118,7 @@ class RedisServer:
     def url_for(self, db: int) -> str:
         return f"redis://127.0.0.1:{self.port}/{db}"
 
-    def start(self) -> RedisServer:
+    def start(self) -> Self:
         args = [
             self.binary,
             "--port", str(self.port),
@@ -187,7 +188,7 @@ class RedisServer:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> RedisServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -264,6 +265,7 @@ class PostgresServer:
     def _run(self, *args: str, timeout: float = START_TIMEOUT) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run(
             args,
+            check=False,
             cwd=self.dir,
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -282,7 +284,7 @@ class PostgresServer:
             return {}
         return {"user": self.user.pw_uid, "group": self.user.pw_gid, "extra_groups": []}
 
-    def start(self) -> PostgresServer:
+    def start(self) -> Self:
         if not (self.data / "PG_VERSION").exists():
             done = self._run(
                 str(self.bindir / "initdb"), "-D", str(self.data), "-U", self.superuser,
@@ -353,7 +355,7 @@ class PostgresServer:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> PostgresServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from syndicate.cluster.queues import worker_queues
-from syndicate.cluster.runtime import Clock, Runtime, connect_signals, install, limit_threads, store_url, utc_now
+from syndicate.cluster.runtime import (
+    Clock,
+    Runtime,
+    connect_signals,
+    install,
+    limit_threads,
+    store_url,
+    utc_now,
+)
 from syndicate.errors import SyndicateError
 
 if TYPE_CHECKING:

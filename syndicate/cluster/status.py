@@ -20,7 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from syndicate.cluster.queues import POLL_QUEUE, PUBLISH_QUEUE, REDIS_PREFIX, translate_queue
+from syndicate.cluster.queues import (
+    POLL_QUEUE,
+    PUBLISH_QUEUE,
+    REDIS_PREFIX,
+    translate_queue,
+)
 
 if TYPE_CHECKING:
     import redis

@@ -112,7 +112,7 @@ def _guarded(
         result = body(runtime, deliveries)
     except Retry:
         raise
-    except Exception as exc:  # noqa: BLE001 - recorded, then retried up to the cap
+    except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         if deliveries >= cap:
             logger.error("%s%s [%s]: %s; given up after %d deliveries", task.name, tuple(args), task_id, error, deliveries)

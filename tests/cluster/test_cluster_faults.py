@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.cluster.harness import ClusterHarness, cluster_config
-from tests.cluster.test_cluster_e2e import BIG_BATCH, _log_has, assert_complete, polled
+from tests.cluster.test_cluster_e2e import _log_has, assert_complete, polled
 from tests.services import RedisServer
 
 pytestmark = [pytest.mark.timeout(180)]
