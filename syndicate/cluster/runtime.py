@@ -35,8 +35,8 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
-#: Environment variables that size the thread pools of OpenMP, BLAS and CTranslate2.
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "CT2_INTER_THREADS")
+#: Environment variables that size the thread pools of OpenMP and BLAS libraries.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def utc_now() -> datetime:
@@ -46,7 +46,7 @@ def utc_now() -> datetime:
 def limit_threads(threads: int) -> None:
     """Size every native thread pool of this process and its future children."""
     for name in THREAD_VARIABLES:
-        os.environ[name] = "1" if name == "CT2_INTER_THREADS" else str(threads)
+        os.environ[name] = str(threads)
 
 
 def thread_limited_engines(threads: int) -> Mapping[str, Callable[[Settings], Translator]]:
@@ -199,8 +199,14 @@ def current() -> Runtime:
 
 
 def _on_process_init(**_: Any) -> None:
-    if _current is not None:
+    if _current is None:
+        return
+    try:
         _current.open(languages=_languages)
+    except Exception as exc:  # noqa: BLE001 - a child that raises here is restarted in a loop
+        # The store or an engine is not there yet: the first task opens them again and,
+        # if they are still missing, fails and is retried (counted in the ledger).
+        logger.error("worker child %d could not open its store or engines: %s", os.getpid(), exc)
 
 
 def _on_process_shutdown(**_: Any) -> None:
