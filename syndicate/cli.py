@@ -164,41 +164,26 @@ def _settings(path: Path | None) -> Settings:
 
 
 def _once(settings: Settings) -> tuple[RunReport, SyndicateError | None]:
-    """One poll of every source and a full publish: what was done, and the error that
-    stopped the publish (a full or read-only disk, a broken store), if one did."""
-    from syndicate.errors import SyndicateError
-    from syndicate.publish import FeedPublisher
-    from syndicate.scheduler import Poller, combine_reports
-    from syndicate.store import SqliteStore
+    """One poll of every source, then translate and publish every language: what was
+    done, and the error that stopped it (a full or read-only disk, a broken store), if
+    one did."""
+    from syndicate.errors import RunAborted, SyndicateError
+    from syndicate.store import Store
+    from syndicate.translate.engines import Engines
+    from syndicate.work import Work, run_once
 
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     try:
-        # The daemon's unit of work, once per source: conditional GETs with the stored
-        # validators, the source's status recorded for `syndicate status`.
-        poller = Poller(settings, store)
-        try:  # one engine pool for every source: Apertium and the models start once
-            polls = [poller.poll(source.name) for source in settings.sources]
-        finally:
-            poller.close()
-        report = combine_reports([p.report for p in polls if p.report is not None])
-        # A poll that crashed (store, output, a bug) has no report of its own: count it.
-        crashed = tuple(
-            f"[{p.status.source}] poll failed: {p.status.last_error}"
-            for p in polls
-            if p.status.outcome == "failed" and not any(f.startswith(f"[{p.status.source}]") for f in report.failures)
-        )
-        report = replace(report, failures=report.failures + crashed)
-        # Rewrite every output (identical files are skipped), so a deleted or damaged
-        # file comes back even when no source changed.
-        fatal: SyndicateError | None = None
-        try:
-            files = FeedPublisher(settings, store).publish(settings.translate.languages)
-        except SyndicateError as exc:  # what was stored stays stored: still say what was done
-            fatal, files = exc, 0
-        report = replace(report, files_written=sum(p.files_written for p in polls) + files)
+        # One set of engines for every source and language: Apertium and the models
+        # start once, and stop when the pass ends.
+        with Engines(settings) as engines:
+            try:
+                return run_once(Work(settings, store, engines)), None
+            except RunAborted as exc:  # what was stored stays stored: still say what was done
+                cause = exc.cause if isinstance(exc.cause, SyndicateError) else exc
+                return exc.done, cause
     finally:
         store.close()
-    return report, fatal
 
 
 def _claim_outputs(settings: Settings) -> None:
@@ -233,11 +218,11 @@ def cmd_once(args: argparse.Namespace) -> int:
         f"{report.guard_failures} rejected by quality guards; "
         f"{report.translations_written} translation(s) stored; {report.files_written} file(s) written"
     )
-    for problem in report.unserved_languages:
+    for problem in report.unserved:
         print(f"language not served: {problem}", file=sys.stderr)
-    if report.failures:
-        print(f"{len(report.failures)} item(s) failed:", file=sys.stderr)
-        for failure in report.failures:
+    if report.problems:
+        print(f"{len(report.problems)} item(s) failed:", file=sys.stderr)
+        for failure in report.problems:
             print(f"  {failure}", file=sys.stderr)
     if fatal is not None:
         print(f"error: {fatal}", file=sys.stderr)
@@ -250,17 +235,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     import threading
 
     from syndicate.scheduler import Daemon
-    from syndicate.store import SqliteStore
+    from syndicate.store import Store
     from syndicate.store.lock import StateLock
+    from syndicate.translate.engines import Engines
 
     settings = _settings(args.config)
     if args.verbose < 2:  # APScheduler's per-job lines would double the one line per poll
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     with StateLock(settings.state_dir, command="run"):
         _claim_outputs(settings)
-        store = SqliteStore.open(settings.state_dir)
+        store = Store.open(settings.state_dir)
+        engines = Engines(settings)  # the process's: opened on first use, closed at exit
         try:
-            daemon = Daemon(settings, store)
+            daemon = Daemon(settings, store, engines=engines)
             for signum in (signal.SIGTERM, signal.SIGINT):
                 # Not daemon.stop() in the handler itself: it sets threading.Events, whose
                 # lock the interrupted main thread may be holding at that very moment.
@@ -284,6 +271,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 if server is not None:
                     server.stop()
         finally:
+            engines.close()
             store.close()
     logger.info("stopped")
     return EXIT_OK

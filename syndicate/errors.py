@@ -6,11 +6,39 @@ request, so a message can name exactly what failed and what fixes it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from syndicate.models import RunReport
+
+
+#: Where in the pipeline a problem arose.
+Stage = Literal["fetch", "extract", "store", "translate", "publish", "poll"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem a unit of work met and went on past, with its context as fields.
+
+    Built from the error that raised it (:meth:`SyndicateError.problem`), kept as it is
+    up to the CLI, the status page and the source's record: counts come from these
+    fields, never from parsing the message.
+    """
+
+    stage: Stage
+    message: str
+    source: str | None = None
+    item: str | None = None
+    language: str | None = None
+    fix: str | None = None
+
+    def __str__(self) -> str:
+        where = f"[{self.source}] " if self.source else ""
+        item = f"{self.item}: " if self.item else ""
+        fix = f" (fix: {self.fix})" if self.fix else ""
+        return f"{where}{item}{self.message}{fix}"
 
 
 class SyndicateError(Exception):
@@ -25,6 +53,17 @@ class SyndicateError(Exception):
         if self.hint:
             return f"{self.message} (fix: {self.hint})"
         return self.message
+
+    def problem(self, stage: Stage, *, source: str | None = None, language: str | None = None) -> Problem:
+        """This error as a :class:`Problem` record (its context fields kept as fields)."""
+        return Problem(
+            stage=stage,
+            message=self.message,
+            source=getattr(self, "source", None) or source,
+            item=getattr(self, "item", None),
+            language=getattr(self, "target_language", None) or language,
+            fix=self.hint,
+        )
 
 
 class ConfigError(SyndicateError):

@@ -12,6 +12,8 @@ from functools import cached_property
 from datetime import datetime
 from typing import Any, NewType
 
+from syndicate.errors import Problem
+
 #: A BCP 47 language tag as syndicate keeps it: primary subtag lower case, region upper
 #: case, script title case, ``_`` read as ``-`` ("en", "pt-BR", "zh-Hant-TW").
 Lang = NewType("Lang", str)
@@ -435,6 +437,12 @@ class Article:
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
+#: The revision of what extraction makes of the same bytes. Bump it with any change to
+#: extraction: sources are then read again in full on their next poll, so stored
+#: articles get the new reading (otherwise only new or changed items would).
+READER_REVISION = 1
+
+
 def source_key(article: Article, source_language: str) -> str:
     """What a translation was made from: the content and the language it was read as.
 
@@ -502,9 +510,33 @@ class RunReport:
     guard_failures: int = 0
     translations_written: int = 0
     files_written: int = 0
-    failures: tuple[str, ...] = ()
-    unserved_languages: tuple[str, ...] = ()
+    #: Items, sources, articles and outputs that failed, as records.
+    problems: tuple[Problem, ...] = ()
+    #: Language pairs no engine serves (their articles wait), as records.
+    unserved: tuple[Problem, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return not self.failures and not self.unserved_languages
+        return not self.problems and not self.unserved
+
+    @property
+    def failures(self) -> tuple[str, ...]:
+        """The problems as the lines a person reads (for display; count :attr:`problems`)."""
+        return tuple(str(p) for p in self.problems)
+
+    @property
+    def unserved_languages(self) -> tuple[str, ...]:
+        return tuple(str(p) for p in self.unserved)
+
+    def failed_in(self, source: str) -> tuple[Problem, ...]:
+        """The problems of one source."""
+        return tuple(p for p in self.problems if p.source == source)
+
+    def __add__(self, other: RunReport) -> RunReport:
+        """Two reports' counts added, each problem listed once."""
+        counts = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self) if f.type == "int"}
+        return RunReport(
+            **counts,
+            problems=tuple(dict.fromkeys(self.problems + other.problems)),
+            unserved=tuple(dict.fromkeys(self.unserved + other.unserved)),
+        )

@@ -1,11 +1,11 @@
-"""``syndicate run``: APScheduler wiring around :class:`~syndicate.pipeline.Pipeline`.
+"""``syndicate run``: APScheduler wiring around the units of work (:mod:`syndicate.work`).
 
 Each source is one job on its own trigger (``interval`` or ``cron``, with jitter),
-coalescing missed runs, never running twice at once. A poll fetches in its own thread
-(up to :data:`FETCH_THREADS` sources at once, so a slow peer does not hold up the
-others), then stores, translates and publishes one poll at a time (the store, the
-translation engines and the output files are shared), republishing only when something
-changed, and records the outcome in the store.
+coalescing missed runs, never running twice at once. A job runs :meth:`Work.poll` in its
+own thread (up to :data:`FETCH_THREADS` sources at once, so a slow peer does not hold
+up the others), then :meth:`Work.translate` and :meth:`Work.publish` for every language,
+one job at a time (the engines and the output files are shared); both cost nothing
+when the poll brought nothing.
 
 Stopping (SIGTERM/SIGINT call :meth:`Daemon.stop`): a poll in hand stops fetching after
 the item it is reading, stores, translates and publishes what it fetched, records its
@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -34,18 +32,17 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from syndicate import metrics
 from syndicate.config import Settings, SourceSettings
 from syndicate.cron import cron_trigger
-from syndicate.errors import ItemError, RunAborted, SourceError, SyndicateError
-from syndicate.models import RawItem, RunReport
-from syndicate.pipeline import Clock, EnginePool, Pipeline, utc_now
-from syndicate.publish import FeedPublisher
-from syndicate.sources import FetchState, Source, StopCheck, make_source, never_stop
-from syndicate.store import SqliteStore
-from syndicate.store.sources_state import PollRecord, SourceStateStore, SourceStatus
+from syndicate.errors import StoreError, SyndicateError
+from syndicate.models import RunReport
+from syndicate.store import Store
+from syndicate.store.sources_state import SourceStatus
+from syndicate.translate.engines import Engines
+from syndicate.work import Clock, PollOutcome, TranslateOutcome, Work, utc_now
 
 if TYPE_CHECKING:
+    from syndicate.publish import FeedPublisher
     from syndicate.sources.websub import WebSubSubscriber
 
 logger = logging.getLogger(__name__)
@@ -62,260 +59,24 @@ def trigger_for(source: SourceSettings) -> BaseTrigger:
     return IntervalTrigger(seconds=interval.total_seconds(), jitter=jitter, timezone=UTC)
 
 
-class _Tracked:
-    """Wraps a source for one poll: stops between items on request, notes how it ended."""
-
-    def __init__(self, inner: Source, should_stop: StopCheck) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.should_stop = should_stop
-        self.error: SourceError | None = None
-        self.interrupted = False
-        self.item_errors = 0
-
-    def fetch(self) -> Iterator[RawItem | ItemError]:
-        items = self.inner.fetch()
-        try:
-            for item in items:
-                if isinstance(item, ItemError):
-                    self.item_errors += 1
-                yield item  # the pipeline stores it before asking for the next
-                if self.should_stop():
-                    self.interrupted = True
-                    return
-        except SourceError as exc:
-            self.error = exc
-            raise
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()
-
-    @property
-    def state(self) -> FetchState | None:
-        state = getattr(self.inner, "state", None)
-        return state if isinstance(state, FetchState) else None
-
-    @property
-    def not_modified(self) -> bool:
-        return bool(getattr(self.inner, "not_modified", False))
-
-
-class _Replay:
-    """The items a poll fetched, handed to the pipeline (and the source's error, last)."""
-
-    def __init__(self, name: str, items: list[RawItem | ItemError], error: SourceError | None) -> None:
-        self.name = name
-        self.items = items
-        self.error = error
-        self.done = False
-
-    def fetch(self) -> Iterator[RawItem | ItemError]:
-        yield from self.items
-        self.done = True
-        if self.error is not None:
-            raise self.error
-
-
 @dataclass(frozen=True)
-class PollResult:
-    """One poll: the pipeline's report and what was recorded for the source."""
+class Cycle:
+    """One source's turn in the daemon: its poll, then every language translated and published."""
 
-    report: RunReport | None
-    status: SourceStatus
-    files_written: int
+    poll: PollOutcome
+    translated: tuple[TranslateOutcome, ...] = ()
+    files_written: int = 0
 
+    @property
+    def status(self) -> SourceStatus | None:
+        return self.poll.status
 
-#: Seconds translation goes on after a stop was asked for: enough to translate and
-#: publish what the poll in hand fetched, short enough that SIGTERM is honoured within a
-#: few seconds even mid-way through a language's large batch (the rest waits for the
-#: next run; finished segments are kept in the memory).
-TRANSLATE_GRACE = 3.0
-
-
-class _Grace:
-    """A stop check that turns true ``grace`` seconds after ``should_stop`` first did."""
-
-    def __init__(self, should_stop: StopCheck, grace: float) -> None:
-        self.should_stop = should_stop
-        self.grace = grace
-        self._since: float | None = None
-
-    def __call__(self) -> bool:
-        if not self.should_stop():
-            return False
-        if self._since is None:
-            self._since = time.monotonic()
-        return time.monotonic() - self._since >= self.grace
-
-
-class Poller:
-    """Polls one source at a time and records how it went; the daemon's unit of work."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        store: SqliteStore,
-        *,
-        engines: EnginePool | None = None,
-        publisher: FeedPublisher | None = None,
-        clock: Clock = utc_now,
-        should_stop: StopCheck = never_stop,
-        next_poll: Callable[[str], datetime | None] = lambda _name: None,
-    ) -> None:
-        self.settings = settings
-        self.store = store
-        #: The engines live as long as the poller: opened on first use, closed by close().
-        self._owns_engines = engines is None
-        self.engines = engines or EnginePool(settings)
-        self.publisher = publisher or FeedPublisher(settings, store)
-        self.clock = clock
-        self.should_stop = should_stop
-        self.next_poll = next_poll
-        self.states = SourceStateStore(store)
-        self.sources = {s.name: s for s in settings.sources}
-        #: One store-translate-publish at a time, whatever the number of fetching threads.
-        self._lock = threading.Lock()
-
-    def _pipeline(self, factory: Callable[..., Source] = make_source) -> Pipeline:
-        return Pipeline(
-            self.settings, self.store, engines=self.engines, publisher=self.publisher, clock=self.clock,
-            source_factory=factory, should_stop=_Grace(self.should_stop, TRANSLATE_GRACE),
-        )
-
-    def close(self) -> None:
-        """Close the engines this poller opened (models unloaded, Apertium stopped)."""
-        if self._owns_engines:
-            self.engines.close()
-
-    def catch_up(self) -> RunReport:
-        """Translate and publish whatever is stored but not yet published (after a crash)."""
-        with self._lock:
-            report = self._pipeline().run(publish=True, sources=[])
-        if report.translations_written or report.files_written:
-            logger.info(
-                "caught up: %d translation(s) stored, %d file(s) written", report.translations_written, report.files_written
-            )
-        return report
-
-    def poll(self, name: str) -> PollResult:
-        """Pull one source, translate, republish if anything changed, record the outcome.
-
-        Fetching runs in the calling thread, alongside other sources' polls; storing,
-        translating and publishing run one poll at a time (the store, the engines and
-        the output files are shared).
-        """
-        source_settings = self.sources[name]
-        previous = self.states.get(name)
-        fetch_state = FetchState(etag=previous.etag, last_modified=previous.last_modified, cursor=previous.cursor)
-        started, t0 = self.clock(), time.monotonic()
-        report: RunReport | None = None
-        files = 0
-        crash: str | None = None
-
-        # 1. Fetch: the network part, stopped between items on shutdown.
-        tracked = _Tracked(
-            make_source(source_settings, self.settings.root, state=fetch_state, should_stop=self.should_stop),
-            self.should_stop,
-        )
-        items: list[RawItem | ItemError] = []
-        try:
-            items.extend(tracked.fetch())
-        except SourceError:
-            pass  # noted by the wrapper; the pipeline reports it below
-        except Exception as exc:  # noqa: BLE001 - a bug in a source must not kill the worker
-            crash = f"unexpected {type(exc).__name__}: {exc}"
-            logger.exception("[%s] fetching failed unexpectedly", name)
-
-        # 2. Store, translate, publish what was fetched.
-        replay = _Replay(name, items, tracked.error)
-        try:
-            with self._lock:
-                before, t_translate = self.store.stats(), time.monotonic()
-                report = self._pipeline(lambda _settings, _root: replay).run(publish=False, sources=[name])
-                metrics.record_stats_delta(before, self.store.stats(), time.monotonic() - t_translate)
-                if report.articles_new or report.articles_updated or report.articles_relinked or report.translations_written:
-                    files = self.publisher.publish(self.settings.translate.languages)
-        except (SyndicateError, OSError) as exc:  # the store or the output is broken: say so, keep running
-            crash = crash or str(exc)
-            logger.error("[%s] poll failed: %s", name, exc)
-            if isinstance(exc, RunAborted):
-                report = exc.done  # what was stored before it broke still counts
-        except Exception as exc:  # noqa: BLE001 - a bug must not kill the scheduler's worker
-            crash = crash or f"unexpected {type(exc).__name__}: {exc}"
-            logger.exception("[%s] poll failed unexpectedly", name)
-
-        prefix = f"[{name}] "
-        failures = [f for f in (report.failures if report else ()) if f.startswith(prefix)]
-        source_error = tracked.error
-        items_failed = len(failures) - (1 if source_error else 0)
-        # The source's new state (validators, read-page fingerprints, the pages cursor)
-        # covers only what it yielded; keep the old one unless every fetched item reached
-        # the store, so an item that failed (a consent page, a bad page) is tried again.
-        new_state = (tracked.state if replay.done and not crash and items_failed <= 0 else None) or fetch_state
-        if crash or source_error:
-            outcome, error = "failed", crash or str(source_error)
-        elif tracked.interrupted:
-            outcome, error = "interrupted", None
-        elif items_failed:
-            outcome, error = "partial", failures[-1]
-        elif tracked.not_modified and not (report and report.articles_new):
-            outcome, error = "not-modified", None
-        else:
-            outcome, error = "ok", None
-        record = PollRecord(
-            started=started,
-            duration=time.monotonic() - t0,
-            outcome=outcome,
-            items_new=report.articles_new if report else 0,
-            items_updated=report.articles_updated if report else 0,
-            items_failed=max(items_failed, 0),
-            error=error,
-            etag=new_state.etag,
-            last_modified=new_state.last_modified,
-            cursor=new_state.cursor,
-            next_poll=self.next_poll(name),
-        )
-        try:
-            status = self.states.record_poll(name, record)
-        except SyndicateError as exc:
-            logger.error("[%s] cannot record the poll: %s", name, exc)
-            status = SourceStatus(source=name, outcome=outcome, last_error=error)
-        # A problem that recurs unchanged on every poll was logged when it appeared.
-        _log_poll(name, record, files, repeated=record.error is not None and record.error == previous.last_error)
-        metrics.record_poll(name, outcome, new=record.items_new, updated=record.items_updated, failed=record.items_failed)
-        return PollResult(report=report, status=status, files_written=files)
-
-
-def combine_reports(reports: Sequence[RunReport]) -> RunReport:
-    """One report for several polls: counts added, problems listed once each."""
-    return RunReport(
-        items_seen=sum(r.items_seen for r in reports),
-        articles_new=sum(r.articles_new for r in reports),
-        articles_updated=sum(r.articles_updated for r in reports),
-        articles_relinked=sum(r.articles_relinked for r in reports),
-        segments_translated=sum(r.segments_translated for r in reports),
-        memory_hits=sum(r.memory_hits for r in reports),
-        guard_failures=sum(r.guard_failures for r in reports),
-        translations_written=sum(r.translations_written for r in reports),
-        files_written=sum(r.files_written for r in reports),
-        failures=tuple(dict.fromkeys(f for r in reports for f in r.failures)),
-        unserved_languages=tuple(dict.fromkeys(u for r in reports for u in r.unserved_languages)),
-    )
-
-
-def _log_poll(name: str, record: PollRecord, files: int, *, repeated: bool = False) -> None:
-    """The one line a poll leaves in the log (a warning when the poll met a new problem)."""
-    nxt = f"; next poll {record.next_poll:%Y-%m-%d %H:%M:%SZ}" if record.next_poll else ""
-    counts = f"{record.items_new} new, {record.items_updated} updated, {record.items_failed} failed"
-    published = f", {files} file(s) published" if files else ""
-    line = f"poll {name}: {record.outcome} in {record.duration:.1f}s: {counts}{published}{nxt}"
-    if record.error and not repeated:
-        logger.warning("%s: %s", line, record.error)
-    elif record.error:
-        logger.info("%s (as on the previous poll)", line)
-    else:
-        logger.info("%s", line)
+    @property
+    def report(self) -> RunReport:
+        report = self.poll.report()
+        for outcome in self.translated:
+            report += outcome.report()
+        return report + RunReport(files_written=self.files_written)
 
 
 class Daemon:
@@ -324,13 +85,14 @@ class Daemon:
     def __init__(
         self,
         settings: Settings,
-        store: SqliteStore,
+        store: Store,
         *,
-        engines: EnginePool | None = None,
+        engines: Engines | None = None,
         publisher: FeedPublisher | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
+        self.store = store
         self._stop = threading.Event()
         #: Polls in progress. Shutdown waits on this, not on APScheduler's executor:
         #: ``shutdown(wait=True)`` holds the job-store lock that a running poll needs to
@@ -343,10 +105,16 @@ class Daemon:
             executors={"default": ThreadPoolExecutor(max_workers=min(FETCH_THREADS, len(settings.sources)) + 1)},
             job_defaults={"coalesce": True, "max_instances": 1},
         )
-        self.poller = Poller(
-            settings, store, engines=engines, publisher=publisher, clock=clock,
+        #: The engines live as long as the daemon: opened on first use, closed by shutdown()
+        #: (unless they were handed in: then they are their owner's to close).
+        self._owns_engines = engines is None
+        self.engines = engines if engines is not None else Engines(settings)
+        self.work = Work(
+            settings, store, self.engines, publisher=publisher, clock=clock,
             should_stop=self._stop.is_set, next_poll=self._next_run,
         )
+        #: One translate-and-publish at a time, whatever the number of polling threads.
+        self._output_lock = threading.Lock()
         #: One poll of a source at a time, scheduled or pushed.
         self._source_locks = {s.name: threading.Lock() for s in settings.sources}
         #: WebSub subscriptions, with ``[websub] callback_url``: a delivery polls at once.
@@ -363,17 +131,48 @@ class Daemon:
                 return  # due before the stop, not started: the next run picks it up
             self._running += 1
         try:
-            with self._source_locks[name]:
-                self.poller.poll(name)
+            self.cycle(name)
             self._websub_after_poll(name)
         finally:
             with self._idle:
                 self._running -= 1
                 self._idle.notify_all()
 
+    def cycle(self, name: str) -> Cycle:
+        """One source's turn: :meth:`Work.poll`, then :meth:`translate_and_publish`."""
+        with self._source_locks[name]:
+            poll = self.work.poll(name)
+        translated, files = self.translate_and_publish()
+        return Cycle(poll=poll, translated=translated, files_written=files)
+
+    def translate_and_publish(self) -> tuple[tuple[TranslateOutcome, ...], int]:
+        """Translate what waits in every language, then publish each: after every poll,
+        and at start (what a crash left stored but not published). Returns what was
+        translated and the number of files written.
+
+        Both cost next to nothing when the poll brought nothing. A store or output that
+        fails is logged and retried with the next poll; the daemon keeps running.
+        """
+        files = 0
+        translated: list[TranslateOutcome] = []
+        with self._output_lock:
+            for language in self.settings.translate.languages:
+                try:
+                    translated.append(self.work.translate(language))
+                except SyndicateError as exc:
+                    logger.error("%s: translation failed: %s", language, exc)
+                    if isinstance(exc, StoreError):
+                        return tuple(translated), files
+            for language in self.settings.translate.languages:
+                try:
+                    files += self.work.publish(language).files_written
+                except SyndicateError as exc:
+                    logger.error("%s: publishing failed: %s", language, exc)
+        return tuple(translated), files
+
     def _first_run(self, source: SourceSettings, now: datetime) -> datetime | None:
         """Resume the schedule: a source polled recently waits out the rest of its interval."""
-        last = self.poller.states.get(source.name).last_poll
+        last = self.store.sources.get(source.name).last_poll
         interval = source.poll_interval
         if last is None:
             return now  # never polled: poll at once
@@ -387,7 +186,9 @@ class Daemon:
             from syndicate.extract import warm_up
 
             warm_up()
-        self.poller.catch_up()
+        _, files = self.translate_and_publish()  # catch up on what a crash left unpublished
+        if files:
+            logger.info("caught up: %d file(s) written", files)
         now = datetime.now(UTC)
         for source in self.settings.sources:
             interval = source.poll_interval
@@ -408,7 +209,7 @@ class Daemon:
             )
         self.scheduler.start()
         for source in self.settings.sources:
-            self.poller.states.set_next_poll(source.name, self._next_run(source.name))
+            self.store.sources.set_next_poll(source.name, self._next_run(source.name))
             logger.info("scheduled %s (%s)", source.name, _describe(source))
 
     def stop(self) -> None:
@@ -430,7 +231,8 @@ class Daemon:
             self.scheduler.shutdown(wait=False)
         with self._idle:  # polls in hand stop after their item and record their state
             self._idle.wait_for(lambda: self._running == 0)
-        self.poller.close()
+        if self._owns_engines:
+            self.engines.close()
         if self.websub is not None:
             self.websub.close()
 
@@ -446,7 +248,7 @@ class Daemon:
 
     # -- WebSub: pushed sources poll at once, and less often otherwise -------------------
 
-    def _websub_subscriber(self, store: SqliteStore) -> WebSubSubscriber | None:
+    def _websub_subscriber(self, store: Store) -> WebSubSubscriber | None:
         if not self.settings.websub.callback_url:
             return None
         from syndicate.sources.websub import WebSubSubscriber
@@ -491,7 +293,7 @@ class Daemon:
             return
         try:
             self.websub.maintain_source(name)  # a hub the poll just found is subscribed at once
-        except Exception:  # noqa: BLE001 - the hub's trouble is not the poll's
+        except Exception:
             logger.exception("[%s] WebSub upkeep failed", name)
 
     def _websub_upkeep(self) -> None:

@@ -24,7 +24,7 @@ import pytest
 
 from syndicate.config import load_settings
 from syndicate.models import RunReport
-from syndicate.pipeline import Pipeline
+from syndicate.work import once
 from syndicate.publish.pages import og_locale
 from syndicate.store import Store
 from tests.conftest import Clock
@@ -173,7 +173,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         settings = load_settings(write_config(directory, site.url("/feed.xml")))
         store = Store.open(settings.state_dir)
         try:
-            report = Pipeline(settings, store, clock=Clock()).run()
+            report = once(settings, store, clock=Clock())
             slugs = {sa.article.title: sa.slug for sa in store.articles.all()}
         finally:
             store.close()

@@ -15,7 +15,6 @@ import html
 import json
 import re
 import tempfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,10 +29,12 @@ from syndicate.config import ExtractSettings, FeedSourceSettings, load_settings
 from syndicate.errors import ItemError
 from syndicate.extract import extract
 from syndicate.models import Article, Author, Known, Meta, RawItem
-from syndicate.pipeline import EnginePool, Pipeline
+from syndicate.sources.base import Events, FetchResult, FetchState
 from syndicate.sources.feed import FeedSource
 from syndicate.sources.http import Fetched
 from syndicate.store import Store
+from syndicate.translate.engines import Engines
+from syndicate.work import once
 from tests.conftest import Clock, write_config
 from tests.fakes import FakeEngine
 from tests.publish import feedcheck
@@ -130,7 +131,7 @@ def test_feed_entries_are_read_or_refused_one_by_one(entries: list[tuple[str, st
     from syndicate.errors import SourceError
 
     try:
-        results = list(source.fetch())
+        results = list(source.fetch(FetchState()))
     except SourceError:
         # Only a document feedparser itself got no entries out of (or crashed on) may fail the poll.
         try:
@@ -152,11 +153,15 @@ def test_feed_entries_are_read_or_refused_one_by_one(entries: list[tuple[str, st
 class FakeSource:
     """A source that hands the pipeline the given items (what a hostile upstream sends)."""
 
+    name = "sample"
+
     def __init__(self, items: list[RawItem]) -> None:
         self.items = items
 
-    def fetch(self) -> Iterator[RawItem]:
-        yield from self.items
+    def fetch(self, state: FetchState) -> Events:
+        for item in self.items:
+            yield item
+        return FetchResult(state)
 
 
 def hostile_item(n: int, title: str, body: str, tag: str, author: str, path: str, huge: bool) -> RawItem:
@@ -205,8 +210,8 @@ def publish_items(directory: Path, items: list[RawItem], noise: str) -> None:
     # An engine whose output is as hostile as the input: controls, surrogates, "]]>".
     engine = FakeEngine("apertium", {("en", "es")}, lambda s, _a, _b: f"{s[::-1]}{noise}")
     try:
-        report = Pipeline(settings, store, engines=EnginePool(settings, {"apertium": lambda _s: engine}), clock=Clock(),
-                          source_factory=lambda _s, _root: FakeSource(items)).run()
+        report = once(settings, store, engines=Engines(settings, {"apertium": lambda _s: engine}), clock=Clock(),
+                      source_factory=lambda _s, _root: FakeSource(items))
         assert report.items_seen == len(items)
     finally:
         store.close()

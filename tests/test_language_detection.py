@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-import syndicate.pipeline as pipeline_module
+import syndicate.extract.language as pipeline_module
 from syndicate.config import load_settings
-from syndicate.pipeline import EnginePool, Pipeline
+from syndicate.translate.engines import Engines
+from syndicate.work import once
 from syndicate.store import Store
 from tests.conftest import Clock, write_config
 from tests.fakes import FakeEngine, tagged
@@ -28,17 +29,17 @@ def test_an_unchanged_article_is_not_detected_again(tmp_path: Path, monkeypatch:
     settings = load_settings(write_config(tmp_path, articles=folder))
     store = Store.open(settings.state_dir)
     engine = FakeEngine("apertium", {("de", "es"), ("en", "es")}, tagged)
-    pool = EnginePool(settings, factories={"apertium": lambda _s: engine})
+    pool = Engines(settings, factories={"apertium": lambda _s: engine})
     calls: list[str] = []
     real = pipeline_module.detect_language
     monkeypatch.setattr(pipeline_module, "detect_language", lambda a: calls.append(a.key) or real(a))
     try:
         for _ in range(3):
-            assert Pipeline(settings, store, engines=pool, clock=Clock()).run().ok
+            assert once(settings, store, engines=pool, clock=Clock()).ok
         assert calls == ["haushalt.txt"]  # detected on the first poll only
         assert store.articles.all()[0].article.language == "de"
         (tmp_path / "articles" / "haushalt.txt").write_text(GERMAN.replace("Dienstag", "Montag"), encoding="utf-8")
-        assert Pipeline(settings, store, engines=pool, clock=Clock()).run().ok
+        assert once(settings, store, engines=pool, clock=Clock()).ok
         assert calls == ["haushalt.txt", "haushalt.txt"]  # an edit is read afresh
     finally:
         store.close()

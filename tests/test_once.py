@@ -90,7 +90,8 @@ class _Recorder:
 
 def test_progress_is_reported_in_chunks_when_someone_watches(tmp_path: Path) -> None:
     from syndicate.config import load_settings
-    from syndicate.pipeline import EnginePool, Pipeline
+    from syndicate.translate.engines import Engines
+    from syndicate.work import once
     from syndicate.store import Store
     from tests.conftest import Clock, write_config
     from tests.fakes import FakeEngine, tagged
@@ -104,7 +105,7 @@ def test_progress_is_reported_in_chunks_when_someone_watches(tmp_path: Path) -> 
     set_reporter(recorder)
     try:
         store = Store.open(settings.state_dir)
-        report = Pipeline(settings, store, engines=EnginePool(settings, {"apertium": lambda s: engine}), clock=Clock()).run()
+        report = once(settings, store, engines=Engines(settings, {"apertium": lambda s: engine}), clock=Clock())
     finally:
         set_reporter(NullReporter())
     assert report.ok

@@ -13,7 +13,7 @@ import lxml.html
 import pytest
 
 from syndicate.config import load_settings
-from syndicate.pipeline import Pipeline
+from syndicate.work import once
 from syndicate.store import Store
 from tests.conftest import DATA, EXAMPLES, SAMPLE_CHAIN, Clock, snapshot
 
@@ -24,7 +24,7 @@ def _run(config: Path, clock: Clock):
     settings = load_settings(config)
     store = Store.open(settings.state_dir)
     try:
-        return settings, Pipeline(settings, store, clock=clock).run()
+        return settings, once(settings, store, clock=clock)
     finally:
         store.close()
 

@@ -1,4 +1,4 @@
-"""The daemon's unit of work (Poller) and its APScheduler wiring, in process.
+"""The daemon's cycle (a poll, then translate and publish) and its APScheduler wiring, in process.
 
 Bad peers of every kind are served by a real local server; each must be reported in the
 source's status and the log, retried on the next poll, and leave the other sources and
@@ -21,8 +21,8 @@ import pytest
 
 from syndicate.cli import main
 from syndicate.config import Settings, load_settings
-from syndicate.pipeline import EnginePool
-from syndicate.scheduler import Daemon, Poller, cron_trigger, trigger_for
+from syndicate.translate.engines import Engines
+from syndicate.scheduler import Daemon, cron_trigger, trigger_for
 from syndicate.store import Store
 from syndicate.store.lock import StateLock, StateLockedError, lock_holder
 from tests.conftest import Clock, snapshot
@@ -54,7 +54,7 @@ BAD_PEERS: dict[str, tuple[Route, str]] = {
 
 
 def fake_engines(settings: Settings) -> EnginePool:
-    return EnginePool(settings, {"apertium": lambda _s: FakeEngine("apertium", {("en", "es")}, tagged)})
+    return Engines(settings, {"apertium": lambda _s: FakeEngine("apertium", {("en", "es")}, tagged)})
 
 
 @pytest.fixture
@@ -88,17 +88,17 @@ def test_bad_peers_are_reported_retried_and_harm_nothing(site: TestSite, tmp_pat
     settings = config_for(site, tmp_path, list(BAD_PEERS))
     store = Store.open(settings.state_dir)
     clock = Clock()
-    poller = Poller(settings, store, engines=fake_engines(settings), clock=clock)
-    caplog.set_level(logging.INFO, logger="syndicate.scheduler")
+    daemon = Daemon(settings, store, engines=fake_engines(settings), clock=clock)
+    caplog.set_level(logging.INFO, logger="syndicate.work")
     try:
-        good = poller.poll("good")
+        good = daemon.cycle("good")
         assert (good.status.outcome, good.status.items_new, good.files_written > 0) == ("ok", 2, True)
         published = snapshot(settings.feeds_dir, settings.translations_dir)
         assert len(feed_entries(settings)) == 2
 
         for name, (_, expected) in BAD_PEERS.items():
             clock.advance(seconds=1)
-            result = poller.poll(name)
+            result = daemon.cycle(name)
             assert result.status.outcome == "failed", name
             assert expected in (result.status.last_error or ""), (name, result.status.last_error)
             assert result.status.failures_in_row == 1
@@ -111,12 +111,12 @@ def test_bad_peers_are_reported_retried_and_harm_nothing(site: TestSite, tmp_pat
         assert any(line.startswith("poll huge: failed") and "response too large" in line for line in lines)
 
         # Next round: the good feed is not modified (no files touched); the peers recover.
-        again = poller.poll("good")
+        again = daemon.cycle("good")
         assert (again.status.outcome, again.files_written) == ("not-modified", 0)
         for name in BAD_PEERS:
             site.page(f"/{name}.xml", rss([story(10 + len(name))], site.base), content_type="application/rss+xml")
         for name in BAD_PEERS:
-            result = poller.poll(name)
+            result = daemon.cycle(name)
             assert (result.status.outcome, result.status.items_new, result.status.last_error) == ("ok", 1, None), name
         assert len(feed_entries(settings)) == 2 + len(BAD_PEERS)  # one new article per recovered source
         states = store.sources.all()
@@ -134,13 +134,13 @@ def test_item_failures_make_a_partial_poll_and_updates_republish(site: TestSite,
     settings = config_for(site, tmp_path, [])
     store = Store.open(settings.state_dir)
     clock = Clock()
-    poller = Poller(settings, store, engines=fake_engines(settings), clock=clock)
+    daemon = Daemon(settings, store, engines=fake_engines(settings), clock=clock)
     try:
-        first = poller.poll("good")
+        first = daemon.cycle("good")
         assert (first.status.outcome, first.status.items_new, first.status.items_failed) == ("partial", 2, 1)
         assert "HTTP 500" in (first.status.last_error or "")
         site.page(stories[1].path, article_page(stories[1], site.base))
-        second = poller.poll("good")  # the feed is read again (no validators kept after a failure)
+        second = daemon.cycle("good")  # the feed is read again (no validators kept after a failure)
         assert (second.status.outcome, second.status.items_new, second.status.items_failed) == ("ok", 1, 0)
         assert sorted(feed_entries(settings)) == sorted(tagged(s.title, "en", "es") for s in stories)
 
@@ -150,13 +150,13 @@ def test_item_failures_make_a_partial_poll_and_updates_republish(site: TestSite,
         site.page("/good.xml", rss([*stories, story(4)], site.base, full_content=False))
         site.page(story(4).path, article_page(story(4), site.base))
         clock.advance(minutes=5)
-        third = poller.poll("good")
+        third = daemon.cycle("good")
         # The edited page is not re-read while its entry is unchanged (politeness) ...
         assert (third.status.items_new, third.status.items_updated) == (1, 0)
         # ... but a full-content feed carries edits, and they move `updated`.
         site.page("/good.xml", rss([edited, *stories[1:]], site.base))
         clock.advance(minutes=5)
-        fourth = poller.poll("good")
+        fourth = daemon.cycle("good")
         assert fourth.status.items_updated == 1 and fourth.files_written > 0
         parsed = feedparser.parse((settings.feeds_dir / "es" / "atom.xml").read_bytes())
         assert any("ribbon" in e.content[0].value for e in parsed.entries)
@@ -250,10 +250,9 @@ cron = "0 6 * * 1-5"
     store = Store.open(settings.state_dir)
     try:
         daemon = Daemon(settings, store, engines=fake_engines(settings))
-        poller = daemon.poller
-        poller.poll("soon")  # polled a moment ago: the next start waits out the hour
+        daemon.cycle("soon")  # polled a moment ago: the next start waits out the hour
         now = datetime.now(UTC)
-        last = poller.states.get("soon").last_poll
+        last = store.sources.get("soon").last_poll
         assert last is not None
         assert daemon._first_run(settings.sources[0], now) == last + timedelta(hours=1)
         assert daemon._first_run(settings.sources[1], now) == now  # never polled: at once
@@ -345,9 +344,9 @@ def test_status_prints_a_plain_table_when_not_a_terminal(site: TestSite, tmp_pat
     settings = config_for(site, tmp_path, ["broken", "later"])
     store = Store.open(settings.state_dir)
     try:
-        poller = Poller(settings, store, engines=fake_engines(settings))
-        poller.poll("good")
-        poller.poll("broken")
+        daemon = Daemon(settings, store, engines=fake_engines(settings))
+        daemon.cycle("good")
+        daemon.cycle("broken")
     finally:
         store.close()
     code = main(["status", "--config", str(tmp_path / "config.toml")])
@@ -364,8 +363,8 @@ def test_status_prints_a_plain_table_when_not_a_terminal(site: TestSite, tmp_pat
 def test_a_poll_that_only_changes_links_republishes(tmp_path: Path) -> None:
     """New previous/next links change no translation, but the pages and feeds must show them."""
     from syndicate.config import load_settings
-    from syndicate.pipeline import EnginePool
-    from syndicate.scheduler import Poller
+    from syndicate.translate.engines import Engines
+    from syndicate.scheduler import Daemon
     from syndicate.store import Store
     from tests.conftest import Clock, write_config
     from tests.fakes import FakeEngine, tagged
@@ -377,13 +376,13 @@ def test_a_poll_that_only_changes_links_republishes(tmp_path: Path) -> None:
     settings = load_settings(write_config(tmp_path, articles=folder))
     store = Store.open(settings.state_dir)
     engine = FakeEngine("apertium", {("en", "es")}, tagged)
-    poller = Poller(settings, store, engines=EnginePool(settings, {"apertium": lambda s: engine}), clock=Clock())
-    assert poller.poll("sample").files_written > 0
+    daemon = Daemon(settings, store, engines=Engines(settings, {"apertium": lambda s: engine}), clock=Clock())
+    assert daemon.cycle("sample").files_written > 0
     (tmp_path / "articles" / "a.txt").write_text(
         "Alpha Story\n\nThe first story of the day is about the harbour.\n\nNext Article\n\nBeta Story\n", encoding="utf-8"
     )
-    result = poller.poll("sample")
-    assert result.report is not None and result.report.articles_relinked == 1
+    result = daemon.cycle("sample")
+    assert result.report.articles_relinked == 1
     assert result.report.translations_written == 0
     assert result.files_written > 0
     slugs = {sa.article.title: sa.slug for sa in store.articles.all()}
@@ -411,14 +410,14 @@ def test_engines_open_once_across_many_polls_and_close_at_exit(site: TestSite, t
     settings = config_for(site, tmp_path, [])
     store = Store.open(settings.state_dir)
     try:
-        poller = Poller(settings, store, engines=None)
-        poller.engines.factories = {"apertium": lambda _s: _CountedEngine()}
+        daemon = Daemon(settings, store, engines=None)
+        daemon.engines.factories = {"apertium": lambda _s: _CountedEngine()}
         for count in (1, 2, 3, 4):  # each poll brings one new entry to translate
             serve_good_feed(site, count)
-            poll = poller.poll("good")
-            assert poll.report is not None and poll.report.articles_new == 1
+            poll = daemon.cycle("good")
+            assert poll.report.articles_new == 1
         assert (_CountedEngine.started, _CountedEngine.closed) == (1, 0)  # one start for four polls
-        poller.close()
+        daemon.shutdown()
         assert _CountedEngine.closed == 1
     finally:
         store.close()

@@ -12,16 +12,21 @@ import time
 from pathlib import Path
 
 from syndicate.config import load_settings
-from syndicate.pipeline import EnginePool
-from syndicate.scheduler import TRANSLATE_GRACE, Poller
+from syndicate.translate.engines import Engines
 from syndicate.store import Store
+from syndicate.work import TRANSLATE_GRACE, Work
 from tests.conftest import Clock
 from tests.fakes import FakeEngine, tagged
 from tests.sources.site import TestSite, daemon_config, rss, story
 
 
 def test_a_stop_mid_batch_ends_the_poll_within_seconds_and_the_next_poll_finishes(tmp_path: Path) -> None:
+    stop = threading.Event()
+    sigterm = threading.Timer(1.0, stop.set)  # SIGTERM arrives a second into the batch
+
     def slow(segment: str, source: str, target: str) -> str:
+        if not sigterm.is_alive() and not stop.is_set():
+            sigterm.start()
         time.sleep(0.02)  # 50 segments/s: the whole batch would take about 30 s
         return tagged(segment, source, target)
 
@@ -34,16 +39,16 @@ def test_a_stop_mid_batch_ends_the_poll_within_seconds_and_the_next_poll_finishe
         table = f'[[sources]]\nname = "harbour"\ntype = "feed"\nurl = "{site.url("/feed.xml")}"\ntimeout = "2s"\nretries = 0\n'
         settings = load_settings(daemon_config(tmp_path, table))
         store = Store.open(settings.state_dir)
-        stop = threading.Event()
-        pool = EnginePool(settings, {"apertium": lambda _s: engine})
-        poller = Poller(settings, store, engines=pool, clock=Clock(), should_stop=stop.is_set)
-        threading.Timer(1.0, stop.set).start()  # SIGTERM arrives while the batch is being translated
+        pool = Engines(settings, {"apertium": lambda _s: engine})
+        work = Work(settings, store, pool, clock=Clock(), should_stop=stop.is_set)
+        poll = work.poll("harbour")
+        assert not poll.problems and len(poll.new) == 10  # every fetched article is stored
         began = time.monotonic()
-        result = poller.poll("harbour")
+        translated = work.translate("es")
         took = time.monotonic() - began
+        assert stop.is_set() and translated.stopped
         assert took < 1.0 + TRANSLATE_GRACE + 3, took
-        assert result.report is not None and not result.report.failures
-        assert result.status.items_new == 10  # every fetched article is stored
+        assert not translated.problems
         partial = len(store.translations.for_language("es"))
         assert partial < 10
         for translation in store.translations.for_language("es").values():
@@ -51,6 +56,5 @@ def test_a_stop_mid_batch_ends_the_poll_within_seconds_and_the_next_poll_finishe
 
         # The next run (no stop) translates the rest.
         engine.fn = tagged
-        later = Poller(settings, store, engines=pool, clock=Clock())
-        later.catch_up()
+        Work(settings, store, pool, clock=Clock()).translate("es")
         assert len(store.translations.for_language("es")) == 10

@@ -14,7 +14,7 @@ import lxml.html
 import pytest
 
 from syndicate.config import load_settings
-from syndicate.pipeline import Pipeline
+from syndicate.work import once
 from syndicate.store import Store
 from tests.argos_fixture import build_package
 from tests.conftest import Clock, write_config
@@ -37,7 +37,7 @@ def _run(tmp_path: Path, *, engines: tuple[str, ...], articles: dict[str, str], 
     config = write_config(tmp_path, languages=languages, engines=engines, articles=folder, extra=extra)
     settings = load_settings(config)
     store = Store.open(settings.state_dir)
-    report = Pipeline(settings, store, clock=Clock()).run()
+    report = once(settings, store, clock=Clock())
     return settings, store, report
 
 

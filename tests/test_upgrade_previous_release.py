@@ -19,7 +19,7 @@ import pytest
 
 from syndicate.config import load_settings
 from syndicate.models import RunReport
-from syndicate.pipeline import Pipeline
+from syndicate.work import once
 from syndicate.store import Store
 from tests.conftest import DATA, Clock
 from tests.publish.feedcheck import feed_problems
@@ -54,7 +54,7 @@ def upgrade(tmp_path_factory: pytest.TempPathFactory) -> Upgrade:
     settings = load_settings(directory / "config.toml")
     store = Store.open(settings.state_dir)
     try:
-        report = Pipeline(settings, store, clock=Clock()).run()
+        report = once(settings, store, clock=Clock())
     finally:
         store.close()
     return Upgrade(directory, before, translations(db), report)

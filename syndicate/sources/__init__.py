@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from syndicate.config import SOURCE_TYPES, SourceSettings, load_implementation
-from syndicate.sources.base import FetchState, PolledSource, Source, StopCheck, never_stop
+from syndicate.sources.base import (
+    Checkpoint,
+    Events,
+    FetchResult,
+    FetchState,
+    Source,
+    StopCheck,
+    never_stop,
+)
 
 
 def make_source(settings: SourceSettings, root: Path, **options: Any) -> Source:
@@ -27,4 +35,14 @@ def make_source(settings: SourceSettings, root: Path, **options: Any) -> Source:
     return source
 
 
-__all__ = ["SOURCE_TYPES", "FetchState", "PolledSource", "Source", "StopCheck", "make_source", "never_stop"]
+__all__ = [
+    "SOURCE_TYPES",
+    "Checkpoint",
+    "Events",
+    "FetchResult",
+    "FetchState",
+    "Source",
+    "StopCheck",
+    "make_source",
+    "never_stop",
+]

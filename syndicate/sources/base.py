@@ -1,8 +1,8 @@
-"""The Source protocol and the fetch state a polled source carries between polls."""
+"""The Source protocol: a source yields typed events and returns its new fetch state."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,12 +19,10 @@ def never_stop() -> bool:
 
 @dataclass(frozen=True)
 class FetchState:
-    """What a source remembers between polls (kept in the store by the scheduler).
+    """What a source remembers between polls (kept in the store's ``source_state``).
 
     ``etag``/``last_modified`` are the HTTP validators of the URL the source polls (for
     a conditional GET); ``cursor`` is the source's own resume point (JSON-serialisable).
-    A source only ever exposes a state that is safe to persist at that moment: it never
-    points past an item the pipeline has not stored yet.
     """
 
     etag: str | None = None
@@ -32,26 +30,45 @@ class FetchState:
     cursor: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """A state that is safe to keep once every item yielded before it is stored.
+
+    A walk that is interrupted (shutdown) resumes from its last checkpoint instead of
+    from the start of the poll.
+    """
+
+    state: FetchState
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """How a fetch ended: the state to keep, and whether upstream said nothing changed."""
+
+    state: FetchState
+    not_modified: bool = False
+
+
+#: What ``fetch`` yields: an item, an item it could not read, or a checkpoint.
+Event = RawItem | ItemError | Checkpoint
+
+#: ``fetch``'s type: events out; in, whether the item just yielded was stored; the new
+#: state as its return value.
+Events = Generator[Event, bool | None, FetchResult]
+
+
 class Source(Protocol):
     """Where articles come from.
 
-    ``fetch()`` yields one :class:`RawItem` per article, or an :class:`ItemError` for an
-    item it could not read, so one bad item never stops the rest. A failure of the whole
-    source raises :class:`~syndicate.errors.SourceError`.
+    ``fetch(state)`` starts from the state the last poll returned and yields one
+    :class:`RawItem` per article, an :class:`ItemError` for an item it could not read
+    (one bad item never stops the rest) and :class:`Checkpoint` s; it *returns*
+    :class:`FetchResult` (the new state). The caller stores each item before asking for the
+    next and keeps the returned state only when every item reached the store. A failure
+    of the whole source raises :class:`~syndicate.errors.SourceError`. Nothing is
+    mutated on the source behind the caller's back.
     """
 
     name: str
 
-    def fetch(self) -> Iterator[RawItem | ItemError]:
-        ...
-
-
-class PolledSource(Source, Protocol):
-    """A source that keeps state between polls (feeds, pages).
-
-    ``state`` is read after (or during) ``fetch()`` and persisted; ``not_modified`` is
-    True when the upstream said nothing changed since the last poll (HTTP 304).
-    """
-
-    state: FetchState
-    not_modified: bool
+    def fetch(self, state: FetchState) -> Events: ...

@@ -25,7 +25,7 @@ import io
 import logging
 import re
 import xml.sax
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,8 +37,16 @@ from syndicate.errors import ItemError, SourceError
 from syndicate.extract.blocks import safe_url
 from syndicate.extract.common import squash
 from syndicate.extract.decode import clean
-from syndicate.models import Author, Enclosure, Image, Known, Meta, RawItem, normalize_lang
-from syndicate.sources.base import FetchState
+from syndicate.models import (
+    Author,
+    Enclosure,
+    Image,
+    Known,
+    Meta,
+    RawItem,
+    normalize_lang,
+)
+from syndicate.sources.base import Events, FetchResult, FetchState
 from syndicate.sources.http import (
     FEED_ACCEPT,
     Fetched,
@@ -58,17 +66,15 @@ class FeedSource(HttpSource):
 
     settings: FeedSourceSettings
 
-    def fetch(self) -> Iterator[RawItem | ItemError]:
+    def fetch(self, state: FetchState) -> Events:
         url = self.settings.url
-        state = self.state
         if state.cursor.get("url") != url:  # first poll, or the feed moved: no validators
             state = FetchState()
         http = self._http()
         try:
             fetched = http.get(url, etag=state.etag, last_modified=state.last_modified, accept=FEED_ACCEPT)
             if fetched.not_modified:
-                self.not_modified = True
-                return
+                return FetchResult(state, not_modified=True)
             feed = parse_feed(fetched, source=self.name)
             xml_problem = feed.get("syndicate_xml_problem")
             if xml_problem and xml_problem != state.cursor.get("xml_problem"):  # once per change, not per poll
@@ -80,21 +86,31 @@ class FeedSource(HttpSource):
             # Oldest first: articles the links do not order are ordered by arrival.
             for entry in reversed(feed.get("entries", [])):
                 if self.should_stop():
-                    return  # the state stays as it was: the next poll reads the feed again
+                    return FetchResult(state)  # the state stays as it was: the next poll reads the feed again
+                fingerprint: str | None = None
                 try:
-                    result = self._entry(entry, feed, fetched, http, read_before, read_now)
-                except Exception as exc:  # noqa: BLE001 - one hostile entry must not cost the feed
-                    # The pipeline logs the ItemError once per change; the traceback is for debugging.
+                    result, fingerprint = self._entry(entry, feed, fetched, http, read_before)
+                except Exception as exc:
+                    # The item is logged once per change; the traceback is for debugging.
                     logger.debug("[%s] an entry could not be read", self.name, exc_info=True)
                     result = ItemError(
                         f"the entry could not be read ({type(exc).__name__}: {exc})", source=self.name,
                         item=str(entry.get("id") or entry.get("link") or entry.get("title") or "?")[:200],
                         hint="the upstream entry is malformed; the feed's other entries were read",
                     )
-                if result is None:
+                if result is None:  # read on an earlier poll and unchanged since
+                    if fingerprint is not None:
+                        read_now[str(_entry_key(entry))] = fingerprint
                     continue
-                failed = failed or isinstance(result, ItemError)
-                yield result
+                if isinstance(result, ItemError):
+                    failed = True
+                    yield result
+                    continue
+                stored = yield result
+                if stored is False:
+                    failed = True
+                elif fingerprint is not None:
+                    read_now[result.key] = fingerprint
             # Every entry is stored: remember what the next poll can skip. Keep the old
             # validators after a failure, so the next poll reads the feed again.
             done = state if failed else FetchState(etag=fetched.etag, last_modified=fetched.last_modified)
@@ -103,7 +119,7 @@ class FeedSource(HttpSource):
                 cursor["xml_problem"] = xml_problem
             if hub := websub_links(feed, fetched):
                 cursor["websub"] = hub  # the hub it names: sources/websub.py subscribes to it
-            self.state = FetchState(etag=done.etag, last_modified=done.last_modified, cursor=cursor)
+            return FetchResult(FetchState(etag=done.etag, last_modified=done.last_modified, cursor=cursor))
         finally:
             if self._fetcher is None:
                 http.close()
@@ -115,10 +131,10 @@ class FeedSource(HttpSource):
         fetched: Fetched,
         http: HttpFetcher,
         read_before: Mapping[str, str],
-        read_now: dict[str, str],
-    ) -> RawItem | ItemError | None:
+    ) -> tuple[RawItem | ItemError | None, str | None]:
+        """The entry's item (None: unchanged since it was stored) and its fingerprint."""
         link = clean(str(entry.get("link") or "")).strip() or None
-        key = entry.get("id") or link or _digest(entry.get("title", ""), entry.get("published", ""))
+        key = _entry_key(entry)
         title = _plain_title(entry)
         # dict.get: feedparser's own get() maps "updated" to "published" with a warning
         published = _when(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed"))
@@ -129,21 +145,24 @@ class FeedSource(HttpSource):
         summary = _summary(entry)
         if content is not None or not link:
             if not title:
-                return ItemError("the entry has no title", source=self.name, item=key, hint="the feed must give each entry a <title>")
+                return ItemError("the entry has no title", source=self.name, item=key,
+                                 hint="the feed must give each entry a <title>"), None
             if content is None and not summary:
                 return ItemError(
                     "the entry has neither content nor a summary nor a link to the article", source=self.name, item=key,
                     hint="the feed must carry <content>, a summary or a link for each entry",
-                )
-            return RawItem(
+                ), None
+            item = RawItem(
                 source=self.name, key=key, data=(content or "").encode("utf-8"), media_type="text/html", url=link,
                 base_url=base, language=language, published=published,
                 known=Known(title=title, meta=meta, fragment=True, summary=summary),
             )
+            # An entry carrying its content is read again only when any of it changed.
+            fingerprint = _digest(repr(item))
+            return (None if read_before.get(key) == fingerprint else item), fingerprint
         fingerprint = _digest(link, title, dict.get(entry, "updated", ""), entry.get("published", ""), entry.get("summary", ""))
         if read_before.get(key) == fingerprint:
-            read_now[key] = fingerprint  # read on an earlier poll and unchanged since
-            return None
+            return None, fingerprint  # read on an earlier poll and unchanged since
         try:
             page = http.get(link)
             read = read_page(page, source=self.name, key=key, url=link, title=title or None, language=language,
@@ -155,11 +174,16 @@ class FeedSource(HttpSource):
                 "(it is tried again on the next poll)"
                 if exc.status in (404, 410) else exc.hint
             )
-            return ItemError(f"cannot fetch the linked page: {exc.message}", source=self.name, item=link, hint=hint)
+            return ItemError(f"cannot fetch the linked page: {exc.message}", source=self.name, item=link, hint=hint), None
         except ItemError as exc:
-            return exc
-        read_now[key] = fingerprint
-        return read.item
+            return exc, None
+        return read.item, fingerprint
+
+
+def _entry_key(entry: Any) -> str:
+    """The entry's identity: its id, else its link, else a digest of title and date."""
+    link = clean(str(entry.get("link") or "")).strip() or None
+    return str(entry.get("id") or link or _digest(entry.get("title", ""), entry.get("published", "")))
 
 
 def parse_feed(fetched: Fetched, *, source: str) -> Any:

@@ -1,49 +1,84 @@
-"""A local drop folder of article files: ``*.txt`` (seed format) and ``*.html`` pages."""
+"""A local drop folder of article files: ``*.txt`` (seed format) and ``*.html`` pages.
+
+A poll reads only the files that are new or changed since the last one: the state keeps
+each stored file's size and modification time (``cursor["files"]``), so a folder of
+thousands of articles with nothing new costs one directory listing and a ``stat`` per
+file. A file that failed is read again on the next poll.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
 from syndicate.config import FolderSourceSettings
 from syndicate.errors import ItemError, SourceError
 from syndicate.models import RawItem
+from syndicate.sources.base import (
+    Checkpoint,
+    Events,
+    FetchResult,
+    FetchState,
+    StopCheck,
+    never_stop,
+)
 
 logger = logging.getLogger(__name__)
 
 MEDIA_TYPES = {".txt": "text/plain", ".text": "text/plain", ".html": "text/html", ".htm": "text/html"}
 #: Files larger than this are not articles (a runaway export, a video); they are skipped.
 MAX_BYTES = 5 * 1024 * 1024
+#: Files stored between two checkpoints (where an interrupted poll resumes).
+CHECKPOINT_EVERY = 200
 
 
 class FolderSource:
     """Reads every article file in a folder (not recursive; hidden files ignored)."""
 
-    def __init__(self, settings: FolderSourceSettings, root: Path) -> None:
+    def __init__(self, settings: FolderSourceSettings, root: Path, *, should_stop: StopCheck = never_stop) -> None:
         self.name = settings.name
         self.path = settings.path if settings.path.is_absolute() else root / settings.path
         self.language = settings.language
         self.base_url = settings.base_url
+        self.should_stop = should_stop
 
-    def fetch(self) -> Iterator[RawItem | ItemError]:
+    def fetch(self, state: FetchState) -> Events:
         if not self.path.is_dir():
             raise SourceError(
                 f"folder {self.path} does not exist or is not a directory",
                 source=self.name,
                 hint=f"create it or fix sources.path for source {self.name!r} in config.toml",
             )
-        for path in sorted(self.path.iterdir()):
-            if path.name.startswith(".") or not path.is_file():
+        before: dict[str, Any] = dict(state.cursor.get("files", {}))
+        kept: dict[str, str] = {}  # name -> fingerprint of a file that is stored
+        read = 0
+        try:
+            entries = sorted(self.path.iterdir())
+        except OSError as exc:
+            raise SourceError(f"cannot list folder {self.path}: {exc.strerror or exc}", source=self.name,
+                              hint="check its permissions") from None
+        for path in entries:
+            if path.name.startswith("."):
                 continue
             media_type = MEDIA_TYPES.get(path.suffix.lower())
             if media_type is None:
-                if path.suffix.lower() not in (".md", ".json", ".partial", ".tmp"):
+                if path.suffix.lower() not in (".md", ".json", ".partial", ".tmp") and path.is_file():
                     logger.info("[%s] skipping %s: not a .txt or .html article", self.name, path.name)
                 continue
             try:
-                size = path.stat().st_size
+                info = path.stat()
+            except OSError:
+                continue  # gone since the listing
+            if not path.is_file():
+                continue
+            fingerprint = f"{info.st_size}:{info.st_mtime_ns}"
+            if before.get(path.name) == fingerprint:
+                kept[path.name] = fingerprint  # stored by an earlier poll, unchanged since
+                continue
+            try:
+                size = info.st_size
                 if size > MAX_BYTES:
                     raise ItemError(
                         f"too large to be an article ({size / 1e6:.1f} MB > {MAX_BYTES / 1e6:.0f} MB)",
@@ -58,7 +93,7 @@ class FolderSource:
             except OSError as exc:
                 yield ItemError(f"cannot read: {exc.strerror or exc}", source=self.name, item=path.name, hint="check its permissions")
                 continue
-            yield RawItem(
+            stored = yield RawItem(
                 source=self.name,
                 key=path.name,
                 data=data,
@@ -67,3 +102,11 @@ class FolderSource:
                 base_url=self.base_url,
                 language=self.language,
             )
+            if stored is not False:
+                kept[path.name] = fingerprint
+                read += 1
+                if read % CHECKPOINT_EVERY == 0:
+                    yield Checkpoint(FetchState(cursor={"files": {**before, **kept}}))
+            if self.should_stop():
+                break
+        return FetchResult(FetchState(cursor={"files": kept}), not_modified=read == 0)

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from types import TracebackType
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -25,7 +24,7 @@ import tenacity
 
 from syndicate.config import FeedSourceSettings, PagesSourceSettings
 from syndicate.errors import SourceError
-from syndicate.sources.base import FetchState, StopCheck, never_stop
+from syndicate.sources.base import StopCheck, never_stop
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +155,7 @@ class HttpFetcher:
     def __enter__(self) -> HttpFetcher:
         return self
 
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -326,21 +325,18 @@ class HttpFetcher:
 
 
 class HttpSource:
-    """What the feed and pages sources share: settings, fetch state and the fetcher."""
+    """What the feed and pages sources share: settings, the stop check and the fetcher."""
 
     def __init__(
         self,
         settings: FeedSourceSettings | PagesSourceSettings,
         root: Path,
         *,
-        state: FetchState | None = None,
         should_stop: StopCheck = never_stop,
         fetcher: HttpFetcher | None = None,
     ) -> None:
         self.name = settings.name
         self.settings = settings
-        self.state = state or FetchState()
-        self.not_modified = False
         self.should_stop = should_stop
         self._fetcher = fetcher
 

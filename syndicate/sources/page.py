@@ -16,7 +16,6 @@ backfill. Where the walk stands is the source's cursor, persisted by the schedul
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +26,7 @@ from syndicate.extract.decode import charset_of
 from syndicate.extract.html import page_outline
 from syndicate.extract.selectors import compile_selector
 from syndicate.models import Known, Meta, RawItem
-from syndicate.sources.base import FetchState
+from syndicate.sources.base import Checkpoint, Events, FetchResult, FetchState
 from syndicate.sources.http import (
     Fetched,
     FetchError,
@@ -109,51 +108,56 @@ class PageSource(HttpSource):
     def _read(self, fetched: Fetched) -> PageRead:
         return read_page(fetched, source=self.name, selectors=self.settings.selectors, language=self.settings.language)
 
-    def fetch(self) -> Iterator[RawItem | ItemError]:
+    def fetch(self, state: FetchState) -> Events:
         start = self.settings.start_url
-        cursor: dict[str, Any] = dict(self.state.cursor)
+        cursor: dict[str, Any] = dict(state.cursor)
         if cursor.get("start_url") != start:  # new source, or start_url changed: start over
-            cursor = {}
-            self.state = FetchState()
+            cursor, state = {}, FetchState()
         http = self._http()
         try:
-            yield from self._walk(http, cursor)
+            return (yield from self._walk(http, state, cursor))
         finally:
             if self._fetcher is None:
                 http.close()
 
-    def _commit(self, cursor: dict[str, Any], fetched: Fetched | None = None) -> None:
-        """Publish the walk's progress (called only once the items before it are stored)."""
-        if fetched is not None:
-            self.state = FetchState(etag=fetched.etag, last_modified=fetched.last_modified, cursor=dict(cursor))
-        else:
-            self.state = FetchState(etag=self.state.etag, last_modified=self.state.last_modified, cursor=dict(cursor))
+    def _walk(self, http: HttpFetcher, state: FetchState, cursor: dict[str, Any]) -> Events:
+        """Walk newer, then older pages; each stored page moves the cursor (a checkpoint).
 
-    def _walk(self, http: HttpFetcher, cursor: dict[str, Any]) -> Iterator[RawItem | ItemError]:
+        A page that fails (to fetch, to read, or to be stored) ends the walk in its
+        direction: the next poll tries it again from there.
+        """
         seen: set[str] = set()
         changed = False
+        validators = (state.etag, state.last_modified)
+
+        def checkpoint() -> Checkpoint:
+            return Checkpoint(FetchState(etag=validators[0], last_modified=validators[1], cursor=dict(cursor)))
+
         if not cursor:
             fetched = http.get(self.settings.start_url)  # FetchError: the whole source failed
             page = self._page_or_fail(fetched)
             seen.update({page.key, strip_fragment(fetched.url), self.settings.start_url})
-            yield page.item
-            cursor = {
+            if (yield page.item) is False:
+                return FetchResult(FetchState())  # not stored: start again on the next poll
+            cursor.update({
                 "start_url": self.settings.start_url,
                 "newest": page.key, "newest_url": strip_fragment(fetched.url), "newest_next": page.next,
                 "oldest": page.key, "oldest_prev": page.prev, "backfilled": 0,
-            }
-            self._commit(cursor, fetched)
+            })
+            validators = (fetched.etag, fetched.last_modified)
+            yield checkpoint()
             changed = True
         else:
             newest_url = cursor["newest_url"]
-            fetched = http.get(newest_url, etag=self.state.etag, last_modified=self.state.last_modified)
+            fetched = http.get(newest_url, etag=state.etag, last_modified=state.last_modified)
             seen.update({cursor["newest"], newest_url})
             if not fetched.not_modified:
                 page = self._page_or_fail(fetched)
-                yield page.item
-                cursor["newest_next"] = page.next
-                self._commit(cursor, fetched)
-                changed = True
+                if (yield page.item) is not False:
+                    cursor["newest_next"] = page.next
+                    validators = (fetched.etag, fetched.last_modified)
+                    yield checkpoint()
+                    changed = True
 
         # Newer articles: follow next links from the newest one we hold.
         walked = 0
@@ -169,9 +173,11 @@ class PageSource(HttpSource):
                 break
             fetched, page = result
             seen.update({url, page.key})
-            yield page.item
+            if (yield page.item) is False:
+                break  # retried from here on the next poll
             cursor.update(newest=page.key, newest_url=strip_fragment(fetched.url), newest_next=page.next)
-            self._commit(cursor, fetched)
+            validators = (fetched.etag, fetched.last_modified)
+            yield checkpoint()
             walked += 1
             changed = True
 
@@ -188,12 +194,12 @@ class PageSource(HttpSource):
                 break
             fetched, page = result
             seen.update({url, page.key})
-            yield page.item
+            if (yield page.item) is False:
+                break
             cursor.update(oldest=page.key, oldest_prev=page.prev, backfilled=cursor["backfilled"] + 1)
-            self._commit(cursor)
+            yield checkpoint()
             changed = True
-        self._commit(cursor)
-        self.not_modified = not changed
+        return FetchResult(checkpoint().state, not_modified=not changed)
 
     def _page_or_fail(self, fetched: Fetched) -> PageRead:
         try:

@@ -29,6 +29,7 @@ import lxml.html
 
 from syndicate import metrics, progress
 from syndicate.extract.decode import clean_bytes_text
+from syndicate.errors import Problem
 from syndicate.models import Attribution, Block, Lang, StoredArticle, Translation, map_text, source_key, texts
 from syndicate.sanitize import sanitize
 from syndicate.translate import guards
@@ -180,7 +181,7 @@ class ArticleTranslator:
 
     def __init__(
         self,
-        store: StoreLike,
+        memory: MemoryLike,
         route: Sequence[Leg],
         *,
         keep_verbatim: Sequence[str] = (),
@@ -199,7 +200,7 @@ class ArticleTranslator:
         #: waits for the next run.
         self.should_stop = should_stop
         self.stopped = False
-        self.store = store
+        self.memory = memory
         self.route = list(route)
         self.keep_verbatim = list(keep_verbatim)
         self.glossary = dict(glossary or {})
@@ -215,7 +216,7 @@ class ArticleTranslator:
     def pivot(self) -> Lang | None:
         return self.route[0].target if len(self.route) > 1 else None
 
-    def translate(self, batch: Sequence[StoredArticle]) -> tuple[list[Translation], list[str]]:
+    def translate(self, batch: Sequence[StoredArticle]) -> tuple[list[Translation], list[Problem]]:
         """Translations for the articles that could be fully translated, and problems."""
         plans = [_Plan(stored) for stored in batch]
         done: dict[str, str] = {}
@@ -242,7 +243,7 @@ class ArticleTranslator:
                 break
 
         translations: list[Translation] = []
-        problems: list[str] = []
+        problems: list[Problem] = []
         for plan in plans:
             rendered, missing = plan.render(done)
             untranslated: set[str] = set()
@@ -254,11 +255,16 @@ class ArticleTranslator:
                 untranslated = lenient.used
                 share = sum(len(m) for m in untranslated) / max(sum(len(s) for s in plan.segments()), 1)
                 reasons = sorted({failed.get(m, "not translated") for m in untranslated})
-                what = (f"article {plan.stored.article.key!r} ({plan.stored.article.source}): {len(untranslated)} "
-                        f"segment(s) failed every engine for {self.target} ({'; '.join(reasons)})")
+                what = (f"{len(untranslated)} segment(s) failed every engine for {self.target} "
+                        f"({'; '.join(reasons)})")
                 if share > MAX_UNTRANSLATED_SHARE:
-                    problems.append(f"{what}: most of the article, so it is not published in {self.target}")
+                    problems.append(Problem(
+                        "translate", f"{what}: most of the article, so it is not published in {self.target}",
+                        source=plan.stored.article.source, item=plan.stored.article.key, language=self.target,
+                        fix="check the engine's log; another engine or model for the pair may serve it",
+                    ))
                     continue
+                what = f"[{plan.stored.article.source}] {plan.stored.article.key}: {what}"
                 logger.warning("%s: published with them in the original language", what)
             segs = plan.segments() - untranslated
             engines = Counter(used.get(s, self.route[-1].engines[0].name) for s in segs)
@@ -355,7 +361,7 @@ class ArticleTranslator:
             if not remaining:
                 break
             model = engine.model_id(leg.source, leg.target)
-            hits, rejected = self.store.memory_get(engine.name, model, leg.source, leg.target, remaining)
+            hits, rejected = self.memory.get(engine.name, model, leg.source, leg.target, remaining)
             self.counts.add(language, engine.name, "memory_hits", len(hits))
             for s, t in hits.items():
                 out[s], by_engine[s] = t, engine.name
@@ -391,7 +397,7 @@ class ArticleTranslator:
                         metrics.record_guard_rejection(language, engine.name, reason)
                 self.counts.add(language, engine.name, "translated", len(good))
                 self.counts.add(language, engine.name, "guard_failures", len(bad))
-                self.store.memory_put(
+                self.memory.put(
                     engine.name, model, leg.source, leg.target,
                     good + [(s, t) for s, t in zip(todo, results, strict=True) if s in bad],
                     self.clock(), rejected=bad,
@@ -448,17 +454,17 @@ class _Stopped(Exception):
         self.results = results
 
 
-class StoreLike(Protocol):
-    """The part of the store translation needs (the segment memory)."""
+class MemoryLike(Protocol):
+    """The part of the store translation needs: the segment memory (``store.memory``)."""
 
-    def memory_get(
+    def get(
         self, engine: str, model: str, source: str, target: str, segments: Sequence[str]
     ) -> tuple[dict[str, str], set[str]]: ...
 
-    def memory_put(
+    def put(
         self, engine: str, model: str, source: str, target: str, pairs: Sequence[tuple[str, str]], now: datetime,
         *, rejected: Mapping[str, str] | None = None,
     ) -> None: ...
 
 
-__all__ = ["ArticleTranslator", "Counts", "Leg", "StoreLike", "sanitize"]
+__all__ = ["ArticleTranslator", "Counts", "Leg", "MemoryLike", "sanitize"]

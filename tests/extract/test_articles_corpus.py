@@ -43,6 +43,7 @@ from syndicate.models import (
     Rule,
     Table,
 )
+from syndicate.sources.base import FetchState
 from syndicate.sources.feed import FeedSource
 from tests.sources.site import TestSite
 
@@ -159,7 +160,7 @@ def read_case(case: Path, site: TestSite) -> tuple[list[Article], dict[str, Any]
         for page in pages.rglob("*.html"):
             site.page(f"{prefix}/{page.relative_to(pages).with_suffix('').as_posix()}", page.read_bytes())
     feed = FeedSourceSettings(name=case.name, type="feed", url=site.url(f"{prefix}/feed.xml"), retries=0, timeout="5s")  # type: ignore[arg-type]
-    items = list(FeedSource(feed, Path("."), state=None).fetch())
+    items = list(FeedSource(feed, Path(".")).fetch(FetchState()))
     problems = [i for i in items if isinstance(i, ItemError)]
     assert not problems, problems
     text = json.dumps(expected).replace("{base}", base)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from syndicate.config import Settings, load_settings
 from syndicate.models import RunReport
-from syndicate.pipeline import EnginePool, Pipeline
+from syndicate.translate.engines import Engines
+from syndicate.work import once
 from syndicate.store import Store
 from tests.conftest import Clock
 from tests.fakes import FakeEngine
@@ -91,8 +92,8 @@ def run(config: Path, clock: Clock, engine: FakeEngine | None = None) -> tuple[S
     try:
         pool = None
         if engine is not None:
-            pool = EnginePool(settings, factories={name: (lambda _s: engine) for name in settings.translate.engines})
-        return settings, Pipeline(settings, store, clock=clock, engines=pool).run()
+            pool = Engines(settings, factories={name: (lambda _s: engine) for name in settings.translate.engines})
+        return settings, once(settings, store, clock=clock, engines=pool)
     finally:
         store.close()
 

@@ -18,7 +18,8 @@ from lxml import etree
 
 from syndicate import metrics
 from syndicate.config import load_settings
-from syndicate.pipeline import EnginePool, Pipeline
+from syndicate.translate.engines import Engines
+from syndicate.work import once
 from syndicate.publish import FeedPublisher
 from syndicate.publish.websub import HubNotifier
 from syndicate.store import Store
@@ -56,9 +57,9 @@ def _run(config: Path, clock: Clock, notify: Any = None) -> None:
     store = Store.open(settings.state_dir)
     try:
         engine = script_engine("es")
-        pool = EnginePool(settings, factories={name: (lambda _s: engine) for name in settings.translate.engines})
+        pool = Engines(settings, factories={name: (lambda _s: engine) for name in settings.translate.engines})
         publisher = FeedPublisher(settings, store, notify=notify)
-        report = Pipeline(settings, store, clock=clock, engines=pool, publisher=publisher).run()
+        report = once(settings, store, clock=clock, engines=pool, publisher=publisher)
         assert report.ok, report.failures
     finally:
         store.close()

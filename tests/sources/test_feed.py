@@ -12,9 +12,19 @@ from syndicate.config import ExtractSettings, FeedSourceSettings
 from syndicate.errors import ItemError, SourceError
 from syndicate.extract import extract
 from syndicate.models import RawItem
-from syndicate.sources.base import FetchState
+from syndicate.sources.base import FetchResult, FetchState
 from syndicate.sources.feed import FeedSource
-from tests.sources.site import HTML_NOT_FEED, MALFORMED_XML, Route, TestSite, article_page, atom, rss, story
+from tests.sources.events import drain
+from tests.sources.site import (
+    HTML_NOT_FEED,
+    MALFORMED_XML,
+    Route,
+    TestSite,
+    article_page,
+    atom,
+    rss,
+    story,
+)
 
 
 @pytest.fixture
@@ -29,9 +39,8 @@ def feed_settings(site: TestSite, path: str = "/feed.xml", **kwargs: object) -> 
     return FeedSourceSettings(name="harbour", type="feed", url=site.url(path), **options)  # type: ignore[arg-type]
 
 
-def poll(config: FeedSourceSettings, state: FetchState | None = None) -> tuple[list[RawItem | ItemError], FeedSource]:
-    source = FeedSource(config, Path("."), state=state)
-    return list(source.fetch()), source
+def poll(config: FeedSourceSettings, state: FetchState | None = None) -> tuple[list[RawItem | ItemError], FetchResult]:
+    return drain(FeedSource(config, Path(".")).fetch(state or FetchState()))
 
 
 @pytest.mark.parametrize("kind", ["rss", "atom"])
@@ -135,8 +144,9 @@ def test_stopping_between_entries_keeps_the_old_state(site: TestSite) -> None:
     site.page("/feed.xml", rss([story(1), story(2)], site.base))
     stop = {"now": False}
     source = FeedSource(feed_settings(site), Path("."), should_stop=lambda: stop["now"])
-    walk = source.fetch()
+    walk = source.fetch(FetchState())
     assert isinstance(next(walk), RawItem)
     stop["now"] = True
-    assert list(walk) == []
-    assert source.state == FetchState()  # nothing that would make the next poll skip entry 2
+    rest, result = drain(walk, reply=True)
+    assert rest == []
+    assert result.state == FetchState()  # nothing that would make the next poll skip entry 2

@@ -12,6 +12,7 @@ from syndicate.config import ExtractSettings, FeedSourceSettings
 from syndicate.errors import ItemError, SourceError
 from syndicate.extract import extract
 from syndicate.models import Article, RawItem
+from syndicate.sources.base import FetchState
 from syndicate.sources.feed import FeedSource
 from tests.test_hostile_inputs import FakeFetcher
 
@@ -33,12 +34,12 @@ def test_odd_feed(case: str) -> None:
     source = FeedSource(config, Path("."), fetcher=FakeFetcher((CORPUS / case).read_bytes()))  # type: ignore[arg-type]
     if "fails" in expected:
         with pytest.raises(SourceError, match=expected["fails"]):
-            list(source.fetch())
+            list(source.fetch(FetchState()))
         return
     articles: list[Article] = []
     errors = 0
     keys: list[str] = []
-    for result in source.fetch():
+    for result in source.fetch(FetchState()):
         if isinstance(result, ItemError):
             errors += 1
             continue

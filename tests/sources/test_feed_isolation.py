@@ -1,7 +1,7 @@
 """One bad feed entry costs only itself, and is reported once per change (issue 9, item 3).
 
 The feed is served by a real local server and read through the daemon's unit of work
-(:class:`~syndicate.scheduler.Poller`, the path ``once`` takes too), with a fake engine.
+(:meth:`~syndicate.scheduler.Daemon.cycle`: the units of work ``once`` runs too), with a fake engine.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import pytest
 from syndicate.config import ExtractSettings, Settings, load_settings
 from syndicate.extract import extract
 from syndicate.models import RawItem
-from syndicate.pipeline import EnginePool, Pipeline
-from syndicate.scheduler import Poller
+from syndicate.translate.engines import Engines
+from syndicate.work import once
+from syndicate.scheduler import Daemon
 from syndicate.store import Store
 from tests.conftest import Clock
 from tests.fakes import FakeEngine, tagged
@@ -60,9 +61,9 @@ def settings_for(site: TestSite, directory: Path, path: str = "/feed.xml") -> Se
     return load_settings(daemon_config(directory, table))
 
 
-def poller_for(settings: Settings, clock: Clock) -> Poller:
-    engines = EnginePool(settings, {"apertium": lambda _s: FakeEngine("apertium", {("en", "es")}, tagged)})
-    return Poller(settings, Store.open(settings.state_dir), engines=engines, clock=clock)
+def daemon_for(settings: Settings, clock: Clock) -> Daemon:
+    engines = Engines(settings, {"apertium": lambda _s: FakeEngine("apertium", {("en", "es")}, tagged)})
+    return Daemon(settings, Store.open(settings.state_dir), engines=engines, clock=clock)
 
 
 def errors(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -73,7 +74,7 @@ def errors(caplog: pytest.LogCaptureFixture) -> list[str]:
 def test_a_garbage_entry_costs_only_itself(site: TestSite, tmp_path: Path, garbage: str) -> None:
     site.page("/feed.xml", rss_of(GOOD_2, item("bad", "A Broken Entry", garbage), GOOD_1), content_type="application/rss+xml")
     settings = settings_for(site, tmp_path)
-    result = poller_for(settings, Clock()).poll("harbour")
+    result = daemon_for(settings, Clock()).cycle("harbour")
     assert result.status.items_new + result.status.items_failed == 3
     if result.status.items_failed:  # most garbage is no article; some is read as text
         assert result.status.outcome == "partial" and "bad" in (result.status.last_error or "")
@@ -103,34 +104,34 @@ def test_a_failing_entry_is_logged_once_per_change(site: TestSite, tmp_path: Pat
     site.page("/feed.xml", rss_of(GOOD_1, item("bad", "A Broken Entry", "<!DOCTYPE")), content_type="application/rss+xml")
     settings = settings_for(site, tmp_path)
     clock = Clock()
-    poller = poller_for(settings, clock)
+    daemon = daemon_for(settings, clock)
     caplog.set_level(logging.INFO, logger="syndicate")
 
-    first = poller.poll("harbour")
+    first = daemon.cycle("harbour")
     assert first.status.outcome == "partial"
     assert len([m for m in errors(caplog) if "[harbour] bad:" in m]) >= 1
     caplog.clear()
 
     for _ in range(3):  # the same broken entry on every poll: counted, not logged again
         clock.advance(hours=1)
-        again = poller.poll("harbour")
+        again = daemon.cycle("harbour")
         assert again.status.outcome == "partial" and again.status.items_failed == 1
     assert errors(caplog) == []
 
     # The entry changes (still broken): reported again, once.
     site.page("/feed.xml", rss_of(GOOD_1, item("bad", "A Broken Entry", "<!DOCTYPE html>")), content_type="application/rss+xml")
     clock.advance(hours=1)
-    poller.poll("harbour")
+    daemon.cycle("harbour")
     assert len([m for m in errors(caplog) if "[harbour] bad:" in m]) >= 1
 
     # Fixed, then broken again the same way: a new problem, logged again.
     site.page("/feed.xml", rss_of(GOOD_1, item("bad", "A Mended Entry", "<p>Now it has a body.</p>")), content_type="application/rss+xml")
     clock.advance(hours=1)
-    assert poller.poll("harbour").status.outcome == "ok"
+    assert daemon.cycle("harbour").status.outcome == "ok"
     caplog.clear()
     site.page("/feed.xml", rss_of(GOOD_1, item("bad", "A Broken Entry", "<!DOCTYPE html>")), content_type="application/rss+xml")
     clock.advance(hours=1)
-    poller.poll("harbour")
+    daemon.cycle("harbour")
     assert len([m for m in errors(caplog) if "[harbour] bad:" in m]) >= 1
 
 
@@ -184,12 +185,12 @@ def test_an_unserved_language_is_logged_once_per_change(tmp_path: Path, make_con
 
     settings = load_settings(write_config(tmp_path, languages=("fr",)))
     store = Store.open(settings.state_dir)
-    nothing = EnginePool(settings, {"apertium": lambda _s: FakeEngine("apertium", set(), tagged)})
-    caplog.set_level(logging.INFO, logger="syndicate.pipeline")
+    nothing = Engines(settings, {"apertium": lambda _s: FakeEngine("apertium", set(), tagged)})
+    caplog.set_level(logging.INFO, logger="syndicate.work")
 
     def run() -> list[str]:
         caplog.clear()
-        report = Pipeline(settings, store, engines=nothing, clock=Clock()).run()
+        report = once(settings, store, engines=nothing, clock=Clock())
         assert report.unserved_languages  # the summary still says so every time
         return [m for m in errors(caplog) if "no engine can translate" in m]
 

@@ -13,10 +13,11 @@ from syndicate.config import ExtractSettings, PageSelectors, PagesSourceSettings
 from syndicate.errors import ItemError, SourceError
 from syndicate.extract import extract
 from syndicate.models import Article, RawItem
-from syndicate.sources.base import FetchState
+from syndicate.sources.base import Checkpoint, FetchResult, FetchState
 from syndicate.sources.http import Fetched
 from syndicate.sources.page import PageSource, read_page
 from tests.conftest import DATA
+from tests.sources.events import drain
 from tests.sources.site import Route, Story, TestSite, article_page, story
 
 CASES = DATA / "sources"
@@ -95,9 +96,8 @@ def settings(site: TestSite, start: Story, **kwargs: object) -> PagesSourceSetti
     return PagesSourceSettings(name="harbour", type="pages", start_url=site.url(start.path), retries=0, timeout="2s", **kwargs)  # type: ignore[arg-type]
 
 
-def poll(source_settings: PagesSourceSettings, state: FetchState | None = None) -> tuple[list[RawItem | ItemError], PageSource]:
-    source = PageSource(source_settings, Path("."), state=state)
-    return list(source.fetch()), source
+def poll(source_settings: PagesSourceSettings, state: FetchState | None = None) -> tuple[list[RawItem | ItemError], FetchResult]:
+    return drain(PageSource(source_settings, Path(".")).fetch(state or FetchState()))
 
 
 def titles(items: list[RawItem | ItemError]) -> list[str]:
@@ -182,12 +182,14 @@ def test_stopping_mid_walk_keeps_a_state_that_points_at_stored_items(site: TestS
     stories = [story(n) for n in range(1, 6)]
     publish_chain(site, stories)
     source = PageSource(settings(site, stories[0]), Path("."))
-    walk = source.fetch()
-    first, second = next(walk), next(walk)
-    assert isinstance(first, RawItem) and isinstance(second, RawItem)
+    walk = source.fetch(FetchState())
+    first = next(walk)
+    checkpoint = walk.send(True)  # the first page is stored: the walk may move past it
+    second = next(walk)
+    assert isinstance(first, RawItem) and isinstance(second, RawItem) and isinstance(checkpoint, Checkpoint)
     walk.close()  # stopped while the second item was in hand: it may not be stored
-    assert source.state.cursor["newest"] == site.url(stories[0].path)
-    items, resumed = poll(settings(site, stories[0]), source.state)
+    assert checkpoint.state.cursor["newest"] == site.url(stories[0].path)
+    items, resumed = poll(settings(site, stories[0]), checkpoint.state)
     # The newest stored page answers 304; the walk resumes at the item that was in hand.
     assert titles(items) == [s.title for s in stories[1:]]
     assert resumed.state.cursor["newest"] == site.url(stories[4].path)

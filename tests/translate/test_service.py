@@ -12,7 +12,8 @@ import feedparser
 import lxml.html
 
 from syndicate.config import load_settings
-from syndicate.pipeline import EnginePool, Pipeline
+from syndicate.translate.engines import Engines
+from syndicate.work import once
 from syndicate.store import Store
 from tests.conftest import Clock, write_config
 from tests.fakes import FakeEngine, tagged
@@ -33,12 +34,12 @@ def setup(tmp_path: Path, engines: dict[str, FakeEngine], *, languages=("es",), 
     config = write_config(tmp_path, languages=languages, engines=tuple(engines), articles=folder, extra=extra)
     settings = load_settings(config)
     store = Store.open(settings.state_dir)
-    pool = EnginePool(settings, factories={name: (lambda s, e=e: e) for name, e in engines.items()})
+    pool = Engines(settings, factories={name: (lambda s, e=e: e) for name, e in engines.items()})
     return settings, store, pool
 
 
 def run(settings, store, pool, clock=None):
-    return Pipeline(settings, store, engines=pool, clock=clock or Clock()).run()
+    return once(settings, store, engines=pool, clock=clock or Clock())
 
 
 def text_of(store: Store, language: str) -> str:
@@ -277,7 +278,7 @@ def test_correcting_a_sources_language_retranslates(tmp_path: Path) -> None:
     from syndicate.config import load_settings
 
     corrected = load_settings(config)
-    pool = EnginePool(corrected, factories={"apertium": lambda s: engine})
+    pool = Engines(corrected, factories={"apertium": lambda s: engine})
     engine.calls.clear()
     report = run(corrected, store, pool)
     assert report.translations_written == 1 and engine.calls  # read as Catalan now: done again

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from syndicate.pipeline import Pipeline
+from syndicate.work import once
 from tests.conftest import Clock
 from tests.fakes import FakeEngine, tagged
 from tests.translate.test_service import setup
@@ -29,7 +29,7 @@ def test_a_stop_mid_batch_keeps_the_finished_part_and_the_next_run_resumes(tmp_p
         stop["now"] = stop["now"] or len(engine.calls) >= 2
         return stop["now"]
 
-    report = Pipeline(settings, store, engines=pool, clock=Clock(), should_stop=stop_after_two_calls).run()
+    report = once(settings, store, engines=pool, clock=Clock(), should_stop=stop_after_two_calls, translate_grace=0)
     calls_before_stop = len(engine.calls)
     assert calls_before_stop == 2  # stopped between chunks, not at the end of the batch
     sent = sum(len(c) for c in engine.calls)
@@ -42,7 +42,7 @@ def test_a_stop_mid_batch_keeps_the_finished_part_and_the_next_run_resumes(tmp_p
 
     # The next run translates the rest, without sending the finished segments again.
     engine.calls.clear()
-    report = Pipeline(settings, store, engines=pool, clock=Clock()).run()
+    report = once(settings, store, engines=pool, clock=Clock())
     assert not report.failures and len(store.translations.for_language("es")) == 10
     resent = sum(len(c) for c in engine.calls)
     assert resent + sent == 410

@@ -1,0 +1,731 @@
+"""The three units of work, and the one loop ``syndicate once`` runs over them.
+
+Each unit is an idempotent function over the store, safe to repeat and to run as one
+job of a queue:
+
+- :meth:`Work.poll` ``(source)``: fetch with the source's stored state, extract, upsert
+  each article, save the source's new state, in that order;
+- :meth:`Work.translate` ``(language, article_ids=None)``: translate what lacks a current
+  translation in that language (all of it in one batch per language pair, so
+  CTranslate2 gets one large call);
+- :meth:`Work.publish` ``(language)``: bring that language's outputs up to date with the
+  store (rendering only what changed).
+
+``syndicate once`` is :func:`run_once`; the daemon (:mod:`syndicate.scheduler`) and the
+cluster's tasks call the same three methods. The engines and the store belong to the
+process that made them (the CLI, the daemon, a worker child): a unit borrows them and
+never closes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from syndicate import metrics
+from syndicate.config import PagesSourceSettings, Settings, SourceSettings
+from syndicate.errors import (
+    ItemError,
+    Problem,
+    PublishError,
+    RunAborted,
+    SourceError,
+    StoreError,
+    SyndicateError,
+)
+from syndicate.models import (
+    READER_REVISION,
+    Article,
+    Lang,
+    RawItem,
+    Ref,
+    RunReport,
+    StoredArticle,
+    Translation,
+    map_text,
+    primary,
+    source_key,
+)
+from syndicate.sanitize import sanitize
+from syndicate.sources.base import (
+    Checkpoint,
+    FetchResult,
+    FetchState,
+    Source,
+    StopCheck,
+    never_stop,
+)
+from syndicate.store.sources_state import PollRecord, SourceStatus
+
+if TYPE_CHECKING:
+    from syndicate.publish import FeedPublisher
+    from syndicate.store import Store
+    from syndicate.translate.engines import Engines
+    from syndicate.translate.service import Counts
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+SourceFactory = Callable[[SourceSettings, Path], Source]
+
+#: The key in a source's stored cursor that holds :func:`_reader_fingerprint` (the rest
+#: of the cursor is the source's own).
+READER_KEY = "_reader"
+
+#: Articles translated per batch: one engine call set per batch and language pair, and
+#: what is held in memory at once when a large history is translated for the first time.
+TRANSLATE_BATCH = 500
+
+#: Seconds translation goes on after a stop was asked for: enough to translate and
+#: publish what the poll in hand fetched, short enough that SIGTERM is honoured within a
+#: few seconds even mid-way through a language's large batch (the rest waits for the
+#: next run; finished segments are kept in the memory).
+TRANSLATE_GRACE = 3.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class _Grace:
+    """A stop check that turns true ``grace`` seconds after ``should_stop`` first did."""
+
+    def __init__(self, should_stop: StopCheck, grace: float) -> None:
+        self.should_stop = should_stop
+        self.grace = grace
+        self._since: float | None = None
+
+    def __call__(self) -> bool:
+        if not self.should_stop():
+            return False
+        if self._since is None:
+            self._since = time.monotonic()
+        return time.monotonic() - self._since >= self.grace
+
+
+# -- what the units return ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    """One poll of one source: what it stored, what failed, what was recorded."""
+
+    source: str
+    outcome: str  # ok, not-modified, partial, failed, interrupted
+    items_seen: int = 0
+    new: tuple[int, ...] = ()
+    updated: tuple[int, ...] = ()
+    relinked: tuple[int, ...] = ()  # only previous/next links or the URL changed
+    problems: tuple[Problem, ...] = ()
+    status: SourceStatus | None = None
+
+    @property
+    def article_ids(self) -> tuple[int, ...]:
+        """Articles whose content is new or changed (what translation needs to see)."""
+        return self.new + self.updated
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new or self.updated or self.relinked)
+
+    def report(self) -> RunReport:
+        return RunReport(
+            items_seen=self.items_seen,
+            articles_new=len(self.new),
+            articles_updated=len(self.updated),
+            articles_relinked=len(self.relinked),
+            problems=self.problems,
+        )
+
+
+@dataclass(frozen=True)
+class TranslateOutcome:
+    """One language translated: the translations stored, the counts, the problems."""
+
+    language: Lang
+    written: tuple[int, ...] = ()  # article ids whose translation was stored or changed
+    segments_translated: int = 0
+    memory_hits: int = 0
+    guard_failures: int = 0
+    problems: tuple[Problem, ...] = ()
+    unserved: tuple[Problem, ...] = ()  # pairs no engine serves: their articles wait
+    stopped: bool = False  # a stop was asked for: the rest is translated on the next run
+
+    def report(self) -> RunReport:
+        return RunReport(
+            segments_translated=self.segments_translated,
+            memory_hits=self.memory_hits,
+            guard_failures=self.guard_failures,
+            translations_written=len(self.written),
+            problems=self.problems,
+            unserved=self.unserved,
+        )
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    """One language published: files changed, and the subscription feeds among them."""
+
+    language: Lang
+    files_written: int = 0
+    changed_feeds: tuple[str, ...] = ()
+
+    def report(self) -> RunReport:
+        return RunReport(files_written=self.files_written)
+
+
+@dataclass
+class _PollTally:
+    items_seen: int = 0
+    new: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    relinked: list[int] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    items_failed: int = 0
+    stored_keys: list[str] = field(default_factory=list)
+
+
+# -- the units ------------------------------------------------------------------------
+
+
+class Work:
+    """The three units of work over one store, with the process's engines.
+
+    ``should_stop`` is the process's shutdown check: a poll stops between items, and
+    translation stops between engine chunks ``translate_grace`` seconds after it turned
+    true (:data:`TRANSLATE_GRACE` by default), keeping what it finished.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        engines: Engines,
+        *,
+        publisher: FeedPublisher | None = None,
+        clock: Clock = utc_now,
+        should_stop: StopCheck = never_stop,
+        next_poll: Callable[[str], datetime | None] = lambda _name: None,
+        source_factory: SourceFactory | None = None,
+        translate_grace: float = TRANSLATE_GRACE,
+    ) -> None:
+        self.settings = settings
+        self.translate_grace = translate_grace
+        #: (source settings, config root) -> Source; tests hand in fakes.
+        self.source_factory = source_factory
+        self.store = store
+        self.engines = engines
+        self._publisher = publisher
+        self.clock = clock
+        self.should_stop = should_stop
+        self.next_poll = next_poll
+        self.sources = {s.name: s for s in settings.sources}
+
+    @property
+    def publisher(self) -> FeedPublisher:
+        if self._publisher is None:  # made on first use: a poll alone never loads publishing
+            from syndicate.publish import FeedPublisher
+
+            self._publisher = FeedPublisher(self.settings, self.store)
+        return self._publisher
+
+    # -- poll(source) -------------------------------------------------------------------
+
+    def poll(self, name: str) -> PollOutcome:
+        """Fetch one source with its stored state, extract and upsert each item, save the
+        source's new state and the poll's outcome; return what was done.
+
+        One bad item never stops the rest. The new state is saved only as far as the
+        items before it are stored: an interrupted poll keeps its last checkpoint, a
+        failed one the state it started from.
+        """
+        if name not in self.sources:
+            raise SyndicateError(f"no source named {name!r}", hint="check the [[sources]] names in config.toml")
+        settings = self.sources[name]
+        previous = self.store.sources.get(name)
+        reader = _reader_fingerprint(self.settings, settings)
+        stored_cursor = dict(previous.cursor)
+        if stored_cursor.pop(READER_KEY, None) == reader:
+            state = FetchState(previous.etag, previous.last_modified, stored_cursor)
+        else:  # first poll, or the way items are read changed: read everything again
+            if stored_cursor:
+                logger.info("[%s] the reading settings or the extractor changed: reading the source again", name)
+            state = FetchState()
+        started, t0 = self.clock(), time.monotonic()
+        tally = _PollTally()
+        end: FetchResult | None = None
+        checkpoint: FetchState | None = None
+        interrupted = False
+        failure: Problem | None = None
+        try:
+            events = self._make_source(settings).fetch(state)
+            try:
+                reply: bool | None = None
+                while True:
+                    try:
+                        event = events.send(reply)
+                    except StopIteration as stop:
+                        end = stop.value
+                        break
+                    reply = None
+                    if isinstance(event, Checkpoint):
+                        checkpoint = event.state
+                        continue
+                    tally.items_seen += 1
+                    if isinstance(event, ItemError):
+                        self._fail_item(tally, event)
+                        continue
+                    reply = self._store_item(event, tally)
+                    if self.should_stop():
+                        interrupted = True
+                        break
+            finally:
+                events.close()
+        except SourceError as exc:
+            failure = exc.problem("fetch", source=name)
+            logger.error("%s", exc)
+        except StoreError as exc:
+            failure = exc.problem("store", source=name)
+            logger.error("[%s] poll failed: %s", name, exc)
+        except Exception as exc:
+            failure = Problem("poll", f"unexpected {type(exc).__name__}: {exc}", source=name,
+                              fix="this is a bug in syndicate: please report it with the log")
+            logger.exception("[%s] the poll failed unexpectedly", name)
+        if tally.stored_keys:
+            self.store.problems.forget(f"item:{name}", tally.stored_keys)
+
+        new_state = end.state if end is not None else (checkpoint or state)
+        if failure is not None:
+            outcome, error = "failed", str(failure)
+        elif interrupted:
+            outcome, error = "interrupted", None
+        elif tally.items_failed:
+            outcome, error = "partial", str(tally.problems[-1])
+        elif end is not None and end.not_modified and not tally.new:
+            outcome, error = "not-modified", None
+        else:
+            outcome, error = "ok", None
+        problems = (*tally.problems, failure) if failure else tuple(tally.problems)
+        record = PollRecord(
+            started=started,
+            duration=time.monotonic() - t0,
+            outcome=outcome,
+            items_new=len(tally.new),
+            items_updated=len(tally.updated),
+            items_failed=tally.items_failed,
+            error=error,
+            etag=new_state.etag,
+            last_modified=new_state.last_modified,
+            cursor={**new_state.cursor, READER_KEY: reader},
+            next_poll=self.next_poll(name),
+        )
+        try:
+            status = self.store.sources.record_poll(name, record)
+        except SyndicateError as exc:
+            logger.error("[%s] cannot record the poll: %s", name, exc)
+            status = SourceStatus(source=name, outcome=outcome, last_error=error)
+        # A problem that recurs unchanged on every poll was logged when it appeared.
+        _log_poll(name, record, repeated=record.error is not None and record.error == previous.last_error)
+        metrics.record_poll(name, outcome, new=record.items_new, updated=record.items_updated, failed=record.items_failed)
+        return PollOutcome(
+            source=name, outcome=outcome, items_seen=tally.items_seen, new=tuple(tally.new),
+            updated=tuple(tally.updated), relinked=tuple(tally.relinked), problems=problems, status=status,
+        )
+
+    def _make_source(self, settings: SourceSettings) -> Source:
+        if self.source_factory is not None:
+            return self.source_factory(settings, self.settings.root)
+        from syndicate.sources import make_source
+
+        return make_source(settings, self.settings.root, should_stop=self.should_stop)
+
+    def _store_item(self, item: RawItem, tally: _PollTally) -> bool:
+        """Extract one item and upsert its article; False when it failed (and was noted)."""
+        from syndicate.extract import extract
+
+        settings = self.sources[item.source] if item.source in self.sources else None
+        selectors = settings.selectors if isinstance(settings, PagesSourceSettings) else None
+        try:
+            article = _scrub(_safe_links(self._with_language(extract(item, self.settings.extract, selectors))))
+            if not article.title.strip():
+                raise ItemError("the article has no title", source=item.source, item=item.key,
+                                hint="the source must give each article a title")
+        except ItemError as exc:
+            self._fail_item(tally, exc, item, stage="extract")
+            return False
+        except Exception as exc:
+            problem = ItemError(
+                f"could not be read ({type(exc).__name__}: {exc})", source=item.source, item=item.key,
+                hint="check the file; the rest of the source was read",
+            )
+            if self._fail_item(tally, problem, item, stage="extract"):
+                logger.error("[%s] %s: extraction failed unexpectedly", item.source, item.key, exc_info=exc)
+            return False
+        stored, status = self.store.articles.upsert(article, self.clock())
+        tally.stored_keys.append(item.key)
+        if status == "new":
+            tally.new.append(stored.id)
+        elif status == "updated":
+            tally.updated.append(stored.id)
+        elif status == "relinked":
+            tally.relinked.append(stored.id)
+        return True
+
+    def _with_language(self, article: Article) -> Article:
+        """Detect the language of an article when neither it nor its source declares one."""
+        declared = any(s.name == article.source and s.language for s in self.settings.sources)
+        if declared or article.language or not self.settings.translate.detect_language:
+            return article
+        # Unchanged since the last poll: the language detected then still holds (the
+        # detector is deterministic, and loading its model costs a second per process).
+        known = self.store.articles.detected_language(article.source, article.key, article.content_hash)
+        if known is not None:
+            return replace(article, language=known)
+        from syndicate.extract.language import detect_language
+
+        detected = detect_language(article)
+        if detected is None:
+            return article
+        if detected != self.settings.site.source_language:
+            logger.info("[%s] %s: detected language %s", article.source, article.key, detected)
+        return replace(article, language=detected)
+
+    def _fail_item(self, tally: _PollTally, exc: ItemError, item: RawItem | None = None, *, stage: str = "fetch") -> bool:
+        """Count a failing item; log it only when it is new or changed. True when logged.
+
+        An upstream entry that stays broken fails on every poll; its log line is written
+        again only when the entry (its bytes, its title) or the problem changes.
+        """
+        tally.items_failed += 1
+        tally.problems.append(exc.problem("extract" if stage == "extract" else "fetch"))
+        inputs = [str(exc)]
+        if item is not None:
+            inputs += [hashlib.sha256(item.data).hexdigest(), repr(item.known), item.url or ""]
+        if self.store.problems.is_new(f"item:{exc.source}", exc.item, *inputs):
+            logger.error("%s", exc)
+            return True
+        logger.debug("%s (reported before, unchanged)", exc)
+        return False
+
+    # -- translate(language) ------------------------------------------------------------
+
+    def source_language(self, stored: StoredArticle) -> Lang:
+        """The configured source language wins, then what the article says, then the site's."""
+        return self.settings.article_language(stored.article.source, stored.article.language)
+
+    def translate(self, language: Lang, article_ids: Iterable[int] | None = None) -> TranslateOutcome:
+        """Translate into ``language`` every article (of ``article_ids``, if given) that
+        lacks a current translation; store each translation as it is made.
+
+        The store says which articles may need it (no translation, changed since, or
+        published with untranslated segments); the settings that decide a translation's
+        source are checked too, so a corrected source ``language`` redoes its articles.
+        """
+        candidates = self._candidates(language, article_ids)
+        if not candidates:
+            return TranslateOutcome(language=language)  # nothing to do: no engine is even started
+        from syndicate.translate.service import Counts
+
+        counts = Counts()
+        started = time.monotonic()
+        written: list[int] = []
+        problems: list[Problem] = []
+        unserved: list[Problem] = []
+        stopped = False
+        should_stop = _Grace(self.should_stop, self.translate_grace)
+        for i in range(0, len(candidates), TRANSLATE_BATCH):
+            if should_stop():
+                stopped = True
+                break
+            chunk = candidates[i : i + TRANSLATE_BATCH]
+            stopped = self._translate_batch(language, chunk, counts, should_stop, written, problems, unserved) or stopped
+        self.store.stats.bump(counts.values)
+        if counts.values:
+            metrics.record_translation_counts(counts.values)
+            metrics.record_translation_batch(language, time.monotonic() - started, counts.total("translated"))
+        return TranslateOutcome(
+            language=language,
+            written=tuple(written),
+            segments_translated=counts.total("translated"),
+            memory_hits=counts.total("memory_hits"),
+            guard_failures=counts.total("guard_failures"),
+            problems=tuple(problems),
+            unserved=tuple(unserved),
+            stopped=stopped,
+        )
+
+    def _candidates(self, language: Lang, article_ids: Iterable[int] | None) -> list[int]:
+        pending = self.store.articles.pending_translation(language)
+        fingerprint = _translate_fingerprint(self.settings, language)
+        if self.store.problems.is_new("translate-settings", language, fingerprint):
+            pending = self.store.articles.ids()  # what decides a translation's source changed: check all
+        if article_ids is not None:
+            wanted = set(article_ids)
+            pending = [i for i in pending if i in wanted]
+        return sorted(set(pending))
+
+    def _translate_batch(
+        self,
+        target: Lang,
+        ids: Sequence[int],
+        counts: Counts,
+        should_stop: StopCheck,
+        written: list[int],
+        problems: list[Problem],
+        unserved: list[Problem],
+    ) -> bool:
+        """Translate one batch of candidate articles; True when it stopped early."""
+        from syndicate.translate.engines import install_hint
+        from syndicate.translate.service import ArticleTranslator
+
+        existing = self.store.translations.for_language(target, ids)
+        todo: dict[Lang, list[StoredArticle]] = {}
+        partial: dict[Lang, list[tuple[StoredArticle, Translation]]] = {}
+        for stored in self.store.articles.many(ids):
+            current = existing.get(stored.id)
+            source = self.source_language(stored)
+            if current is not None and current.source_hash == source_key(stored.article, source):
+                if current.untranslated:
+                    partial.setdefault(source, []).append((stored, current))
+                continue  # current (the article's links changed, not its text)
+            todo.setdefault(source, []).append(stored)
+        # Articles published with untranslated segments are retried when the engine or
+        # model serving them changed (an installed package, an upgraded pair), not on
+        # every poll: the engines already said no to those segments.
+        for source, pairs in partial.items():
+            route = self.engines.route(source, target) if primary(source) != primary(target) else []
+            if not route:
+                continue
+            label = ArticleTranslator(self.store.memory, route, clock=self.clock, counts=counts, source=source,
+                                      target=target).model_label()
+            todo.setdefault(source, []).extend(stored for stored, current in pairs if current.model != label)
+        stopped = False
+        for source, batch in todo.items():
+            if not batch:
+                continue
+            if should_stop():
+                return True
+            if primary(source) == primary(target):
+                for stored in batch:  # already in this language: published as is
+                    if self.store.translations.put(_as_is(stored, source, target, self.clock())):
+                        written.append(stored.id)
+                continue
+            route = self.engines.route(source, target)
+            if not route:
+                problem = Problem(
+                    "translate", f"no engine can translate {source}->{target} ({len(batch)} article(s) wait)",
+                    language=target, fix=install_hint(source, target),
+                )
+                # Logged when the set of waiting articles changes, not on every poll.
+                waiting = ",".join(str(stored.id) for stored in sorted(batch, key=lambda sa: sa.id))
+                if self.store.problems.is_new("translate", f"{source}->{target}", waiting):
+                    logger.error("%s", problem)
+                else:
+                    logger.debug("%s (reported before, unchanged)", problem)
+                unserved.append(problem)
+                continue
+            self.store.problems.forget("translate", [f"{source}->{target}"])
+            if len(route) > 1:
+                logger.info("%s->%s: no direct pair, pivoting through %s", source, target, route[0].target)
+            translator = ArticleTranslator(
+                self.store.memory,
+                route,
+                source=source,
+                target=target,
+                keep_verbatim=self.settings.translate.keep_verbatim,
+                glossary=self.settings.translate.glossary.get(target, {}),
+                clock=self.clock,
+                counts=counts,
+                should_stop=should_stop,
+            )
+            translations, failed = translator.translate(batch)
+            if translator.stopped:
+                stopped = True
+                logger.info("%s->%s: stopping; %d of %d article(s) translated, the rest on the next run",
+                            source, target, len(translations), len(batch))
+            titles = {stored.id: stored.article.title for stored in batch}
+            for translation in translations:
+                translation = _scrub(translation)
+                if not translation.title.strip():  # an engine that lost the title: keep the original's
+                    translation = replace(translation, title=titles[translation.article_id])
+                if self.store.translations.put(translation):
+                    written.append(translation.article_id)
+            for problem in failed:
+                logger.error("%s", problem)
+                problems.append(problem)
+        return stopped
+
+    # -- publish(language) --------------------------------------------------------------
+
+    def publish(self, language: Lang) -> PublishOutcome:
+        """Bring ``language``'s feeds, archives and pages (and the site's indexes) up to
+        date with the store. Raises :class:`~syndicate.errors.PublishError` naming the
+        path when a file cannot be written."""
+        files = self.publisher.publish([language])
+        return PublishOutcome(language=language, files_written=files, changed_feeds=self.publisher.changed_feeds)
+
+
+# -- the one loop `syndicate once` runs -----------------------------------------------
+
+
+def run_once(work: Work, *, sources: Sequence[str] | None = None, publish: bool = True) -> RunReport:
+    """Poll every source (or the named ones), translate every language, publish each.
+
+    A failing source, item or language is a problem in the report. A store or output
+    that fails raises :class:`~syndicate.errors.RunAborted`, carrying the report of what
+    was done before (what was stored stays stored).
+    """
+    settings = work.settings
+    report = RunReport()
+    try:
+        for source in settings.sources:
+            if sources is None or source.name in sources:
+                report += work.poll(source.name).report()
+        for language in settings.translate.languages:
+            try:
+                report += work.translate(language).report()
+            except StoreError:
+                raise
+            except SyndicateError as exc:  # one language's trouble is not the others'
+                logger.error("%s", exc)
+                report += RunReport(problems=(exc.problem("translate", language=language),))
+        if publish:
+            for language in settings.translate.languages:
+                report += work.publish(language).report()
+    except (StoreError, PublishError) as exc:
+        raise RunAborted(exc, report) from exc
+    return report
+
+
+def once(
+    settings: Settings,
+    store: Store,
+    *,
+    engines: Engines | None = None,
+    clock: Clock = utc_now,
+    should_stop: StopCheck = never_stop,
+    publisher: FeedPublisher | None = None,
+    publish: bool = True,
+    source_factory: SourceFactory | None = None,
+    translate_grace: float = TRANSLATE_GRACE,
+) -> RunReport:
+    """:func:`run_once` with engines of its own when none are given (closed after)."""
+    from syndicate.translate.engines import Engines
+
+    options: dict[str, Any] = {
+        "clock": clock, "should_stop": should_stop, "publisher": publisher, "source_factory": source_factory,
+        "translate_grace": translate_grace,
+    }
+    if engines is not None:
+        return run_once(Work(settings, store, engines, **options), publish=publish)
+    with Engines(settings) as owned:
+        return run_once(Work(settings, store, owned, **options), publish=publish)
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def _reader_fingerprint(settings: Settings, source: SourceSettings) -> str:
+    """What decides how a source's items are read: when it changes, every item is read
+    again (the source's validators and cursors are dropped)."""
+    parts = {
+        "revision": READER_REVISION,
+        "source": source.model_dump(mode="json"),
+        "extract": settings.extract.model_dump(mode="json"),
+        "detect": settings.translate.detect_language,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+def _translate_fingerprint(settings: Settings, language: Lang) -> str:
+    """What decides which translations are current, besides the articles themselves."""
+    parts = {
+        "site": settings.site.source_language,
+        "sources": sorted((s.name, s.language or "") for s in settings.sources),
+        "language": language,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def _log_poll(name: str, record: PollRecord, *, repeated: bool = False) -> None:
+    """The one line a poll leaves in the log (a warning when the poll met a new problem)."""
+    nxt = f"; next poll {record.next_poll:%Y-%m-%d %H:%M:%SZ}" if record.next_poll else ""
+    counts = f"{record.items_new} new, {record.items_updated} updated, {record.items_failed} failed"
+    line = f"poll {name}: {record.outcome} in {record.duration:.1f}s: {counts}{nxt}"
+    if record.error and not repeated:
+        logger.warning("%s: %s", line, record.error)
+    elif record.error:
+        logger.info("%s (as on the previous poll)", line)
+    else:
+        logger.info("%s", line)
+
+
+_T = TypeVar("_T")
+
+
+def _scrub(record: _T) -> _T:
+    """``record`` with controls, noncharacters, lone surrogates and bidi overrides removed
+    from every string in it, however deep (titles, markup, names, tags, URLs).
+
+    Extraction already cleans what it reads; this is the store's door, so that no
+    source's metadata and no engine's output can bring in what no feed or page may carry.
+    """
+    from syndicate.extract.decode import clean_bytes_text
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, str):
+            return clean_bytes_text(value)
+        if isinstance(value, tuple):
+            return tuple(scrub(item) for item in value)
+        if is_dataclass(value) and not isinstance(value, type):
+            changes = {f.name: scrub(getattr(value, f.name)) for f in fields(value)}
+            changed = {k: v for k, v in changes.items() if v is not getattr(value, k) and v != getattr(value, k)}
+            return replace(value, **changed) if changed else value
+        return value
+
+    return scrub(record)  # type: ignore[no-any-return]
+
+
+def _safe_url(url: str | None) -> str | None:
+    """Only http(s) links are published: a javascript: or data: "original" is dropped."""
+    from syndicate.extract.decode import clean_bytes_text
+
+    url = clean_bytes_text(url).strip() if url else None  # no controls or bidi overrides in a link
+    if url and url.lower().startswith(("http://", "https://")):
+        return url
+    return None
+
+
+def _safe_links(article: Article) -> Article:
+    def ref(r: Ref | None) -> Ref | None:
+        if r is None:
+            return None
+        url = _safe_url(r.url)
+        return Ref(url=url, title=r.title) if (url or r.title) else None
+
+    return replace(article, url=_safe_url(article.url), prev=ref(article.prev), next=ref(article.next))
+
+
+def _as_is(stored: StoredArticle, source: Lang, target: Lang, now: datetime) -> Translation:
+    a = stored.article
+    return Translation(
+        article_id=stored.id,
+        language=target,
+        engine="source",
+        title=a.title,
+        blocks=map_text(a.blocks, lambda value, plain: value if plain else sanitize(value)),
+        attributions=a.attributions,
+        source_hash=source_key(a, source),
+        updated=now,
+        notes=("published in its original language",),
+        tag_labels=a.meta.tags,
+        summary=a.meta.summary,
+        image_alt=a.meta.image.alt if a.meta.image else "",
+    )
