@@ -8,8 +8,8 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 from typing import Any, NewType
 
 from syndicate.errors import Problem

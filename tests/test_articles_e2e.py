@@ -24,9 +24,9 @@ import pytest
 
 from syndicate.config import load_settings
 from syndicate.models import RunReport
-from syndicate.work import once
 from syndicate.publish.pages import og_locale
 from syndicate.store import Store
+from syndicate.work import once
 from tests.conftest import Clock
 from tests.publish.feedcheck import atom_problems, json_feed_problems, rss_problems
 from tests.sources.site import TestSite

@@ -8,9 +8,9 @@ import pytest
 
 import syndicate.extract.language as pipeline_module
 from syndicate.config import load_settings
+from syndicate.store import Store
 from syndicate.translate.engines import Engines
 from syndicate.work import once
-from syndicate.store import Store
 from tests.conftest import Clock, write_config
 from tests.fakes import FakeEngine, tagged
 

@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from syndicate.progress import NullReporter, set_reporter
 from tests.sources.site import TestSite, daemon_config, rss, story
 
@@ -90,9 +89,9 @@ class _Recorder:
 
 def test_progress_is_reported_in_chunks_when_someone_watches(tmp_path: Path) -> None:
     from syndicate.config import load_settings
+    from syndicate.store import Store
     from syndicate.translate.engines import Engines
     from syndicate.work import once
-    from syndicate.store import Store
     from tests.conftest import Clock, write_config
     from tests.fakes import FakeEngine, tagged
 

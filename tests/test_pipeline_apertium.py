@@ -13,8 +13,8 @@ import lxml.html
 import pytest
 
 from syndicate.config import load_settings
-from syndicate.work import once
 from syndicate.store import Store
+from syndicate.work import once
 from tests.conftest import DATA, EXAMPLES, SAMPLE_CHAIN, Clock, snapshot
 
 CHAIN_NEWEST_FIRST = SAMPLE_CHAIN

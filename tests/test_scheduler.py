@@ -21,10 +21,10 @@ import pytest
 
 from syndicate.cli import main
 from syndicate.config import Settings, load_settings
-from syndicate.translate.engines import Engines
 from syndicate.scheduler import Daemon, cron_trigger, trigger_for
 from syndicate.store import Store
 from syndicate.store.lock import StateLock, StateLockedError, lock_holder
+from syndicate.translate.engines import Engines
 from tests.conftest import Clock, snapshot
 from tests.fakes import FakeEngine, tagged
 from tests.sources.site import (
@@ -53,7 +53,7 @@ BAD_PEERS: dict[str, tuple[Route, str]] = {
 }
 
 
-def fake_engines(settings: Settings) -> EnginePool:
+def fake_engines(settings: Settings) -> Engines:
     return Engines(settings, {"apertium": lambda _s: FakeEngine("apertium", {("en", "es")}, tagged)})
 
 
@@ -363,9 +363,9 @@ def test_status_prints_a_plain_table_when_not_a_terminal(site: TestSite, tmp_pat
 def test_a_poll_that_only_changes_links_republishes(tmp_path: Path) -> None:
     """New previous/next links change no translation, but the pages and feeds must show them."""
     from syndicate.config import load_settings
-    from syndicate.translate.engines import Engines
     from syndicate.scheduler import Daemon
     from syndicate.store import Store
+    from syndicate.translate.engines import Engines
     from tests.conftest import Clock, write_config
     from tests.fakes import FakeEngine, tagged
 

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from syndicate.config import load_settings
-from syndicate.translate.engines import Engines
 from syndicate.store import Store
+from syndicate.translate.engines import Engines
 from syndicate.work import TRANSLATE_GRACE, Work
 from tests.conftest import Clock
 from tests.fakes import FakeEngine, tagged

@@ -14,8 +14,8 @@ import lxml.html
 import pytest
 
 from syndicate.config import load_settings
-from syndicate.work import once
 from syndicate.store import Store
+from syndicate.work import once
 from tests.argos_fixture import build_package
 from tests.conftest import Clock, write_config
 

@@ -19,8 +19,8 @@ import pytest
 
 from syndicate.config import load_settings
 from syndicate.models import RunReport
-from syndicate.work import once
 from syndicate.store import Store
+from syndicate.work import once
 from tests.conftest import DATA, Clock
 from tests.publish.feedcheck import feed_problems
 

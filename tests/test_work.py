@@ -125,7 +125,7 @@ def test_two_polls_of_one_source_at_once_leave_no_duplicate(tmp_path: Path) -> N
             work = Work(settings, store, engines_for(settings), clock=Clock())
             start.wait()
             outcomes.append(work.poll("sample"))
-        except BaseException as exc:  # noqa: BLE001 - the test reports it
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=poll, args=(store,)) for store in stores]

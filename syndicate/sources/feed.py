@@ -201,7 +201,7 @@ def parse_feed(fetched: Fetched, *, source: str) -> Any:
             # <iframe>/<video> sources that become embed links).
             sanitize_html=False,
         )
-    except Exception as exc:  # noqa: BLE001 - feedparser "never raises", but its loose parser can
+    except Exception as exc:
         raise SourceError(
             f"{fetched.url} could not be parsed ({type(exc).__name__}: {exc})", source=source,
             hint="the upstream feed is broken; it is read again on the next poll",

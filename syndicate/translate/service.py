@@ -28,9 +28,18 @@ from typing import Protocol
 import lxml.html
 
 from syndicate import metrics, progress
-from syndicate.extract.decode import clean_bytes_text
 from syndicate.errors import Problem
-from syndicate.models import Attribution, Block, Lang, StoredArticle, Translation, map_text, source_key, texts
+from syndicate.extract.decode import clean_bytes_text
+from syndicate.models import (
+    Attribution,
+    Block,
+    Lang,
+    StoredArticle,
+    Translation,
+    map_text,
+    source_key,
+    texts,
+)
 from syndicate.sanitize import sanitize
 from syndicate.translate import guards
 from syndicate.translate.base import Translator
@@ -377,7 +386,7 @@ class ArticleTranslator:
                 except _Stopped as stop:
                     self.stopped = True
                     todo, results = todo[: len(stop.results)], stop.results  # keep the finished chunks
-                except Exception as exc:  # noqa: BLE001 - an engine failure moves on to the next engine
+                except Exception as exc:
                     logger.error("%s failed on %s->%s: %s", engine.name, leg.source, leg.target, exc)
                     self.counts.add(language, engine.name, "engine_errors")
                     for s in todo:

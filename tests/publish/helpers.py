@@ -15,9 +15,9 @@ from pathlib import Path
 
 from syndicate.config import Settings, load_settings
 from syndicate.models import RunReport
+from syndicate.store import Store
 from syndicate.translate.engines import Engines
 from syndicate.work import once
-from syndicate.store import Store
 from tests.conftest import Clock
 from tests.fakes import FakeEngine
 
@@ -132,7 +132,7 @@ def sfeed_tools() -> dict[str, str] | None:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

@@ -18,11 +18,11 @@ from lxml import etree
 
 from syndicate import metrics
 from syndicate.config import load_settings
-from syndicate.translate.engines import Engines
-from syndicate.work import once
 from syndicate.publish import FeedPublisher
 from syndicate.publish.websub import HubNotifier
 from syndicate.store import Store
+from syndicate.translate.engines import Engines
+from syndicate.work import once
 from tests.conftest import Clock
 from tests.publish.helpers import script_engine, write_feed_config
 from tests.websub_hub import PartnerSubscriber, free_port, local_hub
@@ -160,7 +160,7 @@ class _FlakyHub:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 hub.hits.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
                 self.send_response(503 if len(hub.hits) <= failures else status_after)
                 self.send_header("Content-Length", "0")

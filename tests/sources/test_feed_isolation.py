@@ -15,10 +15,10 @@ import pytest
 from syndicate.config import ExtractSettings, Settings, load_settings
 from syndicate.extract import extract
 from syndicate.models import RawItem
-from syndicate.translate.engines import Engines
-from syndicate.work import once
 from syndicate.scheduler import Daemon
 from syndicate.store import Store
+from syndicate.translate.engines import Engines
+from syndicate.work import once
 from tests.conftest import Clock
 from tests.fakes import FakeEngine, tagged
 from tests.sources.site import TestSite, daemon_config, http_date, story
