@@ -32,6 +32,7 @@ from syndicate.cluster.queues import (
     PUBLISH_QUEUE,
     PUBLISH_TASK,
     REDIS_PREFIX,
+    SWEEP_TASK,
     TRANSLATE_TASK,
     translate_queue,
 )
@@ -49,7 +50,7 @@ app.conf.update(include=["syndicate.cluster.tasks"])
 
 def route_task(name: str, args: Any, kwargs: Any, options: Any, task: Any = None, **_: Any) -> dict[str, str] | None:
     """Celery router: each task to its queue (a translation to its language's queue)."""
-    if name == POLL_TASK:
+    if name in (POLL_TASK, SWEEP_TASK):
         return {"queue": POLL_QUEUE}
     if name == PUBLISH_TASK:
         return {"queue": PUBLISH_QUEUE}

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 POLL_TASK = "syndicate.poll"
 TRANSLATE_TASK = "syndicate.translate"
 PUBLISH_TASK = "syndicate.publish"
+#: Hourly (the scheduler's): translate what waits while nothing is being translated.
+SWEEP_TASK = "syndicate.sweep"
 
 #: ``poll(source)``: fetch, extract, upsert; cheap and I/O-bound.
 POLL_QUEUE = "poll"

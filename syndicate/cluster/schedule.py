@@ -12,7 +12,7 @@ entries (``...:day`` and ``...:weekday``). A never-run entry is due at once, as 
 single-machine daemon polls every source when it starts.
 
 Each poll message expires after one interval: a poll still waiting when the next one is
-due is dropped rather than run twice in a row.
+due is dropped rather than run twice in a row. One more entry, ``sweep``, runs hourly.
 """
 
 from __future__ import annotations
@@ -22,10 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from celery.schedules import crontab, schedule
 
-from syndicate.cluster.queues import POLL_QUEUE, POLL_TASK
+from syndicate.cluster.queues import POLL_QUEUE, POLL_TASK, SWEEP_TASK
 
 if TYPE_CHECKING:
     from syndicate.config import Settings
+
+#: How often the scheduler asks for a sweep (:func:`syndicate.cluster.tasks.sweep`).
+SWEEP_EVERY = timedelta(hours=1)
 
 #: "Never run": RedBeat and Celery then find the entry overdue, so it runs at once.
 NEVER = datetime(2000, 1, 1, tzinfo=UTC)
@@ -88,4 +91,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
                 "options": options,
                 "last_run_at": NEVER,
             }
+    # First after one period (no last_run_at: Celery counts from now), not at start.
+    entries["sweep"] = {"task": SWEEP_TASK, "schedule": schedule(run_every=SWEEP_EVERY),
+                        "options": {"queue": POLL_QUEUE, "expires": SWEEP_EVERY.total_seconds()}}
     return entries

@@ -147,8 +147,7 @@ def cluster_status(settings: Settings, *, timeout: float = 1.0, ledger_engine: A
     and ``errors`` says why, naming the key and the host.
     """
     import redis as redis_lib
-
-    from syndicate.cluster.app import configure
+    from celery import Celery
 
     cluster = settings.cluster
     errors: list[str] = []
@@ -159,8 +158,12 @@ def cluster_status(settings: Settings, *, timeout: float = 1.0, ledger_engine: A
     client = redis_lib.Redis.from_url(cluster.broker_url, socket_connect_timeout=timeout, socket_timeout=timeout * 5)
     try:
         queues = queue_depths(client, settings.translate.languages)
-        app = configure(settings)
-        replies = app.control.inspect(timeout=timeout).ping() or {}
+        # An app of its own: a configured app keeps its first broker connection pool.
+        app = Celery("syndicate-status", broker=cluster.broker_url, set_as_current=False)
+        try:
+            replies = app.control.inspect(timeout=timeout).ping() or {}
+        finally:
+            app.close()
         workers = workers_seen(client, replies)
     except (redis_lib.RedisError, OSError) as exc:
         errors.append(f"cluster.broker_url: cannot reach Redis at {_host(cluster.broker_url)}: {exc}")

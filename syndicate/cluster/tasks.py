@@ -28,8 +28,10 @@ one stored before is in this one.
 
 Nothing is lost between two steps either: if a poll is redelivered after it stored its
 articles but before it enqueued their translation, the second run finds nothing new, so a
-redelivered poll (or translate) asks for a sweep: ``translate(None, lang)`` translates
-whatever lacks a current translation.
+redelivered poll asks for a sweep: ``translate(None, lang)`` translates whatever lacks a
+current translation. The scheduler also runs ``syndicate.sweep`` every hour, which does
+the same for any language with articles waiting while no translation is queued or
+running (a batch lost with a Redis that kept no append-only file, a task given up).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from syndicate.cluster.queues import (
     PUBLISH_QUEUE,
     PUBLISH_TASK,
     REDIS_PREFIX,
+    SWEEP_TASK,
     TRANSLATE_TASK,
     translate_queue,
 )
@@ -225,3 +228,24 @@ def publish(self: Task, language: str) -> dict[str, Any]:
         return {"language": language, **_summary(outcome)}
 
     return _guarded(self, (language,), body)
+
+
+@app.task(name=SWEEP_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
+def sweep(self: Task) -> dict[str, Any]:
+    """Enqueue ``translate(None, lang)`` for each language with articles waiting, when the
+    cluster translates nothing right now (a batch in flight would be translated twice)."""
+    from syndicate.cluster.status import queue_depths
+
+    def body(runtime: Runtime, deliveries: int) -> dict[str, Any]:
+        languages = runtime.settings.translate.languages
+        depths = queue_depths(runtime.redis, languages)
+        if any(d.waiting or d.running for d in depths if d.language is not None):
+            return {"swept": [], "busy": True}
+        waiting = [lang for lang in languages if runtime.store.articles.pending_translation(lang)]
+        for language in waiting:
+            translate.apply_async(args=(None, language, None), queue=translate_queue(language))
+        if waiting:
+            logger.info("sweep: articles wait for %s: translating them", ", ".join(waiting))
+        return {"swept": waiting, "busy": False}
+
+    return _guarded(self, (), body)

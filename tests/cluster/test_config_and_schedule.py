@@ -47,6 +47,7 @@ def test_routes() -> None:
     assert route_task("syndicate.translate", ([1, 2], "ca", None), {}, {}) == {"queue": "translate.ca"}
     assert route_task("syndicate.translate", (), {"article_ids": [1], "language": "es"}, {}) == {"queue": "translate.es"}
     assert route_task("syndicate.publish", ("es",), {}, {}) == {"queue": "publish"}
+    assert route_task("syndicate.sweep", (), {}, {}) == {"queue": "poll"}
     assert route_task("other", (), {}, {}) is None
 
 
@@ -61,7 +62,8 @@ def test_worker_queues() -> None:
 def test_one_entry_per_source_in_config_order_due_at_once(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, broker_url="redis://127.0.0.1:1/0", store_url=None, interval="15m")
     entries = beat_schedule(settings)
-    assert list(entries) == ["poll:000:sample"]
+    assert list(entries) == ["poll:000:sample", "sweep"]
+    assert entries["sweep"]["task"] == "syndicate.sweep" and "last_run_at" not in entries["sweep"]
     entry = entries["poll:000:sample"]
     assert entry["task"] == "syndicate.poll" and entry["args"] == ("sample",)
     assert isinstance(entry["schedule"], schedule) and entry["schedule"].run_every == timedelta(minutes=15)

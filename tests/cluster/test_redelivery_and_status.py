@@ -52,3 +52,33 @@ def test_a_task_that_kills_its_worker_is_given_up_and_shown(
         assert [w.name for w in status.lost_workers] == ["crashing@test"]
     finally:
         cluster.close()
+
+
+def test_the_sweep_translates_and_publishes_what_no_task_carries(
+    tmp_path: Path, fresh_redis_url: str, fresh_postgres_url: str
+) -> None:
+    from celery import Celery
+
+    from syndicate.config import load_settings
+    from syndicate.store import Store
+    from syndicate.translate.engines import Engines
+    from syndicate.work import Work
+
+    config = cluster_config(tmp_path, broker_url=fresh_redis_url, store_url=fresh_postgres_url, generated=0)
+    settings = load_settings(config)
+    # Articles stored, their translation tasks lost (as with a Redis without its AOF).
+    with Store.from_url(fresh_postgres_url) as store, Engines(settings) as engines:
+        assert len(Work(settings, store, engines).poll("sample").article_ids) == 7
+    cluster = ClusterHarness(config, fresh_redis_url)
+    try:
+        cluster.worker("w1")
+        app = Celery("test", broker=fresh_redis_url, set_as_current=False)
+        try:
+            app.send_task("syndicate.sweep", queue="poll")
+        finally:
+            app.close()
+        cluster.wait_idle(90, check=lambda: (tmp_path / "feeds" / "ca" / "atom.xml").exists())
+    finally:
+        cluster.close()
+    for language in ("es", "ca"):
+        assert len([i for i in feed_entry_ids(tmp_path, language) if f":{language}/" in i]) == 7
