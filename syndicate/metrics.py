@@ -129,23 +129,6 @@ def record_translation_batch(language: str, seconds: float, segments: int) -> No
         SENTENCES_PER_SECOND.labels(language).set(segments / seconds)
 
 
-def record_stats_delta(
-    before: Mapping[tuple[str, str], Mapping[str, int]], after: Mapping[tuple[str, str], Mapping[str, int]], seconds: float
-) -> None:
-    """What a translate stage added to the store's totals (``store.stats.all()`` before
-    and after it), recorded per language and engine; ``seconds`` is how long it took."""
-    per_language: dict[str, int] = {}
-    for (language, engine), counts in after.items():
-        old = before.get((language, engine), {})
-        delta = {name: n - old.get(name, 0) for name, n in counts.items()}
-        # Guard rejections are counted where the guard gives its reason (translate/service.py).
-        record_translation_counts({(language, engine, name): n for name, n in delta.items() if n > 0})
-        per_language[language] = per_language.get(language, 0) + max(delta.get("translated", 0), 0)
-    for language, segments in per_language.items():
-        if segments:
-            record_translation_batch(language, seconds, segments)
-
-
 def record_guard_rejection(language: str, engine: str, reason: str, n: int = 1) -> None:
     """A quality guard rejected an engine's output; the reason's detail ("lost protected
     term 'X'") is dropped so the label keeps a handful of values."""

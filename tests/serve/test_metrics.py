@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from syndicate import metrics
 
 
@@ -18,15 +20,30 @@ def test_guard_reasons_keep_few_label_values() -> None:
     assert after - before == 2
 
 
-def test_stats_delta_counts_what_a_translate_stage_added() -> None:
-    before = {("yy", "apertium"): {"translated": 10, "memory_hits": 2}}
-    after = {("yy", "apertium"): {"translated": 25, "memory_hits": 7, "guard_failures": 1}, ("yy", "argos"): {"translated": 5}}
-    metrics.record_stats_delta(before, after, 2.0)
-    assert value("syndicate_segments_translated_total", language="yy", engine="apertium") == 15
-    assert value("syndicate_segments_translated_total", language="yy", engine="argos") == 5
-    assert value("syndicate_memory_hits_total", language="yy", engine="apertium") == 5
-    assert value("syndicate_translation_segments_per_second", language="yy") == 10.0
-    assert value("syndicate_translation_seconds_count", language="yy") == 1
+def test_a_translate_unit_records_its_counts_and_speed(tmp_path: Path) -> None:
+    """What Work.translate adds to the store's totals reaches the metrics, per engine."""
+    from syndicate.config import load_settings
+    from syndicate.store import Store
+    from syndicate.translate.engines import Engines
+    from syndicate.work import Work
+    from tests.conftest import Clock, write_config
+    from tests.fakes import FakeEngine, tagged
+
+    settings = load_settings(write_config(tmp_path, languages=("yy",)))
+    engine = FakeEngine("apertium", {("en", "yy")}, tagged)
+    store = Store.open(settings.state_dir)
+    try:
+        work = Work(settings, store, Engines(settings, {"apertium": lambda _s: engine}), clock=Clock())
+        work.poll("sample")
+        before = value("syndicate_segments_translated_total", language="yy", engine="apertium")
+        outcome = work.translate("yy")
+    finally:
+        store.close()
+    assert outcome.segments_translated > 0
+    after = value("syndicate_segments_translated_total", language="yy", engine="apertium")
+    assert after - before == outcome.segments_translated
+    assert value("syndicate_translation_segments_per_second", language="yy") > 0
+    assert value("syndicate_translation_seconds_count", language="yy") >= 1
 
 
 def test_polls_and_items() -> None:
