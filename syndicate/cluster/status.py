@@ -191,3 +191,19 @@ def _host(url: str) -> str:
 
     parts = urlsplit(url)
     return f"{parts.hostname}:{parts.port or 6379}"
+
+
+def describe(status: ClusterStatus) -> list[str]:
+    """The status as lines for ``syndicate status`` (plain text; the CLI prints them)."""
+    lines = ["cluster queues (waiting/running): " + (
+        ", ".join(f"{q.queue} {q.waiting}/{q.running}" for q in status.queues) or "unknown"
+    )]
+    answering = [w for w in status.workers if w.answering]
+    lines.append(f"workers: {len(answering)} answering" + (f", {len(status.lost_workers)} lost" if status.lost_workers else ""))
+    for worker in status.workers:
+        state = "ok" if worker.answering else f"LOST (last seen {worker.last_seen or worker.started or 'never'})"
+        lines.append(f"  {worker.name}: {state}; queues {','.join(worker.queues) or '-'}")
+    for task in status.given_up:
+        lines.append(f"given up: {task.task}{tuple(task.args)}: {task.last_error} (task {task.task_id})")
+    lines.extend(f"error: {error}" for error in status.errors)
+    return lines

@@ -1,14 +1,16 @@
-"""One contender of the publish race: ``python -m tests.cluster.publish_race CONFIG OUT START LANG...``.
+"""One contender of the publish race: ``python -m tests.cluster.publish_race CONFIG OUT BARRIER N LANG...``.
 
-Waits until the wall clock reaches START (so two contenders start together), then runs
-the ``syndicate.publish`` task of each language in this process (as a worker child would,
-lock and ledger included) and writes to OUT when, inside the lock, each publish began and
-ended.
+Opens everything, then waits at a barrier (a file per contender in the folder BARRIER,
+until there are N) so that all contenders ask at the same moment; then runs the
+``syndicate.publish`` task of each language in this process (as a worker child would,
+lock and ledger included) and writes to OUT, per language, when it asked, and when,
+inside the lock, its publish began and ended.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from datetime import datetime
@@ -18,7 +20,7 @@ from tests.cluster.harness import NOW
 
 
 def main(argv: list[str]) -> int:
-    config, out, start, *languages = argv
+    config, out, barrier, contenders, *languages = argv
     from syndicate.cluster.app import configure
     from syndicate.cluster.runtime import Runtime, install
     from syndicate.config import load_settings
@@ -29,6 +31,7 @@ def main(argv: list[str]) -> int:
     runtime = Runtime(settings, clock=lambda: fixed)
     install(runtime)
     work = runtime.work
+    runtime.store  # noqa: B018 - connected before the race
     spans: list[dict[str, object]] = []
     publish = work.publish
 
@@ -42,9 +45,17 @@ def main(argv: list[str]) -> int:
     work.publish = timed  # type: ignore[method-assign]
     from syndicate.cluster.tasks import publish as publish_task
 
-    while time.time() < float(start):
-        time.sleep(0.005)
-    results = [publish_task.apply(args=(language,)).get(propagate=True) for language in languages]
+    Path(barrier, f"{os.getpid()}.ready").touch()
+    deadline = time.monotonic() + 60
+    while len(list(Path(barrier).glob("*.ready"))) < int(contenders):
+        if time.monotonic() > deadline:
+            raise SystemExit("the other contender never came")
+        time.sleep(0.002)
+    results = []
+    for language in languages:
+        asked = time.time()
+        results.append(publish_task.apply(args=(language,)).get(propagate=True))
+        spans[-1]["asked"] = asked
     Path(out).write_text(json.dumps({"spans": spans, "results": results}), encoding="utf-8")
     runtime.close()
     return 0

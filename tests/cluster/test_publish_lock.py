@@ -7,7 +7,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -42,12 +41,13 @@ def test_two_publishes_of_a_language_at_once_take_turns_and_write_whole_files(
             work.poll(source.name)
         for language in settings.translate.languages:
             work.translate(language)
-    start = time.time() + 4.0  # both contenders are imported and waiting by then
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
     procs = []
     for name in ("a", "b"):
         out = tmp_path / f"{name}.json"
         procs.append((out, subprocess.Popen(
-            [sys.executable, "-m", "tests.cluster.publish_race", str(config), str(out), str(start), "es", "ca"],
+            [sys.executable, "-m", "tests.cluster.publish_race", str(config), str(out), str(barrier), "2", "es", "ca"],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )))
     for out, proc in procs:
@@ -59,7 +59,9 @@ def test_two_publishes_of_a_language_at_once_take_turns_and_write_whole_files(
         assert len(spans) == 2
         first, second = spans
         assert second["began"] >= first["ended"], f"{language}: two publishes wrote at once: {spans}"
-        assert first["began"] - start < 3.0, "the first publish did not wait for anything"
+        if language == "es":  # both asked together; the second waited for the first
+            assert abs(first["asked"] - second["asked"]) < 0.5, spans
+            assert second["began"] - second["asked"] >= 0.9 * (first["ended"] - first["began"]), spans
     # One of the two wrote everything; the other found it all in place.
     written = sorted(r["files_written"] for run in runs for r in run["results"] if r["language"] == "es")
     assert written[0] == 0 < written[1], written

@@ -21,7 +21,7 @@ pytestmark = [
 def test_a_task_that_kills_its_worker_is_given_up_and_shown(
     tmp_path: Path, fresh_redis_url: str, fresh_postgres_url: str
 ) -> None:
-    from syndicate.cluster.status import cluster_status
+    from syndicate.cluster.status import cluster_status, describe
     from syndicate.config import load_settings
 
     config = cluster_config(tmp_path, broker_url=fresh_redis_url, store_url=fresh_postgres_url, generated=0,
@@ -42,6 +42,9 @@ def test_a_task_that_kills_its_worker_is_given_up_and_shown(
         assert (failed.task, failed.deliveries, failed.state) == ("syndicate.translate", 4, "failed")
         assert "given up after 3 deliveries" in (failed.last_error or "")
         assert _log_has(crashing, "WorkerLostError")
+        text = "\n".join(describe(status))
+        assert "translate.ca 0/0" in text and "crashing@test: ok" in text
+        assert "given up: syndicate.translate" in text and "given up after 3 deliveries" in text
         # The other language did not wait for the one given up.
         assert len([i for i in feed_entry_ids(tmp_path, "es") if ":es/" in i]) == 7
         assert not (tmp_path / "feeds" / "ca").exists()
@@ -50,6 +53,7 @@ def test_a_task_that_kills_its_worker_is_given_up_and_shown(
         status = cluster_status(settings, timeout=1.0)
         assert [(w.name, w.answering) for w in status.workers] == [("crashing@test", False)]
         assert [w.name for w in status.lost_workers] == ["crashing@test"]
+        assert "crashing@test: LOST" in "\n".join(describe(status))
     finally:
         cluster.close()
 
