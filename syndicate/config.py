@@ -15,17 +15,14 @@ settings class, one registry entry and the implementation module.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import math
 import os
 import re
 import stat
-import sys
 import tomllib
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 from urllib.parse import SplitResult, parse_qs, urlsplit, urlunsplit
 
@@ -403,7 +400,9 @@ class _SourceBase(_Frozen):
         # Giving interval too is a cross-field check (_schedule_problems).
         if value is None:
             return None
-        from syndicate.cron import cron_trigger  # a leaf; APScheduler parses it exactly as it will run
+        from syndicate.cron import (
+            cron_trigger,  # a leaf; APScheduler parses it exactly as it will run
+        )
 
         try:
             cron_trigger(value)
@@ -488,30 +487,6 @@ class FeedSourceSettings(_HttpSourceBase):
         return _check_http_url(value)
 
 
-def _leaf(name: str) -> ModuleType:
-    """A stage's leaf module (no syndicate imports of its own), without its package.
-
-    ``syndicate.extract`` imports its whole reader (lxml.html, the block builder, the
-    extractors) on import; validating a selector needs only ``extract/selectors.py``.
-    Once the package is loaded anyway, its own module is used.
-    """
-    if name in sys.modules:
-        return sys.modules[name]
-    package = name.rpartition(".")[0]
-    if package in sys.modules:
-        return importlib.import_module(name)
-    private = f"_syndicate_config_leaf.{name}"
-    if private in sys.modules:
-        return sys.modules[private]
-    path = Path(__file__).parent.joinpath(*name.split(".")[1:]).with_suffix(".py")
-    spec = importlib.util.spec_from_file_location(private, path)
-    assert spec is not None and spec.loader is not None, path
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[private] = module  # a private name: the package still loads its own copy
-    spec.loader.exec_module(module)
-    return module
-
-
 class PageSelectors(_Frozen):
     """``[sources.selectors]``: where a page keeps its parts. CSS selectors (lxml's
     cssselect); a selector that starts with ``xpath:`` is XPath instead."""
@@ -527,8 +502,10 @@ class PageSelectors(_Frozen):
     def _compiles(cls, value: str | None) -> str | None:
         if value is None:
             return None
+        from syndicate.selectors import compile_selector  # a leaf: lxml only
+
         try:
-            _leaf("syndicate.extract.selectors").compile_selector(value)
+            compile_selector(value)
         except ValueError as exc:
             raise ValueError(str(exc)) from None
         return value

@@ -1,4 +1,4 @@
-"""Site selectors: CSS (lxml's cssselect) or XPath after ``xpath:``. A leaf module.
+"""Site selectors: CSS (lxml's cssselect) or XPath after ``xpath:``. A leaf module (lxml only).
 
 Config validates selectors with :func:`compile_selector`; extraction applies them with
 :func:`select`.

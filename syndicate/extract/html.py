@@ -49,7 +49,7 @@ from syndicate.extract.blocks import (
 from syndicate.extract.common import is_next_label, is_previous_label, squash
 from syndicate.extract.decode import clean, decode_html
 from syndicate.extract.meta import PageMeta, page_meta, parse_date
-from syndicate.extract.selectors import select
+from syndicate.selectors import select
 from syndicate.models import (
     Article,
     Block,

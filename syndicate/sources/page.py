@@ -24,7 +24,7 @@ from syndicate.config import PageSelectors, PagesSourceSettings
 from syndicate.errors import ItemError, SourceError
 from syndicate.extract.decode import charset_of
 from syndicate.extract.html import page_outline
-from syndicate.extract.selectors import compile_selector
+from syndicate.selectors import compile_selector
 from syndicate.models import Known, Meta, RawItem
 from syndicate.sources.base import Checkpoint, Events, FetchResult, FetchState
 from syndicate.sources.http import (
