@@ -1,0 +1,59 @@
+"""The worker role on its own: SIGTERM finishes the task in hand (warm shutdown)."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.cluster.harness import ClusterHarness, cluster_config
+from tests.cluster.test_cluster_e2e import _log_has
+
+pytestmark = [
+    pytest.mark.apertium,
+    pytest.mark.timeout(180),
+    pytest.mark.skipif(shutil.which("apertium") is None, reason="Apertium is not installed (make setup installs it)"),
+]
+
+
+def test_sigterm_lets_the_batch_in_hand_finish(tmp_path: Path, fresh_redis_url: str, fresh_postgres_url: str) -> None:
+    from celery import Celery
+    from sqlalchemy import create_engine
+
+    from syndicate.cluster.ledger import DeliveryLedger
+    from syndicate.config import load_settings
+    from syndicate.store import Store
+    from syndicate.translate.engines import Engines
+    from syndicate.work import Work
+
+    config = cluster_config(tmp_path, broker_url=fresh_redis_url, store_url=fresh_postgres_url, generated=200)
+    settings = load_settings(config)
+    with Store.from_url(fresh_postgres_url) as store, Engines(settings) as engines:
+        ids = sorted(Work(settings, store, engines).poll("generated").article_ids)
+    cluster = ClusterHarness(config, fresh_redis_url)
+    try:
+        worker = cluster.worker("w1", "--queues", "translate.es")
+        app = Celery("test", broker=fresh_redis_url, set_as_current=False)
+        try:
+            app.send_task("syndicate.translate", args=(ids, "es", None), queue="translate.es")
+        finally:
+            app.close()
+        cluster.wait_for("the batch started", lambda: _log_has(worker, r"translating \d+ segment"), 60, interval=0.05)
+        worker.proc.send_signal(signal.SIGTERM)
+        assert worker.proc.wait(timeout=60) == 0, cluster.logs()
+        assert _log_has(worker, r"Task syndicate.translate\[.*\] succeeded"), cluster.logs()
+        # Acknowledged (nothing running or queued for translation); its publishes asked for.
+        assert cluster.busy() == {
+            "publish": 2, "syndicate:publish-pending:es": 1, "syndicate:publish-pending:ca": 1,
+        }
+    finally:
+        cluster.close()
+    with Store.from_url(fresh_postgres_url) as store:
+        assert store.articles.pending_translation("es") == []
+    engine = create_engine(fresh_postgres_url)
+    try:
+        assert DeliveryLedger(engine).records() == []
+    finally:
+        engine.dispose()
