@@ -353,3 +353,24 @@ def test_publishing_works_on_postgresql(fresh_postgres_url: str, tmp_path: Path)
         assert (tmp_path / "translations" / "el" / f"{store.articles.get(6).slug}.html").is_file()  # type: ignore[union-attr]
     finally:
         store.close()
+
+
+def test_bodies_are_loaded_a_bounded_batch_at_a_time(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory stays flat however long the history: never every body of a language at once."""
+    import syndicate.publish
+
+    monkeypatch.setattr(syndicate.publish, "BATCH", 4)
+    for i in range(13):
+        add(site.store, i)
+    publisher = site.publisher()
+    calls: list[int] = []
+    bodies = publisher.publication.bodies
+
+    def recording(language: Lang, ids: Any) -> Any:
+        calls.append(len(ids))
+        return bodies(language, ids)
+
+    publisher.publication.bodies = recording  # type: ignore[method-assign]
+    publisher.publish([ES, EL])
+    assert calls and max(calls) <= 4
+    assert len(list((site.root / "translations" / "es").glob("*.html"))) == 13 + 1  # every page, and the index
