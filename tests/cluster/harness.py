@@ -99,11 +99,13 @@ class Role:
 
     def children(self) -> list[int]:
         """PIDs of the role's child processes (a worker's pool)."""
-        try:
-            text = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
-        except OSError:
-            return []
-        return [int(p) for p in text.split()]
+        pids: list[int] = []
+        for task in Path(f"/proc/{self.proc.pid}/task").glob("*"):  # every thread's children
+            try:
+                pids += [int(p) for p in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        return pids
 
 
 @dataclass

@@ -41,6 +41,14 @@ def test_sigterm_lets_the_batch_in_hand_finish(tmp_path: Path, fresh_redis_url: 
         finally:
             app.close()
         cluster.wait_for("the batch started", lambda: _log_has(worker, r"translating \d+ segment"), 60, interval=0.05)
+        # Engines start in the child, after the fork: the main process's only children
+        # are its pool's; Apertium runs under the child, sized by cluster.worker_threads.
+        [child] = worker.children()
+        assert "python" in _cmdline(child)
+        stages = [p for p in _descendants(child) if "apertium" in _cmdline(p) or "lt-proc" in _cmdline(p)]
+        assert stages
+        # (A forked child's /proc environ is its parent's at exec: read a stage's, exec'd since.)
+        assert b"OMP_NUM_THREADS=1\0" in Path(f"/proc/{stages[0]}/environ").read_bytes()
         worker.proc.send_signal(signal.SIGTERM)
         assert worker.proc.wait(timeout=60) == 0, cluster.logs()
         assert _log_has(worker, r"Task syndicate.translate\[.*\] succeeded"), cluster.logs()
@@ -57,3 +65,23 @@ def test_sigterm_lets_the_batch_in_hand_finish(tmp_path: Path, fresh_redis_url: 
         assert DeliveryLedger(engine).records() == []
     finally:
         engine.dispose()
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _descendants(pid: int) -> list[int]:
+    out: list[int] = []
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):  # children of every thread, not only the main one
+        try:
+            children += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    for child in children:
+        out += [child, *_descendants(child)]
+    return out
