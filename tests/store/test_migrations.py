@@ -9,6 +9,8 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -133,8 +135,6 @@ def test_a_store_from_the_first_release_gains_its_columns(tmp_path: Path) -> Non
         conn.execute("INSERT INTO memory VALUES ('k', 'apertium', 'm', 'en', 'es', 'Hi.', 'Hola.', '2025-01-01 00:00:00')")
     with Store.open(tmp_path) as store:
         assert store.revision() == HEAD
-        from datetime import UTC, datetime
-
         store.memory.put("apertium", "m", "en", "es", [("Hello.", "Hola.")], datetime(2026, 1, 1, tzinfo=UTC))
         assert store.memory.get("apertium", "m", "en", "es", ["Hello."]) == ({"Hello.": "Hola."}, set())
     with sqlite3.connect(db) as conn:
@@ -190,3 +190,53 @@ def test_an_unreachable_store_is_a_store_error_without_the_password(url: str, sh
     with pytest.raises(StoreError) as caught:
         Store.from_url(url)
     assert shown in str(caught.value) and "s3cret" not in str(caught.value)
+
+
+RELEASE_COMMIT = "2c050c3"
+
+
+@pytest.fixture(scope="module")
+def release_code(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Release 2c050c3's ``syndicate`` package, from this checkout's history (git archive)."""
+    repo = Path(__file__).resolve().parents[2]
+    folder = tmp_path_factory.mktemp("release-code")
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", "--format=tar", RELEASE_COMMIT, "syndicate"], capture_output=True, check=False
+    )
+    if archive.returncode != 0:
+        pytest.skip(f"commit {RELEASE_COMMIT} is not in this checkout's history (a shallow clone?)")
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
+
+
+def test_a_postgresql_store_made_by_the_release_upgrades(release_code: Path, fresh_postgres_url: str) -> None:
+    # The release's own code creates its tables on PostgreSQL (whose default constraint
+    # names, e.g. articles_slug_key, differ from schema.py's) and stores an article.
+    script = (
+        "import sys; from datetime import UTC, datetime\n"
+        "from syndicate.models import Article, Paragraph\n"
+        "from syndicate.store import SqliteStore\n"
+        "store = SqliteStore.from_url(sys.argv[1])\n"
+        "store.upsert_article(Article(source='s', key='k', title='Old news', blocks=(Paragraph('p'),)),"
+        " datetime(2026, 1, 1, tzinfo=UTC))\n"
+        "store.memory_put('apertium', 'm', 'en', 'es', [('Hello.', 'Hola.')], datetime(2026, 1, 1, tzinfo=UTC))\n"
+    )
+    made = subprocess.run(
+        [sys.executable, "-c", script, fresh_postgres_url], cwd=release_code, capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(release_code)}, check=False, timeout=120,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr[-2000:]
+    engine = create_engine(fresh_postgres_url)
+    with engine.connect() as conn:
+        assert not engine.dialect.has_table(conn, "alembic_version")
+    engine.dispose()
+
+    with Store.from_url(fresh_postgres_url) as store:
+        assert store.revision() == HEAD
+        assert schema_differences(store) == []
+        assert [s.article.title for s in store.articles.all()] == ["Old news"]
+        assert store.memory.get("apertium", "m", "en", "es", ["Hello."]) == ({"Hello.": "Hola."}, set())
+        new, status = store.articles.upsert(
+            replace(store.articles.all()[0].article, key="k2"), datetime(2026, 1, 2, tzinfo=UTC)
+        )
+        assert status == "new" and new.slug == "old-news-2"
