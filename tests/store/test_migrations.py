@@ -240,3 +240,14 @@ def test_a_postgresql_store_made_by_the_release_upgrades(release_code: Path, fre
             replace(store.articles.all()[0].article, key="k2"), datetime(2026, 1, 2, tzinfo=UTC)
         )
         assert status == "new" and new.slug == "old-news-2"
+
+
+def test_a_store_from_a_newer_syndicate_is_refused_clearly(tmp_path: Path) -> None:
+    Store.open(tmp_path).close()
+    with sqlite3.connect(tmp_path / "syndicate.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099'")
+    with pytest.raises(StoreError) as caught:
+        Store.open(tmp_path)
+    assert "0099" in str(caught.value) and "newer syndicate" in str(caught.value)
+    with sqlite3.connect(tmp_path / "syndicate.db") as conn:  # and left as it was
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0099",)]

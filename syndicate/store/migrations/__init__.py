@@ -58,4 +58,18 @@ def upgrade(conn: Connection) -> None:
     if "alembic_version" not in tables:
         baseline.bring_to_baseline(conn)
         command.stamp(cfg, BASELINE)  # type: ignore[arg-type]
+    else:
+        from alembic.script import ScriptDirectory
+        from sqlalchemy import text
+
+        from syndicate.errors import StoreError
+
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        known = {r.revision for r in ScriptDirectory(str(FOLDER)).walk_revisions()}
+        if version is not None and version not in known:
+            raise StoreError(
+                f"the store is at schema revision {version}, which this version of syndicate does not know"
+                f" (it knows up to {HEAD}): it was upgraded by a newer syndicate",
+                hint="run the newer syndicate, or restore the copy of the state folder kept before upgrading",
+            )
     command.upgrade(cfg, "head")  # type: ignore[arg-type]
