@@ -160,8 +160,10 @@ class Store:
                 finally:
                     if sqlite:
                         conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
-        except (SQLAlchemyError, StoreError) as exc:
-            raise StoreError(f"cannot upgrade the store at {_safe(self.engine.url)}: {exc}") from None
+        except StoreError as exc:
+            raise StoreError(f"cannot upgrade the store at {_safe(self.engine.url)}: {exc.message}", hint=exc.hint) from None
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot upgrade the store at {_safe(self.engine.url)}: {_reason(exc)}") from None
 
     # -- transition: the names callers used before the repositories -------------------
     # Each delegates to its repository; they go once no caller is left (see the README).
