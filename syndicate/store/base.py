@@ -52,7 +52,11 @@ class Store:
         self.problems = ReportedProblems(self)
         self.history = FeedHistory(self)
         self.websub = WebSubStore(self)
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            engine.dispose()
+            raise
 
     @classmethod
     def open(cls, state_dir: Path) -> Store:
@@ -164,9 +168,15 @@ class Store:
             raise StoreError(f"cannot upgrade the store at {_safe(self.engine.url)}: {exc.message}", hint=exc.hint) from None
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot upgrade the store at {_safe(self.engine.url)}: {_reason(exc)}") from None
+        except Exception as exc:  # a failed migration (rolled back) is a store problem, not a crash
+            logger.debug("the store's migration failed", exc_info=True)
+            raise StoreError(
+                f"cannot upgrade the store at {_safe(self.engine.url)}: {type(exc).__name__}: {exc}",
+                hint="nothing was changed (the upgrade runs in one transaction); please report this with the log",
+            ) from exc
 
     # -- transition: the names callers used before the repositories -------------------
-    # Each delegates to its repository; they go once no caller is left (see the README).
+    # Each delegates to its repository; they go once no caller is left.
 
     def upsert_article(self, article: Article, now: datetime) -> tuple[StoredArticle, str]:
         return self.articles.upsert(article, now)
