@@ -251,3 +251,20 @@ def test_a_store_from_a_newer_syndicate_is_refused_clearly(tmp_path: Path) -> No
     assert "0099" in str(caught.value) and "newer syndicate" in str(caught.value)
     with sqlite3.connect(tmp_path / "syndicate.db") as conn:  # and left as it was
         assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0099",)]
+
+
+def test_a_failed_upgrade_changes_nothing(tmp_path: Path) -> None:
+    # A body that is not JSON makes revision 0002 fail half-way (after it added columns
+    # and rebuilt the articles table): the one transaction it runs in is rolled back.
+    db = tmp_path / "syndicate.db"
+    shutil.copy(FIXTURES["release-2c050c3"], db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE translations SET body = 'not json' WHERE rowid = (SELECT min(rowid) FROM translations)")
+        schema_before = sorted(conn.execute("SELECT type, name, sql FROM sqlite_master").fetchall())
+    before = rows(db)
+    with pytest.raises(StoreError) as caught:
+        Store.open(tmp_path)
+    assert "cannot upgrade the store" in str(caught.value) and caught.value.hint
+    with sqlite3.connect(db) as conn:
+        assert sorted(conn.execute("SELECT type, name, sql FROM sqlite_master").fetchall()) == schema_before
+    assert rows(db) == before
