@@ -101,6 +101,13 @@ def translated_segments(store_url: str) -> int:
     return sum(counts.get("translated", 0) for counts in totals.values())
 
 
+def cpu_jiffies() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine so far (/proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def busy(client: object) -> int:
     """Translate tasks queued or running."""
     queued = sum(client.llen(f"translate.{lang}") for lang in LANGUAGES)  # type: ignore[attr-defined]
@@ -143,6 +150,7 @@ def run(workers: int, work_dir: Path, broker_url: str, store_url: str, articles:
         from syndicate.cluster.tasks import translate
 
         started = time.monotonic()
+        cpu_before = cpu_jiffies()
         for i in range(0, len(ids), chunk):
             for language in LANGUAGES:
                 translate.apply_async(args=(ids[i : i + chunk], language, None), queue=translate_queue(language))
@@ -150,6 +158,7 @@ def run(workers: int, work_dir: Path, broker_url: str, store_url: str, articles:
         while busy(client):
             time.sleep(0.05)
         seconds = time.monotonic() - started
+        cpu_after = cpu_jiffies()
     finally:
         for proc in procs:
             proc.terminate()
@@ -160,7 +169,10 @@ def run(workers: int, work_dir: Path, broker_url: str, store_url: str, articles:
                 proc.kill()
         client.close()
     segments = translated_segments(store_url)
-    return {"workers": workers, "seconds": seconds, "segments": segments, "rate": segments / seconds}
+    # How busy the machine's cores were during the run (every process, ours and others').
+    utilisation = (cpu_after[0] - cpu_before[0]) / max(1, cpu_after[1] - cpu_before[1])
+    return {"workers": workers, "seconds": seconds, "segments": segments, "rate": segments / seconds,
+            "cpu_utilisation": utilisation}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
                 result = json.loads(done.stdout.strip().splitlines()[-1])
                 results.append(result)
                 print(f"{workers} worker(s) x 1 thread: {result['segments']} segments in {result['seconds']:.1f} s "
-                      f"= {result['rate']:.1f} sentences/s", flush=True)
+                      f"= {result['rate']:.1f} sentences/s; cores busy {100 * result['cpu_utilisation']:.0f}% "
+                      f"of {os.cpu_count()}", flush=True)
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
