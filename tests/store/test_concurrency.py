@@ -6,13 +6,17 @@ and web server threads do; on PostgreSQL that is the same race two worker proces
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from syndicate.store import Store
+from syndicate.store.rows import article_body
 from syndicate.store.schema import articles, memory, translations
 from tests.store.conftest import NOW, article, translation
 
@@ -125,3 +129,29 @@ def test_two_publishers_of_a_new_language(store: Store) -> None:
     together(publish, publish, publish)
     layout = store.history.place(Lang("eo"), list(reversed(ids)), feed_size=2)
     assert sorted(layout.current + tuple(i for p in layout.pages for i in p.article_ids)) == sorted(ids)
+
+
+def test_a_slug_taken_between_look_up_and_insert_is_retried(store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    # Another writer's transaction holds a new article titled "Scoop", not yet committed:
+    # our writer cannot see it when it looks for a free slug, so on PostgreSQL its insert
+    # waits on the unique index, fails when the other commits, and retries "scoop-2" in
+    # a savepoint. (SQLite makes our writer wait for the write lock instead.)
+    other = article("theirs", "Scoop")
+    result: list[str] = []
+    caplog.set_level(logging.DEBUG, logger="syndicate.store.articles")
+    with store.engine.connect() as conn:
+        conn.execution_options(syndicate_write=True)
+        with conn.begin():
+            conn.execute(
+                articles.insert().values(
+                    source=other.source, key=other.key, slug="scoop", title=other.title, body=article_body(other),
+                    content_hash=other.content_hash, first_seen=NOW, updated=NOW,
+                )
+            )
+            writer = threading.Thread(target=lambda: result.append(store.articles.upsert(article("ours", "Scoop"), NOW)[0].slug))
+            writer.start()
+            time.sleep(1.0)  # let it reach its insert (PostgreSQL) or the lock (SQLite)
+        writer.join(timeout=30)
+    assert result == ["scoop-2"]
+    if store.engine.dialect.name == "postgresql":
+        assert "slug scoop taken concurrently" in caplog.text
