@@ -156,15 +156,23 @@ class Runtime:
             return self._redis
 
     def open(self, *, languages: tuple[str, ...] = ()) -> None:
-        """Open everything now (in a fresh worker child): the store, and the engines that
-        serve ``languages``, so the first task does not pay for their start-up."""
+        """Open everything now, in a fresh worker child (after the fork): the store, and
+        for each of ``languages`` the first engine of each leg of its route, made to
+        translate one word, so its model is loaded (Argos) or its pipeline running
+        (Apertium) before the first task, and never in the parent."""
         self.store  # noqa: B018 - opens it
         self.ledger.ensure_table()
         engines = self.engines
         source = self.settings.site.source_language
         for language in languages:
-            if language != source:
-                engines.chain(source, language)  # starts the engines that have this pair
+            if language == source:
+                continue
+            for leg in engines.route(source, language):
+                if leg.engines:
+                    try:
+                        leg.engines[0].translate(["News"], leg.source, leg.target)
+                    except Exception as exc:  # noqa: BLE001 - the task will meet it and report it
+                        logger.warning("worker child %d: %s->%s does not start: %s", os.getpid(), leg.source, leg.target, exc)
         logger.info("worker child %d ready (store %s)", os.getpid(), self.store.engine.url.render_as_string(hide_password=True))
 
     def close(self) -> None:
