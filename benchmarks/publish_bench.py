@@ -74,9 +74,12 @@ def _store_one(store, n: int) -> None:
     from syndicate.models import Paragraph, Translation
 
     article = _article(n)
-    sa, _ = store.upsert_article(article, T0 + timedelta(hours=n))
+    # The releases before the store's repositories had these as store methods.
+    upsert = store.articles.upsert if hasattr(store.articles, "upsert") else store.upsert_article
+    put = store.translations.put if hasattr(store.translations, "put") else store.put_translation
+    sa, _ = upsert(article, T0 + timedelta(hours=n))
     for language in LANGUAGES:
-        store.put_translation(
+        put(
             Translation(
                 article_id=sa.id, language=language, engine="bench", model="",
                 title=f"[{language}] {article.title}",

@@ -293,12 +293,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     holder, holder_command = held if held is not None else (None, None)
     statuses = {}
     if (settings.state_dir / "syndicate.db").exists():
-        from syndicate.store import SqliteStore
-        from syndicate.store.sources_state import SourceStateStore
+        from syndicate.store import Store
 
-        store = SqliteStore.open(settings.state_dir)
+        store = Store.open(settings.state_dir)
         try:
-            statuses = SourceStateStore(store).all()
+            statuses = store.sources.all()
         finally:
             store.close()
 
@@ -341,12 +340,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from syndicate.store import SqliteStore
+    from syndicate.store import Store
 
     settings = _settings(args.config)
-    store = SqliteStore.open(settings.state_dir)
+    store = Store.open(settings.state_dir)
     try:
-        totals = store.stats()
+        totals = store.stats.all()
     finally:
         store.close()
     columns = ("translated", "memory_hits", "guard_failures", "engine_errors", "untranslated")

@@ -44,10 +44,6 @@ class ArticleRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def __call__(self) -> list[StoredArticle]:
-        """Transition only: ``store.articles()`` meant ``store.articles.all()``."""
-        return self.all()
-
     def upsert(self, article: Article, now: datetime) -> tuple[StoredArticle, str]:
         """Insert or update an article; return it and "new", "updated", "relinked" or "unchanged".
 

@@ -12,9 +12,8 @@ share the engine and write through :meth:`Store.transaction`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Self
 
@@ -23,7 +22,6 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from syndicate.errors import StoreError
-from syndicate.models import Article, Lang, StoredArticle, Translation
 from syndicate.store.archive import FeedHistory
 from syndicate.store.articles import ArticleRepository
 from syndicate.store.memory import MemoryRepository
@@ -174,42 +172,6 @@ class Store:
                 f"cannot upgrade the store at {_safe(self.engine.url)}: {type(exc).__name__}: {exc}",
                 hint="nothing was changed (the upgrade runs in one transaction); please report this with the log",
             ) from exc
-
-    # -- transition: the names callers used before the repositories -------------------
-    # Each delegates to its repository; they go once no caller is left.
-
-    def upsert_article(self, article: Article, now: datetime) -> tuple[StoredArticle, str]:
-        return self.articles.upsert(article, now)
-
-    def detected_language(self, source: str, key: str, content_hash: str) -> str | None:
-        return self.articles.detected_language(source, key, content_hash)
-
-    def translation(self, article_id: int, language: Lang) -> Translation | None:
-        return self.translations.get(article_id, language)
-
-    def put_translation(self, t: Translation) -> bool:
-        return self.translations.put(t)
-
-    def memory_get(
-        self, engine: str, model: str, source: str, target: str, segments: Iterable[str]
-    ) -> tuple[dict[str, str], set[str]]:
-        return self.memory.get(engine, model, source, target, segments)
-
-    def memory_put(
-        self,
-        engine: str,
-        model: str,
-        source: str,
-        target: str,
-        pairs: Sequence[tuple[str, str]],
-        now: datetime,
-        *,
-        rejected: Mapping[str, str] | None = None,
-    ) -> None:
-        self.memory.put(engine, model, source, target, pairs, now, rejected=rejected)
-
-    def bump_stats(self, counts: Mapping[tuple[str, str, str], int]) -> None:
-        self.stats.bump(counts)
 
 
 def _sqlite_transactions(engine: Engine) -> None:

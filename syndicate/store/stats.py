@@ -24,10 +24,6 @@ class StatsRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def __call__(self) -> dict[tuple[str, str], dict[str, int]]:
-        """Transition only: ``store.stats()`` meant ``store.stats.all()``."""
-        return self.all()
-
     def bump(self, counts: Mapping[tuple[str, str, str], int]) -> None:
         """Add ``counts`` ((language, engine, name) -> n) to the running totals."""
         rows = [

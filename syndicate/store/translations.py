@@ -26,10 +26,6 @@ class TranslationRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def __call__(self, language: Lang) -> dict[int, Translation]:
-        """Transition only: ``store.translations(lang)`` meant ``store.translations.for_language(lang)``."""
-        return self.for_language(language)
-
     def get(self, article_id: int, language: Lang) -> Translation | None:
         with self.store.connect() as conn:
             row = conn.execute(
