@@ -21,6 +21,9 @@ publish of every language. So, as on one machine, a language is published once t
 poll's articles are translated into all of them: a page and a frozen archive page link
 to the article in every language from the start (archive pages never change once full).
 
+A publish waits (bounded) while another poll's batch is half translated, for the same
+reason: see :func:`publish`.
+
 Publishes coalesce: a translate task enqueues ``publish(lang)`` only if none is waiting
 (``SET syndicate:publish-pending:<lang> NX``); the publish clears that mark before it
 reads the store, so a translation stored after it started asks for another publish, and
@@ -38,6 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -215,11 +219,35 @@ def translate(self: Task, article_ids: list[int] | None, language: str, batch: s
     return _guarded(self, (article_ids, language, batch), body, on_give_up=given_up)
 
 
+def publish_wait(runtime: Runtime) -> float:
+    """How long a publish waits for the poll batches in flight (seconds): as long as a
+    batch's task may take to come back from a dead worker, at most 15 minutes."""
+    cluster = runtime.settings.cluster
+    return min(900.0, (cluster.visibility_timeout + cluster.task_time_limit).total_seconds())
+
+
+def batches_in_flight(runtime: Runtime) -> bool:
+    """Whether some poll's batch still waits for one of its languages."""
+    return next(iter(runtime.redis.scan_iter(match=batch_key("*"), count=1000)), None) is not None
+
+
 @app.task(name=PUBLISH_TASK, bind=True, acks_late=True, reject_on_worker_lost=True)
-def publish(self: Task, language: str) -> dict[str, Any]:
-    """Rebuild ``language``'s outputs from the store, one publisher per language at a time."""
+def publish(self: Task, language: str, asked: float | None = None) -> dict[str, Any]:
+    """Rebuild ``language``'s outputs from the store, one publisher per language at a time.
+
+    While some poll's batch is translated into one language but not yet into another, a
+    publish waits (re-enqueued every 2 s, up to :func:`publish_wait` from when it was
+    asked for): publishing then would freeze full archive pages whose entries lack the
+    link to the language still to come. The batch's last language asks for a publish of
+    every language anyway. Past the wait it publishes regardless, so a busy cluster
+    whose batches always overlap still publishes.
+    """
+    asked = time.time() if asked is None else asked
 
     def body(runtime: Runtime, deliveries: int) -> dict[str, Any]:
+        if batches_in_flight(runtime) and time.time() - asked < publish_wait(runtime):
+            publish.apply_async(args=(language,), kwargs={"asked": asked}, queue=PUBLISH_QUEUE, countdown=2)
+            return {"language": language, "waiting": True}
         # Before reading the store: a translation stored from now on asks for a new publish.
         runtime.redis.delete(pending_key(language))
         with publish_lock(runtime.store.engine, language):
