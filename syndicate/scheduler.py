@@ -163,11 +163,10 @@ class Daemon:
                     logger.error("%s: translation failed: %s", language, exc)
                     if isinstance(exc, StoreError):
                         return tuple(translated), files
-            for language in self.settings.translate.languages:
-                try:
-                    files += self.work.publish(language).files_written
-                except SyndicateError as exc:
-                    logger.error("%s: publishing failed: %s", language, exc)
+            try:
+                files += self.work.publish_all().files_written
+            except SyndicateError as exc:
+                logger.error("publishing failed: %s", exc)
         return tuple(translated), files
 
     def _first_run(self, source: SourceSettings, now: datetime) -> datetime | None:

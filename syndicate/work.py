@@ -171,9 +171,9 @@ class TranslateOutcome:
 
 @dataclass(frozen=True)
 class PublishOutcome:
-    """One language published: files changed, and the subscription feeds among them."""
+    """Languages published: files changed, and the subscription feeds among them."""
 
-    language: Lang
+    languages: tuple[Lang, ...]
     files_written: int = 0
     changed_feeds: tuple[str, ...] = ()
 
@@ -569,7 +569,15 @@ class Work:
         date with the store. Raises :class:`~syndicate.errors.PublishError` naming the
         path when a file cannot be written."""
         files = self.publisher.publish([language])
-        return PublishOutcome(language=language, files_written=files, changed_feeds=self.publisher.changed_feeds)
+        return PublishOutcome(languages=(language,), files_written=files, changed_feeds=self.publisher.changed_feeds)
+
+    def publish_all(self, languages: Sequence[Lang] | None = None) -> PublishOutcome:
+        """:meth:`publish` for several languages (default: every configured one) at once:
+        the store's listing is read and ordered once for all of them, as a single-machine
+        loop can (a cluster publishes one language per task, under its lock)."""
+        chosen = tuple(languages or self.settings.translate.languages)
+        files = self.publisher.publish(chosen)
+        return PublishOutcome(languages=chosen, files_written=files, changed_feeds=self.publisher.changed_feeds)
 
 
 # -- the one loop `syndicate once` runs -----------------------------------------------
@@ -597,8 +605,7 @@ def run_once(work: Work, *, sources: Sequence[str] | None = None, publish: bool 
                 logger.error("%s", exc)
                 report += RunReport(problems=(exc.problem("translate", language=language),))
         if publish:
-            for language in settings.translate.languages:
-                report += work.publish(language).report()
+            report += work.publish_all().report()
     except (StoreError, PublishError) as exc:
         raise RunAborted(exc, report) from exc
     return report
