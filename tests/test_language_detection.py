@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import syndicate.extract.language as pipeline_module
+import syndicate.extract.language as language_module
 from syndicate.config import load_settings
 from syndicate.store import Store
 from syndicate.translate.engines import Engines
@@ -31,8 +31,8 @@ def test_an_unchanged_article_is_not_detected_again(tmp_path: Path, monkeypatch:
     engine = FakeEngine("apertium", {("de", "es"), ("en", "es")}, tagged)
     pool = Engines(settings, factories={"apertium": lambda _s: engine})
     calls: list[str] = []
-    real = pipeline_module.detect_language
-    monkeypatch.setattr(pipeline_module, "detect_language", lambda a: calls.append(a.key) or real(a))
+    real = language_module.detect_language
+    monkeypatch.setattr(language_module, "detect_language", lambda a, **kw: calls.append(a.key) or real(a, **kw))
     try:
         for _ in range(3):
             assert once(settings, store, engines=pool, clock=Clock()).ok
@@ -43,3 +43,24 @@ def test_an_unchanged_article_is_not_detected_again(tmp_path: Path, monkeypatch:
         assert calls == ["haushalt.txt", "haushalt.txt"]  # an edit is read afresh
     finally:
         store.close()
+
+
+def test_the_detector_model_is_kept_decompressed_and_a_bad_copy_is_not_fatal(tmp_path: Path) -> None:
+    from syndicate.extract.language import _identifier, detect_language
+    from syndicate.models import Article, Paragraph
+
+    article = Article(
+        source="s", key="k", title="El alcalde inaugura el nuevo puente del puerto",
+        blocks=(Paragraph("Tras años de obras, el puente une por fin los dos muelles y los vecinos lo celebran."),),
+    )
+    cache = tmp_path / "cache"
+    assert detect_language(article, cache=cache) == "es"
+    (model,) = cache.glob("py3langid-*.npz")
+    assert model.stat().st_size > 10_000_000  # the decompressed model, kept for the next process
+    assert not list(cache.glob(".langid-*"))  # no temporary file left behind
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / model.name).write_bytes(b"not a model")
+    _identifier.cache_clear()
+    assert detect_language(article, cache=broken) == "es"  # py3langid's own loading instead
