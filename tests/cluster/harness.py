@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +26,9 @@ from typing import Any
 import redis
 
 from tests.conftest import ROOT, write_config
+
+LANGUAGES = ("es", "ca")
+ARTICLES = 207  # the sample's 7 and 200 generated
 
 #: The fixed clock of every cluster test and of its single-machine reference.
 NOW = "2026-03-01T12:00:00+00:00"
@@ -241,3 +246,41 @@ def reference(base: Path) -> dict[str, bytes]:
         report = once(settings, store, clock=lambda: fixed)
     assert not report.problems, report.problems
     return outputs(base)
+
+
+def feed_entry_ids(base: Path, language: str) -> list[str]:
+    """The Atom entry ids of a language's subscription feed and all its archive pages."""
+    ids: list[str] = []
+    for path in sorted((base / "feeds" / language).rglob("*.xml")):  # atom.xml, archive/<n>.xml
+        ids += re.findall(rb"<id>(tag:[^<]+)</id>", path.read_bytes())
+    return [i.decode() for i in ids]
+
+
+def assert_complete(base: Path, articles: int = ARTICLES) -> None:
+    """Every article published once in every language: once in the feeds, one page each."""
+    for language in LANGUAGES:
+        ids = feed_entry_ids(base, language)
+        entries = [i for i in ids if re.search(rf":{language}/\d+$", i)]
+        duplicates = [i for i, n in Counter(entries).items() if n > 1]
+        assert not duplicates, f"{language}: entries published twice: {duplicates[:5]}"
+        assert len(entries) == articles, f"{language}: {len(entries)} entries, expected {articles}"
+        pages = [p for p in (base / "translations" / language).glob("*.html") if p.name != "index.html"]
+        assert len(pages) == articles, f"{language}: {len(pages)} pages"
+
+
+def polled(store_url: str, *names: str) -> bool:
+    from syndicate.store import Store
+
+    store = Store.from_url(store_url)
+    try:
+        return all(store.sources.get(name).last_poll is not None for name in names)
+    finally:
+        store.close()
+
+
+def log_has(role: Role, pattern: str) -> bool:
+    return re.search(pattern, role.tail(100_000)) is not None
+
+
+#: A translation batch big enough to be killed in the middle of (the generated source's).
+BIG_BATCH = r"translating \d{3,} segment\(s\)"

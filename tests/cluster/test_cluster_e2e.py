@@ -3,7 +3,8 @@
 Over the bundled sample and a generated 200-article folder source, in Spanish and
 Catalan with Apertium, the cluster's feeds and pages are compared byte for byte with a
 single-machine ``once`` on SQLite at the same (fixed) clock; then faults: a worker child
-killed mid-translation, a whole worker killed mid-batch, Redis restarted mid-run.
+killed mid-translation, a whole worker killed mid-batch (Redis restarted mid-run is in
+test_cluster_faults.py).
 Afterwards every article is published once in every language and no entry id repeats.
 """
 
@@ -13,50 +14,24 @@ import os
 import re
 import shutil
 import signal
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from tests.cluster.harness import ClusterHarness, Role, cluster_config, outputs
+from tests.cluster.harness import (
+    BIG_BATCH,
+    ClusterHarness,
+    assert_complete,
+    cluster_config,
+    log_has,
+    outputs,
+    polled,
+)
 
 pytestmark = [pytest.mark.apertium, pytest.mark.timeout(240)]
 
-LANGUAGES = ("es", "ca")
-ARTICLES = 207  # the sample's 7 and 200 generated
-
 if shutil.which("apertium") is None:
     pytest.skip("Apertium is not installed (make setup installs it)", allow_module_level=True)
-
-
-def feed_entry_ids(base: Path, language: str) -> list[str]:
-    """The Atom entry ids of a language's subscription feed and all its archive pages."""
-    ids: list[str] = []
-    for path in sorted((base / "feeds" / language).rglob("*.xml")):  # atom.xml, archive/<n>.xml
-        ids += re.findall(rb"<id>(tag:[^<]+)</id>", path.read_bytes())
-    return [i.decode() for i in ids]
-
-
-def assert_complete(base: Path, articles: int = ARTICLES) -> None:
-    """Every article published once in every language: once in the feeds, one page each."""
-    for language in LANGUAGES:
-        ids = feed_entry_ids(base, language)
-        entries = [i for i in ids if re.search(rf":{language}/\d+$", i)]
-        duplicates = [i for i, n in Counter(entries).items() if n > 1]
-        assert not duplicates, f"{language}: entries published twice: {duplicates[:5]}"
-        assert len(entries) == articles, f"{language}: {len(entries)} entries, expected {articles}"
-        pages = [p for p in (base / "translations" / language).glob("*.html") if p.name != "index.html"]
-        assert len(pages) == articles, f"{language}: {len(pages)} pages"
-
-
-def polled(store_url: str, *names: str) -> bool:
-    from syndicate.store import Store
-
-    store = Store.from_url(store_url)
-    try:
-        return all(store.sources.get(name).last_poll is not None for name in names)
-    finally:
-        store.close()
 
 
 def test_scheduler_and_two_workers_match_single_machine(
@@ -84,14 +59,6 @@ def test_scheduler_and_two_workers_match_single_machine(
     assert "syndicate.translate" in both["w1"] + both["w2"]
 
 
-def _log_has(role: Role, pattern: str) -> bool:
-    return re.search(pattern, role.tail(100_000)) is not None
-
-
-#: A translation batch big enough to be killed in the middle of (the generated source's).
-BIG_BATCH = r"translating \d{3,} segment\(s\)"
-
-
 def test_killed_child_and_killed_worker_lose_nothing_and_duplicate_nothing(
     tmp_path: Path, fresh_redis_url: str, fresh_postgres_url: str, expected: dict[str, bytes]
 ) -> None:
@@ -107,14 +74,14 @@ def test_killed_child_and_killed_worker_lose_nothing_and_duplicate_nothing(
         cluster.scheduler()
         # 1. kill -9 the worker's child in the middle of a translation batch: the main
         # process sees it die and requeues the task (task_reject_on_worker_lost).
-        cluster.wait_for("w1 translating a big batch", lambda: _log_has(w1, BIG_BATCH), 90, interval=0.05)
+        cluster.wait_for("w1 translating a big batch", lambda: log_has(w1, BIG_BATCH), 90, interval=0.05)
         children = cluster.wait_for("w1's child", w1.children, 10)
         os.kill(children[0], signal.SIGKILL)
-        cluster.wait_for("the batch redelivered", lambda: _log_has(w1, r"delivery 2 of at most"), 60)
+        cluster.wait_for("the batch redelivered", lambda: log_has(w1, r"delivery 2 of at most"), 60)
         # 2. a second worker takes the other language's batch; kill it whole (main
         # process and child, as a lost machine) in the middle of it, and start it again.
         w2 = cluster.worker("w2", "--queues", "translate,publish")
-        cluster.wait_for("w2 translating a big batch", lambda: _log_has(w2, BIG_BATCH), 90, interval=0.05)
+        cluster.wait_for("w2 translating a big batch", lambda: log_has(w2, BIG_BATCH), 90, interval=0.05)
         cluster.kill(w2)
         w2b = cluster.worker("w2b", "--queues", "translate,publish")
         cluster.wait_idle(150, check=lambda: polled(fresh_postgres_url, "sample", "generated"))

@@ -12,8 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.harness import ClusterHarness, cluster_config
-from tests.cluster.test_cluster_e2e import _log_has, assert_complete, polled
+from tests.cluster.harness import (
+    ClusterHarness,
+    assert_complete,
+    cluster_config,
+    log_has,
+    polled,
+)
 from tests.services import RedisServer
 
 pytestmark = [pytest.mark.timeout(180)]
@@ -31,7 +36,7 @@ def test_redis_restarted_mid_run_the_work_resumes(tmp_path: Path, fresh_postgres
         try:
             worker = cluster.worker("w1")
             cluster.scheduler()
-            cluster.wait_for("a translation batch running", lambda: _log_has(worker, r"translating \d+ segment"), 90, interval=0.05)
+            cluster.wait_for("a translation batch running", lambda: log_has(worker, r"translating \d+ segment"), 90, interval=0.05)
             redis_server.restart(down_for=1.0)  # SIGTERM: Redis writes its append-only file first
             cluster.wait_idle(120, check=lambda: polled(fresh_postgres_url, "sample", "generated"))
             assert worker.alive(), cluster.logs()
@@ -55,7 +60,7 @@ def test_two_schedulers_enqueue_each_poll_once_and_one_takes_over(tmp_path: Path
     cluster = ClusterHarness(config, fresh_redis_url)
     try:
         first = cluster.scheduler("s1")
-        cluster.wait_for("s1 holding the lock", lambda: _log_has(first, "Acquired lock"), 30)
+        cluster.wait_for("s1 holding the lock", lambda: log_has(first, "Acquired lock"), 30)
         second = cluster.scheduler("s2")
         started = time.monotonic()
         time.sleep(7.2)
@@ -65,10 +70,10 @@ def test_two_schedulers_enqueue_each_poll_once_and_one_takes_over(tmp_path: Path
         expected = 1 + int(elapsed / 2) + 1
         assert set(counts) == {"sample", "generated"}, counts
         assert all(n <= expected for n in counts.values()), (counts, expected, cluster.logs())
-        assert not _log_has(second, "Acquired lock"), "the second scheduler must wait for the lock"
+        assert not log_has(second, "Acquired lock"), "the second scheduler must wait for the lock"
         # The holder dies without releasing the lock: the other takes over when it expires.
         cluster.kill(first, signal.SIGKILL)
-        cluster.wait_for("s2 taking over", lambda: _log_has(second, "Acquired lock"), 20)
+        cluster.wait_for("s2 taking over", lambda: log_has(second, "Acquired lock"), 20)
         before = _polls_enqueued(cluster)
         time.sleep(4.5)
         after = _polls_enqueued(cluster)

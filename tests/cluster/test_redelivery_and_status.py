@@ -8,8 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.harness import ClusterHarness, cluster_config
-from tests.cluster.test_cluster_e2e import _log_has, feed_entry_ids, polled
+from tests.cluster.harness import (
+    ClusterHarness,
+    cluster_config,
+    feed_entry_ids,
+    log_has,
+    polled,
+)
 
 pytestmark = [
     pytest.mark.apertium,
@@ -41,7 +46,7 @@ def test_a_task_that_kills_its_worker_is_given_up_and_shown(
         [failed] = status.given_up
         assert (failed.task, failed.deliveries, failed.state) == ("syndicate.translate", 4, "failed")
         assert "given up after 3 deliveries" in (failed.last_error or "")
-        assert _log_has(crashing, "WorkerLostError")
+        assert log_has(crashing, "WorkerLostError")
         text = "\n".join(describe(status))
         assert "translate.ca 0/0" in text and "crashing@test: ok" in text
         assert "given up: syndicate.translate" in text and "given up after 3 deliveries" in text

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.harness import ClusterHarness, cluster_config
-from tests.cluster.test_cluster_e2e import _log_has
+from tests.cluster.harness import ClusterHarness, cluster_config, log_has
 
 pytestmark = [
     pytest.mark.apertium,
@@ -40,7 +39,7 @@ def test_sigterm_lets_the_batch_in_hand_finish(tmp_path: Path, fresh_redis_url: 
             app.send_task("syndicate.translate", args=(ids, "es", None), queue="translate.es")
         finally:
             app.close()
-        cluster.wait_for("the batch started", lambda: _log_has(worker, r"translating \d+ segment"), 60, interval=0.05)
+        cluster.wait_for("the batch started", lambda: log_has(worker, r"translating \d+ segment"), 60, interval=0.05)
         # Engines start in the child, after the fork: the main process's only children
         # are its pool's; Apertium runs under the child, sized by cluster.worker_threads.
         [child] = worker.children()
@@ -51,7 +50,7 @@ def test_sigterm_lets_the_batch_in_hand_finish(tmp_path: Path, fresh_redis_url: 
         assert b"OMP_NUM_THREADS=1\0" in Path(f"/proc/{stages[0]}/environ").read_bytes()
         worker.proc.send_signal(signal.SIGTERM)
         assert worker.proc.wait(timeout=60) == 0, cluster.logs()
-        assert _log_has(worker, r"Task syndicate.translate\[.*\] succeeded"), cluster.logs()
+        assert log_has(worker, r"Task syndicate.translate\[.*\] succeeded"), cluster.logs()
         # Acknowledged (nothing running or queued for translation); its publishes asked for.
         assert cluster.busy() == {
             "publish": 2, "syndicate:publish-pending:es": 1, "syndicate:publish-pending:ca": 1,
