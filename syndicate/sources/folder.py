@@ -9,6 +9,7 @@ file. A file that failed is read again on the next poll.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -55,27 +56,31 @@ class FolderSource:
         kept: dict[str, str] = {}  # name -> fingerprint of a file that is stored
         read = 0
         try:
-            entries = sorted(self.path.iterdir())
+            # scandir, names sorted as strings: a folder of 10,000 articles is listed in
+            # milliseconds (Path objects and their comparisons cost ten times that).
+            with os.scandir(self.path) as listing:
+                entries = sorted(((e.name, e) for e in listing if not e.name.startswith(".")), key=lambda p: p[0])
         except OSError as exc:
             raise SourceError(f"cannot list folder {self.path}: {exc.strerror or exc}", source=self.name,
                               hint="check its permissions") from None
-        for path in entries:
-            if path.name.startswith("."):
-                continue
-            media_type = MEDIA_TYPES.get(path.suffix.lower())
-            if media_type is None:
-                if path.suffix.lower() not in (".md", ".json", ".partial", ".tmp") and path.is_file():
-                    logger.info("[%s] skipping %s: not a .txt or .html article", self.name, path.name)
-                continue
+        for name, entry in entries:
+            suffix = os.path.splitext(name)[1].lower()
+            media_type = MEDIA_TYPES.get(suffix)
             try:
-                info = path.stat()
+                is_file = entry.is_file()
+                info = entry.stat() if is_file and media_type is not None else None
             except OSError:
                 continue  # gone since the listing
-            if not path.is_file():
+            if media_type is None:
+                if suffix not in (".md", ".json", ".partial", ".tmp") and is_file:
+                    logger.info("[%s] skipping %s: not a .txt or .html article", self.name, name)
                 continue
+            if info is None:
+                continue
+            path = self.path / name
             fingerprint = f"{info.st_size}:{info.st_mtime_ns}"
-            if before.get(path.name) == fingerprint:
-                kept[path.name] = fingerprint  # stored by an earlier poll, unchanged since
+            if before.get(name) == fingerprint:
+                kept[name] = fingerprint  # stored by an earlier poll, unchanged since
                 continue
             try:
                 size = info.st_size
