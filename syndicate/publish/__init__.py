@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,11 +168,41 @@ class FeedPublisher:
     # -- is everything in place? ------------------------------------------------------
 
     def _in_place(self, scope: str, watermark: int, fingerprint: str) -> bool:
-        """Nothing ``scope`` is made from changed, and its files are all there (a stat each)."""
-        if self.publication.state(scope) != PublishState(watermark, scope_fingerprint(fingerprint, scope)):
+        """Nothing ``scope`` is made from changed, and its files are all there.
+
+        The output folders' modification times, as the last publish left them, say that
+        no file in them was added, removed or replaced since (a stat per folder); when one
+        moved, every file recorded is checked (a stat each) and a missing one re-rendered.
+        """
+        state = self.publication.state(scope)
+        if state != PublishState(watermark, scope_fingerprint(fingerprint, scope)):
             return False
+        assert state is not None
+        folders = self._folder_times(self._folders(scope))
+        if state.folders and state.folders == folders:
+            return True
         size = self.writer.size
-        return all(size(self._where(key)) == expected for key, expected in self.publication.sizes(scope))
+        if not all(size(self._where(key)) == expected for key, expected in self.publication.sizes(scope)):
+            return False
+        # Every file is where it was left: the folders as they are now stand for that.
+        self.publication.save_state(scope, PublishState(state.seq, state.fingerprint, folders))
+        return True
+
+    def _folders(self, scope: str) -> list[str]:
+        """The output folders ``scope``'s files are in (as recorded keys' roots)."""
+        if scope == SITE:
+            return ["feeds"]
+        return [f"feeds/{scope}", f"feeds/{scope}/archive", f"pages/{scope}"]
+
+    def _folder_times(self, folders: Iterable[str]) -> dict[str, int]:
+        """{folder: mtime_ns} of those that exist."""
+        out = {}
+        for folder in folders:
+            try:
+                out[folder] = os.stat(self._where(folder)).st_mtime_ns
+            except OSError:
+                continue
+        return out
 
     def _where(self, key: str) -> str:
         """A recorded file's path: "feeds/..." under feeds_dir, "pages/..." under
@@ -214,7 +244,8 @@ class FeedPublisher:
                 self.publication.record_files(language, [record])
             logger.info("published %s: %d entries, %d file(s) changed", language, len(edition.listing), changed)
         self.publication.forget_files(language, [key for key in known if key not in produced])
-        self.publication.save_state(language, PublishState(snapshot.watermark, fingerprint))
+        folders = self._folder_times(self._folders(language))
+        self.publication.save_state(language, PublishState(snapshot.watermark, fingerprint, folders))
         return changed
 
     def _sweep(self, language: Lang) -> None:
@@ -328,7 +359,7 @@ class FeedPublisher:
             changed += written
             records.append(record)
         self.publication.record_files(SITE, records)
-        self.publication.save_state(SITE, PublishState(snapshot.watermark, fingerprint))
+        self.publication.save_state(SITE, PublishState(snapshot.watermark, fingerprint, self._folder_times(self._folders(SITE))))
         return changed
 
 

@@ -20,8 +20,9 @@ SQLAlchemy Core over :mod:`syndicate.store.schema`, upserts with the dialect's
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -70,11 +71,13 @@ class TranslationLine:
 
 @dataclass(frozen=True)
 class PublishState:
-    """What the last publish of a language saw: the store's change number, and the
-    fingerprint of the settings and languages it published with."""
+    """What the last publish of a language saw: the store's change number, the
+    fingerprint of the settings and languages it published with, and the modification
+    times (ns) of the output folders it wrote, taken right after."""
 
     seq: int
     fingerprint: str
+    folders: Mapping[str, int] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,17 +137,32 @@ class PublicationRepository:
     def state(self, language: str) -> PublishState | None:
         with self.store.connect() as conn:
             row = conn.execute(
-                select(publish_state.c.seq, publish_state.c.fingerprint).where(publish_state.c.language == language)
+                select(publish_state.c.seq, publish_state.c.fingerprint, publish_state.c.folders).where(
+                    publish_state.c.language == language
+                )
             ).first()
-        return PublishState(int(row.seq), str(row.fingerprint)) if row else None
+        if row is None:
+            return None
+        try:
+            folders = {str(k): int(v) for k, v in json.loads(row.folders or "{}").items()}
+        except (ValueError, TypeError, AttributeError):
+            folders = {}  # unreadable: every file is checked instead
+        return PublishState(int(row.seq), str(row.fingerprint), folders)
 
     def save_state(self, language: str, state: PublishState) -> None:
         with self.store.transaction() as conn:
-            stmt = insert(conn, publish_state).values(language=language, seq=state.seq, fingerprint=state.fingerprint)
+            folders = json.dumps(dict(sorted(state.folders.items())))
+            stmt = insert(conn, publish_state).values(
+                language=language, seq=state.seq, fingerprint=state.fingerprint, folders=folders
+            )
             conn.execute(
                 stmt.on_conflict_do_update(
                     index_elements=[publish_state.c.language],
-                    set_={"seq": stmt.excluded.seq, "fingerprint": stmt.excluded.fingerprint},
+                    set_={
+                        "seq": stmt.excluded.seq,
+                        "fingerprint": stmt.excluded.fingerprint,
+                        "folders": stmt.excluded.folders,
+                    },
                 )
             )
 

@@ -261,6 +261,9 @@ publish_state = Table(
     Column("language", String(35), primary_key=True),
     Column("seq", Integer, nullable=False),  # the store's change number it saw
     Column("fingerprint", String(64), nullable=False),  # settings and languages it used
+    # JSON {folder: mtime_ns} of the output folders it wrote, right after: unchanged
+    # folders mean no file in them was added, removed or replaced since.
+    Column("folders", Text, nullable=False, default="{}", server_default="{}"),
 )
 
 #: One row per output file a publish wrote: the digest of the inputs it was rendered from.
