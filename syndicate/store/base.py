@@ -12,6 +12,7 @@ share the engine and write through :meth:`Store.transaction`.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any, Self
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from syndicate.errors import StoreError
 from syndicate.store.archive import FeedHistory
@@ -121,10 +122,19 @@ class Store:
     def revision(self) -> str | None:
         """The schema revision the store is at (None: new, or older than the migrations)."""
         try:
-            with self.engine.connect() as conn:
-                if not self.engine.dialect.has_table(conn, "alembic_version"):
-                    return None
-                found = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            for attempt in range(50):
+                try:
+                    with self.engine.connect() as conn:
+                        if not self.engine.dialect.has_table(conn, "alembic_version"):
+                            return None
+                        found = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                    break
+                except OperationalError as exc:
+                    # SQLite answers "locked" at once, busy timeout or not, to a reader
+                    # arriving while another process turns a new store to WAL mode.
+                    if "locked" not in str(exc) or attempt == 49:
+                        raise
+                    time.sleep(0.1)
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"cannot open the store at {_safe(self.engine.url)}"
@@ -182,13 +192,15 @@ def _sqlite_transactions(engine: Engine) -> None:
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # pysqlite's own BEGIN/COMMIT off
         cur = dbapi_conn.cursor()
+        # First: the pragmas below, and a new store's switch to WAL, wait for a writer
+        # (another process opening the same new store) instead of failing at once.
+        cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
         # In WAL mode NORMAL never corrupts and survives any process kill; only a power
         # loss can undo the last commits, which the next poll writes again (idempotent).
         # FULL would fsync every commit: a poll of a thousand new articles, a thousand fsyncs.
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
         cur.close()
 
     @event.listens_for(engine, "begin")
