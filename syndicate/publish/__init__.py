@@ -114,6 +114,8 @@ class FeedPublisher:
         self.history = FeedHistory(store)
         self.publication = PublicationRepository(store)
         self._renderers = renderers
+        #: Whether the language being published has its folders as its last publish left them.
+        self._trusted = False
         self._feeds_root, self._pages_root = str(settings.feeds_dir), str(settings.translations_dir)
         #: Told the URLs of the subscription feeds a publish changed (WebSub pings); by
         #: default the configured hubs' :class:`~syndicate.publish.websub.HubNotifier`.
@@ -214,9 +216,21 @@ class FeedPublisher:
         return Path(self._where(key))
 
     def _current(self, known: Mapping[str, tuple[str, int]], key: str, digest: str) -> bool:
-        """``key`` was written from ``digest`` and is still on disk as written (a stat)."""
+        """``key`` was written from ``digest`` and is still on disk as written (a stat,
+        unless :meth:`_unmoved` said no file in its folder was added, removed or replaced)."""
         found = known.get(key)
-        return found is not None and found[0] == digest and self.writer.size(self._where(key)) == found[1]
+        if found is None or found[0] != digest:
+            return False
+        return self._trusted or self.writer.size(self._where(key)) == found[1]
+
+    def _unmoved(self, scope: str) -> bool:
+        """The output folders of ``scope`` are as its last completed publish left them
+        (their modification times say so: a stat per folder), so every file it recorded
+        is still in place and need not be stat'ed one by one."""
+        state = self.publication.state(scope)
+        if state is None or not state.folders:
+            return False
+        return state.folders == self._folder_times(self._folders(scope))
 
     def _write(self, key: str, data: bytes, digest: str, article_id: int | None = None) -> tuple[bool, PublishedFile]:
         return self.writer.write(self._path(key), data), PublishedFile(key, digest, len(data), article_id)
@@ -231,6 +245,26 @@ class FeedPublisher:
         known = self.publication.files(language)
         produced: set[str] = set()
         changed = 0
+        self._trusted = self._unmoved(language)  # before this publish writes anything
+        try:
+            changed = self._publish_edition(edition, fingerprint, known, produced, changed_feeds)
+        finally:
+            self._trusted = False
+        self.publication.forget_files(language, [key for key in known if key not in produced])
+        folders = self._folder_times(self._folders(language))
+        self.publication.save_state(language, PublishState(snapshot.watermark, fingerprint, folders))
+        return changed
+
+    def _publish_edition(
+        self,
+        edition: Edition,
+        fingerprint: str,
+        known: Mapping[str, tuple[str, int]],
+        produced: set[str],
+        changed_feeds: list[str],
+    ) -> int:
+        language = edition.language
+        changed = 0
         if edition.listing:
             self._sweep(language)
             changed += self._publish_pages(edition, known, produced)
@@ -243,9 +277,6 @@ class FeedPublisher:
                 changed += written
                 self.publication.record_files(language, [record])
             logger.info("published %s: %d entries, %d file(s) changed", language, len(edition.listing), changed)
-        self.publication.forget_files(language, [key for key in known if key not in produced])
-        folders = self._folder_times(self._folders(language))
-        self.publication.save_state(language, PublishState(snapshot.watermark, fingerprint, folders))
         return changed
 
     def _sweep(self, language: Lang) -> None:

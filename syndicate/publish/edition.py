@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cached_property
+from typing import NamedTuple
 from urllib.parse import urljoin
 
 from syndicate.config import Settings
@@ -154,13 +155,12 @@ class FeedEntry:
         return body_html(self.blocks, tails, originals=self.originals, original_language=self.original_language)
 
 
-@dataclass(frozen=True)
-class ListedEntry:
+class ListedEntry(NamedTuple):
     """An entry's place in its edition, from the store's light columns (no body).
 
     Enough to order, link and list it (language index, neighbours, archive membership)
     and to tell whether what it is rendered from changed: ``digest`` covers every input
-    of its page and of its feed entry.
+    of its page and of its feed entry. A named tuple: one is built per entry per publish.
     """
 
     article_id: int
@@ -173,11 +173,8 @@ class ListedEntry:
     next: Neighbour | None
     siblings: tuple[tuple[Lang, str], ...]  # (language, page url) of the other languages
     digest: str
-
-    @property
-    def published_iso(self) -> str:
-        """``published`` as the language index's ``datetime`` attribute says it."""
-        return self.published.isoformat()
+    #: ``published`` as the language index's ``datetime`` attribute says it (isoformat).
+    published_iso: str
 
     @property
     def published_day(self) -> str:

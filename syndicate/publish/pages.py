@@ -75,12 +75,25 @@ def language_index_bytes(settings: Settings, edition: Edition) -> bytes:
 def _listing(edition: Edition) -> Markup:
     """The index's ``<li>`` per entry, built here rather than in a template loop: a
     language of 10,000 articles renders in milliseconds instead of a third of a second.
-    Escaped exactly as the template's autoescape would (markupsafe)."""
+    Escaped exactly as the template's autoescape would (markupsafe), every link and title
+    in one call: escaping is per character, so escaping the joined texts is joining the
+    escaped ones (unless a text holds the separator, when each is escaped alone)."""
+    listing = edition.listing
+    texts = [text for e in listing for text in (e.page_url, e.title)]
+    joined = _SEPARATOR.join(texts)
+    if joined.count(_SEPARATOR) == len(texts) - 1:
+        escaped = str(escape(joined)).split(_SEPARATOR) if texts else []
+    else:
+        escaped = [str(escape(text)) for text in texts]
     items = []
-    for e in edition.listing:
+    for i, e in enumerate(listing):
         when = e.published_iso  # digits and "-:+T." only: nothing to escape; its first 10 are the day
-        items.append(f'\n<li><a href="{escape(e.page_url)}">{escape(e.title)}</a> <time datetime="{when}">{when[:10]}</time></li>')
+        items.append(f'\n<li><a href="{escaped[2 * i]}">{escaped[2 * i + 1]}</a> <time datetime="{when}">{when[:10]}</time></li>')
     return Markup("".join(items))
+
+
+#: Between the texts :func:`_listing` escapes at once: a character markupsafe leaves alone.
+_SEPARATOR = "\x00"
 
 
 def opml_url(settings: Settings) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import metadata
@@ -25,9 +26,8 @@ from syndicate.publish.edition import (
     ListedEntry,
     Neighbour,
     edition_header,
-    published_at,
-    updated_at,
 )
+from syndicate.publish.edition import _second as _to_second
 from syndicate.publish.history import FeedPage
 from syndicate.publish.ordering import Placed, publication_order
 from syndicate.store.publication import ArticleLine, TranslationLine
@@ -87,17 +87,29 @@ def scope_fingerprint(fingerprint: str, scope: str) -> str:
     return _digest(fingerprint, scope)
 
 
-def _neighbour_key(neighbour: Neighbour | None) -> str:
-    return "" if neighbour is None else f"{neighbour.title}\x1e{neighbour.url}"
+def _second(value: datetime) -> datetime:
+    """:func:`~syndicate.publish.edition._second` without its calls for the usual value,
+    already UTC to the second."""
+    return value if value.tzinfo is UTC and not value.microsecond else _to_second(value)
 
 
 @lru_cache(maxsize=4)
-def _order(published: tuple[ArticleLine, ...]) -> list[Placed[ArticleLine]]:
-    """publication_order, once per distinct set of light rows: languages translated for
-    the same articles (the usual case) share one ordering, and so do successive
-    publishes of a process while no article changed. A line is frozen and carries its
-    change number, so equal tuples mean equal inputs."""
-    return publication_order(published)
+def _order(published: tuple[ArticleLine, ...]) -> list[tuple[Placed[ArticleLine], datetime, str]]:
+    """publication_order, once per distinct set of light rows, with each article's
+    ``published`` and its isoformat: languages translated for the same articles (the
+    usual case) share one ordering, and so do successive publishes of a process while no
+    article changed. A line is frozen and carries its change number, so equal tuples mean
+    equal inputs."""
+    iso: dict[datetime, str] = {}
+    out = []
+    for p in publication_order(published):
+        a = p.article
+        when = _second(a.published or a.first_seen)
+        text = iso.get(when)
+        if text is None:
+            text = iso[when] = when.isoformat()
+        out.append((p, when, text))
+    return out
 
 
 def plan_edition(
@@ -116,36 +128,42 @@ def plan_edition(
     """
     mine = translated.get(language, {})
     placed = _order(tuple(line for line in lines if line.id in mine))
-    slug_of = {p.article.id: p.article.slug for p in placed}
+    slug_of = {p.article.id: p.article.slug for p, _, _ in placed}
     others = [(other, ids) for other, ids in translated.items() if other != language]
     pages = settings.translations_url  # page_url's base, computed once for the whole listing
+    base = f"{pages}{language}/"
+    neighbours: dict[int, tuple[Neighbour, str]] = {}
 
-    def neighbour(aid: int | None) -> Neighbour | None:
+    def neighbour(aid: int | None) -> tuple[Neighbour | None, str]:
+        """The neighbour and its part of a digest (each article is one twice)."""
         if aid is None or aid not in slug_of:
-            return None
-        return Neighbour(title=mine[aid].title, url=f"{pages}{language}/{slug_of[aid]}.html")
+            return None, ""
+        found = neighbours.get(aid)
+        if found is None:
+            title, url = mine[aid].title, f"{base}{slug_of[aid]}.html"
+            found = neighbours[aid] = (Neighbour(title=title, url=url), f"{title}\x1e{url}")
+        return found
 
     listing = []
-    for p in placed:
-        a, t = p.article, mine[p.article.id]
-        previous, following = neighbour(p.previous), neighbour(p.next)
-        siblings = tuple((other, f"{pages}{other}/{a.slug}.html") for other, ids in others if a.id in ids)
-        digest = _digest(
-            fingerprint, a.id, a.seq, t.seq, _neighbour_key(previous), _neighbour_key(following),
-            ",".join(other for other, _ in siblings),
-        )
-        listing.append(
+    append = listing.append
+    sha256 = hashlib.sha256
+    for p, published, published_iso in placed:
+        a = p.article
+        t = mine[a.id]
+        (previous, previous_key), (following, following_key) = neighbour(p.previous), neighbour(p.next)
+        siblings = tuple([(other, f"{pages}{other}/{a.slug}.html") for other, ids in others if a.id in ids])
+        names = ",".join([other for other, _ in siblings])
+        digest = sha256(
+            f"{fingerprint}\x1f{a.id}\x1f{a.seq}\x1f{t.seq}\x1f{previous_key}\x1f{following_key}\x1f{names}".encode(
+                "utf-8", "surrogatepass"
+            )
+        ).hexdigest()
+        updated = t.updated if t.updated >= a.first_seen else a.first_seen
+        append(
             ListedEntry(
-                article_id=a.id,
-                slug=a.slug,
-                title=t.title,
-                page_url=f"{pages}{language}/{a.slug}.html",  # edition.page_url, spelt out for speed
-                published=published_at(a.published, a.first_seen),
-                updated=updated_at(t.updated, a.first_seen),
-                previous=previous,
-                next=following,
-                siblings=siblings,
-                digest=digest,
+                a.id, a.slug, t.title,
+                f"{base}{a.slug}.html",  # edition.page_url, spelt out for speed
+                published, _second(updated), previous, following, siblings, digest, published_iso,
             )
         )
     return edition_header(settings, language, publishing, listing)
@@ -162,10 +180,9 @@ def feed_digest(fingerprint: str, page: FeedPage) -> str:
 
 def language_index_digest(fingerprint: str, edition: Edition) -> str:
     """``translations/<lang>/index.html`` lists every entry's title, link and date."""
-    h = hashlib.sha256(_digest(fingerprint, "index", ",".join(edition.siblings)).encode())
-    for entry in edition.listing:
-        h.update(f"{entry.page_url}\x1f{entry.title}\x1f{entry.published.isoformat()}\x1e".encode("utf-8", "surrogatepass"))
-    return h.hexdigest()
+    listed = "\x1e".join([f"{e.page_url}\x1f{e.title}\x1f{e.published_iso}" for e in edition.listing])
+    head = _digest(fingerprint, "index", ",".join(edition.siblings))
+    return hashlib.sha256(f"{head}\x1d{listed}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def site_editions(
