@@ -9,6 +9,8 @@ just the entries they show.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import os
 import time
@@ -151,11 +153,14 @@ class FeedPublisher:
         changed = 0
         changed_feeds: list[str] = []
         if not all(self._in_place(scope, watermark, fingerprint) for scope in [*wanted, SITE]):
+            with _paused_gc():
+                lines = self.publication.article_lines()
+                translated = self.publication.translation_lines(configured)
             snapshot = _Snapshot(
                 watermark=watermark,
                 fingerprint=fingerprint,
-                lines=self.publication.article_lines(),
-                translated=(translated := self.publication.translation_lines(configured)),
+                lines=lines,
+                translated=translated,
                 publishing=[language for language in configured if translated[language]],
             )
             for language in wanted:
@@ -239,10 +244,11 @@ class FeedPublisher:
 
     def _publish_language(self, language: Lang, snapshot: _Snapshot, changed_feeds: list[str]) -> int:
         fingerprint = scope_fingerprint(snapshot.fingerprint, language)
-        edition = plan_edition(
-            self.settings, language, snapshot.lines, snapshot.translated, snapshot.publishing, fingerprint
-        )
-        known = self.publication.files(language)
+        with _paused_gc():
+            edition = plan_edition(
+                self.settings, language, snapshot.lines, snapshot.translated, snapshot.publishing, fingerprint
+            )
+            known = self.publication.files(language)
         produced: set[str] = set()
         changed = 0
         self._trusted = self._unmoved(language)  # before this publish writes anything
@@ -337,11 +343,13 @@ class FeedPublisher:
         went missing.
         """
         language = edition.language
-        layout = self.history.place(
-            language, [item.article_id for item in edition.listing], self.settings.output.feed_size
-        )
+        with _paused_gc():
+            layout = self.history.place(
+                language, [item.article_id for item in edition.listing], self.settings.output.feed_size
+            )
+            pages = feed_pages(edition, layout)
         changed = 0
-        for page in feed_pages(edition, layout):
+        for page in pages:
             digest = FROZEN if page.full else feed_digest(fingerprint, page)
             keys = {fmt: f"feeds/{language}/{page.path(fmt)}" for fmt in FEED_FORMATS}
             produced.update(keys.values())
@@ -392,6 +400,22 @@ class FeedPublisher:
         self.publication.record_files(SITE, records)
         self.publication.save_state(SITE, PublishState(snapshot.watermark, fingerprint, self._folder_times(self._folders(SITE))))
         return changed
+
+
+@contextlib.contextmanager
+def _paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector off while a changed publish plans (never while it
+    renders, which may leave cycles): planning builds 10,000s of small records (rows,
+    lines, listed entries) that hold none, and the collections their allocation triggers
+    rescan the whole heap again and again (a fifth of the publish at 10,000 articles).
+    Back on as it was afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _default_notifier(settings: Settings, store: Store) -> Callable[[Sequence[str]], None] | None:
