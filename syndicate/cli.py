@@ -83,6 +83,21 @@ def _parser() -> argparse.ArgumentParser:
         help="also serve the feeds, pages, /status and /metrics over HTTP in this process ([serve] in the config)",
     )
     _serve_options(run)
+    run.add_argument(
+        "--role", choices=("all", "scheduler", "worker"), default="all",
+        help="all (default): this one process polls, translates and publishes; scheduler: enqueue each "
+        "source's polls on the [cluster] broker (RedBeat); worker: run the poll, translate and publish tasks",
+    )
+    run.add_argument(
+        "--languages", metavar="LANGS",
+        help="--role worker: serve the translate.<lang> queues of these languages, comma-separated "
+        "(default: every configured one)",
+    )
+    run.add_argument(
+        "--queues", metavar="QUEUES",
+        help="--role worker: consume these queues, comma-separated: poll, publish, translate (the "
+        "--languages' queues) or translate.<lang> (default: poll, the --languages' queues, publish)",
+    )
     run.set_defaults(func=cmd_run)
 
     serve = sub.add_parser(
@@ -230,6 +245,8 @@ def cmd_once(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.role != "all" or args.languages or args.queues:
+        return _run_cluster_role(args)
     import signal
     import threading
 
@@ -276,6 +293,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_cluster_role(args: argparse.Namespace) -> int:
+    """``run --role scheduler|worker``: a role of the cluster (syndicate/cluster/)."""
+    if args.role == "all" or (args.role == "scheduler" and (args.languages or args.queues)):
+        print("--languages and --queues go with --role worker", file=sys.stderr)
+        return EXIT_CONFIG
+    if getattr(args, "serve", False):
+        print("--serve goes with --role all (or run `syndicate serve` beside a worker that publishes)", file=sys.stderr)
+        return EXIT_CONFIG
+    from syndicate.cluster.queues import parse_queues
+    from syndicate.cluster.roles import ClusterError, run_scheduler, run_worker
+
+    settings = _settings(args.config)
+    try:
+        if args.role == "scheduler":
+            return run_scheduler(settings)
+        languages = [x.strip() for x in (args.languages or "").split(",") if x.strip()]
+        try:
+            queues = parse_queues(args.queues, languages or settings.translate.languages) if args.queues else None
+        except ValueError as exc:
+            print(f"--queues: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+        return run_worker(settings, languages=languages or None, queues=queues)
+    except ClusterError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        # Not configured (or a language not configured) is a usage problem; unreachable is not.
+        return EXIT_CONFIG if exc.host is None else EXIT_ERROR
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from syndicate.serve.runner import serve
 
@@ -292,10 +337,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     held = lock_holder_command(settings.state_dir)
     holder, holder_command = held if held is not None else (None, None)
     statuses = {}
-    if (settings.state_dir / "syndicate.db").exists():
+    if settings.cluster.store_url or (settings.state_dir / "syndicate.db").exists():
         from syndicate.store import Store
 
-        store = Store.open(settings.state_dir)
+        # A cluster's workers record their polls in the shared store.
+        store = Store.from_url(settings.cluster.store_url) if settings.cluster.store_url else Store.open(settings.state_dir)
         try:
             statuses = store.sources.all()
         finally:
@@ -323,6 +369,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         daemon = f"running ({pid})" if holder > 0 else "running"
     print(f"daemon: {daemon}; state: {settings.state_dir}")
+    if settings.cluster.enabled:
+        from syndicate.cluster.status import cluster_status, describe
+
+        for line in describe(cluster_status(settings)):
+            print(line)
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table
