@@ -306,13 +306,16 @@ class FeedPublisher:
     def _publish_pages(self, edition: Edition, known: Mapping[str, tuple[str, int]], produced: set[str]) -> int:
         """The pages of the entries whose inputs changed (or whose file is gone)."""
         language = edition.language
-        digest_of = {item.article_id: item.digest for item in edition.listing}
-        todo = []
-        for item in edition.listing:
-            key = f"pages/{language}/{item.slug}.html"
-            produced.add(key)
-            if not self._current(known, key, item.digest):
-                todo.append(item)
+        listing = edition.listing
+        prefix = f"pages/{language}/"
+        keys = [f"{prefix}{item.slug}.html" for item in listing]
+        produced.update(keys)
+        if self._trusted:  # no stat: a dictionary look-up per page
+            get = known.get
+            todo = [item for key, item in zip(keys, listing) if (found := get(key)) is None or found[0] != item.digest]
+        else:
+            todo = [item for key, item in zip(keys, listing) if not self._current(known, key, item.digest)]
+        digest_of = {item.article_id: item.digest for item in todo}
         changed = 0
         records: list[PublishedFile] = []
         for entry in self._entries(language, todo):
