@@ -341,7 +341,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         from syndicate.store import Store
 
         # A cluster's workers record their polls in the shared store.
-        store = Store.from_url(settings.cluster.store_url) if settings.cluster.store_url else Store.open(settings.state_dir)
+        store = Store.for_settings(settings)
         try:
             statuses = store.sources.all()
         finally:

@@ -86,6 +86,17 @@ WEBSUB_VERIFICATIONS = Counter(
     "syndicate_websub_verifications", "WebSub intent verifications answered, by mode and outcome.",
     ["mode", "outcome"], registry=REGISTRY,
 )
+CLUSTER_TASKS = Gauge(
+    "syndicate_cluster_tasks", "Cluster tasks per queue (poll, translate.<lang>, publish), waiting or running.",
+    ["queue", "state"], registry=REGISTRY,
+)
+CLUSTER_WORKERS = Gauge(
+    "syndicate_cluster_workers", "Cluster workers seen: answering, or registered but silent (lost).",
+    ["state"], registry=REGISTRY,
+)
+CLUSTER_GIVEN_UP = Gauge(
+    "syndicate_cluster_tasks_given_up", "Cluster tasks given up after too many deliveries.", registry=REGISTRY,
+)
 
 
 def record_websub_notification(hub: str, outcome: str) -> None:
@@ -129,6 +140,16 @@ def record_translation_batch(language: str, seconds: float, segments: int) -> No
         SENTENCES_PER_SECOND.labels(language).set(segments / seconds)
 
 
+def record_cluster(queues: Mapping[str, tuple[int, int]], *, answering: int, lost: int, given_up: int) -> None:
+    """The cluster as the status last read it: tasks per queue (waiting, running), workers."""
+    for queue, (waiting, running) in queues.items():
+        CLUSTER_TASKS.labels(queue, "waiting").set(waiting)
+        CLUSTER_TASKS.labels(queue, "running").set(running)
+    CLUSTER_WORKERS.labels("answering").set(answering)
+    CLUSTER_WORKERS.labels("lost").set(lost)
+    CLUSTER_GIVEN_UP.set(given_up)
+
+
 def record_guard_rejection(language: str, engine: str, reason: str, n: int = 1) -> None:
     """A quality guard rejected an engine's output; the reason's detail ("lost protected
     term 'X'") is dropped so the label keeps a handful of values."""
@@ -160,6 +181,7 @@ def render() -> bytes:
 __all__ = [
     "CONTENT_TYPE",
     "REGISTRY",
+    "record_cluster",
     "record_guard_rejection",
     "record_http",
     "record_poll",

@@ -10,8 +10,9 @@ the shared store, keyed by Celery's task id (kept across retries and redeliverie
 * :meth:`DeliveryLedger.done` forgets a task that finished, so the table holds only
   tasks in flight and tasks given up (what ``syndicate status`` lists).
 
-The table is the cluster's own (``cluster_tasks``), created on first use beside the
-store's tables; it holds no content, only task bookkeeping.
+The table (``cluster_tasks``) is declared with the store's others in
+:mod:`syndicate.store.schema` and created by its migrations; it holds no content, only
+task bookkeeping.
 """
 
 from __future__ import annotations
@@ -23,44 +24,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    delete,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from syndicate.errors import StoreError
+from syndicate.store.schema import cluster_tasks
 
 logger = logging.getLogger(__name__)
-
-metadata = MetaData()
-
-cluster_tasks = Table(
-    "cluster_tasks",
-    metadata,
-    Column("task_id", String(64), primary_key=True),
-    Column("task", String(64), nullable=False),
-    Column("args", Text, nullable=False),
-    Column("deliveries", Integer, nullable=False),
-    #: running (started, not finished), retrying (failed, will run again), failed (given up)
-    Column("state", String(16), nullable=False),
-    Column("last_error", Text, nullable=True),
-    Column("first_started", DateTime(timezone=True), nullable=False),
-    Column("updated", DateTime(timezone=True), nullable=False),
-)
-
-_DDL_LOCK = 0x5EED_0C1A  # any constant: two workers creating the table take turns
-
 
 @dataclass(frozen=True)
 class TaskRecord:
@@ -87,16 +58,6 @@ class DeliveryLedger:
         self.engine = engine
         self._ready = False
 
-    def ensure_table(self) -> None:
-        """Create the table if it is missing (idempotent; workers may race)."""
-        if self._ready:
-            return
-        with self._begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _DDL_LOCK})
-            metadata.create_all(conn, checkfirst=True)
-        self._ready = True
-
     def _begin(self) -> Any:
         return self.engine.begin()
 
@@ -110,7 +71,6 @@ class DeliveryLedger:
     def begin(self, task_id: str, task: str, args: Sequence[Any]) -> int:
         """Count one more delivery of ``task_id``; return how many there have been."""
         try:
-            self.ensure_table()
             now = _now()
             with self._begin() as conn:
                 stmt = self._insert(conn).values(
@@ -151,7 +111,6 @@ class DeliveryLedger:
     def records(self, *, state: str | None = None) -> list[TaskRecord]:
         """Tasks in flight and given up (``state`` filters), oldest first."""
         try:
-            self.ensure_table()
             query = select(cluster_tasks).order_by(cluster_tasks.c.first_started, cluster_tasks.c.task_id)
             if state is not None:
                 query = query.where(cluster_tasks.c.state == state)

@@ -80,13 +80,8 @@ def check_store(settings: Settings) -> None:
     if settings.cluster.store_url is None:
         logger.warning("cluster.store_url is not set: using the SQLite file in %s (one machine only)", settings.state_dir)
         settings.state_dir.mkdir(parents=True, exist_ok=True)
-    store = Store.from_url(store_url(settings))  # a StoreError names the host
-    try:
-        from syndicate.cluster.ledger import DeliveryLedger
-
-        DeliveryLedger(store.engine).ensure_table()
-    finally:
-        store.close()
+    store = Store.from_url(store_url(settings))  # a StoreError names the host; opening migrates it
+    store.close()
 
 
 def run_worker(

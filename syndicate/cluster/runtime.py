@@ -160,8 +160,7 @@ class Runtime:
         for each of ``languages`` the first engine of each leg of its route, made to
         translate one word, so its model is loaded (Argos) or its pipeline running
         (Apertium) before the first task, and never in the parent."""
-        self.store  # noqa: B018 - opens it
-        self.ledger.ensure_table()
+        self.store  # noqa: B018 - opens it (and brings its schema up to date)
         engines = self.engines
         source = self.settings.site.source_language
         for language in languages:

@@ -301,7 +301,7 @@ class StatusService:
     def store(self) -> Store:
         with self._lock:
             if self._store is None:
-                self._store = Store.open(self.settings.state_dir)
+                self._store = Store.for_settings(self.settings)
             return self._store
 
     def close(self) -> None:

@@ -141,6 +141,38 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
         "sources": sources,
         "languages": languages,
         "websub_hubs": _hub_pings(settings, websub.hubs()),
+        "cluster": _cluster(settings, store) if settings.cluster.enabled else None,
+    }
+
+
+def _cluster(settings: Settings, store: Store) -> dict[str, Any]:
+    """Queue depths per language, workers seen (a dead one shows as lost) and tasks
+    given up, from Redis and the store; also set as gauges on /metrics."""
+    from syndicate import metrics
+    from syndicate.cluster.status import cluster_status
+
+    status = cluster_status(settings, timeout=0.5, ledger_engine=store.engine)
+    metrics.record_cluster(
+        {q.queue: (q.waiting, q.running) for q in status.queues},
+        answering=sum(1 for w in status.workers if w.answering),
+        lost=len(status.lost_workers),
+        given_up=len(status.given_up),
+    )
+    return {
+        "queues": [
+            {"queue": q.queue, "language": q.language, "waiting": q.waiting, "running": q.running} for q in status.queues
+        ],
+        "workers": [
+            {"name": w.name, "answering": w.answering, "queues": list(w.queues), "started": _iso(w.started),
+             "last_seen": _iso(w.last_seen)}
+            for w in status.workers
+        ],
+        "given_up": [
+            {"task": t.task, "args": list(t.args), "deliveries": t.deliveries, "last_error": t.last_error,
+             "updated": _iso(t.updated)}
+            for t in status.given_up
+        ],
+        "errors": list(status.errors),
     }
 
 

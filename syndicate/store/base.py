@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -31,6 +31,9 @@ from syndicate.store.sources_state import ReportedProblems, SourceStateStore
 from syndicate.store.stats import StatsRepository
 from syndicate.store.translations import TranslationRepository
 from syndicate.store.websub import WebSubStore
+
+if TYPE_CHECKING:
+    from syndicate.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,13 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot create the state directory {state_dir}: {exc.strerror or exc}") from None
         return cls.from_url(f"sqlite:///{state_dir / 'syndicate.db'}")
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Store:
+        """The store a configuration names: ``[cluster] store_url`` when set (a cluster's
+        PostgreSQL), else the SQLite file in ``state_dir``."""
+        url = settings.cluster.store_url
+        return cls.from_url(url) if url else cls.open(settings.state_dir)
 
     @classmethod
     def from_url(cls, url: str) -> Store:

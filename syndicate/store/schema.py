@@ -11,7 +11,8 @@ Tables by role:
 - publication: ``changes`` (the store's change counter), ``publish_state`` and
   ``published_file`` (what the last publish of a language was made from, so the next
   one renders only what changed);
-- WebSub: ``websub_subscription``, ``websub_hub``.
+- WebSub: ``websub_subscription``, ``websub_hub``;
+- the cluster: ``cluster_tasks`` (deliveries per task, the tasks given up).
 
 Change tracking: every write that changes an article or a translation stamps the row's
 ``seq`` with a fresh number from :func:`next_change` (taken in the same transaction), so
@@ -277,6 +278,22 @@ published_file = Table(
     Column("article_id", Integer),  # the entry a page shows; NULL for feeds and indexes
     Column("digest", String(64), nullable=False),
     Column("size", Integer, nullable=False),
+)
+
+# -- the cluster's task bookkeeping (syndicate/cluster/ledger.py) ----------------------
+
+cluster_tasks = Table(
+    "cluster_tasks",
+    metadata,
+    Column("task_id", String(64), primary_key=True),
+    Column("task", String(64), nullable=False),
+    Column("args", Text, nullable=False),
+    Column("deliveries", Integer, nullable=False),
+    #: running (started, not finished), retrying (failed, will run again), failed (given up)
+    Column("state", String(16), nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("first_started", DateTime(timezone=True), nullable=False),
+    Column("updated", DateTime(timezone=True), nullable=False),
 )
 
 Index("ix_articles_seq", articles.c.seq)

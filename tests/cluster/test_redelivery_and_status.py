@@ -3,7 +3,9 @@ recorded; the status shows queue depths, workers seen, a lost worker and the fai
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -59,6 +61,27 @@ def test_a_task_that_kills_its_worker_is_given_up_and_shown(
         assert [(w.name, w.answering) for w in status.workers] == [("crashing@test", False)]
         assert [w.name for w in status.lost_workers] == ["crashing@test"]
         assert "crashing@test: LOST" in "\n".join(describe(status))
+        # The status page, its JSON and /metrics say the same.
+        from syndicate import metrics
+        from syndicate.serve.app import StatusService
+        from syndicate.serve.status import ProcessInfo
+
+        service = StatusService(settings, ProcessInfo(pid=os.getpid(), started=time.time(), runs_daemon=False))
+        try:
+            data = service.snapshot()
+        finally:
+            service.close()
+        assert data is not None and data["cluster"] is not None
+        shown = data["cluster"]
+        assert [(q["queue"], q["waiting"], q["running"]) for q in shown["queues"]] == [
+            ("poll", 0, 0), ("translate.es", 0, 0), ("translate.ca", 0, 0), ("publish", 0, 0)
+        ]
+        assert [(w["name"], w["answering"]) for w in shown["workers"]] == [("crashing@test", False)]
+        assert [t["task"] for t in shown["given_up"]] == ["syndicate.translate"]
+        exposed = metrics.render().decode()
+        assert 'syndicate_cluster_workers{state="lost"} 1.0' in exposed
+        assert 'syndicate_cluster_tasks{queue="translate.ca",state="waiting"} 0.0' in exposed
+        assert "syndicate_cluster_tasks_given_up 1.0" in exposed
     finally:
         cluster.close()
 
