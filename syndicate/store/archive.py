@@ -106,9 +106,10 @@ class FeedHistory:
         present = set(newest_first)
         with self.store.transaction() as conn:
             next_seq = self._lock(conn, language)
+            # Plain tuples (unpacked, not Row attributes): a language logs an entry per article.
             log = {
-                row.article_id: (row.seq, row.page)
-                for row in conn.execute(
+                article_id: (seq, page)
+                for article_id, seq, page in conn.execute(
                     select(feed_log.c.article_id, feed_log.c.seq, feed_log.c.page).where(
                         feed_log.c.language == language
                     )
