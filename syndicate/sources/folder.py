@@ -77,11 +77,11 @@ class FolderSource:
                 continue
             if info is None:
                 continue
-            path = self.path / name
             fingerprint = f"{info.st_size}:{info.st_mtime_ns}"
             if before.get(name) == fingerprint:
                 kept[name] = fingerprint  # stored by an earlier poll, unchanged since
                 continue
+            path = self.path / name
             try:
                 size = info.st_size
                 if size > MAX_BYTES:
