@@ -24,10 +24,10 @@ LAYERS: dict[str, int] = {
     "config": 1,
     # the stages
     "sources": 2, "extract": 2, "translate": 2, "store": 2, "publish": 2,
-    # the drivers: the units of work, then what runs them
-    "work": 3, "scheduler": 4, "serve": 4, "cluster": 4,
+    # the drivers: the units of work, then what runs them, then the server that shows them
+    "work": 3, "scheduler": 4, "cluster": 4, "serve": 5,
     # the only place that parses argv and exits
-    "cli": 5, "__main__": 6,
+    "cli": 6, "__main__": 7,
 }
 
 def module_name(path: Path) -> str:
