@@ -23,7 +23,6 @@ from syndicate.cluster.runtime import (
     connect_signals,
     install,
     limit_threads,
-    store_url,
     utc_now,
 )
 from syndicate.errors import SyndicateError
@@ -79,9 +78,7 @@ def check_store(settings: Settings) -> None:
 
     if settings.cluster.store_url is None:
         logger.warning("cluster.store_url is not set: using the SQLite file in %s (one machine only)", settings.state_dir)
-        settings.state_dir.mkdir(parents=True, exist_ok=True)
-    store = Store.from_url(store_url(settings))  # a StoreError names the host; opening migrates it
-    store.close()
+    Store.for_settings(settings).close()  # a StoreError names the host; opening migrates it
 
 
 def run_worker(

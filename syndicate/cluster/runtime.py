@@ -65,11 +65,6 @@ def thread_limited_engines(threads: int) -> Mapping[str, Callable[[Settings], Tr
     return {**ENGINES, "argos": argos} if "argos" in ENGINES else dict(ENGINES)
 
 
-def store_url(settings: Settings) -> str:
-    """``cluster.store_url``, else the SQLite file in the state folder (one-machine cluster)."""
-    return settings.cluster.store_url or f"sqlite:///{settings.state_dir / 'syndicate.db'}"
-
-
 class Runtime:
     """The long-lived resources of one process, opened lazily, in the process that uses them."""
 
@@ -109,7 +104,7 @@ class Runtime:
             if self._store is None:
                 from syndicate.store import Store
 
-                self._store = Store.from_url(store_url(self.settings))
+                self._store = Store.for_settings(self.settings)
             return self._store
 
     @property

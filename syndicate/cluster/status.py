@@ -170,17 +170,14 @@ def cluster_status(settings: Settings, *, timeout: float = 1.0, ledger_engine: A
     finally:
         client.close()
     try:
-        from sqlalchemy import create_engine
-
         from syndicate.cluster.ledger import DeliveryLedger
-        from syndicate.cluster.runtime import store_url
+        from syndicate.store import Store
 
-        engine = ledger_engine or create_engine(store_url(settings))
-        try:
-            given_up = tuple(DeliveryLedger(engine).records(state="failed"))
-        finally:
-            if ledger_engine is None:
-                engine.dispose()
+        if ledger_engine is not None:
+            given_up = tuple(DeliveryLedger(ledger_engine).records(state="failed"))
+        else:
+            with Store.for_settings(settings) as store:
+                given_up = tuple(DeliveryLedger(store.engine).records(state="failed"))
     except Exception as exc:  # noqa: BLE001 - the status shows what it can
         errors.append(f"cluster.store_url: cannot read the task records: {exc}")
     return ClusterStatus(queues=queues, workers=workers, given_up=given_up, errors=tuple(errors))
