@@ -702,12 +702,11 @@ def _scrub(record: _T) -> _T:
 
 def _safe_url(url: str | None) -> str | None:
     """Only http(s) links are published: a javascript: or data: "original" is dropped."""
+    from syndicate.extract.blocks import safe_url
     from syndicate.extract.decode import clean_bytes_text
 
-    url = clean_bytes_text(url).strip() if url else None  # no controls or bidi overrides in a link
-    if url and url.lower().startswith(("http://", "https://")):
-        return url
-    return None
+    # No controls or bidi overrides in a link, and only an absolute http(s) one.
+    return safe_url(clean_bytes_text(url) if url else None, None, http_only=True)
 
 
 def _safe_links(article: Article) -> Article:
