@@ -201,6 +201,11 @@ class Work:
     ``should_stop`` is the process's shutdown check: a poll stops between items, and
     translation stops between engine chunks ``translate_grace`` seconds after it turned
     true (:data:`TRANSLATE_GRACE` by default), keeping what it finished.
+
+    With ``warm_engines`` (a process that translates what it polls), the first item a
+    poll stores has the engines of the source's language into every target started in
+    the background (:meth:`Engines.prepare`), so that Apertium loads its dictionaries
+    while the poll goes on. A cluster's poll worker leaves it off: other workers translate.
     """
 
     def __init__(
@@ -215,9 +220,12 @@ class Work:
         next_poll: Callable[[str], datetime | None] = lambda _name: None,
         source_factory: SourceFactory | None = None,
         translate_grace: float = TRANSLATE_GRACE,
+        warm_engines: bool = True,
     ) -> None:
         self.settings = settings
         self.translate_grace = translate_grace
+        self.warm_engines = warm_engines
+        self._warmed: set[tuple[Lang, Lang]] = set()
         #: (source settings, config root) -> Source; tests hand in fakes.
         self.source_factory = source_factory
         self.store = store
@@ -282,6 +290,7 @@ class Work:
                     if isinstance(event, ItemError):
                         self._fail_item(tally, event)
                         continue
+                    self._warm(name)
                     reply = self._store_item(event, tally)
                     if self.should_stop():
                         interrupted = True
@@ -338,6 +347,16 @@ class Work:
             source=name, outcome=outcome, items_seen=tally.items_seen, new=tuple(tally.new),
             updated=tuple(tally.updated), relinked=tuple(tally.relinked), problems=problems, status=status,
         )
+
+    def _warm(self, name: str) -> None:
+        """Start the engines the items of source ``name`` will need, once per process."""
+        if not self.warm_engines:
+            return
+        source = self.settings.article_language(name, None)
+        pairs = [(source, target) for target in self.settings.translate.languages if (source, target) not in self._warmed]
+        if pairs:
+            self._warmed.update(pairs)
+            self.engines.prepare(pairs)
 
     def _make_source(self, settings: SourceSettings) -> Source:
         if self.source_factory is not None:

@@ -29,6 +29,8 @@ class FakeEngine:
         self.model = model
         self.honour_protect = honour_protect
         self.calls: list[list[str]] = []
+        #: Pairs :meth:`prepare` was asked to start.
+        self.prepared: list[tuple[Lang, Lang]] = []
 
     def pairs(self) -> frozenset[tuple[Lang, Lang]]:
         return self._pairs
@@ -52,6 +54,9 @@ class FakeEngine:
                 result = result.replace(key, replacement).replace(key.upper(), replacement)
             out.append(result)
         return out
+
+    def prepare(self, source: Lang, target: Lang) -> None:
+        self.prepared.append((source, target))
 
     def close(self) -> None:
         pass

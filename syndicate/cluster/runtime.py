@@ -77,7 +77,7 @@ class Runtime:
         work_factory: Callable[..., Work] | None = None,
     ) -> None:
         self.settings = settings
-        #: ``(settings, store, engines, *, clock, should_stop) -> Work``; default :class:`syndicate.work.Work`.
+        #: ``(settings, store, engines, *, clock, should_stop, warm_engines) -> Work``; default :class:`syndicate.work.Work`.
         self.work_factory = work_factory
         self.clock = clock
         self.should_stop = should_stop or (lambda: False)
@@ -133,7 +133,9 @@ class Runtime:
                 factory = self.work_factory
                 if factory is None:
                     from syndicate.work import Work as factory
-                self._work = factory(self.settings, store, engines, clock=self.clock, should_stop=self.should_stop)
+                # A poll task warms no engine: the translation is another task, maybe elsewhere.
+                self._work = factory(self.settings, store, engines, clock=self.clock, should_stop=self.should_stop,
+                                     warm_engines=False)
             return self._work
 
     @property

@@ -160,6 +160,10 @@ class ArgosTranslator:
             translated.update(self._enforce_protected(loaded, translated, terms, source, target))
         return [translated.get(s, s) for s in results]
 
+    def prepare(self, source: Lang, target: Lang) -> None:
+        """Load the pair's model (in this process, after any fork)."""
+        self._load(lang(source), lang(target))
+
     def close(self) -> None:
         """Drop the loaded models (they are reloaded if the translator is used again)."""
         with self._lock:

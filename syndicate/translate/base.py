@@ -54,6 +54,12 @@ class Translator(Protocol):
         """Translate ``segments`` from ``source`` to ``target``."""
         ...
 
+    def prepare(self, source: Lang, target: Lang) -> None:
+        """Start what serving the pair takes (a process, a model) so that a first
+        translation does not wait for it. Called from a helper thread while the caller
+        does other work; a failure is left for :meth:`translate` to report."""
+        ...
+
     def close(self) -> None:
         """Release processes and models."""
         ...

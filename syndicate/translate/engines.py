@@ -8,7 +8,8 @@ closes it, so Argos models stay loaded and Apertium pipelines stay running acros
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,10 @@ class Engines:
         self._engines: dict[str, Translator | None] = {}
         #: Engine name -> why it is unavailable.
         self.problems: dict[str, str] = {}
+        # A daemon's polling threads may ask for an engine while its translation runs.
+        self._lock = threading.RLock()
+        #: Threads started by prepare(); close() waits for them.
+        self._preparing: list[threading.Thread] = []
 
     def __enter__(self) -> Engines:
         return self
@@ -60,14 +65,15 @@ class Engines:
         self.close()
 
     def get(self, name: str) -> Translator | None:
-        if name not in self._engines:
-            try:
-                self._engines[name] = self.factories[name](self.settings)
-            except (ImportError, OSError, SyndicateError) as exc:
-                self.problems[name] = str(exc)
-                logger.warning("engine %s is unavailable: %s", name, exc)
-                self._engines[name] = None
-        return self._engines[name]
+        with self._lock:
+            if name not in self._engines:
+                try:
+                    self._engines[name] = self.factories[name](self.settings)
+                except (ImportError, OSError, SyndicateError) as exc:
+                    self.problems[name] = str(exc)
+                    logger.warning("engine %s is unavailable: %s", name, exc)
+                    self._engines[name] = None
+            return self._engines[name]
 
     def pairs(self, name: str) -> frozenset[tuple[Lang, Lang]]:
         engine = self.get(name)
@@ -110,8 +116,42 @@ class Engines:
                 return [Leg(src, pivot, tuple(first)), Leg(pivot, tgt, tuple(second))]
         return []
 
+    def prepare(self, pairs: Iterable[tuple[Lang, Lang]]) -> None:
+        """Start, in a helper thread, the engine that will serve each pair (its route's
+        first engine per leg), and return at once: Apertium's stages load their
+        dictionaries, an Argos model loads, while the caller goes on (a poll detecting
+        languages and storing articles). A pair no engine serves is skipped; a failure
+        is only logged, and reported by the translation that needs the engine."""
+        jobs: dict[tuple[str, Lang, Lang], Translator] = {}
+        for source, target in pairs:
+            if primary(source) == primary(target):
+                continue
+            for leg in self.route(source, target):
+                if leg.engines:
+                    jobs.setdefault((leg.engines[0].name, leg.source, leg.target), leg.engines[0])
+        if not jobs:
+            return
+        thread = threading.Thread(target=self._prepare, args=(list(jobs.items()),), name="engines-prepare",
+                                  daemon=True)
+        with self._lock:
+            self._preparing = [t for t in self._preparing if t.is_alive()]
+            self._preparing.append(thread)
+        thread.start()
+
+    @staticmethod
+    def _prepare(jobs: list[tuple[tuple[str, Lang, Lang], Translator]]) -> None:
+        for (name, source, target), engine in jobs:
+            try:
+                engine.prepare(source, target)
+            except Exception as exc:  # noqa: BLE001 - the translation that needs it reports it
+                logger.debug("engine %s could not prepare %s->%s: %s", name, source, target, exc)
+
     def close(self) -> None:
         """Stop every engine that was started (models unloaded, Apertium stopped)."""
+        with self._lock:
+            preparing, self._preparing = self._preparing, []
+        for thread in preparing:  # nothing may start after the engines are closed
+            thread.join()
         engines, self._engines = self._engines, {}
         for engine in engines.values():
             if engine is not None:

@@ -225,8 +225,11 @@ _SELF_KILLER = textwrap.dedent(
     from pathlib import Path
     sys.path.insert(0, sys.argv[1])
     from syndicate.models import Lang
+    from syndicate.translate import apertium
     from syndicate.translate.apertium import ApertiumTranslator
 
+    if sys.argv[2] == "prctl":  # as on a system without util-linux's setpriv
+        apertium._setpriv = lambda: None
     translator = ApertiumTranslator()
     translator.translate(["The house is red."], Lang("en"), Lang("es"))
     helper = os.fork()  # holds every pipe end open, as a forked worker would: no EOF saves us
@@ -255,9 +258,10 @@ _SELF_KILLER = textwrap.dedent(
 
 
 @pytest.mark.timeout(60)
-def test_pipeline_dies_with_a_sigkilled_parent() -> None:
+@pytest.mark.parametrize("armed_by", ["setpriv", "prctl"])
+def test_pipeline_dies_with_a_sigkilled_parent(armed_by: str) -> None:
     child = subprocess.run(
-        [sys.executable, "-c", _SELF_KILLER, str(ROOT)], capture_output=True, text=True, timeout=30
+        [sys.executable, "-c", _SELF_KILLER, str(ROOT), armed_by], capture_output=True, text=True, timeout=30
     )
     assert child.returncode == -signal.SIGKILL, child.stderr
     report = json.loads(child.stdout)
