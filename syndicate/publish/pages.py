@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined, select_autoescape
 from lxml import etree
 from markupsafe import Markup, escape
 
@@ -37,13 +38,17 @@ def og_locale(code: str) -> str:
     return f"{language}_{region}" if region else language
 
 
-@lru_cache(maxsize=1)
-def _env() -> Environment:
+@lru_cache(maxsize=4)
+def _env(state_dir: Path | None = None) -> Environment:
+    """The templates' environment; with ``state_dir``, compiled templates are kept in its
+    ``cache/templates`` (Jinja checks each against its template's source), so a process
+    that renders one page does not compile every template first."""
     env = Environment(
         loader=PackageLoader("syndicate.publish", "templates"),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+        bytecode_cache=_bytecode_cache(state_dir),
     )
     env.globals["language_name"] = language_name
     env.globals["og_locale"] = og_locale
@@ -51,10 +56,21 @@ def _env() -> Environment:
     return env
 
 
+def _bytecode_cache(state_dir: Path | None) -> FileSystemBytecodeCache | None:
+    if state_dir is None:
+        return None
+    folder = state_dir / "cache" / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # a read-only state folder: compile each time (the publish reports the folder)
+        return None
+    return FileSystemBytecodeCache(str(folder))
+
+
 def page_bytes(settings: Settings, edition: Edition, entry: FeedEntry) -> bytes:
     """One translated article page."""
     return (
-        _env()
+        _env(settings.state_dir)
         .get_template("page.html")
         .render(
             entry=entry,
@@ -69,7 +85,8 @@ def page_bytes(settings: Settings, edition: Edition, entry: FeedEntry) -> bytes:
 
 def language_index_bytes(settings: Settings, edition: Edition) -> bytes:
     """``translations/<lang>/index.html``: a language's articles, feeds and siblings."""
-    return _env().get_template("language.html").render(edition=edition, listing=_listing(edition)).encode("utf-8")
+    template = _env(settings.state_dir).get_template("language.html")
+    return template.render(edition=edition, listing=_listing(edition)).encode("utf-8")
 
 
 def _listing(edition: Edition) -> Markup:
@@ -103,7 +120,7 @@ def opml_url(settings: Settings) -> str:
 def index_bytes(settings: Settings, editions: Sequence[Edition]) -> bytes:
     """``feeds/index.html``: every language's feeds, as links and as ``<link>`` tags."""
     return (
-        _env()
+        _env(settings.state_dir)
         .get_template("index.html")
         .render(
             editions=editions,
