@@ -1,3 +1,3 @@
-from syndicate.cli import main
+from syndicate.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

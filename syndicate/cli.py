@@ -515,5 +515,19 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def entry() -> int:
+    """The process's entry point (the ``syndicate`` script, ``python -m syndicate``):
+    :func:`main`, then the heap frozen (``gc.freeze``) for the exit, whose collections
+    would otherwise walk every object a large run left (a tenth of a second of a
+    no-change run at 10,000 articles). Everything is still closed and flushed as
+    before; only the cyclic collector's last passes are skipped, and the operating
+    system takes back what they would have freed."""
+    import gc
+
+    code = main()
+    gc.freeze()
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(entry())
