@@ -27,6 +27,9 @@ $(STAMP): pyproject.toml
 	# The light Argos install: argostranslate's package code without torch/stanza/spacy
 	# (its ctranslate2, sentencepiece and packaging come from the [argos] extra above).
 	$(PY) -m pip install --quiet --no-deps argostranslate==$(ARGOS_VERSION)
+	# Byte-compiled once, as a wheel install would be (with PYTHONDONTWRITEBYTECODE set,
+	# an editable checkout would compile every module in every run).
+	$(PY) -m compileall -q syndicate >/dev/null
 	touch $(STAMP)
 
 system-packages:
