@@ -9,9 +9,9 @@ comes from a seeded generator, no network) and a ``config.toml`` translating int
 (``<python> -m syndicate --config <cfg> -q once``) and measures:
 
   fill      the first ``once`` over all N articles (reported, not a target);
-  no-change a ``once`` with nothing new (median of 3);
+  no-change a ``once`` with nothing new (median of 5);
   one-new   a ``once`` after one fresh article was dropped into the folder (median of
-            3, a different article each time; its translation is included);
+            5, a different article each time; its translation is included);
   peak RSS  the largest maximum resident set size of the ``syndicate`` process over
             the no-change and one-new runs (``os.wait4`` rusage of that very child;
             Apertium's own processes are separate and much smaller). The fill's
@@ -51,7 +51,10 @@ TARGET_RSS_MB = 400.0
 TARGET_GROWTH = 1.5  # one-new at 10,000 / one-new at 200
 
 LANGUAGES = ("es", "ca")
-REPEATS = 3
+REPEATS = 5
+#: A fixed pure-Python loop, timed in a fresh process before and after: this machine's
+#: speed drifts by a quarter between hours, and the times it prints mean little without it.
+CALIBRATION = "import time; t = time.perf_counter(); sum(range(30_000_000)); print(time.perf_counter() - t)"
 
 # --------------------------------------------------------------------------- text
 
@@ -230,6 +233,13 @@ class Result:
     statuses: list[int] = field(default_factory=list)
 
 
+def calibrate(python: str) -> float:
+    """Seconds of :data:`CALIBRATION` (the best of 3), in a process of ``python``."""
+    runs = [float(subprocess.run([python, "-c", CALIBRATION], capture_output=True, text=True, check=True).stdout)
+            for _ in range(3)]
+    return round(min(runs), 3)
+
+
 def bench_size(n: int, python: str, base: Path) -> Result:
     articles = base / "articles"
     articles.mkdir(parents=True, exist_ok=True)
@@ -279,7 +289,7 @@ def _mark(ok: bool | None) -> str:
     return "" if ok is None else ("  ok" if ok else "  MISSED")
 
 
-def report(results: list[Result]) -> dict:
+def report(results: list[Result], calibration: tuple[float, float]) -> dict:
     print()
     print(f"{'N':>7} {'fill s':>9} {'no-change s':>12} {'one-new s':>10} {'peak RSS MB':>12}  (fill RSS MB)")
     for r in results:
@@ -302,6 +312,7 @@ def report(results: list[Result]) -> dict:
             print(f"  one-new 10,000 / 200 <= {TARGET_GROWTH:g}x   (not measured; {hi.n}/{lo.n}: {hi.one_new_s / lo.one_new_s:.2f}x)")
     load = os.getloadavg()
     print(f"load average now: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; cpus: {os.cpu_count()}")
+    print(f"machine speed: sum(range(3e7)) took {calibration[0]:.3f} s before, {calibration[1]:.3f} s after")
     summary = {
         "bench": "scale",
         "languages": list(LANGUAGES),
@@ -316,6 +327,7 @@ def report(results: list[Result]) -> dict:
             "one_new_growth": TARGET_GROWTH,
         },
         "loadavg": [round(x, 2) for x in load],
+        "calibration_s": list(calibration),
         "cpus": os.cpu_count(),
     }
     print(json.dumps(summary))
@@ -343,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     # PYTHONDONTWRITEBYTECODE=1 would otherwise compile every module in every process.
     subprocess.run([args.python, "-m", "compileall", "-q", str(ROOT / "syndicate")], check=True,
                    stdout=subprocess.DEVNULL)
+    before = calibrate(args.python)
     load = os.getloadavg()
     print(f"scale bench: sizes {sizes}, python {args.python}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
     results = []
@@ -356,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             with tempfile.TemporaryDirectory(prefix=f"scale-bench-{n}-") as tmp:
                 results.append(bench_size(n, args.python, Path(tmp)))
-    report(results)
+    report(results, (before, calibrate(args.python)))
     return 0
 
 
