@@ -75,10 +75,6 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 SourceFactory = Callable[[SourceSettings, Path], Source]
 
-#: The key in a source's stored cursor that holds :func:`_reader_fingerprint` (the rest
-#: of the cursor is the source's own).
-READER_KEY = "_reader"
-
 #: Articles translated per batch: one engine call set per batch and language pair, and
 #: what is held in memory at once when a large history is translated for the first time.
 TRANSLATE_BATCH = 500
@@ -259,11 +255,10 @@ class Work:
         settings = self.sources[name]
         previous = self.store.sources.get(name)
         reader = _reader_fingerprint(self.settings, settings)
-        stored_cursor = dict(previous.cursor)
-        if stored_cursor.pop(READER_KEY, None) == reader:
-            state = FetchState(previous.etag, previous.last_modified, stored_cursor)
+        if previous.reader == reader:
+            state = FetchState(previous.etag, previous.last_modified, dict(previous.cursor))
         else:  # first poll, or the way items are read changed: read everything again
-            if stored_cursor:
+            if previous.reader is not None:
                 logger.info("[%s] the reading settings or the extractor changed: reading the source again", name)
             state = FetchState()
         started, t0 = self.clock(), time.monotonic()
@@ -332,7 +327,8 @@ class Work:
             error=error,
             etag=new_state.etag,
             last_modified=new_state.last_modified,
-            cursor={**new_state.cursor, READER_KEY: reader},
+            cursor=dict(new_state.cursor),
+            reader=reader,
             next_poll=self.next_poll(name),
         )
         try:
@@ -447,8 +443,10 @@ class Work:
         published with untranslated segments); the settings that decide a translation's
         source are checked too, so a corrected source ``language`` redoes its articles.
         """
-        candidates = self._candidates(language, article_ids)
+        candidates, checking_all = self._candidates(language, article_ids)
         if not candidates:
+            if checking_all is not None:  # no article at all: every one was checked
+                self.store.translations.remember_settings(language, checking_all)
             return TranslateOutcome(language=language)  # nothing to do: no engine is even started
         from syndicate.translate.service import Counts
 
@@ -466,6 +464,13 @@ class Work:
             chunk = candidates[i : i + TRANSLATE_BATCH]
             stopped = self._translate_batch(language, chunk, counts, should_stop, written, problems, unserved) or stopped
         self.store.stats.bump(counts.values)
+        if checking_all is not None and not (stopped or problems or unserved):
+            # Only now that every article was checked under the new settings: a pass cut
+            # short (stopped, or killed before this line) leaves the next one to check
+            # them all again, and so does one that left articles behind (a failure, a
+            # pair no engine serves), whose translation from the old source language
+            # would otherwise pass for current.
+            self.store.translations.remember_settings(language, checking_all)
         if counts.values:
             metrics.record_translation_counts(counts.values)
             metrics.record_translation_batch(language, time.monotonic() - started, counts.total("translated"))
@@ -480,15 +485,20 @@ class Work:
             stopped=stopped,
         )
 
-    def _candidates(self, language: Lang, article_ids: Iterable[int] | None) -> list[int]:
+    def _candidates(self, language: Lang, article_ids: Iterable[int] | None) -> tuple[list[int], str | None]:
+        """The articles to check, and the settings fingerprint to remember once they all
+        were (None: nothing to remember, the settings are those of the last full pass or
+        only some articles are checked)."""
         pending = self.store.articles.pending_translation(language)
         fingerprint = _translate_fingerprint(self.settings, language)
-        if self.store.problems.is_new("translate-settings", language, fingerprint):
+        checking_all: str | None = None
+        if self.store.translations.settings_changed(language, fingerprint):
             pending = self.store.articles.ids()  # what decides a translation's source changed: check all
+            checking_all = fingerprint if article_ids is None else None
         if article_ids is not None:
             wanted = set(article_ids)
             pending = [i for i in pending if i in wanted]
-        return sorted(set(pending))
+        return sorted(set(pending)), checking_all
 
     def _translate_batch(
         self,

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 
 from syndicate.cli import main
-from syndicate.config import load_settings
+from syndicate.config import Settings, load_settings
 from syndicate.errors import Problem
+from syndicate.models import Lang
 from syndicate.store import Store
 from syndicate.translate.engines import Engines
-from syndicate.work import Work, once
+from syndicate.work import Work, _translate_fingerprint, once
 from tests.conftest import Clock, write_config
 from tests.fakes import FakeEngine, tagged
 
@@ -50,6 +51,9 @@ def test_poll_stores_and_a_poll_with_nothing_new_reads_no_file(tmp_path: Path) -
         first = work.poll("sample")
         assert (first.outcome, len(first.new), first.problems) == ("ok", 5, ())
         assert sorted(first.article_ids) == sorted(a.id for a in store.articles.all())
+        # The cursor is what the source wrote; how it was read is kept beside it.
+        status = store.sources.get("sample")
+        assert set(status.cursor) == {"files"} and status.reader
 
         # The same bytes in place, size and time unchanged: not read again. A file whose
         # content changed behind an unchanged size and mtime proves it (only a read would see it).
@@ -71,6 +75,8 @@ def test_poll_stores_and_a_poll_with_nothing_new_reads_no_file(tmp_path: Path) -
         changed = load_settings(write_config(tmp_path, extra="[extract]\nchrome_lines = [\"Advertisement\"]\n"))
         again = Work(changed, store, engines_for(changed), clock=Clock()).poll("sample")
         assert again.items_seen == 6
+        assert again.status is not None and again.status.reader not in (None, status.reader)
+        assert set(again.status.cursor) == {"files"}
     finally:
         store.close()
 
@@ -163,6 +169,54 @@ def test_translate_is_batched_and_idempotent(tmp_path: Path) -> None:
         assert (again.written, again.segments_translated, len(engine.calls)) == ((), 0, calls)
         assert work.publish("es").files_written > 0
         assert work.publish("es").files_written == 0  # nothing changed: nothing written
+    finally:
+        store.close()
+
+
+def test_changed_translate_settings_are_remembered_only_after_a_complete_pass(tmp_path: Path) -> None:
+    config = write_config(tmp_path, articles=folder_of(tmp_path, 3))
+    settings = load_settings(config)
+    es = Lang("es")
+    store = Store.open(settings.state_dir)
+
+    def current(settings: Settings) -> bool:
+        return not store.translations.settings_changed(es, _translate_fingerprint(settings, es))
+
+    try:
+        work = Work(settings, store, engines_for(settings), clock=Clock())
+        ids = work.poll("sample").article_ids
+        assert len(work.translate("es").written) == 3 and current(settings)
+
+        # The operator corrects the source's language: every article is to be translated
+        # from German now, though none of them changed.
+        config.write_text(config.read_text(encoding="utf-8") + 'language = "de"\n', encoding="utf-8")
+        german = load_settings(config)
+        engine = FakeEngine("apertium", {("en", "es"), ("de", "es")}, tagged)
+        assert not current(german)
+
+        # Some articles only (a cluster's batch), or a pass asked to stop: not remembered.
+        just_one = Work(german, store, engines_for(german, engine), clock=Clock()).translate("es", ids[:1])
+        assert just_one.written == ids[:1] and not current(german)
+        stopping = Work(german, store, engines_for(german, engine), clock=Clock(), should_stop=lambda: True,
+                        translate_grace=0.0).translate("es")  # fmt: skip
+        assert stopping.stopped and not current(german)
+
+        # A process killed half-way through the pass (here: a ^C inside the engine).
+        def killed(_segment: str, _source: str, _target: str) -> str:
+            raise KeyboardInterrupt
+
+        dying = FakeEngine("apertium", {("en", "es"), ("de", "es")}, killed)
+        with pytest.raises(KeyboardInterrupt):
+            Work(german, store, engines_for(german, dying), clock=Clock()).translate("es")
+        assert not current(german)
+
+        # So the next run still checks every article, and redoes the two left over.
+        rest = Work(german, store, engines_for(german, engine), clock=Clock()).translate("es")
+        assert sorted(rest.written) == sorted(ids[1:]) and current(german)
+        assert {t.source_hash.rsplit(":", 1)[1] for t in store.translations.for_language(es).values()} == {"de"}
+        calls = len(engine.calls)
+        after = Work(german, store, engines_for(german, engine), clock=Clock()).translate("es")
+        assert (after.written, len(engine.calls)) == ((), calls)
     finally:
         store.close()
 

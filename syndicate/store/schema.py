@@ -3,9 +3,11 @@
 Tables by role:
 
 - content: ``articles`` (one per source + key), ``translations`` (one per article +
-  language), ``memory`` (the segment translation memory), ``stats`` (running counters);
-- sources: ``source_state`` (validators, resume point, last poll), ``reported_problem``
-  (problems already logged, so a recurring one is logged once per change);
+  language), ``translate_state`` (per language, the settings its last complete translate
+  pass went by), ``memory`` (the segment translation memory), ``stats`` (running counters);
+- sources: ``source_state`` (validators, resume point, how it was read, last poll),
+  ``reported_problem`` (problems already logged, so a recurring one is logged once per
+  change);
 - feed history (RFC 5005): ``feed_state``, ``feed_log``, ``archive_pages``,
   ``archive_documents``;
 - publication: ``changes`` (the store's change counter), ``publish_state`` and
@@ -102,6 +104,18 @@ translations = Table(
 )
 
 
+#: Per language, what decided the sources of its translations in the last complete
+#: translate pass: a digest of the settings fingerprint (work._translate_fingerprint).
+#: A pass under another one checks every article, and only a pass that checked them all
+#: replaces it, so a pass cut short by a kill is checked in full again by the next one.
+translate_state = Table(
+    "translate_state",
+    metadata,
+    Column("language", String(35), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+)
+
+
 memory = Table(
     "memory",
     metadata,
@@ -174,7 +188,10 @@ source_state = Table(
     Column("last_modified", Text),
     Column(
         "cursor", Text, nullable=False, default="{}"
-    ),  # JSON: the source's resume point
+    ),  # JSON: the source's resume point, as the source wrote it
+    # How the state above was read (work._reader_fingerprint): a poll under another
+    # fingerprint ignores it and reads the source in full. NULL: never polled.
+    Column("reader", String(64)),
     Column("last_poll", DateTime(timezone=True)),
     Column("last_success", DateTime(timezone=True)),
     Column("duration", Float),  # seconds the last poll took

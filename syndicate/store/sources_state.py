@@ -4,6 +4,9 @@ Beside it, :class:`ReportedProblems` remembers which problems were already repor
 failing entry, languages no engine serves), so a problem that recurs on every poll is
 logged once per change, not once per poll.
 
+The cursor is the source's own; beside it, ``reader`` says how it was read (the
+settings and extractor revision), so that a poll reading another way starts afresh.
+
 One row per source, written once at the end of each poll (in one transaction, so a kill
 at any moment leaves the previous poll's row or this one, never a mix). The scheduler
 writes it; ``syndicate status`` reads it.
@@ -39,6 +42,8 @@ class SourceStatus:
     etag: str | None = None
     last_modified: str | None = None
     cursor: Mapping[str, Any] = field(default_factory=dict)
+    #: The fingerprint of how the validators and cursor were read (None: never polled).
+    reader: str | None = None
     last_poll: datetime | None = None
     last_success: datetime | None = None
     duration: float | None = None
@@ -66,6 +71,8 @@ class PollRecord:
     etag: str | None = None
     last_modified: str | None = None
     cursor: Mapping[str, Any] = field(default_factory=dict)
+    #: How the source was read: a later poll reading it another way starts afresh.
+    reader: str | None = None
     next_poll: datetime | None = None
 
 
@@ -101,6 +108,7 @@ class SourceStateStore:
             etag=record.etag,
             last_modified=record.last_modified,
             cursor=dict(record.cursor),
+            reader=record.reader,
             last_poll=record.started,
             last_success=record.started if succeeded else None,
             duration=round(record.duration, 3),
@@ -201,6 +209,7 @@ def _values(status: SourceStatus) -> dict[str, Any]:
         "etag": status.etag,
         "last_modified": status.last_modified,
         "cursor": json.dumps(dict(status.cursor), sort_keys=True, ensure_ascii=False),
+        "reader": status.reader,
         "last_poll": status.last_poll,
         "last_success": status.last_success,
         "duration": status.duration,
@@ -221,6 +230,7 @@ def _status(row: Any) -> SourceStatus:
         etag=row["etag"],
         last_modified=row["last_modified"],
         cursor=json.loads(row["cursor"] or "{}"),
+        reader=row["reader"],
         last_poll=utc(row["last_poll"]),
         last_success=utc(row["last_success"]),
         duration=row["duration"],

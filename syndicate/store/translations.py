@@ -3,10 +3,15 @@
 A put that changes nothing writes nothing (and says so); a real change stamps the row's
 ``seq``. ``updated`` (what readers see as a new version) moves only when the text readers
 read changes, not when metadata (tags, summary, alt text) is translated for the first time.
+
+Beside them, ``translate_state`` keeps per language the settings its last complete pass
+went by (:meth:`TranslationRepository.settings_changed`): they decide which language an
+article is translated from, which the articles' own rows cannot tell.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -14,14 +19,14 @@ from sqlalchemy import and_, select
 
 from syndicate.models import Lang, Translation
 from syndicate.store.rows import insert, stored_translation, text_of, translation_body
-from syndicate.store.schema import next_change, translations
+from syndicate.store.schema import next_change, translate_state, translations
 
 if TYPE_CHECKING:
     from syndicate.store.base import Store
 
 
 class TranslationRepository:
-    """The ``translations`` table."""
+    """The ``translations`` table, and ``translate_state`` (one row per language)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -90,6 +95,31 @@ class TranslationRepository:
             changed["seq"] = seq if seq is not None else next_change(conn)
             conn.execute(translations.update().where(where).values(**changed))
             return True
+
+    # -- the settings a language's last complete pass went by ----------------------------
+
+    def settings_changed(self, language: Lang, fingerprint: str) -> bool:
+        """True unless the last complete pass into ``language`` was made under ``fingerprint``
+        (so any article's translation may now come from another source language)."""
+        with self.store.connect() as conn:
+            stored = conn.execute(
+                select(translate_state.c.fingerprint).where(translate_state.c.language == language)
+            ).scalar_one_or_none()
+        return stored != _digest(fingerprint)
+
+    def remember_settings(self, language: Lang, fingerprint: str) -> None:
+        """A pass into ``language`` under ``fingerprint`` checked every article: the next
+        one need not, until the fingerprint changes. Call it only once the pass finished."""
+        digest = _digest(fingerprint)
+        with self.store.transaction() as conn:
+            stmt = insert(conn, translate_state).values(language=language, fingerprint=digest)
+            conn.execute(stmt.on_conflict_do_update(index_elements=["language"], set_={"fingerprint": digest}))
+
+
+def _digest(fingerprint: str) -> str:
+    """What is stored of a fingerprint: fixed-size whatever the caller hands in, and the
+    very value ``reported_problem`` held for it before revision 0005 (so it carried over)."""
+    return hashlib.sha256(fingerprint.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _changes(row: Any, values: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@ every path ends at exactly the schema ``schema.py`` declares."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -18,7 +19,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, inspect, select, text
 
 from syndicate.errors import StoreError
 from syndicate.models import Lang
@@ -81,6 +82,71 @@ def test_the_revisions_from_nothing_give_the_same_schema(store_url: str) -> None
         assert store.revision() == HEAD
         assert schema_differences(store) == []
         assert counter(store) == 0
+
+
+def _problem_digest(fingerprint: str) -> str:
+    """What revision 0004's ``store.problems.is_new("translate-settings", language, fingerprint)`` stored."""
+    return hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
+
+
+def _bookkeeping(store_url: str) -> dict[str, object]:
+    """The cursors and the problem rows as plain SQL reads them."""
+    engine = create_engine(store_url)
+    try:
+        with engine.connect() as conn:
+            cursors = dict(conn.execute(text("SELECT source, cursor FROM source_state")).all())
+            problems = sorted(conn.execute(text("SELECT scope, subject, fingerprint FROM reported_problem")).all())
+            tables = set(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+    return {"cursors": {k: json.loads(v) for k, v in cursors.items()}, "problems": problems, "tables": tables}
+
+
+def test_the_bookkeeping_moves_out_of_cursors_and_problems(store_url: str) -> None:
+    # Revision 0004 kept the reader fingerprint as "_reader" inside the source's own
+    # cursor, and each language's translate settings as a reported problem.
+    settings_es, settings_ca = "fingerprint-es", "fingerprint-ca"
+    engine = create_engine(store_url)
+    with engine.begin() as conn:
+        command.upgrade(migrations.config(conn), "0004")  # type: ignore[arg-type]
+        state = "INSERT INTO source_state (source, cursor, items_new, items_updated, items_failed, failures_in_row, polls)"
+        conn.execute(text(f"{state} VALUES ('sample', :c, 0, 0, 0, 0, 1)"),
+                     {"c": json.dumps({"_reader": "1fc0781831f75ae5929c2699", "files": {"a.txt": "12:34"}})})
+        conn.execute(text(f"{state} VALUES ('wire', :c, 0, 0, 0, 0, 1)"), {"c": json.dumps({"url": "https://x.example/feed"})})
+        conn.execute(
+            text("INSERT INTO reported_problem (scope, subject, fingerprint) VALUES (:s, :j, :f)"),
+            [
+                {"s": "translate-settings", "j": "es", "f": _problem_digest(settings_es)},
+                {"s": "translate-settings", "j": "ca", "f": _problem_digest(settings_ca)},
+                {"s": "item:sample", "j": "bad.txt", "f": "f00"},
+                {"s": "translate", "j": "en->fr", "f": "1,2"},
+            ],
+        )  # fmt: skip
+    engine.dispose()
+    at_0004 = _bookkeeping(store_url)
+
+    with Store.from_url(store_url) as store:
+        assert store.revision() == HEAD
+        assert schema_differences(store) == []
+        sample, wire = store.sources.get("sample"), store.sources.get("wire")
+        assert (sample.cursor, sample.reader) == ({"files": {"a.txt": "12:34"}}, "1fc0781831f75ae5929c2699")
+        assert (wire.cursor, wire.reader) == ({"url": "https://x.example/feed"}, None)  # never read under a fingerprint
+        # The settings stay current: the first run after the upgrade checks no article again.
+        assert not store.translations.settings_changed(Lang("es"), settings_es)
+        assert not store.translations.settings_changed(Lang("ca"), settings_ca)
+        assert store.translations.settings_changed(Lang("es"), settings_ca)
+        assert store.translations.settings_changed(Lang("fr"), settings_es)
+    upgraded = _bookkeeping(store_url)
+    assert upgraded["cursors"] == {"sample": {"files": {"a.txt": "12:34"}}, "wire": {"url": "https://x.example/feed"}}
+    assert upgraded["problems"] == [("item:sample", "bad.txt", "f00"), ("translate", "en->fr", "1,2")]
+
+    # And back: revision 0004's layout, value for value.
+    engine = create_engine(store_url)
+    with engine.begin() as conn:
+        command.downgrade(migrations.config(conn), "0004")  # type: ignore[arg-type]
+    engine.dispose()
+    downgraded = _bookkeeping(store_url)
+    assert downgraded == at_0004 and "translate_state" not in downgraded["tables"]
 
 
 @pytest.mark.parametrize("fixture", sorted(FIXTURES))

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from syndicate.models import Lang, Ref
 from syndicate.store import Store
-from syndicate.store.schema import articles, changes, translations
+from syndicate.store.schema import articles, changes, reported_problem, translations
 from syndicate.store.sources_state import PollRecord
 from tests.store.conftest import NOW, article, translation
 
@@ -154,21 +154,40 @@ def test_stats_add_up(store: Store) -> None:
 
 
 def test_source_state_counts_polls_and_failures(store: Store) -> None:
-    ok = PollRecord(started=NOW, duration=1.23456, outcome="ok", items_new=2, etag='"v1"', cursor={"page": 2})
+    ok = PollRecord(
+        started=NOW, duration=1.23456, outcome="ok", items_new=2, etag='"v1"', cursor={"page": 2}, reader="r1"
+    )
     first = store.sources.record_poll("sample", ok)
     assert (first.polls, first.failures_in_row, first.last_success, first.duration) == (1, 0, NOW, 1.235)
+    assert (first.cursor, first.reader) == ({"page": 2}, "r1")  # the cursor is the source's alone
+    rewritten = store.sources.record_poll("sample", replace(ok, cursor={"page": 3}, reader="r2"))
+    assert (rewritten.cursor, rewritten.reader) == ({"page": 3}, "r2")
+    store.sources.record_poll("sample", ok)
     failed = PollRecord(started=NOW + timedelta(hours=1), duration=0.5, outcome="failed", error="boom")
     store.sources.record_poll("sample", failed)
     second = store.sources.record_poll("sample", replace(failed, started=NOW + timedelta(hours=2)))
-    assert (second.polls, second.failures_in_row, second.last_success, second.last_error) == (3, 2, NOW, "boom")
+    assert (second.polls, second.failures_in_row, second.last_success, second.last_error) == (5, 2, NOW, "boom")
     assert store.sources.get("sample") == second
     store.sources.set_next_poll("sample", NOW + timedelta(hours=3))
     store.sources.set_next_poll("never-polled", NOW)
     assert store.sources.get("sample").next_poll == NOW + timedelta(hours=3)
     assert store.sources.get("never-polled").polls == 0 and store.sources.get("never-polled").next_poll == NOW
+    assert store.sources.get("never-polled").reader is None
     recovered = store.sources.record_poll("sample", replace(ok, started=NOW + timedelta(hours=4)))
-    assert (recovered.polls, recovered.failures_in_row, recovered.next_poll) == (4, 0, NOW + timedelta(hours=3))
+    assert (recovered.polls, recovered.failures_in_row, recovered.next_poll) == (6, 0, NOW + timedelta(hours=3))
     assert set(store.sources.all()) == {"never-polled", "sample"}
+
+
+def test_translate_settings_are_remembered_per_language(store: Store) -> None:
+    es, ca = Lang("es"), Lang("ca")
+    assert store.translations.settings_changed(es, "f1")  # never remembered: check everything
+    store.translations.remember_settings(es, "f1")
+    assert not store.translations.settings_changed(es, "f1")
+    assert store.translations.settings_changed(es, "f2") and store.translations.settings_changed(ca, "f1")
+    store.translations.remember_settings(es, "f2")  # an upsert: the row is replaced, never duplicated
+    assert store.translations.settings_changed(es, "f1") and not store.translations.settings_changed(es, "f2")
+    with store.connect() as conn:  # kept in a table of its own, not among the reported problems
+        assert conn.execute(select(reported_problem)).all() == []
 
 
 def test_reported_problems_once_per_change(store: Store) -> None:
