@@ -46,7 +46,9 @@ def test_an_unchanged_article_is_not_detected_again(tmp_path: Path, monkeypatch:
 
 
 def test_the_detector_model_is_kept_decompressed_and_a_bad_copy_is_not_fatal(tmp_path: Path) -> None:
-    from syndicate.extract.language import _identifier, detect_language
+    from importlib import metadata
+
+    from syndicate.extract.language import _identifier, _mapped_identifier, detect_language
     from syndicate.models import Article, Paragraph
 
     article = Article(
@@ -54,13 +56,25 @@ def test_the_detector_model_is_kept_decompressed_and_a_bad_copy_is_not_fatal(tmp
         blocks=(Paragraph("Tras años de obras, el puente une por fin los dos muelles y los vecinos lo celebran."),),
     )
     cache = tmp_path / "cache"
+    cache.mkdir()
+    old_copy = cache / f"py3langid-{metadata.version('py3langid')}.npz"
+    old_copy.write_bytes(b"a decompressed model an earlier version kept")
     assert detect_language(article, cache=cache) == "es"
-    (model,) = cache.glob("py3langid-*.npz")
-    assert model.stat().st_size > 10_000_000  # the decompressed model, kept for the next process
+    (model,) = cache.glob("py3langid-*.langid")
+    assert model.stat().st_size > 10_000_000  # the mapped model, kept for the next process
+    assert not old_copy.exists()  # the earlier version's copy is not kept beside it
     assert not list(cache.glob(".langid-*"))  # no temporary file left behind
 
+    # Where no mapped model can be had, py3langid's model is kept decompressed instead,
+    # and a bad copy of that means py3langid's own loading.
+    _identifier.cache_clear()
+    npz = tmp_path / "npz"
+    assert _identifier(npz).classify("El alcalde inaugura el nuevo puente del puerto")[0] == "es"
+    (decompressed,) = npz.glob("py3langid-*.npz")
+    assert decompressed.stat().st_size > 10_000_000
     broken = tmp_path / "broken"
     broken.mkdir()
-    (broken / model.name).write_bytes(b"not a model")
+    (broken / decompressed.name).write_bytes(b"not a model")
     _identifier.cache_clear()
-    assert detect_language(article, cache=broken) == "es"  # py3langid's own loading instead
+    assert _identifier(broken).classify("El alcalde inaugura el nuevo puente del puerto")[0] == "es"
+    _mapped_identifier.cache_clear()

@@ -319,11 +319,17 @@ def _mapped_identifier(cache: Path) -> MappedIdentifier | None:
     except Exception as exc:  # noqa: BLE001 - a cache is never worth a failure
         logger.debug("the mapped language model %s is missing or unusable (%s): writing it", path, exc)
     try:
-        write_mapped_model(_identifier(cache), path, version)
-        return MappedIdentifier(path, version)
+        # From py3langid's own loading (its LZMA model, once): the decompressed .npz copy
+        # is only for processes that cannot have this file, and one left by an earlier
+        # version is removed (68 MB).
+        write_mapped_model(_identifier(None), path, version)
+        mapped = MappedIdentifier(path, version)
     except Exception as exc:  # noqa: BLE001
         logger.debug("the mapped language model %s could not be written: %s", path, exc)
         return None
+    with contextlib.suppress(OSError):
+        (cache / f"py3langid-{version}.npz").unlink(missing_ok=True)
+    return mapped
 
 
 def _classify(text: str, cache: Path | None) -> tuple[str, float]:
