@@ -93,6 +93,8 @@ def resolve_links(items: Sequence[StoredArticle | Chained]) -> dict[int, tuple[i
     previous is still A.
     """
     articles = [_chained(item) for item in items]
+    if not any(a.prev or a.next for a in articles):
+        return {a.id: (None, None) for a in articles}  # nothing refers to anything
     by_url: dict[str, int] = {}
     by_title: dict[str, int] = {}
     for sa in articles:
@@ -125,6 +127,12 @@ def resolve_links(items: Sequence[StoredArticle | Chained]) -> dict[int, tuple[i
     return {a.id: (prev.get(a.id), nxt.get(a.id)) for a in articles}
 
 
+def _rank(sa: Chained) -> tuple[float, float, int]:
+    """Newest first (times negated): publication date, then first seen, then id."""
+    when = sa.published or sa.first_seen
+    return (-when.timestamp(), -sa.first_seen.timestamp(), -sa.id)
+
+
 def publication_order(items: Sequence[T]) -> list[Placed[T]]:
     """Newest first, following the source's chain.
 
@@ -137,6 +145,10 @@ def publication_order(items: Sequence[T]) -> list[Placed[T]]:
     """
     articles = [_chained(item) for item in items]
     links = resolve_links(articles)
+    if not any(p is not None or n is not None for p, n in links.values()):
+        # No chain at all (a drop folder, most feeds): the sort below, without a graph.
+        ranked = sorted(zip(articles, items, strict=True), key=lambda pair: _rank(pair[0]))
+        return [Placed(item, None, None) for _, item in ranked]
     by_id = {sa.id: sa for sa in articles}
     original = {sa.id: item for sa, item in zip(articles, items, strict=True)}
     # Edge newer -> older: emit newer first.
@@ -150,10 +162,7 @@ def publication_order(items: Sequence[T]) -> list[Placed[T]]:
             indegree[older] += 1
 
     def rank(aid: int) -> tuple[float, float, int]:
-        sa = by_id[aid]
-        when = sa.published or sa.first_seen
-        # Newest first: negate times.
-        return (-when.timestamp(), -sa.first_seen.timestamp(), -aid)
+        return _rank(by_id[aid])
 
     heap = [(rank(aid), aid) for aid, deg in indegree.items() if deg == 0]
     heapq.heapify(heap)

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from syndicate.models import Article, Paragraph, Ref, StoredArticle
 from syndicate.publish.ordering import publication_order, resolve_links
@@ -109,3 +113,30 @@ def test_a_two_cycle_keeps_one_direction() -> None:
     placed = publication_order([p, q])
     _walk(placed, "next")
     _walk(placed, "previous")
+
+
+# Unrelated articles (no chain, or links to pages the store does not have) take the
+# shortcut without a graph; their order must be exactly the rule the chain falls back on.
+_SEEN = st.integers(min_value=0, max_value=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_SEEN, st.one_of(st.none(), _SEEN), st.booleans()), min_size=1, max_size=25))
+def test_unrelated_articles_are_ordered_by_date_then_first_seen_then_id(rows) -> None:  # type: ignore[no-untyped-def]
+    items = []
+    for aid, (seen, published, dangling) in enumerate(rows, 1):
+        stored = art(aid, f"Story {aid}", seen=seen,
+                     prev=Ref(url=f"https://elsewhere.example/gone-{aid}.html") if dangling else None)
+        if published is not None:
+            stored = replace(stored, article=replace(stored.article, published=T0 + timedelta(minutes=published)))
+        items.append(stored)
+    placed = publication_order(items)
+    expected = sorted(items, key=lambda sa: (sa.article.published or sa.first_seen, sa.first_seen, sa.id), reverse=True)
+    assert [p.article.id for p in placed] == [sa.id for sa in expected]
+    assert all(p.previous is None and p.next is None for p in placed)
+    # One real link among them still goes through the chain, and keeps it.
+    if len(items) >= 2:
+        older, newer = items[0], items[1]
+        linked = replace(newer, article=replace(newer.article, prev=Ref(title=older.article.title)))
+        order = [p.article.id for p in publication_order([older, linked, *items[2:]])]
+        assert order.index(linked.id) < order.index(older.id)
