@@ -449,7 +449,12 @@ def source_key(article: Article, source_language: str) -> str:
     Stored as :attr:`Translation.source_hash`; when either changes (an edit, or an
     operator correcting a source's ``language``) the translation is redone.
     """
-    return f"{article.content_hash}:{source_language}"
+    return content_key(article.content_hash, source_language)
+
+
+def content_key(content_hash: str, source_language: str) -> str:
+    """:func:`source_key` from an article's stored content hash (no article needed)."""
+    return f"{content_hash}:{source_language}"
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ from syndicate.models import (
     RunReport,
     StoredArticle,
     Translation,
+    content_key,
     map_text,
     primary,
     source_key,
@@ -440,13 +441,17 @@ class Work:
         lacks a current translation; store each translation as it is made.
 
         The store says which articles may need it (no translation, changed since, or
-        published with untranslated segments); the settings that decide a translation's
-        source are checked too, so a corrected source ``language`` redoes its articles.
+        published with untranslated segments). When the settings that decide an article's
+        source language changed (a corrected source ``language``), the articles whose
+        translation was made from another language are found once, from light columns, and
+        kept in the store until each is redone, whatever stops, kills or fails a pass.
         """
-        candidates, checking_all = self._candidates(language, article_ids)
+        recheck = self._recheck(language)
+        candidates = sorted(set(self.store.articles.pending_translation(language)).union(recheck))
+        if article_ids is not None:
+            wanted = set(article_ids)
+            candidates = [i for i in candidates if i in wanted]
         if not candidates:
-            if checking_all is not None:  # no article at all: every one was checked
-                self.store.translations.remember_settings(language, checking_all)
             return TranslateOutcome(language=language)  # nothing to do: no engine is even started
         from syndicate.translate.service import Counts
 
@@ -464,13 +469,8 @@ class Work:
             chunk = candidates[i : i + TRANSLATE_BATCH]
             stopped = self._translate_batch(language, chunk, counts, should_stop, written, problems, unserved) or stopped
         self.store.stats.bump(counts.values)
-        if checking_all is not None and not (stopped or problems or unserved):
-            # Only now that every article was checked under the new settings: a pass cut
-            # short (stopped, or killed before this line) leaves the next one to check
-            # them all again, and so does one that left articles behind (a failure, a
-            # pair no engine serves), whose translation from the old source language
-            # would otherwise pass for current.
-            self.store.translations.remember_settings(language, checking_all)
+        if recheck:  # those now current leave the list; a kill before this line keeps it whole
+            self.store.translations.rechecked(language, self._made_elsewhere(language, recheck))
         if counts.values:
             metrics.record_translation_counts(counts.values)
             metrics.record_translation_batch(language, time.monotonic() - started, counts.total("translated"))
@@ -485,20 +485,35 @@ class Work:
             stopped=stopped,
         )
 
-    def _candidates(self, language: Lang, article_ids: Iterable[int] | None) -> tuple[list[int], str | None]:
-        """The articles to check, and the settings fingerprint to remember once they all
-        were (None: nothing to remember, the settings are those of the last full pass or
-        only some articles are checked)."""
-        pending = self.store.articles.pending_translation(language)
+    def waiting(self, language: Lang) -> bool:
+        """Whether a pass into ``language`` may have anything to do (a cluster's sweep asks)."""
         fingerprint = _translate_fingerprint(self.settings, language)
-        checking_all: str | None = None
-        if self.store.translations.settings_changed(language, fingerprint):
-            pending = self.store.articles.ids()  # what decides a translation's source changed: check all
-            checking_all = fingerprint if article_ids is None else None
-        if article_ids is not None:
-            wanted = set(article_ids)
-            pending = [i for i in pending if i in wanted]
-        return sorted(set(pending)), checking_all
+        return (self.store.translations.settings_changed(language, fingerprint)
+                or bool(self.store.translations.recheck(language))
+                or bool(self.store.articles.pending_translation(language)))
+
+    def _recheck(self, language: Lang) -> list[int]:
+        """The articles translated into ``language`` from another source language than the
+        settings say: listed in the store when the settings changed, until redone."""
+        fingerprint = _translate_fingerprint(self.settings, language)
+        if not self.store.translations.settings_changed(language, fingerprint):
+            return self.store.translations.recheck(language)
+        stale = self._made_elsewhere(language)
+        if stale:
+            logger.info("%s: the source language of %d translated article(s) changed: translating them again",
+                        language, len(stale))
+        self.store.translations.settings_checked(language, fingerprint, stale)
+        return stale
+
+    def _made_elsewhere(self, language: Lang, ids: Iterable[int] | None = None) -> list[int]:
+        """Of the articles translated into ``language`` (of ``ids``), those whose translation
+        was not made from their content read as the language the settings now give them."""
+        article_language = self.settings.article_language
+        return [
+            aid for aid, source, declared, content_hash, made_from
+            in self.store.articles.translation_sources(language, ids)
+            if made_from != content_key(content_hash, article_language(source, declared))
+        ]
 
     def _translate_batch(
         self,

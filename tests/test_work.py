@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from syndicate.cli import main
-from syndicate.config import Settings, load_settings
+from syndicate.config import load_settings
 from syndicate.errors import Problem
 from syndicate.models import Lang
 from syndicate.store import Store
 from syndicate.translate.engines import Engines
-from syndicate.work import Work, _translate_fingerprint, once
+from syndicate.work import Work, once
 from tests.conftest import Clock, write_config
 from tests.fakes import FakeEngine, tagged
 
@@ -173,50 +173,58 @@ def test_translate_is_batched_and_idempotent(tmp_path: Path) -> None:
         store.close()
 
 
-def test_changed_translate_settings_are_remembered_only_after_a_complete_pass(tmp_path: Path) -> None:
+def test_a_corrected_source_language_redoes_its_articles_whatever_cuts_a_pass_short(tmp_path: Path) -> None:
     config = write_config(tmp_path, articles=folder_of(tmp_path, 3))
     settings = load_settings(config)
     es = Lang("es")
     store = Store.open(settings.state_dir)
 
-    def current(settings: Settings) -> bool:
-        return not store.translations.settings_changed(es, _translate_fingerprint(settings, es))
+    def made_from() -> dict[int, str]:
+        return {aid: t.source_hash.rsplit(":", 1)[1] for aid, t in store.translations.for_language(es).items()}
 
     try:
         work = Work(settings, store, engines_for(settings), clock=Clock())
         ids = work.poll("sample").article_ids
-        assert len(work.translate("es").written) == 3 and current(settings)
+        assert len(work.translate("es").written) == 3 and set(made_from().values()) == {"en"}
+        assert not work.waiting(es)
 
         # The operator corrects the source's language: every article is to be translated
         # from German now, though none of them changed.
         config.write_text(config.read_text(encoding="utf-8") + 'language = "de"\n', encoding="utf-8")
         german = load_settings(config)
         engine = FakeEngine("apertium", {("en", "es"), ("de", "es")}, tagged)
-        assert not current(german)
+        assert Work(german, store, engines_for(german, engine), clock=Clock()).waiting(es)
 
-        # Some articles only (a cluster's batch), or a pass asked to stop: not remembered.
+        # Some articles only (a cluster's batch): the others stay listed.
         just_one = Work(german, store, engines_for(german, engine), clock=Clock()).translate("es", ids[:1])
-        assert just_one.written == ids[:1] and not current(german)
+        assert just_one.written == ids[:1]
+        assert store.translations.recheck(es) == sorted(ids[1:])
+        # A pass asked to stop before it began, and one killed half-way (a ^C inside the
+        # engine): nothing is lost from the list.
         stopping = Work(german, store, engines_for(german, engine), clock=Clock(), should_stop=lambda: True,
                         translate_grace=0.0).translate("es")  # fmt: skip
-        assert stopping.stopped and not current(german)
+        assert stopping.stopped and store.translations.recheck(es) == sorted(ids[1:])
 
-        # A process killed half-way through the pass (here: a ^C inside the engine).
         def killed(_segment: str, _source: str, _target: str) -> str:
             raise KeyboardInterrupt
 
         dying = FakeEngine("apertium", {("en", "es"), ("de", "es")}, killed)
         with pytest.raises(KeyboardInterrupt):
             Work(german, store, engines_for(german, dying), clock=Clock()).translate("es")
-        assert not current(german)
+        assert store.translations.recheck(es) == sorted(ids[1:])
+        # A pass where German has no engine: they wait, listed, and the rest is unaffected.
+        english_only = FakeEngine("apertium", {("en", "es")}, tagged)
+        unserved = Work(german, store, engines_for(german, english_only), clock=Clock()).translate("es")
+        assert unserved.unserved and store.translations.recheck(es) == sorted(ids[1:])
 
-        # So the next run still checks every article, and redoes the two left over.
+        # The next full pass redoes exactly the two left over, and then nothing is listed.
         rest = Work(german, store, engines_for(german, engine), clock=Clock()).translate("es")
-        assert sorted(rest.written) == sorted(ids[1:]) and current(german)
-        assert {t.source_hash.rsplit(":", 1)[1] for t in store.translations.for_language(es).values()} == {"de"}
+        assert sorted(rest.written) == sorted(ids[1:]) and set(made_from().values()) == {"de"}
+        assert store.translations.recheck(es) == []
         calls = len(engine.calls)
-        after = Work(german, store, engines_for(german, engine), clock=Clock()).translate("es")
-        assert (after.written, len(engine.calls)) == ((), calls)
+        after = Work(german, store, engines_for(german, engine), clock=Clock())
+        assert not after.waiting(es)
+        assert (after.translate("es").written, len(engine.calls)) == ((), calls)
     finally:
         store.close()
 

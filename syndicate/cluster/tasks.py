@@ -269,7 +269,7 @@ def sweep(self: Task) -> dict[str, Any]:
         depths = queue_depths(runtime.redis, languages)
         if any(d.waiting or d.running for d in depths if d.language is not None):
             return {"swept": [], "busy": True}
-        waiting = [lang for lang in languages if runtime.store.articles.pending_translation(lang)]
+        waiting = [lang for lang in languages if runtime.work.waiting(lang)]
         for language in waiting:
             translate.apply_async(args=(None, language, None), queue=translate_queue(language))
         if waiting:

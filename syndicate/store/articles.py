@@ -169,6 +169,27 @@ class ArticleRepository:
             return [int(i) for i in conn.execute(query).scalars()]
 
 
+    def translation_sources(
+        self, language: Lang, ids: Iterable[int] | None = None
+    ) -> list[tuple[int, str, str | None, str, str]]:
+        """(id, source, language, content_hash, translation's source_hash) of every article
+        translated into ``language`` (of ``ids``, if given): light columns, enough to tell
+        whether a translation was made from what the settings now say."""
+        query = select(
+            articles.c.id, articles.c.source, articles.c.language, articles.c.content_hash, translations.c.source_hash
+        ).select_from(articles.join(translations, translations.c.article_id == articles.c.id)).where(
+            translations.c.language == language
+        )
+        with self.store.connect() as conn:
+            if ids is None:
+                return [tuple(row) for row in conn.execute(query)]  # type: ignore[misc]
+            wanted, out = sorted(set(ids)), []
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                out += [tuple(row) for row in conn.execute(query.where(articles.c.id.in_(chunk)))]
+            return out  # type: ignore[return-value]
+
+
 def _values(article: Article) -> dict[str, Any]:
     return {
         "url": article.url,

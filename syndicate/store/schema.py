@@ -3,8 +3,9 @@
 Tables by role:
 
 - content: ``articles`` (one per source + key), ``translations`` (one per article +
-  language), ``translate_state`` (per language, the settings its last complete translate
-  pass went by), ``memory`` (the segment translation memory), ``stats`` (running counters);
+  language), ``translate_state`` (per language, the settings its translations' source
+  languages follow, and the articles still to redo since they changed), ``memory`` (the
+  segment translation memory), ``stats`` (running counters);
 - sources: ``source_state`` (validators, resume point, how it was read, last poll),
   ``reported_problem`` (problems already logged, so a recurring one is logged once per
   change);
@@ -104,15 +105,17 @@ translations = Table(
 )
 
 
-#: Per language, what decided the sources of its translations in the last complete
-#: translate pass: a digest of the settings fingerprint (work._translate_fingerprint).
-#: A pass under another one checks every article, and only a pass that checked them all
-#: replaces it, so a pass cut short by a kill is checked in full again by the next one.
+#: Per language, the settings that decide which language its articles are translated
+#: from (a digest of work._translate_fingerprint), and the articles whose translation
+#: came from another one when those settings last changed, still to be redone. A change
+#: is found once (from light columns); its articles stay listed until their translation
+#: is current, whatever stops, kills or fails the passes in between.
 translate_state = Table(
     "translate_state",
     metadata,
     Column("language", String(35), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
+    Column("recheck", Text, nullable=False, default="[]", server_default="[]"),  # JSON: article ids
 )
 
 

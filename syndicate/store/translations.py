@@ -4,14 +4,16 @@ A put that changes nothing writes nothing (and says so); a real change stamps th
 ``seq``. ``updated`` (what readers see as a new version) moves only when the text readers
 read changes, not when metadata (tags, summary, alt text) is translated for the first time.
 
-Beside them, ``translate_state`` keeps per language the settings its last complete pass
-went by (:meth:`TranslationRepository.settings_changed`): they decide which language an
-article is translated from, which the articles' own rows cannot tell.
+Beside them, ``translate_state`` keeps per language the settings its articles were last
+checked under (:meth:`TranslationRepository.settings_changed`), which decide the language
+an article is translated from (the articles' own rows cannot tell), and the articles that
+check found translated from another language, until they are redone.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -96,24 +98,48 @@ class TranslationRepository:
             conn.execute(translations.update().where(where).values(**changed))
             return True
 
-    # -- the settings a language's last complete pass went by ----------------------------
+    # -- the settings that decide what each translation is made from ---------------------
 
     def settings_changed(self, language: Lang, fingerprint: str) -> bool:
-        """True unless the last complete pass into ``language`` was made under ``fingerprint``
-        (so any article's translation may now come from another source language)."""
+        """True unless ``language``'s articles were last checked under ``fingerprint`` (so
+        a translation may now have to come from another source language)."""
         with self.store.connect() as conn:
             stored = conn.execute(
                 select(translate_state.c.fingerprint).where(translate_state.c.language == language)
             ).scalar_one_or_none()
         return stored != _digest(fingerprint)
 
-    def remember_settings(self, language: Lang, fingerprint: str) -> None:
-        """A pass into ``language`` under ``fingerprint`` checked every article: the next
-        one need not, until the fingerprint changes. Call it only once the pass finished."""
-        digest = _digest(fingerprint)
+    def recheck(self, language: Lang) -> list[int]:
+        """The articles whose translation into ``language`` was made from another source
+        language than the settings now say, when :meth:`settings_checked` last listed them
+        (less those since found current)."""
+        with self.store.connect() as conn:
+            stored = conn.execute(
+                select(translate_state.c.recheck).where(translate_state.c.language == language)
+            ).scalar_one_or_none()
+        return _ids(stored)
+
+    def settings_checked(self, language: Lang, fingerprint: str, recheck: Iterable[int]) -> None:
+        """Every article was checked under ``fingerprint``: ``recheck`` are those to redo."""
+        digest, listed = _digest(fingerprint), json.dumps(sorted(set(recheck)))
         with self.store.transaction() as conn:
-            stmt = insert(conn, translate_state).values(language=language, fingerprint=digest)
-            conn.execute(stmt.on_conflict_do_update(index_elements=["language"], set_={"fingerprint": digest}))
+            stmt = insert(conn, translate_state).values(language=language, fingerprint=digest, recheck=listed)
+            conn.execute(stmt.on_conflict_do_update(index_elements=["language"],
+                                                    set_={"fingerprint": digest, "recheck": listed}))
+
+    def rechecked(self, language: Lang, still: Iterable[int]) -> None:
+        """After a pass: of the listed articles, only ``still`` remain to redo."""
+        with self.store.transaction() as conn:
+            conn.execute(translate_state.update().where(translate_state.c.language == language)
+                         .values(recheck=json.dumps(sorted(set(still)))))
+
+
+def _ids(stored: str | None) -> list[int]:
+    try:
+        found = json.loads(stored or "[]")
+    except ValueError:
+        return []  # unreadable: the article rows still say what is pending
+    return [int(i) for i in found if isinstance(i, int)] if isinstance(found, list) else []
 
 
 def _digest(fingerprint: str) -> str:

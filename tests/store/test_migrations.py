@@ -136,6 +136,7 @@ def test_the_bookkeeping_moves_out_of_cursors_and_problems(store_url: str) -> No
         assert not store.translations.settings_changed(Lang("ca"), settings_ca)
         assert store.translations.settings_changed(Lang("es"), settings_ca)
         assert store.translations.settings_changed(Lang("fr"), settings_es)
+        assert store.translations.recheck(Lang("es")) == []  # that run went over every article
     upgraded = _bookkeeping(store_url)
     assert upgraded["cursors"] == {"sample": {"files": {"a.txt": "12:34"}}, "wire": {"url": "https://x.example/feed"}}
     assert upgraded["problems"] == [("item:sample", "bad.txt", "f00"), ("translate", "en->fr", "1,2")]

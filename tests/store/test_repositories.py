@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from syndicate.models import Lang, Ref
 from syndicate.store import Store
-from syndicate.store.schema import articles, changes, reported_problem, translations
+from syndicate.store.schema import articles, changes, reported_problem, translate_state, translations
 from syndicate.store.sources_state import PollRecord
 from tests.store.conftest import NOW, article, translation
 
@@ -178,16 +178,22 @@ def test_source_state_counts_polls_and_failures(store: Store) -> None:
     assert set(store.sources.all()) == {"never-polled", "sample"}
 
 
-def test_translate_settings_are_remembered_per_language(store: Store) -> None:
+def test_translate_settings_are_remembered_per_language_with_what_is_left_to_redo(store: Store) -> None:
     es, ca = Lang("es"), Lang("ca")
-    assert store.translations.settings_changed(es, "f1")  # never remembered: check everything
-    store.translations.remember_settings(es, "f1")
+    assert store.translations.settings_changed(es, "f1")  # never checked: check everything
+    assert store.translations.recheck(es) == []
+    store.translations.settings_checked(es, "f1", [7, 3, 3, 5])
     assert not store.translations.settings_changed(es, "f1")
+    assert store.translations.recheck(es) == [3, 5, 7] and store.translations.recheck(ca) == []
     assert store.translations.settings_changed(es, "f2") and store.translations.settings_changed(ca, "f1")
-    store.translations.remember_settings(es, "f2")  # an upsert: the row is replaced, never duplicated
+    store.translations.rechecked(es, [5])  # after a pass: only 5 still to redo
+    assert store.translations.recheck(es) == [5]
+    store.translations.settings_checked(es, "f2", [])  # an upsert: the row is replaced, never duplicated
     assert store.translations.settings_changed(es, "f1") and not store.translations.settings_changed(es, "f2")
+    assert store.translations.recheck(es) == []
     with store.connect() as conn:  # kept in a table of its own, not among the reported problems
         assert conn.execute(select(reported_problem)).all() == []
+        assert len(conn.execute(select(translate_state)).all()) == 1
 
 
 def test_reported_problems_once_per_change(store: Store) -> None:

@@ -6,7 +6,9 @@
   what the source wrote.
 - The settings a language's translations were last checked under were kept as
   ``reported_problem`` rows of scope ``translate-settings``; they move to the new table
-  ``translate_state`` (one row per language).
+  ``translate_state`` (one row per language), which also lists the articles such a check
+  found translated from another source language, until they are redone (none for the rows
+  carried over: the pass that recorded them went over every article).
 
 Both values are carried over as they were (``translate_state.fingerprint`` holds the same
 digest the problem row did), so the first run after the upgrade neither reads a source
@@ -62,6 +64,7 @@ def upgrade() -> None:
             "translate_state",
             sa.Column("language", sa.String(35), nullable=False),
             sa.Column("fingerprint", sa.String(64), nullable=False),
+            sa.Column("recheck", sa.Text(), nullable=False, server_default="[]"),
             sa.PrimaryKeyConstraint("language", name="pk_translate_state"),
         )
     moved = bind.execute(
