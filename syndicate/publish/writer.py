@@ -122,7 +122,11 @@ class FileWriter:
             try:
                 if not root.is_dir():
                     continue
-                found = list(root.rglob(".*.tmp") if recursive else root.glob(".*.tmp"))
+                if recursive:
+                    found = list(root.rglob(".*.tmp"))
+                else:  # a language's pages folder holds a file per article: names only, no Path each
+                    with os.scandir(root) as listing:
+                        found = [root / e.name for e in listing if len(e.name) > 4 and e.name[0] == "." and e.name.endswith(".tmp")]
             except OSError as exc:
                 raise publish_error(root / ".tmp", exc) from None
             for tmp in found:

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 
 from syndicate.models import Lang
-from syndicate.store.rows import insert
+from syndicate.store.rows import insert, plain_rows
 from syndicate.store.schema import (
     archive_documents,
     archive_pages,
@@ -109,10 +109,8 @@ class FeedHistory:
             # Plain tuples (unpacked, not Row attributes): a language logs an entry per article.
             log = {
                 article_id: (seq, page)
-                for article_id, seq, page in conn.execute(
-                    select(feed_log.c.article_id, feed_log.c.seq, feed_log.c.page).where(
-                        feed_log.c.language == language
-                    )
+                for article_id, seq, page in plain_rows(
+                    conn, select(feed_log.c.article_id, feed_log.c.seq, feed_log.c.page).where(feed_log.c.language == language)
                 )
             }
             for article_id in reversed(newest_first):

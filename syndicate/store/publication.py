@@ -30,7 +30,7 @@ from sqlalchemy import String, delete, func, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from syndicate.models import Lang, Ref, StoredArticle, Translation
-from syndicate.store.rows import insert
+from syndicate.store.rows import insert, plain_rows
 from syndicate.store.rows import utc as _utc
 from syndicate.store.schema import articles, publish_state, published_file, translations
 
@@ -122,22 +122,6 @@ class _Times(dict[Any, Any]):
         return found
 
 
-def _rows(conn: Connection, query: Any) -> list[Any]:
-    """Every row of ``query`` as the driver's plain tuples: building SQLAlchemy rows costs
-    as much as the query itself on 10,000s of them. Only for columns that need no result
-    processing (strings, integers, :func:`_when`'s datetimes)."""
-    result = conn.execute(query)
-    try:
-        cursor = getattr(result, "cursor", None)
-        return list(cursor.fetchall()) if cursor is not None else [tuple(row) for row in result]
-    finally:
-        result.close()
-
-
-def _ref(url: str | None, title: str | None) -> Ref | None:
-    return Ref(url, title) if (url or title) else None
-
-
 class PublicationRepository:
     """Publishing's queries over the store's tables (see the module's docstring)."""
 
@@ -200,14 +184,16 @@ class PublicationRepository:
                 a.id, a.slug, a.source, a.url, a.title, a.prev_url, a.prev_title, a.next_url, a.next_title,
                 a.language, when(a.published), when(a.first_seen), a.seq,
             ).order_by(a.id)
-            rows = _rows(conn, query)
+            rows = plain_rows(conn, query)
         times = _Times()
         times[None] = None
         line = ArticleLine
         return [
             line(
-                aid, slug, source, url, title, _ref(prev_url, prev_title), _ref(next_url, next_title),
-                language, times[published], times[first_seen], int(seq),
+                aid, slug, source, url, title,
+                Ref(prev_url, prev_title) if prev_url or prev_title else None,  # _ref, inline: 10,000s of rows
+                Ref(next_url, next_title) if next_url or next_title else None,
+                language, times[published], times[first_seen], seq,
             )
             for (aid, slug, source, url, title, prev_url, prev_title, next_url, next_title, language, published,
                  first_seen, seq) in rows
@@ -222,7 +208,7 @@ class PublicationRepository:
         t = translations.c
         with self.store.connect() as conn:
             query = select(t.article_id, t.language, t.title, _when(conn)(t.updated), t.seq).where(t.language.in_(wanted))
-            rows = _rows(conn, query)
+            rows = plain_rows(conn, query)
         times = _Times()
         line = TranslationLine
         for article_id, language, title, updated, seq in rows:
@@ -243,7 +229,7 @@ class PublicationRepository:
         ("" = site-wide). Plain tuples: a language has a row per page."""
         f = published_file.c
         with self.store.connect() as conn:
-            rows = _rows(conn, select(f.path, f.digest, f.size).where(f.language == language))
+            rows = plain_rows(conn, select(f.path, f.digest, f.size).where(f.language == language))
         return {path: (digest, int(size)) for path, digest, size in rows}
 
     def sizes(self, language: str) -> list[tuple[str, int]]:

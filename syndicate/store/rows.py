@@ -161,3 +161,15 @@ def stored_translation(row: Any) -> Translation:
         image_alt=body.get("image_alt", ""),
         untranslated=int(body.get("untranslated", 0)),
     )
+
+
+def plain_rows(conn: Connection, query: Any) -> list[Any]:
+    """Every row of ``query`` as the driver's plain tuples: building SQLAlchemy rows costs
+    as much as the query itself on 10,000s of them. Only for columns that need no result
+    processing (strings, integers, datetimes selected as stored)."""
+    result = conn.execute(query)
+    try:
+        cursor = getattr(result, "cursor", None)
+        return list(cursor.fetchall()) if cursor is not None else [tuple(row) for row in result]
+    finally:
+        result.close()
