@@ -121,10 +121,11 @@ class SourceStateStore:
             failures_in_row=1 if failed else 0,
             polls=1,
         )
+        values = _values(first)  # the cursor encoded once: a folder's lists 10,000s of files
         with self.store.transaction() as conn:
-            stmt = insert(conn, source_state).values(source=source, **_values(first))
+            stmt = insert(conn, source_state).values(source=source, **values)
             new = stmt.excluded
-            kept = {k: new[k] for k in _values(first) if k not in _RUNNING}
+            kept = {k: new[k] for k in values if k not in _RUNNING}
             stmt = stmt.on_conflict_do_update(
                 index_elements=["source"],
                 set_={
@@ -134,9 +135,13 @@ class SourceStateStore:
                     "failures_in_row": source_state.c.failures_in_row + 1 if failed else 0,
                     "polls": source_state.c.polls + 1,
                 },
-            ).returning(*source_state.c)
+            ).returning(*(source_state.c[k] for k in sorted(_RUNNING)))
             row = conn.execute(stmt).mappings().one()
-        return _status(row)
+        # The rest is what was just written: not read back (nor its cursor decoded again).
+        return replace(
+            first, last_success=utc(row["last_success"]), next_poll=utc(row["next_poll"]),
+            failures_in_row=row["failures_in_row"] or 0, polls=row["polls"] or 0,
+        )
 
     def set_next_poll(self, source: str, when: datetime | None) -> None:
         with self.store.transaction() as conn:
