@@ -133,10 +133,10 @@ class Engines:
             return
         thread = threading.Thread(target=self._prepare, args=(list(jobs.items()),), name="engines-prepare",
                                   daemon=True)
-        with self._lock:
+        with self._lock:  # started under the lock: close() never joins a thread not yet started
             self._preparing = [t for t in self._preparing if t.is_alive()]
             self._preparing.append(thread)
-        thread.start()
+            thread.start()
 
     @staticmethod
     def _prepare(jobs: list[tuple[tuple[str, Lang, Lang], Translator]]) -> None:
