@@ -54,7 +54,7 @@ class FolderSource:
             )
         before: dict[str, Any] = dict(state.cursor.get("files", {}))
         kept: dict[str, str] = {}  # name -> fingerprint of a file that is stored
-        changed: list[tuple[str, str, os.stat_result]] = []  # new or changed article files
+        changed: list[tuple[str, str, os.stat_result, str]] = []  # new or changed article files
         skipped: list[str] = []
         read = 0
         try:
@@ -83,15 +83,14 @@ class FolderSource:
                     if before.get(name) == fingerprint:
                         kept[name] = fingerprint  # stored by an earlier poll, unchanged since
                     else:
-                        changed.append((name, media_type, info))
+                        changed.append((name, media_type, info, fingerprint))
         except OSError as exc:
             raise SourceError(f"cannot list folder {self.path}: {exc.strerror or exc}", source=self.name,
                               hint="check its permissions") from None
         for name in sorted(skipped):
             logger.info("[%s] skipping %s: not a .txt or .html article", self.name, name)
         changed.sort(key=lambda found: found[0])
-        for name, media_type, info in changed:
-            fingerprint = f"{info.st_size}:{info.st_mtime_ns}"
+        for name, media_type, info, fingerprint in changed:
             path = self.path / name
             try:
                 size = info.st_size
