@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from syndicate.models import Lang
-from syndicate.translate.base import Protect, protect_map
+from syndicate.translate.base import EngineOutput, Protect, segment_terms
 
 
 class FakeEngine:
@@ -22,12 +22,15 @@ class FakeEngine:
         *,
         model: str = "1",
         honour_protect: bool = True,
+        confidence: float | None = None,
     ) -> None:
         self.name = name
         self._pairs = frozenset((Lang(a), Lang(b)) for a, b in pairs)
         self.fn = fn
         self.model = model
         self.honour_protect = honour_protect
+        #: What it says of its confidence in every output (None: it cannot say).
+        self.confidence = confidence
         self.calls: list[list[str]] = []
         #: Pairs :meth:`prepare` was asked to start.
         self.prepared: list[tuple[Lang, Lang]] = []
@@ -39,10 +42,17 @@ class FakeEngine:
         return f"{self.name}:{source}-{target}@{self.model}"
 
     def translate(self, segments: Sequence[str], source: Lang, target: Lang, *, protect: Protect = ()) -> list[str]:
+        return [o.text for o in self.translate_scored(segments, source, target, protect=protect)]
+
+    def translate_scored(
+        self, segments: Sequence[str], source: Lang, target: Lang, *, protect: Protect = (),
+        per_segment: Sequence[Mapping[str, str]] | None = None, people: Collection[str] = frozenset(),
+    ) -> list[EngineOutput]:
         self.calls.append(list(segments))
-        terms = protect_map(protect) if self.honour_protect else {}
+        every = segment_terms(len(segments), protect, per_segment)
         out = []
-        for segment in segments:
+        for segment, own in zip(segments, every, strict=True):
+            terms = own if self.honour_protect else {}
             held: dict[str, str] = {}
             for i, (term, replacement) in enumerate(sorted(terms.items(), key=lambda kv: -len(kv[0]))):
                 if term in segment:
@@ -52,7 +62,7 @@ class FakeEngine:
             result = self.fn(segment, source, target)
             for key, replacement in held.items():
                 result = result.replace(key, replacement).replace(key.upper(), replacement)
-            out.append(result)
+            out.append(EngineOutput(result, self.confidence))
         return out
 
     def prepare(self, source: Lang, target: Lang) -> None:

@@ -53,7 +53,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,7 +61,8 @@ from typing import IO, Any, TypeVar
 
 from syndicate.errors import ModelError, TranslationError
 from syndicate.models import Lang
-from syndicate.translate.base import Protect, protect_map
+from syndicate.translate.analysis import Unit
+from syndicate.translate.base import EngineOutput, Protect, segment_terms
 
 logger = logging.getLogger(__name__)
 
@@ -139,8 +140,8 @@ def _stages(mode_file: Path) -> list[list[str]]:
     for token in lexer:
         if token == "|":
             stages.append([])
-        elif token == "$1":  # the generator's option: -n, no unknown-word marks (we remove them)
-            stages[-1].append("-n")
+        elif token == "$1":  # the generator's option: -g, words it could not handle marked
+            stages[-1].append("-g")  # (*unknown, @no translation, #no form): counted, then removed
         elif token == "$2":  # tagger extras: none
             continue
         elif set(token) <= _SHELL_SYNTAX or token.startswith("$"):
@@ -291,10 +292,10 @@ def _reap(procs: Sequence[subprocess.Popen[bytes]]) -> None:
 
 
 class _Pipeline:
-    """One running Apertium pipeline for one mode."""
+    """One running pipeline of Apertium programs (a mode's, or an analyser alone)."""
 
-    def __init__(self, mode_file: Path, timeout: float) -> None:
-        self.stages = _stages(mode_file)
+    def __init__(self, stages: list[list[str]], label: str, timeout: float) -> None:
+        self.stages = stages
         self.command = " | ".join(shlex.join(argv) for argv in self.stages)
         self.timeout = timeout
         # Reentrant: a flush that fails closes the pipeline while holding it.
@@ -304,7 +305,7 @@ class _Pipeline:
             self.procs = _SPAWNER.run(functools.partial(_start, self.stages))
         except (OSError, subprocess.SubprocessError) as error:
             raise ModelError(
-                f"cannot start the Apertium pipeline of {mode_file.name}: {error}",
+                f"cannot start the Apertium pipeline of {label}: {error}",
                 engine="apertium",
                 hint="apt-get install apertium (and the pair's package)",
             ) from error
@@ -417,6 +418,56 @@ class _Piece:
     own_marks: str  # mark characters the source itself uses (#hashtags, @mentions)
 
 
+@dataclass(frozen=True)
+class _Raw:
+    """A segment back from the pipeline: restored text and the marks counted in it."""
+
+    text: str
+    marked: int = 0  # words Apertium marked (*unknown, @untranslated lemma, #no form)
+    unknown: tuple[str, ...] = ()  # the *unknown ones
+
+
+@dataclass(frozen=True)
+class _Shaped:
+    """A segment as it goes into the pipeline.
+
+    ``spaced`` is the segment with its hyphenated compounds that the analyser reads as
+    several words spaced out (``two - year``), so the transfer rules see the hyphen as a
+    word of its own and nothing comes back glued ("renovacióndedos años"); ``named`` is
+    that text with protected names standing in as placeholder proper nouns (``Oslo``),
+    so the rules treat a kept name as the noun phrase it is ("the Fort Worth hotel" ->
+    "el hotel de Fort Worth", a subject keeps its verb) where a superblank would be
+    punctuation the rules work around.
+    """
+
+    spaced: str
+    named: str
+    placeholders: tuple[tuple[str, str], ...]  # (placeholder, the text that replaces it)
+    #: Protected names left in the text as they are: every word of them a proper noun the
+    #: pair passes through, or a word it does not know (it copies those unchanged), so the
+    #: rules see the sentence as it is ("Stephen Harper", "Mangola").
+    passed: tuple[str, ...] = ()
+
+
+#: Placeholder proper nouns, tried in this order: a pair uses those its dictionaries
+#: read as proper nouns and give back unchanged in the probe sentences (:data:`_PROBE`).
+#: Place names for organisations, brands and places; given names for people.
+_PLACE_POOL = (
+    "Oslo", "Dakar", "Lima", "Ankara", "Vilnius", "Denver", "Dublin", "Seattle", "Boston", "Toronto",
+    "Hamburg", "Montreal", "Chicago", "Belgrade", "Madrid", "Tokyo", "Warsaw", "Moscow", "Prague", "Vienna",
+)
+_PERSON_POOL = (
+    "Igor", "Olga", "Hugo", "Oscar", "Felix", "Elena", "Marta", "Pedro", "Diego", "Laura",
+    "Emma", "Victor", "Ivan", "Carmen", "Sarah", "Henry", "Edward", "Richard", "Tanya", "Sophia",
+)
+_PROBE = "{0} visited the hotel on Monday. The {0} hotel was closed. {0}'s company grew. She met {0}."
+_PROBE_USES = 4
+#: Words of a segment, for the share of them Apertium marked.
+_WORDS = re.compile(r"[^\W_]+")
+_HYPHENATED = re.compile(r"(?<![\w-])[\w.]+(?:-[\w.]+)+(?![\w-])")
+_UNKNOWN_MARK = re.compile(r"(?<![^\W\d_\\])\*(\w[\w'-]*)")
+
+
 class ApertiumTranslator:
     """Translator over Debian's Apertium language pairs."""
 
@@ -437,6 +488,9 @@ class ApertiumTranslator:
         self._pipelines: dict[tuple[Lang, Lang], _Pipeline] = {}
         self._modes: dict[tuple[Lang, Lang], Path] | None = None
         self._model_ids: dict[tuple[Lang, Lang], str] = {}
+        self._analysers: dict[tuple[str, ...], ApertiumAnalyser] = {}
+        #: Per pair, the placeholder proper nouns it passes through: (places, people).
+        self._pools: dict[tuple[Lang, Lang], tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._lock = threading.Lock()
         # Counts close() calls: a translation that began before one stops instead of
         # starting the pipelines again (a later call may start them).
@@ -484,9 +538,47 @@ class ApertiumTranslator:
             if pipe is None or not pipe.alive():
                 if pipe is not None:
                     pipe.close()  # a stage died: the others must not linger
-                pipe = _Pipeline(self._mode(source, target), self.timeout)
+                mode = self._mode(source, target)
+                pipe = _Pipeline(_stages(mode), mode.name, self.timeout)
                 self._pipelines[(source, target)] = pipe
             return pipe
+
+    # -- analysers ------------------------------------------------------------------------
+
+    def analyser(self, language: Lang) -> ApertiumAnalyser | None:
+        """``language``'s morphological analyser, from the installed pair with the largest
+        dictionary for it (the same one whatever the target), or None if none reads it."""
+        candidates: list[tuple[int, str, Path, list[str]]] = []
+        for (source, _), mode in sorted(self._scan().items()):
+            if source != language:
+                continue
+            stage = _analyser_stage(mode)
+            if stage is not None:
+                size = Path(stage[-1]).stat().st_size if Path(stage[-1]).is_file() else 0
+                candidates.append((-size, mode.name, mode, stage))
+        if not candidates:
+            return None
+        _, _, mode, stage = min(candidates)
+        return self._analyser(_dictionary_case(stage), language, mode)
+
+    def pair_analyser(self, source: Lang, target: Lang) -> ApertiumAnalyser | None:
+        """The analyser a pair's own pipeline starts with (it decides what the pair reads
+        as one word)."""
+        mode = self._mode(source, target)
+        stage = _analyser_stage(mode)
+        return self._analyser(stage, source, mode) if stage is not None else None
+
+    def _analyser(self, stage: list[str], language: Lang, mode: Path) -> ApertiumAnalyser:
+        key = tuple(stage)
+        with self._lock:
+            found = self._analysers.get(key)
+            if found is None:
+                identity = f"apertium:{Path(stage[-1]).name}@{_package_version(mode)}"
+                found = ApertiumAnalyser(stage, language, identity, self.timeout)
+                self._analysers[key] = found
+            return found
+
+    # -- translating --------------------------------------------------------------------------
 
     def translate(
         self,
@@ -496,34 +588,143 @@ class ApertiumTranslator:
         *,
         protect: Protect = (),
     ) -> list[str]:
+        return [output.text for output in self.translate_scored(segments, source, target, protect=protect)]
+
+    def translate_scored(
+        self,
+        segments: Sequence[str],
+        source: Lang,
+        target: Lang,
+        *,
+        protect: Protect = (),
+        per_segment: Sequence[Mapping[str, str]] | None = None,
+        people: Collection[str] = frozenset(),
+    ) -> list[EngineOutput]:
+        """Translate, each segment with its confidence: the share of its words Apertium
+        did not mark as unknown (``*``), untranslatable (``@``) or ungenerated (``#``)."""
         generation = self._generation
-        terms = protect_map(protect)
-        pattern = _protect_pattern(terms)
-        pieces: list[_Piece] = []
-        for index, segment in enumerate(segments):
-            if not segment.strip():
+        terms = segment_terms(len(segments), protect, per_segment)
+        try:
+            shaped = self._shape(segments, source, target, terms, generation, people)
+            # Terms without a placeholder (not noun-like, or more than the pool) go as
+            # superblanks; names passed through go as they are.
+            named = self._run(
+                [s.named if s is not None else "" for s in shaped], source, target,
+                [_without(own, s.passed) if s is not None else own for own, s in zip(terms, shaped, strict=True)],
+                generation,
+            )
+            out: list[EngineOutput | None] = []
+            redo: list[int] = []
+            for index, (segment, shape, raw) in enumerate(zip(segments, shaped, named, strict=True)):
+                if shape is None:
+                    out.append(EngineOutput(segment, None))
+                    continue
+                text = _put_back(raw.text, shape.placeholders)
+                if text is None or not all(_present(term, text) for term in shape.passed):
+                    redo.append(index)  # a placeholder or name went missing or doubled: superblanks instead
+                    out.append(None)
+                    continue
+                out.append(_output(segment, text, raw, shape.passed))
+            if redo:
+                again = self._run([_spaced(shaped[i]) for i in redo], source, target, [terms[i] for i in redo], generation)
+                for index, raw in zip(redo, again, strict=True):
+                    out[index] = _output(segments[index], raw.text, raw)
+        except TranslationError as error:
+            error.source_language, error.target_language = source, target
+            raise
+        return [o if o is not None else EngineOutput(s) for o, s in zip(out, segments, strict=True)]
+
+    def _shape(
+        self, segments: Sequence[str], source: Lang, target: Lang, terms: Sequence[Mapping[str, str]], generation: int,
+        known_people: Collection[str] = frozenset(),
+    ) -> list[_Shaped | None]:
+        """Each segment as the pipeline gets it (None for a blank one); see :class:`_Shaped`."""
+        texts = [s.replace("\0", " ") if s.strip() else None for s in segments]
+        patterns = [_protect_pattern(t) for t in terms]
+        compounds: set[str] = set()
+        names: set[str] = set()
+        for text, pattern in zip(texts, patterns, strict=True):
+            if text is None:
                 continue
-            text = segment.replace("\0", " ")
+            spans = [m.span() for m in pattern.finditer(text)]
+            for match in _HYPHENATED.finditer(text):
+                if not any(a < match.end() and match.start() < b for a, b in spans):
+                    compounds.add(match.group(0))
+            names.update(m.group(0) for m in pattern.finditer(text) if _noun_like(m.group(0)))
+        analyser = None
+        if compounds or names:
+            try:
+                analyser = self.pair_analyser(source, target)
+            except ModelError:
+                analyser = None
+        split = _several_words(analyser, compounds)
+        people = _people(analyser, names - set(known_people)) | (names & set(known_people))
+        passing = _passing(analyser, names)
+        places, persons = self._pool(source, target, generation) if names else ((), ())
+        out: list[_Shaped | None] = []
+        for text, pattern, own in zip(texts, patterns, terms, strict=True):
+            if text is None:
+                out.append(None)
+                continue
+            spaced = _space_compounds(text, split, pattern) if split else text
+            passed = tuple(t for t in own if t in passing and own[t] == t and _present(t, spaced))
+            named, held = _name_placeholders(spaced, pattern, _without(own, passed), places, persons, people)
+            out.append(_Shaped(spaced, named, held, passed))
+        return out
+
+    def _pool(self, source: Lang, target: Lang, generation: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The placeholder proper nouns this pair gives back unchanged (probed once)."""
+        key = (source, target)
+        found = self._pools.get(key)
+        if found is not None:
+            return found
+        probes = [_PROBE.format(word) for word in (*_PLACE_POOL, *_PERSON_POOL)]
+        try:
+            raws = self._run(probes, source, target, [{}] * len(probes), generation)
+        except TranslationError as error:
+            logger.warning("apertium %s->%s: cannot probe placeholder names (%s); protecting names as blanks",
+                           source, target, error)
+            return (), ()
+        good = {
+            word for word, raw in zip((*_PLACE_POOL, *_PERSON_POOL), raws, strict=True)
+            if len(re.findall(rf"(?<!\w){re.escape(word)}(?!\w)", raw.text)) == _PROBE_USES and not raw.marked
+        }
+        pools = (tuple(w for w in _PLACE_POOL if w in good), tuple(w for w in _PERSON_POOL if w in good))
+        logger.debug("apertium %s->%s: %d place and %d person placeholders", source, target, *map(len, pools))
+        self._pools[key] = pools
+        return pools
+
+    def _run(
+        self, texts: Sequence[str], source: Lang, target: Lang, terms: Sequence[Mapping[str, str]], generation: int,
+    ) -> list[_Raw]:
+        """The pipeline over ``texts`` (blank ones come back as they are), each text's
+        protected ``terms`` as superblanks, long texts in pieces, many texts per flush."""
+        pieces: list[_Piece] = []
+        for index, (text, own) in enumerate(zip(texts, terms, strict=True)):
+            if not text.strip():
+                continue
+            pattern = _protect_pattern(own)
             marks = _own_marks(text)
             spans = [m.span() for m in pattern.finditer(text)]
             cuts = _cut(text, self.max_piece_chars, spans)
             for number, (joiner, cut) in enumerate(cuts, 1):
-                encoded, used = _protect(cut, pattern, terms)
+                encoded, used = _protect(cut, pattern, own)
                 pieces.append(_Piece(index, joiner, number == len(cuts), encoded, tuple(used), marks))
         raws: list[str] = []
-        try:
-            for chunk in _chunks(pieces, self.chunk_chars):
-                raws.extend(self._run_chunk(chunk, source, target, generation))
-        except TranslationError as error:
-            error.source_language, error.target_language = source, target
-            raise
+        for chunk in _chunks(pieces, self.chunk_chars):
+            raws.extend(self._run_chunk(chunk, source, target, generation))
         parts: dict[int, list[str]] = {}
+        marked: dict[int, int] = {}
+        unknown: dict[int, list[str]] = {}
         for piece, raw in zip(pieces, raws, strict=True):
+            marked[piece.segment] = marked.get(piece.segment, 0) + _counted_marks(raw, piece.own_marks)
+            unknown.setdefault(piece.segment, []).extend(_UNKNOWN_MARK.findall(raw))
             restored = _restore(raw, list(piece.used), piece.own_marks).strip()
             parts.setdefault(piece.segment, []).append(piece.joiner + restored)
-        out = list(segments)
+        out = [_Raw(text) for text in texts]
         for index, translated in parts.items():
-            out[index] = re.sub(r"\s+", " ", "".join(translated)).strip()
+            text = re.sub(r"\s+", " ", "".join(translated)).strip()
+            out[index] = _Raw(text, marked.get(index, 0), tuple(unknown.get(index, ())))
         return out
 
     def _run_chunk(self, chunk: Sequence[_Piece], source: Lang, target: Lang, generation: int) -> list[str]:
@@ -549,6 +750,225 @@ class ApertiumTranslator:
             for pipe in self._pipelines.values():
                 pipe.close()
             self._pipelines.clear()
+            for analyser in self._analysers.values():
+                analyser.close()
+            self._analysers.clear()
+
+
+class ApertiumAnalyser:
+    """A language's morphological analyser: the first stage of a pair (``lt-proc`` on its
+    ``automorf.bin``), kept running with null flush like the pipelines.
+
+    Many items go in one flush, each followed by a marker superblank, so no multi-word
+    unit spans two items; the output is cut at the markers.
+    """
+
+    def __init__(self, stage: list[str], language: Lang, identity: str, timeout: float = 60.0) -> None:
+        self.stage = stage
+        self.language = language
+        self.identity = identity
+        self.timeout = timeout
+        self._pipe: _Pipeline | None = None
+        self._lock = threading.Lock()
+
+    def analyse(self, items: Sequence[str]) -> list[tuple[Unit, ...]]:
+        out: list[tuple[Unit, ...]] = []
+        for start in range(0, len(items), _ANALYSE_BATCH):
+            batch = items[start : start + _ANALYSE_BATCH]
+            stream = "".join(_escape(item.replace("\0", " ")) + _ITEM_END for item in batch)
+            with self._lock:
+                if self._pipe is None or not self._pipe.alive():
+                    if self._pipe is not None:
+                        self._pipe.close()
+                    self._pipe = _Pipeline([list(self.stage)], Path(self.stage[-1]).name, self.timeout)
+                pipe = self._pipe
+            raw = pipe.run(stream)
+            chunks = raw.split(_ITEM_END)
+            if len(chunks) < len(batch):
+                raise TranslationError(f"the {self.language} analyser lost its item markers", engine="apertium")
+            out.extend(_units(chunk) for chunk in chunks[: len(batch)])
+        return out
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pipe is not None:
+                self._pipe.close()
+                self._pipe = None
+
+
+_ITEM_END = "[<syndicate-item>]"
+_ANALYSE_BATCH = 5_000
+_UNIT = re.compile(r"\^((?:\\.|[^\\$^])*)\$")
+_SLASH = re.compile(r"(?<!\\)/")
+
+
+def _units(chunk: str) -> tuple[Unit, ...]:
+    units = []
+    for match in _UNIT.finditer(chunk):
+        surface, *readings = (_UNESCAPE.sub(r"\1", part) for part in _SLASH.split(match.group(1)))
+        if readings and readings[0].startswith("*"):
+            readings = []
+        units.append(Unit(surface, tuple(readings)))
+    return tuple(units)
+
+
+def _analyser_stage(mode: Path) -> list[str] | None:
+    """A mode's first stage when it is ``lt-proc`` on an analyser binary."""
+    try:
+        first = _stages(mode)[0]
+    except (OSError, ModelError):
+        return None
+    if os.path.basename(first[0]) != "lt-proc" or not first[-1].endswith(".bin"):
+        return None
+    return first
+
+
+def _dictionary_case(stage: list[str]) -> list[str]:
+    """An analyser stage that gives lemmas as the dictionary writes them (``-w``): "Cook"
+    reads ``cook<n>`` and "Monday" ``Monday<n>``, which tells a name from a word the
+    language capitalises."""
+    return stage if "-w" in stage else [stage[0], "-w", *stage[1:]]
+
+
+def _several_words(analyser: ApertiumAnalyser | None, compounds: set[str]) -> set[str]:
+    """The hyphenated compounds the pair's analyser reads as several units."""
+    if analyser is None or not compounds:
+        return set()
+    ordered = sorted(compounds)
+    try:
+        analyses = analyser.analyse(ordered)
+    except TranslationError as error:
+        logger.warning("apertium: cannot analyse hyphenated words (%s); sending them as they are", error)
+        return set()
+    return {word for word, units in zip(ordered, analyses, strict=True) if len(units) > 1}
+
+
+def _passing(analyser: ApertiumAnalyser | None, names: set[str]) -> set[str]:
+    """The names of several words the pair copies unchanged: each word a proper noun that
+    is no place (places may have a target form: "Paris" -> "París") or a word it does not
+    know ("Julia Gillard"). A single such word still gets a placeholder: an unknown word
+    stands outside the rules, so "Volga farmers" would stay "Volga labradores" where
+    "Oslo farmers" becomes "labradores de Oslo"."""
+    if analyser is None or not names:
+        return set()
+    words = {name: _WORDS.findall(name) for name in names}
+    ordered = sorted({w for ws in words.values() for w in ws})
+    try:
+        analyses = dict(zip(ordered, analyser.analyse(ordered), strict=True))
+    except TranslationError:
+        return set()
+
+    def copied(word: str) -> bool:
+        units = analyses[word]
+        if len(units) != 1:
+            return False
+        unit = units[0]
+        return unit.unknown or (unit.only_proper and not unit.place)
+
+    return {name for name, ws in words.items() if len(ws) > 1 and all(copied(w) for w in ws)}
+
+
+def _without(terms: Mapping[str, str], passed: Sequence[str]) -> Mapping[str, str]:
+    return {t: r for t, r in terms.items() if t not in passed} if passed else terms
+
+
+def _present(term: str, text: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(term)}(?!\w)", text) is not None
+
+
+def _people(analyser: ApertiumAnalyser | None, names: set[str]) -> set[str]:
+    """The protected names that start with a given name: they get a person's placeholder."""
+    if analyser is None or not names:
+        return set()
+    firsts = {name: name.split()[0] for name in names}
+    ordered = sorted(set(firsts.values()))
+    try:
+        analyses = dict(zip(ordered, analyser.analyse(ordered), strict=True))
+    except TranslationError:
+        return set()
+    return {name for name, first in firsts.items() if len(analyses[first]) == 1 and analyses[first][0].given_name}
+
+
+def _space_compounds(text: str, split: set[str], pattern: re.Pattern[str]) -> str:
+    spans = [m.span() for m in pattern.finditer(text)]
+
+    def space(match: re.Match[str]) -> str:
+        if match.group(0) not in split or any(a < match.end() and match.start() < b for a, b in spans):
+            return match.group(0)
+        return match.group(0).replace("-", " - ")
+
+    return _HYPHENATED.sub(space, text)
+
+
+def _noun_like(term: str) -> bool:
+    """A protected term the rules may treat as a noun phrase: a capitalised name, or a
+    money amount ("12.900 millones de dólares"); a bare number, a percentage, a time or
+    a lower-case term stays a superblank, where the words around it stay put."""
+    first = term.strip()[:1]
+    return (first.isalpha() and first.isupper()) or bool(re.search(r"[$£€¥]", term))
+
+
+def _name_placeholders(
+    text: str,
+    pattern: re.Pattern[str],
+    terms: Mapping[str, str],
+    places: Sequence[str],
+    persons: Sequence[str],
+    people: set[str],
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """``text`` with each noun-like protected term replaced by a placeholder proper noun
+    the text does not use; returns the new text and (placeholder, replacement) pairs."""
+    if not (places or persons):
+        return text, ()
+    taken = {w.casefold() for w in _WORDS.findall(text)}
+    free_places = [w for w in places if w.casefold() not in taken]
+    free_persons = [w for w in persons if w.casefold() not in taken]
+    held: list[tuple[str, str]] = []
+    pieces: list[str] = []
+    pos = 0
+    for match in pattern.finditer(text):
+        term = match.group(0)
+        if not _noun_like(term):
+            continue
+        pool = free_persons if term in people and free_persons else free_places or free_persons
+        if not pool:
+            continue
+        placeholder = pool.pop(0)
+        pieces.append(text[pos : match.start()])
+        pieces.append(placeholder)
+        held.append((placeholder, terms.get(term, term)))
+        pos = match.end()
+    if not held:
+        return text, ()
+    pieces.append(text[pos:])
+    return "".join(pieces), tuple(held)
+
+
+def _put_back(text: str, placeholders: Sequence[tuple[str, str]]) -> str | None:
+    """Placeholders replaced by what they stand for; None unless each came back once."""
+    for placeholder, replacement in placeholders:
+        found = list(re.finditer(rf"(?<!\w){re.escape(placeholder)}(?!\w)", text, re.IGNORECASE))
+        if len(found) != 1:
+            return None
+        start, end = found[0].span()
+        text = text[:start] + replacement + text[end:]
+    return text
+
+
+def _spaced(shape: _Shaped | None) -> str:
+    return shape.spaced if shape is not None else ""
+
+
+def _output(segment: str, text: str, raw: _Raw, passed: Sequence[str] = ()) -> EngineOutput:
+    if " - " in text and " - " not in segment:
+        text = text.replace(" - ", "-")  # a spaced compound the rules left as it was
+    words = max(len(_WORDS.findall(segment)), 1)
+    # A protected name the pair did not know was copied as it should be: no mark against it.
+    names = {w for term in passed for w in _WORDS.findall(term)}
+    unknown = tuple(w for w in raw.unknown if w not in names)
+    marked = raw.marked - (len(raw.unknown) - len(unknown))
+    confidence = max(0.0, 1.0 - marked / words)
+    return EngineOutput(text, round(confidence, 4), unknown)
 
 
 def _split_output(raw: str, ends: Sequence[bool]) -> list[str] | None:
@@ -647,7 +1067,15 @@ def _own_marks(segment: str) -> str:
 @functools.lru_cache(maxsize=8)
 def _marks_pattern(keep: str) -> re.Pattern[str] | None:
     drop = "".join(c for c in "*#@" if c not in keep)
-    return re.compile(r"(?<![\w\\])[" + re.escape(drop) + r"](?=\w)") if drop else None
+    # After a space, punctuation or a number ("1,000*th": the analyser cut the word),
+    # escaped or not (the generator writes "\@" for an untranslated lemma it escaped).
+    return re.compile(r"(?<![^\W\d_\\])\\?[" + re.escape(drop) + r"](?=\w)") if drop else None
+
+
+def _counted_marks(raw: str, keep: str = "") -> int:
+    """Words Apertium marked in ``raw`` (marks of the kinds the source uses itself aside)."""
+    marks = _marks_pattern(keep)
+    return len(marks.findall(raw)) if marks is not None else 0
 
 
 def _restore(raw: str, used: list[str], keep: str = "") -> str:

@@ -14,11 +14,12 @@ importing this module (and ``syndicate --help``) stays cheap.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 from syndicate.errors import ModelError, TranslationError
 from syndicate.models import Lang, lang
 from syndicate.translate.argos_packages import PackageInfo, default_packages_dir, list_installed
-from syndicate.translate.base import Protect, protect_map
+from syndicate.translate.base import EngineOutput, Protect, segment_terms
 
 if TYPE_CHECKING:
     import ctranslate2
@@ -142,23 +143,45 @@ class ArgosTranslator:
         are translated once. Every ``protect`` term found in a segment is present, verbatim,
         in its translation (see :meth:`_enforce_protected`).
         """
-        results = list(segments)
+        return [output.text for output in self.translate_scored(segments, source, target, protect=protect)]
+
+    def translate_scored(
+        self,
+        segments: Sequence[str],
+        source: Lang,
+        target: Lang,
+        *,
+        protect: Protect = (),
+        per_segment: Sequence[Mapping[str, str]] | None = None,
+        people: Collection[str] = frozenset(),
+    ) -> list[EngineOutput]:
+        """:meth:`translate`, each output with the model's confidence: the hypothesis
+        score as the geometric mean of its tokens' probabilities."""
+        terms = segment_terms(len(segments), protect, per_segment)
         todo = list(dict.fromkeys(s for s in segments if s.strip()))
         if not todo:
-            return results
+            return [EngineOutput(s) for s in segments]
         loaded = self._load(lang(source), lang(target))
-        logger.debug(
-            "argos %s->%s: %s unique segments of %s",
-            source,
-            target,
-            len(todo),
-            len(segments),
-        )
+        logger.debug("argos %s->%s: %s unique segments of %s", source, target, len(todo), len(segments))
         translated = dict(zip(todo, self._run(loaded, todo, source, target), strict=True))
-        terms = protect_map(protect)
-        if terms:
-            translated.update(self._enforce_protected(loaded, translated, terms, source, target))
-        return [translated.get(s, s) for s in results]
+        # Protected terms are enforced per set of terms (usually one per article).
+        groups: dict[tuple[tuple[str, str], ...], set[str]] = {}
+        for segment, own in zip(segments, terms, strict=True):
+            if segment.strip() and own:
+                groups.setdefault(tuple(sorted(own.items())), set()).add(segment)
+        fixed: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, float | None]] = {}
+        for key, members in groups.items():
+            redone = self._enforce_protected(loaded, {m: translated[m][0] for m in members}, dict(key), source, target)
+            for member, text in redone.items():
+                fixed[(member, key)] = (text, translated[member][1])
+        out = []
+        for segment, own in zip(segments, terms, strict=True):
+            if not segment.strip():
+                out.append(EngineOutput(segment))
+                continue
+            text, confidence = fixed.get((segment, tuple(sorted(own.items()))), translated[segment])
+            out.append(EngineOutput(text, confidence))
+        return out
 
     def prepare(self, source: Lang, target: Lang) -> None:
         """Load the pair's model (in this process, after any fork)."""
@@ -236,8 +259,8 @@ class ArgosTranslator:
             self._loaded[(source, target)] = loaded
             return loaded
 
-    def _run(self, loaded: _Loaded, texts: Sequence[str], source: Lang, target: Lang) -> list[str]:
-        """One ``translate_batch`` call over ``texts`` (all non-blank)."""
+    def _run(self, loaded: _Loaded, texts: Sequence[str], source: Lang, target: Lang) -> list[tuple[str, float | None]]:
+        """One ``translate_batch`` call over ``texts`` (all non-blank): (text, confidence) each."""
         if not texts:
             return []
         package = loaded.package
@@ -255,6 +278,7 @@ class ArgosTranslator:
                 length_penalty=LENGTH_PENALTY,
                 replace_unknowns=True,
                 max_decoding_length=DECODING_LENGTH_RATIO * longest + DECODING_LENGTH_MARGIN,
+                return_scores=True,
             )
         except (RuntimeError, ValueError) as exc:
             raise TranslationError(
@@ -263,7 +287,10 @@ class ArgosTranslator:
                 source_language=source,
                 target_language=target,
             ) from exc
-        return [self._decode(package, result.hypotheses[0], prefix) for result in results]
+        return [
+            (self._decode(package, result.hypotheses[0], prefix), _confidence(result, prefix))
+            for result in results
+        ]
 
     def _batch_size(self, count: int) -> int:
         """Even batches, a multiple of ``inter_threads`` of them, none over the maximum.
@@ -334,7 +361,7 @@ class ArgosTranslator:
                 part.strip() for parts in redo.values() for part in parts[0::2] if part.strip()
             )
         )
-        pieces_out = dict(zip(pieces, self._run(loaded, pieces, source, target), strict=True))
+        pieces_out = {piece: text for piece, (text, _) in zip(pieces, self._run(loaded, pieces, source, target), strict=True)}
         stitched: dict[str, str] = {}
         for text, parts in redo.items():
             out: list[str] = []
@@ -351,6 +378,19 @@ class ArgosTranslator:
                 out.append(lead + pieces_out[core] + trail)
             stitched[text] = "".join(out)
         return stitched
+
+
+def _confidence(result: object, prefix: str) -> float | None:
+    """A hypothesis score as a probability per token: CTranslate2 gives the sum of the
+    tokens' log-probabilities divided by ``length ** length_penalty``; undone, divided by
+    the length and exponentiated, it is their geometric mean (1: certain)."""
+    scores = getattr(result, "scores", None)
+    hypotheses = getattr(result, "hypotheses", None)
+    if not scores or not hypotheses:
+        return None
+    length = max(len([t for t in hypotheses[0] if t != prefix]), 1) + 1  # the end token counts
+    total = float(scores[0]) * length**LENGTH_PENALTY
+    return round(min(1.0, math.exp(total / length)), 4)
 
 
 def _terms_pattern(terms: Sequence[str]) -> re.Pattern[str]:

@@ -1,8 +1,9 @@
-"""The Translator protocol every engine implements."""
+"""The Translator protocol every engine implements, and what an engine returns."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from syndicate.models import Lang
@@ -17,6 +18,33 @@ def protect_map(protect: Protect) -> dict[str, str]:
     if isinstance(protect, Mapping):
         return {k: v for k, v in protect.items() if k.strip()}
     return {t: t for t in protect if t.strip()}
+
+
+def segment_terms(
+    count: int, protect: Protect = (), per_segment: Sequence[Mapping[str, str]] | None = None
+) -> list[dict[str, str]]:
+    """Each of ``count`` segments' protected terms: ``protect`` and its own."""
+    common = protect_map(protect)
+    if per_segment is None:
+        return [common] * count
+    if len(per_segment) != count:
+        raise ValueError(f"per_segment has {len(per_segment)} entries for {count} segments")
+    return [{**common, **protect_map(own)} if own else common for own in per_segment]
+
+
+@dataclass(frozen=True)
+class EngineOutput:
+    """One segment as an engine translated it, with what the engine itself knows of it.
+
+    ``confidence`` is the engine's own, from 0 to 1 (None: the engine cannot say):
+    Apertium's share of words it knew (read from its unknown-word marks before they are
+    removed), CTranslate2's hypothesis score as a per-token probability. ``unknown`` are
+    the source words the engine did not know and passed through untranslated.
+    """
+
+    text: str
+    confidence: float | None = None
+    unknown: tuple[str, ...] = ()
 
 
 @runtime_checkable
@@ -52,6 +80,25 @@ class Translator(Protocol):
         protect: Protect = (),
     ) -> list[str]:
         """Translate ``segments`` from ``source`` to ``target``."""
+        ...
+
+    def translate_scored(
+        self,
+        segments: Sequence[str],
+        source: Lang,
+        target: Lang,
+        *,
+        protect: Protect = (),
+        per_segment: Sequence[Mapping[str, str]] | None = None,
+        people: Collection[str] = frozenset(),
+    ) -> list[EngineOutput]:
+        """:meth:`translate`, each output with the engine's own confidence in it.
+
+        ``per_segment`` gives each segment protected terms of its own (the names of the
+        article it comes from, its numbers' target forms), besides ``protect``;
+        ``people`` says which protected terms are people's names (an engine that treats
+        names by kind, as Apertium's placeholders do, may use it).
+        """
         ...
 
     def prepare(self, source: Lang, target: Lang) -> None:
