@@ -491,6 +491,19 @@ class Translation:
     image_alt: str = ""  # translated alt text of the lead image
     #: Segments no engine could translate, published in the original language.
     untranslated: int = 0
+    #: How far the translation can be trusted, 0 to 1: the engines' own confidence per
+    #: segment, lowered where a check found a problem, weighted by length (None when no
+    #: engine can say, or the article was published as is).
+    confidence: float | None = None
+    #: What the checks counted: ("segments", n), ("unknown_words", n), ("numbers", n) ...
+    quality: tuple[tuple[str, int], ...] = ()
+    #: A digest of what the translation depended on besides its text: protected terms,
+    #: the revisions of the code around the engines, the models (a change redoes it).
+    rules: str = ""
+
+    @property
+    def quality_counts(self) -> dict[str, int]:
+        return dict(self.quality)
 
     @property
     def paragraphs(self) -> tuple[str, ...]:

@@ -436,28 +436,39 @@ class Work:
         """The configured source language wins, then what the article says, then the site's."""
         return self.settings.article_language(stored.article.source, stored.article.language)
 
-    def translate(self, language: Lang, article_ids: Iterable[int] | None = None) -> TranslateOutcome:
+    def translate(
+        self, language: Lang, article_ids: Iterable[int] | None = None, *, again: bool = False
+    ) -> TranslateOutcome:
         """Translate into ``language`` every article (of ``article_ids``, if given) that
         lacks a current translation; store each translation as it is made.
 
         The store says which articles may need it (no translation, changed since, or
-        published with untranslated segments). When the settings that decide an article's
-        source language changed (a corrected source ``language``), the articles whose
-        translation was made from another language are found once, from light columns, and
-        kept in the store until each is redone, whatever stops, kills or fails a pass.
+        published with untranslated segments). When the settings that decide a
+        translation changed (a corrected source ``language``, the glossary,
+        ``keep_verbatim``, an engine's model, a dictionary, the code that finds names or
+        finishes the text), the articles they affect are found once and kept in the store
+        until each is redone, whatever stops, kills or fails the passes in between.
+
+        ``again`` (``syndicate retranslate``) translates the articles of ``article_ids``
+        anew, engines included: the memory's entries for their segments are replaced.
         """
         recheck = self._recheck(language)
-        candidates = sorted(set(self.store.articles.pending_translation(language)).union(recheck))
-        if article_ids is not None:
-            wanted = set(article_ids)
-            candidates = [i for i in candidates if i in wanted]
+        if again:
+            candidates = sorted(set(article_ids or ()))
+        else:
+            candidates = sorted(set(self.store.articles.pending_translation(language)).union(recheck))
+            if article_ids is not None:
+                wanted = set(article_ids)
+                candidates = [i for i in candidates if i in wanted]
         if not candidates:
             return TranslateOutcome(language=language)  # nothing to do: no engine is even started
         from syndicate.translate.service import Counts
 
+        force = set(candidates) if again else set(recheck)
         counts = Counts()
         started = time.monotonic()
         written: list[int] = []
+        attempted: list[int] = []
         problems: list[Problem] = []
         unserved: list[Problem] = []
         stopped = False
@@ -467,10 +478,15 @@ class Work:
                 stopped = True
                 break
             chunk = candidates[i : i + TRANSLATE_BATCH]
-            stopped = self._translate_batch(language, chunk, counts, should_stop, written, problems, unserved) or stopped
+            stopped = self._translate_batch(
+                language, chunk, counts, should_stop, written, problems, unserved,
+                force=force, fresh=again, attempted=attempted,
+            ) or stopped
         self.store.stats.bump(counts.values)
         if recheck:  # those now current leave the list; a kill before this line keeps it whole
-            self.store.translations.rechecked(language, self._made_elsewhere(language, recheck))
+            done = set(attempted)
+            still = set(self._made_elsewhere(language, recheck)) | (set(recheck) - done)
+            self.store.translations.rechecked(language, still)
         if counts.values:
             metrics.record_translation_counts(counts.values)
             metrics.record_translation_batch(language, time.monotonic() - started, counts.total("translated"))
@@ -487,23 +503,100 @@ class Work:
 
     def waiting(self, language: Lang) -> bool:
         """Whether a pass into ``language`` may have anything to do (a cluster's sweep asks)."""
-        fingerprint = _translate_fingerprint(self.settings, language)
+        fingerprint = self._translate_fingerprint(language)
         return (self.store.translations.settings_changed(language, fingerprint)
                 or bool(self.store.translations.recheck(language))
                 or bool(self.store.articles.pending_translation(language)))
 
+    def _translate_fingerprint(self, language: Lang) -> str:
+        """Everything besides the articles themselves that decides which translations
+        are current: the source languages, the rules around the engines (glossary,
+        ``keep_verbatim``, the revisions of the code that finds names and finishes text),
+        the dictionaries and models in use."""
+        from syndicate.translate.names import NAMES_REVISION
+        from syndicate.translate.numbers import NUMBERS_REVISION
+        from syndicate.translate.polish import POLISH_REVISION
+        from syndicate.translate.service import SHAPING_REVISION
+
+        settings = self.settings
+        sources = sorted({primary(settings.site.source_language), *(primary(s.language) for s in settings.sources if s.language)})
+        models = {}
+        for source in sources:
+            if primary(source) == primary(language):
+                continue
+            models[source] = [
+                [engine.name, engine.model_id(leg.source, leg.target)]
+                for leg in self.engines.route(source, language) for engine in leg.engines
+            ]
+        parts = {
+            "sources": _translate_fingerprint(settings, language),
+            "keep_verbatim": sorted(settings.translate.keep_verbatim),
+            "glossary": sorted(settings.translate.glossary.get(language, {}).items()),
+            "revisions": [SHAPING_REVISION, NAMES_REVISION, NUMBERS_REVISION, POLISH_REVISION],
+            "dictionaries": [self.engines.analyser_identity(code) for code in [*sources, language]],
+            "models": models,
+        }
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+
     def _recheck(self, language: Lang) -> list[int]:
-        """The articles translated into ``language`` from another source language than the
-        settings say: listed in the store when the settings changed, until redone."""
-        fingerprint = _translate_fingerprint(self.settings, language)
+        """The articles translated into ``language`` under other settings than now: from
+        another source language, or under rules that changed (see :meth:`translate`).
+        Listed in the store when the settings changed, until redone."""
+        fingerprint = self._translate_fingerprint(language)
         if not self.store.translations.settings_changed(language, fingerprint):
             return self.store.translations.recheck(language)
-        stale = self._made_elsewhere(language)
-        if stale:
+        elsewhere = self._made_elsewhere(language)
+        if elsewhere:
             logger.info("%s: the source language of %d translated article(s) changed: translating them again",
-                        language, len(stale))
+                        language, len(elsewhere))
+        changed = self._rules_changed(language)
+        if changed:
+            logger.info("%s: the names, glossary, models or finishing of %d translated article(s) changed: "
+                        "translating them again", language, len(changed))
+        stale = sorted(set(elsewhere) | set(changed))
         self.store.translations.settings_checked(language, fingerprint, stale)
         return stale
+
+    def _rules_changed(self, language: Lang) -> list[int]:
+        """The translated articles whose rules digest (protected terms found in them,
+        code revisions, models) differs from what it would be now."""
+        from syndicate.translate.service import ArticleTranslator, Counts
+
+        stored = {aid: rules for aid, (engine, rules) in self.store.translations.rules_of(language).items()
+                  if engine != "source"}
+        out: list[int] = []
+        ids = sorted(stored)
+        for start in range(0, len(ids), TRANSLATE_BATCH):
+            by_source: dict[Lang, list[StoredArticle]] = {}
+            for article in self.store.articles.many(ids[start : start + TRANSLATE_BATCH]):
+                by_source.setdefault(self.source_language(article), []).append(article)
+            for source, batch in by_source.items():
+                if primary(source) == primary(language):
+                    continue
+                route = self.engines.route(source, language)
+                if not route:
+                    continue
+                translator = ArticleTranslator(self.store.memory, route, counts=Counts(), clock=self.clock,
+                                               **self._translator_options(source, language))
+                out += [aid for aid, rules in translator.rules(batch).items() if rules != stored[aid]]
+        return out
+
+    def _translator_options(self, source: Lang, target: Lang) -> dict[str, Any]:
+        """What an :class:`~syndicate.translate.service.ArticleTranslator` for a pair
+        needs besides its route: the operator's terms, the name finder, the finisher."""
+        from syndicate.translate.analysis import Lookup
+        from syndicate.translate.names import NameFinder
+        from syndicate.translate.polish import Polisher
+
+        return {
+            "source": source,
+            "target": target,
+            "keep_verbatim": self.settings.translate.keep_verbatim,
+            "glossary": self.settings.translate.glossary.get(target, {}),
+            "names": NameFinder(source, Lookup(self.engines.analyser(source))),
+            "polisher": Polisher(source, target, Lookup(self.engines.analyser(target))),
+            "pair_lookup": Lookup(self.engines.pair_analyser(source, target)),
+        }
 
     def _made_elsewhere(self, language: Lang, ids: Iterable[int] | None = None) -> list[int]:
         """Of the articles translated into ``language`` (of ``ids``), those whose translation
@@ -524,18 +617,27 @@ class Work:
         written: list[int],
         problems: list[Problem],
         unserved: list[Problem],
+        *,
+        force: set[int] | None = None,
+        fresh: bool = False,
+        attempted: list[int] | None = None,
     ) -> bool:
-        """Translate one batch of candidate articles; True when it stopped early."""
+        """Translate one batch of candidate articles; True when it stopped early.
+
+        Those of ``force`` are translated even when their translation looks current (the
+        rules they were made under changed); ``fresh`` bypasses the memory."""
         from syndicate.translate.engines import install_hint
         from syndicate.translate.service import ArticleTranslator
 
+        force = force or set()
+        attempted = attempted if attempted is not None else []
         existing = self.store.translations.for_language(target, ids)
         todo: dict[Lang, list[StoredArticle]] = {}
         partial: dict[Lang, list[tuple[StoredArticle, Translation]]] = {}
         for stored in self.store.articles.many(ids):
             current = existing.get(stored.id)
             source = self.source_language(stored)
-            if current is not None and current.source_hash == source_key(stored.article, source):
+            if current is not None and current.source_hash == source_key(stored.article, source) and stored.id not in force:
                 if current.untranslated:
                     partial.setdefault(source, []).append((stored, current))
                 continue  # current (the article's links changed, not its text)
@@ -558,6 +660,7 @@ class Work:
                 return True
             if primary(source) == primary(target):
                 for stored in batch:  # already in this language: published as is
+                    attempted.append(stored.id)
                     if self.store.translations.put(_as_is(stored, source, target, self.clock())):
                         written.append(stored.id)
                 continue
@@ -581,13 +684,11 @@ class Work:
             translator = ArticleTranslator(
                 self.store.memory,
                 route,
-                source=source,
-                target=target,
-                keep_verbatim=self.settings.translate.keep_verbatim,
-                glossary=self.settings.translate.glossary.get(target, {}),
                 clock=self.clock,
                 counts=counts,
                 should_stop=should_stop,
+                fresh=fresh,
+                **self._translator_options(source, target),
             )
             translations, failed = translator.translate(batch)
             if translator.stopped:
@@ -599,6 +700,7 @@ class Work:
                 translation = _scrub(translation)
                 if not translation.title.strip():  # an engine that lost the title: keep the original's
                     translation = replace(translation, title=titles[translation.article_id])
+                attempted.append(translation.article_id)
                 if self.store.translations.put(translation):
                     written.append(translation.article_id)
             for problem in failed:
@@ -653,6 +755,36 @@ def run_once(work: Work, *, sources: Sequence[str] | None = None, publish: bool 
     except (StoreError, PublishError) as exc:
         raise RunAborted(exc, report) from exc
     return report
+
+
+def retranslate(
+    work: Work,
+    *,
+    languages: Sequence[Lang] | None = None,
+    sources: Sequence[str] | None = None,
+    since: datetime | None = None,
+) -> tuple[RunReport, int]:
+    """``syndicate retranslate``: the chosen articles (of ``sources``, first seen or
+    changed since ``since``) translated again into ``languages`` (default: every
+    configured one), engines included, then published. Returns the report and how many
+    articles were chosen."""
+    ids = work.store.articles.chosen(sources=sources, since=since)
+    report = RunReport()
+    chosen = tuple(languages or work.settings.translate.languages)
+    try:
+        if ids:
+            for language in chosen:
+                try:
+                    report += work.translate(language, ids, again=True).report()
+                except StoreError:
+                    raise
+                except SyndicateError as exc:
+                    logger.error("%s", exc)
+                    report += RunReport(problems=(exc.problem("translate", language=language),))
+        report += work.publish_all().report()
+    except (StoreError, PublishError) as exc:
+        raise RunAborted(exc, report) from exc
+    return report, len(ids)
 
 
 def once(

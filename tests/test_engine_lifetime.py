@@ -37,12 +37,13 @@ def _alive(pid: int) -> bool:
 def test_apertium_starts_once_per_pair_across_daemon_polls_and_stops_at_shutdown(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    started: list[list[int]] = []
+    started: list[list[int]] = []  # translation pipelines (a mode's stages)
+    dictionaries: list[list[int]] = []  # analysers: one lt-proc each (names, glued words)
     real_init = apertium._Pipeline.__init__
 
     def counting_init(self: apertium._Pipeline, *args: object, **kwargs: object) -> None:
         real_init(self, *args, **kwargs)  # type: ignore[arg-type]
-        started.append(self.pids)
+        (started if len(self.stages) > 1 else dictionaries).append(self.pids)
 
     monkeypatch.setattr(apertium._Pipeline, "__init__", counting_init)
     drop = tmp_path / "drop"
@@ -51,6 +52,7 @@ def test_apertium_starts_once_per_pair_across_daemon_polls_and_stops_at_shutdown
     store = Store.open(settings.state_dir)
     daemon = Daemon(settings, store, clock=Clock())  # makes and owns its engines
     try:
+        after_first = 0
         for n in range(1, 5):  # four polls, each bringing one new article to translate
             (tmp_path / "articles" / f"story-{n}.txt").write_text(
                 f"Harbour Story {n}\n\nThe ferry number {n} returned to the quay this morning.\n", encoding="utf-8"
@@ -58,8 +60,10 @@ def test_apertium_starts_once_per_pair_across_daemon_polls_and_stops_at_shutdown
             cycle = daemon.cycle("sample")
             assert len(cycle.poll.new) == 1
             assert sum(len(t.written) for t in cycle.translated) == 2  # es and ca
+            after_first = after_first or len(dictionaries)
         assert len(started) == 2  # one pipeline per pair (en-es, en-ca), not one per poll
-        pids = [pid for group in started for pid in group]
+        assert after_first and len(dictionaries) == after_first  # each dictionary started once too
+        pids = [pid for group in [*started, *dictionaries] for pid in group]
         assert all(_alive(pid) for pid in pids)
     finally:
         daemon.shutdown()

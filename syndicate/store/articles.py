@@ -129,6 +129,17 @@ class ArticleRepository:
         with self.store.connect() as conn:
             return [int(i) for i in conn.execute(select(articles.c.id).order_by(articles.c.id)).scalars()]
 
+    def chosen(self, *, sources: Iterable[str] | None = None, since: datetime | None = None) -> list[int]:
+        """Ids of the articles of ``sources`` (all when None) first seen or changed on or
+        after ``since`` (all when None), in id order."""
+        query = select(articles.c.id).order_by(articles.c.id)
+        if sources is not None:
+            query = query.where(articles.c.source.in_(list(sources)))
+        if since is not None:
+            query = query.where(or_(articles.c.first_seen >= since, articles.c.updated >= since))
+        with self.store.connect() as conn:
+            return [int(i) for i in conn.execute(query).scalars()]
+
     def detected_language(self, source: str, key: str, content_hash: str) -> str | None:
         """The language stored for an article whose content has not changed, if any."""
         with self.store.connect() as conn:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, text
+from sqlalchemy import case, func, select, text
 
 from syndicate.models import Lang
 from syndicate.store.schema import articles, feed_log, translations
@@ -33,6 +33,24 @@ class LanguageOverview:
     translated: int  # stored translations
     pending: int  # articles without a current translation
     engines: tuple[EngineShare, ...]  # most translations first
+
+
+#: Upper bounds of the confidence histogram (``/metrics``, ``/status.json``).
+CONFIDENCE_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
+
+
+@dataclass(frozen=True)
+class QualityOverview:
+    """How far a language's stored machine translations can be trusted."""
+
+    language: Lang
+    translations: int  # machine translations stored
+    scored: int  # of which an engine gave a confidence
+    mean: float | None  # their mean confidence
+    low: int  # under the language's threshold
+    #: Cumulative counts per bucket upper bound (Prometheus histogram style).
+    buckets: tuple[tuple[float, int], ...] = ()
+    total: float = 0.0  # sum of the confidences
 
 
 class StoreOverview:
@@ -98,4 +116,39 @@ class StoreOverview:
         return out
 
 
-__all__ = ["EngineShare", "LanguageOverview", "StoreOverview"]
+    def quality(self, thresholds: Mapping[Lang, float]) -> dict[Lang, QualityOverview]:
+        """Per language of ``thresholds``: its machine translations' confidence, the mean,
+        a histogram, and how many fall under the language's threshold. One aggregate query."""
+        t = translations.c
+        columns = [
+            t.language, func.count(), func.count(t.confidence), func.avg(t.confidence),
+            func.coalesce(func.sum(t.confidence), 0.0),
+            *(func.sum(case((t.confidence <= bound, 1), else_=0)) for bound in CONFIDENCE_BUCKETS),
+        ]
+        with self.store.engine.connect() as conn:
+            rows = {row[0]: row for row in conn.execute(
+                select(*columns).where(t.engine != "source", t.language.in_(list(thresholds))).group_by(t.language)
+            )}
+            low: dict[str, int] = {}
+            for language, threshold in thresholds.items():
+                if threshold > 0 and language in rows:
+                    low[language] = int(conn.execute(
+                        select(func.count()).where(t.language == language, t.engine != "source",
+                                                   t.confidence < threshold)
+                    ).scalar_one())
+        out: dict[Lang, QualityOverview] = {}
+        for language in thresholds:
+            row = rows.get(language)
+            if row is None:
+                out[language] = QualityOverview(language, 0, 0, None, 0)
+                continue
+            counts = [int(v or 0) for v in row[5:]]
+            out[language] = QualityOverview(
+                language=language, translations=int(row[1]), scored=int(row[2]),
+                mean=round(float(row[3]), 4) if row[3] is not None else None, low=low.get(language, 0),
+                buckets=tuple(zip(CONFIDENCE_BUCKETS, counts, strict=True)), total=float(row[4] or 0.0),
+            )
+        return out
+
+
+__all__ = ["CONFIDENCE_BUCKETS", "EngineShare", "LanguageOverview", "QualityOverview", "StoreOverview"]

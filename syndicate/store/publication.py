@@ -68,6 +68,7 @@ class TranslationLine(NamedTuple):
     title: str
     updated: datetime
     seq: int
+    confidence: float | None = None  # Translation.confidence: decides holding back
 
 
 @dataclass(frozen=True)
@@ -207,12 +208,14 @@ class PublicationRepository:
             return out
         t = translations.c
         with self.store.connect() as conn:
-            query = select(t.article_id, t.language, t.title, _when(conn)(t.updated), t.seq).where(t.language.in_(wanted))
+            query = select(t.article_id, t.language, t.title, _when(conn)(t.updated), t.seq, t.confidence).where(
+                t.language.in_(wanted)
+            )
             rows = plain_rows(conn, query)
         times = _Times()
         line = TranslationLine
-        for article_id, language, title, updated, seq in rows:
-            out[language][article_id] = line(article_id, Lang(language), title, times[updated], int(seq))
+        for article_id, language, title, updated, seq, confidence in rows:
+            out[language][article_id] = line(article_id, Lang(language), title, times[updated], int(seq), confidence)
         return out
 
     # -- bodies, only for what is rendered ---------------------------------------------

@@ -109,7 +109,7 @@ def stored_article(row: Any) -> StoredArticle:
 
 
 #: Parts of a stored translation that are metadata, not the entry's text.
-METADATA_KEYS = ("tags", "summary", "image_alt", "untranslated", "notes")
+METADATA_KEYS = ("tags", "summary", "image_alt", "untranslated", "notes", "quality")
 
 
 def text_of(body: str) -> Any:
@@ -128,6 +128,8 @@ def translation_body(t: Translation) -> str:
         extra["image_alt"] = t.image_alt
     if t.untranslated:
         extra["untranslated"] = t.untranslated
+    if t.quality:
+        extra["quality"] = dict(t.quality)
     return json.dumps(
         {
             **blocks_json(t.blocks),
@@ -160,6 +162,9 @@ def stored_translation(row: Any) -> Translation:
         summary=body.get("summary", ""),
         image_alt=body.get("image_alt", ""),
         untranslated=int(body.get("untranslated", 0)),
+        confidence=row["confidence"] if "confidence" in row.keys() else None,
+        quality=tuple(sorted((str(k), int(v)) for k, v in body.get("quality", {}).items())),
+        rules=(row["rules"] or "") if "rules" in row.keys() else "",
     )
 
 

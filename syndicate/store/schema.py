@@ -102,6 +102,12 @@ translations = Table(
     # Segments left in the source language (Translation.untranslated, also kept in the
     # body): a translation with any is retried, so this is what `pending_translation` reads.
     Column("untranslated", Integer, nullable=False, default=0, server_default="0"),
+    # Translation.confidence (0-1, NULL: no engine said): publishing holds back or marks
+    # entries under the language's threshold, and the status page sums it, from this column.
+    Column("confidence", Float, nullable=True),
+    # Translation.rules: a digest of the protected terms, code revisions and models it was
+    # made under; a translation whose digest differs from today's is redone.
+    Column("rules", String(64), nullable=False, default="", server_default=""),
 )
 
 
@@ -124,7 +130,7 @@ memory = Table(
     metadata,
     Column(
         "key", String(64), primary_key=True
-    ),  # sha256 of engine|model|src|tgt|segment
+    ),  # sha256 of engine|model|src|tgt|segment[|rules]
     Column("engine", String(40), nullable=False),
     Column("model", Text, nullable=False),
     Column("source_language", String(35), nullable=False),
@@ -135,6 +141,12 @@ memory = Table(
     # segment goes straight to the next engine instead of being re-translated each run.
     Column("rejected", String(200), nullable=False, default=""),
     Column("created", DateTime(timezone=True), nullable=False),
+    # What the segment's translation depended on besides its text (its protected terms;
+    # service.rules_digest), part of the key: "" for rows made before it counted.
+    Column("rules", String(64), nullable=False, default="", server_default=""),
+    # The engine's own confidence in it (0-1; NULL: none given) and the words it did not know.
+    Column("confidence", Float, nullable=True),
+    Column("unknown", Text, nullable=False, default="", server_default=""),
 )
 
 

@@ -56,6 +56,15 @@ class TranslationRepository:
                 out.update((r["article_id"], stored_translation(r)) for r in rows)
         return out
 
+    def rules_of(self, language: Lang) -> dict[int, tuple[str, str]]:
+        """article id -> (engine, rules digest) of every translation into ``language``
+        (light columns: what a changed rule is checked against)."""
+        query = select(translations.c.article_id, translations.c.engine, translations.c.rules).where(
+            translations.c.language == language
+        )
+        with self.store.connect() as conn:
+            return {int(aid): (engine, rules or "") for aid, engine, rules in conn.execute(query)}
+
     def put(self, t: Translation) -> bool:
         """Store a translation; True when something was written."""
         values = {
@@ -65,6 +74,8 @@ class TranslationRepository:
             "body": translation_body(t),
             "source_hash": t.source_hash,
             "untranslated": t.untranslated,
+            "confidence": t.confidence,
+            "rules": t.rules,
         }
         where = and_(translations.c.article_id == t.article_id, translations.c.language == t.language)
         with self.store.connect() as conn:

@@ -19,6 +19,8 @@ from syndicate.models import Lang, lang, primary
 from syndicate.translate.base import Translator
 
 if TYPE_CHECKING:
+    from syndicate.translate.analysis import Analyser
+    from syndicate.translate.apertium import ApertiumTranslator
     from syndicate.translate.service import Leg
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,9 @@ class Engines:
         self._lock = threading.RLock()
         #: Threads started by prepare(); close() waits for them.
         self._preparing: list[threading.Thread] = []
+        #: Morphological analysers by language (None: no dictionary reads it).
+        self._analysers: dict[Lang, Analyser | None] = {}
+        self._dictionaries: ApertiumTranslator | None = None
 
     def __enter__(self) -> Engines:
         return self
@@ -146,6 +151,49 @@ class Engines:
             except Exception as exc:  # noqa: BLE001 - the translation that needs it reports it
                 logger.debug("engine %s could not prepare %s->%s: %s", name, source, target, exc)
 
+    def analyser(self, language: Lang) -> Analyser | None:
+        """``language``'s morphological analyser: the dictionary of an installed Apertium
+        pair that reads it (whichever engines translate), or None. Names, headlines and
+        glued words are judged with it; without one, capitalisation alone decides."""
+        code = primary(language)
+        with self._lock:
+            if code not in self._analysers:
+                self._analysers[code] = self._make_analyser(code)
+            return self._analysers[code]
+
+    def _make_analyser(self, language: Lang) -> Analyser | None:
+        from syndicate.translate.apertium import ApertiumTranslator
+
+        if self._dictionaries is None:
+            configured = self.get("apertium") if "apertium" in self.factories else None
+            self._dictionaries = configured if isinstance(configured, ApertiumTranslator) else ApertiumTranslator()
+        try:
+            return self._dictionaries.analyser(language)
+        except (OSError, SyndicateError) as exc:
+            logger.warning("no %s dictionary: %s", language, exc)
+            return None
+
+    def pair_analyser(self, source: Lang, target: Lang) -> Analyser | None:
+        """The analyser the engine translating ``source`` -> ``target`` reads with, when it
+        is an Apertium pair (it knows some places whole: "Middle East"), else None."""
+        from syndicate.translate.apertium import ApertiumTranslator
+
+        route = self.route(source, target)
+        if not route or not route[0].engines:
+            return None
+        engine = route[0].engines[0]
+        if not isinstance(engine, ApertiumTranslator):
+            return None
+        try:
+            return engine.pair_analyser(route[0].source, route[0].target)
+        except (OSError, SyndicateError):
+            return None
+
+    def analyser_identity(self, language: Lang) -> str:
+        """What ``language``'s analyser is made from ("" for none): part of the rules."""
+        found = self.analyser(language)
+        return found.identity if found is not None else ""
+
     def close(self) -> None:
         """Stop every engine that was started (models unloaded, Apertium stopped)."""
         with self._lock:
@@ -156,3 +204,7 @@ class Engines:
         for engine in engines.values():
             if engine is not None:
                 engine.close()
+        dictionaries, self._dictionaries = self._dictionaries, None
+        self._analysers = {}
+        if dictionaries is not None and dictionaries not in engines.values():
+            dictionaries.close()

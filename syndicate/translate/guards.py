@@ -55,8 +55,9 @@ def check(source: str, output: str, protect: Mapping[str, str] | None = None) ->
         return "too long"
     if len(src) >= SHORT_MIN_SOURCE and len(out) < MIN_LENGTH_RATIO * len(src):
         return "too short"
+    protect = {normalize(k): normalize(v) for k, v in (protect or {}).items()}
     rest = out
-    for replacement in (protect or {}).values():
+    for replacement in protect.values():
         rest = rest.replace(replacement, " ")
     if protect and not _LETTER.findall(rest) and _translatable_words(src, protect) >= 1:
         return "nothing but protected terms"

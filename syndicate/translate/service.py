@@ -1,23 +1,39 @@
-"""Translating articles: segments, memory, engine chain, guards, pivot, reassembly.
+"""Translating articles: names, segments, memory, engine chain, guards, finishing, quality.
 
 For one language pair, :class:`ArticleTranslator` turns a batch of stored articles into
 :class:`~syndicate.models.Translation` records:
 
+- every article's **names** are found first (:mod:`syndicate.translate.names`: persons,
+  companies, brands, places kept; Title Case headlines and headings put into sentence
+  case), with the article as a whole as evidence;
 - every article is planned into segments (title sentences, body sentences via
-  :mod:`syndicate.translate.markup`, attribution labels, ``title``/``alt`` attributes);
+  :mod:`syndicate.translate.markup`, attribution labels, tags, ``title``/``alt``
+  attributes); each segment carries the **protected terms** found in it: its names,
+  ``keep_verbatim`` terms, glossary entries, text in ``<code>``, and its money amounts,
+  percentages and times with their target-language form (:mod:`syndicate.translate.numbers`);
 - all new segments of the batch go to an engine in one call (what makes Argos fast);
-- the segment memory in the store answers what was translated before, per engine, model
-  and language pair, so a re-run translates nothing;
+- the segment memory answers what was translated before, per engine, model, language
+  pair and the protected terms the segment had (so a change of names, glossary or
+  engine redoes exactly the segments it touches);
 - quality guards reject bad output; rejected segments go to the next engine of the
   chain; a rejection is remembered so it is not retried every run;
 - with no direct pair, the route pivots through English if both legs exist;
+- every segment is then finished for the target language (:mod:`syndicate.translate.polish`:
+  debris, spacing, quotes, ¿¡, glued words; plain numbers with the target's separators),
+  and its numbers are compared with the source's;
+- each translation carries its **quality**: the engine's own confidence per segment,
+  lowered where a check found a problem, summed over the article, with the counts of
+  what was found (unknown words, numbers that differ, glued words repaired);
 - bodies are sanitised with nh3 before they leave this module.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -33,6 +49,7 @@ from syndicate.extract.decode import clean_bytes_text
 from syndicate.models import (
     Attribution,
     Block,
+    Heading,
     Lang,
     StoredArticle,
     Translation,
@@ -42,10 +59,28 @@ from syndicate.models import (
 )
 from syndicate.sanitize import sanitize
 from syndicate.translate import guards
-from syndicate.translate.base import Translator
+from syndicate.translate.analysis import Lookup
+from syndicate.translate.base import EngineOutput, Translator
 from syndicate.translate.markup import ParagraphPlan
+from syndicate.translate.names import NAMES_REVISION, NameFinder, Names
+from syndicate.translate.numbers import NUMBERS_REVISION, localise, number_terms, numbers_agree
+from syndicate.translate.polish import POLISH_REVISION, Polisher
 
 logger = logging.getLogger(__name__)
+
+#: Bump when what the engines are given changes for the same segment and terms (how
+#: protected terms are sent, how compounds are spaced): memory entries made before are
+#: not reused, and stored translations are redone.
+SHAPING_REVISION = 1
+
+#: A segment's protected terms, (term, what must stand for it) sorted: part of its identity.
+Terms = tuple[tuple[str, str], ...]
+#: A segment to translate: its text and its protected terms.
+Key = tuple[str, Terms]
+
+#: What lowers a segment's confidence, per problem a check found in it.
+PENALTIES = {"numbers": 0.5, "glued": 0.9, "debris": 0.95}
+
 
 @dataclass
 class Counts:
@@ -70,6 +105,34 @@ class Leg:
     engines: tuple[Translator, ...]
 
 
+@dataclass(frozen=True)
+class MemoryEntry:
+    """A segment as the memory keeps it: the engine's output (protected terms in
+    place) and the engine's own confidence."""
+
+    text: str
+    confidence: float | None = None
+    unknown: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Done:
+    """A segment translated and finished."""
+
+    text: str
+    engine: str
+    confidence: float | None = None
+    unknown: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+
+
+def rules_digest(terms: Terms) -> str:
+    """What a segment's translation depends on besides its text, engine and model: its
+    protected terms and how engines are given them (part of its memory key)."""
+    data = json.dumps([SHAPING_REVISION, terms], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
 #: Marks around a segment no engine could translate while rendering; replaced by a
 #: ``<span lang=... class="untranslated">`` in HTML and dropped from plain text.
 _UNTRANSLATED_OPEN, _UNTRANSLATED_CLOSE = "\ue000", "\ue001"
@@ -78,31 +141,41 @@ _UNTRANSLATED_OPEN, _UNTRANSLATED_CLOSE = "\ue000", "\ue001"
 MAX_UNTRANSLATED_SHARE = 0.5
 
 
-class _Lenient(Mapping[str, str]):
-    """Translations, with a marked original for any segment that has none."""
+class _View(Mapping[str, str]):
+    """One article's translations by segment text (its terms looked up per segment);
+    records what it was asked for, and marks what is missing when ``lenient``."""
 
-    def __init__(self, done: Mapping[str, str]) -> None:
+    def __init__(self, done: Mapping[Key, _Done], plan: _Plan, *, lenient: bool = False) -> None:
         self.done = done
-        self.used: set[str] = set()
+        self.plan = plan
+        self.lenient = lenient
+        self.used: set[Key] = set()
+        self.missing: set[str] = set()
+
+    def get(self, key: str, default: object = None) -> str | None:  # type: ignore[override]
+        found = self.done.get(self.plan.key(key))
+        if found is not None:
+            self.used.add(self.plan.key(key))
+            return found.text
+        if self.lenient:
+            self.missing.add(key)
+            return f"{_UNTRANSLATED_OPEN}{key}{_UNTRANSLATED_CLOSE}"
+        return None
 
     def __getitem__(self, key: str) -> str:
-        found = self.done.get(key)
-        if found is not None:
-            return found
-        self.used.add(key)
-        return f"{_UNTRANSLATED_OPEN}{key}{_UNTRANSLATED_CLOSE}"
-
-    def get(self, key: str, default: object = None) -> str:  # type: ignore[override]
-        return self[key]
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
 
     def __contains__(self, key: object) -> bool:
-        return True
+        return isinstance(key, str) and (self.lenient or self.plan.key(key) in self.done)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.done)
+        return iter(())
 
     def __len__(self) -> int:
-        return len(self.done)
+        return 0
 
 
 class _Plan:
@@ -111,21 +184,48 @@ class _Plan:
     Every human-readable text becomes one :class:`ParagraphPlan` ("slot"), in a fixed
     order: the title, every text of the body blocks (:func:`syndicate.models.texts`),
     the attribution labels, the tags, the summary and the lead image's ``alt``. Plain
-    texts are escaped into a fragment and read back as text.
+    texts are escaped into a fragment and read back as text. Title Case texts (the
+    title, headings) are planned in sentence case (``names.recased``).
     """
 
-    def __init__(self, stored: StoredArticle) -> None:
+    def __init__(
+        self, stored: StoredArticle, names: Names, terms: Mapping[str, str], source: Lang, target: Lang
+    ) -> None:
         self.stored = stored
+        self.source = source
+        self.target = target
         article = stored.article
-        body = texts(article.blocks)
-        plain = [article.title, *(a.label for a in article.attributions), *article.meta.tags,
-                 article.meta.summary, article.meta.image.alt if article.meta.image else ""]
+        recased = names.recased
+        body = [(_recase(value, plain, recased), plain) for value, plain in texts(article.blocks)]
+        plain = [recased.get(article.title, article.title), *(a.label for a in article.attributions),
+                 *article.meta.tags, article.meta.summary, article.meta.image.alt if article.meta.image else ""]
         self.n_body = len(body)
         self.n_labels = len(article.attributions)
         self.n_tags = len(article.meta.tags)
         slots: list[tuple[str, bool]] = [(plain[0], True), *body, *((p, True) for p in plain[1:])]
         self.plain = [is_plain for _, is_plain in slots]
         self.paragraphs = [ParagraphPlan(html.escape(value, quote=False) if is_plain else value) for value, is_plain in slots]
+        # The article's terms (names, keep_verbatim, glossary) and the text in <code>.
+        self.terms = dict(terms)
+        for paragraph in self.paragraphs:
+            self.terms.update({t: t for t in paragraph.protected if t.strip()})
+        self._pattern = _terms_pattern(tuple(sorted(self.terms)))
+        self._keys: dict[str, Key] = {}
+
+    def key(self, segment: str) -> Key:
+        """A segment with the protected terms found in it (and its numbers' target forms)."""
+        found = self._keys.get(segment)
+        if found is None:
+            terms: dict[str, str] = {}
+            if self._pattern is not None:
+                for match in self._pattern.finditer(segment):
+                    terms[match.group(0)] = self.terms[match.group(0)]
+            for term, form in number_terms(segment, self.source, self.target).items():
+                if not any(term in t or t in term for t in terms):
+                    terms[term] = form
+            found = (segment, tuple(sorted(terms.items())))
+            self._keys[segment] = found
+        return found
 
     def segments(self) -> set[str]:
         out: set[str] = set()
@@ -133,12 +233,32 @@ class _Plan:
             out |= plan.segments()
         return out
 
-    def render(self, done: Mapping[str, str]) -> tuple[list[str], set[str]]:
+    def wanted(self, done: Mapping[Key, _Done] | None) -> set[Key]:
+        """Segments still needed (all of them when ``done`` is None)."""
+        if done is None:
+            return {self.key(s) for s in self.segments()}
+        view = _View(done, self)
+        out: set[Key] = set()
+        for paragraph in self.paragraphs:
+            out |= {self.key(s) for s in paragraph.render(view)[1]}
+        return out
+
+    def rules(self) -> str:
+        """What the article's translation depends on besides its text and model: the terms
+        its texts protect and the revisions of the code that finds and finishes them."""
+        used: set[tuple[str, str]] = set()
+        for segment in self.segments():
+            used.update(self.key(segment)[1])
+        data = json.dumps([SHAPING_REVISION, NAMES_REVISION, NUMBERS_REVISION, POLISH_REVISION, sorted(used)],
+                          ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+    def render(self, view: _View) -> tuple[list[str], set[str]]:
         """Every slot rendered (HTML for body texts, plain text for the rest), and what was missing."""
         missing: set[str] = set()
         out = []
         for plan, is_plain in zip(self.paragraphs, self.plain, strict=True):
-            body, more = plan.render(done)
+            body, more = plan.render(view)
             missing |= more
             out.append(_plain_text(body) if is_plain else body)
         return out, missing
@@ -167,26 +287,71 @@ class _Plan:
         return title, blocks, labels, tags, summary, alt
 
 
+def _terms_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Any of ``terms`` as a whole word, longest first."""
+    if not terms:
+        return None
+    alternatives = [
+        (r"(?<!\w)" if re.match(r"\w", t) else "") + re.escape(t) + (r"(?!\w)" if re.search(r"\w$", t) else "")
+        for t in sorted(terms, key=len, reverse=True)
+    ]
+    return re.compile("|".join(alternatives))
+
+
 def _plain_text(fragment: str) -> str:
     if "<" not in fragment and "&" not in fragment:
         return fragment
     return str(lxml.html.fragment_fromstring(f"<div>{fragment}</div>").text_content())
 
 
-def _wanted(plans: Sequence[_Plan], done: Mapping[str, str] | None) -> dict[str, frozenset[str]]:
-    """Segments still needed (all of them when ``done`` is None), each with the verbatim
-    terms of the text they come from."""
-    out: dict[str, set[str]] = {}
-    for plan in plans:
-        for paragraph in plan.paragraphs:
-            segments = paragraph.segments() if done is None else paragraph.render(done)[1]
-            for segment in segments:
-                out.setdefault(segment, set()).update(paragraph.protected)
-    return {segment: frozenset(terms) for segment, terms in out.items()}
+def article_texts(stored: StoredArticle) -> tuple[list[str], list[str], list[str]]:
+    """An article's plain texts (title first), the ones that may be in Title Case (its
+    title and headings), and its authors: what the name finder reads."""
+    article = stored.article
+    body = [value if plain else _plain_text(value) for value, plain in texts(article.blocks)]
+    headings = [_plain_text(b.html) for b in article.blocks if isinstance(b, Heading)]
+    plain = [article.title, *body, *(a.label for a in article.attributions), *article.meta.tags, article.meta.summary,
+             article.meta.image.alt if article.meta.image else ""]
+    return [t for t in plain if t.strip()], [article.title, *headings], [a.name for a in article.meta.authors]
+
+
+def _recase(value: str, plain: bool, recased: Mapping[str, str]) -> str:
+    """A body text in sentence case when it is a Title Case heading."""
+    if not recased:
+        return value
+    text = value if plain else _plain_text(value)
+    new = recased.get(text)
+    if new is None or new == text:
+        return value
+    if plain or ("<" not in value and "&" not in value):
+        return new
+    # Inline markup: lower the same words in the fragment's text nodes, in order.
+    lowered = [b for a, b in zip(re.findall(r"\S+", text), re.findall(r"\S+", new), strict=False) if a != b]
+    root = lxml.html.fragment_fromstring(value, create_parent="div")
+    todo = list(lowered)
+    for node in root.iter():
+        for attr in ("text", "tail"):
+            piece = getattr(node, attr)
+            if not piece or not todo:
+                continue
+            words = piece.split(" ")
+            for i, word in enumerate(words):
+                if todo and word == todo[0][0].upper() + todo[0][1:]:
+                    words[i] = todo.pop(0)
+            setattr(node, attr, " ".join(words))
+    return html.escape(root.text or "", quote=False) + "".join(
+        lxml.html.tostring(child, encoding="unicode") for child in root
+    )
 
 
 class ArticleTranslator:
-    """Translates batches of articles for one language pair (see module docs)."""
+    """Translates batches of articles for one language pair (see module docs).
+
+    ``names`` finds the source language's names (None: only ``keep_verbatim`` and the
+    glossary are protected); ``polisher`` finishes output for the target (None: a plain
+    one without a dictionary); ``fresh`` translates again what the memory holds (and
+    replaces it), for ``syndicate retranslate``.
+    """
 
     def __init__(
         self,
@@ -201,6 +366,10 @@ class ArticleTranslator:
         source: Lang | None = None,
         target: Lang | None = None,
         should_stop: Callable[[], bool] | None = None,
+        names: NameFinder | None = None,
+        polisher: Polisher | None = None,
+        pair_lookup: Lookup | None = None,
+        fresh: bool = False,
     ) -> None:
         if not route:
             raise ValueError("empty route")
@@ -220,50 +389,95 @@ class ArticleTranslator:
         # may use the engines' primary subtags ("en", "pt").
         self.target = target or route[-1].target
         self.source = source or route[0].source
+        self.names = names
+        self.polisher = polisher or Polisher(self.source, self.target)
+        #: The first engine's own dictionary of the source language, when it has one:
+        #: places it reads whole are left to it (see :meth:`Names.terms`).
+        self.pair_lookup = pair_lookup if pair_lookup is not None and pair_lookup.available else None
+        self.fresh = fresh
+        #: The names found that are people's, across the batch (a hint for the engines).
+        self.people: frozenset[str] = frozenset()
 
     @property
     def pivot(self) -> Lang | None:
         return self.route[0].target if len(self.route) > 1 else None
 
+    # -- planning ---------------------------------------------------------------------------
+
+    def plans(self, batch: Sequence[StoredArticle]) -> list[_Plan]:
+        """Each article's plan: its names found (the dictionary asked once for the batch)
+        and its protected terms for this target language."""
+        read = [article_texts(stored) for stored in batch]
+        if self.names is not None:
+            self.names.prepare([plain for plain, _, _ in read])
+        fixed = {t: t for t in self.keep_verbatim}
+        fixed.update(self.glossary)
+        found = [self.names.find(plain, title_case, authors) if self.names is not None else Names()
+                 for plain, title_case, authors in read]
+        knows = None
+        if self.pair_lookup is not None:
+            pair = self.pair_lookup
+            pair.prefetch({name for names in found for name in names.candidates})
+
+            def knows(name: str) -> bool:
+                unit = pair.one_unit(name)
+                return unit is not None and unit.proper
+
+        plans = []
+        people: set[str] = set(self.people)
+        for stored, names in zip(batch, found, strict=True):
+            people |= names.people
+            terms = {**names.terms(self.target, knows), **fixed}  # the operator's terms win over found names
+            plans.append(_Plan(stored, names, terms, self.source, self.target))
+        self.people = frozenset(people)
+        return plans
+
+    def rules(self, batch: Sequence[StoredArticle]) -> dict[int, str]:
+        """Article id -> what its translation would depend on now (see :meth:`_Plan.rules`),
+        with the model serving the route: what a changed rule is found by."""
+        label = self.model_label()
+        out = {}
+        for plan in self.plans(batch):
+            out[plan.stored.id] = hashlib.sha256(f"{plan.rules()}|{label}".encode()).hexdigest()[:32]
+        return out
+
+    # -- translating ------------------------------------------------------------------------
+
     def translate(self, batch: Sequence[StoredArticle]) -> tuple[list[Translation], list[Problem]]:
         """Translations for the articles that could be fully translated, and problems."""
-        plans = [_Plan(stored) for stored in batch]
-        done: dict[str, str] = {}
-        used: dict[str, str] = {}  # segment -> engine that produced its final leg
-        failed: dict[str, str] = {}
-        wanted = _wanted(plans, None)
+        plans = self.plans(batch)
+        done: dict[Key, _Done] = {}
+        failed: dict[Key, str] = {}
+        wanted: set[Key] = set()
+        for plan in plans:
+            wanted |= plan.wanted(None)
         for _round in range(4):  # first round, then fallback pieces (nested markup: a few)
-            # Segments are grouped by the verbatim text (code, translate="no") of the
-            # paragraph they come from: a `<code>a</code>` in one article must not make
-            # the word "a" untouchable in every other article of the batch.
-            groups: dict[frozenset[str], list[str]] = {}
-            for segment, terms in sorted(wanted.items()):
-                if segment not in done and segment not in failed:
-                    groups.setdefault(terms, []).append(segment)
-            for terms, new in groups.items():
-                if self.stopped:
-                    break
-                got, engines, lost = self._translate_route(new, set(terms))
-                done.update(got)
-                used.update(engines)
+            todo = sorted(k for k in wanted if k not in done and k not in failed)
+            if todo and not self.stopped:
+                got, lost = self._translate_route(todo)
+                done.update(self._finish(got))
                 failed.update(lost)
-            wanted = _wanted(plans, done)
-            if self.stopped or not wanted.keys() - failed.keys():
+            wanted = set()
+            for plan in plans:
+                wanted |= plan.wanted(done)
+            if self.stopped or not wanted - failed.keys():
                 break
 
+        label = self.model_label()
         translations: list[Translation] = []
         problems: list[Problem] = []
         for plan in plans:
-            rendered, missing = plan.render(done)
+            view = _View(done, plan)
+            rendered, missing = plan.render(view)
             untranslated: set[str] = set()
             if missing and self.stopped:
                 continue  # interrupted, not failed: translated on the next run
             if missing:
-                lenient = _Lenient(done)
-                rendered, _ = plan.render(lenient)
-                untranslated = lenient.used
+                view = _View(done, plan, lenient=True)
+                rendered, _ = plan.render(view)
+                untranslated = view.missing
                 share = sum(len(m) for m in untranslated) / max(sum(len(s) for s in plan.segments()), 1)
-                reasons = sorted({failed.get(m, "not translated") for m in untranslated})
+                reasons = sorted({failed.get(plan.key(m), "not translated") for m in untranslated})
                 what = (f"{len(untranslated)} segment(s) failed every engine for {self.target} "
                         f"({'; '.join(reasons)})")
                 if share > MAX_UNTRANSLATED_SHARE:
@@ -275,8 +489,8 @@ class ArticleTranslator:
                     continue
                 what = f"[{plan.stored.article.source}] {plan.stored.article.key}: {what}"
                 logger.warning("%s: published with them in the original language", what)
-            segs = plan.segments() - untranslated
-            engines = Counter(used.get(s, self.route[-1].engines[0].name) for s in segs)
+            used = [done[k] for k in view.used]
+            engines = Counter(d.engine for d in used)
             engine = engines.most_common(1)[0][0] if engines else self.route[-1].engines[0].name
             if untranslated:
                 self.counts.add(self.target, engine, "untranslated", len(untranslated))
@@ -287,6 +501,10 @@ class ArticleTranslator:
                 notes.append("engines:" + ",".join(sorted(engines)))
             if untranslated:
                 notes.append(f"untranslated:{len(untranslated)}")
+            confidence, quality = _quality(view.used, done, untranslated)
+            for name, n in quality:
+                if name in PENALTIES:  # what the checks found, counted per run as the engines' counters are
+                    self.counts.add(self.target, engine, name, n)
             title, blocks, labels, tags, summary, alt = plan.build(rendered, self.source)
             translations.append(
                 Translation(
@@ -307,6 +525,9 @@ class ArticleTranslator:
                     summary=summary,
                     image_alt=alt,
                     untranslated=len(untranslated),
+                    confidence=confidence,
+                    quality=quality,
+                    rules=hashlib.sha256(f"{plan.rules()}|{label}".encode()).hexdigest()[:32],
                 )
             )
         return translations, problems
@@ -322,109 +543,127 @@ class ArticleTranslator:
                     break
         return " + ".join(parts)
 
+    def _finish(self, raw: Mapping[Key, _Done]) -> dict[Key, _Done]:
+        """Every translated segment finished for the target language and checked."""
+        keys = list(raw)
+        items = [(key[0], localise(raw[key].text, key[0], self.source, self.target)) for key in keys]
+        polished = self.polisher.polish_all(items)
+        out: dict[Key, _Done] = {}
+        for key, (text, flags) in zip(keys, polished, strict=True):
+            found = raw[key]
+            flags = tuple(dict.fromkeys((*found.flags, *flags)))
+            if not numbers_agree(key[0], text, self.source, self.target):
+                flags = (*flags, "numbers")
+            confidence = found.confidence
+            if confidence is not None:
+                for flag in flags:
+                    confidence *= PENALTIES.get(flag, 1.0)
+            out[key] = _Done(text, found.engine, confidence, found.unknown, flags)
+        return out
+
     # -- segments through the route ---------------------------------------------------------------
 
-    def _protect(self, leg_index: int, segments: Sequence[str], protected_text: set[str]) -> dict[str, str]:
-        """Protected terms for a leg: verbatim names, code text, and the glossary.
-
-        The glossary maps source-language terms to the final target language, so it
-        applies on the first leg; later legs keep its output verbatim.
-        """
-        terms: dict[str, str] = {t: t for t in self.keep_verbatim}
-        terms.update({t: t for t in protected_text})
-        if leg_index == 0:
-            terms.update(self.glossary)
-        else:
-            terms.update({v: v for v in self.glossary.values()})
-        return {t: r for t, r in terms.items() if any(t in s for s in segments)}
-
-    def _translate_route(
-        self, segments: Sequence[str], protected_text: set[str]
-    ) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-        current = {s: s for s in segments}
-        engines: dict[str, str] = {}
-        failed: dict[str, str] = {}
+    def _translate_route(self, keys: Sequence[Key]) -> tuple[dict[Key, _Done], dict[Key, str]]:
+        """Each key through every leg of the route: on the first leg its terms map to their
+        target forms; later legs keep those forms verbatim."""
+        current: dict[Key, tuple[str, Terms]] = {k: (k[0], k[1]) for k in keys}
+        engines: dict[Key, str] = {}
+        confidence: dict[Key, float | None] = {k: 1.0 for k in keys}
+        unknown: dict[Key, tuple[str, ...]] = {k: () for k in keys}
+        failed: dict[Key, str] = {}
         for index, leg in enumerate(self.route):
-            inputs = sorted(set(current.values()))
-            protect = self._protect(index, inputs, protected_text)
-            out, by_engine, lost = self._translate_leg(leg, inputs, protect)
-            for original, text in list(current.items()):
-                if text in lost:
-                    failed[original] = lost[text]
-                    del current[original]
-                else:
-                    current[original] = out[text]
-                    engines[original] = by_engine[text]
-        return current, engines, failed
+            if index:
+                current = {k: (text, tuple(sorted({(r, r) for _, r in terms}))) for k, (text, terms) in current.items()}
+            items = sorted(set(current.values()))
+            out, lost = self._translate_leg(leg, items)
+            for key, item in list(current.items()):
+                if item in lost:
+                    failed[key] = lost[item]
+                    del current[key]
+                    continue
+                entry, engine = out[item]
+                previous = confidence[key]
+                confidence[key] = None if previous is None or entry.confidence is None else previous * entry.confidence
+                unknown[key] = (*unknown[key], *entry.unknown)
+                engines[key] = engine
+                current[key] = (entry.text, item[1])
+        done = {
+            key: _Done(text, engines[key], confidence[key], unknown[key])
+            for key, (text, _) in current.items()
+        }
+        return done, failed
 
     def _translate_leg(
-        self, leg: Leg, segments: Sequence[str], protect: Mapping[str, str]
-    ) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-        """Through the leg's engines in order; returns (translations, engine per segment, failures)."""
+        self, leg: Leg, items: Sequence[tuple[str, Terms]]
+    ) -> tuple[dict[tuple[str, Terms], tuple[MemoryEntry, str]], dict[tuple[str, Terms], str]]:
+        """Through the leg's engines in order; returns ({item: (entry, engine)}, failures)."""
         language = leg.target
-        remaining = list(segments)
-        out: dict[str, str] = {}
-        by_engine: dict[str, str] = {}
-        reasons: dict[str, str] = {}
+        remaining = list(items)
+        out: dict[tuple[str, Terms], tuple[MemoryEntry, str]] = {}
+        reasons: dict[tuple[str, Terms], str] = {}
         for engine in leg.engines:
             if not remaining:
                 break
             model = engine.model_id(leg.source, leg.target)
-            hits, rejected = self.memory.get(engine.name, model, leg.source, leg.target, remaining)
+            keyed = {(text, rules_digest(terms)): (text, terms) for text, terms in remaining}
+            if self.fresh:
+                hits: dict[tuple[str, str], MemoryEntry] = {}
+                rejected: set[tuple[str, str]] = set()
+            else:
+                hits, rejected = self.memory.get(engine.name, model, leg.source, leg.target, list(keyed))
             self.counts.add(language, engine.name, "memory_hits", len(hits))
-            for s, t in hits.items():
-                out[s], by_engine[s] = t, engine.name
-            todo = [s for s in remaining if s not in hits and s not in rejected]
-            for s in remaining:
-                if s in rejected:
-                    reasons.setdefault(s, f"{engine.name}: rejected earlier")
+            for mkey, entry in hits.items():
+                out[keyed[mkey]] = (entry, engine.name)
+            todo = [item for mkey, item in keyed.items() if mkey not in hits and mkey not in rejected]
+            for mkey in rejected:
+                reasons.setdefault(keyed[mkey], f"{engine.name}: rejected earlier")
             if todo:
-                terms = {t: r for t, r in protect.items() if any(t in s for s in todo)}
                 logger.info("translating %d segment(s) %s->%s with %s", len(todo), leg.source, leg.target, engine.name)
                 try:
-                    results = self._run_engine(engine, todo, leg, terms, self.should_stop)
+                    results = self._run_engine(engine, todo, leg, self.should_stop, self.people)
                 except _Stopped as stop:
                     self.stopped = True
                     todo, results = todo[: len(stop.results)], stop.results  # keep the finished chunks
                 except Exception as exc:
                     logger.error("%s failed on %s->%s: %s", engine.name, leg.source, leg.target, exc)
                     self.counts.add(language, engine.name, "engine_errors")
-                    for s in todo:
-                        reasons[s] = f"{engine.name}: {exc}"
-                    remaining = [s for s in remaining if s not in out]
+                    for item in todo:
+                        reasons[item] = f"{engine.name}: {exc}"
+                    remaining = [item for item in remaining if item not in out]
                     continue
-                good: list[tuple[str, str]] = []
-                bad: dict[str, str] = {}
-                for s, t in zip(todo, results, strict=True):
-                    reason = self.guard(s, t, {k: v for k, v in terms.items() if k in s})
+                good: list[tuple[tuple[str, Terms], MemoryEntry]] = []
+                bad: dict[tuple[str, Terms], str] = {}
+                for item, result in zip(todo, results, strict=True):
+                    text, terms = item
+                    reason = self.guard(text, result.text, dict(terms))
+                    entry = MemoryEntry(result.text.strip(), result.confidence, result.unknown)
                     if reason is None:
-                        good.append((s, t.strip()))
+                        good.append((item, entry))
                     else:
-                        bad[s] = reason
-                        reasons[s] = f"{engine.name}: {reason}"
-                        logger.warning("guard (%s) rejected %s output for %r: %r", reason, engine.name, s[:80], t[:80])
+                        bad[item] = reason
+                        reasons[item] = f"{engine.name}: {reason}"
+                        logger.warning("guard (%s) rejected %s output for %r: %r", reason, engine.name, text[:80], result.text[:80])
                         metrics.record_guard_rejection(language, engine.name, reason)
                 self.counts.add(language, engine.name, "translated", len(good))
                 self.counts.add(language, engine.name, "guard_failures", len(bad))
-                self.memory.put(
-                    engine.name, model, leg.source, leg.target,
-                    good + [(s, t) for s, t in zip(todo, results, strict=True) if s in bad],
-                    self.clock(), rejected=bad,
-                )
-                for s, t in good:
-                    out[s], by_engine[s] = t, engine.name
-            remaining = [s for s in remaining if s not in out]
+                self.counts.add(language, engine.name, "unknown_words", sum(len(e.unknown) for _, e in good))
+                rows = [((text, rules_digest(terms)), entry, "") for (text, terms), entry in good]
+                rows += [((item[0], rules_digest(item[1])), MemoryEntry(result.text), bad[item])
+                         for item, result in zip(todo, results, strict=True) if item in bad]
+                self.memory.put(engine.name, model, leg.source, leg.target, rows, self.clock(), replace=self.fresh)
+                for item, entry in good:
+                    out[item] = (entry, engine.name)
+            remaining = [item for item in remaining if item not in out]
             if self.stopped:
                 break
-        failed = {s: reasons.get(s, "interrupted" if self.stopped else "no engine") for s in remaining}
-        return out, by_engine, failed
-
+        failed = {item: reasons.get(item, "interrupted" if self.stopped else "no engine") for item in remaining}
+        return out, failed
 
     @staticmethod
     def _run_engine(
-        engine: Translator, todo: list[str], leg: Leg, terms: Mapping[str, str],
-        should_stop: Callable[[], bool] | None = None,
-    ) -> list[str]:
+        engine: Translator, todo: list[tuple[str, Terms]], leg: Leg,
+        should_stop: Callable[[], bool] | None = None, people: frozenset[str] = frozenset(),
+    ) -> list[EngineOutput]:
         """One engine call, or several when someone watches a progress bar or may stop us.
 
         With a stop check, segments go in chunks (from :data:`STOP_CHUNK`, doubled while
@@ -433,7 +672,7 @@ class ArticleTranslator:
         """
         show = progress.reporter()
         size = show.chunk or (STOP_CHUNK if should_stop else len(todo)) or 1
-        results: list[str] = []
+        results: list[EngineOutput] = []
         with show.task(f"{engine.name} {leg.source}->{leg.target}", len(todo)) as task:
             start = 0
             while start < len(todo):
@@ -441,13 +680,39 @@ class ArticleTranslator:
                     raise _Stopped(results)
                 chunk = todo[start : start + size]
                 began = time.monotonic()
+                outputs = engine.translate_scored(
+                    [text for text, _ in chunk], leg.source, leg.target, per_segment=[dict(terms) for _, terms in chunk],
+                    people=people,
+                )
                 # An engine's output is input too: nothing that is never text goes further.
-                results.extend(clean_bytes_text(t) for t in engine.translate(chunk, leg.source, leg.target, protect=terms))
+                results.extend(EngineOutput(clean_bytes_text(o.text), o.confidence, o.unknown) for o in outputs)
                 task.advance(len(chunk))
                 start += len(chunk)
                 if should_stop is not None and not show.chunk and time.monotonic() - began < 1.0:
                     size *= 2
         return results
+
+
+def _quality(used: set[Key], done: Mapping[Key, _Done], untranslated: set[str]) -> tuple[float | None, tuple[tuple[str, int], ...]]:
+    """An article's confidence (its segments' confidences, weighted by length; None when
+    no engine said) and the counts of what the checks found in it."""
+    weight = 0.0
+    total = 0.0
+    counts: Counter[str] = Counter()
+    for key in used:
+        found = done[key]
+        counts["segments"] += 1
+        counts["unknown_words"] += len(found.unknown)
+        for flag in found.flags:
+            counts[flag] += 1
+        if found.confidence is not None:
+            weight += len(key[0])
+            total += len(key[0]) * found.confidence
+    if untranslated:
+        counts["untranslated"] += len(untranslated)
+        weight += sum(len(s) for s in untranslated)  # counted at confidence 0
+    confidence = round(total / weight, 4) if weight else None
+    return confidence, tuple(sorted((k, v) for k, v in counts.items() if v))
 
 
 #: Segments per engine call when the caller may ask to stop (the daemon): small enough
@@ -458,22 +723,24 @@ STOP_CHUNK = 16
 class _Stopped(Exception):
     """The stop check said stop between two engine chunks; ``results`` are the finished ones."""
 
-    def __init__(self, results: list[str]) -> None:
+    def __init__(self, results: list[EngineOutput]) -> None:
         super().__init__("stopped")
         self.results = results
 
 
 class MemoryLike(Protocol):
-    """The part of the store translation needs: the segment memory (``store.memory``)."""
+    """The part of the store translation needs: the segment memory (``store.memory``).
+
+    Items are (segment, rules digest) pairs (:func:`rules_digest`)."""
 
     def get(
-        self, engine: str, model: str, source: str, target: str, segments: Sequence[str]
-    ) -> tuple[dict[str, str], set[str]]: ...
+        self, engine: str, model: str, source: str, target: str, items: Sequence[tuple[str, str]]
+    ) -> tuple[dict[tuple[str, str], MemoryEntry], set[tuple[str, str]]]: ...
 
     def put(
-        self, engine: str, model: str, source: str, target: str, pairs: Sequence[tuple[str, str]], now: datetime,
-        *, rejected: Mapping[str, str] | None = None,
+        self, engine: str, model: str, source: str, target: str,
+        rows: Sequence[tuple[tuple[str, str], MemoryEntry, str]], now: datetime, *, replace: bool = False,
     ) -> None: ...
 
 
-__all__ = ["ArticleTranslator", "Counts", "Leg", "MemoryLike", "sanitize"]
+__all__ = ["ArticleTranslator", "Counts", "Leg", "MemoryEntry", "MemoryLike", "rules_digest", "sanitize"]

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from syndicate.store import Store
+from syndicate.translate.service import MemoryEntry
 from syndicate.store.rows import article_body
 from syndicate.store.schema import articles, memory, translations
 from tests.store.conftest import NOW, article, translation
@@ -91,7 +92,8 @@ def test_memory_and_stats_add_up_under_concurrency(store: Store) -> None:
     def translator(offset: int) -> Callable[[], None]:
         def job() -> None:
             # Overlapping halves of the same segments, and one counter bumped each round.
-            store.memory.put("apertium", "m", "en", "es", pairs[offset : offset + 150], NOW + timedelta(seconds=offset))
+            rows = [((source, ""), MemoryEntry(target), "") for source, target in pairs[offset : offset + 150]]
+            store.memory.put("apertium", "m", "en", "es", rows, NOW + timedelta(seconds=offset))
             store.stats.bump({("es", "apertium", "translated"): 1, ("es", "apertium", f"by-{offset}"): 1})
 
         return job
@@ -99,8 +101,8 @@ def test_memory_and_stats_add_up_under_concurrency(store: Store) -> None:
     together(translator(0), translator(50), translator(25), rounds=20)
     with store.connect() as conn:
         assert conn.execute(select(func.count()).select_from(memory)).scalar_one() == 200
-    found, rejected = store.memory.get("apertium", "m", "en", "es", [s for s, _ in pairs])
-    assert found == dict(pairs) and not rejected
+    found, rejected = store.memory.get("apertium", "m", "en", "es", [(s, "") for s, _ in pairs])
+    assert {s: e.text for (s, _), e in found.items()} == dict(pairs) and not rejected
     counts = store.stats.all()[("es", "apertium")]
     assert counts == {"translated": 60, "by-0": 20, "by-50": 20, "by-25": 20}
 

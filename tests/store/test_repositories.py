@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from syndicate.models import Lang, Ref
 from syndicate.store import Store
+from syndicate.translate.service import MemoryEntry
 from syndicate.store.schema import articles, changes, reported_problem, translate_state, translations
 from syndicate.store.sources_state import PollRecord
 from tests.store.conftest import NOW, article, translation
@@ -141,10 +142,23 @@ def test_translations_for_language(store: Store) -> None:
 
 
 def test_memory_keeps_the_first_translation(store: Store) -> None:
-    store.memory.put("apertium", "m", "en", "es", [("Hello.", "Hola."), ("Bad.", "Malo.")], NOW, rejected={"Bad.": "length"})
-    store.memory.put("apertium", "m", "en", "es", [("Hello.", "Buenas.")], NOW)
-    assert store.memory.get("apertium", "m", "en", "es", ["Hello.", "Bad.", "Unknown."]) == ({"Hello.": "Hola."}, {"Bad."})
-    assert store.memory.get("apertium", "other model", "en", "es", ["Hello."]) == ({}, set())
+    hello, bad = ("Hello.", "r1"), ("Bad.", "r1")
+    store.memory.put("apertium", "m", "en", "es", [(hello, MemoryEntry("Hola.", 0.9, ("x",)), ""),
+                                                  (bad, MemoryEntry("Malo."), "length")], NOW)
+    store.memory.put("apertium", "m", "en", "es", [(hello, MemoryEntry("Buenas."), "")], NOW)
+    assert store.memory.get("apertium", "m", "en", "es", [hello, bad, ("Unknown.", "r1")]) == (
+        {hello: MemoryEntry("Hola.", 0.9, ("x",))}, {bad})
+    assert store.memory.get("apertium", "other model", "en", "es", [hello]) == ({}, set())
+    # Other protected terms, other rules: another entry.
+    assert store.memory.get("apertium", "m", "en", "es", [("Hello.", "r2")]) == ({}, set())
+
+
+def test_memory_replaces_on_request(store: Store) -> None:
+    """`syndicate retranslate` puts what the engine says now in place of the old entry."""
+    item = ("Hello.", "r1")
+    store.memory.put("apertium", "m", "en", "es", [(item, MemoryEntry("Hola."), "")], NOW)
+    store.memory.put("apertium", "m", "en", "es", [(item, MemoryEntry("Buenas.", 1.0), "")], NOW, replace=True)
+    assert store.memory.get("apertium", "m", "en", "es", [item]) == ({item: MemoryEntry("Buenas.", 1.0)}, set())
 
 
 def test_stats_add_up(store: Store) -> None:

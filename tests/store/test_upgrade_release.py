@@ -1,15 +1,19 @@
-"""A state directory made by release 2c050c3 upgrades in place and publishes the same bytes.
+"""A state directory made by release 2c050c3 upgrades in place, keeps its history, and
+publishes what the release did, better translated.
 
 ``tests/data/state-release-2c050c3/`` holds that release's store, the sample articles and
 config it ran on, and the feeds it published (its README says how it was made). Opening
-the store with this code brings it to the newest revision; a real ``syndicate once`` on
-the same inputs then translates nothing and writes feeds byte-identical to the release's.
+the store with this code brings it to the newest revision with every row kept. The
+translation rules changed since (names protected, numbers and typography finished, see
+``syndicate/translate/``), so the first ``syndicate once`` redoes every translation the
+new rules touch, once: the entries keep their ids, their publication dates and their
+place in the archives; a second ``once`` then translates and writes nothing.
 
 The same state is also upgraded from revision 0004: first the last code at that revision
 (from this checkout's history) runs ``once`` on it, keeping its bookkeeping the way 0004
 did (the reader fingerprint inside the source's cursor, each language's translate
 settings among the reported problems); then this code's ``once`` must not read the
-source again, nor check every article again.
+source again.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from syndicate.config import load_settings
 from syndicate.models import Lang
 from syndicate.store import Store
 from syndicate.store.migrations import HEAD
-from syndicate.work import _reader_fingerprint, _translate_fingerprint
+from syndicate.work import _reader_fingerprint
 from tests.conftest import DATA
 
 RELEASE = DATA / "state-release-2c050c3"
@@ -77,9 +81,11 @@ class Upgraded:
     after: dict[str, list[tuple[object, ...]]]  # after `syndicate once`
     revision: str | None
     pending: dict[str, list[int]]
-    checks_all: dict[str, bool]  # whether the next pass into each language checks every article
     reads_again: bool  # whether the next poll reads the source in full
     once: subprocess.CompletedProcess[str]
+    feeds: dict[tuple[str, str], bytes]  # what the first `once` published
+    again: subprocess.CompletedProcess[str]  # a second `once`
+    after_again: dict[str, list[tuple[object, ...]]]
 
 
 @pytest.fixture(scope="module", params=STARTS)
@@ -112,17 +118,16 @@ def upgraded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     with Store.open(directory / ".syndicate") as store:
         revision = store.revision()
         pending = {lang: store.articles.pending_translation(Lang(lang)) for lang in LANGUAGES}
-        checks_all = {
-            lang: store.translations.settings_changed(Lang(lang), _translate_fingerprint(settings, Lang(lang)))
-            for lang in LANGUAGES
-        }
         reads_again = store.sources.get("sample").reader != _reader_fingerprint(settings, settings.sources[0])
     opened = content(db)
 
     once = run_once(directory, REPO)
+    after = content(db)
+    feeds = {(lang, name): (directory / "feeds" / lang / name).read_bytes() for lang in LANGUAGES for name in FEEDS}
+    again = run_once(directory, REPO)
     return Upgraded(
-        request.param, directory, bookkeeping, before, opened, content(db), revision, pending, checks_all,
-        reads_again, once,
+        request.param, directory, bookkeeping, before, opened, after, revision, pending, reads_again, once, feeds,
+        again, content(db),
     )  # fmt: skip
 
 
@@ -141,23 +146,41 @@ def test_opening_upgrades_to_head_and_keeps_every_row(upgraded: Upgraded) -> Non
     assert upgraded.pending == {lang: [] for lang in LANGUAGES}
 
 
-def test_once_after_the_upgrade_translates_nothing(upgraded: Upgraded) -> None:
+def test_once_after_the_upgrade_redoes_the_translations_once(upgraded: Upgraded) -> None:
     assert upgraded.once.returncode == 0, upgraded.once.stderr[-3000:]
-    # Every translation as the release stored it (no rewrite, no new `updated`), no new
-    # memory row and no counter moved: no segment went to an engine.
-    assert upgraded.after["translations"] == upgraded.before["translations"]
-    assert upgraded.after["memory"] == upgraded.before["memory"]
-    assert upgraded.after["stats"] == upgraded.before["stats"]
+    # The articles and their places in the feeds' history are the release's.
     assert upgraded.after["articles"] == upgraded.before["articles"]
     assert upgraded.after["feed_log"] == upgraded.before["feed_log"]
+    # Every translation was checked against today's rules and made again, none lost.
+    before = {(row[0], row[1]) for row in upgraded.before["translations"]}
+    assert {(row[0], row[1]) for row in upgraded.after["translations"]} == before
+    assert "translating them again" in upgraded.once.stderr + upgraded.once.stdout
+    with sqlite3.connect(upgraded.directory / ".syndicate" / "syndicate.db") as conn:
+        assert all(rules for (rules,) in conn.execute("SELECT rules FROM translations"))
+    # And only once: the next run translates nothing and writes nothing.
+    assert upgraded.again.returncode == 0, upgraded.again.stderr[-3000:]
+    assert upgraded.after_again == upgraded.after
+    assert "0 segment(s) translated" in upgraded.again.stdout and "0 file(s) written" in upgraded.again.stdout, upgraded.again.stdout
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("name", FEEDS)
-def test_feeds_are_byte_identical_to_the_release(upgraded: Upgraded, language: str, name: str) -> None:
+def test_feeds_keep_the_release_entries(upgraded: Upgraded, language: str, name: str) -> None:
+    """Same entries, ids, order and publication dates as the release's feeds; the
+    translations in them are the new rules' (and a second run rewrites no byte)."""
+    import feedparser
+
     assert upgraded.once.returncode == 0, upgraded.once.stderr[-3000:]
-    published = (upgraded.directory / "feeds" / language / name).read_bytes()
-    assert published == (RELEASE / "feeds" / language / name).read_bytes()
+    mine = feedparser.parse(upgraded.feeds[(language, name)]) if name != "feed.json" else None
+    theirs = feedparser.parse((RELEASE / "feeds" / language / name).read_bytes()) if name != "feed.json" else None
+    if name == "feed.json":
+        ours, release = json.loads(upgraded.feeds[(language, name)]), json.loads((RELEASE / "feeds" / language / name).read_bytes())
+        assert [(i["id"], i["date_published"]) for i in ours["items"]] == [
+            (i["id"], i["date_published"]) for i in release["items"]]
+    else:
+        assert mine is not None and theirs is not None
+        assert [(e.id, e.get("published")) for e in mine.entries] == [(e.id, e.get("published")) for e in theirs.entries]
+    assert (upgraded.directory / "feeds" / language / name).read_bytes() == upgraded.feeds[(language, name)]
 
 
 def test_the_starting_points_keep_their_bookkeeping_as_they_did(upgraded: Upgraded) -> None:
@@ -178,23 +201,23 @@ def test_the_bookkeeping_moves_to_its_own_column_and_table(upgraded: Upgraded) -
     assert [p for p in table(db, "reported_problem", "scope") if p[0] == "translate-settings"] == []
     remembered = dict(table(db, "translate_state", "language, fingerprint"))
     assert sorted(remembered) == sorted(LANGUAGES)
-    if upgraded.start == "revision-0004":  # carried over as they were
+    if upgraded.start == "revision-0004":  # carried over as it was
         (_, old_cursor), = upgraded.bookkeeping["cursors"]
         assert reader == json.loads(str(old_cursor))["_reader"]
+        # The settings each language was checked under now include the translation
+        # rules, which changed: checked again once, under a new fingerprint.
         old = {p[1]: p[2] for p in upgraded.bookkeeping["problems"] if p[0] == "translate-settings"}
-        assert remembered == old
+        assert sorted(old) == sorted(remembered) and all(remembered[k] != old[k] for k in old)
 
 
-def test_once_after_the_upgrade_reads_and_checks_again_only_what_it_must(upgraded: Upgraded) -> None:
+def test_once_after_the_upgrade_reads_again_only_what_it_must(upgraded: Upgraded) -> None:
     assert upgraded.once.returncode == 0, upgraded.once.stderr[-3000:]
     if upgraded.start == "revision-0004":
-        # Everything was read and checked under these very settings: nothing is again.
+        # Everything was read under these very settings: nothing is read again.
         assert not upgraded.reads_again
-        assert upgraded.checks_all == {lang: False for lang in LANGUAGES}
         assert "0 item(s) read" in upgraded.once.stdout, upgraded.once.stdout
     else:
-        # The release remembered neither how it read nor what it checked under: the first
-        # run reads and checks everything (and finds all of it current, see above).
+        # The release did not remember how it read: the first run reads everything.
         assert upgraded.reads_again
-        assert upgraded.checks_all == {lang: True for lang in LANGUAGES}
         assert "7 item(s) read" in upgraded.once.stdout, upgraded.once.stdout
+    assert "0 item(s) read" in upgraded.again.stdout, upgraded.again.stdout
