@@ -171,6 +171,35 @@ else:
     AnyEngineSettings = Annotated[Union[tuple(ENGINE_TYPES.values())], Field(discriminator="engine")]  # noqa: UP007
 
 
+class LanguageQuality(_Frozen):
+    """What publishing does with a language's translations it cannot trust."""
+
+    #: Confidence (0 to 1) under which a translation is low: the engines' own confidence
+    #: lowered by what the checks found (see README "Quality"). 0: none is.
+    threshold: float = Field(default=0.0, ge=0.0, le=1.0)
+    #: "mark": published with a visible notice and marked in the feeds; "hold": not
+    #: published until a better translation is made (a new engine or model, a correction).
+    action: Literal["mark", "hold"] = "mark"
+
+
+class QualitySettings(LanguageQuality):
+    """``[translate.quality]``: the threshold and action for every language, and per
+    language in ``[translate.quality.languages.<lang>]``."""
+
+    languages: dict[Lang, LanguageQuality] = Field(default_factory=dict)
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _languages(cls, value: Any) -> dict[Lang, Any]:
+        if not isinstance(value, dict):
+            raise ValueError('must be tables such as [translate.quality.languages.eo] threshold = 0.7')
+        return {_check_lang(str(code)): table for code, table in value.items()}
+
+    def of(self, language: str) -> LanguageQuality:
+        """The rule for ``language`` (its own table, else the general one)."""
+        return self.languages.get(lang(language)) or LanguageQuality(threshold=self.threshold, action=self.action)
+
+
 class TranslateSettings(_Frozen):
     """``[translate]``: target languages and the engines that serve them.
 
@@ -192,6 +221,8 @@ class TranslateSettings(_Frozen):
     detect_language: bool = True
     #: Target languages whose pages also show the original beside the translation.
     bilingual: tuple[Lang, ...] = ()
+    #: What is done with translations the engines and checks cannot vouch for.
+    quality: QualitySettings = QualitySettings()
 
     @model_validator(mode="before")
     @classmethod
@@ -546,11 +577,14 @@ class ServeSettings(_Frozen):
 
 
 class PublishSettings(_Frozen):
-    """``[publish]``: what publishing announces to others."""
+    """``[publish]``: what publishing announces to others, and how pages look."""
 
     #: WebSub hubs (W3C WebSub): every subscription feed names each one (``rel="hub"``)
     #: beside its ``rel="self"``, and each is pinged after a publish that changed a feed.
     websub_hubs: tuple[str, ...] = ()
+    #: A folder of the operator's page templates (``page.html``, ``language.html``,
+    #: ``index.html``): each one there replaces the bundled one of that name.
+    templates_dir: Path | None = None
 
     @field_validator("websub_hubs", mode="before")
     @classmethod

@@ -82,6 +82,23 @@ def default_renderers() -> Renderers:
     return Renderers(page_bytes, language_index_bytes, index_bytes, opml_bytes, RENDERERS)
 
 
+def _without_held(
+    settings: Settings, translated: dict[Lang, dict[int, TranslationLine]]
+) -> dict[Lang, dict[int, TranslationLine]]:
+    """Each language's translations less those held back: under the language's
+    confidence threshold where its action is "hold" ([translate.quality])."""
+    out: dict[Lang, dict[int, TranslationLine]] = {}
+    for language, lines in translated.items():
+        rule = settings.translate.quality.of(language)
+        if rule.action != "hold" or rule.threshold <= 0:
+            out[language] = lines
+            continue
+        out[language] = {
+            aid: line for aid, line in lines.items() if line.confidence is None or line.confidence >= rule.threshold
+        }
+    return out
+
+
 @dataclass(frozen=True)
 class _Snapshot:
     """What one publish read of the store: light columns only."""
@@ -155,7 +172,7 @@ class FeedPublisher:
         if not all(self._in_place(scope, watermark, fingerprint) for scope in [*wanted, SITE]):
             with _paused_gc():
                 lines = self.publication.article_lines()
-                translated = self.publication.translation_lines(configured)
+                translated = _without_held(self.settings, self.publication.translation_lines(configured))
             snapshot = _Snapshot(
                 watermark=watermark,
                 fingerprint=fingerprint,

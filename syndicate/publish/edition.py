@@ -97,6 +97,17 @@ class FeedEntry:
     #: The original blocks, for a bilingual edition (None otherwise).
     originals: tuple[Block, ...] | None = None
     untranslated: int = 0
+    #: The models that made the translation ("apertium:eng-spa@apertium-eng-spa=0.8.1-2").
+    model: str = ""
+    #: How far the translation can be trusted, 0-1 (None: no engine said).
+    confidence: float | None = None
+    #: Under the language's threshold, published marked ([translate.quality] action "mark").
+    low_confidence: bool = False
+
+    @property
+    def machine(self) -> bool:
+        """A machine translation (not an article published in its own language)."""
+        return self.engine != "source"
 
     @property
     def alternates(self) -> tuple[EntryLink, ...]:
@@ -282,6 +293,11 @@ def updated_at(translated: datetime, first_seen: datetime) -> datetime:
     return _second(max(translated, first_seen))
 
 
+def _low(settings: Settings, language: Lang, t: Translation) -> bool:
+    rule = settings.translate.quality.of(language)
+    return t.engine != "source" and t.confidence is not None and t.confidence < rule.threshold
+
+
 def feed_entry(
     settings: Settings, language: Lang, listed: ListedEntry, sa: StoredArticle, t: Translation
 ) -> FeedEntry:
@@ -322,6 +338,9 @@ def feed_entry(
         updated=updated_at(t.updated, sa.first_seen),
         engine=t.engine,
         translation_notes=t.notes,
+        model=t.model,
+        confidence=t.confidence,
+        low_confidence=_low(settings, language, t),
         previous=listed.previous,
         next=listed.next,
         siblings=listed.siblings,

@@ -33,6 +33,9 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
 DC_NS = "http://purl.org/dc/elements/1.1/"
 MEDIA_NS = "http://search.yahoo.com/mrss/"  # Media RSS
+ITS_NS = "http://www.w3.org/2005/11/its"  # W3C ITS 2.0: its:annotatorsRef, its:mtConfidence
+#: syndicate's own elements: ``<syn:translation>``, how an entry was translated.
+SYN_NS = "urn:syndicate:translation"
 
 #: The name the extensions are registered under (``fg.syndicate``, ``fe.syndicate``).
 NAME = "syndicate"
@@ -90,6 +93,42 @@ class Media:
 
 
 @dataclass(frozen=True)
+class TranslationInfo:
+    """How an entry was translated, for a partner's program: ``<syn:translation>`` and the
+    ITS 2.0 MT Confidence attributes on the entry."""
+
+    engine: str
+    model: str
+    source_language: str
+    iri: str  # names the model in its:annotatorsRef
+    confidence: float | None = None
+    low_confidence: bool = False
+    pivot: str | None = None
+    engines: str | None = None  # several engines made parts of it: "apertium,argos"
+
+    def attributes(self) -> dict[str, str]:
+        out = {"engine": self.engine, "model": self.model, "source-language": self.source_language}
+        if self.confidence is not None:
+            out["confidence"] = f"{self.confidence:.4f}"
+        out["status"] = "machine-low-confidence" if self.low_confidence else "machine"
+        if self.pivot:
+            out["pivot"] = self.pivot
+        if self.engines:
+            out["engines"] = self.engines
+        return out
+
+
+def _translation(element: etree._Element, info: TranslationInfo | None) -> None:
+    """The ITS 2.0 attributes on an entry or item, and its ``<syn:translation>``."""
+    if info is None:
+        return
+    element.set(f"{{{ITS_NS}}}annotatorsRef", f"mt-confidence|{info.iri}")
+    if info.confidence is not None:
+        element.set(f"{{{ITS_NS}}}mtConfidence", f"{info.confidence:.4f}")
+    etree.SubElement(element, f"{{{SYN_NS}}}translation", info.attributes())
+
+
+@dataclass(frozen=True)
 class RssEnclosure:
     url: str
     type: str
@@ -104,15 +143,22 @@ class FeedExtension(BaseExtension):  # type: ignore[misc]
         self.archive = False  # an RFC 5005 archive document
         self.last_build: datetime | None = None  # RSS lastBuildDate
         self.namespaces: dict[str, str] = {}
+        #: Entries carry ITS 2.0 annotations: the document declares ``its:version``.
+        self.its = False
 
     def extend_ns(self) -> dict[str, str]:
         namespaces = dict(self.namespaces)
         if self.archive:
             namespaces["fh"] = FH_NS
+        if self.its:
+            namespaces["its"] = ITS_NS
+            namespaces["syn"] = SYN_NS
         return namespaces
 
     def extend_atom(self, feed: etree._Element) -> etree._Element:
         # feedgen builds the Atom tree with unqualified names under a default namespace.
+        if self.its:
+            feed.set(f"{{{ITS_NS}}}version", "2.0")
         for link in self.links:
             _link(feed, "link", link)
         if self.archive:
@@ -120,6 +166,8 @@ class FeedExtension(BaseExtension):  # type: ignore[misc]
         return feed
 
     def extend_rss(self, rss: etree._Element) -> etree._Element:
+        if self.its:
+            rss.set(f"{{{ITS_NS}}}version", "2.0")
         channel = rss.find("channel")
         assert channel is not None
         if self.last_build is not None:
@@ -141,11 +189,13 @@ class EntryExtension(BaseEntryExtension):  # type: ignore[misc]
         self.creators: Sequence[str] = ()  # RSS dc:creator, one per author
         self.enclosure: RssEnclosure | None = None  # RSS allows one per item
         self.media: Sequence[Media] = ()  # Media RSS: the lead image, the other enclosures
+        self.translation: TranslationInfo | None = None  # a machine translation's provenance
 
     def extend_atom(self, entry: etree._Element) -> etree._Element:
         for link in self.links:
             _link(entry, "link", link)
         _media(entry, self.media)
+        _translation(entry, self.translation)
         return entry
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
@@ -161,6 +211,7 @@ class EntryExtension(BaseEntryExtension):  # type: ignore[misc]
         for creator in self.creators:
             etree.SubElement(item, f"{{{DC_NS}}}creator").text = creator
         _media(item, self.media)
+        _translation(item, self.translation)
         return item
 
 

@@ -13,7 +13,10 @@ What each entry carries, in every format:
   page and the original, ``via`` -> the original, ``previous``/``next`` -> its
   neighbours' translated pages (RSS: ``atom:link``; JSON: the ``_syndicate`` extension);
 - the attribution source names as categories in the ``urn:syndicate:attribution`` scheme
-  (RSS: ``domain``; JSON: ``_syndicate.attribution_sources``).
+  (RSS: ``domain``; JSON: ``_syndicate.attribution_sources``);
+- how it was translated: W3C ITS 2.0 ``its:annotatorsRef``/``its:mtConfidence`` on the
+  Atom entry and RSS item, and ``<syn:translation engine model source-language confidence
+  status/>`` (namespace ``urn:syndicate:translation``); JSON: ``_syndicate.translation``.
 """
 
 from __future__ import annotations
@@ -34,17 +37,13 @@ from syndicate.publish.feedgen_ext import (
     Media,
     QuietFeedGenerator,
     RssEnclosure,
+    TranslationInfo,
 )
+from syndicate.publish.i18n import engine_iri
 from syndicate.publish.history import FeedPage
 
 #: The category scheme of attribution source names.
 ATTRIBUTION_SCHEME = "urn:syndicate:attribution"
-#: The category scheme saying how an entry was translated: "engine:apertium", "pivot:en".
-TRANSLATION_SCHEME = "urn:syndicate:translation"
-
-
-def _translation_terms(entry: FeedEntry) -> list[str]:
-    return [f"engine:{entry.engine}", *entry.translation_notes]
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 GENERATOR = "syndicate"
 
@@ -91,6 +90,7 @@ def _generator(settings: Settings, page: FeedPage, fmt: str) -> QuietFeedGenerat
     ext = getattr(fg, NAME)
     ext.links = _feed_links(page, fmt, settings.publish.websub_hubs)
     ext.archive = page.is_archive
+    ext.its = any(e.machine for e in page.entries)
     namespaces = {"media": MEDIA_NS} if any(_media(e, rss=fmt == "rss") for e in page.entries) else {}
     if fmt == "atom":
         fg.updated(page.updated)
@@ -147,9 +147,8 @@ def _add_entry(settings: Settings, fg: QuietFeedGenerator, entry: FeedEntry, fmt
             fe.category(term=label)  # RSS shows the category's text: the translated label
     for source in entry.attribution_sources:
         fe.category(term=source, label=source, scheme=ATTRIBUTION_SCHEME)
-    for term in _translation_terms(entry):
-        fe.category(term=term, label=term, scheme=TRANSLATION_SCHEME)
     ext = getattr(fe, NAME)
+    ext.translation = translation_info(settings, entry)
     enclosure_links = [EntryLink("enclosure", e.url, e.type or None, length=e.length) for e in entry.enclosures]
     if fmt == "atom":
         ext.links = (*entry.links, *enclosure_links)
@@ -169,6 +168,19 @@ def _add_entry(settings: Settings, fg: QuietFeedGenerator, entry: FeedEntry, fmt
         if first is not None:
             ext.enclosure = RssEnclosure(first.url, first.type or "application/octet-stream", first.length or 0)
         ext.media = _media(entry, rss=True)
+
+
+def translation_info(settings: Settings, entry: FeedEntry) -> TranslationInfo | None:
+    """How ``entry`` was translated (None: published in its own language)."""
+    if not entry.machine:
+        return None
+    notes = dict(note.split(":", 1) for note in entry.translation_notes if ":" in note)
+    host = settings.site.base_url.split("://", 1)[1].split("/", 1)[0].split(":")[0]
+    return TranslationInfo(
+        engine=entry.engine, model=entry.model, source_language=entry.original_language,
+        iri=engine_iri(host, entry.model or entry.engine), confidence=entry.confidence,
+        low_confidence=entry.low_confidence, pivot=notes.get("pivot"), engines=notes.get("engines"),
+    )
 
 
 def atom_bytes(settings: Settings, page: FeedPage) -> bytes:
@@ -223,7 +235,7 @@ def _json_item(settings: Settings, entry: FeedEntry) -> dict[str, Any]:
                 "links": [_link_json(link) for link in entry.links],
                 "attribution_sources": list(entry.attribution_sources),
                 **({"tags": [term for term, _ in entry.tags]} if entry.tags else {}),
-                "translation": _translation_terms(entry),
+                **({"translation": _json_translation(settings, entry)} if entry.machine else {}),
                 "original": {
                     k: v
                     for k, v in (
@@ -237,6 +249,20 @@ def _json_item(settings: Settings, entry: FeedEntry) -> dict[str, Any]:
         }
     )
     return item
+
+
+def _json_translation(settings: Settings, entry: FeedEntry) -> dict[str, Any]:
+    info = translation_info(settings, entry)
+    assert info is not None
+    out: dict[str, Any] = {
+        "machine": True, "engine": info.engine, "model": info.model, "source_language": info.source_language,
+        "confidence": info.confidence, "low_confidence": info.low_confidence, "annotator": info.iri,
+    }
+    if info.pivot:
+        out["pivot"] = info.pivot
+    if info.engines:
+        out["engines"] = info.engines.split(",")
+    return out
 
 
 def json_bytes(settings: Settings, page: FeedPage) -> bytes:

@@ -6,11 +6,22 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 from lxml import etree
 from markupsafe import Markup, escape
 
 from syndicate.config import Settings
+from syndicate.errors import PublishError
+from syndicate.publish.i18n import catalogue, describe_model, words
 from syndicate.publish.edition import FEED_FORMATS, Edition, FeedEntry, language_name
 
 #: (format, media type, label) of every feed, in the order pages list them.
@@ -38,22 +49,42 @@ def og_locale(code: str) -> str:
     return f"{language}_{region}" if region else language
 
 
-@lru_cache(maxsize=4)
-def _env(state_dir: Path | None = None) -> Environment:
-    """The templates' environment; with ``state_dir``, compiled templates are kept in its
+@lru_cache(maxsize=32)
+def _env(state_dir: Path | None = None, language: str = "en", templates_dir: Path | None = None) -> Environment:
+    """The templates' environment for pages in ``language`` (its catalogue installed for
+    ``_()``/``ngettext()``); with ``templates_dir``, the operator's templates there win
+    over the bundled ones. With ``state_dir``, compiled templates are kept in its
     ``cache/templates`` (Jinja checks each against its template's source), so a process
     that renders one page does not compile every template first."""
+    loader: BaseLoader = PackageLoader("syndicate.publish", "templates")
+    if templates_dir is not None:
+        if not templates_dir.is_dir():
+            raise PublishError(
+                f"the templates folder {templates_dir} does not exist",
+                hint="create it, or remove [publish] templates_dir to use the bundled templates",
+            )
+        loader = ChoiceLoader([FileSystemLoader(str(templates_dir)), loader])
     env = Environment(
-        loader=PackageLoader("syndicate.publish", "templates"),
+        loader=loader,
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         bytecode_cache=_bytecode_cache(state_dir),
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(catalogue(language), newstyle=True)  # type: ignore[attr-defined]
     env.globals["language_name"] = language_name
     env.globals["og_locale"] = og_locale
     env.globals["feed_formats"] = PAGE_FEEDS
+    env.globals["words"] = words(language)
+    env.globals["words_for"] = words
+    env.globals["describe_model"] = describe_model
     return env
+
+
+def _templates_dir(settings: Settings) -> Path | None:
+    folder = settings.publish.templates_dir
+    return settings.resolve(folder) if folder is not None else None
 
 
 def _bytecode_cache(state_dir: Path | None) -> FileSystemBytecodeCache | None:
@@ -68,9 +99,11 @@ def _bytecode_cache(state_dir: Path | None) -> FileSystemBytecodeCache | None:
 
 
 def page_bytes(settings: Settings, edition: Edition, entry: FeedEntry) -> bytes:
-    """One translated article page."""
+    """One translated article page, in its language's words, saying how it was translated."""
+    from syndicate.publish.feeds import translation_info
+
     return (
-        _env(settings.state_dir)
+        _env(settings.state_dir, edition.language, _templates_dir(settings))
         .get_template("page.html")
         .render(
             entry=entry,
@@ -78,6 +111,7 @@ def page_bytes(settings: Settings, edition: Edition, entry: FeedEntry) -> bytes:
             language=edition.language,
             site_title=settings.site.title,
             rights=settings.site.rights,
+            translation=translation_info(settings, entry),
         )
         .encode("utf-8")
     )
@@ -85,7 +119,7 @@ def page_bytes(settings: Settings, edition: Edition, entry: FeedEntry) -> bytes:
 
 def language_index_bytes(settings: Settings, edition: Edition) -> bytes:
     """``translations/<lang>/index.html``: a language's articles, feeds and siblings."""
-    template = _env(settings.state_dir).get_template("language.html")
+    template = _env(settings.state_dir, edition.language, _templates_dir(settings)).get_template("language.html")
     return template.render(edition=edition, listing=_listing(edition)).encode("utf-8")
 
 
@@ -120,7 +154,7 @@ def opml_url(settings: Settings) -> str:
 def index_bytes(settings: Settings, editions: Sequence[Edition]) -> bytes:
     """``feeds/index.html``: every language's feeds, as links and as ``<link>`` tags."""
     return (
-        _env(settings.state_dir)
+        _env(settings.state_dir, settings.site.source_language, _templates_dir(settings))
         .get_template("index.html")
         .render(
             editions=editions,

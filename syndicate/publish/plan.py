@@ -64,6 +64,27 @@ def code_digest() -> str:
     return h.hexdigest()
 
 
+def templates_digest(settings: Settings) -> str:
+    """The operator's template folder (``[publish] templates_dir``) by its files' names
+    and bytes: editing a template there re-renders what it renders."""
+    folder = settings.publish.templates_dir
+    if folder is None:
+        return ""
+    h = hashlib.sha256()
+    root = settings.resolve(folder)
+    try:
+        paths = sorted(p for p in root.rglob("*") if p.is_file())
+    except OSError as exc:
+        return f"unreadable: {exc.errno}"
+    for path in paths:
+        h.update(str(path.relative_to(root)).encode("utf-8", "surrogatepass"))
+        try:
+            h.update(path.read_bytes())
+        except OSError as exc:
+            h.update(f"unreadable: {exc.errno}".encode())
+    return h.hexdigest()
+
+
 def settings_fingerprint(settings: Settings, languages: Sequence[Lang]) -> str:
     """Everything in ``settings`` that shows in an output, plus the languages published
     together (their order is the order of alternates): a change re-renders everything."""
@@ -78,6 +99,10 @@ def settings_fingerprint(settings: Settings, languages: Sequence[Lang]) -> str:
         "hubs": list(settings.publish.websub_hubs),
         # Settings.article_language: a source's configured language is an entry's original language.
         "source_languages": {s.name: s.language for s in settings.sources if s.language},
+        # Low-confidence entries are marked or held back ([translate.quality]).
+        "quality": settings.translate.quality.model_dump(mode="json"),
+        # The operator's templates, by content.
+        "templates": templates_digest(settings),
     }
     return _digest(json.dumps(shown, sort_keys=True, ensure_ascii=False))
 

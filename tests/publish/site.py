@@ -47,6 +47,14 @@ class Site:
         store = Store.open(root / "state")
         try:
             self.articles = {sa.article.title: sa for sa in store.articles.all()}
+            #: {language: {original title: translated title}}, as the store holds them.
+            self.titles = {
+                language: {
+                    sa.article.title: store.translations.for_language(language)[sa.id].title  # type: ignore[arg-type]
+                    for sa in self.articles.values()
+                }
+                for language in languages
+            }
         finally:
             store.close()
 

@@ -93,7 +93,13 @@ def test_validators_reject_what_they_should() -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_titles_are_translated_and_language_is_said_everywhere(site: Site, language: str) -> None:
     titles = [e.findtext("a:title", namespaces=NS) for e in site.atom_entries(language)]
-    assert titles == [scripted(t, language) if language != "en" else t for t in CHAIN]
+    # Each entry's stored translation, in chain order; made from the headline in sentence
+    # case (what that is, names and all, is tests/translate/test_names.py's business).
+    assert titles == [site.titles[language][t] for t in CHAIN]
+    if language != "en":
+        assert all(title.split()[0] == scripted(t.split()[0], language) for title, t in zip(titles, CHAIN, strict=True)
+                   if t.split()[0] not in ("Volga", "Cuatro", "Russia", "Moscow"))
+        assert titles[0] == scripted("City library reopens after two-year renovation", language)
     for path in site.documents(language):
         data = path.read_bytes()
         if path.suffix == ".json":
@@ -162,8 +168,14 @@ def test_attribution_in_content_and_as_structured_metadata_and_rights(site: Site
         ("Russian Security Council interviews", "urn:syndicate:attribution"),
         ("Rossiyskaya Gazeta", "urn:syndicate:attribution"),
     }
-    # How it was translated is said too (by the test's scripted engine).
-    assert {c for c in categories if c[1] == "urn:syndicate:translation"} == {("engine:script", "urn:syndicate:translation")}
+    # How it was translated is no topic tag: it is said with W3C ITS 2.0 and <syn:translation>.
+    assert {c for c in categories if c[1] != "urn:syndicate:attribution"} == set()
+    its = "{http://www.w3.org/2005/11/its}"
+    assert entry.get(f"{its}annotatorsRef", "").startswith("mt-confidence|tag:news.example.org,2026:mt/script:")
+    translation = entry.find("{urn:syndicate:translation}translation")
+    assert translation is not None
+    assert translation.get("engine") == "script" and translation.get("source-language") == "en"
+    assert translation.get("status") == "machine" and translation.get("model", "").startswith("script:en-")
     content = entry.findtext("a:content", namespaces=NS)
     text = lxml.html.fragment_fromstring(content, create_parent="div").text_content()
     label = scripted("Source attribution", language)
@@ -180,7 +192,11 @@ def test_attribution_in_content_and_as_structured_metadata_and_rights(site: Site
     assert set(json_item["_syndicate"]["attribution_sources"]) == {
         c for c, scheme in categories if scheme == "urn:syndicate:attribution"
     }
-    assert json_item["_syndicate"]["translation"] == ["engine:script"]
+    described = json_item["_syndicate"]["translation"]
+    assert described["machine"] is True and described["engine"] == "script" and described["source_language"] == "en"
+    assert described["model"] == translation.get("model") and described["low_confidence"] is False
+    rss_translation = rss_item.find("{urn:syndicate:translation}translation")
+    assert rss_translation is not None and dict(rss_translation.attrib) == dict(translation.attrib)
 
 
 def test_regenerating_with_no_change_is_byte_identical(tmp_path: Path) -> None:
@@ -226,7 +242,7 @@ def test_updated_moves_only_when_the_entrys_translation_changes(tmp_path: Path) 
     run(config, clock, engine)
     second = updated()
     changed = {title for title in first if first[title] != second[title]}
-    library = scripted("City Library Reopens After Two-Year Renovation", "es")
+    library = scripted("City library reopens after two-year renovation", "es")  # the headline in sentence case
     assert changed == {library}
     assert second[library] == ("2026-03-01T13:00:00+00:00", first[library][1])  # published stays
     assert etree.parse(str(atom)).getroot().findtext("a:updated", namespaces=NS) == "2026-03-01T13:00:00+00:00"
