@@ -12,7 +12,7 @@ prometheus-client is small and imports nothing heavy, so importing this module i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import (
@@ -97,6 +97,48 @@ CLUSTER_WORKERS = Gauge(
 CLUSTER_GIVEN_UP = Gauge(
     "syndicate_cluster_tasks_given_up", "Cluster tasks given up after too many deliveries.", registry=REGISTRY,
 )
+
+
+class QualityCollector:
+    """``syndicate_translation_confidence{language}``: a histogram of the stored machine
+    translations' confidence, and ``syndicate_translations_low_confidence{language}``,
+    read from the store at each scrape (so ``syndicate serve`` beside a separate daemon
+    shows the same). ``source`` is set by the server; unset, it yields nothing."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], Mapping[str, Any]] | None = None
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
+
+        if self.source is None:
+            return
+        try:
+            overviews = self.source()
+        except Exception:  # noqa: BLE001 - a store that does not answer: no quality series this scrape
+            return
+        histogram = HistogramMetricFamily(
+            "syndicate_translation_confidence", "Confidence of the stored machine translations (0-1).",
+            labels=["language"],
+        )
+        low = GaugeMetricFamily(
+            "syndicate_translations_low_confidence", "Stored machine translations under the language's threshold.",
+            labels=["language"],
+        )
+        for language, overview in sorted(overviews.items()):
+            buckets = [(str(bound), count) for bound, count in overview.buckets]
+            buckets.append(("+Inf", overview.scored))
+            histogram.add_metric([language], buckets, overview.total)
+            low.add_metric([language], overview.low)
+        yield histogram
+        yield low
+
+    def describe(self) -> list[Any]:
+        return []
+
+
+QUALITY = QualityCollector()
+REGISTRY.register(QUALITY)
 
 
 def record_websub_notification(hub: str, outcome: str) -> None:

@@ -323,6 +323,13 @@ class StatusService:
         self._snapshot = (now, data)
         return data
 
+    def quality(self) -> dict[str, Any]:
+        """Per language, the stored translations' confidence (for ``/metrics``)."""
+        from syndicate.store.overview import StoreOverview
+
+        thresholds = {code: self.settings.translate.quality.of(code).threshold for code in self.settings.translate.languages}
+        return dict(StoreOverview(self.store).quality(thresholds))
+
     def ready(self) -> tuple[bool, dict[str, Any]]:
         from syndicate.store.overview import StoreOverview
 
@@ -536,7 +543,10 @@ class SyndicateApp:
     async def _metrics(self, request: Request) -> Response:
         if (denied := self._denied(request)) is not None:
             return denied
-        return Response(metrics.render(), headers={"Content-Type": metrics.CONTENT_TYPE, "Cache-Control": "no-store"})
+        # The quality histogram reads the store: off the event loop, like the status page.
+        metrics.QUALITY.source = self.service.quality
+        body = await anyio.to_thread.run_sync(metrics.render)
+        return Response(body, headers={"Content-Type": metrics.CONTENT_TYPE, "Cache-Control": "no-store"})
 
     async def _healthz(self, _request: Request) -> Response:
         return PlainTextResponse("ok\n", headers={"Cache-Control": "no-store"})

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from syndicate.config import Settings
+from syndicate.config import LanguageQuality, Settings
 from syndicate.publish.edition import FEED_FORMATS, language_name
 from syndicate.store import Store
 from syndicate.store.lock import lock_holder
-from syndicate.store.overview import StoreOverview
+from syndicate.store.overview import QualityOverview, StoreOverview
 from syndicate.store.websub import HubPing, Subscription
 
 
@@ -95,6 +95,8 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
         )
     totals = store.stats.all()
     languages = []
+    rules = {code: settings.translate.quality.of(code) for code in settings.translate.languages}
+    qualities = StoreOverview(store).quality({code: rule.threshold for code, rule in rules.items()})
     for overview in StoreOverview(store).languages(settings.translate.languages, settings.article_language):
         code = overview.language
         counts: dict[str, int] = {}
@@ -120,6 +122,11 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
                 "engine_errors": counts.get("engine_errors", 0),
                 # Segments no engine could translate, published in the original language.
                 "untranslated_segments": counts.get("untranslated", 0),
+                # What the engines did not know and what the checks found, over every run.
+                "unknown_words": counts.get("unknown_words", 0),
+                "number_mismatches": counts.get("numbers", 0),
+                "glued_words_repaired": counts.get("glued", 0),
+                "quality": _quality(qualities[code], rules[code]),
                 "engines": [
                     {"engine": e.engine, "model": e.model, "translations": e.translations} for e in overview.engines
                 ],
@@ -142,6 +149,18 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
         "languages": languages,
         "websub_hubs": _hub_pings(settings, websub.hubs()),
         "cluster": _cluster(settings, store) if settings.cluster.enabled else None,
+    }
+
+
+def _quality(overview: QualityOverview, rule: LanguageQuality) -> dict[str, Any]:
+    """A language's translations as far as they can be trusted, and what is done with the low ones."""
+    return {
+        "machine_translations": overview.translations,
+        "mean_confidence": overview.mean,
+        "threshold": rule.threshold,
+        "action": rule.action,
+        "low_confidence": overview.low,
+        "histogram": [{"le": bound, "count": n} for bound, n in overview.buckets],
     }
 
 
