@@ -16,7 +16,7 @@ ARGOS_VERSION := 1.11.0
 APT_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en libxml2-utils sfeed curl \
 	chromium chromium-driver nginx wrk redis-server postgresql
 
-.PHONY: setup system-packages run test bench bench-serve clean distclean
+.PHONY: setup system-packages run test bench bench-serve bench-quality catalogs clean distclean
 
 setup: system-packages $(STAMP)
 
@@ -59,6 +59,19 @@ $(BENCH_VENV)/.installed:
 
 bench: setup $(BENCH_VENV)/.installed
 	$(PY) benchmarks/translate_bench.py --argos-python $(BENCH_VENV)/bin/python
+
+# What readers read: chrF/BLEU on FLORES-200 (Wikinews) against raw Apertium, names and
+# numbers kept on 40 real English news pages (benchmarks/data/, offline, about a minute).
+bench-quality: setup
+	$(PY) benchmarks/quality_bench.py
+
+# The pages' own words: extract the messages, merge them into each language's catalogue,
+# compile the catalogues (the .mo files are committed: publishing never compiles).
+LOCALES := syndicate/publish/locale
+catalogs: setup
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --omit-header -k _ -k ngettext:1,2 -o $(LOCALES)/syndicate.pot .
+	$(VENV)/bin/pybabel update -i $(LOCALES)/syndicate.pot -d $(LOCALES) -D syndicate --no-location --omit-header
+	$(VENV)/bin/pybabel compile -d $(LOCALES) -D syndicate --statistics
 
 # syndicate serve against nginx on the same folders (wrk, 64 connections, 127.0.0.1 only).
 bench-serve: setup
