@@ -593,7 +593,8 @@ class Work:
             "target": target,
             "keep_verbatim": self.settings.translate.keep_verbatim,
             "glossary": self.settings.translate.glossary.get(target, {}),
-            "names": NameFinder(source, Lookup(self.engines.analyser(source))),
+            "names": NameFinder(source, Lookup(self.engines.analyser(source)),
+                                terms=[*self.settings.translate.keep_verbatim, *self.settings.translate.glossary.get(target, {})]),
             "polisher": Polisher(source, target, Lookup(self.engines.analyser(target))),
             "pair_lookup": Lookup(self.engines.pair_analyser(source, target)),
         }

@@ -203,12 +203,19 @@ def check_outputs(root: Path) -> int:
     return checked
 
 
+def _reversed(text: str) -> str:
+    """``text`` backwards, the fake engine's placeholders for protected terms left whole."""
+    parts = re.split(r"(QZ\d+QZ)", text)
+    return "".join(part if i % 2 else part[::-1] for i, part in reversed(list(enumerate(parts))))
+
+
 def publish_items(directory: Path, items: list[RawItem], noise: str) -> None:
     (directory / "empty").mkdir()
     settings = load_settings(write_config(directory, languages=("es", "en"), articles=directory / "empty"))
     store = Store.open(settings.state_dir)
-    # An engine whose output is as hostile as the input: controls, surrogates, "]]>".
-    engine = FakeEngine("apertium", {("en", "es")}, lambda s, _a, _b: f"{s[::-1]}{noise}")
+    # An engine whose output is as hostile as the input: controls, surrogates, "]]>" (it
+    # keeps the protected names it is given, as every real engine does: tests/fakes.py).
+    engine = FakeEngine("apertium", {("en", "es")}, lambda s, _a, _b: f"{_reversed(s)}{noise}")
     try:
         report = once(settings, store, engines=Engines(settings, {"apertium": lambda _s: engine}), clock=Clock(),
                       source_factory=lambda _s, _root: FakeSource(items))

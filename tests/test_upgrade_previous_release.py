@@ -2,8 +2,9 @@
 
 ``tests/data/state-previous-release/`` holds that release's ``syndicate.db`` over its own
 copy of the sample articles (its README says how it was made). The current code runs
-once on the same inputs: the stored translations are reused as they are (no segment
-translated, no translation rewritten), and every feed renders and validates.
+once on the same inputs: no article is read again as new, every translation is redone
+once under today's translation rules (names kept, headlines in sentence case, see
+syndicate/translate/), and every feed renders and validates; a second run does nothing.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class Upgrade:
     before: dict[tuple[int, str], tuple[str, str, str]]
     after: dict[tuple[int, str], tuple[str, str, str]]
     report: RunReport
+    again: RunReport  # a second `once`
+    after_again: dict[tuple[int, str], tuple[str, str, str]]
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +58,11 @@ def upgrade(tmp_path_factory: pytest.TempPathFactory) -> Upgrade:
     store = Store.open(settings.state_dir)
     try:
         report = once(settings, store, clock=Clock())
+        after = translations(db)
+        again = once(settings, store, clock=Clock())
     finally:
         store.close()
-    return Upgrade(directory, before, translations(db), report)
+    return Upgrade(directory, before, after, report, again, translations(db))
 
 
 def test_fixture_is_the_old_format() -> None:
@@ -74,21 +79,25 @@ def test_upgrade_runs_clean(upgrade: Upgrade) -> None:
     assert len(upgrade.after) == len(upgrade.before) == 7
 
 
-def test_upgrade_rewrites_no_entry(upgrade: Upgrade) -> None:
-    # Every translation keeps its `updated`: readers see no phantom new versions. The one
-    # page whose <meta name=description> the new reader now takes as a summary gets that
-    # summary translated (one new segment), which is metadata, not a new version.
-    assert {k: v[2] for k, v in upgrade.after.items()} == {k: v[2] for k, v in upgrade.before.items()}
-    changed = {k for k in upgrade.after if upgrade.after[k][1] != upgrade.before[k][1]}
-    assert changed <= {k for k in upgrade.after if k[0] == 2}, changed  # 001_3fa9c2d1e8b74a60.html only
-    assert upgrade.report.segments_translated <= 1
+def test_upgrade_redoes_each_translation_once_under_todays_rules(upgrade: Upgrade) -> None:
+    # The headlines were translated word by word in Title Case; today's rules put them
+    # into sentence case first (and keep the names), so every title is new, once.
+    old_titles = {k: v[0] for k, v in upgrade.before.items()}
+    new_titles = {k: v[0] for k, v in upgrade.after.items()}
+    assert set(new_titles) == set(old_titles)
+    assert "Volga Los labradores Esperan Cosecha de Trigo Fuerte Después de Muelle Suave" in old_titles.values()
+    assert "Labradores de Volga esperan cosecha de trigo fuerte después de muelle suave" in new_titles.values()
+    assert all(not _title_case(t) for t in new_titles.values()), new_titles
+    # And only once: the second run translates nothing and rewrites nothing.
+    assert upgrade.again.segments_translated == 0 and upgrade.again.translations_written == 0
+    assert upgrade.again.files_written == 0
+    assert upgrade.after_again == upgrade.after
 
 
-def test_upgrade_keeps_every_translated_title(upgrade: Upgrade) -> None:
-    assert {k: v[0] for k, v in upgrade.after.items()} == {k: v[0] for k, v in upgrade.before.items()}
-    # Whatever was translated again came from the segment memory, not an engine: at most
-    # the one summary the new reader finds (see above).
-    assert upgrade.report.segments_translated <= 1
+def _title_case(text: str) -> bool:
+    """More than two capitalised words after the first one of four letters or more."""
+    words = [w for w in text.split()[1:] if len(w) > 3]
+    return sum(1 for w in words if w[:1].isupper()) > 2
 
 
 def test_feeds_and_pages_render(upgrade: Upgrade) -> None:
@@ -97,7 +106,7 @@ def test_feeds_and_pages_render(upgrade: Upgrade) -> None:
         assert feed_problems(feeds / name) == [], name
     parsed = feedparser.parse((feeds / "atom.xml").read_bytes())
     assert not parsed.bozo and len(parsed.entries) == 7
-    titles = {v[0] for v in upgrade.before.values()}
+    titles = {v[0] for v in upgrade.after.values()}
     assert {e.title for e in parsed.entries} == titles
     for e in parsed.entries:
         body = lxml.html.fragment_fromstring(e.content[0].value, create_parent="div")

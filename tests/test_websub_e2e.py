@@ -146,7 +146,13 @@ def test_a_pushed_upstream_entry_reaches_our_feed_and_the_partner_within_seconds
             entry = next(e for e in feedparser.parse(feed_text.encode()).entries
                          if any("story-3" in (link.get("href") or "") for link in e.links))
             assert entry.title != story(3).title and "3" in entry.title, entry.title
-            assert any(tag.term == "engine:apertium" for tag in entry.tags)
+            from lxml import etree
+
+            atom = etree.fromstring(feed_text.encode())
+            pushed = next(e for e in atom.iter("{http://www.w3.org/2005/Atom}entry")
+                          if any("story-3" in (link.get("href") or "") for link in e.iter("{http://www.w3.org/2005/Atom}link")))
+            said = pushed.find("{urn:syndicate:translation}translation")
+            assert said is not None and said.get("engine") == "apertium" and said.get("status") == "machine"
             assert 'rel="hub"' in feed_text
 
             # No scheduled poll in between: exactly one more fetch of the upstream feed, the pushed one.

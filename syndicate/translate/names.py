@@ -223,11 +223,13 @@ class NameFinder:
     about all their words in one call; :meth:`find` then decides per article.
     """
 
-    def __init__(self, language: Lang, lookup: Lookup) -> None:
+    def __init__(self, language: Lang, lookup: Lookup, terms: Iterable[str] = ()) -> None:
         self.language = language
         self.lookup = lookup
         self.words = LANGUAGE_WORDS.get(primary(language), LanguageWords())
         self.enabled = primary(language) not in _NO_CASE_SIGNAL
+        #: The operator's terms (keep_verbatim, glossary): a headline keeps them as written.
+        self.terms = [tuple(t.text for t in _tokens(term, title_case=True)) for term in terms if term.strip()]
 
     # -- one batch: ask the dictionary once ------------------------------------------------
 
@@ -262,6 +264,11 @@ class NameFinder:
         recased: dict[str, str] = {}
         headlines = {t for t in title_case if is_title_case(t, self.words)}
         evidence = _Evidence()
+        for words in self.terms:
+            if len(words) > 1:
+                evidence.spans.add(words)
+            elif words:
+                evidence.mid_caps[words[0]] += 1
         prose = [t for t in texts if t not in headlines]
         for text in prose:
             for sentence in self._sentences(text):
@@ -304,7 +311,9 @@ class NameFinder:
         for span in _raw_spans(tokens, self.words):
             for part in self._split_titles(span):
                 trimmed = self._trim(part, evidence)
-                if not trimmed or trimmed[0].initial:
+                # After a sentence's "The" the capitals are a name's ("The Home Depot said").
+                after_article = part[0].initial and part[0].text.casefold() in self.words.function
+                if not trimmed or (trimmed[0].initial and not after_article):
                     continue
                 words = [t for t in trimmed if t.text.casefold() not in self.words.connectors]
                 if len(trimmed) > 1:

@@ -208,7 +208,7 @@ class Story:
 def story(n: int, *, words: str = "") -> Story:
     return Story(
         slug=f"story-{n}",
-        title=f"Harbour Report Number {n}",
+        title=f"Harbour report number {n}",  # (sentence case: capitals inside would read as a name)
         paragraphs=(
             f"The harbour opened a new quay for ferries on day {n}. {words}".strip(),
             f"Officials said the work took {n + 2} months and cost less than planned.",
