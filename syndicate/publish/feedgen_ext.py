@@ -105,6 +105,7 @@ class TranslationInfo:
     low_confidence: bool = False
     pivot: str | None = None
     engines: str | None = None  # several engines made parts of it: "apertium,argos"
+    untranslated: int = 0  # segments no engine could translate, left in the original
 
     def attributes(self) -> dict[str, str]:
         out = {"engine": self.engine, "model": self.model, "source-language": self.source_language}
@@ -115,6 +116,8 @@ class TranslationInfo:
             out["pivot"] = self.pivot
         if self.engines:
             out["engines"] = self.engines
+        if self.untranslated:
+            out["untranslated"] = str(self.untranslated)
         return out
 
 

@@ -180,6 +180,7 @@ def translation_info(settings: Settings, entry: FeedEntry) -> TranslationInfo | 
         engine=entry.engine, model=entry.model, source_language=entry.original_language,
         iri=engine_iri(host, entry.model or entry.engine), confidence=entry.confidence,
         low_confidence=entry.low_confidence, pivot=notes.get("pivot"), engines=notes.get("engines"),
+        untranslated=entry.untranslated,
     )
 
 
@@ -262,6 +263,8 @@ def _json_translation(settings: Settings, entry: FeedEntry) -> dict[str, Any]:
         out["pivot"] = info.pivot
     if info.engines:
         out["engines"] = info.engines.split(",")
+    if info.untranslated:
+        out["untranslated_segments"] = info.untranslated
     return out
 
 

@@ -404,8 +404,8 @@ class NameFinder:
                         out.pop(0)
                     continue
             break
-        while out and out[0].text.casefold() in self.words.connectors:
-            out.pop(0)
+        while out and (out[0].text.casefold() in self.words.connectors or not _has_letter(out[0].text)):
+            out.pop(0)  # a connector or a number left in front ("About 35": "About" was dropped)
         while out and out[-1].text.casefold() in self.words.connectors:
             out.pop()
         return out
@@ -583,6 +583,10 @@ class NameFinder:
             return False
         unit = self.lookup.word(bare)
         return unit.unknown or unit.only_proper or (unit.conventional and not unit.lower_common)
+
+
+def _has_letter(text: str) -> bool:
+    return any(c.isalpha() for c in text)
 
 
 def is_title_case(text: str, words: LanguageWords | None = None) -> bool:

@@ -45,6 +45,12 @@ def test_status_json_after_a_run(client: httpx.Client, server: Server) -> None:
     assert es["engines"][0]["model"].startswith("apertium:") and es["engines"][0]["translations"] == 7
     assert es["last_publish"].endswith("Z")
     assert es["feed_url"] == "https://news.example.org/news/feeds/es/atom.xml"
+    # The quality of what readers read: Apertium's confidence, summed over the stored translations.
+    quality = es["quality"]
+    assert quality["machine_translations"] == 7 and 0.5 < quality["mean_confidence"] <= 1.0
+    assert quality["threshold"] == 0.0 and quality["low_confidence"] == 0 and quality["action"] == "mark"
+    assert quality["histogram"][-1] == {"le": 1.0, "count": 7}
+    assert es["unknown_words"] > 0  # Apertium marks some words of the sample as unknown
 
 
 def test_status_page_is_html_without_script(client: httpx.Client) -> None:
@@ -78,6 +84,13 @@ def test_metrics_count_requests_by_route_and_status(client: httpx.Client) -> Non
     assert found[("syndicate_http_requests_total", (("route", "feed"), ("status", "304")))] >= 1
     assert found[("syndicate_http_requests_total", (("route", "missing"), ("status", "404")))] >= 1
     assert any(name == "process_resident_memory_bytes" for name, _ in found)
+    # A histogram of the stored translations' confidence per language, read from the store.
+    es = (("language", "es"),)
+    assert found[("syndicate_translation_confidence_count", es)] == 7
+    assert 3.5 < found[("syndicate_translation_confidence_sum", es)] <= 7
+    assert found[("syndicate_translation_confidence_bucket", (("language", "es"), ("le", "+Inf")))] == 7
+    assert found[("syndicate_translation_confidence_bucket", (("language", "es"), ("le", "0.1")))] == 0
+    assert found[("syndicate_translations_low_confidence", es)] == 0
 
 
 def test_operator_pages_are_for_loopback_clients(client: httpx.Client) -> None:
