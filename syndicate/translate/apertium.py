@@ -619,12 +619,13 @@ class ApertiumTranslator:
                 if shape is None:
                     out.append(EngineOutput(segment, None))
                     continue
-                text = _put_back(raw.text, shape.placeholders)
-                if text is None or not all(_present(term, text) for term in shape.passed):
+                back = _put_back(raw.text, shape.placeholders)
+                if back is None or not all(_present(term, back[0]) for term in shape.passed):
                     redo.append(index)  # a placeholder or name went missing or doubled: superblanks instead
                     out.append(None)
                     continue
-                out.append(_output(segment, text, raw, shape.passed))
+                text, glued = back
+                out.append(_output(segment, text, _Raw(raw.text, raw.marked + glued, raw.unknown), shape.passed))
             if redo:
                 again = self._run([_spaced(shaped[i]) for i in redo], source, target, [terms[i] for i in redo], generation)
                 for index, raw in zip(redo, again, strict=True):
@@ -643,6 +644,7 @@ class ApertiumTranslator:
         patterns = [_protect_pattern(t) for t in terms]
         compounds: set[str] = set()
         names: set[str] = set()
+        followers: set[str] = set()  # the word after each name (is the name a noun's modifier?)
         for text, pattern in zip(texts, patterns, strict=True):
             if text is None:
                 continue
@@ -650,7 +652,12 @@ class ApertiumTranslator:
             for match in _HYPHENATED.finditer(text):
                 if not any(a < match.end() and match.start() < b for a, b in spans):
                     compounds.add(match.group(0))
-            names.update(m.group(0) for m in pattern.finditer(text) if _noun_like(m.group(0)))
+            for match in pattern.finditer(text):
+                if _noun_like(match.group(0)):
+                    names.add(match.group(0))
+                    following = _NEXT_WORD.match(text, match.end())
+                    if following:
+                        followers.add(following.group(1))
         analyser = None
         if compounds or names:
             try:
@@ -660,6 +667,7 @@ class ApertiumTranslator:
         split = _several_words(analyser, compounds)
         people = _people(analyser, names - set(known_people)) | (names & set(known_people))
         passing = _passing(analyser, names)
+        modifiers = _modifiers(analyser, followers)
         places, persons = self._pool(source, target, generation) if names else ((), ())
         out: list[_Shaped | None] = []
         for text, pattern, own in zip(texts, patterns, terms, strict=True):
@@ -667,7 +675,8 @@ class ApertiumTranslator:
                 out.append(None)
                 continue
             spaced = _space_compounds(text, split, pattern) if split else text
-            passed = tuple(t for t in own if t in passing and own[t] == t and _present(t, spaced))
+            passed = tuple(t for t in own if t in passing and own[t] == t and _present(t, spaced)
+                           and not _modifies(t, spaced, modifiers))
             named, held = _name_placeholders(spaced, pattern, _without(own, passed), places, persons, people)
             out.append(_Shaped(spaced, named, held, passed))
         return out
@@ -843,12 +852,15 @@ def _several_words(analyser: ApertiumAnalyser | None, compounds: set[str]) -> se
     return {word for word, units in zip(ordered, analyses, strict=True) if len(units) > 1}
 
 
+_NEXT_WORD = re.compile(r"\s+([a-z][\w'-]*)")
+
+
 def _passing(analyser: ApertiumAnalyser | None, names: set[str]) -> set[str]:
-    """The names of several words the pair copies unchanged: each word a proper noun that
-    is no place (places may have a target form: "Paris" -> "París") or a word it does not
-    know ("Julia Gillard"). A single such word still gets a placeholder: an unknown word
-    stands outside the rules, so "Volga farmers" would stay "Volga labradores" where
-    "Oslo farmers" becomes "labradores de Oslo"."""
+    """The names the pair copies unchanged: each word a proper noun that is no place
+    (places may have a target form: "Paris" -> "París") or a word it does not know
+    ("Julia Gillard", "Liggins"). Left in the text, the rules see the sentence as it is
+    ("el hospital Liggins", where a placeholder would read as a compound: "Liggins
+    d'hospital"), unless the name modifies the noun after it (:func:`_modifies`)."""
     if analyser is None or not names:
         return set()
     words = {name: _WORDS.findall(name) for name in names}
@@ -865,7 +877,34 @@ def _passing(analyser: ApertiumAnalyser | None, names: set[str]) -> set[str]:
         unit = units[0]
         return unit.unknown or (unit.only_proper and not unit.place)
 
-    return {name for name, ws in words.items() if len(ws) > 1 and all(copied(w) for w in ws)}
+    return {name for name, ws in words.items() if ws and all(copied(w) for w in ws)}
+
+
+def _modifiers(analyser: ApertiumAnalyser | None, words: set[str]) -> set[str]:
+    """Of ``words``, those that read as a noun or an adjective (a name before one modifies it)."""
+    if analyser is None or not words:
+        return set()
+    ordered = sorted(words)
+    try:
+        analyses = analyser.analyse(ordered)
+    except TranslationError:
+        return set()
+    nominal = re.compile(r"<(?:n|adj)>")
+    return {word for word, units in zip(ordered, analyses, strict=True)
+            if len(units) == 1 and any(nominal.search(r) for r in units[0].readings)}
+
+
+def _modifies(term: str, text: str, modifiers: set[str]) -> bool:
+    """A one-word name right before a noun or adjective ("Volga farmers"): as an unknown
+    word it would stand outside the rules ("Volga labradores"); a placeholder proper noun
+    lets them make "labradores de Volga"."""
+    if " " in term.strip():
+        return False
+    for match in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", text):
+        following = _NEXT_WORD.match(text, match.end())
+        if following and following.group(1) in modifiers:
+            return True
+    return False
 
 
 def _without(terms: Mapping[str, str], passed: Sequence[str]) -> Mapping[str, str]:
@@ -933,7 +972,12 @@ def _name_placeholders(
         pool = free_persons if term in people and free_persons else free_places or free_persons
         if not pool:
             continue
-        placeholder = pool.pop(0)
+        # The same first sound as what it stands for: Catalan, French and Italian elide
+        # before a vowel or an h ("d'Oslo", "de Dakar"), and the engine elides for the placeholder.
+        replacement = terms.get(term, term)
+        same = [w for w in pool if _vowel_initial(w) == _vowel_initial(replacement)]
+        placeholder = (same or pool)[0]
+        pool.remove(placeholder)
         pieces.append(text[pos : match.start()])
         pieces.append(placeholder)
         held.append((placeholder, terms.get(term, term)))
@@ -944,15 +988,31 @@ def _name_placeholders(
     return "".join(pieces), tuple(held)
 
 
-def _put_back(text: str, placeholders: Sequence[tuple[str, str]]) -> str | None:
-    """Placeholders replaced by what they stand for; None unless each came back once."""
+def _vowel_initial(text: str) -> bool:
+    first = next((c for c in text if c.isalpha()), "")
+    return first.casefold() in "aeiouhàáâäèéêëìíîïòóôöùúûüœæ"
+
+
+def _put_back(text: str, placeholders: Sequence[tuple[str, str]]) -> tuple[str, int] | None:
+    """Placeholders replaced by what they stand for, and how many came back glued to a
+    word ending (eng-cat reads a sentence's first "X's" as "X has": "Osloha l'arma"):
+    those are put back with a space, and counted against the segment's confidence.
+    None unless each placeholder came back once."""
+    glued = 0
     for placeholder, replacement in placeholders:
         found = list(re.finditer(rf"(?<!\w){re.escape(placeholder)}(?!\w)", text, re.IGNORECASE))
+        if not found:
+            found = list(re.finditer(rf"(?<!\w){re.escape(placeholder)}(?=[^\W\d_]+)", text, re.IGNORECASE))
+            glued += len(found)
+            if len(found) == 1:
+                start, end = found[0].span()
+                text = text[:start] + replacement + " " + text[end:]
+                continue
         if len(found) != 1:
             return None
         start, end = found[0].span()
         text = text[:start] + replacement + text[end:]
-    return text
+    return text, glued
 
 
 def _spaced(shape: _Shaped | None) -> str:
@@ -1097,6 +1157,41 @@ def _clean(text: str, marks: re.Pattern[str] | None = _MARKS) -> str:
     return _UNESCAPE.sub(r"\1", marks.sub("", text) if marks is not None else text)
 
 
+DPKG_STATUS = Path("/var/lib/dpkg/status")
+
+
+def _installed_versions() -> dict[str, str]:
+    """{package: version} of the installed Debian packages, read from dpkg's status file
+    (a few milliseconds) and read again only when that file changes."""
+    try:
+        stat = DPKG_STATUS.stat()
+    except OSError:
+        return {}
+    return _read_versions(stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=2)
+def _read_versions(_mtime_ns: int, _size: int) -> dict[str, str]:
+    versions: dict[str, str] = {}
+    package = version = status = ""
+    try:
+        with DPKG_STATUS.open(encoding="utf-8", errors="replace") as handle:
+            for line in [*handle, "\n"]:
+                if not line.strip():
+                    if package and version and status.endswith(" installed"):
+                        versions[package] = version
+                    package = version = status = ""
+                elif line.startswith("Package: "):
+                    package = line[9:].strip()
+                elif line.startswith("Version: "):
+                    version = line[9:].strip()
+                elif line.startswith("Status: "):
+                    status = line[8:].strip()
+    except OSError:
+        return {}
+    return versions
+
+
 def _package_version(mode: Path) -> str:
     """The Debian version of the package that ships a mode, for the translation memory."""
     try:
@@ -1104,19 +1199,18 @@ def _package_version(mode: Path) -> str:
     except (OSError, ValueError):
         return "unknown"
     data_file = next((t for t in target if t.startswith("/usr/share/apertium/")), None)
-    if not data_file or not shutil.which("dpkg-query"):
+    if not data_file:
         return "unknown"
-    # Debian ships a pair's data in /usr/share/apertium/<package>/: ask for that package's
-    # version first (one quick query); only when no such package is installed, search the
-    # owner of the file (dpkg-query -S reads every package's file list: ten times slower).
+    # Debian ships a pair's data in /usr/share/apertium/<package>/: that package's version
+    # from dpkg's status file (no process started); only when no such package is
+    # installed, ask dpkg which package owns the file (it reads every package's file list).
     guess = Path(data_file).parent.name
+    found = _installed_versions().get(guess)
+    if found:
+        return f"{guess}={found}"
+    if not shutil.which("dpkg-query"):
+        return "unknown"
     try:
-        found = subprocess.run(
-            ["dpkg-query", "-W", "-f=${Status}\t${Version}", guess], capture_output=True, text=True, timeout=10
-        )
-        status, _, version = found.stdout.partition("\t")
-        if found.returncode == 0 and status.endswith(" installed") and version.strip():
-            return f"{guess}={version.strip()}"
         owner = subprocess.run(
             ["dpkg-query", "-S", data_file], capture_output=True, text=True, timeout=10, check=True
         ).stdout.split(":", 1)[0]
