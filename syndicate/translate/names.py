@@ -357,12 +357,13 @@ class NameFinder:
     def _split_person(self, span: list[_Token]) -> list[list[_Token]]:
         """A person's name does not run on through "of": "Pamela Ferguson of the
         University of Dundee" is a person and an institution."""
-        connector = next((i for i, t in enumerate(span) if t.text.casefold() in self.words.connectors), None)
+        # "of", "for", "on", "the": not a name's own particles ("Osama bin Laden", "van Gogh").
+        connector = next((i for i, t in enumerate(span) if t.text in _PREPOSITIONS), None)
         if connector is None or connector == 0:
             return [span]
         first = span[0].text.casefold().rstrip(".")
         rest = span[connector:]
-        while rest and rest[0].text.casefold() in self.words.connectors:
+        while rest and rest[0].text in self.words.connectors:
             rest = rest[1:]
         person = first in self.words.titles or self.lookup.word(span[0].text).given_name
         # "Arly Velasquez of Mexico", "Gyöngyi Dani of Hungary": a name and where from.
@@ -404,10 +405,12 @@ class NameFinder:
                         out.pop(0)
                     continue
             break
-        while out and (out[0].text.casefold() in self.words.connectors or not _has_letter(out[0].text)):
+        while out and (out[0].text in self.words.connectors or not _has_letter(out[0].text)):
             out.pop(0)  # a connector or a number left in front ("About 35": "About" was dropped)
-        while out and out[-1].text.casefold() in self.words.connectors:
-            out.pop()
+        while out and (out[-1].text in self.words.connectors or (
+                len(out) > 1 and out[-1].text.casefold().rstrip(".") in self.words.titles
+                and _POSSESSIVE.search(out[-2].text))):
+            out.pop()  # a connector, or a title after a possessive ("Ring's CEO")
         return out
 
     def _decide(
@@ -459,8 +462,9 @@ class NameFinder:
             return self._single(span[0], evidence, after)
         words = [_POSSESSIVE.sub("", t.text) for t in span
                  if t.text[:1].isalpha() and t.text.casefold() not in self.words.connectors]
-        if words and all(w in _conventional_capitals() or w in self.words.capitalised for w in words):
-            return "engine"  # a date: "April 11", "Monday January 5"
+        if words and all(w in _conventional_capitals() or w in self.words.capitalised or w in _TIME_ZONES
+                         for w in words):
+            return "engine"  # a date: "April 11", "Monday January 5", "GMT Friday"
         if len(words) > 1 and all(w.casefold() in self.words.compass for w in words[:-1]) and (
             self.lookup.word(words[-1]).conventional or words[-1] in _conventional_capitals()
         ):
@@ -504,8 +508,8 @@ class NameFinder:
             if unit.place:
                 # London -> Londres, Turkey -> Turquía: the engine's, when it knows the place.
                 return "known-place"
-            if unit.conventional and not unit.proper:
-                return "engine"  # a word the language capitalises (American, English)
+            if unit.conventional and not unit.lower_common:
+                return "engine"  # a word the language capitalises (American, English, Olympic)
         return "keep"
 
     def _institution(self, span: Sequence[_Token]) -> bool:
@@ -525,6 +529,8 @@ class NameFinder:
             return False
         before = [_POSSESSIVE.sub("", t) for t in texts[:connector]]
         units = [self.lookup.word(w) for w in before]
+        # Dictionary words only ("Alibaba Group", "SDCCU Stadium" are names), none of them a
+        # person's name only ("Clark Construction Group" is a company named after someone).
         return all(not u.unknown and (u.common or u.place) for u in units)
 
     # -- headlines ----------------------------------------------------------------------------
@@ -583,6 +589,10 @@ class NameFinder:
             return False
         unit = self.lookup.word(bare)
         return unit.unknown or unit.only_proper or (unit.conventional and not unit.lower_common)
+
+
+_PREPOSITIONS = frozenset({"of", "for", "on", "the"})
+_TIME_ZONES = frozenset("GMT UTC BST CET CEST EET EST EDT CST CDT MST MDT PST PDT ET PT AEST AEDT JST IST".split())
 
 
 def _has_letter(text: str) -> bool:
