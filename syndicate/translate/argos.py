@@ -13,6 +13,7 @@ importing this module (and ``syndicate --help``) stays cheap.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -164,23 +165,26 @@ class ArgosTranslator:
         loaded = self._load(lang(source), lang(target))
         logger.debug("argos %s->%s: %s unique segments of %s", source, target, len(todo), len(segments))
         translated = dict(zip(todo, self._run(loaded, todo, source, target), strict=True))
-        # Protected terms are enforced per set of terms (usually one per article).
-        groups: dict[tuple[tuple[str, str], ...], set[str]] = {}
-        for segment, own in zip(segments, terms, strict=True):
-            if segment.strip() and own:
-                groups.setdefault(tuple(sorted(own.items())), set()).add(segment)
-        fixed: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, float | None]] = {}
-        for key, members in groups.items():
-            redone = self._enforce_protected(loaded, {m: translated[m][0] for m in members}, dict(key), source, target)
-            for member, text in redone.items():
-                fixed[(member, key)] = (text, translated[member][1])
+        # Protected terms are enforced per segment and set of terms (usually one set per
+        # article); whatever must be re-translated goes to the model in one more batch.
+        jobs = list(
+            dict.fromkeys(
+                (segment, tuple(sorted(own.items())))
+                for segment, own in zip(segments, terms, strict=True)
+                if segment.strip() and own
+            )
+        )
+        redone = self._enforce_protected(
+            loaded, [(segment, translated[segment][0], dict(key)) for segment, key in jobs], source, target
+        )
+        fixed = {job: text for job, text in zip(jobs, redone, strict=True) if text is not None}
         out = []
         for segment, own in zip(segments, terms, strict=True):
             if not segment.strip():
                 out.append(EngineOutput(segment))
                 continue
-            text, confidence = fixed.get((segment, tuple(sorted(own.items()))), translated[segment])
-            out.append(EngineOutput(text, confidence))
+            text, confidence = translated[segment]
+            out.append(EngineOutput(fixed.get((segment, tuple(sorted(own.items()))), text), confidence))
         return out
 
     def prepare(self, source: Lang, target: Lang) -> None:
@@ -323,47 +327,54 @@ class ArgosTranslator:
     def _enforce_protected(
         self,
         loaded: _Loaded,
-        translated: dict[str, str],
-        terms: Mapping[str, str],
+        jobs: Sequence[tuple[str, str, Mapping[str, str]]],
         source: Lang,
         target: Lang,
-    ) -> dict[str, str]:
-        """Re-translate the segments whose translation lost a protected term.
+    ) -> list[str | None]:
+        """For each (source segment, its translation, its terms): the translation with
+        every protected term in its required form, or None when it already has them.
 
         ``terms`` maps each protected source term to the text that must stand for it
-        (itself for keep_verbatim, the target form for a glossary entry).
+        (itself for names and keep_verbatim, the target form for a glossary entry or a
+        number).
 
         A neural model gives no guarantee about names: it may translate, inflect or
         transliterate "Rossiyskaya Gazeta" even when asked nicely, and placeholder tricks
         (replacing the term with a token) are unreliable because the model may drop or
-        mangle the placeholder too. So the normal translation is kept whenever it already
-        contains every protected term of its source, and only the others are redone by
-        splitting the source around the terms, translating the pieces between them (all
-        pieces of all such segments in one batch) and stitching piece + term + piece. That
-        costs some fluency in the few segments concerned, but the terms are then verbatim
-        by construction.
+        mangle the placeholder too. So a translation is kept whenever it already contains
+        every protected term of its source. One that copied a term the target writes
+        otherwise ("$14.5 million", "Security Council" left in English) gets the required
+        form in place of the copy. Only the rest are redone by splitting the source around
+        the terms, translating the pieces between them (all pieces of all such segments in
+        one batch) and stitching piece + term + piece. That costs some fluency in the few
+        segments concerned, but the terms are then verbatim by construction.
         """
-        pattern = _terms_pattern(sorted(terms, key=len, reverse=True))
-        replacements = _terms_pattern(sorted(set(terms.values()), key=len, reverse=True))
-        redo: dict[str, list[str]] = {}
-        for text, output in translated.items():
+        results: list[str | None] = [None] * len(jobs)
+        redo: dict[int, tuple[list[str], Mapping[str, str]]] = {}
+        for index, (text, output, terms) in enumerate(jobs):
+            pattern = _terms_pattern(tuple(sorted(terms, key=len, reverse=True)))
             wanted = Counter(terms[m.group(0)] for m in pattern.finditer(text))
-            if not wanted:
+            if not wanted or _has_all(output, wanted):
                 continue
-            got = Counter(m.group(0) for m in replacements.finditer(output))
-            if any(got[term] < count for term, count in wanted.items()):
-                redo[text] = pattern.split(text)  # text, term, text, term, ..., text
+            copied = {term: form for term, form in terms.items() if term != form}
+            if copied:
+                swapped = _terms_pattern(tuple(sorted(copied, key=len, reverse=True))).sub(
+                    lambda m: copied[m.group(0)], output
+                )
+                if _has_all(swapped, wanted):
+                    results[index] = swapped
+                    continue
+            redo[index] = (pattern.split(text), terms)  # text, term, text, term, ..., text
         if not redo:
-            return {}
+            return results
         logger.debug("argos: re-translating %s segments around protected terms", len(redo))
         pieces = list(
             dict.fromkeys(
-                part.strip() for parts in redo.values() for part in parts[0::2] if part.strip()
+                part.strip() for parts, _ in redo.values() for part in parts[0::2] if part.strip()
             )
         )
         pieces_out = {piece: text for piece, (text, _) in zip(pieces, self._run(loaded, pieces, source, target), strict=True)}
-        stitched: dict[str, str] = {}
-        for text, parts in redo.items():
+        for index, (parts, terms) in redo.items():
             out: list[str] = []
             for i, part in enumerate(parts):
                 if i % 2:
@@ -376,8 +387,14 @@ class ArgosTranslator:
                 lead = part[: len(part) - len(part.lstrip())]
                 trail = part[len(part.rstrip()) :]
                 out.append(lead + pieces_out[core] + trail)
-            stitched[text] = "".join(out)
-        return stitched
+            results[index] = "".join(out)
+        return results
+
+
+def _has_all(output: str, wanted: Counter[str]) -> bool:
+    """Whether ``output`` has every required form at least as often as wanted."""
+    got = Counter(m.group(0) for m in _terms_pattern(tuple(sorted(wanted, key=len, reverse=True))).finditer(output))
+    return all(got[form] >= count for form, count in wanted.items())
 
 
 def _confidence(result: object, prefix: str) -> float | None:
@@ -393,7 +410,8 @@ def _confidence(result: object, prefix: str) -> float | None:
     return round(min(1.0, math.exp(total / length)), 4)
 
 
-def _terms_pattern(terms: Sequence[str]) -> re.Pattern[str]:
+@functools.lru_cache(maxsize=1024)
+def _terms_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
     """Match any term (longest first) as a whole word: "AI" is not in "MAIN"."""
     alternatives = []
     for term in terms:

@@ -409,6 +409,46 @@ def test_protected_terms_with_a_model_that_keeps_them(translator: ArgosTranslato
     assert translator.translate(segments, EN, ES, protect=["AI", "Brussels"]) == segments
 
 
+def _count_model_calls(translator: ArgosTranslator, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every batch the model is given from now on."""
+    calls: list[int] = []
+    run = translator._run
+    monkeypatch.setattr(translator, "_run", lambda loaded, texts, *a: calls.append(len(texts)) or run(loaded, texts, *a))
+    return calls
+
+
+def test_a_copied_term_gets_its_required_form_without_another_model_call(
+    translator: ArgosTranslator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Models copy what they do not know ("$14.5 million", an English name of a body):
+    # the copy is replaced by the required form; nothing is translated twice.
+    calls = _count_model_calls(translator, monkeypatch)
+    segments = ["It cost about $14.5 million, the Security Council said.", "Tim Cook spoke."]
+    terms = [
+        {"$14.5 million": "14,5 millones de dólares", "Security Council": "Consejo de Seguridad"},
+        {"Tim Cook": "Tim Cook"},
+    ]
+    out = translator.translate_scored(segments, EN, ES, per_segment=terms)  # the echo model copies everything
+    assert [o.text for o in out] == ["It cost about 14,5 millones de dólares, the Consejo de Seguridad said.", "Tim Cook spoke."]
+    assert calls == [2]
+
+
+def test_terms_lost_in_many_articles_are_redone_in_one_more_batch(
+    translator: ArgosTranslator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _count_model_calls(translator, monkeypatch)
+    segments = [
+        "The minister will travel to Brussels next week.",
+        "Rossiyskaya Gazeta said the report was wrong.",
+        "Officials in Brussels denied it.",
+    ]
+    # One set of terms per article, as the service sends them.
+    terms = [{"Brussels": "Brussels"}, {"Rossiyskaya Gazeta": "Rossiyskaya Gazeta"}, {"Brussels": "Brussels"}]
+    out = translator.translate_scored(segments, EN, FR, per_segment=terms)  # the permuting model breaks names
+    assert "Brussels" in out[0].text and out[1].text.startswith("Rossiyskaya Gazeta ") and "Brussels" in out[2].text
+    assert len(calls) == 2  # the segments, then every piece around the terms together
+
+
 def test_missing_pair_names_the_install_command(translator: ArgosTranslator) -> None:
     with pytest.raises(ModelError) as caught:
         translator.translate(["Hello."], EN, JA)
