@@ -229,8 +229,33 @@ def number_terms(segment: str, source: Lang, target: Lang) -> dict[str, str]:
             start = _clock(int(match.group("h0")), int(match.group("m0") or 0), pm, target)
             text = f"{start}–{text}" if start is not None else None
         if text is not None and free(match):
-            out[match.group(0)] = text
+            key = match.group(0)
+            if key.endswith(".") and _ends_sentence(segment, match.end()):
+                key = key[:-1]  # "opened at 10 a.m. The building": the point is also the sentence's
+            out[key] = text
     return out
+
+
+#: Capitalised words that follow a clock time inside a sentence ("7 a.m. Friday", "8
+#: p.m. Eastern"); any other capital after "a.m." starts a new sentence.
+_AFTER_TIME = frozenset(
+    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday Mon Tue Tues Wed Thu Thurs Fri Sat Sun "
+    "January February March April May June July August September October November December "
+    "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec "
+    "Eastern Central Mountain Pacific Atlantic Greenwich British Moscow GMT UTC BST CET CEST EST EDT CST CDT "
+    "MST MDT PST PDT ET CT MT PT local".split()
+)
+_NEXT_WORD = re.compile(r"\s+[\"“‘'(]?([A-Z][\w]*)")
+
+
+def _ends_sentence(segment: str, end: int) -> bool:
+    """Whether the point that ends "a.m." at ``end`` also ends the sentence: nothing but
+    closing marks after it, or a capitalised word that does not belong to the time."""
+    rest = segment[end:]
+    if not rest.strip(" \t\n\"'”’)]»"):
+        return True
+    following = _NEXT_WORD.match(rest)
+    return following is not None and following.group(1) not in _AFTER_TIME
 
 
 def localise(output: str, source_segment: str, source: Lang, target: Lang) -> str:

@@ -29,11 +29,29 @@ def test_money_with_scale_words_keeps_its_value() -> None:
 
 def test_percentages_and_clock_times() -> None:
     terms = number_terms("Prices rose 15 per cent, or 2.5%, by 12:21 AM and fell at 3:30 p.m.", EN, ES)
-    assert terms == {"15 per cent": f"15{NBSP}%", "2.5%": f"2,5{NBSP}%", "12:21 AM": "0:21", "3:30 p.m.": "15:30"}
+    # The last point is the sentence's as much as "p.m."'s: it stays in the text.
+    assert terms == {"15 per cent": f"15{NBSP}%", "2.5%": f"2,5{NBSP}%", "12:21 AM": "0:21", "3:30 p.m": "15:30"}
     assert number_terms("A fire between 10:00-11:00 pm MDT.", EN, ES) == {"10:00-11:00 pm": "22:00–23:00"}
     # "pm" without points leaves the sentence's point where it was.
     assert number_terms("Crews doused the fire by 11:35 pm.", EN, ES) == {"11:35 pm": "23:35"}
     assert number_terms("The meeting starts at 9 a.m. sharp.", EN, Lang("en")) == {"9 a.m.": f"9:00\u202fAM"}
+
+
+@pytest.mark.parametrize(
+    ("segment", "key"),
+    [
+        # An unsplit "a.m. The": the point ends the sentence too and must survive.
+        ("Hundreds lined up before the doors opened at 10 a.m. The building dates from 1912.", "10 a.m"),
+        ("The doors opened at 10 a.m.", "10 a.m"),
+        ("“We open at 10 a.m.”", "10 a.m"),
+        # Inside the sentence, the point belongs to "a.m." alone.
+        ("Polls open at 7 a.m. Friday across the state.", "7 a.m."),
+        ("The vote closes at 7 a.m. Eastern, officials said.", "7 a.m."),
+        ("It starts at 10 a.m. on Monday.", "10 a.m."),
+    ],
+)
+def test_a_clock_time_at_a_sentence_end_leaves_the_point(segment: str, key: str) -> None:
+    assert number_terms(segment, EN, ES) == {key: "10:00" if "10" in key else "7:00"}
 
 
 def test_what_engines_get_right_is_left_to_them() -> None:
