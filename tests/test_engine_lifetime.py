@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
 
 from syndicate.config import load_settings
+from syndicate.models import Lang
 from syndicate.scheduler import Daemon
 from syndicate.store import Store
 from syndicate.translate import apertium
+from syndicate.translate.engines import Engines
 from tests.conftest import Clock, write_config
 
 pytestmark = pytest.mark.skipif(shutil.which("apertium") is None, reason="apertium is not installed (make setup)")
@@ -69,3 +72,25 @@ def test_apertium_starts_once_per_pair_across_daemon_polls_and_stops_at_shutdown
         daemon.shutdown()
         store.close()
     assert not any(_alive(pid) for pid in pids)  # closed by their owner at exit
+
+
+def test_a_poll_starts_the_dictionaries_with_the_engines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The analysers the translation reads with (names in English, Spanish words, the
+    # places the pair knows) load while the poll stores, like the pipelines: one lt-proc
+    # each, started by the helper thread before any article is translated.
+    dictionaries: list[str] = []
+    real_init = apertium._Pipeline.__init__
+
+    def counting_init(self: apertium._Pipeline, *args: object, **kwargs: object) -> None:
+        real_init(self, *args, **kwargs)  # type: ignore[arg-type]
+        if len(self.stages) == 1:
+            dictionaries.append(threading.current_thread().name)
+
+    monkeypatch.setattr(apertium._Pipeline, "__init__", counting_init)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    settings = load_settings(write_config(tmp_path, languages=("es",), articles=drop))
+    with Engines(settings) as engines:
+        engines.prepare([(Lang("en"), Lang("es"))])
+        engines.close()  # waits for the helper
+        assert dictionaries == ["engines-prepare"] * 3

@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import hashlib
+import json
 import logging
 import os
 import queue
@@ -462,6 +464,48 @@ _PERSON_POOL = (
 )
 _PROBE = "{0} visited the hotel on Monday. The {0} hotel was closed. {0}'s company grew. She met {0}."
 _PROBE_USES = 4
+#: What a probe's result depends on besides the pair's data (its package version).
+_POOLS_DIGEST = hashlib.sha256(repr((_PLACE_POOL, _PERSON_POOL, _PROBE, _PROBE_USES)).encode()).hexdigest()[:12]
+
+
+def _pools_file() -> Path:
+    """Where probes are remembered across processes (a cron ``once`` probes no pair twice)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "syndicate" / "apertium-placeholders.json"
+
+
+def _remembered_pools(model: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """A pair's probed placeholders, if this version of it was probed before."""
+    if "unknown" in model:  # not a Debian package: its data may change under the same name
+        return None
+    try:
+        entry = json.loads(_pools_file().read_text(encoding="utf-8")).get(f"{model}|{_POOLS_DIGEST}")
+        places, people = entry
+        if set(places) <= set(_PLACE_POOL) and set(people) <= set(_PERSON_POOL):
+            return tuple(places), tuple(people)
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass  # none remembered, or a damaged file: probe again
+    return None
+
+
+def _remember_pools(model: str, pools: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
+    if "unknown" in model:
+        return
+    path = _pools_file()
+    try:
+        try:
+            known = json.loads(path.read_text(encoding="utf-8"))
+            known = known if isinstance(known, dict) else {}
+        except (OSError, ValueError):
+            known = {}
+        known = {k: v for k, v in known.items() if k.endswith(f"|{_POOLS_DIGEST}")}  # older probes go
+        known[f"{model}|{_POOLS_DIGEST}"] = [list(pools[0]), list(pools[1])]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(known, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:  # a read-only home: probe in every process
+        logger.debug("apertium: cannot remember placeholder probes in %s: %s", path, error)
 #: Words of a segment, for the share of them Apertium marked.
 _WORDS = re.compile(r"[^\W_]+")
 _HYPHENATED = re.compile(r"(?<![\w-])[\w.]+(?:-[\w.]+)+(?![\w-])")
@@ -491,6 +535,7 @@ class ApertiumTranslator:
         self._analysers: dict[tuple[str, ...], ApertiumAnalyser] = {}
         #: Per pair, the placeholder proper nouns it passes through: (places, people).
         self._pools: dict[tuple[Lang, Lang], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._probing: dict[tuple[Lang, Lang], threading.Lock] = {}  # one probe per pair at a time
         self._lock = threading.Lock()
         # Counts close() calls: a translation that began before one stops instead of
         # starting the pipelines again (a later call may start them).
@@ -687,21 +732,33 @@ class ApertiumTranslator:
         found = self._pools.get(key)
         if found is not None:
             return found
-        probes = [_PROBE.format(word) for word in (*_PLACE_POOL, *_PERSON_POOL)]
-        try:
-            raws = self._run(probes, source, target, [{}] * len(probes), generation)
-        except TranslationError as error:
-            logger.warning("apertium %s->%s: cannot probe placeholder names (%s); protecting names as blanks",
-                           source, target, error)
-            return (), ()
-        good = {
-            word for word, raw in zip((*_PLACE_POOL, *_PERSON_POOL), raws, strict=True)
-            if len(re.findall(rf"(?<!\w){re.escape(word)}(?!\w)", raw.text)) == _PROBE_USES and not raw.marked
-        }
-        pools = (tuple(w for w in _PLACE_POOL if w in good), tuple(w for w in _PERSON_POOL if w in good))
-        logger.debug("apertium %s->%s: %d place and %d person placeholders", source, target, *map(len, pools))
-        self._pools[key] = pools
-        return pools
+        with self._lock:
+            probing = self._probing.setdefault(key, threading.Lock())
+        with probing:  # a translation waits for the probe prepare() began
+            found = self._pools.get(key)
+            if found is not None:
+                return found
+            model = self.model_id(source, target)
+            remembered = _remembered_pools(model)
+            if remembered is not None:
+                self._pools[key] = remembered
+                return remembered
+            probes = [_PROBE.format(word) for word in (*_PLACE_POOL, *_PERSON_POOL)]
+            try:
+                raws = self._run(probes, source, target, [{}] * len(probes), generation)
+            except TranslationError as error:
+                logger.warning("apertium %s->%s: cannot probe placeholder names (%s); protecting names as blanks",
+                               source, target, error)
+                return (), ()
+            good = {
+                word for word, raw in zip((*_PLACE_POOL, *_PERSON_POOL), raws, strict=True)
+                if len(re.findall(rf"(?<!\w){re.escape(word)}(?!\w)", raw.text)) == _PROBE_USES and not raw.marked
+            }
+            pools = (tuple(w for w in _PLACE_POOL if w in good), tuple(w for w in _PERSON_POOL if w in good))
+            logger.debug("apertium %s->%s: %d place and %d person placeholders", source, target, *map(len, pools))
+            self._pools[key] = pools
+            _remember_pools(model, pools)
+            return pools
 
     def _run(
         self, texts: Sequence[str], source: Lang, target: Lang, terms: Sequence[Mapping[str, str]], generation: int,
@@ -750,8 +807,11 @@ class ApertiumTranslator:
         return [self._pipeline(source, target, generation).run(p.encoded + "\n") for p in chunk]
 
     def prepare(self, source: Lang, target: Lang) -> None:
-        """Start the pair's pipeline: its stages load their dictionaries while we go on."""
-        self._pipeline(source, target, self._generation)
+        """Start the pair's pipeline (its stages load their dictionaries while we go on)
+        and probe its placeholder names."""
+        generation = self._generation
+        self._pipeline(source, target, generation)
+        self._pool(source, target, generation)
 
     def close(self) -> None:
         with self._lock:
@@ -780,18 +840,24 @@ class ApertiumAnalyser:
         self._pipe: _Pipeline | None = None
         self._lock = threading.Lock()
 
+    def prepare(self) -> None:
+        """Start ``lt-proc`` (it loads its dictionary while the caller goes on)."""
+        self._running()
+
+    def _running(self) -> _Pipeline:
+        with self._lock:
+            if self._pipe is None or not self._pipe.alive():
+                if self._pipe is not None:
+                    self._pipe.close()
+                self._pipe = _Pipeline([list(self.stage)], Path(self.stage[-1]).name, self.timeout)
+            return self._pipe
+
     def analyse(self, items: Sequence[str]) -> list[tuple[Unit, ...]]:
         out: list[tuple[Unit, ...]] = []
         for start in range(0, len(items), _ANALYSE_BATCH):
             batch = items[start : start + _ANALYSE_BATCH]
             stream = "".join(_escape(item.replace("\0", " ")) + _ITEM_END for item in batch)
-            with self._lock:
-                if self._pipe is None or not self._pipe.alive():
-                    if self._pipe is not None:
-                        self._pipe.close()
-                    self._pipe = _Pipeline([list(self.stage)], Path(self.stage[-1]).name, self.timeout)
-                pipe = self._pipe
-            raw = pipe.run(stream)
+            raw = self._running().run(stream)
             chunks = raw.split(_ITEM_END)
             if len(chunks) < len(batch):
                 raise TranslationError(f"the {self.language} analyser lost its item markers", engine="apertium")
@@ -1160,36 +1226,34 @@ def _clean(text: str, marks: re.Pattern[str] | None = _MARKS) -> str:
 DPKG_STATUS = Path("/var/lib/dpkg/status")
 
 
-def _installed_versions() -> dict[str, str]:
-    """{package: version} of the installed Debian packages, read from dpkg's status file
-    (a few milliseconds) and read again only when that file changes."""
+def _installed_version(package: str) -> str | None:
+    """``package``'s version if dpkg's status file lists it installed: the file is read
+    (a few milliseconds) only when it changed, and no process is started."""
     try:
         stat = DPKG_STATUS.stat()
     except OSError:
-        return {}
-    return _read_versions(stat.st_mtime_ns, stat.st_size)
+        return None
+    text = _status_text(stat.st_mtime_ns, stat.st_size)
+    needle = f"\nPackage: {package}\n"
+    start = text.find(needle)
+    while start >= 0:
+        end = text.find("\n\n", start + 1)
+        fields = dict(
+            line.split(": ", 1) for line in text[start + 1 : end if end >= 0 else None].splitlines()
+            if ": " in line and not line.startswith(" ")
+        )
+        if fields.get("Status", "").endswith(" installed") and fields.get("Version"):
+            return fields["Version"]
+        start = text.find(needle, start + 1)  # another architecture's entry
+    return None
 
 
 @functools.lru_cache(maxsize=2)
-def _read_versions(_mtime_ns: int, _size: int) -> dict[str, str]:
-    versions: dict[str, str] = {}
-    package = version = status = ""
+def _status_text(_mtime_ns: int, _size: int) -> str:
     try:
-        with DPKG_STATUS.open(encoding="utf-8", errors="replace") as handle:
-            for line in [*handle, "\n"]:
-                if not line.strip():
-                    if package and version and status.endswith(" installed"):
-                        versions[package] = version
-                    package = version = status = ""
-                elif line.startswith("Package: "):
-                    package = line[9:].strip()
-                elif line.startswith("Version: "):
-                    version = line[9:].strip()
-                elif line.startswith("Status: "):
-                    status = line[8:].strip()
+        return "\n" + DPKG_STATUS.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return {}
-    return versions
+        return ""
 
 
 def _package_version(mode: Path) -> str:
@@ -1205,7 +1269,7 @@ def _package_version(mode: Path) -> str:
     # from dpkg's status file (no process started); only when no such package is
     # installed, ask dpkg which package owns the file (it reads every package's file list).
     guess = Path(data_file).parent.name
-    found = _installed_versions().get(guess)
+    found = _installed_version(guess)
     if found:
         return f"{guess}={found}"
     if not shutil.which("dpkg-query"):

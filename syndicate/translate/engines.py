@@ -124,9 +124,11 @@ class Engines:
     def prepare(self, pairs: Iterable[tuple[Lang, Lang]]) -> None:
         """Start, in a helper thread, the engine that will serve each pair (its route's
         first engine per leg), and return at once: Apertium's stages load their
-        dictionaries, an Argos model loads, while the caller goes on (a poll detecting
-        languages and storing articles). A pair no engine serves is skipped; a failure
+        dictionaries, an Argos model loads, then the analysers the translation reads with
+        start, while the caller goes on (a poll detecting languages and storing
+        articles). A pair no engine serves is skipped; a failure
         is only logged, and reported by the translation that needs the engine."""
+        pairs = list(pairs)
         jobs: dict[tuple[str, Lang, Lang], Translator] = {}
         for source, target in pairs:
             if primary(source) == primary(target):
@@ -136,20 +138,30 @@ class Engines:
                     jobs.setdefault((leg.engines[0].name, leg.source, leg.target), leg.engines[0])
         if not jobs:
             return
-        thread = threading.Thread(target=self._prepare, args=(list(jobs.items()),), name="engines-prepare",
+        wanted = [(s, t) for s, t in pairs if primary(s) != primary(t)]
+        thread = threading.Thread(target=self._prepare, args=(list(jobs.items()), wanted), name="engines-prepare",
                                   daemon=True)
         with self._lock:  # started under the lock: close() never joins a thread not yet started
             self._preparing = [t for t in self._preparing if t.is_alive()]
             self._preparing.append(thread)
             thread.start()
 
-    @staticmethod
-    def _prepare(jobs: list[tuple[tuple[str, Lang, Lang], Translator]]) -> None:
+    def _prepare(self, jobs: list[tuple[tuple[str, Lang, Lang], Translator]], pairs: list[tuple[Lang, Lang]]) -> None:
         for (name, source, target), engine in jobs:
             try:
                 engine.prepare(source, target)
             except Exception as exc:  # noqa: BLE001 - the translation that needs it reports it
                 logger.debug("engine %s could not prepare %s->%s: %s", name, source, target, exc)
+        # Then the dictionaries the translation reads with: names in the source, the
+        # target's words, the places the pair knows.
+        for source, target in pairs:
+            try:
+                found = [self.analyser(source), self.analyser(target), self.pair_analyser(source, target)]
+                for analyser in found:
+                    if analyser is not None and hasattr(analyser, "prepare"):
+                        analyser.prepare()
+            except Exception as exc:  # noqa: BLE001 - the translation that needs it reports it
+                logger.debug("dictionaries for %s->%s could not start: %s", source, target, exc)
 
     def analyser(self, language: Lang) -> Analyser | None:
         """``language``'s morphological analyser: the dictionary of an installed Apertium

@@ -311,3 +311,55 @@ def test_model_id_reads_the_version_from_dpkgs_status_without_a_process(
                               check=True).stdout.strip()
     assert first == f"apertium:eng-spa@apertium-eng-spa={expected}"
     assert not log.exists()  # the package's version came from dpkg's status file: no dpkg-query run
+
+
+def test_dpkg_status_entries_count_only_when_installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from syndicate.translate import apertium
+
+    status = tmp_path / "status"
+    status.write_text(
+        "Package: apertium-eng-spa-extra\nStatus: install ok installed\nVersion: 9.9\n\n"
+        "Package: apertium-eng-spa\nStatus: deinstall ok config-files\nArchitecture: amd64\nVersion: 0.7.0-1\n\n"
+        "Package: apertium-eng-spa\nStatus: install ok installed\nArchitecture: all\nVersion: 0.8.1-2\n"
+        "Description: English-Spanish\n translation data\n\n"
+        "Package: apertium-eng-cat\nStatus: deinstall ok config-files\nVersion: 1.0.1-5\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(apertium, "DPKG_STATUS", status)
+    assert apertium._installed_version("apertium-eng-spa") == "0.8.1-2"  # not the removed one, not "-extra"
+    assert apertium._installed_version("apertium-eng-cat") is None  # only its configuration is left
+    assert apertium._installed_version("apertium-eng-glg") is None
+    status.write_text("Package: apertium-eng-glg\nStatus: install ok installed\nVersion: 2.0\n", encoding="utf-8")
+    assert apertium._installed_version("apertium-eng-glg") == "2.0"  # read again once the file changed
+
+
+def test_placeholder_probes_are_remembered_across_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    probed: list[int] = []
+    real_run = ApertiumTranslator._run
+
+    def counting_run(self: ApertiumTranslator, texts: list[str], *args: object) -> object:
+        if any("visited the hotel on Monday" in t for t in texts):
+            probed.append(len(texts))
+        return real_run(self, texts, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ApertiumTranslator, "_run", counting_run)
+    first = ApertiumTranslator()
+    try:
+        pools = first._pool(EN, ES, 0)
+        assert len(probed) == 1 and pools[1]  # probed: person placeholders found
+    finally:
+        first.close()
+    second = ApertiumTranslator()  # what the next `syndicate once` makes
+    try:
+        assert second._pool(EN, ES, 0) == pools and len(probed) == 1  # remembered, not probed again
+        saved = json.loads((tmp_path / "cache" / "syndicate" / "apertium-placeholders.json").read_text())
+        assert [key.split("|")[0] for key in saved] == [second.model_id(EN, ES)]  # keyed by the package version
+    finally:
+        second.close()
+    (tmp_path / "cache" / "syndicate" / "apertium-placeholders.json").write_text("{not json")
+    third = ApertiumTranslator()
+    try:
+        assert third._pool(EN, ES, 0) == pools and len(probed) == 2  # a damaged file: probed again, no error
+    finally:
+        third.close()
