@@ -409,8 +409,8 @@ class NameFinder:
             out.pop(0)  # a connector or a number left in front ("About 35": "About" was dropped)
         while out and (out[-1].text in self.words.connectors or (
                 len(out) > 1 and out[-1].text.casefold().rstrip(".") in self.words.titles
-                and _POSSESSIVE.search(out[-2].text))):
-            out.pop()  # a connector, or a title after a possessive ("Ring's CEO")
+                and _POSSESSIVE.search(out[-2].text)) or (len(out) > 1 and out[-1].text in _weekdays())):
+            out.pop()  # a connector, a title after a possessive ("Ring's CEO"), a day ("The London Thursday")
         return out
 
     def _decide(
@@ -463,8 +463,8 @@ class NameFinder:
         words = [_POSSESSIVE.sub("", t.text) for t in span
                  if t.text[:1].isalpha() and t.text.casefold() not in self.words.connectors]
         if words and all(w in _conventional_capitals() or w in self.words.capitalised or w in _TIME_ZONES
-                         for w in words):
-            return "engine"  # a date: "April 11", "Monday January 5", "GMT Friday"
+                         or w in _CLOCK_WORDS for w in words):
+            return "engine"  # a date or a time: "April 11", "Monday January 5", "GMT Friday", "PM Wednesday"
         if len(words) > 1 and all(w.casefold() in self.words.compass for w in words[:-1]) and (
             self.lookup.word(words[-1]).conventional or words[-1] in _conventional_capitals()
         ):
@@ -593,6 +593,7 @@ class NameFinder:
 
 _PREPOSITIONS = frozenset({"of", "for", "on", "the"})
 _TIME_ZONES = frozenset("GMT UTC BST CET CEST EET EST EDT CST CDT MST MDT PST PDT ET PT AEST AEDT JST IST".split())
+_CLOCK_WORDS = frozenset("AM PM A.M. P.M.".split())
 
 
 def _has_letter(text: str) -> bool:
@@ -666,8 +667,8 @@ def _raw_spans(tokens: Sequence[_Token], words: LanguageWords) -> list[list[_Tok
                 span.extend(tokens[j : k + 1])
                 j = k + 1
                 continue
-            if tokens[j].text.isdigit() and len(tokens[j].text) <= 4:
-                span.append(tokens[j])
+            if tokens[j].text.isdigit() and len(tokens[j].text) <= 4 and not _POSSESSIVE.search(span[-1].text):
+                span.append(tokens[j])  # "Blade Runner 2049", not "the Fed's 2 percent"
                 j += 1
             break
         spans.append(span)
@@ -697,6 +698,14 @@ def _conventional_capitals() -> frozenset[str]:
     words.update(("Sept", "Tues", "Thur", "Thurs"))
     words.update(name for name in en.languages.values() if " " not in name)
     return frozenset(words)
+
+
+@lru_cache(maxsize=1)
+def _weekdays() -> frozenset[str]:
+    """English weekdays, which follow a name without belonging to it ("at The London Thursday")."""
+    from babel import Locale
+
+    return frozenset(Locale("en").days["format"]["wide"].values())
 
 
 @lru_cache(maxsize=1)

@@ -36,7 +36,7 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -178,6 +178,10 @@ class _View(Mapping[str, str]):
         return 0
 
 
+def _overlaps(span: tuple[int, int], others: Sequence[tuple[int, int]]) -> bool:
+    return any(span[0] < end and start < span[1] for start, end in others)
+
+
 class _Plan:
     """How one article splits into segments and how translations rebuild it.
 
@@ -189,7 +193,8 @@ class _Plan:
     """
 
     def __init__(
-        self, stored: StoredArticle, names: Names, terms: Mapping[str, str], source: Lang, target: Lang
+        self, stored: StoredArticle, names: Names, terms: Mapping[str, str], source: Lang, target: Lang,
+        fixed: Collection[str] = (),
     ) -> None:
         self.stored = stored
         self.source = source
@@ -207,8 +212,10 @@ class _Plan:
         self.paragraphs = [ParagraphPlan(html.escape(value, quote=False) if is_plain else value) for value, is_plain in slots]
         # The article's terms (names, keep_verbatim, glossary) and the text in <code>.
         self.terms = dict(terms)
+        self.fixed = set(fixed)
         for paragraph in self.paragraphs:
             self.terms.update({t: t for t in paragraph.protected if t.strip()})
+            self.fixed.update(t for t in paragraph.protected if t.strip())
         self._pattern = _terms_pattern(tuple(sorted(self.terms)))
         self._keys: dict[str, Key] = {}
 
@@ -217,11 +224,18 @@ class _Plan:
         found = self._keys.get(segment)
         if found is None:
             terms: dict[str, str] = {}
+            numbers = number_terms(segment, self.source, self.target)
+            cut = [m.span() for term in numbers for m in re.finditer(re.escape(term), segment)]
+            taken: list[tuple[int, int]] = []
             if self._pattern is not None:
                 for match in self._pattern.finditer(segment):
-                    terms[match.group(0)] = self.terms[match.group(0)]
-            for term, form in number_terms(segment, self.source, self.target).items():
-                if not any(term in t or t in term for t in terms):
+                    term = match.group(0)
+                    if term not in self.fixed and _overlaps(match.span(), cut):
+                        continue  # a name found in the text never cuts a number ("PM Wednesday", "Fed's 2")
+                    terms[term] = self.terms[term]
+                    taken.append(match.span())
+            for term, form in numbers.items():  # the operator's terms win over numbers
+                if not any(_overlaps(m.span(), taken) for m in re.finditer(re.escape(term), segment)):
                     terms[term] = form
             found = (segment, tuple(sorted(terms.items())))
             self._keys[segment] = found
@@ -428,7 +442,7 @@ class ArticleTranslator:
         for stored, names in zip(batch, found, strict=True):
             people |= names.people
             terms = {**names.terms(self.target, knows), **fixed}  # the operator's terms win over found names
-            plans.append(_Plan(stored, names, terms, self.source, self.target))
+            plans.append(_Plan(stored, names, terms, self.source, self.target, fixed))
         self.people = frozenset(people)
         return plans
 

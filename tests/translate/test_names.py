@@ -87,6 +87,20 @@ def test_possessives_split_two_names(finder: NameFinder) -> None:
     assert not any("'s" in n for n in names.keep)
 
 
+def test_times_dates_and_numbers_are_not_parts_of_names(finder: NameFinder) -> None:
+    names = names_of(
+        finder,
+        "Inflation stayed just under the Fed’s 2 percent target.",
+        "It was taken from her room sometime between 8 AM and 2 PM Wednesday.",
+        "12:00 PM PT -- Deputies were at The London Thursday morning.",
+        "The Ridley Scott sequel Blade Runner 2049 opened on Friday.",
+    )
+    assert not any(any(c.isdigit() for c in name) and "Blade" not in name for name in names.keep), sorted(names.keep)
+    for part in ("PM", "AM", "Wednesday", "Thursday"):
+        assert not any(part in name.split() for name in names.keep), (part, sorted(names.keep))
+    assert "The London" in names.keep and "Blade Runner 2049" in names.keep
+
+
 def test_authors_from_the_markup_are_people(finder: NameFinder) -> None:
     names = names_of(finder, "The report was published on Friday.", authors=("Irina Sokolova",))
     assert "Irina Sokolova" in names.keep and "Irina Sokolova" in names.people

@@ -284,3 +284,48 @@ def test_correcting_a_sources_language_retranslates(tmp_path: Path) -> None:
     engine.calls.clear()
     report = run(corrected, store, pool)
     assert report.translations_written == 1 and engine.calls  # read as Catalan now: done again
+
+
+def test_a_found_name_never_cuts_a_number_but_the_operators_terms_win() -> None:
+    from datetime import UTC, datetime
+
+    from syndicate.models import Article, Lang, Paragraph, StoredArticle
+    from syndicate.translate.names import Names
+    from syndicate.translate.service import ArticleTranslator, Counts, Leg
+
+    class Finder:  # what a name finder might wrongly give: runs that overlap numbers
+        def prepare(self, texts: object) -> None:
+            pass
+
+        def find(self, *args: object) -> Names:
+            return Names(keep=frozenset({"PM Wednesday", "Fed\u2019s 2"}))
+
+    class Memory:
+        def get(self, *a: object, **k: object) -> tuple[dict, set]:
+            return {}, set()
+
+        def put(self, *a: object, **k: object) -> None:
+            pass
+
+    seen: list[dict[str, str]] = []
+
+    class Recording(FakeEngine):
+        def translate_scored(self, segments, source, target, *, protect=(), per_segment=None, people=frozenset()):
+            seen.extend(dict(t) for t in per_segment or [])
+            return super().translate_scored(segments, source, target, protect=protect, per_segment=per_segment)
+
+    engine = Recording("fake", {("en", "es")}, tagged)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    text = "Inflation stayed under the Fed\u2019s 2 percent target. It was taken between 8 AM and 2 PM Wednesday."
+    article = StoredArticle(1, "a", Article(source="s", key="1", title="Rates", blocks=(Paragraph(text),)), now, now)
+    for keep, expected in [
+        ((), [{"2 percent": "2\u00a0%"}, {"8 AM": "8:00", "2 PM": "14:00"}]),
+        # An operator's keep_verbatim term is kept whole, even over a number.
+        (("PM Wednesday",), [{"2 percent": "2\u00a0%"}, {"8 AM": "8:00", "PM Wednesday": "PM Wednesday"}]),
+    ]:
+        seen.clear()
+        translator = ArticleTranslator(Memory(), [Leg(Lang("en"), Lang("es"), (engine,))], clock=lambda: now,
+                                       counts=Counts(), names=Finder(), keep_verbatim=keep)  # type: ignore[arg-type]
+        translations, problems = translator.translate([article])
+        assert not problems and translations
+        assert sorted(map(sorted, (t.items() for t in seen if t))) == sorted(map(sorted, (e.items() for e in expected)))
