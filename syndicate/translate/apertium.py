@@ -417,7 +417,6 @@ class _Piece:
     last: bool  # the segment's last piece: a sentence end follows it in the stream
     encoded: str  # stream format, protected terms as superblanks
     used: tuple[str, ...]  # per superblank, the text that replaces it
-    own_marks: str  # mark characters the source itself uses (#hashtags, @mentions)
 
 
 @dataclass(frozen=True)
@@ -770,12 +769,11 @@ class ApertiumTranslator:
             if not text.strip():
                 continue
             pattern = _protect_pattern(own)
-            marks = _own_marks(text)
             spans = [m.span() for m in pattern.finditer(text)]
             cuts = _cut(text, self.max_piece_chars, spans)
             for number, (joiner, cut) in enumerate(cuts, 1):
                 encoded, used = _protect(cut, pattern, own)
-                pieces.append(_Piece(index, joiner, number == len(cuts), encoded, tuple(used), marks))
+                pieces.append(_Piece(index, joiner, number == len(cuts), encoded, tuple(used)))
         raws: list[str] = []
         for chunk in _chunks(pieces, self.chunk_chars):
             raws.extend(self._run_chunk(chunk, source, target, generation))
@@ -783,9 +781,9 @@ class ApertiumTranslator:
         marked: dict[int, int] = {}
         unknown: dict[int, list[str]] = {}
         for piece, raw in zip(pieces, raws, strict=True):
-            marked[piece.segment] = marked.get(piece.segment, 0) + _counted_marks(raw, piece.own_marks)
+            marked[piece.segment] = marked.get(piece.segment, 0) + _counted_marks(raw)
             unknown.setdefault(piece.segment, []).extend(_UNKNOWN_MARK.findall(raw))
-            restored = _restore(raw, list(piece.used), piece.own_marks).strip()
+            restored = _restore(raw, list(piece.used)).strip()
             parts.setdefault(piece.segment, []).append(piece.joiner + restored)
         out = [_Raw(text) for text in texts]
         for index, translated in parts.items():
@@ -1171,43 +1169,48 @@ def _protect_pattern(terms: Mapping[str, str]) -> re.Pattern[str]:
 def _protect(segment: str, pattern: re.Pattern[str], terms: Mapping[str, str]) -> tuple[str, list[str]]:
     """Escape ``segment`` for the stream format, turning protected text into superblanks.
 
+    What the source itself marks becomes a superblank too, so that every mark in the
+    output is the engine's: a #hashtag or an @mention whole (an identifier, never
+    translated), a footnote's "*" alone.
     Returns the encoded text and, per superblank, the text that must replace it.
     """
     used: list[str] = []
     pieces: list[str] = []
+
+    def plain(text: str) -> None:
+        pos = 0
+        for mark in _OWN_MARKS.finditer(text):
+            pieces.append(_escape(text[pos : mark.start()]))
+            pieces.append(f"[<k{len(used)}>]")
+            used.append(mark.group(0))
+            pos = mark.end()
+        pieces.append(_escape(text[pos:]))
+
     pos = 0
     for match in pattern.finditer(segment):
-        pieces.append(_escape(segment[pos : match.start()]))
+        plain(segment[pos : match.start()])
         pieces.append(f"[<k{len(used)}>]")
         used.append(terms.get(match.group(0), match.group(0)))
         pos = match.end()
-    pieces.append(_escape(segment[pos:]))
+    plain(segment[pos:])
     return "".join(pieces), used
 
 
-def _own_marks(segment: str) -> str:
-    """Mark characters the source itself puts before words (#hashtags, @mentions)."""
-    return "".join(sorted({m.group(0)[0] for m in _MARKS.finditer(segment)}))
+_OWN_MARKS = re.compile(r"(?<![\w\\])(?:[#@]\w+|\*(?=\w))")
+# Apertium's marks: after a space, punctuation or a number ("1,000*th": the analyser cut
+# the word), escaped or not (the generator writes "\@" for an untranslated lemma it escaped).
+_ENGINE_MARKS = re.compile(r"(?<![^\W\d_\\])\\?[*#@](?=\w)")
 
 
-@functools.lru_cache(maxsize=8)
-def _marks_pattern(keep: str) -> re.Pattern[str] | None:
-    drop = "".join(c for c in "*#@" if c not in keep)
-    # After a space, punctuation or a number ("1,000*th": the analyser cut the word),
-    # escaped or not (the generator writes "\@" for an untranslated lemma it escaped).
-    return re.compile(r"(?<![^\W\d_\\])\\?[" + re.escape(drop) + r"](?=\w)") if drop else None
+def _counted_marks(raw: str) -> int:
+    """Words Apertium marked in ``raw``."""
+    return len(_ENGINE_MARKS.findall(raw))
 
 
-def _counted_marks(raw: str, keep: str = "") -> int:
-    """Words Apertium marked in ``raw`` (marks of the kinds the source uses itself aside)."""
-    marks = _marks_pattern(keep)
-    return len(marks.findall(raw)) if marks is not None else 0
-
-
-def _restore(raw: str, used: list[str], keep: str = "") -> str:
-    """Undo stream-format escaping, drop Apertium's word marks (except the kinds the
-    source had itself: ``keep``), put protected terms back."""
-    marks = _marks_pattern(keep)
+def _restore(raw: str, used: list[str]) -> str:
+    """Undo stream-format escaping, drop Apertium's word marks, put protected terms (and
+    the source's own marks) back."""
+    marks = _ENGINE_MARKS
     parts: list[str] = []
     pos = 0
     for match in _PLACEHOLDER.finditer(raw):

@@ -52,7 +52,17 @@ def test_protected_terms_and_glossary(engine: ApertiumTranslator) -> None:
 
 def test_hashtags_and_mentions_keep_their_marks(engine: ApertiumTranslator) -> None:
     (out,) = engine.translate(["Join the #climate march with @greenpeace today."], EN, ES)
-    assert "#" in out and "@greenpeace" in out
+    assert "#climate" in out and "@greenpeace" in out
+    # Identifiers, never translated ("@UN_News", not "@ONU_Noticiosa").
+    (out,) = engine.translate(["Follow @UN_News and #ClimateStrike, rated #1."], EN, ES)
+    assert "@UN_News" in out and "#ClimateStrike" in out and "#1" in out
+
+
+def test_a_mark_of_the_source_does_not_let_the_engines_marks_through(engine: ApertiumTranslator) -> None:
+    # A footnote's "*" in the source; "inception" is a word the pair does not know.
+    scored = engine.translate_scored(["*Average returns of all recommendations since inception."], EN, ES)
+    assert scored[0].text.startswith("*") and scored[0].text.count("*") == 1, scored[0].text
+    assert scored[0].unknown == ("inception",) and scored[0].confidence is not None and scored[0].confidence < 1
 
 
 def test_missing_pair_names_the_debian_package(engine: ApertiumTranslator) -> None:
