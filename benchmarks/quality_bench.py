@@ -190,9 +190,10 @@ def news(engine: ApertiumTranslator) -> None:
                     if wanted and phrase in source_text:
                         numbers[1] += 1
                         numbers[0] += all(v in values for v in wanted)
-                debris += len(re.findall(r"(?<![\w\\])[*#@](?=\w)", output)) - len(re.findall(r"(?<![\w\\])[*#@](?=\w)", source_text))
+                marks = r"(?<![\w\\])[*#@](?=\w)"  # per page: a page's lost hashtag hides no other's debris
+                debris += max(0, len(re.findall(marks, output)) - len(re.findall(marks, source_text)))
                 debris += max(0, output.count("[") - source_text.count("["))
-            print(f"{label:10} {system:10} {_share(kept):>14} {_share(forms):>14} {_share(numbers):>14} {max(debris, 0):>13}")
+            print(f"{label:10} {system:10} {_share(kept):>14} {_share(forms):>14} {_share(numbers):>14} {debris:>13}")
 
 
 def _share(pair: list[int]) -> str:
