@@ -1064,7 +1064,10 @@ def _put_back(text: str, placeholders: Sequence[tuple[str, str]]) -> tuple[str, 
     None unless each placeholder came back once."""
     glued = 0
     for placeholder, replacement in placeholders:
-        found = list(re.finditer(rf"(?<!\w){re.escape(placeholder)}(?!\w)", text, re.IGNORECASE))
+        # A generator that knows two forms writes both: "Diegon/Diego" (eo, accusative).
+        body = re.escape(placeholder)
+        text = re.sub(rf"(?<![\w/]){body}\w*(?:/{body}\w*)+(?![\w/])", placeholder, text, flags=re.IGNORECASE)
+        found = list(re.finditer(rf"(?<!\w){body}(?!\w)", text, re.IGNORECASE))
         if not found:
             found = list(re.finditer(rf"(?<!\w){re.escape(placeholder)}(?=[^\W\d_]+)", text, re.IGNORECASE))
             glued += len(found)

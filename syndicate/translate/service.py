@@ -434,8 +434,10 @@ class ArticleTranslator:
             pair.prefetch({name for names in found for name in names.candidates})
 
             def knows(name: str) -> bool:
+                # As a proper noun ("Middle East"), or as the adjective a place is too
+                # ("Arctic": "rutas del Ártico"); a known place has no common reading.
                 unit = pair.one_unit(name)
-                return unit is not None and unit.proper
+                return unit is not None and (unit.proper or any("<adj>" in r for r in unit.readings))
 
         plans = []
         people: set[str] = set(self.people)

@@ -69,3 +69,13 @@ def test_missing_pair_names_the_debian_package(engine: ApertiumTranslator) -> No
     with pytest.raises(ModelError) as info:
         engine.model_id(EN, Lang("ja"))
     assert "apt-get install apertium-eng-ja" in str(info.value)
+
+
+def test_a_protected_name_comes_back_once_when_the_generator_writes_two_forms(engine: ApertiumTranslator) -> None:
+    # Esperanto's generator writes an object both ways ("Diegon/Diego"): the name stands
+    # once, no slash left (the sample's headline read "Diegon/Japanujo armeigo").
+    (out,) = engine.translate_scored(
+        ["Russia sees US-backed Japan militarization as global risk"], EN, Lang("eo"),
+        per_segment=[{"Japan": "Japanujo", "Russia": "Rusujo"}],
+    )
+    assert "/" not in out.text and out.text.count("Japanujo") == 1 and out.text.startswith("Rusujo "), out.text
