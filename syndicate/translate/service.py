@@ -428,16 +428,18 @@ class ArticleTranslator:
         fixed.update(self.glossary)
         found = [self.names.find(plain, title_case, authors) if self.names is not None else Names()
                  for plain, title_case, authors in read]
-        knows = None
+        knows: Callable[[str], bool] | None = None
         if self.pair_lookup is not None:
             pair = self.pair_lookup
             pair.prefetch({name for names in found for name in names.candidates})
 
-            def knows(name: str) -> bool:
+            def engine_knows(name: str) -> bool:
                 # As a proper noun ("Middle East"), or as the adjective a place is too
                 # ("Arctic": "rutas del Ártico"); a known place has no common reading.
                 unit = pair.one_unit(name)
                 return unit is not None and (unit.proper or any("<adj>" in r for r in unit.readings))
+
+            knows = engine_knows
 
         plans = []
         people: set[str] = set(self.people)

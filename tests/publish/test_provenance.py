@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import lxml.html
-import pytest
 from lxml import etree
 
 from syndicate.config import load_settings

@@ -79,3 +79,15 @@ def test_a_protected_name_comes_back_once_when_the_generator_writes_two_forms(en
         per_segment=[{"Japan": "Japanujo", "Russia": "Rusujo"}],
     )
     assert "/" not in out.text and out.text.count("Japanujo") == 1 and out.text.startswith("Rusujo "), out.text
+
+
+def test_a_protected_name_reads_as_the_noun_phrase_it_is(engine: ApertiumTranslator) -> None:
+    # Kept verbatim, and the sentence around it built as with any name: the verb agrees
+    # with it ("Tim Cook visitó", not "Tim Cook Visitado" as around an opaque blank) and
+    # a name before a noun modifies it ("el hotel de Fort Worth", not "Fort hotel de Valor").
+    terms = {"Tim Cook": "Tim Cook", "Fort Worth": "Fort Worth"}
+    segments = ["Tim Cook visited the Fort Worth hotel on Monday."]
+    (es,) = engine.translate_scored(segments, EN, ES, per_segment=[terms], people={"Tim Cook"})
+    assert es.text.startswith("Tim Cook visitó ") and "hotel de Fort Worth" in es.text, es.text
+    (ca,) = engine.translate_scored(segments, EN, Lang("ca"), per_segment=[terms], people={"Tim Cook"})
+    assert ca.text.startswith("Tim Cook va visitar ") and "hotel de Fort Worth" in ca.text, ca.text

@@ -34,7 +34,7 @@ def test_percentages_and_clock_times() -> None:
     assert number_terms("A fire between 10:00-11:00 pm MDT.", EN, ES) == {"10:00-11:00 pm": "22:00–23:00"}
     # "pm" without points leaves the sentence's point where it was.
     assert number_terms("Crews doused the fire by 11:35 pm.", EN, ES) == {"11:35 pm": "23:35"}
-    assert number_terms("The meeting starts at 9 a.m. sharp.", EN, Lang("en")) == {"9 a.m.": f"9:00\u202fAM"}
+    assert number_terms("The meeting starts at 9 a.m. sharp.", EN, Lang("en")) == {"9 a.m.": "9:00\u202fAM"}
 
 
 @pytest.mark.parametrize(
