@@ -23,7 +23,7 @@ setup: system-packages $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[argos,test]'
+	$(PY) -m pip install --quiet -e '.[argos,cat,test]'
 	# The light Argos install: argostranslate's package code without torch/stanza/spacy
 	# (its ctranslate2, sentencepiece and packaging come from the [argos] extra above).
 	$(PY) -m pip install --quiet --no-deps argostranslate==$(ARGOS_VERSION)

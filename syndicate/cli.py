@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from syndicate.config import Settings
@@ -156,6 +159,62 @@ def _parser() -> argparse.ArgumentParser:
     install.add_argument("pair", nargs="*", metavar="LANG", help="source and target language, e.g. `en es`")
     install.add_argument("--file", type=Path, metavar="FILE", help="a local .argosmodel package file")
     install.set_defaults(func=cmd_models_install)
+
+    review = sub.add_parser(
+        "review", parents=[common], help="review, correct and approve translations (editors)",
+        description="An editor's correction is stored as a human translation of one sentence and used "
+        "wherever that sentence occurs in the language; `syndicate once` (or the daemon, at once) publishes it.",
+    )
+    rsub = review.add_subparsers(dest="review_command", metavar="ACTION")
+    rsub.required = True
+    editor = argparse.ArgumentParser(add_help=False)
+    editor.add_argument("--editor", metavar="NAME", default=None,
+                        help="who makes the change, for the audit log (default: $USER)")
+    rlist = rsub.add_parser("list", parents=[common], help="entries to review in a language, most in need first")
+    rlist.add_argument("language")
+    rlist.add_argument("--all", action="store_true", help="every entry, not only those waiting for review")
+    rlist.add_argument("--limit", type=int, default=50, metavar="N")
+    rlist.set_defaults(func=cmd_review_list)
+    rshow = rsub.add_parser("show", parents=[common], help="an entry's segments, source beside translation")
+    rshow.add_argument("language")
+    rshow.add_argument("article", type=int)
+    rshow.set_defaults(func=cmd_review_show)
+    rcorrect = rsub.add_parser("correct", parents=[common, editor], help="correct one segment of an entry",
+                               epilog="Example: syndicate review correct es 12 3 'El texto corregido.'")
+    rcorrect.add_argument("language")
+    rcorrect.add_argument("article", type=int)
+    rcorrect.add_argument("segment", type=int, help="the segment's number, as `review show` lists it")
+    rcorrect.add_argument("text", help="the corrected translation (- reads it from standard input)")
+    rcorrect.add_argument("--withdraw", action="store_true", help="remove the correction instead (TEXT is ignored)")
+    rcorrect.set_defaults(func=cmd_review_correct)
+    rapprove = rsub.add_parser("approve", parents=[common, editor], help="approve an entry's current version")
+    rapprove.add_argument("language")
+    rapprove.add_argument("article", type=int)
+    rapprove.add_argument("--reopen", action="store_true", help="take the approval back")
+    rapprove.set_defaults(func=cmd_review_approve)
+    rhistory = rsub.add_parser("history", parents=[common], help="the audit log: who changed what, when")
+    rhistory.add_argument("language", nargs="?")
+    rhistory.add_argument("--article", type=int)
+    rhistory.add_argument("--limit", type=int, default=100, metavar="N")
+    rhistory.set_defaults(func=cmd_review_history)
+    rexport = rsub.add_parser("export", parents=[common], help="write entries as XLIFF 2.0 for a CAT tool")
+    rexport.add_argument("language")
+    rexport.add_argument("--output", "-o", type=Path, required=True, metavar="FILE")
+    rexport.add_argument("--article", type=int, action="append", metavar="ID", help="this entry (repeatable)")
+    rexport.add_argument("--since", metavar="DATE", help="entries published on or after DATE (YYYY-MM-DD)")
+    rexport.add_argument("--until", metavar="DATE", help="entries published before DATE")
+    rexport.add_argument("--waiting", action="store_true", help="only entries waiting for review")
+    rexport.set_defaults(func=cmd_review_export)
+    rimport = rsub.add_parser("import", parents=[common, editor], help="read an XLIFF file back as corrections")
+    rimport.add_argument("file", type=Path)
+    rimport.set_defaults(func=cmd_review_import)
+    rtmx = rsub.add_parser("tmx", parents=[common], help="write a language's corrections as a TMX memory")
+    rtmx.add_argument("language")
+    rtmx.add_argument("--output", "-o", type=Path, required=True, metavar="FILE")
+    rtmx.set_defaults(func=cmd_review_tmx)
+    rtoken = rsub.add_parser("token", parents=[common], help="make an editor's token and print its config line")
+    rtoken.add_argument("name")
+    rtoken.set_defaults(func=cmd_review_token)
     return parser
 
 
@@ -347,7 +406,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 # Its own thread and event loop: polls and translations run in the
                 # scheduler's threads, at a lower CPU priority, so serving stays
                 # responsive during a translation batch.
-                server = ServerThread(settings, store, args.host, args.port, websub=daemon.websub)
+                server = ServerThread(settings, store, args.host, args.port, websub=daemon.websub,
+                                      on_review=daemon.republish_soon)
                 server.start()
                 deprioritize_batch_work()
             try:
@@ -492,6 +552,178 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- syndicate review -------------------------------------------------------------------
+
+
+def _desk(args: argparse.Namespace) -> tuple[Any, Any]:
+    """(the review desk, its store) for the configured store; the caller closes the store."""
+    from syndicate.review.service import ReviewDesk
+    from syndicate.store import Store
+    from syndicate.work import utc_now
+
+    settings = _settings(args.config)
+    store = Store.for_settings(settings)
+    return ReviewDesk(settings, store, clock=utc_now), store
+
+
+def _editor(args: argparse.Namespace) -> str:
+    import getpass
+
+    name = args.editor or os.environ.get("USER") or getpass.getuser()
+    return f"{name} (cli)"
+
+
+def _date_arg(value: str | None, name: str) -> datetime | None:
+    from syndicate.errors import ReviewError
+
+    if not value:
+        return None
+    try:
+        found = datetime.fromisoformat(value)
+    except ValueError:
+        raise ReviewError(f"--{name} {value!r} is not a date", hint="write it as YYYY-MM-DD") from None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
+
+
+def cmd_review_list(args: argparse.Namespace) -> int:
+    desk, store = _desk(args)
+    try:
+        lines = desk.queue(args.language, waiting_only=not args.all, limit=args.limit)
+    finally:
+        store.close()
+    if not lines:
+        print(f"nothing {'is translated' if args.all else 'waits for review'} in {args.language}")
+        return EXIT_OK
+    rows = [(str(line.article_id), f"{line.confidence:.0%}" if line.confidence is not None else "-",
+             f"needs review ({line.needs_review})" if line.needs_review else
+             f"approved by {line.reviewed_by}" if line.approved else "not reviewed",
+             str(line.corrected), line.title[:70]) for line in lines]
+    _table(("article", "confidence", "state", "corrected", "title"), rows)
+    return EXIT_OK
+
+
+def cmd_review_show(args: argparse.Namespace) -> int:
+    desk, store = _desk(args)
+    try:
+        entry = desk.entry(args.language, args.article)
+    finally:
+        store.close()
+    t = entry.translation
+    state = f"approved by {t.reviewed_by}" if t.approved else "not approved"
+    print(f"{entry.article_id}: {t.title}\n  {entry.source_language}->{entry.language}, {t.engine}, "
+          f"confidence {t.confidence if t.confidence is not None else '-'}, {state}, review {entry.mode} publishing")
+    for view in entry.segments:
+        r = view.record
+        marks = [r.slot, r.origin]
+        if view.low:
+            marks.append("LOW")
+        if r.flags:
+            marks.append("checks: " + ",".join(r.flags))
+        print(f"\n[{view.index}] ({'; '.join(marks)})\n  {entry.source_language}: {r.source}\n  {entry.language}: {r.target}")
+        if r.needs_review:
+            print(f"  NEEDS REVIEW: the source changed; the earlier correction was: {r.previous}")
+    return EXIT_OK
+
+
+def cmd_review_correct(args: argparse.Namespace) -> int:
+    desk, store = _desk(args)
+    try:
+        if args.withdraw:
+            affected = desk.withdraw(args.language, args.article, editor=_editor(args), via="cli", segment=args.segment)
+            print(f"withdrawn; {len(affected)} entr{'y' if len(affected) == 1 else 'ies'} to republish"
+                  if affected else "that segment had no correction")
+        else:
+            text = sys.stdin.read() if args.text == "-" else args.text
+            affected = desk.correct(args.language, args.article, text=text, editor=_editor(args), via="cli",
+                                    segment=args.segment)
+            print(f"saved; used in {len(affected)} entr{'y' if len(affected) == 1 else 'ies'}, published by the "
+                  "next run (`syndicate once`, or at once by a running daemon's next pass)")
+    finally:
+        store.close()
+    return EXIT_OK
+
+
+def cmd_review_approve(args: argparse.Namespace) -> int:
+    desk, store = _desk(args)
+    try:
+        desk.approve(args.language, args.article, editor=_editor(args), via="cli", approved=not args.reopen)
+    finally:
+        store.close()
+    print("reopened" if args.reopen else "approved")
+    return EXIT_OK
+
+
+def cmd_review_history(args: argparse.Namespace) -> int:
+    desk, store = _desk(args)
+    try:
+        entries = desk.history(language=args.language, article_id=args.article, limit=args.limit)
+    finally:
+        store.close()
+    if not entries:
+        print("no change by an editor yet")
+        return EXIT_OK
+    rows = [(e.at.strftime("%Y-%m-%d %H:%M:%S"), e.editor, f"{e.action} ({e.via})", e.language,
+             str(e.article_id or "-"), (e.old_text or "")[:40], (e.new_text or "")[:40]) for e in entries]
+    _table(("when (UTC)", "editor", "action", "language", "article", "old", "new"), rows)
+    return EXIT_OK
+
+
+def cmd_review_export(args: argparse.Namespace) -> int:
+    desk, store = _desk(args)
+    try:
+        data = desk.export_xliff(args.language, article_ids=args.article, since=_date_arg(args.since, "since"),
+                                 until=_date_arg(args.until, "until"), waiting_only=args.waiting)
+    finally:
+        store.close()
+    args.output.write_bytes(data)
+    print(f"wrote {args.output} ({len(data)} bytes, XLIFF 2.0)")
+    return EXIT_OK
+
+
+def cmd_review_import(args: argparse.Namespace) -> int:
+    from syndicate.errors import ReviewError
+
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise ReviewError(f"cannot read {args.file}: {exc.strerror}", item=str(args.file)) from None
+    desk, store = _desk(args)
+    try:
+        report = desk.import_xliff(data, editor=_editor(args), name=str(args.file))
+    finally:
+        store.close()
+    print(f"{report.corrected} correction(s) in {len(report.articles)} entr{'y' if len(report.articles) == 1 else 'ies'}, "
+          f"{report.unchanged} unchanged, {len(report.skipped)} skipped")
+    for line in report.skipped[:50]:
+        print(f"  skipped {line}")
+    return EXIT_OK
+
+
+def cmd_review_tmx(args: argparse.Namespace) -> int:
+    desk, store = _desk(args)
+    try:
+        data = desk.export_tmx(args.language)
+    finally:
+        store.close()
+    args.output.write_bytes(data)
+    print(f"wrote {args.output} ({len(data)} bytes, TMX 1.4b)")
+    return EXIT_OK
+
+
+def cmd_review_token(args: argparse.Namespace) -> int:
+    import secrets
+
+    from syndicate.serve.review import token_digest
+
+    if not re.fullmatch(r"[\w.@-]{1,100}", args.name):
+        print("an editor's name is letters, digits, '.', '@', '-' and '_'", file=sys.stderr)
+        return EXIT_CONFIG
+    token = secrets.token_urlsafe(24)
+    print(f"token for {args.name} (give it to them; it is not stored anywhere):\n  {token}\n"
+          f"add to config.toml:\n  [review.editors]\n  {args.name} = \"{token_digest(token)}\"")
+    return EXIT_OK
+
+
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     """Rows as a table on a terminal, aligned plain text otherwise."""
     if sys.stdout.isatty():
@@ -581,14 +813,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
-    from syndicate.errors import ConfigError, OutputClaimedError, SyndicateError
+    from syndicate.errors import ConfigError, OutputClaimedError, ReviewError, SyndicateError
 
     try:
         return int(args.func(args))
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
-    except OutputClaimedError as exc:  # a setup problem, found before anything was touched
+    except (OutputClaimedError, ReviewError) as exc:  # a setup or usage problem: nothing was done
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except SyndicateError as exc:

@@ -223,6 +223,27 @@ class TranslateSettings(_Frozen):
     bilingual: tuple[Lang, ...] = ()
     #: What is done with translations the engines and checks cannot vouch for.
     quality: QualitySettings = QualitySettings()
+    #: Per target language, when editors review ([translate.review] es = "before"):
+    #: "after" (the default) publishes machine translations at once and editors correct
+    #: them later; "before" publishes an entry only once an editor approved it.
+    review: dict[Lang, Literal["after", "before"]] = Field(default_factory=dict)
+
+    def review_mode(self, language: str) -> str:
+        """"before" or "after" for ``language``."""
+        return self.review.get(lang(language), "after")
+
+    @field_validator("review", mode="before")
+    @classmethod
+    def _review(cls, value: Any) -> dict[Lang, str]:
+        if not isinstance(value, dict):
+            raise ValueError('must be a table such as [translate.review] es = "before"')
+        out: dict[Lang, str] = {}
+        for code, mode in value.items():
+            if mode not in ("after", "before"):
+                raise ValueError(f'review.{code} must be "after" (publish, then review) or "before" '
+                                 f'(publish once approved), not {mode!r}')
+            out[_check_lang(str(code))] = mode
+        return out
 
     @model_validator(mode="before")
     @classmethod
@@ -576,6 +597,49 @@ class ServeSettings(_Frozen):
     max_age: Duration = timedelta(minutes=5)
 
 
+class ReviewSettings(_Frozen):
+    """``[review]``: who may correct and approve translations (the review page, its API).
+
+    Editors are named with the SHA-256 of their token (``syndicate review token NAME``
+    makes one and prints the line), here or in the environment variable ``editors_env``
+    (``NAME:TOKEN,NAME:TOKEN``, tokens in the clear there only). No editor: no one may
+    edit over HTTP (the command line still can)."""
+
+    #: name -> "sha256:<hex digest of the token>"
+    editors: dict[str, str] = Field(default_factory=dict)
+    #: An environment variable with more editors, ``NAME:TOKEN`` separated by commas.
+    editors_env: str = "SYNDICATE_EDITORS"
+    #: Origins (scheme://host[:port]) besides ``site.base_url``'s and the server's own
+    #: that may send edits from a browser (a desk's own tool, say).
+    allowed_origins: tuple[str, ...] = ()
+    #: How long a sign-in on the review page lasts.
+    session: Duration = timedelta(hours=12)
+
+    @field_validator("editors", mode="before")
+    @classmethod
+    def _editors(cls, value: Any) -> dict[str, str]:
+        if not isinstance(value, dict):
+            raise ValueError('must be a table such as [review.editors] alice = "sha256:..."')
+        out: dict[str, str] = {}
+        for name, digest in value.items():
+            if not re.fullmatch(r"[\w.@-]{1,100}", str(name)):
+                raise ValueError(f"editor name {name!r}: letters, digits, '.', '@', '-', '_' only")
+            if not isinstance(digest, str) or not re.fullmatch(r"sha256:[0-9a-f]{64}", digest.strip()):
+                raise ValueError(f"editors.{name} must be \"sha256:<64 hex digits>\" (a token's digest: "
+                                 f"`syndicate review token {name}` makes one); never the token itself")
+            out[str(name)] = digest.strip()
+        return out
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list | tuple) or not all(
+            isinstance(v, str) and re.fullmatch(r"https?://[^/\s]+", v.strip().rstrip("/")) for v in value
+        ):
+            raise ValueError('must be a list of origins such as ["https://desk.example.org"] (no path)')
+        return tuple(v.strip().rstrip("/").lower() for v in value)
+
+
 class PublishSettings(_Frozen):
     """``[publish]``: what publishing announces to others, and how pages look."""
 
@@ -764,6 +828,7 @@ class Settings(_Frozen):
     extract: ExtractSettings = ExtractSettings()
     serve: ServeSettings = ServeSettings()
     publish: PublishSettings = PublishSettings()
+    review: ReviewSettings = ReviewSettings()
     websub: WebSubSettings = WebSubSettings()
     cluster: ClusterSettings = ClusterSettings()
     sources: tuple[SourceSettings, ...] = Field(min_length=1)
@@ -982,6 +1047,25 @@ def _bilingual_problems(data: Mapping[str, Any]) -> list[Problem]:
     )]
 
 
+def _review_problems(data: Mapping[str, Any]) -> list[Problem]:
+    """[translate.review] names only languages syndicate translates into."""
+    translate = _table(data, "translate")
+    targets, review = translate.get("languages"), translate.get("review")
+    if not isinstance(targets, list | tuple) or not isinstance(review, dict):
+        return []
+    try:
+        known = {lang(str(code)) for code in targets}
+        unknown = [code for code in review if lang(str(code)) not in known]
+    except ValueError:
+        return []  # the schema reports it
+    if not unknown:
+        return []
+    return [(
+        "translate.review", review,
+        f"{', '.join(map(repr, unknown))} not in translate.languages {list(targets)}; add it there or remove it here",
+    )]
+
+
 def _engine_key_problems(data: Mapping[str, Any]) -> list[Problem]:
     """An engine option given both the old way (``[translate]``) and in its own table."""
     translate = _table(data, "translate")
@@ -1037,6 +1121,7 @@ _CROSS_FIELD_CHECKS: tuple[Callable[[Mapping[str, Any]], list[Problem]], ...] = 
     _unique_name_problems,
     _schedule_problems,
     _bilingual_problems,
+    _review_problems,
     _engine_key_problems,
     _cluster_problems,
 )
@@ -1110,6 +1195,8 @@ def _validation_problems(exc: ValidationError, data: dict[str, Any]) -> list[tup
         key, value = _key_path(loc, data)
         if key in _SECRET_URL_KEYS:
             value = _redacted(value)
+        if key.startswith("review.editors") or key == "serve.status_token":
+            value = "<not shown: may hold a token>"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "missing":
             value, msg = "<missing>", "required key is missing"

@@ -152,6 +152,15 @@ class OutputClaimedError(PublishError):
         self.marker = marker
 
 
+class ReviewError(SyndicateError):
+    """An editor's request cannot be carried out: an unknown entry or segment, a file from
+    a CAT tool that cannot be read, a correction that breaks a rule. ``item`` names what."""
+
+    def __init__(self, message: str, *, item: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.item = item
+
+
 class RunAborted(SyndicateError):
     """A pass stopped midway because the store or the outputs failed.
 

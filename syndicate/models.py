@@ -469,6 +469,31 @@ class StoredArticle:
 
 
 @dataclass(frozen=True)
+class SegmentRecord:
+    """One source segment of a translated article and what stands for it, in reading
+    order: what an editor reviews and corrects.
+
+    ``origin`` is "machine" (an engine's, finished and checked) or "human" (an editor's
+    correction); ``flags`` what the checks found ("numbers", "glued", ...); ``previous`` the
+    correction an editor made for this place when its source text was different (the
+    source changed upstream: machine translated again, needs review); ``slot`` says what
+    the text is ("title", "text", "label", "tag", "summary", "alt")."""
+
+    source: str
+    target: str
+    origin: str = "machine"
+    confidence: float | None = None
+    flags: tuple[str, ...] = ()
+    slot: str = "text"
+    previous: str | None = None
+    previous_source: str | None = None
+
+    @property
+    def needs_review(self) -> bool:
+        return self.previous is not None
+
+
+@dataclass(frozen=True)
 class Translation:
     """One article in one target language."""
 
@@ -500,6 +525,21 @@ class Translation:
     #: A digest of what the translation depended on besides its text: protected terms,
     #: the revisions of the code around the engines, the models (a change redoes it).
     rules: str = ""
+    #: Every segment and its translation, in reading order (see :class:`SegmentRecord`).
+    segments: tuple[SegmentRecord, ...] = ()
+    #: Segments an editor's correction made; segments whose correction no longer fits.
+    corrected: int = 0
+    needs_review: int = 0
+    #: The last approval (read from the store; a put never changes it): who, when, and
+    #: the source_hash it was given for (approval holds while the source is the same).
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    reviewed_hash: str | None = None
+
+    @property
+    def approved(self) -> bool:
+        """An editor approved this version of the source (or it is published as is)."""
+        return self.engine == "source" or (self.reviewed_hash is not None and self.reviewed_hash == self.source_hash)
 
     @property
     def quality_counts(self) -> dict[str, int]:

@@ -119,6 +119,9 @@ class Daemon:
         self._source_locks = {s.name: threading.Lock() for s in settings.sources}
         #: WebSub subscriptions, with ``[websub] callback_url``: a delivery polls at once.
         self.websub = self._websub_subscriber(store)
+        #: An editor's change waits here for :meth:`_republisher` (see :meth:`republish_soon`).
+        self._review_wanted = threading.Event()
+        self._republisher_thread: threading.Thread | None = None
 
     def _next_run(self, name: str) -> datetime | None:
         job = self.scheduler.get_job(name)
@@ -169,6 +172,32 @@ class Daemon:
                 logger.error("publishing failed: %s", exc)
         return tuple(translated), files
 
+    def republish_soon(self, language: str) -> None:
+        """An editor saved a correction or an approval in ``language``: translate what it
+        listed and publish, now, in the republisher's thread (several changes meanwhile
+        make one more pass, not many)."""
+        if not self._stop.is_set():
+            logger.debug("%s: an editor's change, republishing", language)
+            self._review_wanted.set()
+
+    def _republisher(self) -> None:
+        while not self._stop.is_set():
+            if not self._review_wanted.wait(0.25):
+                continue
+            self._review_wanted.clear()
+            with self._idle:
+                if self._stop.is_set():
+                    return
+                self._running += 1
+            try:
+                self.translate_and_publish()
+            except Exception:  # our bug: logged with its traceback, the daemon goes on
+                logger.exception("republishing after an editor's change failed")
+            finally:
+                with self._idle:
+                    self._running -= 1
+                    self._idle.notify_all()
+
     def _first_run(self, source: SourceSettings, now: datetime) -> datetime | None:
         """Resume the schedule: a source polled recently waits out the rest of its interval."""
         last = self.store.sources.get(source.name).last_poll
@@ -207,6 +236,8 @@ class Daemon:
                 id="websub", name="websub upkeep", next_run_time=now, misfire_grace_time=60,
             )
         self.scheduler.start()
+        self._republisher_thread = threading.Thread(target=self._republisher, name="republish", daemon=True)
+        self._republisher_thread.start()
         for source in self.settings.sources:
             self.store.sources.set_next_poll(source.name, self._next_run(source.name))
             logger.info("scheduled %s (%s)", source.name, _describe(source))

@@ -23,7 +23,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -486,7 +486,7 @@ class Work:
         if recheck:  # those now current leave the list; a kill before this line keeps it whole
             done = set(attempted)
             still = set(self._made_elsewhere(language, recheck)) | (set(recheck) - done)
-            self.store.translations.rechecked(language, still)
+            self.store.translations.rechecked(language, still, considered=recheck)
         if counts.values:
             metrics.record_translation_counts(counts.values)
             metrics.record_translation_batch(language, time.monotonic() - started, counts.total("translated"))
@@ -553,7 +553,8 @@ class Work:
         if changed:
             logger.info("%s: the names, glossary, models or finishing of %d translated article(s) changed: "
                         "translating them again", language, len(changed))
-        stale = sorted(set(elsewhere) | set(changed))
+        # Those listed before stay listed (a correction may have listed them).
+        stale = sorted(set(elsewhere) | set(changed) | set(self.store.translations.recheck(language)))
         self.store.translations.settings_checked(language, fingerprint, stale)
         return stale
 
@@ -598,6 +599,15 @@ class Work:
             "polisher": Polisher(source, target, Lookup(self.engines.analyser(target))),
             "pair_lookup": Lookup(self.engines.pair_analyser(source, target)),
         }
+
+    def _corrections(self, source: Lang, target: Lang) -> Callable[[Collection[str]], dict[str, str]]:
+        """Editors' corrections for the pair, as the translator asks for them."""
+        review = self.store.review
+
+        def lookup(segments: Collection[str]) -> dict[str, str]:
+            return {s: c.target_text for s, c in review.corrections_for(source, target, segments).items()}
+
+        return lookup
 
     def _made_elsewhere(self, language: Lang, ids: Iterable[int] | None = None) -> list[int]:
         """Of the articles translated into ``language`` (of ``ids``), those whose translation
@@ -689,9 +699,10 @@ class Work:
                 counts=counts,
                 should_stop=should_stop,
                 fresh=fresh,
+                corrections=self._corrections(source, target),
                 **self._translator_options(source, target),
             )
-            translations, failed = translator.translate(batch)
+            translations, failed = translator.translate(batch, previous=existing)
             if translator.stopped:
                 stopped = True
                 logger.info("%s->%s: stopping; %d of %d article(s) translated, the rest on the next run",

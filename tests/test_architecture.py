@@ -25,7 +25,7 @@ LAYERS: dict[str, int] = {
     # the stages
     "sources": 2, "extract": 2, "translate": 2, "store": 2, "publish": 2,
     # the drivers: the units of work, then what runs them, then the server that shows them
-    "work": 3, "scheduler": 4, "cluster": 4, "serve": 5,
+    "work": 3, "review": 3, "scheduler": 4, "cluster": 4, "serve": 5,
     # the only place that parses argv and exits
     "cli": 6, "__main__": 7,
 }

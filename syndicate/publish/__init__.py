@@ -86,9 +86,12 @@ def _without_held(
     settings: Settings, translated: dict[Lang, dict[int, TranslationLine]]
 ) -> dict[Lang, dict[int, TranslationLine]]:
     """Each language's translations less those held back: under the language's
-    confidence threshold where its action is "hold" ([translate.quality])."""
+    confidence threshold where its action is "hold" ([translate.quality]), and not yet
+    approved by an editor where it is reviewed "before" publishing ([translate.review])."""
     out: dict[Lang, dict[int, TranslationLine]] = {}
     for language, lines in translated.items():
+        if settings.translate.review_mode(language) == "before":
+            lines = {aid: line for aid, line in lines.items() if line.approved}
         rule = settings.translate.quality.of(language)
         if rule.action != "hold" or rule.threshold <= 0:
             out[language] = lines

@@ -101,6 +101,8 @@ def settings_fingerprint(settings: Settings, languages: Sequence[Lang]) -> str:
         "source_languages": {s.name: s.language for s in settings.sources if s.language},
         # Low-confidence entries are marked or held back ([translate.quality]).
         "quality": settings.translate.quality.model_dump(mode="json"),
+        # Entries of a "before" language wait for an editor's approval.
+        "review": {code: mode for code, mode in settings.translate.review.items()},
         # The operator's templates, by content.
         "templates": templates_digest(settings),
     }

@@ -7,6 +7,8 @@ Two parts behind one small dispatcher:
   in-memory :class:`~syndicate.serve.files.FileCache` with raw ASGI messages; anything
   slow (reading a changed file, compressing it, asking the store whether an archive
   page is full) runs in a worker thread, never on the event loop.
+- :class:`~syndicate.serve.review.ReviewApp` for ``/review``: the editors' review page
+  and its JSON API (:mod:`syndicate.serve.review`);
 - a Starlette app for ``/status``, ``/status.json``, ``/metrics``, ``/healthz`` and
   ``/readyz``. Status and metrics answer loopback clients only, or any client with
   ``Authorization: Bearer <[serve] status_token>`` when a token is configured.
@@ -379,6 +381,7 @@ class SyndicateApp:
         store: Store | None = None,
         runs_daemon: bool = False,
         websub: WebSubSubscriber | None = None,
+        on_review: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.service = StatusService(settings, ProcessInfo(os.getpid(), time.time(), runs_daemon), store)
@@ -403,6 +406,12 @@ class SyndicateApp:
             loader=PackageLoader("syndicate.serve", "templates"), autoescape=select_autoescape(["html"])
         )
         self.templates.filters["duration"] = _duration
+        #: The review page and its API (``/review``): editors' corrections and approvals;
+        #: ``on_review`` (the daemon's) republishes a language at once after a change.
+        from syndicate.serve.review import ReviewApp
+
+        self.review = ReviewApp(settings, lambda: self.service.store, self.templates, on_change=on_review,
+                                runs_daemon=runs_daemon)
         self.operator = Starlette(
             routes=[
                 Route("/status", self._status_page, methods=["GET"]),
@@ -427,6 +436,9 @@ class SyndicateApp:
         await anyio.to_thread.run_sync(self.service.close)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (scope["path"] == "/review" or scope["path"].startswith("/review/")):
+            await self.review(scope, receive, send)
+            return
         if scope["type"] == "http" and scope["path"] not in OPERATOR_PATHS:
             if scope["path"].startswith(self.websub_path):
                 await self._websub(scope, receive, send)
@@ -562,10 +574,11 @@ def create_app(
     store: Store | None = None,
     runs_daemon: bool = False,
     websub: WebSubSubscriber | None = None,
+    on_review: Callable[[str], None] | None = None,
 ) -> SyndicateApp:
-    """The ASGI app for ``settings``; pass the daemon's ``store`` (and its WebSub
-    subscriber) when it runs in-process."""
-    return SyndicateApp(settings, store=store, runs_daemon=runs_daemon, websub=websub)
+    """The ASGI app for ``settings``; pass the daemon's ``store`` (its WebSub subscriber,
+    and what republishes after an editor's change) when it runs in-process."""
+    return SyndicateApp(settings, store=store, runs_daemon=runs_daemon, websub=websub, on_review=on_review)
 
 
 __all__ = ["OPERATOR_PATHS", "SyndicateApp", "create_app"]

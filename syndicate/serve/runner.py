@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -32,9 +33,9 @@ class ServeError(SyndicateError):
 
 def _config(
     settings: Settings, host: str, port: int, *, store: Store | None, runs_daemon: bool,
-    websub: WebSubSubscriber | None = None,
+    websub: WebSubSubscriber | None = None, on_review: Callable[[str], None] | None = None,
 ) -> uvicorn.Config:
-    app = create_app(settings, store=store, runs_daemon=runs_daemon, websub=websub)
+    app = create_app(settings, store=store, runs_daemon=runs_daemon, websub=websub, on_review=on_review)
     return uvicorn.Config(
         app,
         host=host,
@@ -94,11 +95,11 @@ class ServerThread:
 
     def __init__(
         self, settings: Settings, store: Store, host: str | None = None, port: int | None = None,
-        *, websub: WebSubSubscriber | None = None,
+        *, websub: WebSubSubscriber | None = None, on_review: Callable[[str], None] | None = None,
     ) -> None:
         config = _config(
             settings, host or settings.serve.host, port or settings.serve.port, store=store, runs_daemon=True,
-            websub=websub,
+            websub=websub, on_review=on_review,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="serve", daemon=True)

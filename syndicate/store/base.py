@@ -26,6 +26,7 @@ from syndicate.errors import StoreError
 from syndicate.store.archive import FeedHistory
 from syndicate.store.articles import ArticleRepository
 from syndicate.store.memory import MemoryRepository
+from syndicate.store.review import ReviewRepository
 from syndicate.store.migrations import HEAD
 from syndicate.store.sources_state import ReportedProblems, SourceStateStore
 from syndicate.store.stats import StatsRepository
@@ -54,6 +55,7 @@ class Store:
         self.problems = ReportedProblems(self)
         self.history = FeedHistory(self)
         self.websub = WebSubStore(self)
+        self.review = ReviewRepository(self)
         try:
             self._migrate()
         except BaseException:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import String, delete, func, select, type_coerce
+from sqlalchemy import String, case, delete, func, or_, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from syndicate.models import Lang, Ref, StoredArticle, Translation
@@ -69,6 +69,7 @@ class TranslationLine(NamedTuple):
     updated: datetime
     seq: int
     confidence: float | None = None  # Translation.confidence: decides holding back
+    approved: bool = False  # an editor approved this version ([translate.review] "before")
 
 
 @dataclass(frozen=True)
@@ -208,14 +209,15 @@ class PublicationRepository:
             return out
         t = translations.c
         with self.store.connect() as conn:
-            query = select(t.article_id, t.language, t.title, _when(conn)(t.updated), t.seq, t.confidence).where(
-                t.language.in_(wanted)
-            )
+            approved = case((or_(t.engine == "source", t.reviewed_hash == t.source_hash), 1), else_=0)
+            query = select(t.article_id, t.language, t.title, _when(conn)(t.updated), t.seq, t.confidence,
+                           approved).where(t.language.in_(wanted))
             rows = plain_rows(conn, query)
         times = _Times()
         line = TranslationLine
-        for article_id, language, title, updated, seq, confidence in rows:
-            out[language][article_id] = line(article_id, Lang(language), title, times[updated], int(seq), confidence)
+        for article_id, language, title, updated, seq, confidence, ok in rows:
+            out[language][article_id] = line(article_id, Lang(language), title, times[updated], int(seq), confidence,
+                                             bool(ok))
         return out
 
     # -- bodies, only for what is rendered ---------------------------------------------

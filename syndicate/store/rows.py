@@ -22,6 +22,7 @@ from syndicate.models import (
     Meta,
     Paragraph,
     Ref,
+    SegmentRecord,
     StoredArticle,
     Translation,
     block_from_json,
@@ -109,7 +110,7 @@ def stored_article(row: Any) -> StoredArticle:
 
 
 #: Parts of a stored translation that are metadata, not the entry's text.
-METADATA_KEYS = ("tags", "summary", "image_alt", "untranslated", "notes", "quality")
+METADATA_KEYS = ("tags", "summary", "image_alt", "untranslated", "notes", "quality", "segments")
 
 
 def text_of(body: str) -> Any:
@@ -130,6 +131,8 @@ def translation_body(t: Translation) -> str:
         extra["untranslated"] = t.untranslated
     if t.quality:
         extra["quality"] = dict(t.quality)
+    if t.segments:
+        extra["segments"] = [segment_json(r) for r in t.segments]
     return json.dumps(
         {
             **blocks_json(t.blocks),
@@ -138,6 +141,31 @@ def translation_body(t: Translation) -> str:
             **extra,
         },
         ensure_ascii=False,
+    )
+
+
+def segment_json(r: SegmentRecord) -> dict[str, Any]:
+    """A segment record as the body keeps it (defaults left out: bodies stay small)."""
+    out: dict[str, Any] = {"s": r.source, "t": r.target}
+    if r.origin != "machine":
+        out["o"] = r.origin
+    if r.confidence is not None:
+        out["c"] = round(r.confidence, 4)
+    if r.flags:
+        out["f"] = list(r.flags)
+    if r.slot != "text":
+        out["k"] = r.slot
+    if r.previous is not None:
+        out["p"] = r.previous
+        out["ps"] = r.previous_source
+    return out
+
+
+def segment_of(item: Mapping[str, Any]) -> SegmentRecord:
+    return SegmentRecord(
+        source=str(item.get("s", "")), target=str(item.get("t", "")), origin=str(item.get("o", "machine")),
+        confidence=item.get("c"), flags=tuple(item.get("f", ())), slot=str(item.get("k", "text")),
+        previous=item.get("p"), previous_source=item.get("ps"),
     )
 
 
@@ -165,6 +193,12 @@ def stored_translation(row: Any) -> Translation:
         confidence=row["confidence"] if "confidence" in row.keys() else None,
         quality=tuple(sorted((str(k), int(v)) for k, v in body.get("quality", {}).items())),
         rules=(row["rules"] or "") if "rules" in row.keys() else "",
+        segments=tuple(segment_of(item) for item in body.get("segments", ()) if isinstance(item, dict)),
+        corrected=int(row["corrected"] or 0) if "corrected" in row.keys() else 0,
+        needs_review=int(row["needs_review"] or 0) if "needs_review" in row.keys() else 0,
+        reviewed_by=row["reviewed_by"] if "reviewed_by" in row.keys() else None,
+        reviewed_at=utc(row["reviewed_at"]) if "reviewed_at" in row.keys() else None,
+        reviewed_hash=row["reviewed_hash"] if "reviewed_hash" in row.keys() else None,
     )
 
 

@@ -3,9 +3,11 @@
 Tables by role:
 
 - content: ``articles`` (one per source + key), ``translations`` (one per article +
-  language), ``translate_state`` (per language, the settings its translations' source
+  language, with its review state), ``translate_state`` (per language, the settings its translations' source
   languages follow, and the articles still to redo since they changed), ``memory`` (the
   segment translation memory), ``stats`` (running counters);
+- review: ``corrections`` (editors' translations of segments), ``review_log`` (every
+  editor's change), ``segment_use`` (which articles hold a segment);
 - sources: ``source_state`` (validators, resume point, how it was read, last poll),
   ``reported_problem`` (problems already logged, so a recurring one is logged once per
   change);
@@ -108,6 +110,15 @@ translations = Table(
     # Translation.rules: a digest of the protected terms, code revisions and models it was
     # made under; a translation whose digest differs from today's is redone.
     Column("rules", String(64), nullable=False, default="", server_default=""),
+    # Review (syndicate/review): who approved it last, when, and for which version of the
+    # source (its source_hash then): approval holds while the source text stays the same.
+    Column("reviewed_by", String(200), nullable=True),
+    Column("reviewed_at", DateTime(timezone=True), nullable=True),
+    Column("reviewed_hash", String(64), nullable=True),
+    # Segments an editor's correction made, and segments whose correction no longer fits
+    # the changed source (machine translated again, "needs review").
+    Column("corrected", Integer, nullable=False, default=0, server_default="0"),
+    Column("needs_review", Integer, nullable=False, default=0, server_default="0"),
 )
 
 
@@ -147,6 +158,50 @@ memory = Table(
     # The engine's own confidence in it (0-1; NULL: none given) and the words it did not know.
     Column("confidence", Float, nullable=True),
     Column("unknown", Text, nullable=False, default="", server_default=""),
+)
+
+
+#: Editors' corrections: a human translation of one source segment into one language,
+#: which wins over every engine and the memory wherever the same segment occurs.
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("key", String(64), primary_key=True),  # sha256 of source language|target|segment
+    Column("source_language", String(35), nullable=False),
+    Column("target_language", String(35), nullable=False),
+    Column("source_text", Text, nullable=False),
+    Column("target_text", Text, nullable=False),
+    Column("editor", String(200), nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("updated", DateTime(timezone=True), nullable=False),
+    Column("article_id", Integer, nullable=True),  # the entry it was made on (context only)
+)
+
+#: Every change an editor made (corrections, approvals, imports), never rewritten.
+review_log = Table(
+    "review_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("editor", String(200), nullable=False),
+    Column("action", String(20), nullable=False),  # correct, approve, reopen, withdraw
+    Column("language", String(35), nullable=False),
+    Column("article_id", Integer, nullable=True),
+    Column("source_text", Text, nullable=True),
+    Column("old_text", Text, nullable=True),
+    Column("new_text", Text, nullable=True),
+    Column("via", String(20), nullable=False, default="", server_default=""),  # page, api, cli, xliff
+)
+
+#: Which translated articles hold which source segment: what a correction reaches.
+segment_use = Table(
+    "segment_use",
+    metadata,
+    Column("language", String(35), primary_key=True),
+    Column("digest", String(32), primary_key=True),  # segment_digest(source text)
+    Column(
+        "article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True,
+    ),
 )
 
 
@@ -330,6 +385,8 @@ cluster_tasks = Table(
 
 Index("ix_articles_seq", articles.c.seq)
 Index("ix_translations_seq", translations.c.seq)
+Index("ix_review_log_language", review_log.c.language, review_log.c.article_id)
+Index("ix_segment_use_article", segment_use.c.article_id)
 
 
 def next_change(conn: Connection) -> int:

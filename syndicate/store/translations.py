@@ -21,7 +21,7 @@ from sqlalchemy import and_, select
 
 from syndicate.models import Lang, Translation
 from syndicate.store.rows import insert, stored_translation, text_of, translation_body
-from syndicate.store.schema import next_change, translate_state, translations
+from syndicate.store.schema import next_change, segment_use, translate_state, translations
 
 if TYPE_CHECKING:
     from syndicate.store.base import Store
@@ -76,6 +76,8 @@ class TranslationRepository:
             "untranslated": t.untranslated,
             "confidence": t.confidence,
             "rules": t.rules,
+            "corrected": t.corrected,
+            "needs_review": t.needs_review,
         }
         where = and_(translations.c.article_id == t.article_id, translations.c.language == t.language)
         with self.store.connect() as conn:
@@ -94,6 +96,7 @@ class TranslationRepository:
                     .returning(translations.c.article_id)  # (rowcount is -1 under implicit RETURNING)
                 ).first()
                 if inserted is not None:
+                    _segment_use(conn, t)
                     return True
             # The row exists (or a concurrent writer just made it): change what differs.
             row = conn.execute(select(translations).where(where).with_for_update()).mappings().one()
@@ -107,6 +110,8 @@ class TranslationRepository:
                 changed["updated"] = t.updated
             changed["seq"] = seq if seq is not None else next_change(conn)
             conn.execute(translations.update().where(where).values(**changed))
+            if "body" in changed:
+                _segment_use(conn, t)
             return True
 
     # -- the settings that decide what each translation is made from ---------------------
@@ -138,11 +143,36 @@ class TranslationRepository:
             conn.execute(stmt.on_conflict_do_update(index_elements=["language"],
                                                     set_={"fingerprint": digest, "recheck": listed}))
 
-    def rechecked(self, language: Lang, still: Iterable[int]) -> None:
-        """After a pass: of the listed articles, only ``still`` remain to redo."""
+    def rechecked(self, language: Lang, still: Iterable[int], considered: Iterable[int] | None = None) -> None:
+        """After a pass: of the listed articles it ``considered``, only ``still`` remain to
+        redo; articles listed meanwhile (an editor's correction) stay listed. Without
+        ``considered``, the list becomes ``still``."""
         with self.store.transaction() as conn:
+            if considered is None:
+                listed = set(still)
+            else:
+                current = conn.execute(
+                    select(translate_state.c.recheck).where(translate_state.c.language == language).with_for_update()
+                ).scalar_one_or_none()
+                listed = (set(_ids(current)) - set(considered)) | set(still)
             conn.execute(translate_state.update().where(translate_state.c.language == language)
-                         .values(recheck=json.dumps(sorted(set(still)))))
+                         .values(recheck=json.dumps(sorted(listed))))
+
+
+def segment_digest(text: str) -> str:
+    """What ``segment_use`` keys a source segment by."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _segment_use(conn: Any, t: Translation) -> None:
+    """Record which source segments ``t`` holds (what a correction of one reaches)."""
+    conn.execute(segment_use.delete().where(segment_use.c.article_id == t.article_id,
+                                            segment_use.c.language == t.language))
+    digests = sorted({segment_digest(r.source) for r in t.segments})
+    if digests:
+        conn.execute(segment_use.insert(), [
+            {"language": t.language, "digest": d, "article_id": t.article_id} for d in digests
+        ])
 
 
 def _ids(stored: str | None) -> list[int]:

@@ -146,22 +146,27 @@ class ParagraphPlan:
 
     def segments(self) -> set[str]:
         """Every sentence the first rendering round needs, normalised."""
-        out: set[str] = set()
+        return set(self.ordered())
+
+    def ordered(self) -> list[str]:
+        """:meth:`segments` in reading order (a paragraph's sentences, then the texts of
+        its inline elements and attributes), each once: what an editor reviews."""
+        out: dict[str, None] = {}
         for line in _lines(self.root.children):
             if isinstance(line, _Elem):
-                out.update(_attr_segments(line))
+                out.update(dict.fromkeys(_attr_segments(line)))
                 continue
-            out.update(_sentences("".join(c.text for c in line)))
+            out.update(dict.fromkeys(_sentences("".join(c.text for c in line))))
             for child in line:
                 if isinstance(child, _Elem):
                     self._element_segments(child, out)
-        return out
+        return list(out)
 
-    def _element_segments(self, el: _Elem, out: set[str]) -> None:
-        out.update(_attr_segments(el))
+    def _element_segments(self, el: _Elem, out: dict[str, None]) -> None:
+        out.update(dict.fromkeys(_attr_segments(el)))
         if el.opaque_html is not None or el.void:
             return
-        out.update(_sentences(el.text))
+        out.update(dict.fromkeys(_sentences(el.text)))
         for child in el.children:
             if isinstance(child, _Elem):
                 self._element_segments(child, out)

@@ -29,6 +29,7 @@ For one language pair, :class:`ArticleTranslator` turns a batch of stored articl
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import html
 import json
@@ -37,7 +38,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -51,6 +52,7 @@ from syndicate.models import (
     Block,
     Heading,
     Lang,
+    SegmentRecord,
     StoredArticle,
     Translation,
     map_text,
@@ -77,6 +79,12 @@ SHAPING_REVISION = 1
 Terms = tuple[tuple[str, str], ...]
 #: A segment to translate: its text and its protected terms.
 Key = tuple[str, Terms]
+
+#: The engine name a segment made by an editor's correction carries.
+HUMAN = "human"
+#: How alike a changed source segment must be to the one a correction was made for to
+#: inherit its "needs review" mark (difflib's ratio).
+REVIEW_SIMILARITY = 0.6
 
 #: What lowers a segment's confidence, per problem a check found in it.
 PENALTIES = {"numbers": 0.5, "glued": 0.9, "debris": 0.95}
@@ -247,6 +255,37 @@ class _Plan:
             out |= plan.segments()
         return out
 
+    def slot_kind(self, index: int) -> str:
+        """What slot ``index`` holds: "title", "text", "label", "tag", "summary" or "alt"."""
+        if index == 0:
+            return "title"
+        index -= 1
+        for kind, n in (("text", self.n_body), ("label", self.n_labels), ("tag", self.n_tags), ("summary", 1)):
+            if index < n:
+                return kind
+            index -= n
+        return "alt"
+
+    def records(self, done: Mapping[Key, _Done], used: Collection[Key]) -> list[SegmentRecord]:
+        """Every segment the rendering used and its translation, in reading order."""
+        out: list[SegmentRecord] = []
+        seen: set[Key] = set()
+        ordered = [(self.slot_kind(i), s) for i, plan in enumerate(self.paragraphs) for s in plan.ordered()]
+        ordered += [("text", key[0]) for key in sorted(used)]  # pieces a fallback rendering needed
+        for kind, segment in ordered:
+            key = self.key(segment)
+            if key in seen or key not in used:
+                continue
+            seen.add(key)
+            found = done[key]
+            human = found.engine == HUMAN
+            out.append(SegmentRecord(
+                source=segment, target=found.text, origin="human" if human else "machine",
+                confidence=None if found.confidence is None else round(found.confidence, 4),
+                flags=() if human else found.flags, slot=kind,
+            ))
+        return out
+
     def wanted(self, done: Mapping[Key, _Done] | None) -> set[Key]:
         """Segments still needed (all of them when ``done`` is None)."""
         if done is None:
@@ -384,6 +423,7 @@ class ArticleTranslator:
         polisher: Polisher | None = None,
         pair_lookup: Lookup | None = None,
         fresh: bool = False,
+        corrections: Callable[[Collection[str]], Mapping[str, str]] | None = None,
     ) -> None:
         if not route:
             raise ValueError("empty route")
@@ -409,6 +449,9 @@ class ArticleTranslator:
         #: places it reads whole are left to it (see :meth:`Names.terms`).
         self.pair_lookup = pair_lookup if pair_lookup is not None and pair_lookup.available else None
         self.fresh = fresh
+        #: Editors' corrections: segment -> the human translation, which wins over every
+        #: engine and the memory (``store.review``); None: none are used.
+        self.corrections = corrections
         #: The names found that are people's, across the batch (a hint for the engines).
         self.people: frozenset[str] = frozenset()
 
@@ -461,8 +504,15 @@ class ArticleTranslator:
 
     # -- translating ------------------------------------------------------------------------
 
-    def translate(self, batch: Sequence[StoredArticle]) -> tuple[list[Translation], list[Problem]]:
-        """Translations for the articles that could be fully translated, and problems."""
+    def translate(
+        self, batch: Sequence[StoredArticle], previous: Mapping[int, Translation] | None = None
+    ) -> tuple[list[Translation], list[Problem]]:
+        """Translations for the articles that could be fully translated, and problems.
+
+        ``previous`` (article id -> its stored translation) says where an editor's
+        correction stood: a corrected segment whose source text changed is machine
+        translated again and marked "needs review" with the old correction beside it."""
+        previous = previous or {}
         plans = self.plans(batch)
         done: dict[Key, _Done] = {}
         failed: dict[Key, str] = {}
@@ -471,6 +521,12 @@ class ArticleTranslator:
             wanted |= plan.wanted(None)
         for _round in range(4):  # first round, then fallback pieces (nested markup: a few)
             todo = sorted(k for k in wanted if k not in done and k not in failed)
+            if todo and self.corrections is not None:
+                corrected = self.corrections({k[0] for k in todo})
+                for key in todo:
+                    if key[0] in corrected:
+                        done[key] = _Done(corrected[key[0]], HUMAN, 1.0)
+                todo = [k for k in todo if k not in done]
             if todo and not self.stopped:
                 got, lost = self._translate_route(todo)
                 done.update(self._finish(got))
@@ -508,8 +564,9 @@ class ArticleTranslator:
                 what = f"[{plan.stored.article.source}] {plan.stored.article.key}: {what}"
                 logger.warning("%s: published with them in the original language", what)
             used = [done[k] for k in view.used]
-            engines = Counter(d.engine for d in used)
+            engines = Counter(d.engine for d in used if d.engine != HUMAN)
             engine = engines.most_common(1)[0][0] if engines else self.route[-1].engines[0].name
+            records = _needs_review(plan.records(done, view.used), previous.get(plan.stored.id))
             if untranslated:
                 self.counts.add(self.target, engine, "untranslated", len(untranslated))
             notes = []
@@ -546,6 +603,9 @@ class ArticleTranslator:
                     confidence=confidence,
                     quality=quality,
                     rules=hashlib.sha256(f"{plan.rules()}|{label}".encode()).hexdigest()[:32],
+                    segments=tuple(records),
+                    corrected=sum(1 for r in records if r.origin == "human"),
+                    needs_review=sum(1 for r in records if r.needs_review),
                 )
             )
         return translations, problems
@@ -709,6 +769,36 @@ class ArticleTranslator:
                 if should_stop is not None and not show.chunk and time.monotonic() - began < 1.0:
                     size *= 2
         return results
+
+
+def _needs_review(records: list[SegmentRecord], previous: Translation | None) -> list[SegmentRecord]:
+    """``records`` with the "needs review" marks: where the previous translation had an
+    editor's correction (or a mark not yet seen) for a source segment that is gone, the
+    most alike new segment of the same kind carries the old correction."""
+    if previous is None or not previous.segments:
+        return records
+    sources = {r.source for r in records}
+    # Marks not yet seen whose segment is still there stay as they were.
+    kept = {r.source: r for r in previous.segments if r.previous is not None and r.source in sources}
+    lost = [r for r in previous.segments if r.source not in sources and (r.origin == "human" or r.previous is not None)]
+    out = [
+        replace(r, previous=kept[r.source].previous, previous_source=kept[r.source].previous_source)
+        if r.source in kept and r.origin == "machine" else r
+        for r in records
+    ]
+    for old in lost:
+        text = old.target if old.origin == "human" else old.previous
+        best, score = None, REVIEW_SIMILARITY
+        for i, r in enumerate(out):
+            if r.origin != "machine" or r.previous is not None or r.slot != old.slot:
+                continue
+            ratio = difflib.SequenceMatcher(None, old.source, r.source, autojunk=False).ratio()
+            if ratio >= score:
+                best, score = i, ratio
+        if best is not None:
+            out[best] = replace(out[best], previous=text,
+                                previous_source=old.source if old.origin == "human" else old.previous_source)
+    return out
 
 
 def _quality(used: set[Key], done: Mapping[Key, _Done], untranslated: set[str]) -> tuple[float | None, tuple[tuple[str, int], ...]]:

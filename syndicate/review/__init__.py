@@ -1,0 +1,1 @@
+"""Editors' corrections and review: a human correction is a translation (see ``service``)."""
