@@ -199,7 +199,7 @@ class ReviewApp:
         if not payload or not hmac.compare_digest(self._sign(payload), signature):
             return None
         try:
-            data = json.loads(base64.urlsafe_b64decode(payload.encode()))
+            data = json.loads(base64.urlsafe_b64decode(payload.encode() + b"=" * (-len(payload) % 4)))
             name, expires, digest = str(data["n"]), float(data["e"]), str(data["d"])
         except (ValueError, KeyError, TypeError):
             return None
@@ -352,10 +352,10 @@ class ReviewApp:
         language = request.path_params["language"]
         query = request.query_params
         ids = [int(a) for a in query.getlist("article") if a.isdigit()]
-        since, until = _date(query.get("since")), _date(query.get("until"))
         waiting = query.get("waiting", "") in ("1", "true", "yes")
 
         async def work(_editor: str) -> Any:
+            since, until = _date(query.get("since")), _date(query.get("until"))
             data = await self._run(self.desk.export_xliff, language, article_ids=ids or None, since=since,
                                    until=until, waiting_only=waiting)
             return Response(data, media_type="application/xliff+xml", headers={
@@ -432,7 +432,8 @@ class ReviewApp:
             return self._page("review_login.html", request, status=401, next=next_url, configured=bool(self.editors),
                               env=self.settings.review.editors_env, error="That token is not an editor's.")
         expires = time.time() + self.settings.review.session.total_seconds()
-        payload = base64.urlsafe_b64encode(json.dumps({"n": name, "e": expires, "d": digest}).encode()).decode()
+        # Unpadded: a cookie value with "=" in it would be sent quoted.
+        payload = base64.urlsafe_b64encode(json.dumps({"n": name, "e": expires, "d": digest}).encode()).decode().rstrip("=")
         response = RedirectResponse(next_url, 303, headers=_HEADERS)
         response.set_cookie(COOKIE, f"{payload}.{self._sign(payload)}", max_age=int(expires - time.time()),
                             path=PREFIX, httponly=True, samesite="strict", secure=request.url.scheme == "https")
