@@ -44,7 +44,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Task
 from celery.exceptions import Retry
@@ -61,6 +61,9 @@ from syndicate.cluster.queues import (
     translate_queue,
 )
 from syndicate.cluster.runtime import Runtime, current
+
+if TYPE_CHECKING:
+    from syndicate.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +146,20 @@ def request_publish(runtime: Runtime, language: str) -> bool:
         publish.apply_async(args=(language,), queue=PUBLISH_QUEUE)
         return True
     return False
+
+
+def review_changed(settings: Settings) -> Callable[[str], None]:
+    """What ``syndicate serve`` beside a cluster calls after an editor's change in a
+    language: a ``translate(None, language)`` task, which redoes the articles the change
+    listed in the store and then asks every language to publish (as a poll's batch does)."""
+    from syndicate.cluster.app import configure
+
+    celery = configure(settings)
+
+    def changed(language: str) -> None:
+        celery.send_task(TRANSLATE_TASK, args=(None, language, None), queue=translate_queue(language))
+
+    return changed
 
 
 def batch_key(batch: str) -> str:

@@ -392,7 +392,7 @@ class ReviewApp:
 
     def _when(self) -> str:
         """When a change reaches the published files."""
-        return "now" if self.runs_daemon and self.on_change is not None else "on the next run"
+        return "now" if self.on_change is not None else "on the next run"
 
     # -- the page ----------------------------------------------------------------------------
 

@@ -57,7 +57,13 @@ def _config(
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn handles both and shuts down gracefully)."""
-    config = _config(settings, host or settings.serve.host, port or settings.serve.port, store=None, runs_daemon=False)
+    on_review = None
+    if settings.cluster.broker_url:  # beside a cluster: an editor's change becomes a translate task
+        from syndicate.cluster.tasks import review_changed
+
+        on_review = review_changed(settings)
+    config = _config(settings, host or settings.serve.host, port or settings.serve.port, store=None, runs_daemon=False,
+                     on_review=on_review)
     logger.info("syndicate serve on http://%s:%d/", config.host, config.port)
     # uvicorn handles SIGINT/SIGTERM while it runs and re-raises the signal once it has
     # shut down; these handlers then take it, so a requested stop exits 0.
