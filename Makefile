@@ -70,7 +70,7 @@ bench-quality: setup
 LOCALES := syndicate/publish/locale
 catalogs: setup
 	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --omit-header -k _ -k ngettext:1,2 -o $(LOCALES)/syndicate.pot .
-	$(VENV)/bin/pybabel update -i $(LOCALES)/syndicate.pot -d $(LOCALES) -D syndicate --no-location --omit-header
+	$(VENV)/bin/pybabel update -i $(LOCALES)/syndicate.pot -d $(LOCALES) -D syndicate --no-wrap
 	$(VENV)/bin/pybabel compile -d $(LOCALES) -D syndicate --statistics
 
 # syndicate serve against nginx on the same folders (wrk, 64 connections, 127.0.0.1 only).

@@ -141,6 +141,44 @@ QUALITY = QualityCollector()
 REGISTRY.register(QUALITY)
 
 
+class ReviewCollector:
+    """``syndicate_review_entries{language,state}``: entries waiting for an editor, needing
+    review (a corrected sentence changed upstream), approved, corrected; and
+    ``syndicate_review_held{language}``: entries of a language reviewed "before"
+    publishing that wait for an approval. Read from the store at each scrape."""
+
+    def __init__(self) -> None:
+        self.source: Callable[[], Mapping[str, Mapping[str, int]]] | None = None
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        if self.source is None:
+            return
+        try:
+            counts = self.source()
+        except Exception:  # noqa: BLE001 - a store that does not answer: no review series this scrape
+            return
+        entries = GaugeMetricFamily("syndicate_review_entries", "Translated entries by review state.",
+                                    labels=["language", "state"])
+        held = GaugeMetricFamily("syndicate_review_held",
+                                 'Entries not published until an editor approves them ([translate.review] "before").',
+                                 labels=["language"])
+        for language, values in sorted(counts.items()):
+            for state in ("waiting", "needs_review", "approved", "corrected"):
+                entries.add_metric([language, state], values.get(state, 0))
+            held.add_metric([language], values.get("held", 0))
+        yield entries
+        yield held
+
+    def describe(self) -> list[Any]:
+        return []
+
+
+REVIEW = ReviewCollector()
+REGISTRY.register(REVIEW)
+
+
 def record_websub_notification(hub: str, outcome: str) -> None:
     """A ping of ``hub`` ended as ``outcome`` ("ok" or "failed")."""
     WEBSUB_NOTIFICATIONS.labels(hub, outcome).inc()

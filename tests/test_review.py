@@ -306,3 +306,32 @@ def test_the_daemon_republishes_an_editors_change_at_once(desk: Desk) -> None:
         work.publish_all()
         assert work.translate(ES).written == ()  # listed once, done once
     assert "Suben las exportaciones de grano" in desk.feed()
+
+
+def test_readers_and_partners_see_that_an_editor_corrected_or_approved_an_entry(desk: Desk, tmp_path: Path) -> None:
+    import json
+
+    from lxml import etree
+
+    ids = desk.ids()
+    grain, metro = ids["grain.txt"], ids["metro.txt"]
+    desk.do(lambda d, _s: d.correct("es", grain, segment=1, text="Las exportaciones de grano subieron.", editor="ana",
+                                    via="test"))
+    desk.do(lambda d, _s: d.approve("es", metro, editor="ana", via="test"))
+    desk.once()
+    atom = etree.parse(str(tmp_path / "feeds" / "es" / "atom.xml")).getroot()
+    its, syn = "{http://www.w3.org/2005/11/its}", "{urn:syndicate:translation}"
+    said = {}
+    for entry in atom.iter("{http://www.w3.org/2005/Atom}entry"):
+        info = entry.find(f"{syn}translation")
+        said[entry.findtext("{http://www.w3.org/2005/Atom}title")] = (info.get("status"), info.get("corrected"),
+                                                                     entry.get(f"{its}revOrg"))
+    assert sorted(said.values()) == [("human-reviewed", None, "editors"), ("machine", None, None),
+                                     ("machine-corrected", "1", "editors")], said
+    feed = json.loads((tmp_path / "feeds" / "es" / "feed.json").read_bytes())
+    statuses = sorted(item["_syndicate"]["translation"]["status"] for item in feed["items"])
+    assert statuses == ["human-reviewed", "machine", "machine-corrected"]
+    pages = {p.name.split("-")[0]: p.read_text(encoding="utf-8") for p in (tmp_path / "translations" / "es").glob("*.html")}
+    assert "1 frase corregida por un editor." in pages["grain"]
+    assert "Revisada y aprobada por un editor." in pages["city"]
+    assert "editor" not in pages["museum"]

@@ -96,8 +96,9 @@ def _without_held(
         if rule.action != "hold" or rule.threshold <= 0:
             out[language] = lines
             continue
-        out[language] = {
-            aid: line for aid, line in lines.items() if line.confidence is None or line.confidence >= rule.threshold
+        out[language] = {  # an editor's approval vouches for it whatever the engines said
+            aid: line for aid, line in lines.items()
+            if line.approved or line.confidence is None or line.confidence >= rule.threshold
         }
     return out
 

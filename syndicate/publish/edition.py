@@ -103,6 +103,9 @@ class FeedEntry:
     confidence: float | None = None
     #: Under the language's threshold, published marked ([translate.quality] action "mark").
     low_confidence: bool = False
+    #: Sentences an editor corrected; whether an editor approved this version.
+    corrected: int = 0
+    reviewed: bool = False
 
     @property
     def machine(self) -> bool:
@@ -294,8 +297,9 @@ def updated_at(translated: datetime, first_seen: datetime) -> datetime:
 
 
 def _low(settings: Settings, language: Lang, t: Translation) -> bool:
+    """Under the language's threshold, and no editor approved it."""
     rule = settings.translate.quality.of(language)
-    return t.engine != "source" and t.confidence is not None and t.confidence < rule.threshold
+    return t.engine != "source" and not t.approved and t.confidence is not None and t.confidence < rule.threshold
 
 
 def feed_entry(
@@ -341,6 +345,8 @@ def feed_entry(
         model=t.model,
         confidence=t.confidence,
         low_confidence=_low(settings, language, t),
+        corrected=t.corrected,
+        reviewed=t.engine != "source" and t.approved,
         previous=listed.previous,
         next=listed.next,
         siblings=listed.siblings,

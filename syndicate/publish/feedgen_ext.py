@@ -106,12 +106,26 @@ class TranslationInfo:
     pivot: str | None = None
     engines: str | None = None  # several engines made parts of it: "apertium,argos"
     untranslated: int = 0  # segments no engine could translate, left in the original
+    corrected: int = 0  # sentences an editor corrected (human translations)
+    reviewed: bool = False  # an editor approved this version
+
+    @property
+    def status(self) -> str:
+        """machine, machine-low-confidence, machine-corrected (some sentences by an
+        editor) or human-reviewed (an editor approved it)."""
+        if self.reviewed:
+            return "human-reviewed"
+        if self.corrected:
+            return "machine-corrected"
+        return "machine-low-confidence" if self.low_confidence else "machine"
 
     def attributes(self) -> dict[str, str]:
         out = {"engine": self.engine, "model": self.model, "source-language": self.source_language}
         if self.confidence is not None:
             out["confidence"] = f"{self.confidence:.4f}"
-        out["status"] = "machine-low-confidence" if self.low_confidence else "machine"
+        out["status"] = self.status
+        if self.corrected:
+            out["corrected"] = str(self.corrected)
         if self.pivot:
             out["pivot"] = self.pivot
         if self.engines:
@@ -128,6 +142,9 @@ def _translation(element: etree._Element, info: TranslationInfo | None) -> None:
     element.set(f"{{{ITS_NS}}}annotatorsRef", f"mt-confidence|{info.iri}")
     if info.confidence is not None:
         element.set(f"{{{ITS_NS}}}mtConfidence", f"{info.confidence:.4f}")
+    if info.reviewed or info.corrected:
+        # ITS 2.0 Provenance: a person revised the translation (the site's desk, not a name).
+        element.set(f"{{{ITS_NS}}}revOrg", "editors")
     etree.SubElement(element, f"{{{SYN_NS}}}translation", info.attributes())
 
 

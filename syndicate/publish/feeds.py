@@ -180,7 +180,7 @@ def translation_info(settings: Settings, entry: FeedEntry) -> TranslationInfo | 
         engine=entry.engine, model=entry.model, source_language=entry.original_language,
         iri=engine_iri(host, entry.model or entry.engine), confidence=entry.confidence,
         low_confidence=entry.low_confidence, pivot=notes.get("pivot"), engines=notes.get("engines"),
-        untranslated=entry.untranslated,
+        untranslated=entry.untranslated, corrected=entry.corrected, reviewed=entry.reviewed,
     )
 
 
@@ -265,6 +265,9 @@ def _json_translation(settings: Settings, entry: FeedEntry) -> dict[str, Any]:
         out["engines"] = info.engines.split(",")
     if info.untranslated:
         out["untranslated_segments"] = info.untranslated
+    out["status"] = info.status
+    if info.corrected:
+        out["corrected_segments"] = info.corrected
     return out
 
 

@@ -47,7 +47,7 @@ from syndicate.config import Settings
 from syndicate.errors import SyndicateError
 from syndicate.serve.files import CachedFile, FileCache, OutputFolder, brotli_available
 from syndicate.serve.headers import CORS_KINDS, preflight_headers, resource_headers
-from syndicate.serve.status import ProcessInfo, publishable_languages, snapshot
+from syndicate.serve.status import ProcessInfo, publishable_languages, review_counts, snapshot
 from syndicate.store import Store
 
 if TYPE_CHECKING:
@@ -332,6 +332,10 @@ class StatusService:
         thresholds = {code: self.settings.translate.quality.of(code).threshold for code in self.settings.translate.languages}
         return dict(StoreOverview(self.store).quality(thresholds))
 
+    def review(self) -> dict[str, dict[str, int]]:
+        """Per language, the review queue's counts, and what a "before" language holds back."""
+        return review_counts(self.settings, self.store)
+
     def ready(self) -> tuple[bool, dict[str, Any]]:
         from syndicate.store.overview import StoreOverview
 
@@ -557,6 +561,7 @@ class SyndicateApp:
             return denied
         # The quality histogram reads the store: off the event loop, like the status page.
         metrics.QUALITY.source = self.service.quality
+        metrics.REVIEW.source = self.service.review
         body = await anyio.to_thread.run_sync(metrics.render)
         return Response(body, headers={"Content-Type": metrics.CONTENT_TYPE, "Cache-Control": "no-store"})
 

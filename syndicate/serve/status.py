@@ -97,6 +97,7 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
     languages = []
     rules = {code: settings.translate.quality.of(code) for code in settings.translate.languages}
     qualities = StoreOverview(store).quality({code: rule.threshold for code, rule in rules.items()})
+    reviews = review_counts(settings, store)
     for overview in StoreOverview(store).languages(settings.translate.languages, settings.article_language):
         code = overview.language
         counts: dict[str, int] = {}
@@ -127,6 +128,7 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
                 "number_mismatches": counts.get("numbers", 0),
                 "glued_words_repaired": counts.get("glued", 0),
                 "quality": _quality(qualities[code], rules[code]),
+                "review": {"mode": settings.translate.review_mode(code), **reviews[code]},
                 "engines": [
                     {"engine": e.engine, "model": e.model, "translations": e.translations} for e in overview.engines
                 ],
@@ -150,6 +152,16 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
         "websub_hubs": _hub_pings(settings, websub.hubs()),
         "cluster": _cluster(settings, store) if settings.cluster.enabled else None,
     }
+
+
+def review_counts(settings: Settings, store: Store) -> dict[str, dict[str, int]]:
+    """Per language: entries waiting for review, needing review, approved, corrected, and
+    those a "before" language holds back until approved ("held")."""
+    out: dict[str, dict[str, int]] = {}
+    for code, counts in store.review.counts(settings.translate.languages).items():
+        held = counts["waiting"] if settings.translate.review_mode(code) == "before" else 0
+        out[code] = {**counts, "held": held}
+    return out
 
 
 def _quality(overview: QualityOverview, rule: LanguageQuality) -> dict[str, Any]:

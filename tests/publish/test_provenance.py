@@ -101,7 +101,7 @@ def test_feeds_carry_the_same_facts_for_programs(tmp_path: Path) -> None:
         assert item["_syndicate"]["translation"] == {
             "machine": True, "engine": "apertium", "model": "apertium:en-es@0.8.1-2", "source_language": "en",
             "confidence": 0.75, "low_confidence": False,
-            "annotator": "tag:news.example.org,2026:mt/apertium:en-es@0.8.1-2",
+            "annotator": "tag:news.example.org,2026:mt/apertium:en-es@0.8.1-2", "status": "machine",
         }
 
 
