@@ -533,6 +533,8 @@ class Work:
             "keep_verbatim": sorted(settings.translate.keep_verbatim),
             "glossary": sorted(settings.translate.glossary.get(language, {}).items()),
             "revisions": [SHAPING_REVISION, NAMES_REVISION, NUMBERS_REVISION, POLISH_REVISION],
+            # Translations keep their segments for review (a store from before is checked once).
+            "review": 1,
             "dictionaries": [self.engines.analyser_identity(code) for code in [*sources, language]],
             "models": models,
         }
@@ -553,8 +555,13 @@ class Work:
         if changed:
             logger.info("%s: the names, glossary, models or finishing of %d translated article(s) changed: "
                         "translating them again", language, len(changed))
-        # Those listed before stay listed (a correction may have listed them).
-        stale = sorted(set(elsewhere) | set(changed) | set(self.store.translations.recheck(language)))
+        # Translations stored before they kept their segments are redone (from the memory)
+        # so editors can review them; those listed before stay listed (a correction's).
+        bare = self.store.translations.without_segments(language)
+        if bare:
+            logger.info("%s: %d translated article(s) made before editors could review them: "
+                        "translating them again (from the memory)", language, len(bare))
+        stale = sorted(set(elsewhere) | set(changed) | set(bare) | set(self.store.translations.recheck(language)))
         self.store.translations.settings_checked(language, fingerprint, stale)
         return stale
 

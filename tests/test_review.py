@@ -220,6 +220,9 @@ def test_before_mode_publishes_an_entry_only_once_approved(tmp_path: Path) -> No
     assert len(queue) == 3
     counts = d.do(lambda desk, _s: desk.counts())
     assert counts[ES]["waiting"] == 3
+    from syndicate.serve.status import review_counts
+
+    assert d.do(lambda desk, store: review_counts(desk.settings, store))["es"]["held"] == 3  # /status, /metrics
 
     grain = d.ids()["grain.txt"]
     clock.advance(minutes=5)
@@ -335,3 +338,26 @@ def test_readers_and_partners_see_that_an_editor_corrected_or_approved_an_entry(
     assert "1 frase corregida por un editor." in pages["grain"]
     assert "Revisada y aprobada por un editor." in pages["city"]
     assert "editor" not in pages["museum"]
+
+
+def test_translations_stored_before_segments_are_made_reviewable_once_from_the_memory(desk: Desk, tmp_path: Path) -> None:
+    """A store upgraded from a release that did not keep segments: the next pass redoes
+    those translations from the memory (no engine call, no new version for readers)."""
+    import json
+    import sqlite3
+
+    db = tmp_path / "state" / "syndicate.db"
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT article_id, body, updated FROM translations").fetchall()
+        for aid, body, _ in rows:
+            data = json.loads(body)
+            data.pop("segments")
+            conn.execute("UPDATE translations SET body = ? WHERE article_id = ?", (json.dumps(data), aid))
+        conn.execute("UPDATE translate_state SET fingerprint = 'from-the-release-before'")
+    assert desk.do(lambda d, _s: d.entry("es", rows[0][0])).segments == ()
+    desk.once()
+    assert desk.engine.calls == []
+    with sqlite3.connect(db) as conn:
+        after = dict(conn.execute("SELECT article_id, updated FROM translations").fetchall())
+    assert after == {aid: updated for aid, _, updated in rows}  # readers see no new version
+    assert all(desk.do(lambda d, _s, a=aid: d.entry("es", a)).segments for aid, _, _ in rows)

@@ -113,3 +113,28 @@ def test_feeds_and_pages_render(upgrade: Upgrade) -> None:
         assert len(body.xpath(".//p")) >= 2 and len(body.text_content()) > 400
     pages = sorted((upgrade.directory / "translations" / "es").glob("*.html"))
     assert len([p for p in pages if p.name != "index.html"]) == 7
+
+
+def test_an_upgraded_store_is_reviewable_and_a_correction_survives_reopening(upgrade: Upgrade) -> None:
+    """After the upgrade every translation has its segments (an editor can review it),
+    and a correction made then survives the store being opened (migrated) again and the
+    next runs: it lives in the store, not in an output file."""
+    from syndicate.models import Lang
+    from syndicate.review.service import ReviewDesk
+    from syndicate.store.migrations import HEAD
+
+    settings = load_settings(upgrade.directory / "config.toml")
+    with Store.open(settings.state_dir) as store:
+        desk = ReviewDesk(settings, store, clock=Clock())
+        ids = sorted(store.translations.for_language(Lang("es")))
+        assert all(desk.entry("es", aid).segments for aid in ids)
+        entry = desk.entry("es", ids[0])
+        desk.correct("es", ids[0], segment=1, text="Una corrección que sobrevive.", editor="ana", via="test")
+    with sqlite3.connect(settings.state_dir / "syndicate.db") as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == HEAD
+    for _ in range(2):  # opened (and checked for migrations) again, then run twice
+        with Store.open(settings.state_dir) as store:
+            once(settings, store, clock=Clock())
+    parsed = feedparser.parse((upgrade.directory / "feeds" / "es" / "atom.xml").read_bytes())
+    with_it = [e for e in parsed.entries if "Una corrección que sobrevive." in e.content[0].value]
+    assert len(with_it) == 1 and with_it[0].title == entry.translation.title

@@ -65,6 +65,16 @@ class TranslationRepository:
         with self.store.connect() as conn:
             return {int(aid): (engine, rules or "") for aid, engine, rules in conn.execute(query)}
 
+    def without_segments(self, language: Lang) -> list[int]:
+        """Machine translations into ``language`` stored before translations kept their
+        segments (what an editor reviews): redone once, from the memory."""
+        query = select(translations.c.article_id).where(
+            translations.c.language == language, translations.c.engine != "source",
+            translations.c.body.not_like('%"segments": [%'),
+        )
+        with self.store.connect() as conn:
+            return sorted(int(aid) for (aid,) in conn.execute(query))
+
     def put(self, t: Translation) -> bool:
         """Store a translation; True when something was written."""
         values = {

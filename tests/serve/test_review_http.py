@@ -27,6 +27,7 @@ from tests.fakes import FakeEngine, tagged
 
 TOKEN = "ana-token-0123456789abcdef"
 OTHER = "luis-token-0123456789abcdef"
+STATUS = "status-token-0123456789abcdef"
 ORIGIN = "http://testserver"
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
@@ -46,7 +47,8 @@ class Desk:
 @pytest.fixture
 def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
     monkeypatch.setenv("SYNDICATE_EDITORS", f"luis:{OTHER}")
-    config = write_config(tmp_path, extra=f'\n[review.editors]\nana = "{token_digest(TOKEN)}"\n')
+    config = write_config(tmp_path, extra=f'\n[review.editors]\nana = "{token_digest(TOKEN)}"\n'
+                                           f'\n[serve]\nstatus_token = "{STATUS}"\n')
     settings = load_settings(config)
     engine = FakeEngine("apertium", {("en", "es")}, tagged)
     with Store.open(settings.state_dir) as store:
@@ -222,3 +224,17 @@ def test_xliff_round_trip_through_the_api(desk: Desk) -> None:
     assert desk.store.review.history()[0].via == "xliff"
     bad = desk.client.post("/review/api/xliff", headers=desk.api(), content=b"<html>not xliff</html>")
     assert bad.status_code == 400
+
+
+def test_status_and_metrics_show_the_review_queue(desk: Desk) -> None:
+    entry = first_entry(desk)
+    desk.client.post(f"/review/api/languages/es/entries/{entry['article']}/approve", headers=desk.api(), json={})
+    status = desk.client.get("/status.json", headers={"Authorization": f"Bearer {STATUS}"}).json()
+    review = status["languages"][0]["review"]
+    assert review == {"mode": "after", "waiting": 6, "needs_review": 0, "approved": 1, "corrected": 0, "held": 0}
+    page = desk.client.get("/status", headers={"Authorization": f"Bearer {STATUS}"}).text
+    assert "6 waiting" in page and 'href="/review/es"' in page
+    metrics = desk.client.get("/metrics", headers={"Authorization": f"Bearer {STATUS}"}).text
+    assert 'syndicate_review_entries{language="es",state="waiting"} 6.0' in metrics
+    assert 'syndicate_review_entries{language="es",state="approved"} 1.0' in metrics
+    assert 'syndicate_review_held{language="es"} 0.0' in metrics
