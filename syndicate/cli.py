@@ -184,7 +184,7 @@ def _parser() -> argparse.ArgumentParser:
     rcorrect.add_argument("language")
     rcorrect.add_argument("article", type=int)
     rcorrect.add_argument("segment", type=int, help="the segment's number, as `review show` lists it")
-    rcorrect.add_argument("text", help="the corrected translation (- reads it from standard input)")
+    rcorrect.add_argument("text", nargs="?", help="the corrected translation (- reads it from standard input)")
     rcorrect.add_argument("--withdraw", action="store_true", help="remove the correction instead (TEXT is ignored)")
     rcorrect.set_defaults(func=cmd_review_correct)
     rapprove = rsub.add_parser("approve", parents=[common, editor], help="approve an entry's current version")
@@ -633,6 +633,11 @@ def cmd_review_correct(args: argparse.Namespace) -> int:
             print(f"withdrawn; {len(affected)} entr{'y' if len(affected) == 1 else 'ies'} to republish"
                   if affected else "that segment had no correction")
         else:
+            if args.text is None:
+                from syndicate.errors import ReviewError
+
+                raise ReviewError("give the corrected text (or - to read it from standard input)",
+                                  hint="or --withdraw to go back to the engines' translation")
             text = sys.stdin.read() if args.text == "-" else args.text
             affected = desk.correct(args.language, args.article, text=text, editor=_editor(args), via="cli",
                                     segment=args.segment)

@@ -361,3 +361,36 @@ def test_translations_stored_before_segments_are_made_reviewable_once_from_the_m
         after = dict(conn.execute("SELECT article_id, updated FROM translations").fetchall())
     assert after == {aid: updated for aid, _, updated in rows}  # readers see no new version
     assert all(desk.do(lambda d, _s, a=aid: d.entry("es", a)).segments for aid, _, _ in rows)
+
+
+def test_a_corrected_sentence_with_a_link_keeps_the_editors_words(tmp_path: Path) -> None:
+    """Inline markup cannot undo a correction: the link is kept where its text is found in
+    the editor's sentence, and the sentence is never rebuilt from machine-translated pieces."""
+    page = ("<html><head><title>Ports reopen</title></head><body><article><h1>Ports reopen</h1>"
+            "<p>The ministry published <a href='https://example.org/report'>the full report</a> on Monday.</p>"
+            "<p>Ships waited for three days outside the harbour.</p></article></body></html>")
+    clock = Clock()
+    engine = FakeEngine("apertium", {("en", "es")}, tagged)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "ports.html").write_text(page, encoding="utf-8")
+    d = Desk(write_config(tmp_path, languages=("es",), engines=("apertium",), articles=folder, keep_verbatim=()),
+             engine, clock)
+    d.once()
+    aid = next(iter(d.ids().values()))
+    sentence = "The ministry published the full report on Monday."
+    link = "the full report"
+    entry = d.do(lambda desk, _s: desk.entry("es", aid))
+    assert {sentence, link} <= {v.source for v in entry.segments}  # the link's text is a segment of its own
+    # The editor rewords the sentence; the link's words ("el informe completo") are in it only
+    # once the link's own text is corrected too.
+    d.do(lambda desk, _s: desk.correct("es", aid, source=sentence, text="El lunes el ministerio publicó el informe completo.",
+                                       editor="ana", via="test"))
+    d.once()
+    body = next(iter(d.feed().values()))
+    assert "El lunes el ministerio publicó el informe completo." in body.replace('<a href="https://example.org/report">', "").replace("</a>", "")
+    assert "published~es" not in body  # never rebuilt from pieces
+    d.do(lambda desk, _s: desk.correct("es", aid, source=link, text="el informe completo", editor="ana", via="test"))
+    d.once()
+    body = next(iter(d.feed().values()))
+    assert 'publicó <a href="https://example.org/report">el informe completo</a>.' in body

@@ -45,6 +45,15 @@ TEXT_ATTRIBUTES = ("title", "alt")
 VOID_TAGS = frozenset({"br", "img", "wbr"})
 
 
+class Fixed(str):
+    """A translation a person wrote (an editor's correction): rendered as written. When
+    an inline element's text cannot be found in it, the sentence is not rebuilt from
+    separately translated pieces (that would undo the correction); the element's markup
+    is left out and the text stays the editor's."""
+
+    __slots__ = ()
+
+
 @dataclass
 class _Text:
     text: str
@@ -212,13 +221,16 @@ class _Translator:
     def text(self, text: str) -> str:
         """Translate running text sentence by sentence, keeping the gaps between them."""
         out = []
+        fixed = False
         for sentence, gap in split_sentences(text.strip()):
             if not sentence.strip():
                 out.append(sentence + gap)
                 continue
             found = self.lookup(sentence)
+            fixed = fixed or isinstance(found, Fixed)
             out.append((found if found is not None else sentence) + gap)
-        return "".join(out).strip()
+        joined = "".join(out).strip()
+        return Fixed(joined) if fixed else joined
 
 
 def _sentences(text: str) -> Iterable[str]:
@@ -281,6 +293,23 @@ def _place(children: list[_Text | _Elem], translated: str, tr: _Translator) -> s
         else:
             targets.append(tr.text(el.text))
     spans = None if any(not t.strip() for t in targets) else _find_spans(translated, targets)
+    if spans is None and isinstance(translated, Fixed):
+        # An editor's sentence: place what can be found, keep the rest as the editor wrote it.
+        placed: list[tuple[tuple[int, int], _Elem]] = []
+        for el, target in zip(elems, targets, strict=True):
+            found = _find_spans(translated, [target]) if target.strip() else None
+            if found:
+                placed.append((found[0], el))
+        out_fixed: list[str] = []
+        last = 0
+        for (start, end), el in sorted(placed, key=lambda pair: pair[0][0]):
+            if start < last:
+                continue
+            out_fixed.append(html.escape(translated[last:start], quote=False))
+            out_fixed.append(_element(el, translated[start:end], tr))
+            last = end
+        out_fixed.append(html.escape(translated[last:], quote=False))
+        return "".join(out_fixed)
     if spans is not None:
         out: list[str] = []
         last = 0

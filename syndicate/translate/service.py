@@ -63,7 +63,7 @@ from syndicate.sanitize import sanitize
 from syndicate.translate import guards
 from syndicate.translate.analysis import Lookup
 from syndicate.translate.base import EngineOutput, Translator
-from syndicate.translate.markup import ParagraphPlan
+from syndicate.translate.markup import Fixed, ParagraphPlan
 from syndicate.translate.names import NAMES_REVISION, NameFinder, Names
 from syndicate.translate.numbers import NUMBERS_REVISION, localise, number_terms, numbers_agree
 from syndicate.translate.polish import POLISH_REVISION, Polisher
@@ -164,7 +164,7 @@ class _View(Mapping[str, str]):
         found = self.done.get(self.plan.key(key))
         if found is not None:
             self.used.add(self.plan.key(key))
-            return found.text
+            return Fixed(found.text) if found.engine == HUMAN else found.text
         if self.lenient:
             self.missing.add(key)
             return f"{_UNTRANSLATED_OPEN}{key}{_UNTRANSLATED_CLOSE}"
