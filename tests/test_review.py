@@ -394,3 +394,29 @@ def test_a_corrected_sentence_with_a_link_keeps_the_editors_words(tmp_path: Path
     d.once()
     body = next(iter(d.feed().values()))
     assert 'publicó <a href="https://example.org/report">el informe completo</a>.' in body
+
+
+def test_a_file_edited_in_a_cat_tool_comes_back_as_corrections(tmp_path: Path) -> None:
+    """tests/data/xliff/edited-by-cat-tool.xlf is an export of the sample's library story as
+    a CAT tool gives it back (re-indented, <mrk> and <pc> inline, a unit left untranslated,
+    a unit of the tool's own). Its ids name the article as it was numbered in that export."""
+    pytest.importorskip("translate.storage.xliff2")
+    from tests.conftest import DATA
+
+    clock = Clock()
+    engine = FakeEngine("apertium", {("en", "es")}, tagged)
+    d = Desk(write_config(tmp_path, languages=("es",), engines=("apertium",)), engine, clock)
+    d.once()
+    library = next(aid for key, aid in d.ids().items() if "002_" in key)
+    data = (DATA / "xliff" / "edited-by-cat-tool.xlf").read_bytes().replace(b"'a7-", f"'a{library}-".encode())
+    report = d.do(lambda desk, _s: desk.import_xliff(data, editor="cat", name="edited-by-cat-tool.xlf"))
+    assert report.corrected == 2 and report.articles == {library}
+    assert report.unchanged == 1  # the unit the translator left empty changes nothing
+    # "...at 10 a.m." is one segment with the next sentence here: that unit's source is not ours.
+    assert sorted(s.split(":")[0] for s in report.skipped) == [f"a{library}-s2", "tm-extra-1"]
+    d.once()
+    body = next(c for t, c in d.feed().items() if "library~es" in t.lower())
+    assert "La biblioteca central de la ciudad reabrió al público el sábado" in body
+    assert "«Conservamos lo que la gente quería y arreglamos lo que estaba roto»" in body
+    log = d.do(lambda desk, _s: desk.history(language="es"))
+    assert {(e.editor, e.via) for e in log} == {("cat", "xliff")} and len(log) == 2

@@ -41,6 +41,7 @@ from starlette.routing import Route
 from syndicate import metrics
 from syndicate.config import Settings
 from syndicate.errors import ReviewError, SyndicateError
+from syndicate.publish.edition import page_url
 from syndicate.review.service import EntryView, ReviewDesk
 from syndicate.store import Store
 from syndicate.store.review import LogEntry, QueueLine
@@ -294,7 +295,8 @@ class ReviewApp:
         language, article = request.path_params["language"], request.path_params["article"]
 
         async def work(_editor: str) -> Any:
-            return _entry_json(await self._run(self.desk.entry, language, article))
+            entry = await self._run(self.desk.entry, language, article)
+            return {**_entry_json(entry), "page_url": page_url(self.settings, entry.language, entry.article.slug)}
         return await self._api(request, False, work)
 
     async def api_correct(self, request: Request) -> Response:
@@ -483,6 +485,7 @@ class ReviewApp:
                               csrf=self._csrf(request))
         history: list[LogEntry] = await self._run(self.desk.history, language=language, article_id=article, limit=20)
         return self._page("review_entry.html", request, editor=editor, entry=entry, history=history,
+                          page_url=page_url(self.settings, entry.language, entry.article.slug),
                           csrf=self._csrf(request), flash=request.query_params.get("flash", "")[:300],
                           error=request.query_params.get("error", "")[:300], when=self._when())
 
