@@ -68,7 +68,9 @@ def _stored_articles(state: Path) -> int:
         return 0
 
 
-@pytest.mark.parametrize("size", ["260k", "320k"])
+# The empty store takes about 250 KB of the tmpfs (the schema, migrations 0001-0007):
+# these leave room for some articles, not all.
+@pytest.mark.parametrize("size", ["300k", "360k"])
 def test_a_full_state_folder_counts_what_was_really_stored(tmp_path: Path, size: str) -> None:
     config = write_config(tmp_path)
     with mounted_tmpfs(tmp_path / "state", size=size) as state:
