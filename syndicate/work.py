@@ -649,7 +649,7 @@ class Work:
 
         force = force or set()
         attempted = attempted if attempted is not None else []
-        existing = self.store.translations.for_language(target, ids)
+        existing = self.store.translations.for_language(target, ids, with_segments=True)
         todo: dict[Lang, list[StoredArticle]] = {}
         partial: dict[Lang, list[tuple[StoredArticle, Translation]]] = {}
         for stored in self.store.articles.many(ids):

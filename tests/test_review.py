@@ -349,10 +349,8 @@ def test_translations_stored_before_segments_are_made_reviewable_once_from_the_m
     db = tmp_path / "state" / "syndicate.db"
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT article_id, body, updated FROM translations").fetchall()
-        for aid, body, _ in rows:
-            data = json.loads(body)
-            data.pop("segments")
-            conn.execute("UPDATE translations SET body = ? WHERE article_id = ?", (json.dumps(data), aid))
+        bodies = {aid: json.loads(body) for aid, body, _ in rows}
+        conn.execute("DELETE FROM translation_segments")
         conn.execute("UPDATE translate_state SET fingerprint = 'from-the-release-before'")
     assert desk.do(lambda d, _s: d.entry("es", rows[0][0])).segments == ()
     desk.once()
@@ -360,6 +358,8 @@ def test_translations_stored_before_segments_are_made_reviewable_once_from_the_m
     with sqlite3.connect(db) as conn:
         after = dict(conn.execute("SELECT article_id, updated FROM translations").fetchall())
     assert after == {aid: updated for aid, _, updated in rows}  # readers see no new version
+    with sqlite3.connect(db) as conn:
+        assert {aid: json.loads(body) for aid, body in conn.execute("SELECT article_id, body FROM translations")} == bodies
     assert all(desk.do(lambda d, _s, a=aid: d.entry("es", a)).segments for aid, _, _ in rows)
 
 

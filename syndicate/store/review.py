@@ -23,7 +23,15 @@ from sqlalchemy import and_, case, func, or_, select
 
 from syndicate.models import Lang, primary
 from syndicate.store.rows import insert, plain_rows, utc
-from syndicate.store.schema import corrections, next_change, review_log, segment_use, translate_state, translations
+from syndicate.store.schema import (
+    corrections,
+    next_change,
+    review_log,
+    segment_use,
+    translate_state,
+    translation_segments,
+    translations,
+)
 from syndicate.store.translations import _ids, segment_digest
 
 if TYPE_CHECKING:
@@ -173,19 +181,20 @@ class ReviewRepository:
                 approved: bool = True) -> bool:
         """Mark the entry's current version approved (or reopen it); logged. The change
         counter moves, so the next publish sees it. False when there is no such entry."""
-        t = translations.c
+        t, ts = translations.c, translation_segments.c
         where = and_(t.article_id == article_id, t.language == language)
         with self.store.transaction() as conn:
-            row = conn.execute(select(t.source_hash, t.reviewed_hash, t.body).where(where).with_for_update()).first()
+            row = conn.execute(select(t.source_hash, t.reviewed_hash).where(where).with_for_update()).first()
             if row is None:
                 return False
-            body = json.loads(row.body)
-            segments = body.get("segments")
-            if approved and isinstance(segments, list):  # what needed review has been seen
-                for item in segments:
-                    if isinstance(item, dict):
-                        item.pop("p", None)
-                        item.pop("ps", None)
+            if approved:  # what needed review has been seen
+                kept = and_(ts.article_id == article_id, ts.language == language)
+                stored = conn.execute(select(ts.segments).where(kept)).scalar_one_or_none()
+                if stored is not None:
+                    seen = [{k: v for k, v in item.items() if k not in ("p", "ps")}
+                            for item in json.loads(stored) if isinstance(item, dict)]
+                    conn.execute(translation_segments.update().where(kept)
+                                 .values(segments=json.dumps(seen, ensure_ascii=False)))
             values: dict[str, Any] = {
                 "reviewed_by": editor if approved else None,
                 "reviewed_at": now if approved else None,
@@ -194,7 +203,6 @@ class ReviewRepository:
             }
             if approved:
                 values["needs_review"] = 0
-                values["body"] = json.dumps(body, ensure_ascii=False)
             conn.execute(translations.update().where(where).values(**values))
             conn.execute(review_log.insert().values(
                 at=now, editor=editor, action="approve" if approved else "reopen", language=language,

@@ -110,7 +110,7 @@ def stored_article(row: Any) -> StoredArticle:
 
 
 #: Parts of a stored translation that are metadata, not the entry's text.
-METADATA_KEYS = ("tags", "summary", "image_alt", "untranslated", "notes", "quality", "segments")
+METADATA_KEYS = ("tags", "summary", "image_alt", "untranslated", "notes", "quality")
 
 
 def text_of(body: str) -> Any:
@@ -131,8 +131,6 @@ def translation_body(t: Translation) -> str:
         extra["untranslated"] = t.untranslated
     if t.quality:
         extra["quality"] = dict(t.quality)
-    if t.segments:
-        extra["segments"] = [segment_json(r) for r in t.segments]
     return json.dumps(
         {
             **blocks_json(t.blocks),
@@ -159,6 +157,18 @@ def segment_json(r: SegmentRecord) -> dict[str, Any]:
         out["p"] = r.previous
         out["ps"] = r.previous_source
     return out
+
+
+def segments_json(records: tuple[SegmentRecord, ...]) -> str:
+    return json.dumps([segment_json(r) for r in records], ensure_ascii=False)
+
+
+def segments_of(stored: str | None) -> tuple[SegmentRecord, ...]:
+    try:
+        items = json.loads(stored or "[]")
+    except ValueError:
+        return ()
+    return tuple(segment_of(item) for item in items if isinstance(item, dict)) if isinstance(items, list) else ()
 
 
 def segment_of(item: Mapping[str, Any]) -> SegmentRecord:
@@ -193,7 +203,6 @@ def stored_translation(row: Any) -> Translation:
         confidence=row["confidence"] if "confidence" in row.keys() else None,
         quality=tuple(sorted((str(k), int(v)) for k, v in body.get("quality", {}).items())),
         rules=(row["rules"] or "") if "rules" in row.keys() else "",
-        segments=tuple(segment_of(item) for item in body.get("segments", ()) if isinstance(item, dict)),
         corrected=int(row["corrected"] or 0) if "corrected" in row.keys() else 0,
         needs_review=int(row["needs_review"] or 0) if "needs_review" in row.keys() else 0,
         reviewed_by=row["reviewed_by"] if "reviewed_by" in row.keys() else None,

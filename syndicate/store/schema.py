@@ -7,7 +7,8 @@ Tables by role:
   languages follow, and the articles still to redo since they changed), ``memory`` (the
   segment translation memory), ``stats`` (running counters);
 - review: ``corrections`` (editors' translations of segments), ``review_log`` (every
-  editor's change), ``segment_use`` (which articles hold a segment);
+  editor's change), ``translation_segments`` (each translation's segments, in reading
+  order), ``segment_use`` (which articles hold a segment);
 - sources: ``source_state`` (validators, resume point, how it was read, last poll),
   ``reported_problem`` (problems already logged, so a recurring one is logged once per
   change);
@@ -191,6 +192,17 @@ review_log = Table(
     Column("old_text", Text, nullable=True),
     Column("new_text", Text, nullable=True),
     Column("via", String(20), nullable=False, default="", server_default=""),  # page, api, cli, xliff
+)
+
+#: Each translation's segments in reading order (JSON list, see rows.segment_json): what
+#: an editor reviews. Kept apart from ``translations`` so the light columns publishing
+#: scans over every row do not walk twice the body's pages.
+translation_segments = Table(
+    "translation_segments",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("language", String(35), primary_key=True),
+    Column("segments", Text, nullable=False),
 )
 
 #: Which translated articles hold which source segment: what a correction reaches.

@@ -15,13 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, select
 
 from syndicate.models import Lang, Translation
-from syndicate.store.rows import insert, stored_translation, text_of, translation_body
-from syndicate.store.schema import next_change, segment_use, translate_state, translations
+from syndicate.store.rows import insert, segments_json, segments_of, stored_translation, text_of, translation_body
+from syndicate.store.schema import next_change, segment_use, translate_state, translation_segments, translations
 
 if TYPE_CHECKING:
     from syndicate.store.base import Store
@@ -33,27 +34,38 @@ class TranslationRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def get(self, article_id: int, language: Lang) -> Translation | None:
-        with self.store.connect() as conn:
-            row = conn.execute(
-                select(translations).where(
-                    translations.c.article_id == article_id, translations.c.language == language
-                )
-            ).mappings().first()
-        return stored_translation(row) if row else None
+    def get(self, article_id: int, language: Lang, *, with_segments: bool = True) -> Translation | None:
+        found = self.for_language(language, [article_id], with_segments=with_segments)
+        return found.get(article_id)
 
-    def for_language(self, language: Lang, ids: Iterable[int] | None = None) -> dict[int, Translation]:
-        """article id -> translation in ``language``; only those of ``ids`` when given."""
+    def for_language(
+        self, language: Lang, ids: Iterable[int] | None = None, *, with_segments: bool = False
+    ) -> dict[int, Translation]:
+        """article id -> translation in ``language``; only those of ``ids`` when given;
+        ``with_segments``: with the segments an editor reviews (the translator and the
+        review desk ask for them; publishing does not)."""
         query = select(translations).where(translations.c.language == language)
         out: dict[int, Translation] = {}
         with self.store.connect() as conn:
             if ids is None:
-                rows = conn.execute(query).mappings()
-                return {r["article_id"]: stored_translation(r) for r in rows}
-            wanted = sorted(set(ids))
-            for start in range(0, len(wanted), 500):
-                rows = conn.execute(query.where(translations.c.article_id.in_(wanted[start : start + 500]))).mappings()
-                out.update((r["article_id"], stored_translation(r)) for r in rows)
+                chunks: list[Any] = [query]
+            else:
+                wanted = sorted(set(ids))
+                chunks = [query.where(translations.c.article_id.in_(wanted[start : start + 500]))
+                          for start in range(0, len(wanted), 500)]
+            for chunk in chunks:
+                rows = list(conn.execute(chunk).mappings())
+                segments: dict[int, str] = {}
+                if with_segments and rows:
+                    ts = translation_segments.c
+                    found = conn.execute(select(ts.article_id, ts.segments).where(
+                        ts.language == language, ts.article_id.in_([r["article_id"] for r in rows])))
+                    segments = {int(aid): text for aid, text in found}
+                for r in rows:
+                    t = stored_translation(r)
+                    if r["article_id"] in segments:
+                        t = replace(t, segments=segments_of(segments[r["article_id"]]))
+                    out[r["article_id"]] = t
         return out
 
     def rules_of(self, language: Lang) -> dict[int, tuple[str, str]]:
@@ -68,10 +80,9 @@ class TranslationRepository:
     def without_segments(self, language: Lang) -> list[int]:
         """Machine translations into ``language`` stored before translations kept their
         segments (what an editor reviews): redone once, from the memory."""
-        query = select(translations.c.article_id).where(
-            translations.c.language == language, translations.c.engine != "source",
-            translations.c.body.not_like('%"segments": [%'),
-        )
+        t, ts = translations.c, translation_segments.c
+        kept = select(ts.article_id).where(ts.language == language)
+        query = select(t.article_id).where(t.language == language, t.engine != "source", t.article_id.not_in(kept))
         with self.store.connect() as conn:
             return sorted(int(aid) for (aid,) in conn.execute(query))
 
@@ -90,8 +101,16 @@ class TranslationRepository:
             "needs_review": t.needs_review,
         }
         where = and_(translations.c.article_id == t.article_id, translations.c.language == t.language)
+        segments = segments_json(t.segments)
         with self.store.connect() as conn:
             row = conn.execute(select(translations).where(where)).mappings().first()
+            kept = conn.execute(select(translation_segments.c.segments).where(
+                translation_segments.c.article_id == t.article_id, translation_segments.c.language == t.language,
+            )).scalar_one_or_none()
+        if kept != segments and row is not None:
+            # What an editor reviews changed (or was never kept): no new version for readers.
+            with self.store.transaction() as conn:
+                _keep_segments(conn, t, segments)
         if row is not None and not _changes(row, values):
             return False  # nothing to write, and no write lock taken to find that out
 
@@ -106,10 +125,12 @@ class TranslationRepository:
                     .returning(translations.c.article_id)  # (rowcount is -1 under implicit RETURNING)
                 ).first()
                 if inserted is not None:
-                    _segment_use(conn, t)
+                    _keep_segments(conn, t, segments)
                     return True
             # The row exists (or a concurrent writer just made it): change what differs.
             row = conn.execute(select(translations).where(where).with_for_update()).mappings().one()
+            if seq is not None:  # the row appeared meanwhile: its segments are ours to keep too
+                _keep_segments(conn, t, segments)
             changed = _changes(row, values)
             if not changed:  # a concurrent writer stored the same translation first
                 return False
@@ -120,8 +141,6 @@ class TranslationRepository:
                 changed["updated"] = t.updated
             changed["seq"] = seq if seq is not None else next_change(conn)
             conn.execute(translations.update().where(where).values(**changed))
-            if "body" in changed:
-                _segment_use(conn, t)
             return True
 
     # -- the settings that decide what each translation is made from ---------------------
@@ -174,8 +193,11 @@ def segment_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def _segment_use(conn: Any, t: Translation) -> None:
-    """Record which source segments ``t`` holds (what a correction of one reaches)."""
+def _keep_segments(conn: Any, t: Translation, segments: str) -> None:
+    """Keep ``t``'s segments, and record which source segments it holds (what a
+    correction of one reaches)."""
+    stmt = insert(conn, translation_segments).values(article_id=t.article_id, language=t.language, segments=segments)
+    conn.execute(stmt.on_conflict_do_update(index_elements=["article_id", "language"], set_={"segments": segments}))
     conn.execute(segment_use.delete().where(segment_use.c.article_id == t.article_id,
                                             segment_use.c.language == t.language))
     digests = sorted({segment_digest(r.source) for r in t.segments})
