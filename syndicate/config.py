@@ -362,7 +362,34 @@ class ExtractSettings(_Frozen):
                 raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
             if not {"label", "source"} <= set(compiled.groupindex):
                 raise ValueError(f"{pattern!r} must define the named groups (?P<label>...) and (?P<source>...)")
+            if (runaway := _backtracks(pattern)) is not None:
+                raise ValueError(f"{pattern!r} backtracks catastrophically (it ran past {PROBE_SECONDS:g} s on "
+                                 f"{runaway!r}); rewrite it without overlapping repeats such as (a|aa)+")
         return value
+
+
+#: How long a configured pattern may take on one probe text when the config is loaded.
+PROBE_SECONDS = 0.05
+
+
+def _backtracks(pattern: str) -> str | None:
+    """A short text on which ``pattern`` runs away (exponential backtracking), or None.
+
+    Probes are runs of each character the pattern names literally, of a space, a letter
+    and a digit, each with and without a character that makes the match fail at the end;
+    a pattern that survives them can still explode on some text, which the run-time bound
+    (extract.common.PATTERN_SECONDS) stops, naming the item."""
+    import regex
+
+    compiled = regex.compile(pattern, regex.V0)
+    literal = [c for c in dict.fromkeys(re.sub(r"\\.|\(\?P<\w+>", "", pattern)) if c.isprintable() and c not in "()[]{}|*+?^$.\\"]
+    for char in [*literal[:12], " ", "a", "1"]:
+        for text in (char * 40, char * 40 + "\x00", (char + " ") * 25):
+            try:
+                compiled.sub("", text, timeout=PROBE_SECONDS)
+            except TimeoutError:
+                return text
+    return None
 
 
 _DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$")
@@ -695,12 +722,17 @@ class WebSubSettings(_Frozen):
 
 
 def _url_parts(value: str, example: str) -> SplitResult:
-    """``urlsplit`` with a readable error (a bad port raises inside ``.port``)."""
-    parts = urlsplit(value)
+    """``urlsplit`` with a readable error (a bad port raises inside ``.port``) that never
+    repeats a password the URL holds."""
+    try:
+        parts = urlsplit(value)
+    except ValueError as exc:  # "Invalid IPv6 URL", a bracket that does not close
+        raise ValueError(f"is not a URL ({exc}); write it like {example!r}") from None
     try:
         parts.port  # noqa: B018 -- parsed for its ValueError
     except ValueError:
-        raise ValueError(f"has a bad port in {parts.netloc!r}; write it like {example!r}") from None
+        host = parts.netloc.rpartition("@")[2]
+        raise ValueError(f"has a bad port in {host!r} (1-65535); write it like {example!r}") from None
     return parts
 
 
@@ -1151,7 +1183,11 @@ def _redacted(value: object) -> object:
     """A URL with its password replaced by ``***``."""
     if not isinstance(value, str):
         return value
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- a bad port or bracket: mask by hand below
+    except ValueError:
+        return re.sub(r"(?<=://)[^@/]*@", "***@", value)  # whatever stands before "@" may be a secret
     if parts.password is None:
         return value
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)

@@ -152,6 +152,20 @@ class OutputClaimedError(PublishError):
         self.marker = marker
 
 
+class PatternTimeout(SyndicateError):
+    """A regular expression from the config ran past its time bound on one text (it
+    backtracks catastrophically): the item it was reading is stopped and named."""
+
+    def __init__(self, pattern: str, key: str, seconds: float) -> None:
+        super().__init__(
+            f"{key} pattern {pattern!r} ran for more than {seconds:g} s on one paragraph: it backtracks "
+            "catastrophically (overlapping repeats such as (a|aa)+ or (\\w+\\s?)+)",
+            hint=f"rewrite it in [extract] {key}; the items it stopped are read again on the next poll",
+        )
+        self.pattern = pattern
+        self.key = key
+
+
 class ReviewError(SyndicateError):
     """An editor's request cannot be carried out: an unknown entry or segment, a file from
     a CAT tool that cannot be read, a correction that breaks a rule. ``item`` names what."""

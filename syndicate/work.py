@@ -33,6 +33,7 @@ from syndicate import metrics
 from syndicate.config import PagesSourceSettings, Settings, SourceSettings
 from syndicate.errors import (
     ItemError,
+    PatternTimeout,
     Problem,
     PublishError,
     RunAborted,
@@ -375,6 +376,10 @@ class Work:
                                 hint="the source must give each article a title")
         except ItemError as exc:
             self._fail_item(tally, exc, item, stage="extract")
+            return False
+        except PatternTimeout as exc:  # the config's pattern, not the item, is at fault: name both
+            self._fail_item(tally, ItemError(exc.message, source=item.source, item=item.key, hint=exc.hint), item,
+                            stage="extract")
             return False
         except Exception as exc:
             problem = ItemError(

@@ -6,6 +6,9 @@ import html
 import re
 from functools import lru_cache
 
+import regex
+
+from syndicate.errors import PatternTimeout
 from syndicate.models import Attribution
 
 PREVIOUS_LABELS = frozenset({"previous article", "previous", "prev article", "« previous article", "← previous article"})
@@ -51,9 +54,18 @@ def is_chrome(text: str, chrome_lines: tuple[str, ...]) -> bool:
     return len(text) <= limit and label_key(text) in keys
 
 
+#: Seconds one configured pattern may run on one paragraph (a news paragraph takes
+#: microseconds): past it the item is stopped and named (see :class:`PatternTimeout`).
+PATTERN_SECONDS = 0.25
+#: Patterns that ran past the bound in this process: later items fail at once instead of
+#: each spending the bound again (the config must change, which needs a restart anyway).
+_RUNAWAY: set[str] = set()
+
+
 @lru_cache(maxsize=32)
-def _compiled(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p) for p in patterns)
+def _compiled(patterns: tuple[str, ...]) -> tuple[regex.Pattern[str], ...]:
+    # The `regex` engine: `re` syntax (V0), and a timeout, which `re` does not have.
+    return tuple(regex.compile(p, regex.V0) for p in patterns)
 
 
 def take_attributions(
@@ -66,7 +78,7 @@ def take_attributions(
     """
     found: list[Attribution] = []
 
-    def grab(match: re.Match[str]) -> str:
+    def grab(match: regex.Match[str]) -> str:
         label, source = match.group("label"), match.group("source")
         if is_html:
             label, source = html.unescape(label), html.unescape(source)
@@ -74,5 +86,11 @@ def take_attributions(
         return ""
 
     for pattern in _compiled(patterns):
-        fragment = pattern.sub(grab, fragment)
+        if pattern.pattern in _RUNAWAY:
+            raise PatternTimeout(pattern.pattern, "attribution_patterns", PATTERN_SECONDS)
+        try:
+            fragment = pattern.sub(grab, fragment, timeout=PATTERN_SECONDS)
+        except TimeoutError:
+            _RUNAWAY.add(pattern.pattern)
+            raise PatternTimeout(pattern.pattern, "attribution_patterns", PATTERN_SECONDS) from None
     return fragment.strip(), found

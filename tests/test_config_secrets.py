@@ -1,0 +1,38 @@
+"""A password in a URL of the config is never printed, whatever is wrong with the URL
+(issue 21, case 8): a bad port, a bracket that does not close, a port that is a word."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from syndicate.cli import EXIT_CONFIG, main
+
+SECRET = "S3cretPassw0rd"
+
+
+@pytest.mark.parametrize("key, url", [
+    ("broker_url", f"redis://:{SECRET}@127.0.0.1:99999/0"),
+    ("broker_url", f"redis://user:{SECRET}@[::1/0"),
+    ("broker_url", f"redis://user:{SECRET}@host:port/0"),
+    ("broker_url", f"http://user:{SECRET}@127.0.0.1:6379/0"),
+    ("store_url", f"postgresql://syndicate:{SECRET}@127.0.0.1:99999/syndicate"),
+    ("store_url", f"postgresql://syndicate:{SECRET}@[fe80::1/syndicate"),
+    ("result_backend", f"redis://:{SECRET}@127.0.0.1:-1/1"),
+])
+def test_a_bad_url_is_reported_without_its_password(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     key: str, url: str) -> None:
+    (tmp_path / "drop").mkdir()
+    broker = url if key == "broker_url" else "redis://127.0.0.1:6379/0"
+    extra = "" if key == "broker_url" else f'{key} = "{url}"\n'
+    (tmp_path / "config.toml").write_text(
+        '[site]\ntitle = "x"\nbase_url = "https://news.example.org/"\n\n[translate]\nlanguages = ["es"]\n\n'
+        f'[cluster]\nbroker_url = "{broker}"\n{extra}\n'
+        '[[sources]]\nname = "drop"\ntype = "folder"\npath = "drop"\n', encoding="utf-8")
+    code = main(["status", "--config", str(tmp_path / "config.toml")])
+    out = capsys.readouterr()
+    assert code == EXIT_CONFIG
+    assert f"cluster.{key}" in out.err
+    assert SECRET not in out.err + out.out
+    assert "Traceback" not in out.err
