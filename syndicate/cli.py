@@ -220,7 +220,18 @@ def _parser() -> argparse.ArgumentParser:
 
 def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", metavar="HOST", help="address to listen on (default: [serve] host, 127.0.0.1)")
-    parser.add_argument("--port", type=int, metavar="PORT", help="port to listen on (default: [serve] port, 8080)")
+    parser.add_argument("--port", type=_port, metavar="PORT", help="port to listen on, 1-65535 (default: [serve] port, 8080)")
+
+
+def _port(value: str) -> int:
+    """--port: a TCP port, 1-65535 (0, a negative or a larger number is a mistake, not a default)."""
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number (1-65535)") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number (1-65535)")
+    return port
 
 
 def _configure_logging(verbose: int, quiet: bool) -> None:
@@ -818,14 +829,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
-    from syndicate.errors import ConfigError, OutputClaimedError, ReviewError, SyndicateError
+    from syndicate.errors import ConfigError, OutputClaimedError, ReviewError, ServeError, SyndicateError
 
     try:
         return int(args.func(args))
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
-    except (OutputClaimedError, ReviewError) as exc:  # a setup or usage problem: nothing was done
+    except (OutputClaimedError, ReviewError, ServeError) as exc:  # a setup or usage problem: nothing was done
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except SyndicateError as exc:

@@ -405,6 +405,8 @@ def parse_duration(value: Any) -> timedelta:
     """``"30s"``, ``"15m"``, ``"1h"``, ``"1d"``, ``"250ms"`` (or a number of seconds) -> timedelta."""
     if isinstance(value, timedelta):
         return value
+    if isinstance(value, float) and math.isnan(value):  # TOML's nan: no duration at all
+        raise ValueError('must be a duration such as "30s", "15m", "1h" or "1d", not nan')
     if isinstance(value, int | float) and not isinstance(value, bool):
         # Compared before float(): a huge TOML integer would overflow the conversion.
         seconds = float(value) if value <= MAX_DURATION.total_seconds() else math.inf
@@ -1098,6 +1100,25 @@ def _review_problems(data: Mapping[str, Any]) -> list[Problem]:
     )]
 
 
+def _glossary_problems(data: Mapping[str, Any]) -> list[Problem]:
+    """[translate.glossary.<lang>] names only languages syndicate translates into (one for
+    another language would be ignored without a word)."""
+    translate = _table(data, "translate")
+    targets, glossary = translate.get("languages"), translate.get("glossary")
+    if not isinstance(targets, list | tuple) or not isinstance(glossary, dict):
+        return []
+    try:
+        known = {lang(str(code)) for code in targets}
+        unknown = [code for code in glossary if lang(str(code)) not in known]
+    except ValueError:
+        return []  # the schema reports it
+    return [(
+        f"translate.glossary.{code}", "(table)",
+        f"{code!r} is not in translate.languages {list(targets)}: its glossary would never be used; "
+        "add the language there or remove the table",
+    ) for code in unknown]
+
+
 def _engine_key_problems(data: Mapping[str, Any]) -> list[Problem]:
     """An engine option given both the old way (``[translate]``) and in its own table."""
     translate = _table(data, "translate")
@@ -1154,6 +1175,7 @@ _CROSS_FIELD_CHECKS: tuple[Callable[[Mapping[str, Any]], list[Problem]], ...] = 
     _schedule_problems,
     _bilingual_problems,
     _review_problems,
+    _glossary_problems,
     _engine_key_problems,
     _cluster_problems,
 )

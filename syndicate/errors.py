@@ -166,6 +166,11 @@ class PatternTimeout(SyndicateError):
         self.key = key
 
 
+class ServeError(SyndicateError):
+    """The server cannot listen where it was told (an unknown host, a port in use or
+    privileged): a setting to change, named in the message."""
+
+
 class ReviewError(SyndicateError):
     """An editor's request cannot be carried out: an unknown entry or segment, a file from
     a CAT tool that cannot be read, a correction that breaks a rule. ``item`` names what."""

@@ -6,10 +6,12 @@ C HTTP parser and libuv loop roughly double the requests a second one core answe
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import logging
 import os
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from syndicate.config import Settings
-from syndicate.errors import SyndicateError
+from syndicate.errors import ServeError
 from syndicate.serve.app import create_app
 from syndicate.store import Store
 
@@ -27,8 +29,30 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class ServeError(SyndicateError):
-    """The server could not start (the address is in use, the port is privileged)."""
+def check_address(host: str, port: int) -> None:
+    """Raise :class:`ServeError` naming the setting when the server could not listen on
+    ``host``:``port`` (found before uvicorn tries, which would only say it failed)."""
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ServeError(f"[serve] host {host!r} (or --host) cannot be resolved: {exc.strerror}",
+                         hint="give an address of this machine, such as 127.0.0.1 or 0.0.0.0") from None
+    family, kind, proto, _, address = found[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except PermissionError:
+            raise ServeError(f"[serve] port {port} (or --port): ports below 1024 need privileges",
+                             hint="use a port above 1023 and a proxy in front (see README \"nginx instead\")") from None
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ServeError(f"[serve] port {port} (or --port) on {host} is in use by another program",
+                                 hint="stop that program, or choose another port") from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise ServeError(f"[serve] host {host!r} (or --host) is not an address of this machine",
+                                 hint="give an address of this machine, such as 127.0.0.1 or 0.0.0.0") from None
+            raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def _config(
@@ -62,8 +86,10 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
         from syndicate.cluster.tasks import review_changed
 
         on_review = review_changed(settings)
-    config = _config(settings, host or settings.serve.host, port or settings.serve.port, store=None, runs_daemon=False,
-                     on_review=on_review)
+    host = host if host is not None else settings.serve.host
+    port = port if port is not None else settings.serve.port
+    check_address(host, port)
+    config = _config(settings, host, port, store=None, runs_daemon=False, on_review=on_review)
     logger.info("syndicate serve on http://%s:%d/", config.host, config.port)
     # uvicorn handles SIGINT/SIGTERM while it runs and re-raises the signal once it has
     # shut down; these handlers then take it, so a requested stop exits 0.
@@ -103,10 +129,10 @@ class ServerThread:
         self, settings: Settings, store: Store, host: str | None = None, port: int | None = None,
         *, websub: WebSubSubscriber | None = None, on_review: Callable[[str], None] | None = None,
     ) -> None:
-        config = _config(
-            settings, host or settings.serve.host, port or settings.serve.port, store=store, runs_daemon=True,
-            websub=websub, on_review=on_review,
-        )
+        host = host if host is not None else settings.serve.host
+        port = port if port is not None else settings.serve.port
+        check_address(host, port)
+        config = _config(settings, host, port, store=store, runs_daemon=True, websub=websub, on_review=on_review)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="serve", daemon=True)
 

@@ -1,4 +1,5 @@
-"""A password in a URL of the config is never printed, whatever is wrong with the URL
+"""Mistakes in the config get a message that names the key and never a secret (issue 21):
+a password in a URL is never printed, whatever is wrong with the URL
 (issue 21, case 8): a bad port, a bracket that does not close, a port that is a word."""
 
 from __future__ import annotations
@@ -36,3 +37,33 @@ def test_a_bad_url_is_reported_without_its_password(tmp_path: Path, capsys: pyte
     assert f"cluster.{key}" in out.err
     assert SECRET not in out.err + out.out
     assert "Traceback" not in out.err
+
+
+def _parse(extra: dict[str, object]) -> str:
+    from syndicate.config import parse_settings
+    from syndicate.errors import ConfigError
+
+    data: dict[str, object] = {
+        "site": {"title": "x", "base_url": "https://news.example.org/"},
+        "translate": {"languages": ["es"]},
+        "sources": [{"name": "wire", "type": "feed", "url": "https://origin.example/feed.xml", "timeout": "10s"}],
+    }
+    for key, value in extra.items():
+        table, _, name = key.partition(".")
+        if table == "sources":
+            data["sources"][0][name] = value  # type: ignore[index]
+        else:
+            data[table] = {**data[table], name: value}  # type: ignore[dict-item]
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(data)
+    return str(caught.value)
+
+
+def test_a_nan_duration_is_called_what_it_is() -> None:
+    text = _parse({"sources.timeout": float("nan")})
+    assert "sources[0].timeout" in text and "not nan" in text and "365d" not in text
+
+
+def test_a_glossary_for_a_language_not_translated_into_is_refused() -> None:
+    text = _parse({"translate.glossary": {"es": {"harbour": "puerto"}, "eo": {"harbour": "haveno"}}})
+    assert "translate.glossary.eo" in text and "would never be used" in text and "glossary.es" not in text
