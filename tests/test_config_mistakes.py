@@ -1,6 +1,7 @@
-"""Mistakes in the config get a message that names the key and never a secret (issue 21):
-a password in a URL is never printed, whatever is wrong with the URL
-(issue 21, case 8): a bad port, a bracket that does not close, a port that is a word."""
+"""Mistakes in the config get a message that names the key, and never a secret (issue 21,
+cases 8 and 9): a password in a URL is never printed, whatever is wrong with the URL (a
+bad port, a bracket that does not close, a port that is a word); a nan duration is
+called nan; a glossary for a language not translated into is not silently ignored."""
 
 from __future__ import annotations
 
