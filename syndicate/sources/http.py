@@ -9,14 +9,18 @@ honoured up to a minute). Everything else is a :class:`FetchError` at once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
+import socket
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -146,8 +150,11 @@ class HttpFetcher:
         self.retries = retries
         self.backoff = backoff
         self.should_stop = should_stop
+        # No kept-alive connections: each request opens its own, so the deadline's watchdog
+        # (see _once) knows the socket to cut. A poll makes few requests per host.
         self._client = httpx.Client(
-            headers={"User-Agent": user_agent}, follow_redirects=False, timeout=timeout, transport=transport
+            headers={"User-Agent": user_agent}, follow_redirects=False, timeout=timeout, transport=transport,
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
         #: Requests actually sent (attempts and redirect hops), for politeness checks.
         self.requests = 0
@@ -253,9 +260,42 @@ class HttpFetcher:
         )
 
     def _once(self, url: str, headers: dict[str, str], deadline: float, remaining: float) -> Fetched | str:
-        """One request. Returns the response, or the absolute target of a redirect."""
+        """One request. Returns the response, or the absolute target of a redirect.
+
+        httpx's timeouts bound each read, not the request: a server that trickles its
+        status line and headers a byte at a time would hold it for ever. A watchdog cuts
+        the request's socket at the deadline (``shutdown``, which wakes a blocked read)."""
         self.requests += 1
-        with self._client.stream("GET", url, headers=headers, timeout=httpx.Timeout(remaining)) as resp:
+        sockets: list[socket.socket] = []
+
+        def trace(event: str, info: dict[str, Any]) -> None:
+            if event == "connection.connect_tcp.complete" and info.get("return_value") is not None:
+                sock = info["return_value"].get_extra_info("socket")
+                if sock is not None:
+                    sockets.append(sock)
+
+        def cut() -> None:
+            for sock in sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+        watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), cut)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            return self._exchange(url, headers, deadline, remaining, trace)
+        except httpx.TransportError:
+            if time.monotonic() >= deadline:  # the watchdog cut it: the server was too slow
+                raise httpx.ReadTimeout("the response did not arrive in time") from None
+            raise
+        finally:
+            watchdog.cancel()
+
+    def _exchange(
+        self, url: str, headers: dict[str, str], deadline: float, remaining: float, trace: Callable[..., None]
+    ) -> Fetched | str:
+        with self._client.stream("GET", url, headers=headers, timeout=httpx.Timeout(remaining),
+                                 extensions={"trace": trace}) as resp:
             status = resp.status_code
             if status in REDIRECT_CODES and "location" in resp.headers:
                 return urljoin(url, resp.headers["location"])
