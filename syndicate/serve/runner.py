@@ -14,7 +14,7 @@ import signal
 import socket
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -65,7 +65,9 @@ def _config(
         host=host,
         port=port,
         loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        http="httptools" if importlib.util.find_spec("httptools") else "h11",
+        # httptools with bounds on each request head's size and time (see serve/protocol.py);
+        # h11 (without httptools) has a size bound of its own, set below.
+        http=_http_protocol(),
         lifespan="on",
         access_log=False,  # one line per request would dwarf the daemon's log
         server_header=False,
@@ -74,9 +76,19 @@ def _config(
         forwarded_allow_ips="127.0.0.1,::1",
         log_config=None,  # the CLI configured logging
         timeout_keep_alive=15,
+        # Requests the app works on at once (503 past it); connections still sending their
+        # head are bounded by time instead (serve/protocol.py), so idle sockets never count.
         limit_concurrency=4096,
         h11_max_incomplete_event_size=16 * 1024,
     )
+
+
+def _http_protocol() -> Any:
+    if importlib.util.find_spec("httptools") is None:
+        return "h11"
+    from syndicate.serve.protocol import BoundedHttpToolsProtocol
+
+    return BoundedHttpToolsProtocol
 
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
