@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Pull every source once, translate what is new into every configured language, "
         "and rewrite the feeds and pages (files whose content did not change are left untouched).",
     )
+    once.add_argument("--reinitialise", action="store_true",
+                      help="publish although the store has no record of the history on disk (it was emptied or "
+                      "replaced): the feeds start over")
     once.set_defaults(func=cmd_once)
 
     run = sub.add_parser(
@@ -101,6 +104,8 @@ def _parser() -> argparse.ArgumentParser:
         help="--role worker: consume these queues, comma-separated: poll, publish, translate (the "
         "--languages' queues) or translate.<lang> (default: poll, the --languages' queues, publish)",
     )
+    run.add_argument("--reinitialise", action="store_true",
+                     help="start although the store has no record of the history on disk (see once --reinitialise)")
     run.set_defaults(func=cmd_run)
 
     serve = sub.add_parser(
@@ -265,7 +270,7 @@ def _settings(path: Path | None) -> Settings:
     return load_settings(path or DEFAULT_CONFIG)
 
 
-def _once(settings: Settings) -> tuple[RunReport, SyndicateError | None]:
+def _once(settings: Settings, *, reinitialise: bool = False) -> tuple[RunReport, SyndicateError | None]:
     """One poll of every source, then translate and publish every language: what was
     done, and the error that stopped it (a full or read-only disk, a broken store), if
     one did."""
@@ -274,8 +279,12 @@ def _once(settings: Settings) -> tuple[RunReport, SyndicateError | None]:
     from syndicate.translate.engines import Engines
     from syndicate.work import Work, run_once
 
-    store = Store.open(settings.state_dir)
+    store = Store.for_settings(settings)
     try:
+        if not reinitialise:
+            from syndicate.publish import check_history
+
+            check_history(settings, store)  # an emptied or replaced store never starts the feeds over
         # One set of engines for every source and language: Apertium and the models
         # start once, and stop when the pass ends.
         with Engines(settings) as engines:
@@ -313,7 +322,7 @@ def cmd_once(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
     with StateLock(settings.state_dir, command="once"):  # never beside a daemon or another pass on the same state
         _claim_outputs(settings)
-        report, fatal = _once(settings)
+        report, fatal = _once(settings, reinitialise=args.reinitialise)
     print(
         f"{report.items_seen} item(s) read: {report.articles_new} new, {report.articles_updated} updated; "
         f"{report.segments_translated} segment(s) translated, {report.memory_hits} from memory, "
@@ -364,7 +373,7 @@ def cmd_retranslate(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     with StateLock(settings.state_dir, command="retranslate"):
         _claim_outputs(settings)
-        store = Store.open(settings.state_dir)
+        store = Store.for_settings(settings)
         try:
             with Engines(settings) as engines:
                 report, chosen = retranslate(
@@ -399,9 +408,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
     with StateLock(settings.state_dir, command="run"):
         _claim_outputs(settings)
-        store = Store.open(settings.state_dir)
+        store = Store.for_settings(settings)
         engines = Engines(settings)  # the process's: opened on first use, closed at exit
         try:
+            if not args.reinitialise:
+                from syndicate.publish import check_history
+
+                check_history(settings, store)  # an emptied or replaced store never starts the feeds over
             daemon = Daemon(settings, store, engines=engines)
             for signum in (signal.SIGTERM, signal.SIGINT):
                 # Not daemon.stop() in the handler itself: it sets threading.Events, whose
@@ -535,7 +548,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from syndicate.store.overview import StoreOverview
 
     settings = _settings(args.config)
-    store = Store.open(settings.state_dir)
+    store = Store.for_settings(settings)
     try:
         totals = store.stats.all()
         rules = {code: settings.translate.quality.of(code) for code in settings.translate.languages}
@@ -829,14 +842,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose, args.quiet)
-    from syndicate.errors import ConfigError, OutputClaimedError, ReviewError, ServeError, SyndicateError
+    from syndicate.errors import (
+        ConfigError,
+        HistoryLostError,
+        OutputClaimedError,
+        ReviewError,
+        ServeError,
+        SyndicateError,
+    )
 
     try:
         return int(args.func(args))
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
-    except (OutputClaimedError, ReviewError, ServeError) as exc:  # a setup or usage problem: nothing was done
+    except (OutputClaimedError, HistoryLostError, ReviewError, ServeError) as exc:  # a setup or usage problem: nothing was done
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except SyndicateError as exc:

@@ -180,6 +180,13 @@ class ReviewError(SyndicateError):
         self.item = item
 
 
+class HistoryLostError(PublishError):
+    """The store has no record of having published a language whose published history is
+    on disk: it was emptied, replaced or is not the one the config names. Publishing
+    would rewrite archives readers already have; nothing is done until the operator says
+    so (``--reinitialise``)."""
+
+
 class RunAborted(SyndicateError):
     """A pass stopped midway because the store or the outputs failed.
 

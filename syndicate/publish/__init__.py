@@ -103,6 +103,32 @@ def _without_held(
     return out
 
 
+def check_history(settings: Settings, store: Store) -> None:
+    """Raise :class:`~syndicate.errors.HistoryLostError` when a language's feeds are on
+    disk (a subscription feed, archive pages) but the store has no record of ever
+    publishing it: the store was emptied, replaced or is another one than before."""
+    from syndicate.errors import HistoryLostError
+
+    publication = PublicationRepository(store)
+    lost = []
+    for language in settings.translate.languages:
+        folder = settings.feeds_dir / language
+        if publication.state(language) is not None or not folder.is_dir():
+            continue
+        pages = [p for p in (folder / "archive").glob("*.xml")] if (folder / "archive").is_dir() else []
+        if pages or (folder / "atom.xml").exists():
+            lost.append(f"{language} ({folder}: {len(pages)} archive page(s))")
+    if lost:
+        raise HistoryLostError(
+            f"the store ({store.engine.url.render_as_string(hide_password=True)}) has no record of publishing "
+            f"{', '.join(lost)}, whose feeds are on disk: it was emptied, replaced or is not the one that "
+            "published them, and publishing now would rewrite archives readers already have",
+            path=settings.feeds_dir,
+            hint="restore the store from a backup (or point the config at the right one); to start the history "
+                 "over, run once with --reinitialise",
+        )
+
+
 @dataclass(frozen=True)
 class _Snapshot:
     """What one publish read of the store: light columns only."""
