@@ -51,6 +51,9 @@ SIGNATURE_METHODS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha384": h
 VERIFY_WAIT = timedelta(minutes=10)
 #: A refused or failed subscription is tried again after this long.
 RETRY_AFTER = timedelta(hours=1)
+#: A hub that denied a subscription is asked again this much later (a denial may have
+#: been a passing refusal; the upkeep runs every few minutes).
+RETRY_DENIED = timedelta(minutes=10)
 #: Renew when this share of the lease is left (at least a minute, at most a day early).
 RENEW_SHARE = 0.1
 TIMEOUT = 10.0
@@ -192,7 +195,7 @@ class WebSubSubscriber:
                     self._subscribe(name, hub, topic, sub.secret, previous=sub)  # the same secret: in-flight deliveries stay valid
             elif sub.pending == "subscribe" and waited >= VERIFY_WAIT:
                 self._subscribe(name, hub, topic, sub.secret, previous=sub if sub.state == "active" else None)
-            elif sub.state in ("failed", "denied") and waited >= RETRY_AFTER:
+            elif (sub.state == "failed" and waited >= RETRY_AFTER) or (sub.state == "denied" and waited >= RETRY_DENIED):
                 self._subscribe(name, hub, topic, secrets.token_hex(32), previous=None)
             elif sub.state == "active" and sub.expires is not None and now >= sub.expires:
                 self.records.update(name, state="failed", last_error="the lease ran out before it was renewed")
@@ -266,6 +269,15 @@ class WebSubSubscriber:
             if mode == "denied":
                 if sub is None or sub.topic != topic:
                     return Answer(404, "no such subscription\n", "unknown")
+                if sub.pending != "subscribe":
+                    # A denial is unsigned: for a subscription the hub verified and we did not
+                    # just ask about, it may come from anyone. Ask the hub again (the next
+                    # upkeep renews): it verifies, or denies while our request is pending.
+                    logger.warning("[%s] WebSub: a denial of the verified subscription at %s that we did not ask "
+                                   "about; asking the hub again", source, sub.hub)
+                    self.records.update(source, expires=self.clock())
+                    metrics.record_websub_verification(mode, "rechecking")
+                    return Answer(200, "", "rechecking")
                 reason = query.get("hub.reason", "no reason given")[:500]
                 logger.warning("[%s] WebSub: the hub %s denied the subscription: %s", source, sub.hub, reason)
                 self.records.update(source, state="denied", pending=None, last_error=f"denied by the hub: {reason}")

@@ -249,3 +249,62 @@ def test_plain_serve_has_no_callbacks(tmp_path: Path) -> None:
             assert httpx.post(f"{base}/websub/harbour", content=b"x", timeout=5).status_code == 503
     finally:
         store.close()
+
+
+def test_an_unasked_denial_cannot_switch_push_off(tmp_path: Path) -> None:
+    """Anyone can GET the callback with hub.mode=denied and the public topic (issue 21,
+    case 6): for a subscription the hub verified, that only makes us ask the hub again;
+    the subscription stays active and signed deliveries are still taken meanwhile."""
+    port = free_port()
+    topic = "http://127.0.0.1:9/feed.xml"
+    settings = _settings(tmp_path, port, topic)
+    store = Store.open(settings.state_dir)
+    clock = Clock()
+    try:
+        subscriber = WebSubSubscriber(settings, store, clock=clock)
+        _discovered(store, "harbour", f"http://127.0.0.1:{free_port()}/hub", topic)
+        subscriber.maintain()
+        store.websub.update("harbour", state="active", pending=None, lease_seconds=3600,
+                            expires=clock.now + timedelta(hours=1), last_error=None)
+        with serving(create_app(settings, store=store, runs_daemon=True, websub=subscriber), port) as base:
+            answer = httpx.get(f"{base}/websub/harbour", params={
+                "hub.mode": "denied", "hub.topic": topic, "hub.reason": "spoofed"}, timeout=5)
+            assert answer.status_code == 200
+            sub = store.websub.get("harbour")
+            assert sub is not None and sub.state == "active" and "spoofed" not in (sub.last_error or "")
+            feed = b"<rss/>"
+            delivered = httpx.post(f"{base}/websub/harbour", content=feed,
+                                   headers={"X-Hub-Signature": _sign(sub.secret, feed)}, timeout=5)
+            assert delivered.status_code == 202  # not 410: the hub keeps the subscription
+        # The next upkeep asks the hub again (here it cannot be reached: failed, retried later).
+        assert sub.expires is not None and sub.expires <= clock.now
+        subscriber.maintain()
+        again = store.websub.get("harbour")
+        assert again is not None and again.requested == clock.now
+    finally:
+        store.close()
+
+
+def test_a_denial_of_our_request_is_asked_again_within_minutes(tmp_path: Path) -> None:
+    from syndicate.sources.websub import RETRY_DENIED
+
+    port = free_port()
+    topic = "http://127.0.0.1:9/feed.xml"
+    settings = _settings(tmp_path, port, topic)
+    store = Store.open(settings.state_dir)
+    clock = Clock()
+    try:
+        subscriber = WebSubSubscriber(settings, store, clock=clock)
+        _discovered(store, "harbour", f"http://127.0.0.1:{free_port()}/hub", topic)
+        subscriber.maintain()
+        store.websub.update("harbour", state="subscribing", pending="subscribe", requested=clock.now)
+        with serving(create_app(settings, store=store, runs_daemon=True, websub=subscriber), port) as base:
+            assert httpx.get(f"{base}/websub/harbour", params={"hub.mode": "denied", "hub.topic": topic},
+                             timeout=5).status_code == 200
+        assert store.websub.get("harbour").state == "denied"  # type: ignore[union-attr]
+        assert RETRY_DENIED <= timedelta(minutes=15)
+        clock.now += RETRY_DENIED
+        subscriber.maintain()
+        assert store.websub.get("harbour").requested == clock.now  # type: ignore[union-attr]
+    finally:
+        store.close()
