@@ -54,6 +54,8 @@ RETRY_AFTER = timedelta(hours=1)
 #: A hub that denied a subscription is asked again this much later (a denial may have
 #: been a passing refusal; the upkeep runs every few minutes).
 RETRY_DENIED = timedelta(minutes=10)
+#: Seconds between two warnings about forged or unsigned deliveries to one source.
+FORGED_LOG_EVERY = 60.0
 #: Renew when this share of the lease is left (at least a minute, at most a day early).
 RENEW_SHARE = 0.1
 TIMEOUT = 10.0
@@ -142,6 +144,8 @@ class WebSubSubscriber:
             timeout=TIMEOUT, headers={"User-Agent": f"syndicate/{__version__} (WebSub subscriber; +{settings.site.base_url})"}
         )
         self._buckets: dict[str, _Bucket] = {}
+        #: Per source: when forged deliveries were last logged, and how many since.
+        self._forged: dict[str, tuple[float, int]] = {}
         #: One upkeep at a time (held across requests to hubs); ``_lock`` guards row
         #: changes only, never a request: a hub verifies while we wait for its answer.
         self._upkeep = threading.Lock()
@@ -311,8 +315,7 @@ class WebSubSubscriber:
             return self._count(source, Answer(410, "no such subscription\n", "unknown"))
         verdict = check_signature(signature, sub.secret, body)
         if verdict != "ok":
-            logger.warning("[%s] WebSub: ignored a delivery with %s (%d bytes)", source,
-                           "no signature" if verdict == "unsigned" else "a wrong signature", len(body))
+            self._log_forged(source, verdict, len(body))
             # 7.1: ignore it, yet acknowledge: a forger learns nothing from the answer.
             return self._count(source, Answer(202, "", verdict))
         with self._lock:
@@ -325,6 +328,21 @@ class WebSubSubscriber:
         logger.info("[%s] WebSub: delivery of %d bytes: polling now", source, len(body))
         self.on_delivery(source)
         return self._count(source, Answer(202, "", "accepted"))
+
+    def _log_forged(self, source: str, verdict: str, size: int) -> None:
+        """One warning per source and minute for deliveries that fail the signature check,
+        with the count of those it stands for (a flood of forgeries must not flood the
+        log; the metric counts every one)."""
+        now = time.monotonic()
+        with self._lock:
+            last, held = self._forged.get(source, (-FORGED_LOG_EVERY, 0))
+            if now - last < FORGED_LOG_EVERY:
+                self._forged[source] = (last, held + 1)
+                return
+            self._forged[source] = (now, 0)
+        more = f"; {held} more since the last warning" if held else ""
+        logger.warning("[%s] WebSub: ignored a delivery with %s (%d bytes)%s", source,
+                       "no signature" if verdict == "unsigned" else "a wrong signature", size, more)
 
     def _count(self, source: str, answer: Answer) -> Answer:
         metrics.record_websub_delivery(source if source in self.feeds else "<unknown>", answer.outcome)

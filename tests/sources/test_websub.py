@@ -308,3 +308,30 @@ def test_a_denial_of_our_request_is_asked_again_within_minutes(tmp_path: Path) -
         assert store.websub.get("harbour").requested == clock.now  # type: ignore[union-attr]
     finally:
         store.close()
+
+
+def test_a_flood_of_forged_deliveries_is_one_warning_a_minute(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """1,500 bad-signature POSTs gave 1,505 WARNING lines (issue 21, case 7): now the log
+    says it once a minute with the count, and the metric counts every one."""
+    topic = "http://127.0.0.1:9/feed.xml"
+    settings = _settings(tmp_path, free_port(), topic)
+    store = Store.open(settings.state_dir)
+    try:
+        subscriber = WebSubSubscriber(settings, store, clock=Clock())
+        _discovered(store, "harbour", f"http://127.0.0.1:{free_port()}/hub", topic)
+        subscriber.maintain()
+        store.websub.update("harbour", state="active", pending=None)
+        before = metrics.WEBSUB_DELIVERIES.labels("harbour", "bad-signature")._value.get()
+        with caplog.at_level("WARNING", logger="syndicate.sources.websub"):
+            for i in range(1500):
+                answer = subscriber.deliver("harbour", f"sha256={i:064x}", b"<rss/>")
+                assert answer.status == 202
+        forged = [r for r in caplog.records if "wrong signature" in r.getMessage()]
+        assert len(forged) == 1
+        assert metrics.WEBSUB_DELIVERIES.labels("harbour", "bad-signature")._value.get() == before + 1500
+        subscriber._forged["harbour"] = (time.monotonic() - 61, subscriber._forged["harbour"][1])
+        with caplog.at_level("WARNING", logger="syndicate.sources.websub"):
+            subscriber.deliver("harbour", None, b"<rss/>")
+        assert "1499 more since the last warning" in caplog.records[-1].getMessage()
+    finally:
+        store.close()
