@@ -62,6 +62,10 @@ Send = Callable[[Message], Awaitable[None]]
 
 #: Operator endpoints, at the server's root whatever ``base_url``'s path is.
 OPERATOR_PATHS = frozenset({"/status", "/status.json", "/status.css", "/metrics", "/healthz", "/readyz"})
+#: A WebSub delivery's body must arrive within this many seconds (408 past it).
+DELIVERY_SECONDS = 10.0
+#: Bytes of delivery bodies held at once, across connections (503 past it, the hub retries).
+DELIVERY_BUDGET = 16 * 1024 * 1024
 #: Seconds a status snapshot is reused (each one reads the store).
 STATUS_TTL = 2.0
 #: The status page refreshes itself this often (seconds).
@@ -395,6 +399,8 @@ class SyndicateApp:
         #: this process runs it (``run --serve`` with ``[websub] callback_url``).
         self.websub = websub
         self.websub_path = prefix + "websub/"
+        #: Bytes of delivery bodies being received now (the event loop's only: no lock).
+        self._delivery_bytes = 0
         self.files = OutputApp(
             [
                 (feeds_path, OutputFolder(settings.feeds_dir, feeds=True, is_full=self.service.is_full)),
@@ -489,26 +495,54 @@ class SyndicateApp:
             declared = request.headers.get("content-length", "")
             body = bytearray()
             too_large = declared.isdigit() and int(declared) > limit
+            too_slow = busy = False
             if not too_large:
-                async for chunk in request.stream():
-                    body += chunk
-                    if len(body) > limit:
-                        too_large = True
-                        break
-            if too_large:
-                known = source if source in self.websub.feeds else "<unknown>"
-                metrics.record_websub_delivery(known, "too-large")
-                logger.warning("[%s] WebSub: refused a delivery larger than %d bytes", known, limit)
-                response = PlainTextResponse(f"a delivery may be at most {limit} bytes\n", 413, headers=headers)
-            else:
-                answer = await anyio.to_thread.run_sync(
-                    self.websub.deliver, source, request.headers.get("x-hub-signature"), bytes(body)
-                )
-                response = PlainTextResponse(answer.body, answer.status, headers=headers)
+                # Deliveries being received share a memory budget, and each must arrive within
+                # a deadline: connections that hold bodies open cannot pile up megabytes.
+                try:
+                    with anyio.fail_after(DELIVERY_SECONDS):
+                        async for chunk in request.stream():
+                            if self._delivery_bytes + len(chunk) > DELIVERY_BUDGET:
+                                busy = True
+                                break
+                            body += chunk
+                            self._delivery_bytes += len(chunk)
+                            if len(body) > limit:
+                                too_large = True
+                                break
+                except TimeoutError:
+                    too_slow = True
+            try:
+                response = await self._delivered(source, request, body, headers, limit,
+                                                 too_slow=too_slow, busy=busy, too_large=too_large)
+            finally:
+                self._delivery_bytes -= len(body)  # held until the subscriber is done with it
         else:
             response = PlainTextResponse("method not allowed\n", 405, headers={**headers, "Allow": "GET, POST"})
         metrics.record_http("websub", response.status_code)
         await response(scope, receive, send)
+
+    async def _delivered(self, source: str, request: Request, body: bytearray, headers: dict[str, str], limit: int,
+                         *, too_slow: bool, busy: bool, too_large: bool) -> Response:
+        """The answer to a delivery whose body was read (or refused while reading)."""
+        assert self.websub is not None
+        known = source if source in self.websub.feeds else "<unknown>"
+        if too_slow:
+            metrics.record_websub_delivery(known, "too-slow")
+            return PlainTextResponse(f"the delivery did not arrive within {DELIVERY_SECONDS:g} s\n", 408,
+                                     headers={**headers, "Connection": "close"})
+        if busy:
+            metrics.record_websub_delivery(known, "busy")
+            return PlainTextResponse("too many deliveries being received; retry later\n", 503,
+                                     headers={**headers, "Retry-After": "5"})
+        if too_large:
+            metrics.record_websub_delivery(known, "too-large")
+            logger.warning("[%s] WebSub: refused a delivery larger than %d bytes", known, limit)
+            return PlainTextResponse(f"a delivery may be at most {limit} bytes\n", 413, headers=headers)
+        answer = await anyio.to_thread.run_sync(
+            self.websub.deliver, source, request.headers.get("x-hub-signature"), bytes(body)
+        )
+        return PlainTextResponse(answer.body, answer.status, headers=headers)
 
     # -- operator endpoints --------------------------------------------------------
 
