@@ -45,7 +45,7 @@ from starlette.routing import Route
 from syndicate import metrics
 from syndicate.config import Settings
 from syndicate.errors import SyndicateError
-from syndicate.serve.files import CachedFile, FileCache, OutputFolder, brotli_available
+from syndicate.serve.files import STREAM_CHUNK, BigFile, CachedFile, FileCache, OutputFolder, brotli_available
 from syndicate.serve.headers import CORS_KINDS, preflight_headers, resource_headers
 from syndicate.serve.status import ProcessInfo, publishable_languages, review_counts, snapshot
 from syndicate.store import Store
@@ -144,6 +144,15 @@ def _accepts(header: str) -> str | None:
     return None
 
 
+def _since(value: str) -> float:
+    """An If-Modified-Since date as a timestamp (-1 when it cannot be read)."""
+    try:
+        found = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return -1.0
+    return found.timestamp() if found is not None and found.tzinfo is not None else -1.0
+
+
 def _not_modified(file: CachedFile, headers: dict[bytes, bytes]) -> bool:
     """RFC 9110 13.2.2: If-None-Match wins; If-Modified-Since only without it."""
     inm = headers.get(b"if-none-match")
@@ -213,6 +222,9 @@ class OutputApp:
             location = path + "/"
             await self._plain(send, 301, b"", route="redirect", extra=[(b"location", location.encode("utf-8"))])
             return
+        if found.big is not None:
+            await self._stream(found.big, scope, send, path)
+            return
         file = found.file
         if file is None:
             await self._plain(send, 404, _NOT_FOUND, route="missing")
@@ -244,6 +256,45 @@ class OutputApp:
         full = cached[1] if cached and cached[1] is not None else self._headers(file, coding, body, path)[1]
         await send({"type": "http.response.start", "status": 200, "headers": full})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+        metrics.record_http(route, 200)
+
+    async def _stream(self, big: BigFile, scope: Scope, send: Send, path: str) -> None:
+        """A file too large to cache: read from disk a chunk at a time (in worker threads),
+        sent as it is; validators from its identity (mtime, size, inode)."""
+        route = big.kind.name
+        if scope["method"] == "OPTIONS":
+            extra = preflight_headers() if route in CORS_KINDS else [(b"allow", b"GET, HEAD, OPTIONS")]
+            await self._plain(send, 204, b"", route=route, extra=extra)
+            return
+        headers = dict(scope["headers"])
+        base = [(b"etag", big.etag.encode()), (b"last-modified", big.last_modified.encode()),
+                *resource_headers(big.kind, self.max_age, compressible=False)]
+        match = headers.get(b"if-none-match", b"").decode("latin-1")
+        since = headers.get(b"if-modified-since", b"").decode("latin-1")
+        if (match and big.etag in [t.strip() for t in match.split(",")]) or (not match and since and _since(since) >= big.mtime):
+            await send({"type": "http.response.start", "status": 304, "headers": base})
+            await send({"type": "http.response.body", "body": b""})
+            metrics.record_http(route, 304)
+            return
+        try:
+            fd = await anyio.to_thread.run_sync(os.open, big.path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            await self._plain(send, 404, _NOT_FOUND, route="missing")
+            return
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": [
+                *base, (b"content-type", big.kind.content_type.encode()), (b"content-length", str(big.size).encode())]})
+            left = big.size if scope["method"] == "GET" else 0
+            while left > 0:
+                chunk = await anyio.to_thread.run_sync(os.read, fd, min(STREAM_CHUNK, left))
+                if not chunk:
+                    break  # the file shrank meanwhile: the client sees a short body, never garbage
+                left -= len(chunk)
+                await send({"type": "http.response.body", "body": chunk, "more_body": left > 0})
+            if left > 0 or scope["method"] == "HEAD":
+                await send({"type": "http.response.body", "body": b""})
+        finally:
+            os.close(fd)
         metrics.record_http(route, 200)
 
     def _coding(self, accept: bytes) -> str | None:

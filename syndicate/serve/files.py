@@ -195,6 +195,27 @@ class Found:
     file: CachedFile | None = None
     redirect: bool = False
     stale: bool = False  # the file changed (or is new) and must be read: see FileCache.lookup
+    #: A file too large to hold in memory: streamed from disk as it is (see :data:`STREAM_ABOVE`).
+    big: BigFile | None = None
+
+
+@dataclass(frozen=True)
+class BigFile:
+    """A file larger than :data:`STREAM_ABOVE`: never read whole, never compressed."""
+
+    path: str
+    size: int
+    last_modified: str
+    mtime: int
+    etag: str  # weak, from the file's identity (hashing it would mean reading it)
+    kind: Kind
+
+
+#: Files larger than this are streamed from disk in chunks, uncompressed and uncached:
+#: a request costs :data:`STREAM_CHUNK` of memory however large the file (syndicate's own
+#: feeds and pages are far smaller; a large file is someone else's, or an export).
+STREAM_ABOVE = 8 * 1024 * 1024
+STREAM_CHUNK = 256 * 1024
 
 
 class FileCache:
@@ -238,6 +259,10 @@ class FileCache:
         if not stat.S_ISREG(st.st_mode):
             return Found()
         key = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev)
+        if st.st_size > STREAM_ABOVE:
+            mtime = int(st.st_mtime)
+            return Found(big=BigFile(real, st.st_size, formatdate(mtime, usegmt=True), mtime,
+                                     f'W/"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}"', folder.kind(parts, st.st_size)))
         with self._lock:
             cached = self._files.get(real)
             if cached is not None and cached.key == key:
@@ -291,4 +316,4 @@ class FileCache:
         return entry
 
 
-__all__ = ["CachedFile", "FileCache", "Found", "Kind", "OutputFolder", "brotli_available", "safe_segments"]
+__all__ = ["BigFile", "CachedFile", "FileCache", "Found", "Kind", "OutputFolder", "brotli_available", "safe_segments"]

@@ -74,3 +74,51 @@ def test_idle_and_trickling_connections_never_starve_a_normal_client(site: Site,
 
 def test_the_bounds_are_what_the_readme_says() -> None:
     assert protocol.MAX_HEAD == 32 * 1024 and protocol.HEAD_TIMEOUT == 10.0
+
+
+def test_a_large_file_is_streamed_not_read_whole_per_request(site: Site) -> None:
+    """A 300 MB file and 4 gzip GETs took the server to 2.4 GB (issue 21, case 7): a file
+    past STREAM_ABOVE is sent from disk a chunk at a time, uncompressed."""
+    import threading
+
+    from syndicate.serve.files import STREAM_ABOVE
+
+    big = site.feeds / "es" / "export.xml"
+    size = STREAM_ABOVE * 6  # 48 MB
+    with big.open("wb") as out:
+        block = b"<entry>" + b"x" * 65529 + b"\n"
+        for _ in range(size // len(block)):
+            out.write(block)
+    size = big.stat().st_size
+    server = start_server(site.config)
+    try:
+        before = _rss_mb(server.process.pid)
+        lengths: list[int] = []
+        encodings: list[str | None] = []
+
+        def fetch() -> None:
+            with httpx.stream("GET", server.url("/news/feeds/es/export.xml"), headers={"Accept-Encoding": "gzip, br"},
+                              timeout=30) as response:
+                encodings.append(response.headers.get("content-encoding"))
+                total = 0
+                for chunk in response.iter_raw():
+                    total += len(chunk)
+                lengths.append(total)
+
+        threads = [threading.Thread(target=fetch) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        peak = before
+        while any(t.is_alive() for t in threads):
+            peak = max(peak, _rss_mb(server.process.pid))
+            time.sleep(0.05)
+        assert lengths == [size] * 4 and encodings == [None] * 4
+        assert peak - before < 60, (before, peak)
+        head = httpx.head(server.url("/news/feeds/es/export.xml"), timeout=5)
+        assert head.status_code == 200 and int(head.headers["content-length"]) == size
+        again = httpx.get(server.url("/news/feeds/es/export.xml"), headers={"If-None-Match": head.headers["etag"]},
+                          timeout=5)
+        assert again.status_code == 304
+    finally:
+        big.unlink()
+        assert server.stop() == 0
