@@ -46,7 +46,7 @@ MAX_SECONDS = 120.0
 #: One request's limit.
 TIMEOUT = 10.0
 #: How long process exit waits for queued pings.
-EXIT_GRACE = 15.0
+EXIT_GRACE = 10.0
 
 
 class PingError(Exception):
@@ -103,7 +103,7 @@ class HubNotifier:
             notifier = cls._shared.get(key)
             if notifier is None:
                 notifier = cls._shared[key] = cls(hubs, store)
-                atexit.register(notifier.wait_idle, EXIT_GRACE)
+                atexit.register(notifier.finish, EXIT_GRACE)
             return notifier
 
     def __call__(self, urls: Sequence[str]) -> None:
@@ -118,6 +118,26 @@ class HubNotifier:
         """Wait until every queued ping is done; False on timeout."""
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def finish(self, grace: float = EXIT_GRACE) -> bool:
+        """At exit: wait up to ``grace`` for the queued pings; those still unanswered are
+        left undone, said in the log and recorded per hub (``/status``, ``status``)."""
+        if self.wait_idle(grace):
+            return True
+        with self._idle:
+            pending = self._pending
+        logger.warning("WebSub: %d ping(s) of %s still unanswered after %g s at exit: left undone; the hubs "
+                       "learn of these feeds with the next publish that changes them", pending,
+                       ", ".join(self.hubs), grace)
+        for hub in self.hubs:
+            metrics.record_websub_notification(hub, "failed")
+            if self.records is not None:
+                try:
+                    self.records.record_ping(hub, ok=False, when=self.clock(),
+                                             error=f"did not answer within {grace:g} s before the process exited")
+                except Exception as exc:  # noqa: BLE001 - a broken store at exit: the log line stands
+                    logger.error("WebSub: cannot record the ping of %s: %s", hub, exc)
+        return False
 
     def _ensure_thread(self) -> None:
         with self._start_lock:

@@ -230,3 +230,29 @@ def test_publish_ping_reaches_a_real_hub_which_delivers_to_a_subscriber(tmp_path
         finally:
             server.stop()
             store.close()
+
+
+def test_a_hub_that_never_answers_is_said_and_recorded_at_exit(tmp_path: Path, caplog: Any) -> None:
+    """A hub that accepts the connection and says nothing: `once` used to wait 15.8 s at
+    exit and say nothing (issue 21, case 9). Now the wait is bounded, the log says which
+    hub and what was left undone, and the store records the failure for /status."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    hub = f"http://127.0.0.1:{silent.getsockname()[1]}/hub"
+    store = Store.open(tmp_path / "state")
+    try:
+        notifier = HubNotifier([hub], store, attempts=1, timeout=30)
+        notifier(["https://news.example.org/feeds/es/atom.xml"])
+        started = time.monotonic()
+        with caplog.at_level("WARNING", logger="syndicate.publish.websub"):
+            assert notifier.finish(1.0) is False
+        assert time.monotonic() - started < 3
+        assert "still unanswered after 1 s at exit" in caplog.text and hub in caplog.text
+        recorded = store.websub.hubs()[hub]
+        assert recorded.outcome == "failed" and "did not answer within 1 s" in (recorded.last_error or "")
+    finally:
+        silent.close()
+        store.close()
