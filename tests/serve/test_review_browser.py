@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import feedparser
@@ -31,6 +32,14 @@ pytestmark = [
         reason="chromium/chromium-driver missing: run `make system-packages`",
     ),
 ]
+
+
+def settle(done: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Wait until ``done()`` (a page the browser is still loading), at most ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "the browser did not get there in time"
+        time.sleep(0.05)
 
 
 def test_a_correction_on_the_review_page_reaches_the_served_feed_in_under_two_seconds(
@@ -65,10 +74,12 @@ def test_a_correction_on_the_review_page_reaches_the_served_feed_in_under_two_se
         assert "Sign in" in driver.title  # not signed in: the sign-in form, nothing else
         driver.find_element(By.ID, "token").send_keys(TOKEN)
         driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        assert "es queue" in driver.title
+        # A form's submission is not always awaited by the click: wait for the next page.
+        settle(lambda: "es queue" in driver.title)
         assert "signed in as marta" in driver.find_element(By.TAG_NAME, "nav").text
         first = driver.find_element(By.CSS_SELECTOR, "tbody tr td a")
         first.click()
+        settle(lambda: driver.current_url.rstrip("/").rsplit("/", 1)[1].isdigit())
         article = int(driver.current_url.rstrip("/").rsplit("/", 1)[1])
 
         # Source beside target for every segment; the title is segment 0.
@@ -102,6 +113,7 @@ def test_a_correction_on_the_review_page_reaches_the_served_feed_in_under_two_se
         assert len(moved) == 1 and moved[0].updated != updated_before[moved[0].id]
 
         # The page says so, shows the correction as the editor's, and the history holds it.
+        settle(lambda: "flash=" in driver.current_url)
         assert "Saved. Published now" in driver.find_element(By.ID, "flash").text
         assert driver.find_element(By.ID, "t1").get_attribute("value") == fixed
         assert "marta" in driver.find_element(By.TAG_NAME, "table").text
@@ -121,6 +133,7 @@ def test_a_correction_on_the_review_page_reaches_the_served_feed_in_under_two_se
 
         # Approve it: the queue of those waiting no longer lists it.
         driver.find_element(By.ID, "approve").click()
+        settle(lambda: "Approved" in driver.current_url)
         assert "Approved." in driver.find_element(By.ID, "flash").text
         driver.get(server.url("/review/es"))
         assert f"/review/es/{article}\"" not in driver.page_source
