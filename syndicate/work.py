@@ -80,6 +80,20 @@ SourceFactory = Callable[[SourceSettings, Path], Source]
 #: Articles translated per batch: one engine call set per batch and language pair, and
 #: what is held in memory at once when a large history is translated for the first time.
 TRANSLATE_BATCH = 500
+#: The longest title kept, in characters: a headline is a line, and a title repeats in
+#: every feed document, page and index that lists the entry (a 1 MB title made a 6 MB feed).
+MAX_TITLE = 400
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "…"
 
 #: Seconds translation goes on after a stop was asked for: enough to translate and
 #: publish what the poll in hand fetched, short enough that SIGTERM is honoured within a
@@ -374,6 +388,10 @@ class Work:
             if not article.title.strip():
                 raise ItemError("the article has no title", source=item.source, item=item.key,
                                 hint="the source must give each article a title")
+            if len(article.title) > MAX_TITLE:
+                logger.warning("[%s] %s: a title of %d characters, cut to %d (a headline is never that long)",
+                               item.source, item.key, len(article.title), MAX_TITLE)
+                article = replace(article, title=shorten(article.title, MAX_TITLE))
         except ItemError as exc:
             self._fail_item(tally, exc, item, stage="extract")
             return False
