@@ -11,7 +11,6 @@ import logging
 import os
 import re
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -597,18 +596,6 @@ def _editor(args: argparse.Namespace) -> str:
     return f"{name} (cli)"
 
 
-def _date_arg(value: str | None, name: str) -> datetime | None:
-    from syndicate.errors import ReviewError
-
-    if not value:
-        return None
-    try:
-        found = datetime.fromisoformat(value)
-    except ValueError:
-        raise ReviewError(f"--{name} {value!r} is not a date", hint="write it as YYYY-MM-DD") from None
-    return found if found.tzinfo else found.replace(tzinfo=UTC)
-
-
 def cmd_review_list(args: argparse.Namespace) -> int:
     desk, store = _desk(args)
     try:
@@ -698,10 +685,12 @@ def cmd_review_history(args: argparse.Namespace) -> int:
 
 
 def cmd_review_export(args: argparse.Namespace) -> int:
+    from syndicate.review.service import parse_date
+
     desk, store = _desk(args)
     try:
-        data = desk.export_xliff(args.language, article_ids=args.article, since=_date_arg(args.since, "since"),
-                                 until=_date_arg(args.until, "until"), waiting_only=args.waiting)
+        data = desk.export_xliff(args.language, article_ids=args.article, since=parse_date(args.since, "--since"),
+                                 until=parse_date(args.until, "--until"), waiting_only=args.waiting)
     finally:
         store.close()
     args.output.write_bytes(data)

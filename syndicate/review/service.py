@@ -21,7 +21,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from syndicate.config import Settings
 from syndicate.errors import ReviewError
@@ -89,6 +89,18 @@ class ImportReport:
     unchanged: int = 0
     skipped: list[str] = field(default_factory=list)
     articles: set[int] = field(default_factory=set)
+
+
+def parse_date(value: str | None, name: str) -> datetime | None:
+    """A ``--since``/``since`` bound: YYYY-MM-DD or an ISO 8601 time (UTC when no zone)."""
+    if not value:
+        return None
+    try:
+        found = datetime.fromisoformat(value)
+    except ValueError:
+        raise ReviewError(f"{name} {value!r} is not a date", item=name,
+                          hint="write it as YYYY-MM-DD or an ISO 8601 time") from None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
 def clean_text(text: str) -> str:
@@ -355,4 +367,4 @@ def primary_or(code: str) -> str:
     return code.split("-")[0].lower() if code else "und"
 
 
-__all__ = ["EntryView", "ImportReport", "ReviewDesk", "SegmentView", "clean_text"]
+__all__ = ["EntryView", "ImportReport", "ReviewDesk", "SegmentView", "clean_text", "parse_date"]

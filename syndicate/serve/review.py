@@ -42,7 +42,7 @@ from syndicate import metrics
 from syndicate.config import Settings
 from syndicate.errors import ReviewError, SyndicateError
 from syndicate.publish.edition import page_url
-from syndicate.review.service import EntryView, ReviewDesk
+from syndicate.review.service import EntryView, ReviewDesk, parse_date
 from syndicate.store import Store
 from syndicate.store.review import LogEntry, QueueLine
 
@@ -357,7 +357,7 @@ class ReviewApp:
         waiting = query.get("waiting", "") in ("1", "true", "yes")
 
         async def work(_editor: str) -> Any:
-            since, until = _date(query.get("since")), _date(query.get("until"))
+            since, until = parse_date(query.get("since"), "since"), parse_date(query.get("until"), "until")
             data = await self._run(self.desk.export_xliff, language, article_ids=ids or None, since=since,
                                    until=until, waiting_only=waiting)
             return Response(data, media_type="application/xliff+xml", headers={
@@ -559,16 +559,6 @@ def _int(value: str | None, default: int | None) -> Any:
         return int(value) if value is not None and value.strip() else default
     except ValueError:
         return default
-
-
-def _date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        found = datetime.fromisoformat(value)
-    except ValueError:
-        raise ReviewError(f"{value!r} is not a date (YYYY-MM-DD or an ISO 8601 time)", item="since/until") from None
-    return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -145,12 +145,7 @@ class ReviewRepository:
                 at=now, editor=editor, action="correct", language=target_language, article_id=article_id,
                 source_text=source_text, old_text=old_text, new_text=target_text, via=via,
             ))
-            affected = {int(a) for (a,) in conn.execute(select(segment_use.c.article_id).where(
-                segment_use.c.language == target_language, segment_use.c.digest == segment_digest(source_text)))}
-            if article_id is not None:
-                affected.add(article_id)
-            _list_for_translation(conn, target_language, affected)
-        return sorted(affected)
+            return _retranslate_holders(conn, target_language, source_text, article_id)
 
     def withdraw_correction(
         self, *, source_language: str, target_language: str, source_text: str, editor: str, now: datetime,
@@ -168,12 +163,7 @@ class ReviewRepository:
                 at=now, editor=editor, action="withdraw", language=target_language, article_id=article_id,
                 source_text=source_text, old_text=old, new_text=None, via=via,
             ))
-            affected = {int(a) for (a,) in conn.execute(select(segment_use.c.article_id).where(
-                segment_use.c.language == target_language, segment_use.c.digest == segment_digest(source_text)))}
-            if article_id is not None:
-                affected.add(article_id)
-            _list_for_translation(conn, target_language, affected)
-        return sorted(affected)
+            return _retranslate_holders(conn, target_language, source_text, article_id)
 
     # -- approval ----------------------------------------------------------------------
 
@@ -262,6 +252,17 @@ class ReviewRepository:
             rows = conn.execute(query.order_by(r.id.desc()).limit(limit)).mappings()
             return [LogEntry(int(x["id"]), utc(x["at"]) or x["at"], x["editor"], x["action"], x["language"],
                              x["article_id"], x["source_text"], x["old_text"], x["new_text"], x["via"]) for x in rows]
+
+
+def _retranslate_holders(conn: Any, language: str, source_text: str, article_id: int | None) -> list[int]:
+    """The articles holding ``source_text`` in ``language`` (and ``article_id``), listed
+    for translation again in the caller's transaction; returned sorted."""
+    affected = {int(a) for (a,) in conn.execute(select(segment_use.c.article_id).where(
+        segment_use.c.language == language, segment_use.c.digest == segment_digest(source_text)))}
+    if article_id is not None:
+        affected.add(article_id)
+    _list_for_translation(conn, language, affected)
+    return sorted(affected)
 
 
 def _list_for_translation(conn: Any, language: str, ids: set[int]) -> None:
