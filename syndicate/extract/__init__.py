@@ -36,7 +36,10 @@ def extract(item: RawItem, settings: ExtractSettings, selectors: PageSelectors |
         )
     if item.media_type == "text/html":
         article = extract_html(item, settings, selectors)
-        hint = "the page has no readable article text; if it has one, set [sources.selectors] body for this source"
+        if fragment:
+            hint = "the feed entry's content and summary hold no readable text; check the entry in the upstream feed"
+        else:
+            hint = "the page has no readable article text; if it has one, set [sources.selectors] body for this source"
     else:
         article = extract_text(item, decode_text(item), settings)
         hint = "check that the body is separated from the title by a blank line"

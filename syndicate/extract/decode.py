@@ -19,7 +19,10 @@ something else.
 from __future__ import annotations
 
 import codecs
+import logging
 import re
+
+logger = logging.getLogger(__name__)
 
 #: How far the standard's prescan looks for a declaration, and how far we look anyway.
 PRESCAN_BYTES = 1024
@@ -87,20 +90,46 @@ def _is_utf8_with_non_ascii(data: bytes) -> bool:
     return any(b > 0x7F for b in data)
 
 
-def decode_html(data: bytes, http_charset: str | None = None) -> str:
-    """Decode an HTML page's bytes (see the module docstring for the order)."""
+def decode_html(data: bytes, http_charset: str | None = None, *, where: str = "") -> str:
+    """Decode an HTML page's bytes (see the module docstring for the order).
+
+    ``where`` names the page in the warning given when its declaration is wrong.
+    """
     for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
         if data.startswith(bom):
             return clean(data[len(bom) :].decode(codec, errors="replace"))
     codec = _codec(http_charset) or declared_charset(data) or declared_charset(data, LATE_DECLARATION_BYTES)
     if codec in _SINGLE_BYTE_LATIN and _is_utf8_with_non_ascii(data):
         codec = "utf-8"
+    if codec == "utf-8" and not_really_utf8(data):
+        detected = _detect(data)
+        if detected != "utf-8":
+            logger.warning("%s: the page says it is UTF-8 but most of its non-ASCII bytes are not; read as %s "
+                           "(detected; fix: the site should declare its real charset)", where or "a page", detected)
+            codec = detected
     if codec is None:
         if _is_utf8_with_non_ascii(data) or all(b < 0x80 for b in data[:LATE_DECLARATION_BYTES]):
             codec = "utf-8"
         else:
             codec = _detect(data)
     return clean(data.decode(codec, errors="replace"))
+
+
+def not_really_utf8(data: bytes) -> bool:
+    """True when bytes said to be UTF-8 are mostly something else.
+
+    A UTF-8 page with a stray windows-1252 quote is still UTF-8 (one replacement
+    character); cp1251 or Latin-1 text read as UTF-8 fails on most of its non-ASCII bytes.
+    """
+    try:
+        data.decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    non_ascii = sum(1 for char in text if char > "\x7f")
+    return broken >= 3 and broken > 0.2 * non_ascii
 
 
 def _detect(data: bytes) -> str:

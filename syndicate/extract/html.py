@@ -29,6 +29,7 @@ import logging
 import re
 from collections import Counter
 from copy import deepcopy
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urljoin
@@ -88,15 +89,65 @@ class _Parsed:
 
 def parse_html(data: bytes, *, charset: str | None = None, source: str = "", key: str = "") -> _Parsed:
     """Decode and parse a page; raise :class:`ItemError` when it is not HTML."""
-    text = _XML_DECLARATION.sub("", decode_html(data, charset))
+    text = _XML_DECLARATION.sub("", decode_html(data, charset, where=f"[{source}] {key}"))
     if not text.strip():
         raise ItemError("the page is empty", source=source, item=key, hint="check the page or file")
     try:
-        doc = lxml.html.document_fromstring(text, parser=_PARSER)
+        doc, text = _deep_safe(lambda t: lxml.html.document_fromstring(t, parser=_PARSER), text)
     except (etree.ParserError, ValueError) as exc:
         raise ItemError(f"not a readable HTML page: {exc}", source=source, item=key,
                         hint="check that it is an HTML article page") from None
     return _Parsed(doc, text)
+
+
+def _deep_safe(parse: Callable[[str], lxml.html.HtmlElement], text: str) -> tuple[lxml.html.HtmlElement, str]:
+    """``parse(text)``, again on :func:`flatten_nesting`'s text if libxml2 hit its depth limit.
+
+    libxml2 stops at 2,048 levels even with huge_tree and silently drops everything
+    deeper; a browser would show that text. Returns the tree and the text it came from.
+    """
+    doc = parse(text)
+    if any(e.type_name == "ERR_RESOURCE_LIMIT" for e in _PARSER.error_log):
+        logger.info("a page nests elements over %d deep; the excess wrappers are ignored", MAX_NESTING)
+        text = flatten_nesting(text)
+        doc = parse(text)
+    return doc, text
+
+
+#: How deep :func:`flatten_nesting` lets elements nest (libxml2's own limit is 2,048).
+MAX_NESTING = 1000
+_TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)[^>]*>")
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+                   "source", "track", "wbr"})
+
+
+def flatten_nesting(text: str, limit: int = MAX_NESTING) -> str:
+    """Drop the start and end tags that nest deeper than ``limit``, keeping all text.
+
+    Counted per tag name, so the end tag that closes a dropped start tag is dropped too;
+    void elements and self-closed tags never open a level.
+    """
+    depth = 0
+    skipped: Counter[str] = Counter()
+
+    def keep(match: re.Match[str]) -> str:
+        nonlocal depth
+        closing, name = match.group(1), match.group(2).lower()
+        if name in _VOID or match.group(0).endswith("/>"):
+            return match.group(0)
+        if closing:
+            if skipped[name]:
+                skipped[name] -= 1
+                return ""
+            depth = max(depth - 1, 0)
+            return match.group(0)
+        if depth >= limit:
+            skipped[name] += 1
+            return ""
+        depth += 1
+        return match.group(0)
+
+    return _TAG.sub(keep, text)
 
 
 def extract_html(item: RawItem, settings: ExtractSettings, selectors: PageSelectors | None = None) -> Article:
@@ -174,9 +225,29 @@ def _merge(first: Meta, second: Meta) -> Meta:
     )
 
 
+def _fragment_root(fragment: str) -> lxml.html.HtmlElement | None:
+    """A feed entry's markup under one ``<div>``; None when nothing in it parses.
+
+    lxml's fragment reader refuses what a CMS does put in feeds: a bare ``<!DOCTYPE``
+    ("Document is empty"), or a whole ``<html>`` document ("too many bodies", an
+    AssertionError); such content is read as a document and its body taken.
+    """
+    text = clean(fragment)
+    try:
+        return _deep_safe(lambda t: lxml.html.fragment_fromstring(t, create_parent="div", parser=_PARSER), text)[0]
+    except (etree.ParserError, ValueError, AssertionError):
+        pass
+    try:
+        doc = _deep_safe(lambda t: lxml.html.document_fromstring(t, parser=_PARSER), text)[0]
+    except (etree.ParserError, ValueError):
+        return None
+    body = doc.find("body")
+    return body if body is not None else doc
+
+
 def _fragment_blocks(fragment: str, ctx: Context) -> list[Block]:
-    root = lxml.html.fragment_fromstring(clean(fragment), create_parent="div", parser=_PARSER)
-    return to_blocks(root, ctx)
+    root = _fragment_root(fragment)
+    return to_blocks(root, ctx) if root is not None else []
 
 
 def _extract_fragment(item: RawItem, known: Known, settings: ExtractSettings) -> Article:
@@ -185,10 +256,7 @@ def _extract_fragment(item: RawItem, known: Known, settings: ExtractSettings) ->
     base = item.base_url or item.url
     title = clean(known.title or "")
     ctx = _context(settings, base, title)
-    try:
-        blocks = _fragment_blocks(text, ctx) if text.strip() else []
-    except (etree.ParserError, ValueError):
-        blocks = []
+    blocks = _fragment_blocks(text, ctx) if text.strip() else []
     if not blocks and known.summary:
         ctx = _context(settings, base, title)
         blocks = _fragment_blocks(known.summary, ctx)

@@ -19,6 +19,7 @@ isolated: whatever one entry raises, the others are read.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import html
 import io
@@ -36,7 +37,7 @@ from syndicate.config import FeedSourceSettings
 from syndicate.errors import ItemError, SourceError
 from syndicate.extract.blocks import safe_url
 from syndicate.extract.common import squash
-from syndicate.extract.decode import clean
+from syndicate.extract.decode import clean, not_really_utf8
 from syndicate.models import (
     Author,
     Enclosure,
@@ -80,6 +81,9 @@ class FeedSource(HttpSource):
             if xml_problem and xml_problem != state.cursor.get("xml_problem"):  # once per change, not per poll
                 logger.warning("[%s] %s; reading the %d entries feedparser recovered", self.name, xml_problem,
                                len(feed.get("entries", [])))
+            charset_problem = feed.get("syndicate_charset_problem")
+            if charset_problem and charset_problem != state.cursor.get("charset_problem"):
+                logger.warning("[%s] %s", self.name, charset_problem)
             read_before: Mapping[str, str] = state.cursor.get("pages", {})
             read_now: dict[str, str] = {}
             failed = False
@@ -117,6 +121,8 @@ class FeedSource(HttpSource):
             cursor: dict[str, Any] = {"url": url, "pages": read_now}
             if xml_problem:
                 cursor["xml_problem"] = xml_problem
+            if charset_problem:
+                cursor["charset_problem"] = charset_problem
             if hub := websub_links(feed, fetched):
                 cursor["websub"] = hub  # the hub it names: sources/websub.py subscribes to it
             return FetchResult(FetchState(etag=done.etag, last_modified=done.last_modified, cursor=cursor))
@@ -207,6 +213,16 @@ def parse_feed(fetched: Fetched, *, source: str) -> Any:
             hint="the upstream feed is broken; it is read again on the next poll",
         ) from None
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    declared = re.search(r"declared as (\S+?),", str(problem)) if problem else None
+    if (isinstance(problem, feedparser.CharacterEncodingOverride) and declared
+            and (relabelled := _relabelled(fetched, declared.group(1)))):
+        data, detected = relabelled
+        parsed = feedparser.parse(io.BytesIO(_without_bad_references(data)), sanitize_html=False, response_headers={
+            "content-type": "application/xml; charset=utf-8", "content-location": fetched.url})
+        problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
+        parsed["syndicate_charset_problem"] = (
+            f"{fetched.url} says it is {declared.group(1)} but is not; read as {detected} "
+            "(the upstream should declare its real charset)")
     if not parsed.get("version"):
         content_type = fetched.content_type.split(";")[0].strip() or "no content type"
         alternate = _alternate_feed(fetched)
@@ -223,6 +239,31 @@ def parse_feed(fetched: Fetched, *, source: str) -> Any:
             raise SourceError(broken, source=source, hint="the upstream feed is broken; it is read again on the next poll")
         parsed["syndicate_xml_problem"] = broken
     return parsed
+
+
+_XML_ENCODING = re.compile(rb"""^(\s*<\?xml[^>]*?encoding\s*=\s*)["'][^"']*["']""")
+
+
+def _relabelled(fetched: Fetched, declared: str) -> tuple[bytes, str] | None:
+    """A feed whose bytes are not the charset it declares, as UTF-8, with what it was read as.
+
+    feedparser falls back to windows-1252 for a document that is not what it says: a
+    cp1251 feed becomes mojibake, and so does a UTF-8 feed with one stray byte. A UTF-8
+    declaration that most non-ASCII bytes contradict is replaced by what charset-normalizer
+    detects; one that a few stray bytes break stays UTF-8 (the strays become U+FFFD).
+    """
+    if codecs.lookup(declared).name != "utf-8":
+        return None
+    if not_really_utf8(fetched.content):
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(fetched.content).best()
+        if best is None or best.encoding in ("ascii", "utf_8"):
+            return None
+        text, read_as = str(best), best.encoding.replace("_", "-")
+    else:
+        text, read_as = fetched.content.decode("utf-8", errors="replace"), "utf-8 (stray bytes replaced)"
+    return _XML_ENCODING.sub(rb'\1"utf-8"', text.encode("utf-8"), count=1), read_as
 
 
 _BAD_REFERENCE = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]{1,8})|0*([0-9]{1,10}));?")
@@ -354,7 +395,10 @@ def _plain_title(entry: Any) -> str:
     """The entry's title as plain text, without controls or bidi overrides (see decode.clean)."""
     title = clean(str(entry.get("title", "") or ""))
     if entry.get("title_detail", {}).get("type") in _HTML_TYPES and "<" in title:
-        title = lxml.html.fragment_fromstring(title, create_parent="div").text_content()
+        try:
+            title = lxml.html.fragment_fromstring(title, create_parent="div").text_content()
+        except (etree.ParserError, ValueError, AssertionError):  # "<!DOCTYPE", "<html></html>": no text
+            title = re.sub(r"<[^>]*>?", " ", title)
     return squash(clean(html.unescape(title)))
 
 

@@ -93,3 +93,55 @@ def test_utf16_with_a_lone_surrogate_is_reported_as_such(bom: bytes, codec: str)
 def test_valid_utf16_is_read() -> None:
     article = read(codecs.BOM_UTF16_LE + "Título\n\nCuerpo del artículo.\n".encode("utf-16-le"), media_type="text/plain", key="k.txt")
     assert (article.title, article.blocks[0].html) == ("Título", "Cuerpo del artículo.")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("depth", [2100, 10_000])
+def test_nesting_past_libxml2s_limit_keeps_the_body(depth: int) -> None:
+    # libxml2 stops at 2,048 levels even with huge_tree and drops everything deeper (issue 21).
+    body = "<h1>Deep Title</h1>" + "<div>" * depth + "<p>The body text at the bottom of a deep nesting of divs.</p>" + "</div>" * depth
+    article = read(page(body))
+    assert article.title == "Deep Title"
+    assert [b.html for b in article.blocks] == ["The body text at the bottom of a deep nesting of divs."]  # type: ignore[union-attr]
+
+
+def test_deep_feed_content_keeps_its_text() -> None:
+    content = "<div>" * 10_000 + "<p>Text ten thousand levels down.</p>" + "</div>" * 10_000
+    article = read(content.encode(), known=Known(title="Deep", fragment=True, summary=""))
+    assert [b.html for b in article.blocks] == ["Text ten thousand levels down."]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("content", ["<!DOCTYPE", "<!DOCTYPE html>", "<html></html>", "<html><head></head></html>"])
+def test_feed_content_with_no_text_is_refused_as_a_feed_entry(content: str) -> None:
+    with pytest.raises(ItemError) as info:
+        read(content.encode(), known=Known(title="Empty", fragment=True, summary=""))
+    assert "no body text" in str(info.value) and "upstream feed" in str(info.value)
+    assert "selectors" not in str(info.value)  # a feed entry has no page to select in
+
+
+def test_a_whole_document_as_feed_content_is_read() -> None:
+    content = "<html><head><title>x</title></head><body><p>A CMS put a whole document into the entry.</p></body></html>"
+    article = read(content.encode(), known=Known(title="Whole", fragment=True, summary=""))
+    assert [b.html for b in article.blocks] == ["A CMS put a whole document into the entry."]  # type: ignore[union-attr]
+
+
+RUSSIAN_PAGE = ('<html><head><meta charset="utf-8"><title>Новости</title></head><body><article>'
+                "<h1>Правительство объявило о новых мерах поддержки</h1><p>Министр финансов заявил в четверг, "
+                "что бюджет на следующий год будет сбалансирован, а расходы на образование вырастут.</p>"
+                "</article></body></html>")
+
+
+def test_a_cp1251_page_declared_utf8_is_read_as_cp1251_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    # issue 21, case 9: stored as replacement characters with nothing said about the charset.
+    with caplog.at_level("WARNING"):
+        article = read(RUSSIAN_PAGE.encode("cp1251"), key="ru.html")
+    assert article.title == "Правительство объявило о новых мерах поддержки"
+    assert article.paragraphs[0].startswith("Министр финансов заявил в четверг")
+    warned = [r.getMessage() for r in caplog.records if "UTF-8" in r.getMessage()]
+    assert len(warned) == 1 and "[s] ru.html" in warned[0] and "cp1251" in warned[0]
+
+
+def test_a_utf8_page_with_stray_bytes_stays_utf8() -> None:
+    data = RUSSIAN_PAGE.encode("utf-8").replace(b"</p>", b" \x93\x94</p>")
+    article = read(data)
+    assert article.title == "Правительство объявило о новых мерах поддержки"
+    assert article.paragraphs[0].startswith("Министр финансов заявил в четверг")

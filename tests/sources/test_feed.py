@@ -150,3 +150,73 @@ def test_stopping_between_entries_keeps_the_old_state(site: TestSite) -> None:
     rest, result = drain(walk, reply=True)
     assert rest == []
     assert result.state == FetchState()  # nothing that would make the next poll skip entry 2
+
+
+def test_an_entry_of_bare_doctype_is_refused_alone(site: TestSite) -> None:
+    # issue 21, case 10: such an entry was "extraction failed unexpectedly" with a traceback.
+    good = story(1)
+    feed = atom([good], site.base).replace(
+        "</feed>",
+        '<entry><id>tag:harbour,2026:bare</id><title type="html">Only a doctype</title>'
+        '<updated>2026-02-02T09:00:00Z</updated><content type="html">&lt;!DOCTYPE</content></entry></feed>',
+    )
+    site.page("/feed.xml", feed, content_type="application/atom+xml")
+    items, _ = poll(feed_settings(site))
+    raws = [i for i in items if isinstance(i, RawItem)]
+    read = {}
+    for raw in raws:
+        try:
+            read[raw.key] = extract(raw, ExtractSettings()).title
+        except ItemError as exc:
+            read[raw.key] = str(exc)
+    assert read["tag:harbour,2026:story-1"] == good.title
+    refused = read.get("tag:harbour,2026:bare") or next(str(i) for i in items if isinstance(i, ItemError))
+    assert "tag:harbour,2026:bare" in refused and "no body text" in refused and "upstream feed" in refused
+
+
+def test_an_html_title_of_bare_doctype_is_refused_as_titleless(site: TestSite) -> None:
+    feed = atom([story(1)], site.base).replace(
+        "</feed>",
+        '<entry><id>tag:harbour,2026:bare</id><title type="html">&lt;!DOCTYPE</title>'
+        '<updated>2026-02-02T09:00:00Z</updated><content type="html">&lt;p&gt;Text.&lt;/p&gt;</content></entry></feed>',
+    )
+    site.page("/feed.xml", feed, content_type="application/atom+xml")
+    items, _ = poll(feed_settings(site))
+    errors = [str(i) for i in items if isinstance(i, ItemError)]
+    assert len(items) == 2 and errors == [
+        "[harbour] tag:harbour,2026:bare: the entry has no title (fix: the feed must give each entry a <title>)"]
+
+
+RUSSIAN = ("Правительство объявило о новых мерах поддержки", "Министр финансов заявил в четверг, что бюджет "
+           "на следующий год будет сбалансирован, а расходы на образование вырастут.")
+
+
+def test_a_cp1251_feed_declared_utf8_is_read_as_cp1251_and_said_once(site: TestSite, caplog: pytest.LogCaptureFixture) -> None:
+    # issue 21, case 9: it was stored as mojibake ("Ïðàâèòåëüñòâî") with nothing said.
+    title, text = RUSSIAN
+    document = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+                f"<channel><title>Лента</title><item><title>{title}</title><guid>ru-1</guid>"
+                f"<content:encoded>&lt;p&gt;{text}&lt;/p&gt;</content:encoded>"
+                "</item></channel></rss>").encode("cp1251")
+    site.page("/feed.xml", document, content_type="application/rss+xml; charset=utf-8")
+    with caplog.at_level("WARNING"):
+        items, result = poll(feed_settings(site))
+        article = extract(next(i for i in items if isinstance(i, RawItem)), ExtractSettings())
+        assert (article.title, article.paragraphs) == (title, (text,))
+        warned = [r.getMessage() for r in caplog.records if "charset" in r.getMessage()]
+        assert len(warned) == 1 and "[harbour]" in warned[0] and "utf-8" in warned[0] and "cp1251" in warned[0]
+        caplog.clear()
+        poll(feed_settings(site), FetchState(cursor=result.state.cursor))  # the next poll: not said again
+        assert not [r for r in caplog.records if "charset" in r.getMessage()]
+
+
+def test_a_utf8_feed_with_one_stray_byte_stays_utf8(site: TestSite) -> None:
+    title, text = RUSSIAN
+    document = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+                f"<channel><title>Лента</title><item><title>{title}</title><guid>ru-1</guid>"
+                f"<content:encoded>{text}</content:encoded></item></channel></rss>"
+                ).encode("utf-8").replace(b"</content:encoded>", b" \x93</content:encoded>")
+    site.page("/feed.xml", document, content_type="application/rss+xml; charset=utf-8")
+    items, _ = poll(feed_settings(site))
+    article = extract(next(i for i in items if isinstance(i, RawItem)), ExtractSettings())
+    assert article.title == title and article.paragraphs[0].startswith(text)
