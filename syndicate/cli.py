@@ -489,13 +489,18 @@ def cmd_status(args: argparse.Namespace) -> int:
     held = lock_holder_command(settings.state_dir)
     holder, holder_command = held if held is not None else (None, None)
     statuses = {}
+    problems: list[str] = []
     if settings.cluster.store_url or (settings.state_dir / "syndicate.db").exists():
+        from syndicate.serve.status import attention, hub_pings
         from syndicate.store import Store
+        from syndicate.store.publication import PublicationRepository
 
         # A cluster's workers record their polls in the shared store.
-        store = Store.for_settings(settings)
+        store = Store.for_reading(settings)
         try:
             statuses = store.sources.all()
+            problems = attention(settings, statuses, store.websub.all(), PublicationRepository(store).outcomes(),
+                                 hub_pings(settings, store.websub.hubs()))
         finally:
             store.close()
 
@@ -539,7 +544,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         for row in [header, *rows]:
             cells = [c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)]
             print("  ".join([*cells, row[-1]]))
-    return EXIT_PARTIAL if any(r[3] == "failed" for r in rows) else EXIT_OK
+    if problems:
+        print("needs attention:")
+        for line in problems:
+            print(f"  - {line}")
+    return EXIT_PARTIAL if problems or any(r[3] == "failed" for r in rows) else EXIT_OK
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -547,7 +556,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from syndicate.store.overview import StoreOverview
 
     settings = _settings(args.config)
-    store = Store.for_settings(settings)
+    store = Store.for_reading(settings)
     try:
         totals = store.stats.all()
         rules = {code: settings.translate.quality.of(code) for code in settings.translate.languages}

@@ -67,6 +67,10 @@ PUBLISH_SECONDS = Histogram(
     "syndicate_publish_seconds", "Time to rebuild the outputs of a publish.",
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60), registry=REGISTRY,
 )
+PUBLISH_FAILURES = Counter(
+    "syndicate_publish_failures", "Publishes that failed (an output folder that cannot be written), in this process.",
+    registry=REGISTRY,
+)
 FILES_WRITTEN = Counter("syndicate_publish_files_written", "Output files a publish changed.", registry=REGISTRY)
 HTTP_REQUESTS = Counter(
     "syndicate_http_requests", "HTTP requests served, by route class and status code.",
@@ -179,6 +183,56 @@ REVIEW = ReviewCollector()
 REGISTRY.register(REVIEW)
 
 
+class HealthCollector:
+    """What an operator must act on, read from the store at each scrape (so a ``serve``
+    beside a separate daemon, or a cluster's, shows it too):
+
+    - ``syndicate_publish_failing{language}``: publishes failed in a row (0: the last succeeded);
+    - ``syndicate_publish_failures_recorded{language}``: failed publishes over the store's life;
+    - ``syndicate_source_failing{source}``: 1 when the source's last poll failed;
+    - ``syndicate_websub_push_off{source}``: 1 when its WebSub subscription is denied,
+      failed, or never verified by the hub (it is polled meanwhile);
+    - ``syndicate_websub_hub_failing{hub}``: 1 when the last ping of one of our hubs failed;
+    - ``syndicate_attention``: the number of lines /status lists under "Needs attention".
+    """
+
+    def __init__(self) -> None:
+        self.source: Callable[[], Mapping[str, Any]] | None = None
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        if self.source is None:
+            return
+        try:
+            health = self.source()
+        except Exception:  # noqa: BLE001 - a store that does not answer: no health series this scrape
+            return
+        for name, help_text, label, key in (
+            ("syndicate_publish_failing", "Publishes failed in a row (0: the last one succeeded).", "language",
+             "publish_failing"),
+            ("syndicate_publish_failures_recorded", "Failed publishes recorded in the store.", "language",
+             "publish_failures"),
+            ("syndicate_source_failing", "1 when the source's last poll failed.", "source", "source_failing"),
+            ("syndicate_websub_push_off", "1 when the source's WebSub subscription is denied, failed or unverified.",
+             "source", "push_off"),
+            ("syndicate_websub_hub_failing", "1 when the last ping of this hub failed.", "hub", "hub_failing"),
+        ):
+            family = GaugeMetricFamily(name, help_text, labels=[label])
+            for subject, value in sorted(health.get(key, {}).items()):
+                family.add_metric([subject], value)
+            yield family
+        yield GaugeMetricFamily("syndicate_attention", "Problems /status lists under \"Needs attention\".",
+                                value=health.get("attention", 0))
+
+    def describe(self) -> list[Any]:
+        return []
+
+
+HEALTH = HealthCollector()
+REGISTRY.register(HEALTH)
+
+
 def record_websub_notification(hub: str, outcome: str) -> None:
     """A ping of ``hub`` ended as ``outcome`` ("ok" or "failed")."""
     WEBSUB_NOTIFICATIONS.labels(hub, outcome).inc()
@@ -242,6 +296,10 @@ def record_publish(seconds: float, files_written: int) -> None:
         FILES_WRITTEN.inc(files_written)
 
 
+def record_publish_failure() -> None:
+    PUBLISH_FAILURES.inc()
+
+
 _HTTP_CHILDREN: dict[tuple[str, int], Any] = {}
 
 
@@ -266,6 +324,7 @@ __all__ = [
     "record_http",
     "record_poll",
     "record_publish",
+    "record_publish_failure",
     "record_translation_batch",
     "record_translation_counts",
     "record_websub_delivery",

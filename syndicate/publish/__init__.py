@@ -16,10 +16,12 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from syndicate import metrics
 from syndicate.config import Settings
+from syndicate.errors import PublishError, StoreError
 from syndicate.models import Lang
 from syndicate.publish.edition import (
     FEED_FORMATS,
@@ -189,7 +191,25 @@ class FeedPublisher:
         When nothing they are made from changed since their last publish (the store's
         change number and the settings fingerprint are the same, every file recorded is
         on disk at its size), this renders nothing and reads no output file.
+
+        A :class:`PublishError` is recorded in the store for each language before it is
+        raised (``/status``, ``syndicate status`` and ``/metrics`` show it), and the
+        next publish that succeeds records the recovery.
         """
+        wanted = list(dict.fromkeys(languages))
+        try:
+            changed = self._publish(wanted)
+        except PublishError as exc:
+            metrics.record_publish_failure()
+            try:
+                self.publication.record_failure(wanted, str(exc), datetime.now(UTC))
+            except StoreError as store_exc:  # the store's disk is full too: the log still says it
+                logger.warning("could not record the failed publish in the store: %s", store_exc)
+            raise
+        self.publication.record_success(wanted, datetime.now(UTC))
+        return changed
+
+    def _publish(self, languages: Sequence[Lang]) -> int:
         started = time.monotonic()
         self._feeds_root, self._pages_root = str(self.settings.feeds_dir), str(self.settings.translations_dir)
         wanted = list(dict.fromkeys(languages))

@@ -47,7 +47,7 @@ from syndicate.config import Settings
 from syndicate.errors import SyndicateError
 from syndicate.serve.files import STREAM_CHUNK, BigFile, CachedFile, FileCache, OutputFolder, brotli_available
 from syndicate.serve.headers import CORS_KINDS, preflight_headers, resource_headers
-from syndicate.serve.status import ProcessInfo, publishable_languages, review_counts, snapshot
+from syndicate.serve.status import ProcessInfo, health, publishable_languages, review_counts, snapshot
 from syndicate.store import Store
 
 if TYPE_CHECKING:
@@ -358,7 +358,7 @@ class StatusService:
     def store(self) -> Store:
         with self._lock:
             if self._store is None:
-                self._store = Store.for_settings(self.settings)
+                self._store = Store.for_reading(self.settings)
             return self._store
 
     def close(self) -> None:
@@ -386,6 +386,10 @@ class StatusService:
 
         thresholds = {code: self.settings.translate.quality.of(code).threshold for code in self.settings.translate.languages}
         return dict(StoreOverview(self.store).quality(thresholds))
+
+    def health(self) -> dict[str, Any]:
+        """What an operator must act on, as numbers (for ``/metrics``)."""
+        return health(self.settings, self.store)
 
     def review(self) -> dict[str, dict[str, int]]:
         """Per language, the review queue's counts, and what a "before" language holds back."""
@@ -647,6 +651,7 @@ class SyndicateApp:
         # The quality histogram reads the store: off the event loop, like the status page.
         metrics.QUALITY.source = self.service.quality
         metrics.REVIEW.source = self.service.review
+        metrics.HEALTH.source = self.service.health
         body = await anyio.to_thread.run_sync(metrics.render)
         return Response(body, headers={"Content-Type": metrics.CONTENT_TYPE, "Cache-Control": "no-store"})
 

@@ -17,7 +17,9 @@ from syndicate.config import LanguageQuality, Settings
 from syndicate.publish.edition import FEED_FORMATS, language_name
 from syndicate.store import Store
 from syndicate.store.lock import lock_holder
+from syndicate.sources.websub import next_attempt
 from syndicate.store.overview import QualityOverview, StoreOverview
+from syndicate.store.publication import PublicationRepository, PublishRecord
 from syndicate.store.websub import HubPing, Subscription
 
 
@@ -90,9 +92,10 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
                 "polls": st.polls if st else 0,
                 "failures_in_row": st.failures_in_row if st else 0,
                 "last_error": st.last_error if st else None,
-                "websub": _subscription(subscriptions.get(source.name)),
+                "websub": _subscription(subscriptions.get(source.name), settings),
             }
         )
+    publishes = PublicationRepository(store).outcomes()
     totals = store.stats.all()
     languages = []
     rules = {code: settings.translate.quality.of(code) for code in settings.translate.languages}
@@ -133,10 +136,14 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
                     {"engine": e.engine, "model": e.model, "translations": e.translations} for e in overview.engines
                 ],
                 "feed_url": settings.feeds_url + f"{code}/{FEED_FORMATS['atom'][0]}",
+                "publish": _publish(publishes.get(code)),
             }
         )
+    hubs = hub_pings(settings, websub.hubs())
     return {
         "generated": _iso(datetime.fromtimestamp(now, UTC)),
+        # What an operator must act on, worst first; empty when all is well.
+        "attention": attention(settings, statuses, subscriptions, publishes, hubs),
         "site": {"title": settings.site.title, "base_url": settings.site.base_url},
         "daemon": {
             "running": bool(holder) or process.runs_daemon,
@@ -149,7 +156,7 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
         "server": {"pid": process.pid, "uptime_seconds": round(now - process.started)},
         "sources": sources,
         "languages": languages,
-        "websub_hubs": _hub_pings(settings, websub.hubs()),
+        "websub_hubs": hubs,
         "cluster": _cluster(settings, store) if settings.cluster.enabled else None,
     }
 
@@ -207,12 +214,81 @@ def _cluster(settings: Settings, store: Store) -> dict[str, Any]:
     }
 
 
-def _subscription(sub: Subscription | None) -> dict[str, Any] | None:
-    """A source's WebSub subscription (the secret stays in the store)."""
+def attention(
+    settings: Settings,
+    statuses: dict[str, Any],
+    subscriptions: dict[str, Subscription],
+    publishes: dict[str, PublishRecord],
+    hubs: list[dict[str, Any]],
+) -> list[str]:
+    """Every failure an operator must act on, as one line each: publishes that fail,
+    sources whose last poll failed, push that is off (denied, failed, or a hub that never
+    verifies), hubs our pings do not reach. Shown on /status and by ``syndicate status``."""
+    out = []
+    for code in settings.translate.languages:
+        record = publishes.get(code)
+        if record is not None and record.failures_in_row:
+            out.append(f"{code}: publishing failed {record.failures_in_row} time(s) in a row, last at "
+                       f"{_iso(record.last_failure)}: {record.last_error}")
+    for source in settings.sources:
+        st = statuses.get(source.name)
+        if st is not None and st.outcome == "failed":
+            out.append(f"source {source.name}: the last poll failed: {st.last_error or 'no error recorded'}")
+        view = _subscription(subscriptions.get(source.name), settings)
+        if view is not None and view["problem"]:
+            out.append(f"source {source.name}: WebSub push is {view['state']}: {view['problem']}"
+                       + (f"; next attempt {view['next_attempt']}" if view["next_attempt"] else ""))
+    for hub in hubs:
+        if hub["outcome"] == "failed":
+            out.append(f"hub {hub['hub']}: the last ping failed: {hub['last_error'] or 'no error recorded'}")
+    return out
+
+
+def health(settings: Settings, store: Store) -> dict[str, Any]:
+    """:func:`attention`'s facts as numbers per subject, for the metrics."""
+    statuses, subscriptions = store.sources.all(), store.websub.all()
+    publishes = PublicationRepository(store).outcomes()
+    hubs = hub_pings(settings, store.websub.hubs())
+    names = [source.name for source in settings.sources]
+    languages = settings.translate.languages
+    return {
+        "publish_failing": {code: publishes[code].failures_in_row if code in publishes else 0 for code in languages},
+        "publish_failures": {code: publishes[code].failures if code in publishes else 0 for code in languages},
+        "source_failing": {name: int(name in statuses and statuses[name].outcome == "failed") for name in names},
+        "push_off": {name: int(bool((view := _subscription(sub, settings)) and view["problem"]))
+                     for name, sub in subscriptions.items() if name in names},
+        "hub_failing": {hub["hub"]: int(hub["outcome"] == "failed") for hub in hubs},
+        "attention": len(attention(settings, statuses, subscriptions, publishes, hubs)),
+    }
+
+
+def _publish(record: PublishRecord | None) -> dict[str, Any]:
+    """A language's failed publishes (none: every publish so far succeeded)."""
+    record = record or PublishRecord(language="")
+    return {
+        "failing": record.failures_in_row > 0,
+        "failures_in_row": record.failures_in_row,
+        "failures": record.failures,
+        "last_failure": _iso(record.last_failure),
+        "last_error": record.last_error,
+        "recovered": _iso(record.recovered),
+    }
+
+
+def _subscription(sub: Subscription | None, settings: Settings) -> dict[str, Any] | None:
+    """A source's WebSub subscription (the secret stays in the store): its state, when
+    the upkeep acts next, and what is wrong with it (``problem``; None when push works)."""
     if sub is None:
         return None
+    problem = None
+    if sub.state in ("denied", "failed"):
+        problem = sub.last_error or sub.state
+    elif sub.pending == "subscribe" and sub.last_error:  # asked again: the hub never verified
+        problem = sub.last_error
     return {
         "state": sub.state,
+        "problem": problem,
+        "next_attempt": _iso(next_attempt(sub, settings.websub.lease)),
         "pending": sub.pending,
         "hub": sub.hub,
         "topic": sub.topic,
@@ -224,7 +300,7 @@ def _subscription(sub: Subscription | None) -> dict[str, Any] | None:
     }
 
 
-def _hub_pings(settings: Settings, pings: dict[str, HubPing]) -> list[dict[str, Any]]:
+def hub_pings(settings: Settings, pings: dict[str, HubPing]) -> list[dict[str, Any]]:
     """Each configured hub and how its last ping went."""
     out = []
     for hub in settings.publish.websub_hubs:
@@ -241,4 +317,4 @@ def _hub_pings(settings: Settings, pings: dict[str, HubPing]) -> list[dict[str, 
     return out
 
 
-__all__ = ["ProcessInfo", "publishable_languages", "snapshot"]
+__all__ = ["ProcessInfo", "attention", "health", "hub_pings", "publishable_languages", "snapshot"]

@@ -191,15 +191,19 @@ class WebSubSubscriber:
                     self._request(sub, "unsubscribe")  # best effort: the old lease runs out anyway
                 self._subscribe(name, hub, topic, secrets.token_hex(32), previous=None)
                 return
-            waited = now - (sub.requested or now)
+            due = next_attempt(sub, self.settings.websub.lease)
             if sub.state == "active" and sub.pending is None and sub.expires is not None:
-                lease = timedelta(seconds=sub.lease_seconds or self.settings.websub.lease.total_seconds())
-                early = min(max(lease * RENEW_SHARE, timedelta(minutes=1)), timedelta(days=1), lease / 2)
-                if now >= sub.expires - early:
+                if due is not None and now >= due:
                     self._subscribe(name, hub, topic, sub.secret, previous=sub)  # the same secret: in-flight deliveries stay valid
-            elif sub.pending == "subscribe" and waited >= VERIFY_WAIT:
-                self._subscribe(name, hub, topic, sub.secret, previous=sub if sub.state == "active" else None)
-            elif (sub.state == "failed" and waited >= RETRY_AFTER) or (sub.state == "denied" and waited >= RETRY_DENIED):
+            elif sub.pending == "subscribe" and now >= (due or now):
+                # The hub took the request but never came to verify it: most often the
+                # callback URL does not reach this server. Say so where operators look.
+                note = (f"the hub accepted the request at {sub.requested:%Y-%m-%d %H:%M}Z but never verified it at "
+                        f"{self.callback(name)}; check that [websub] callback_url reaches this server from the hub "
+                        "(asked again)") if sub.requested else None
+                logger.warning("[%s] WebSub: %s", name, note)
+                self._subscribe(name, hub, topic, sub.secret, previous=sub if sub.state == "active" else None, note=note)
+            elif sub.state in ("failed", "denied") and now >= (due or now):
                 self._subscribe(name, hub, topic, secrets.token_hex(32), previous=None)
             elif sub.state == "active" and sub.expires is not None and now >= sub.expires:
                 self.records.update(name, state="failed", last_error="the lease ran out before it was renewed")
@@ -216,7 +220,8 @@ class WebSubSubscriber:
         assert source.type == "feed"
         return source.allow_private_addresses or is_private_host(urlsplit(source.url).hostname or "")
 
-    def _subscribe(self, name: str, hub: str, topic: str, secret: str, *, previous: Subscription | None) -> None:
+    def _subscribe(self, name: str, hub: str, topic: str, secret: str, *, previous: Subscription | None,
+                   note: str | None = None) -> None:
         now = self.clock()
         renewing = previous is not None and previous.state == "active"
         sub = Subscription(
@@ -224,7 +229,7 @@ class WebSubSubscriber:
             pending="subscribe", requested=now,
             lease_seconds=previous.lease_seconds if previous else None, expires=previous.expires if previous else None,
             last_delivery=previous.last_delivery if previous else None, deliveries=previous.deliveries if previous else 0,
-            last_error=None,
+            last_error=note,
         )
         self.records.put(sub)  # before the request: the hub may verify before it answers
         logger.info("[%s] WebSub: %s %s at %s", name, "renewing" if renewing else "subscribing to", topic, hub)
@@ -352,6 +357,23 @@ class WebSubSubscriber:
         self._client.close()
 
 
+def next_attempt(sub: Subscription, lease: timedelta) -> datetime | None:
+    """When the upkeep next acts on ``sub`` by itself: asks a silent hub again, retries a
+    failed or denied subscription, renews a lease (``lease``: the configured one)."""
+    if sub.state == "active" and sub.pending is None and sub.expires is not None:
+        length = timedelta(seconds=sub.lease_seconds) if sub.lease_seconds else lease
+        return sub.expires - min(max(length * RENEW_SHARE, timedelta(minutes=1)), timedelta(days=1), length / 2)
+    if sub.requested is None:
+        return None
+    if sub.pending == "subscribe":
+        return sub.requested + VERIFY_WAIT
+    if sub.state == "failed":
+        return sub.requested + RETRY_AFTER
+    if sub.state == "denied":
+        return sub.requested + RETRY_DENIED
+    return None
+
+
 def _int(value: str | None) -> int | None:
     try:
         n = int(str(value))
@@ -360,4 +382,4 @@ def _int(value: str | None) -> int | None:
     return n if n > 0 else None
 
 
-__all__ = ["Answer", "WebSubSubscriber", "check_signature", "link_header_rels"]
+__all__ = ["Answer", "WebSubSubscriber", "check_signature", "link_header_rels", "next_attempt"]

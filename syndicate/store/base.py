@@ -45,8 +45,11 @@ _MIGRATION_LOCK = 0x5EED_0010
 class Store:
     """The state store and its repositories. Long-lived: open once per process, close at exit."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self.engine = engine
+        #: Opened for reading only (:meth:`for_reading` on a read-only file system):
+        #: never migrated, and every write fails as a StoreError.
+        self.read_only = read_only
         self.articles = ArticleRepository(self)
         self.translations = TranslationRepository(self)
         self.memory = MemoryRepository(self)
@@ -57,7 +60,10 @@ class Store:
         self.websub = WebSubStore(self)
         self.review = ReviewRepository(self)
         try:
-            self._migrate()
+            if read_only:
+                self._check_current()
+            else:
+                self._migrate()
         except BaseException:
             engine.dispose()
             raise
@@ -77,6 +83,32 @@ class Store:
         PostgreSQL), else the SQLite file in ``state_dir``."""
         url = settings.cluster.store_url
         return cls.from_url(url) if url else cls.open(settings.state_dir)
+
+    @classmethod
+    def for_reading(cls, settings: Settings) -> Store:
+        """:meth:`for_settings` for commands that only read (``status``, ``stats``, a
+        ``serve`` beside no daemon): a SQLite store that cannot be opened for writing
+        (a read-only file system or folder, say for a copy of the state being inspected)
+        is opened read-only instead of refused. Its schema must be current."""
+        try:
+            return cls.for_settings(settings)
+        except StoreError as exc:
+            path = settings.state_dir / "syndicate.db"
+            if settings.cluster.store_url or not path.is_file():
+                raise
+            first = exc
+        for options in ("mode=ro", "mode=ro&immutable=1"):  # immutable: no -shm to map on a read-only disk
+            engine = create_engine(f"sqlite:///file:{path}?{options}&uri=true")
+            _sqlite_read_only(engine)
+            try:
+                store = cls(engine, read_only=True)
+            except StoreError as exc:
+                if "revision" in exc.message:
+                    raise  # readable, but older than this syndicate: say that, not "unable to open"
+                continue
+            logger.warning("the store %s cannot be written (%s); it is read as it is, read-only", path, first.message)
+            return store
+        raise first
 
     @classmethod
     def from_url(cls, url: str) -> Store:
@@ -154,6 +186,15 @@ class Store:
             ) from None
         return str(found) if found is not None else None
 
+    def _check_current(self) -> None:
+        found = self.revision()
+        if found != HEAD:
+            where = (self.engine.url.database or "").removeprefix("file:")
+            raise StoreError(
+                f"the store {where} is at revision {found or 'none'} and cannot be upgraded "
+                f"to {HEAD}: it is read-only", hint="make the state directory writable and run the command again",
+            )
+
     def _migrate(self) -> None:
         if self.revision() == HEAD:
             return  # the usual case: no Alembic import, no schema inspection
@@ -219,6 +260,22 @@ def _sqlite_transactions(engine: Engine) -> None:
     def _begin(conn: Connection) -> None:
         write = conn.get_execution_options().get("syndicate_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _sqlite_read_only(engine: Engine) -> None:
+    """A SQLite engine that only reads: no WAL switch, no write lock, no writes at all."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA query_only=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
 
 
 def _safe(url: Any) -> str:

@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection
 from syndicate.models import Lang, Ref, StoredArticle, Translation
 from syndicate.store.rows import insert, plain_rows
 from syndicate.store.rows import utc as _utc
-from syndicate.store.schema import articles, publish_state, published_file, translations
+from syndicate.store.schema import articles, publish_outcome, publish_state, published_file, translations
 
 if TYPE_CHECKING:
     from syndicate.store.base import Store
@@ -114,6 +114,18 @@ def _seen(value: str | datetime) -> datetime:
     return found
 
 
+@dataclass(frozen=True)
+class PublishRecord:
+    """The failed publishes of one language (see ``publish_outcome`` in the schema)."""
+
+    language: str
+    failures_in_row: int = 0
+    failures: int = 0
+    last_failure: datetime | None = None
+    last_error: str | None = None
+    recovered: datetime | None = None
+
+
 class _Times(dict[Any, Any]):
     """Stored datetimes (SQLite's text, another database's datetimes) -> aware UTC
     datetimes, each distinct value parsed once: a poll stamps its whole batch with one
@@ -174,6 +186,50 @@ class PublicationRepository:
                     },
                 )
             )
+
+    # -- failed publishes -------------------------------------------------------------
+
+    def outcomes(self) -> dict[str, PublishRecord]:
+        """Every language that ever failed to publish: its record."""
+        with self.store.connect() as conn:
+            rows = conn.execute(select(publish_outcome)).mappings().all()
+        return {
+            row["language"]: PublishRecord(
+                language=row["language"], failures_in_row=int(row["failures_in_row"] or 0),
+                failures=int(row["failures"] or 0), last_failure=_datetime(row["last_failure"]),
+                last_error=row["last_error"], recovered=_datetime(row["recovered"]),
+            )
+            for row in rows
+        }
+
+    def record_failure(self, languages: Iterable[str], error: str, when: datetime) -> None:
+        """Each of ``languages`` failed to publish at ``when`` with ``error``."""
+        with self.store.transaction() as conn:
+            for language in languages:
+                stmt = insert(conn, publish_outcome).values(
+                    language=language, failures_in_row=1, failures=1, last_failure=when, last_error=error[:2000],
+                )
+                conn.execute(stmt.on_conflict_do_update(
+                    index_elements=[publish_outcome.c.language],
+                    set_={"failures_in_row": publish_outcome.c.failures_in_row + 1,
+                          "failures": publish_outcome.c.failures + 1,
+                          "last_failure": stmt.excluded.last_failure, "last_error": stmt.excluded.last_error},
+                ))
+
+    def record_success(self, languages: Iterable[str], when: datetime) -> None:
+        """Each of ``languages`` published at ``when``: those that were failing recovered.
+        One read, and a write only when one was failing."""
+        wanted = list(languages)
+        with self.store.connect() as conn:
+            failing = [row[0] for row in conn.execute(
+                select(publish_outcome.c.language).where(
+                    publish_outcome.c.language.in_(wanted), publish_outcome.c.failures_in_row > 0)
+            )]
+        if not failing:
+            return
+        with self.store.transaction() as conn:
+            conn.execute(publish_outcome.update().where(publish_outcome.c.language.in_(failing))
+                         .values(failures_in_row=0, recovered=when))
 
     # -- light listings ---------------------------------------------------------------
 

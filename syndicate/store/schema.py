@@ -16,7 +16,7 @@ Tables by role:
   ``archive_documents``;
 - publication: ``changes`` (the store's change counter), ``publish_state`` and
   ``published_file`` (what the last publish of a language was made from, so the next
-  one renders only what changed);
+  one renders only what changed), ``publish_outcome`` (whether it succeeded);
 - WebSub: ``websub_subscription``, ``websub_hub``;
 - the cluster: ``cluster_tasks`` (deliveries per task, the tasks given up).
 
@@ -226,6 +226,22 @@ stats = Table(
         "name", String(40), primary_key=True
     ),  # translated, memory_hits, guard_failures, ...
     Column("value", Integer, nullable=False, default=0),
+)
+
+
+#: Publishes that failed, per language: how many in a row (0 once one succeeds again), in
+#: all, when and why the last failed, when publishing recovered; so a failed publish shows on
+#: /status, in ``status`` and in the metrics, not only in the log of the process that met
+#: it. Written only when a publish fails or first succeeds again: never on the hot path.
+publish_outcome = Table(
+    "publish_outcome",
+    metadata,
+    Column("language", String(35), primary_key=True),
+    Column("failures_in_row", Integer, nullable=False, default=0),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("last_failure", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("recovered", DateTime(timezone=True)),
 )
 
 

@@ -387,3 +387,70 @@ def test_delivery_bodies_held_open_are_bounded_in_time_and_memory(tmp_path: Path
             assert answer.status_code == 202
     finally:
         store.close()
+
+
+@contextmanager
+def silent_hub() -> Iterator[tuple[str, list[bytes]]]:
+    """A hub that accepts every request (202) and never comes to verify it: what a real,
+    asynchronous hub looks like when our callback URL does not reach us."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    bodies: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            bodies.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            self.send_response(202)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hub", bodies
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+def test_a_hub_that_never_verifies_is_shown_and_asked_again(tmp_path: Path) -> None:
+    """A callback_url the hub cannot reach left the source "subscribing" forever with
+    nothing said (issue 21, case 9): after VERIFY_WAIT the request is sent again, and the
+    status, the attention list and the metrics say what to check."""
+    from syndicate.serve.status import health
+    from syndicate.sources.websub import VERIFY_WAIT
+
+    port = free_port()  # nothing listens there: the callback reaches no one
+    topic = "http://127.0.0.1:9/feed.xml"
+    settings = _settings(tmp_path, port, topic)
+    store = Store.open(settings.state_dir)
+    clock = Clock()
+    try:
+        with silent_hub() as (hub, bodies):
+            subscriber = WebSubSubscriber(settings, store, clock=clock)
+            _discovered(store, "harbour", hub, topic)
+            subscriber.maintain()
+            sub = store.websub.get("harbour")
+            assert sub is not None and (sub.state, sub.pending, sub.last_error) == ("subscribing", "subscribe", None)
+            assert health(settings, store)["push_off"] == {"harbour": 0}  # waiting for the hub is normal at first
+            clock.now += VERIFY_WAIT - timedelta(seconds=1)
+            subscriber.maintain()
+            assert len(bodies) == 1  # not yet
+            clock.now += timedelta(seconds=1)
+            subscriber.maintain()
+            assert len(bodies) == 2  # asked again
+        sub = store.websub.get("harbour")
+        assert sub is not None and sub.state == "subscribing" and sub.requested == clock.now
+        assert "never verified" in (sub.last_error or "") and f"http://127.0.0.1:{port}/websub/harbour" in (sub.last_error or "")
+        assert "[websub] callback_url" in (sub.last_error or "")
+        data = create_app(settings, store=store).service.snapshot()
+        assert data is not None
+        line = next(line for line in data["attention"] if line.startswith("source harbour"))
+        assert "never verified" in line and "next attempt 2026-03-01T12:20:00Z" in line
+        assert health(settings, store)["push_off"] == {"harbour": 1}
+    finally:
+        store.close()
