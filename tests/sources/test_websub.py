@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import strategies as st
 import uvicorn
 
 from syndicate import metrics
@@ -452,5 +453,65 @@ def test_a_hub_that_never_verifies_is_shown_and_asked_again(tmp_path: Path) -> N
         line = next(line for line in data["attention"] if line.startswith("source harbour"))
         assert "never verified" in line and "next attempt 2026-03-01T12:20:00Z" in line
         assert health(settings, store)["push_off"] == {"harbour": 1}
+    finally:
+        store.close()
+
+
+_MODES = st.sampled_from(["subscribe", "unsubscribe", "denied", "publish", "", "SUBSCRIBE", "denied\x00", "x" * 300])
+
+
+@st.composite
+def _callback_requests(draw: st.DrawFn, topic: str) -> tuple[str, dict[str, str], bytes, dict[str, str]]:
+    """A GET (a verification or a denial) or a POST (a delivery) to the callback from
+    someone who does not hold the secret: the public topic, forged signatures."""
+    if draw(st.booleans()):
+        query = {"hub.mode": draw(_MODES),
+                 "hub.topic": draw(st.sampled_from([topic, topic + "?", "http://elsewhere/feed", ""])),
+                 "hub.challenge": draw(st.sampled_from(["c", "", "\u202e" * 10, "x" * 5000])),
+                 "hub.lease_seconds": draw(st.sampled_from(["1", "-5", "99999999999999999999", "abc", ""])),
+                 "hub.reason": draw(st.sampled_from(["spoofed", "", "\x00" * 10]))}
+        return "GET", query, b"", {}
+    body = draw(st.sampled_from([b"", b"<rss/>", b"\x00" * 100, b"<rss>" + b"a" * 20000 + b"</rss>"]))
+    signature = draw(st.sampled_from(["", "sha256=" + "0" * 64, "sha1=", "md5=abc", "sha512=" + "f" * 128,
+                                      "sha256=" + hashlib.sha256(body).hexdigest(), "nonsense"]))
+    return "POST", {}, body, ({"X-Hub-Signature": signature} if signature else {})
+
+
+def test_no_unauthenticated_request_changes_a_subscription(tmp_path: Path) -> None:
+    """Property (issue 21): whatever a client without the secret sends to the callback,
+    the subscription keeps its state, secret, lease and topic, push is never switched off,
+    nothing forged is delivered, and no answer is a server error."""
+    from hypothesis import HealthCheck, given, settings
+    from starlette.testclient import TestClient
+
+    port = free_port()
+    topic = "http://127.0.0.1:9/feed.xml"
+    settings_ = _settings(tmp_path, port, topic)
+    store = Store.open(settings_.state_dir)
+    clock = Clock()
+    changes: list[tuple[str, bool]] = []
+    delivered: list[str] = []
+    try:
+        subscriber = WebSubSubscriber(settings_, store, clock=clock, on_delivery=delivered.append,
+                                      on_push_change=lambda name, on: changes.append((name, on)))
+        _discovered(store, "harbour", f"http://127.0.0.1:{free_port()}/hub", topic)
+        subscriber.maintain()
+        store.websub.update("harbour", state="active", pending=None, lease_seconds=3600,
+                            expires=clock.now + timedelta(hours=1), last_error=None)
+        kept = ("state", "pending", "secret", "topic", "hub", "lease_seconds")
+        before = {name: getattr(store.websub.get("harbour"), name) for name in kept}
+        client = TestClient(create_app(settings_, store=store, runs_daemon=True, websub=subscriber))
+
+        @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+        @given(request=_callback_requests(topic))
+        def check(request: tuple[str, dict[str, str], bytes, dict[str, str]]) -> None:
+            method, query, body, headers = request
+            answer = client.request(method, "/websub/harbour", params=query, content=body, headers=headers)
+            assert answer.status_code < 500, (request, answer.status_code, answer.text[:200])
+            sub = store.websub.get("harbour")
+            assert sub is not None and {name: getattr(sub, name) for name in kept} == before, (request, sub)
+            assert not changes and not delivered, request
+
+        check()
     finally:
         store.close()
