@@ -63,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 all went well; 1 the run finished but some items or languages failed; "
         "2 bad configuration or usage; 3 fatal error.",
     )
+    from syndicate import __version__
+
+    parser.add_argument("--version", action="version", version=f"syndicate {__version__}",
+                        help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 

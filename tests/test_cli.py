@@ -99,3 +99,12 @@ def test_a_missing_config_is_exit_2_with_a_message(tmp_path: Path, command: list
     assert missing in result.stderr and "cannot read" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (here / "state").exists()
+
+
+def test_version_is_printed_and_is_the_installed_one(tmp_path: Path) -> None:
+    from importlib import metadata
+
+    result = subprocess.run([sys.executable, "-m", "syndicate", "--version"], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"syndicate {metadata.version('syndicate')}"  # pyproject reads __version__

@@ -137,11 +137,14 @@ def _accepts(header: str) -> str | None:
                     q = 0.0
         offered[name.strip().lower()] = q
     wildcard = offered.get("*", 0.0)
-    if brotli_available() and offered.get("br", wildcard) > 0:
-        return "br"
-    if offered.get("gzip", offered.get("x-gzip", wildcard)) > 0:
-        return "gzip"
-    return None
+    # The client's preference decides (RFC 9110 12.5.3); on a tie brotli, the smaller.
+    choices = {"gzip": offered.get("gzip", offered.get("x-gzip", wildcard))}
+    if brotli_available():
+        choices["br"] = offered.get("br", wildcard)
+    best = max(choices.values())
+    if best <= 0:
+        return None
+    return "br" if choices.get("br") == best else "gzip"
 
 
 def _since(value: str) -> float:

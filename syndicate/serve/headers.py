@@ -27,8 +27,9 @@ DOCUMENT_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 CORS_KINDS = frozenset({"feed", "archive", "opml"})
 _CORS = (
     (b"access-control-allow-origin", b"*"),
-    # ETag is not a CORS-safelisted response header: let partner scripts read it.
-    (b"access-control-expose-headers", b"ETag"),
+    # ETag and Link (the WebSub hub and self) are not CORS-safelisted response headers:
+    # let partner scripts read them.
+    (b"access-control-expose-headers", b"ETag, Link"),
 )
 
 

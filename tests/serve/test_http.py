@@ -162,6 +162,20 @@ def test_brotli(client: httpx.Client, site: Site) -> None:
     assert "content-encoding" not in refused.headers
 
 
+@pytest.mark.parametrize(("accept", "coding"), [
+    ("gzip;q=1.0, br;q=0.5", "gzip"),  # the client prefers gzip: it gets gzip (issue 20)
+    ("br;q=0.4, gzip;q=0.8", "gzip"),
+    ("gzip;q=0.5, br;q=0.9", "br"),
+    ("gzip, br", "br"),  # a tie: the smaller
+    ("*;q=0.3, gzip;q=0.2", "br"),  # br only through the wildcard, and preferred
+    ("identity", None),
+    ("gzip;q=0", None),
+])
+def test_accept_encoding_q_values_decide(client: httpx.Client, accept: str, coding: str | None) -> None:
+    answer = client.get(f"{FEEDS}/es/atom.xml", headers={"Accept-Encoding": accept})
+    assert answer.headers.get("content-encoding") == coding
+
+
 def test_head_has_the_headers_and_no_body(server: Server, client: httpx.Client) -> None:
     get = client.get(f"{FEEDS}/es/feed.json", headers={"Accept-Encoding": "identity"})
     head = client.head(f"{FEEDS}/es/feed.json", headers={"Accept-Encoding": "identity"})
@@ -191,6 +205,9 @@ def test_cache_control_per_kind(client: httpx.Client, site: Site) -> None:
 def test_cors_on_feeds_only(client: httpx.Client) -> None:
     for path in (f"{FEEDS}/es/atom.xml", f"{FEEDS}/es/archive/1.json", f"{FEEDS}/opml.xml"):
         assert client.get(path).headers["access-control-allow-origin"] == "*"
+        # A browser script may read the validator and the WebSub Link header (issue 20).
+        assert {h.strip().lower() for h in client.get(path).headers["access-control-expose-headers"].split(",")} \
+            >= {"etag", "link"}
     assert "access-control-allow-origin" not in client.get(f"{PAGES}/es/index.html").headers
     preflight = client.options(
         f"{FEEDS}/es/atom.xml",
