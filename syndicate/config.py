@@ -94,6 +94,9 @@ class OutputSettings(_Frozen):
     feeds_dir: Path = Path("feeds")
     translations_dir: Path = Path("translations")
     state_dir: Path = Path(".syndicate")
+    #: Where the language detector's model (a 97 MB file made once) is kept, shared by
+    #: every state folder and process; unset: ``$XDG_CACHE_HOME/syndicate`` (``~/.cache/syndicate``).
+    cache_dir: Path | None = None
     #: Entries in each language's subscription feed; older ones move to RFC 5005
     #: archive pages of this many entries (see README "Feeds").
     feed_size: Annotated[int, Field(ge=1, le=10_000)] = 50
@@ -928,6 +931,18 @@ class Settings(_Frozen):
     @property
     def state_dir(self) -> Path:
         return self.resolve(self.output.state_dir)
+
+    @property
+    def cache_dir(self) -> Path:
+        """The machine's cache folder (``[output] cache_dir``, else :func:`machine_cache_dir`)."""
+        return self.resolve(self.output.cache_dir) if self.output.cache_dir else machine_cache_dir()
+
+
+def machine_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/syndicate``, else ``~/.cache/syndicate``: one per user and machine,
+    shared by every state folder and process (what is written there is written whole)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "syndicate"
 
 
 def _fetches_over_http(source_type: object) -> bool:

@@ -429,7 +429,7 @@ class Work:
             return replace(article, language=known)
         from syndicate.extract.language import detect_language
 
-        detected = detect_language(article, cache=self.settings.state_dir / "cache")
+        detected = detect_language(article, cache=self.settings.cache_dir)
         if detected is None:
             return article
         if detected != self.settings.site.source_language:

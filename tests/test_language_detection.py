@@ -78,3 +78,31 @@ def test_the_detector_model_is_kept_decompressed_and_a_bad_copy_is_not_fatal(tmp
     _identifier.cache_clear()
     assert _identifier(broken).classify("El alcalde inaugura el nuevo puente del puerto")[0] == "es"
     _mapped_identifier.cache_clear()
+
+
+def test_two_state_folders_share_one_detector_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every state folder made its own 97 MB copy (issue 20, part 6): now one per machine.
+    cache = tmp_path / "xdg-cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    language_module._mapped_identifier.cache_clear()
+    engine = FakeEngine("apertium", {("de", "es"), ("en", "es")}, tagged)
+    for name in ("desk-a", "desk-b"):
+        project = tmp_path / name
+        folder = project / "in"
+        folder.mkdir(parents=True)
+        (folder / "haushalt.txt").write_text(GERMAN, encoding="utf-8")
+        settings = load_settings(write_config(project, articles=folder))
+        assert settings.cache_dir == cache / "syndicate"
+        with Store.open(settings.state_dir) as store:
+            assert once(settings, store, engines=Engines(settings, factories={"apertium": lambda _s: engine}),
+                        clock=Clock()).ok
+            assert store.articles.all()[0].article.language == "de"
+        assert not list(settings.state_dir.rglob("py3langid-*"))
+    assert len(list((cache / "syndicate").glob("py3langid-*.langid"))) == 1
+
+
+def test_the_cache_folder_can_be_named(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8").replace('state_dir = "state"', 'state_dir = "state"\ncache_dir = "shared-cache"'),
+                      encoding="utf-8")
+    assert load_settings(config).cache_dir == tmp_path / "shared-cache"

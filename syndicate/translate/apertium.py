@@ -61,6 +61,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
+from syndicate.config import machine_cache_dir
 from syndicate.errors import ModelError, TranslationError
 from syndicate.models import Lang
 from syndicate.translate.analysis import Unit
@@ -469,8 +470,7 @@ _POOLS_DIGEST = hashlib.sha256(repr((_PLACE_POOL, _PERSON_POOL, _PROBE, _PROBE_U
 
 def _pools_file() -> Path:
     """Where probes are remembered across processes (a cron ``once`` probes no pair twice)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "syndicate" / "apertium-placeholders.json"
+    return machine_cache_dir() / "apertium-placeholders.json"
 
 
 def _remembered_pools(model: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
