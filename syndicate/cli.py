@@ -157,6 +157,12 @@ def _parser() -> argparse.ArgumentParser:
     msub.required = True
     mlist = msub.add_parser("list", parents=[common], help="show the language pairs every engine can translate")
     mlist.set_defaults(func=cmd_models_list)
+    packages = msub.add_parser(
+        "packages", parents=[common], help="the Debian packages the config's Apertium pairs need",
+        description="Print, on one line, the Debian packages that give Apertium every language pair "
+        "the configuration translates (what `make run` installs); a pair no package gives is named on stderr.",
+    )
+    packages.set_defaults(func=cmd_models_packages)
     install = msub.add_parser(
         "install", parents=[common], help="install an Argos Translate package",
         description="Install an Argos package from a local .argosmodel file (offline) or, given a "
@@ -818,6 +824,41 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         for target in settings.translate.languages:
             if (settings.site.source_language, target) not in served:
                 print(f"  missing: {settings.site.source_language}->{target} (no engine has it)")
+    return EXIT_OK
+
+
+def cmd_models_packages(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from syndicate.translate.apertium import debian_packages
+
+    settings = _settings(args.config)
+    if "apertium" not in settings.translate.engines:
+        print("")
+        return EXIT_OK
+    sources = {settings.site.source_language} | {
+        s.language for s in settings.sources if getattr(s, "language", None)}
+    pairs = sorted({(src, tgt) for src in sources for tgt in settings.translate.languages if src != tgt})
+    try:
+        names = subprocess.run(["apt-cache", "pkgnames", "apertium-"], capture_output=True, text=True,
+                               timeout=60, check=False).stdout.split()
+    except (OSError, subprocess.TimeoutExpired):
+        names = []
+    if not names:
+        print("error: the package index lists no apertium-* package (fix: run `apt-get update`)", file=sys.stderr)
+        return EXIT_CONFIG
+    found, missing = debian_packages(pairs, names)
+    pivot = settings.translate.pivot_language
+    if missing and pivot:  # a pair with no package of its own goes through the pivot language
+        legs = sorted({leg for pair in missing for leg in ((pair.split("-")[0], pivot), (pivot, pair.split("-")[1]))
+                       if leg[0] != leg[1]})
+        through, unreachable = debian_packages(legs, names)
+        found += [name for name in through if name not in found]
+        missing = [pair for pair in missing
+                   if f"{pair.split('-')[0]}-{pivot}" in unreachable or f"{pivot}-{pair.split('-')[1]}" in unreachable]
+    for pair in missing:
+        print(f"warning: no Debian package gives Apertium {pair}; another engine must translate it", file=sys.stderr)
+    print(" ".join(found))
     return EXIT_OK
 
 

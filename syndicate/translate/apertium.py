@@ -55,7 +55,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +90,29 @@ _ISO3 = {
     "sl": "slv", "af": "afr", "id": "ind", "ms": "msa", "ga": "gle", "gd": "gla",
 }
 _ISO1 = {v: k for k, v in _ISO3.items()}
+
+
+def debian_packages(pairs: Iterable[tuple[Lang, Lang]], available: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The Debian packages that give Apertium these language pairs: ``(packages, missing)``.
+
+    Debian names a pair's package with ISO 639-3 or 639-1 codes, in either order
+    (``apertium-eng-spa``, ``apertium-en-gl``, ``apertium-eo-en``), one package serving
+    both directions; ``available`` is what the package index knows (``apt-cache pkgnames
+    apertium-``). A pair none of them gives is in ``missing``, as ``src-tgt``.
+    """
+    known = set(available)
+    found: list[str] = ["apertium"]
+    missing: list[str] = []
+    for source, target in pairs:
+        a = [_ISO3.get(source, source), source]
+        b = [_ISO3.get(target, target), target]
+        names = [f"apertium-{x}-{y}" for x in a for y in b] + [f"apertium-{y}-{x}" for x in a for y in b]
+        name = next((n for n in names if n in known), None)
+        if name is None:
+            missing.append(f"{source}-{target}")
+        elif name not in found:
+            found.append(name)
+    return found, missing
 
 # Stages that understand -z (null flush). Anything else in a mode file is left alone.
 _FLUSHABLE = (
