@@ -500,8 +500,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     holder, holder_command = held if held is not None else (None, None)
     statuses = {}
     problems: list[str] = []
+    retired: list[dict[str, Any]] = []
     if settings.cluster.store_url or (settings.state_dir / "syndicate.db").exists():
-        from syndicate.serve.status import attention, hub_pings
+        from syndicate.serve.status import attention, hub_pings, retired_languages
         from syndicate.store import Store
         from syndicate.store.publication import PublicationRepository
 
@@ -511,6 +512,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             statuses = store.sources.all()
             problems = attention(settings, statuses, store.websub.all(), PublicationRepository(store).outcomes(),
                                  hub_pings(settings, store.websub.hubs()))
+            retired = retired_languages(settings, store)
         finally:
             store.close()
 
@@ -554,6 +556,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         for row in [header, *rows]:
             cells = [c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)]
             print("  ".join([*cells, row[-1]]))
+    for language in retired:
+        print(f"retired: {language['language']} ({language['name']}) since {language['retired']}, "
+              f"{language['files_removed']} file(s) removed; configure it again to publish it again")
     if problems:
         print("needs attention:")
         for line in problems:

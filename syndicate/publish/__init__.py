@@ -40,7 +40,7 @@ from syndicate.publish.plan import (
     site_digest,
     site_editions,
 )
-from syndicate.publish.writer import FileWriter
+from syndicate.publish.writer import FileWriter, publish_error
 from syndicate.store import FeedHistory, Store
 from syndicate.store.publication import (
     ArticleLine,
@@ -113,9 +113,10 @@ def check_history(settings: Settings, store: Store) -> None:
 
     publication = PublicationRepository(store)
     lost = []
+    retired = publication.retired()  # configured again: its history is in the store
     for language in settings.translate.languages:
         folder = settings.feeds_dir / language
-        if publication.state(language) is not None or not folder.is_dir():
+        if publication.state(language) is not None or language in retired or not folder.is_dir():
             continue
         pages = [p for p in (folder / "archive").glob("*.xml")] if (folder / "archive").is_dir() else []
         if pages or (folder / "atom.xml").exists():
@@ -217,7 +218,7 @@ class FeedPublisher:
         configured = list(dict.fromkeys([*self.settings.translate.languages, *wanted]))
         fingerprint = settings_fingerprint(self.settings, configured)
         watermark = self.publication.watermark()
-        changed = 0
+        changed = self._retire([*self.settings.translate.languages, *wanted])
         changed_feeds: list[str] = []
         if not all(self._in_place(scope, watermark, fingerprint) for scope in [*wanted, SITE]):
             with _paused_gc():
@@ -307,6 +308,34 @@ class FeedPublisher:
     def _write(self, key: str, data: bytes, digest: str, article_id: int | None = None) -> tuple[bool, PublishedFile]:
         return self.writer.write(self._path(key), data), PublishedFile(key, digest, len(data), article_id)
 
+    # -- languages no longer configured ----------------------------------------------
+
+    def _retire(self, configured: Sequence[Lang]) -> int:
+        """Remove the outputs of every language published before and configured no more
+        (the files its publishes recorded, then its folders if that leaves them empty),
+        and record it as retired: ``serve`` answers its URLs ``410 Gone`` and ``status``
+        lists it. The site index and OPML drop it with this publish (their inputs changed).
+        Returns the number of files removed."""
+        stale = sorted(self.publication.published_languages() - set(configured))
+        removed = 0
+        for language in stale:
+            files = self.publication.files(language)
+            for key in files:
+                try:
+                    os.unlink(self._where(key))
+                    removed += 1
+                except FileNotFoundError:
+                    pass
+                except OSError as exc:
+                    raise publish_error(self._path(key), exc) from None
+            for folder in (f"feeds/{language}/archive", f"feeds/{language}", f"pages/{language}"):
+                with contextlib.suppress(OSError):  # not empty (someone else's files), or gone
+                    os.rmdir(self._where(folder))
+            self.publication.retire(language, datetime.now(UTC), len(files))
+            logger.info("retired %s (no longer configured): %d file(s) removed; its translations stay in the store",
+                        language, len(files))
+        return removed
+
     # -- one language -----------------------------------------------------------------
 
     def _publish_language(self, language: Lang, snapshot: _Snapshot, changed_feeds: list[str]) -> int:
@@ -316,6 +345,8 @@ class FeedPublisher:
                 self.settings, language, snapshot.lines, snapshot.translated, snapshot.publishing, fingerprint
             )
             known = self.publication.files(language)
+        if not known:  # a first publish, or a language configured again after it was retired
+            self.publication.unretire([language])
         produced: set[str] = set()
         changed = 0
         self._trusted = self._unmoved(language)  # before this publish writes anything

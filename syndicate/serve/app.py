@@ -62,6 +62,8 @@ Send = Callable[[Message], Awaitable[None]]
 
 #: Operator endpoints, at the server's root whatever ``base_url``'s path is.
 OPERATOR_PATHS = frozenset({"/status", "/status.json", "/status.css", "/metrics", "/healthz", "/readyz"})
+#: Seconds the server trusts its list of retired languages before reading it again.
+RETIRED_TTL = 5.0
 #: A WebSub delivery's body must arrive within this many seconds (408 past it).
 DELIVERY_SECONDS = 10.0
 #: Bytes of delivery bodies held at once, across connections (503 past it, the hub retries).
@@ -198,6 +200,10 @@ class OutputApp:
         self.home = home  # where the site root redirects (the feeds index)
         self.cache = FileCache()
         self._codings: dict[bytes, str | None] = {}
+        #: Languages retired (no longer configured; their outputs removed): ``410 Gone``.
+        #: Read from the store at most every RETIRED_TTL seconds, off the event loop.
+        self.retired_source: Callable[[], frozenset[str]] | None = None
+        self._retired: tuple[float, frozenset[str]] = (-RETIRED_TTL, frozenset())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
@@ -218,6 +224,9 @@ class OutputApp:
             await self._plain(send, 405, b"method not allowed\n", route="rejected", extra=[(b"allow", b"GET, HEAD, OPTIONS")])
             return
         rest = path[len(prefix):]
+        if self.retired_source is not None and rest.partition("/")[0] in await self._retired_now():
+            await self._plain(send, 410, b"gone: this language is no longer published\n", route="missing")
+            return
         found = self.cache.lookup(folder, rest, load=False)
         if found.stale:
             found = await anyio.to_thread.run_sync(self.cache.lookup, folder, rest)
@@ -260,6 +269,18 @@ class OutputApp:
         await send({"type": "http.response.start", "status": 200, "headers": full})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
         metrics.record_http(route, 200)
+
+    async def _retired_now(self) -> frozenset[str]:
+        when, retired = self._retired
+        now = time.monotonic()
+        if now - when >= RETIRED_TTL and self.retired_source is not None:
+            self._retired = (now, retired)  # one refresh at a time; the others use what is known
+            try:
+                retired = await anyio.to_thread.run_sync(self.retired_source)
+            except Exception as exc:  # noqa: BLE001 - a store that does not answer: keep what is known
+                logger.debug("cannot read the retired languages: %s", exc)
+            self._retired = (now, retired)
+        return retired
 
     async def _stream(self, big: BigFile, scope: Scope, send: Send, path: str) -> None:
         """A file too large to cache: read from disk a chunk at a time (in worker threads),
@@ -390,6 +411,13 @@ class StatusService:
         thresholds = {code: self.settings.translate.quality.of(code).threshold for code in self.settings.translate.languages}
         return dict(StoreOverview(self.store).quality(thresholds))
 
+    def retired(self) -> frozenset[str]:
+        """Languages retired and not configured again (``410 Gone`` under both folders)."""
+        from syndicate.store.publication import PublicationRepository
+
+        configured = set(self.settings.translate.languages)
+        return frozenset(code for code in PublicationRepository(self.store).retired() if code not in configured)
+
     def health(self) -> dict[str, Any]:
         """What an operator must act on, as numbers (for ``/metrics``)."""
         return health(self.settings, self.store)
@@ -470,6 +498,7 @@ class SyndicateApp:
             hubs=settings.publish.websub_hubs,
             origin=_origin(settings.site.base_url),
         )
+        self.files.retired_source = self.service.retired
         self.templates = Environment(
             loader=PackageLoader("syndicate.serve", "templates"), autoescape=select_autoescape(["html"])
         )

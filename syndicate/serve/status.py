@@ -157,6 +157,7 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
         "sources": sources,
         "languages": languages,
         "websub_hubs": hubs,
+        "retired_languages": retired_languages(settings, store),
         "cluster": _cluster(settings, store) if settings.cluster.enabled else None,
     }
 
@@ -244,6 +245,15 @@ def attention(
     return out
 
 
+def retired_languages(settings: Settings, store: Store) -> list[dict[str, Any]]:
+    """Languages no longer configured whose outputs a publish removed (they answer 410)."""
+    configured = set(settings.translate.languages)
+    return [
+        {"language": code, "name": language_name(code), "retired": _iso(when), "files_removed": files}
+        for code, (when, files) in sorted(PublicationRepository(store).retired().items()) if code not in configured
+    ]
+
+
 def health(settings: Settings, store: Store) -> dict[str, Any]:
     """:func:`attention`'s facts as numbers per subject, for the metrics."""
     statuses, subscriptions = store.sources.all(), store.websub.all()
@@ -317,4 +327,4 @@ def hub_pings(settings: Settings, pings: dict[str, HubPing]) -> list[dict[str, A
     return out
 
 
-__all__ = ["ProcessInfo", "attention", "health", "hub_pings", "publishable_languages", "snapshot"]
+__all__ = ["ProcessInfo", "attention", "health", "hub_pings", "retired_languages", "publishable_languages", "snapshot"]

@@ -32,7 +32,14 @@ from sqlalchemy.engine import Connection
 from syndicate.models import Lang, Ref, StoredArticle, Translation
 from syndicate.store.rows import insert, plain_rows
 from syndicate.store.rows import utc as _utc
-from syndicate.store.schema import articles, publish_outcome, publish_state, published_file, translations
+from syndicate.store.schema import (
+    articles,
+    publish_outcome,
+    publish_state,
+    published_file,
+    retired_language,
+    translations,
+)
 
 if TYPE_CHECKING:
     from syndicate.store.base import Store
@@ -332,6 +339,39 @@ class PublicationRepository:
                         published_file.c.language == language, published_file.c.path.in_(gone[start : start + CHUNK])
                     )
                 )
+
+
+    # -- retired languages --------------------------------------------------------------
+
+    def published_languages(self) -> set[str]:
+        """Every language a publish has written and not retired (one small read)."""
+        with self.store.connect() as conn:
+            return {str(row[0]) for row in conn.execute(select(publish_state.c.language)) if row[0]}
+
+    def retire(self, language: str, when: datetime, files_removed: int) -> None:
+        """``language``'s outputs are gone: forget what was published (a publish of it
+        configured again renders everything) and record the retirement. Translations,
+        memory and feed history stay."""
+        with self.store.transaction() as conn:
+            conn.execute(delete(published_file).where(published_file.c.language == language))
+            conn.execute(delete(publish_state).where(publish_state.c.language == language))
+            conn.execute(delete(publish_outcome).where(publish_outcome.c.language == language))
+            stmt = insert(conn, retired_language).values(language=language, retired=when, files_removed=files_removed)
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=[retired_language.c.language],
+                set_={"retired": stmt.excluded.retired, "files_removed": stmt.excluded.files_removed},
+            ))
+
+    def retired(self) -> dict[str, tuple[datetime, int]]:
+        """{language: (when it was retired, files removed)}."""
+        with self.store.connect() as conn:
+            rows = conn.execute(select(retired_language)).mappings().all()
+        return {row["language"]: (_seen(row["retired"]), int(row["files_removed"])) for row in rows}
+
+    def unretire(self, languages: Iterable[str]) -> None:
+        """Languages configured again are no longer retired."""
+        with self.store.transaction() as conn:
+            conn.execute(delete(retired_language).where(retired_language.c.language.in_(list(languages))))
 
 
 __all__ = ["ArticleLine", "PublicationRepository", "PublishState", "PublishedFile", "TranslationLine"]

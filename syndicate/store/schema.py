@@ -16,7 +16,8 @@ Tables by role:
   ``archive_documents``;
 - publication: ``changes`` (the store's change counter), ``publish_state`` and
   ``published_file`` (what the last publish of a language was made from, so the next
-  one renders only what changed), ``publish_outcome`` (whether it succeeded);
+  one renders only what changed), ``publish_outcome`` (whether it succeeded),
+  ``retired_language`` (languages whose outputs were removed);
 - WebSub: ``websub_subscription``, ``websub_hub``;
 - the cluster: ``cluster_tasks`` (deliveries per task, the tasks given up).
 
@@ -242,6 +243,18 @@ publish_outcome = Table(
     Column("last_failure", DateTime(timezone=True)),
     Column("last_error", Text),
     Column("recovered", DateTime(timezone=True)),
+)
+
+
+#: Languages no longer configured whose outputs a publish removed: when, and how many
+#: files. Their translations, memory and feed history stay: configured again, a language
+#: is published again from them (and its row here goes).
+retired_language = Table(
+    "retired_language",
+    metadata,
+    Column("language", String(35), primary_key=True),
+    Column("retired", DateTime(timezone=True), nullable=False),
+    Column("files_removed", Integer, nullable=False, default=0),
 )
 
 
