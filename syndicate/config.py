@@ -458,6 +458,9 @@ class _SourceBase(_Frozen):
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     language: Lang | None = None
+    #: The target languages this source's articles go into (each one of ``[translate]
+    #: languages``); unset: all of them.
+    languages: tuple[Lang, ...] | None = None
     #: Poll every ``interval`` ("15m"), or at the times of a 5-field ``cron`` expression
     #: ("*/30 6-22 * * *", UTC), not both; neither means every 15 minutes.
     interval: Duration | None = None
@@ -470,6 +473,13 @@ class _SourceBase(_Frozen):
     @classmethod
     def _lang(cls, value: Any) -> Lang | None:
         return None if value is None else _check_lang(str(value))
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _langs(cls, value: Any) -> Any:
+        if value is None or not isinstance(value, list | tuple):
+            return value
+        return tuple(dict.fromkeys(_check_lang(str(code)) for code in value))
 
     @field_validator("interval")
     @classmethod
@@ -907,6 +917,21 @@ class Settings(_Frozen):
                 return settings.language
         return lang(declared) if declared else self.site.source_language
 
+    def source_languages(self, source: str) -> tuple[Lang, ...]:
+        """The target languages ``source``'s articles go into (``[[sources]] languages``,
+        else every one of ``[translate] languages``), in the site's order."""
+        for settings in self.sources:
+            if settings.name == source and settings.languages is not None:
+                return tuple(code for code in self.translate.languages if code in settings.languages)
+        return tuple(self.translate.languages)
+
+    def sources_into(self, language: Lang) -> tuple[str, ...] | None:
+        """The sources whose articles go into ``language``; None when every source's do
+        (the usual case: no filter needed)."""
+        if all(s.languages is None or language in s.languages for s in self.sources):
+            return None
+        return tuple(s.name for s in self.sources if s.languages is None or language in s.languages)
+
     def resolve(self, path: Path) -> Path:
         """Resolve a configured path against the config file's directory."""
         return path if path.is_absolute() else (self.root / path)
@@ -1096,6 +1121,37 @@ def _bilingual_problems(data: Mapping[str, Any]) -> list[Problem]:
     )]
 
 
+def _source_language_problems(data: Mapping[str, Any]) -> list[Problem]:
+    """``[[sources]] languages`` names only languages of ``[translate] languages``, and at
+    least one."""
+    targets = _table(data, "translate").get("languages")
+    sources = data.get("sources")
+    if not isinstance(targets, list | tuple) or not isinstance(sources, list):
+        return []
+    if not all(isinstance(code, str) for code in targets):
+        return []
+    try:
+        known = {lang(code) for code in targets}
+    except ValueError:
+        return []  # the schema reports it
+    problems: list[Problem] = []
+    for n, source in enumerate(sources):
+        chosen = source.get("languages") if isinstance(source, dict) else None
+        if not isinstance(chosen, list | tuple) or not all(isinstance(code, str) for code in chosen):
+            continue
+        try:
+            unknown = [code for code in chosen if _check_lang(code) not in known]
+        except ValueError:
+            continue  # the schema reports the bad code
+        if unknown:
+            problems.append((f"sources[{n}].languages", list(chosen),
+                             f"{', '.join(map(repr, unknown))} not in translate.languages {list(targets)}; "
+                             "add it there or remove it here"))
+        elif not chosen:
+            problems.append((f"sources[{n}].languages", [], "names no language; leave it out for every language"))
+    return problems
+
+
 def _review_problems(data: Mapping[str, Any]) -> list[Problem]:
     """[translate.review] names only languages syndicate translates into."""
     translate = _table(data, "translate")
@@ -1189,6 +1245,7 @@ _CROSS_FIELD_CHECKS: tuple[Callable[[Mapping[str, Any]], list[Problem]], ...] = 
     _unique_name_problems,
     _schedule_problems,
     _bilingual_problems,
+    _source_language_problems,
     _review_problems,
     _glossary_problems,
     _engine_key_problems,

@@ -476,13 +476,17 @@ class Work:
         anew, engines included: the memory's entries for their segments are replaced.
         """
         recheck = self._recheck(language)
+        into = self.settings.sources_into(language)  # None: every source's articles go into it
         if again:
             candidates = sorted(set(article_ids or ()))
         else:
-            candidates = sorted(set(self.store.articles.pending_translation(language)).union(recheck))
+            candidates = sorted(set(self.store.articles.pending_translation(language, into)).union(recheck))
             if article_ids is not None:
                 wanted = set(article_ids)
                 candidates = [i for i in candidates if i in wanted]
+        if into is not None and candidates:  # [[sources]] languages: not this source's language
+            allowed = set(self.store.articles.chosen(sources=into))
+            candidates = [i for i in candidates if i in allowed]
         if not candidates:
             return TranslateOutcome(language=language)  # nothing to do: no engine is even started
         from syndicate.translate.service import Counts

@@ -85,13 +85,20 @@ def default_renderers() -> Renderers:
 
 
 def _without_held(
-    settings: Settings, translated: dict[Lang, dict[int, TranslationLine]]
+    settings: Settings, translated: dict[Lang, dict[int, TranslationLine]], articles: Sequence[ArticleLine] = ()
 ) -> dict[Lang, dict[int, TranslationLine]]:
-    """Each language's translations less those held back: under the language's
-    confidence threshold where its action is "hold" ([translate.quality]), and not yet
-    approved by an editor where it is reviewed "before" publishing ([translate.review])."""
+    """Each language's translations less those held back: of a source whose articles do
+    not go into the language ([[sources]] languages), under the language's confidence
+    threshold where its action is "hold" ([translate.quality]), and not yet approved by
+    an editor where it is reviewed "before" publishing ([translate.review])."""
     out: dict[Lang, dict[int, TranslationLine]] = {}
+    source_of = {line.id: line.source for line in articles} if any(
+        s.languages is not None for s in settings.sources) else {}
     for language, lines in translated.items():
+        into = settings.sources_into(language)
+        if into is not None:
+            allowed = set(into)
+            lines = {aid: line for aid, line in lines.items() if source_of.get(aid) in allowed}
         if settings.translate.review_mode(language) == "before":
             lines = {aid: line for aid, line in lines.items() if line.approved}
         rule = settings.translate.quality.of(language)
@@ -223,7 +230,7 @@ class FeedPublisher:
         if not all(self._in_place(scope, watermark, fingerprint) for scope in [*wanted, SITE]):
             with _paused_gc():
                 lines = self.publication.article_lines()
-                translated = _without_held(self.settings, self.publication.translation_lines(configured))
+                translated = _without_held(self.settings, self.publication.translation_lines(configured), lines)
             snapshot = _Snapshot(
                 watermark=watermark,
                 fingerprint=fingerprint,
@@ -354,7 +361,22 @@ class FeedPublisher:
             changed = self._publish_edition(edition, fingerprint, known, produced, changed_feeds)
         finally:
             self._trusted = False
-        self.publication.forget_files(language, [key for key in known if key not in produced])
+        gone = [key for key in known if key not in produced]
+        if gone:
+            # The page of an entry this language no longer publishes (its source's articles
+            # no longer go into it, or it is held back now) leaves the folder; a page only
+            # renamed (a new slug) stays where readers found it.
+            listed = {entry.article_id for entry in edition.listing}
+            for key, article_id in self.publication.articles_of(language, gone).items():
+                if article_id is not None and article_id not in listed:
+                    try:
+                        os.unlink(self._where(key))
+                        changed += 1
+                    except FileNotFoundError:
+                        pass
+                    except OSError as exc:
+                        raise publish_error(self._path(key), exc) from None
+        self.publication.forget_files(language, gone)
         folders = self._folder_times(self._folders(language))
         self.publication.save_state(language, PublishState(snapshot.watermark, fingerprint, folders))
         return changed

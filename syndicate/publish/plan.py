@@ -106,6 +106,11 @@ def settings_fingerprint(settings: Settings, languages: Sequence[Lang]) -> str:
         # The operator's templates, by content.
         "templates": templates_digest(settings),
     }
+    # [[sources]] languages: which sources' entries each language shows (only when set,
+    # so configurations without it keep the fingerprint they had).
+    chosen = {s.name: list(s.languages) for s in settings.sources if s.languages is not None}
+    if chosen:
+        shown["sources_into"] = chosen
     return _digest(json.dumps(shown, sort_keys=True, ensure_ascii=False))
 
 

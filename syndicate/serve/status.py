@@ -81,6 +81,7 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
             {
                 "name": source.name,
                 "type": source.type,
+                "languages": list(settings.source_languages(source.name)),
                 "last_poll": _iso(st.last_poll) if st else None,
                 "last_success": _iso(st.last_success) if st else None,
                 "next_poll": _iso(st.next_poll) if st else None,

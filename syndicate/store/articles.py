@@ -150,7 +150,7 @@ class ArticleRepository:
             ).scalar_one_or_none()
         return str(found) if found else None
 
-    def pending_translation(self, language: Lang) -> list[int]:
+    def pending_translation(self, language: Lang, sources: Iterable[str] | None = None) -> list[int]:
         """Ids of the articles ``language`` may have to (re)translate, in id order.
 
         An article is pending when it has no translation in ``language``, its translation
@@ -176,6 +176,8 @@ class ArticleRepository:
             )
             .order_by(articles.c.id)
         )
+        if sources is not None:  # only the sources whose articles go into the language
+            query = query.where(articles.c.source.in_(list(sources)))
         with self.store.connect() as conn:
             return [int(i) for i in conn.execute(query).scalars()]
 

@@ -300,6 +300,17 @@ class PublicationRepository:
             rows = plain_rows(conn, select(f.path, f.digest, f.size).where(f.language == language))
         return {path: (digest, int(size)) for path, digest, size in rows}
 
+    def articles_of(self, language: str, paths: Sequence[str]) -> dict[str, int | None]:
+        """{path: the article whose page it is (None: a feed or an index)} of ``paths``."""
+        f = published_file.c
+        out: dict[str, int | None] = {}
+        with self.store.connect() as conn:
+            for start in range(0, len(paths), CHUNK):
+                for path, article_id in conn.execute(select(f.path, f.article_id).where(
+                        f.language == language, f.path.in_(list(paths[start : start + CHUNK])))):
+                    out[str(path)] = int(article_id) if article_id is not None else None
+        return out
+
     def sizes(self, language: str) -> list[tuple[str, int]]:
         """(path, size) of every file recorded for ``language``: what a stat checks."""
         f = published_file.c
