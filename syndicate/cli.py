@@ -152,6 +152,9 @@ def _parser() -> argparse.ArgumentParser:
                              help="only articles first seen or changed on or after this day (YYYY-MM-DD, UTC)")
     retranslate.set_defaults(func=cmd_retranslate)
 
+    reload = sub.add_parser("reload", parents=[common], help="make the running daemon read its config again (SIGHUP)")
+    reload.set_defaults(func=cmd_reload)
+
     models = sub.add_parser("models", parents=[common], help="list or install translation models")
     msub = models.add_subparsers(dest="models_command", metavar="ACTION")
     msub.required = True
@@ -431,8 +434,16 @@ def cmd_run(args: argparse.Namespace) -> int:
                 signal.signal(
                     signum, lambda _signum, _frame: threading.Thread(target=daemon.stop, name="stop").start()
                 )
-            logger.info("syndicate run: %d source(s), state in %s", len(settings.sources), settings.state_dir)
             server = None
+            reloading = threading.Lock()
+
+            def reload_config() -> None:
+                with reloading:  # two SIGHUPs in a row: one reload after the other
+                    _reload(args.config, daemon, server)
+
+            signal.signal(signal.SIGHUP, lambda _signum, _frame: threading.Thread(
+                target=reload_config, name="reload").start())
+            logger.info("syndicate run: %d source(s), state in %s", len(settings.sources), settings.state_dir)
             if getattr(args, "serve", False):
                 from syndicate.serve.runner import ServerThread, deprioritize_batch_work
 
@@ -452,6 +463,52 @@ def cmd_run(args: argparse.Namespace) -> int:
             engines.close()
             store.close()
     logger.info("stopped")
+    return EXIT_OK
+
+
+def _reload(path: Path | None, daemon: Any, server: Any) -> None:
+    """SIGHUP: read the config again; a valid one runs from the next poll and publish (what
+    needs a restart is named and kept as it is), an invalid one is refused with the same
+    messages as at start and the running configuration carries on."""
+    from syndicate.config import reloadable
+    from syndicate.errors import ConfigError
+
+    try:
+        new = _settings(path)
+    except ConfigError as exc:
+        logger.error("reload refused; the running configuration stays: %s", exc)
+        return
+    new, later = reloadable(daemon.settings, new)
+    if later:
+        logger.warning("reload: %s take(s) effect only at a restart; running with the old value(s)", ", ".join(later))
+    try:
+        daemon.reload(new)
+        if server is not None:
+            server.reconfigure(new)
+    except Exception:  # our bug: logged with its traceback, the daemon goes on as it was
+        logger.exception("reload failed")
+        return
+    logger.info("reloaded %s: %d source(s), languages %s", path or DEFAULT_CONFIG, len(new.sources),
+                ", ".join(new.translate.languages))
+
+
+def cmd_reload(args: argparse.Namespace) -> int:
+    """``syndicate reload``: send SIGHUP to the daemon holding this config's state."""
+    import signal
+
+    from syndicate.store.lock import lock_holder_command
+
+    settings = _settings(args.config)
+    held = lock_holder_command(settings.state_dir)
+    if held is None or held[0] is None or held[0] <= 0 or held[1] != "run":
+        print(f"error: no `syndicate run` holds {settings.state_dir} (fix: start it, or check --config)", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        os.kill(held[0], signal.SIGHUP)
+    except OSError as exc:
+        print(f"error: cannot signal PID {held[0]}: {exc.strerror}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"asked the daemon (PID {held[0]}) to reload {args.config or DEFAULT_CONFIG}; its log says how it went")
     return EXIT_OK
 
 

@@ -963,6 +963,33 @@ class Settings(_Frozen):
         return self.resolve(self.output.cache_dir) if self.output.cache_dir else machine_cache_dir()
 
 
+#: What a running daemon and server cannot take from a reloaded config: where they listen,
+#: where the state and the outputs are, the URL paths they serve, the cluster's services,
+#: the WebSub callback hubs were given. (section, key) pairs.
+RESTART_KEYS: tuple[tuple[str, str], ...] = (
+    ("serve", "host"), ("serve", "port"), ("output", "state_dir"), ("output", "feeds_dir"),
+    ("output", "translations_dir"), ("site", "base_url"), ("cluster", "broker_url"),
+    ("cluster", "result_backend"), ("cluster", "store_url"), ("websub", "callback_url"),
+)
+
+
+def reloadable(running: Settings, new: Settings) -> tuple[Settings, list[str]]:
+    """``new`` with the values of :data:`RESTART_KEYS` kept as ``running`` has them, and
+    the names of those that differ (they take effect at the next start)."""
+    kept: dict[str, dict[str, Any]] = {}
+    changed: list[str] = []
+    for section, key in RESTART_KEYS:
+        before, after = getattr(getattr(running, section), key), getattr(getattr(new, section), key)
+        if before != after:
+            changed.append(f"{section}.{key}")
+            kept.setdefault(section, {})[key] = before
+    if running.root != new.root:
+        changed.append("the config file's folder")
+    update: dict[str, Any] = {section: getattr(new, section).model_copy(update=values) for section, values in kept.items()}
+    update["root"] = running.root
+    return new.model_copy(update=update), changed
+
+
 def machine_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/syndicate``, else ``~/.cache/syndicate``: one per user and machine,
     shared by every state folder and process (what is written there is written whole)."""

@@ -109,10 +109,13 @@ class Daemon:
         #: (unless they were handed in: then they are their owner's to close).
         self._owns_engines = engines is None
         self.engines = engines if engines is not None else Engines(settings)
+        self._publisher, self._clock = publisher, clock
         self.work = Work(
             settings, store, self.engines, publisher=publisher, clock=clock,
             should_stop=self._stop.is_set, next_poll=self._next_run,
         )
+        #: Engines a reload replaced, closed at shutdown (a translation may still use one).
+        self._retired_engines: list[Engines] = []
         #: One translate-and-publish at a time, whatever the number of polling threads.
         self._output_lock = threading.Lock()
         #: One poll of a source at a time, scheduled or pushed.
@@ -198,6 +201,18 @@ class Daemon:
                     self._running -= 1
                     self._idle.notify_all()
 
+    def _schedule(self, source: SourceSettings, now: datetime) -> None:
+        interval = source.poll_interval
+        grace = max(interval or timedelta(hours=1), timedelta(minutes=1))
+        options: dict[str, Any] = {}
+        first = self._first_run(source, now)
+        if first is not None:
+            options["next_run_time"] = first
+        self.scheduler.add_job(
+            self._job, self._trigger(source), args=[source.name], id=source.name, name=f"poll {source.name}",
+            misfire_grace_time=int(grace.total_seconds()), replace_existing=True, **options,
+        )
+
     def _first_run(self, source: SourceSettings, now: datetime) -> datetime | None:
         """Resume the schedule: a source polled recently waits out the rest of its interval."""
         last = self.store.sources.get(source.name).last_poll
@@ -219,16 +234,7 @@ class Daemon:
             logger.info("caught up: %d file(s) written", files)
         now = datetime.now(UTC)
         for source in self.settings.sources:
-            interval = source.poll_interval
-            grace = max(interval or timedelta(hours=1), timedelta(minutes=1))
-            options: dict[str, Any] = {}
-            first = self._first_run(source, now)
-            if first is not None:
-                options["next_run_time"] = first
-            self.scheduler.add_job(
-                self._job, self._trigger(source), args=[source.name], id=source.name, name=f"poll {source.name}",
-                misfire_grace_time=int(grace.total_seconds()), **options,
-            )
+            self._schedule(source, now)
         if self.websub is not None:
             self.scheduler.add_job(
                 self._websub_upkeep,
@@ -241,6 +247,44 @@ class Daemon:
         for source in self.settings.sources:
             self.store.sources.set_next_poll(source.name, self._next_run(source.name))
             logger.info("scheduled %s (%s)", source.name, _describe(source))
+
+    def reload(self, settings: Settings) -> None:
+        """Run with ``settings`` from the next poll and publish on (SIGHUP): sources added
+        are scheduled, removed ones unscheduled, changed schedules rescheduled; translation
+        and publishing use the new settings; WebSub subscriptions (in the store) carry on.
+        The poll in hand finishes with the settings it started with. ``settings`` must
+        keep what needs a restart (see :func:`syndicate.config.reloadable`)."""
+        with self._output_lock:  # no translate-and-publish is half done with the old settings
+            old = self.settings
+            if settings.translate != old.translate:
+                if self._owns_engines:  # else their owner closes them
+                    self._retired_engines.append(self.engines)
+                self.engines = Engines(settings)  # opened on first use
+                self._owns_engines = True
+            self.settings = settings
+            self.work = Work(
+                settings, self.store, self.engines, publisher=self._publisher, clock=self._clock,
+                should_stop=self._stop.is_set, next_poll=self._next_run,
+            )
+        before = {s.name: s for s in old.sources}
+        now = datetime.now(UTC)
+        for source in settings.sources:
+            self._source_locks.setdefault(source.name, threading.Lock())
+            previous = before.pop(source.name, None)
+            if previous is None:
+                self._schedule(source, now)
+                logger.info("reload: scheduled %s (%s)", source.name, _describe(source))
+            elif (previous.interval, previous.cron, previous.jitter) != (source.interval, source.cron, source.jitter):
+                self.scheduler.reschedule_job(source.name, trigger=self._trigger(source))
+                logger.info("reload: %s now %s", source.name, _describe(source))
+            self.store.sources.set_next_poll(source.name, self._next_run(source.name))
+        for name in before:  # no longer configured
+            if self.scheduler.get_job(name) is not None:
+                self.scheduler.remove_job(name)
+            self._source_locks.pop(name, None)  # a poll in hand keeps its lock object
+            logger.info("reload: %s is no longer polled", name)
+        if self.websub is not None:
+            self.websub.reconfigure(settings)
 
     def stop(self) -> None:
         """Ask the daemon to stop (safe from a signal handler)."""
@@ -263,6 +307,8 @@ class Daemon:
             self._idle.wait_for(lambda: self._running == 0)
         if self._owns_engines:
             self.engines.close()
+        for engines in self._retired_engines:
+            engines.close()
         if self.websub is not None:
             self.websub.close()
 

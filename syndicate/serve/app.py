@@ -521,6 +521,18 @@ class SyndicateApp:
             lifespan=self._lifespan,
         )
 
+    def reconfigure(self, settings: Settings) -> None:
+        """A reloaded configuration (``run --serve`` on SIGHUP): the status page, the
+        metrics, the review desk and the files' caching and hub headers use it from the
+        next request; connections and requests in flight are untouched. Where the files
+        are and the URL paths they are served at need a restart (see :func:`restart_needed`)."""
+        self.settings = settings
+        self.service.settings = settings
+        self.service._snapshot = None
+        self.review.reconfigure(settings)
+        self.files.max_age = int(settings.serve.max_age.total_seconds())
+        self.files.hubs = tuple(settings.publish.websub_hubs)
+
     @asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
         logger.info("serving %s and %s at %s and %s", self.settings.feeds_dir, self.settings.translations_dir,

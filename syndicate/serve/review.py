@@ -140,6 +140,15 @@ class ReviewApp:
             Route(PREFIX + "/{language}/{article:int}/approve", self.approve_form, methods=["POST"]),
         ])
 
+    def reconfigure(self, settings: Settings) -> None:
+        """A reloaded configuration: editors, allowed origins and review modes from now on
+        (a revoked editor's token stops working at the next request)."""
+        self.settings = settings
+        self.editors = editors_of(settings)
+        base = urlsplit(settings.site.base_url)
+        self.origins = {f"{base.scheme}://{base.netloc}".lower(), *settings.review.allowed_origins}
+        self._desk = None  # made again with the new settings on first use
+
     @property
     def desk(self) -> ReviewDesk:
         if self._desk is None:

@@ -159,6 +159,10 @@ class ServerThread:
             raise ServeError(f"the server did not start on {self.server.config.host}:{self.server.config.port}")
         logger.info("serving on http://%s:%d/", self.server.config.host, self.server.config.port)
 
+    def reconfigure(self, settings: Settings) -> None:
+        """A reloaded configuration for the app, from its next request (see SyndicateApp.reconfigure)."""
+        self.server.config.app.reconfigure(settings)
+
     def stop(self, timeout: float = 10.0) -> None:
         self.server.should_exit = True
         self.thread.join(timeout)

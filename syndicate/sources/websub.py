@@ -151,6 +151,14 @@ class WebSubSubscriber:
         self._upkeep = threading.Lock()
         self._lock = threading.Lock()
 
+    def reconfigure(self, settings: Settings) -> None:
+        """A reloaded configuration: the sources it subscribes for, the lease it asks for.
+        Subscriptions live in the store, so none is lost; the next upkeep subscribes new
+        feeds and unsubscribes removed ones. A changed ``callback_url`` needs a restart."""
+        with self._lock:
+            self.settings = settings
+            self.feeds = {s.name for s in settings.sources if s.type == "feed"}
+
     def callback(self, source: str) -> str:
         """The callback URL the hub is given for ``source``."""
         return self.base + quote(source, safe="")
