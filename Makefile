@@ -17,7 +17,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # start their own on 127.0.0.1, tests/services.py). scripts/apt-install starts no service.
 TEST_PACKAGES := libxml2-utils sfeed curl chromium chromium-driver nginx wrk redis-server postgresql
 
-.PHONY: setup setup-test apertium run test bench bench-serve bench-quality catalogs clean distclean
+.PHONY: setup setup-test apertium run test docs bench bench-serve bench-quality catalogs clean distclean
 
 setup: $(RUN_STAMP) apertium
 
@@ -52,6 +52,10 @@ run: setup
 
 test: setup-test
 	$(PY) -m pytest
+
+# The documentation site (docs/, mkdocs.yml) into site/; every warning is an error.
+docs: setup-test
+	$(VENV)/bin/mkdocs build --strict
 
 # The benchmark compares against argos's own translate(), which needs the full
 # argostranslate (torch, stanza, spacy): it lives in its own virtualenv, with the CPU

@@ -66,11 +66,17 @@ def _check_lang(value: str) -> Lang:
 class SiteSettings(_Frozen):
     """``[site]``: what the published feeds say about themselves."""
 
+    #: The site's name, in every feed and page.
     title: str = Field(min_length=1)
+    #: Where `feeds/` and `translations/` are served: published links start with it.
     base_url: str
+    #: The language of sources that do not say (BCP 47).
     source_language: Lang = Lang("en")
+    #: The feeds' subtitle.
     description: str = ""
+    #: The feeds' author, when an article names none.
     author: str = ""
+    #: The feeds' copyright line.
     rights: str = ""
 
     @field_validator("base_url")
@@ -91,14 +97,17 @@ class SiteSettings(_Frozen):
 class OutputSettings(_Frozen):
     """``[output]``: where files go. Relative paths are relative to the config file."""
 
+    #: Where the per-language feeds, archives, feed index and OPML are written.
     feeds_dir: Path = Path("feeds")
+    #: Where the translated pages and each language's index are written.
     translations_dir: Path = Path("translations")
+    #: The SQLite store and other state (never inside an output folder).
     state_dir: Path = Path(".syndicate")
     #: Where the language detector's model (a 97 MB file made once) is kept, shared by
     #: every state folder and process; unset: ``$XDG_CACHE_HOME/syndicate`` (``~/.cache/syndicate``).
     cache_dir: Path | None = None
     #: Entries in each language's subscription feed; older ones move to RFC 5005
-    #: archive pages of this many entries (see README "Feeds").
+    #: archive pages of this many entries (see the docs, "Feeds").
     feed_size: Annotated[int, Field(ge=1, le=10_000)] = 50
 
     @field_validator("feeds_dir", "translations_dir", "state_dir", mode="before")
@@ -143,6 +152,7 @@ class ArgosSettings(EngineSettings):
     implementation: ClassVar[str] = "syndicate.translate.argos:ArgosTranslator"
     legacy_keys: ClassVar[Mapping[str, str]] = {"beam_size": "beam_size", "argos_packages_dir": "packages_dir"}
 
+    #: Beam width of CTranslate2's search: wider is slower and sometimes better.
     beam_size: Annotated[int, Field(ge=1, le=16)] = 4
     #: Where Argos packages live; default: Argos's own (ARGOS_PACKAGES_DIR or
     #: ~/.local/share/argos-translate/packages).
@@ -178,7 +188,7 @@ class LanguageQuality(_Frozen):
     """What publishing does with a language's translations it cannot trust."""
 
     #: Confidence (0 to 1) under which a translation is low: the engines' own confidence
-    #: lowered by what the checks found (see README "Quality"). 0: none is.
+    #: lowered by what the checks found (see the docs, "What readers read"). 0: none is.
     threshold: float = Field(default=0.0, ge=0.0, le=1.0)
     #: "mark": published with a visible notice and marked in the feeds; "hold": not
     #: published until a better translation is made (a new engine or model, a correction).
@@ -189,6 +199,7 @@ class QualitySettings(LanguageQuality):
     """``[translate.quality]``: the threshold and action for every language, and per
     language in ``[translate.quality.languages.<lang>]``."""
 
+    #: Per target language, its own `threshold` and `action` ([translate.quality.languages.eo]).
     languages: dict[Lang, LanguageQuality] = Field(default_factory=dict)
 
     @field_validator("languages", mode="before")
@@ -210,11 +221,13 @@ class TranslateSettings(_Frozen):
     gave in ``[translate]`` itself (``beam_size``, ``argos_packages_dir``) still load.
     """
 
+    #: The target languages (BCP 47): one feed set and page folder each.
     languages: tuple[Lang, ...] = Field(min_length=1)
     #: Tried in this order for each language pair.
     engines: tuple[EngineName, ...] = tuple(ENGINE_TYPES)
     #: Every registered engine's settings, by name (defaults where no table is given).
     engine_settings: dict[str, AnyEngineSettings] = Field(default_factory=dict)
+    #: Terms never translated (names of outlets, brands) wherever they occur.
     keep_verbatim: tuple[str, ...] = ()
     #: Per target language: source term -> required translation ([translate.glossary.es]).
     glossary: dict[Lang, dict[str, str]] = Field(default_factory=dict)
@@ -346,7 +359,10 @@ class TranslateSettings(_Frozen):
 class ExtractSettings(_Frozen):
     """``[extract]``: how attribution lines and page chrome are recognised."""
 
+    #: Regular expressions (the `regex` engine, time-bounded) with named groups `label` and `source` that
+    #: find attribution lines such as "[Source attribution: X]".
     attribution_patterns: tuple[str, ...] = DEFAULT_ATTRIBUTION_PATTERNS
+    #: Lines of page chrome dropped from plain-text articles ("Write a Comment", "Share this article", ...).
     chrome_lines: tuple[str, ...] = (
         "Write a Comment",
         "Leave a Comment",
@@ -456,7 +472,10 @@ class _SourceBase(_Frozen):
     #: ``"module:Class"`` of the source; made with ``(settings, root, **options)``.
     implementation: ClassVar[str]
 
+    #: The source's name: letters, digits, `_.-`; unique.
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    #: The language of this source's articles; unset: their own declaration, else detection, else
+    #: site.source_language.
     language: Lang | None = None
     #: The target languages this source's articles go into (each one of ``[translate]
     #: languages``); unset: all of them.
@@ -464,6 +483,7 @@ class _SourceBase(_Frozen):
     #: Poll every ``interval`` ("15m"), or at the times of a 5-field ``cron`` expression
     #: ("*/30 6-22 * * *", UTC), not both; neither means every 15 minutes.
     interval: Duration | None = None
+    #: Poll at the times of this 5-field cron line (UTC) instead of an interval.
     cron: str | None = None
     #: Random delay added to each poll; default 10% of the interval (at most 5 minutes),
     #: 30 seconds for cron schedules.
@@ -526,7 +546,9 @@ class FolderSourceSettings(_SourceBase):
 
     type: Literal["folder"]
     implementation: ClassVar[str] = "syndicate.sources.folder:FolderSource"
+    #: The folder of article files (`.txt`, `.html`; not recursive).
     path: Path
+    #: Where the originals are published, if anywhere (for links to them).
     base_url: str | None = None  # where the originals are published, if anywhere
 
 
@@ -537,6 +559,7 @@ class _HttpSourceBase(_SourceBase):
     timeout: Duration = timedelta(seconds=20)
     #: A response larger than this is abandoned while it streams in.
     max_bytes: int = Field(default=10_000_000, ge=1, le=MAX_RESPONSE_BYTES)
+    #: Redirects followed per request.
     max_redirects: int = Field(default=5, ge=0, le=30)
     #: Further attempts after a 5xx, 429 or network error within one poll.
     retries: int = Field(default=2, ge=0, le=10)
@@ -569,6 +592,7 @@ class FeedSourceSettings(_HttpSourceBase):
 
     type: Literal["feed"]
     implementation: ClassVar[str] = "syndicate.sources.feed:FeedSource"
+    #: The RSS or Atom feed's URL.
     url: str
 
     @property
@@ -610,9 +634,12 @@ class PagesSourceSettings(_HttpSourceBase):
 
     type: Literal["pages"]
     implementation: ClassVar[str] = "syndicate.sources.page:PageSource"
+    #: The newest article page; older ones are reached through its previous links.
     start_url: str
     #: How many older articles to fetch by following previous links (once, then kept).
     backfill: int = Field(default=10, ge=0, le=100_000)
+    #: Where the site's pages keep their parts (CSS, or XPath after "xpath:"); unset: found by reading the
+    #: page.
     selectors: PageSelectors | None = None
 
     @property
@@ -629,7 +656,9 @@ class ServeSettings(_Frozen):
     """``[serve]``: ``syndicate serve`` and ``syndicate run --serve``. The URL path prefix
     comes from ``site.base_url`` (``https://x.org/news/`` serves ``/news/feeds/...``)."""
 
+    #: The address `serve` and `run --serve` listen on (`--host`).
     host: str = Field(default="127.0.0.1", min_length=1)
+    #: The port they listen on (`--port`).
     port: int = Field(default=8080, ge=1, le=65535)
     #: When set, /status, /status.json and /metrics answer any client that sends
     #: ``Authorization: Bearer <token>``; when unset, only loopback clients.
@@ -1358,7 +1387,7 @@ def _validation_problems(exc: ValidationError, data: dict[str, Any]) -> list[tup
         if err["type"] == "missing":
             value, msg = "<missing>", "required key is missing"
         elif err["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling against the README's config reference)"
+            msg = "unknown key (check the spelling against docs/configuration.md)"
         problems.append((key, value, msg))
     return problems
 

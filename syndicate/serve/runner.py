@@ -44,7 +44,7 @@ def check_address(host: str, port: int) -> None:
             probe.bind(address)
         except PermissionError:
             raise ServeError(f"[serve] port {port} (or --port): ports below 1024 need privileges",
-                             hint="use a port above 1023 and a proxy in front (see README \"nginx instead\")") from None
+                             hint="use a port above 1023 and a proxy in front (see docs/serving.md, \"nginx instead\")") from None
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise ServeError(f"[serve] port {port} (or --port) on {host} is in use by another program",
