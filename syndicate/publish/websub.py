@@ -85,8 +85,11 @@ class HubNotifier:
         self.backoff = backoff
         self.max_seconds = max_seconds
         self.clock = clock
+        self.timeout = timeout
+        # No kept-alive connection: post_bounded's watchdog cuts each request's own socket.
         self._client = client or httpx.Client(
-            timeout=timeout, follow_redirects=False, headers={"User-Agent": f"syndicate/{__version__} (WebSub publisher)"}
+            timeout=timeout, follow_redirects=False, limits=httpx.Limits(max_keepalive_connections=0),
+            headers={"User-Agent": f"syndicate/{__version__} (WebSub publisher)"},
         )
         self._queue: queue.Queue[tuple[str, ...]] = queue.Queue()
         self._pending = 0
@@ -196,14 +199,17 @@ class HubNotifier:
                 self._post(hub, url)
 
     def _post(self, hub: str, url: str) -> None:
-        try:
-            response = self._client.post(hub, data={"hub.mode": "publish", "hub.topic": url, "hub.url": url})
+        from syndicate.sources.http import post_bounded
+
+        try:  # a total deadline and a bounded read, however the hub answers
+            response = post_bounded(self._client, hub, {"hub.mode": "publish", "hub.topic": url, "hub.url": url},
+                                    timeout=self.timeout)
         except httpx.HTTPError as exc:
             raise PingError(f"{type(exc).__name__}: {exc}") from None
         if response.is_success:
             return
-        reason = f"HTTP {response.status_code} {response.text[:200].strip()}".strip()
-        if response.status_code == 429 or response.status_code >= 500:
+        reason = f"HTTP {response.status} {response.text[:200].strip()}".strip()
+        if response.status == 429 or response.status >= 500:
             raise PingError(reason)
         raise PingRefused(reason)
 

@@ -101,6 +101,63 @@ class Fetched:
         return self.headers.get("content-type", "")
 
 
+@dataclass(frozen=True)
+class Posted:
+    """What :func:`post_bounded` got: the status and the start of the body."""
+
+    status: int
+    text: str
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def post_bounded(client: httpx.Client, url: str, data: Mapping[str, str], *, timeout: float,
+                 keep: int = 2000) -> Posted:
+    """POST ``data`` with a total deadline and a bound on what is read back.
+
+    For requests to WebSub hubs, which a feed names (so they may be anyone's): httpx's
+    timeout bounds each read, so a hub that trickles its answer would hold the request for
+    ever; a watchdog cuts the socket at the deadline, as :class:`HttpFetcher` does. Only
+    the first ``keep`` bytes of the body are read (an error message; an endless body is
+    never loaded). ``client`` must keep no connection alive (a pooled one would escape the
+    watchdog). Raises :class:`httpx.HTTPError` (a :class:`httpx.ReadTimeout` at the deadline).
+    """
+    deadline = time.monotonic() + timeout
+    sockets: list[socket.socket] = []
+
+    def trace(event: str, info: dict[str, Any]) -> None:
+        if event == "connection.connect_tcp.complete" and info.get("return_value") is not None:
+            sock = info["return_value"].get_extra_info("socket")
+            if sock is not None:
+                sockets.append(sock)
+
+    def cut() -> None:
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(timeout, cut)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        with client.stream("POST", url, data=dict(data), timeout=httpx.Timeout(timeout),
+                           extensions={"trace": trace}) as resp:
+            body = bytearray()
+            for chunk in resp.iter_raw():  # raw: a compressed answer is never inflated
+                body += chunk
+                if len(body) >= keep or time.monotonic() > deadline:
+                    break
+            return Posted(resp.status_code, bytes(body[:keep]).decode("utf-8", "replace"))
+    except httpx.TransportError:
+        if time.monotonic() >= deadline:
+            raise httpx.ReadTimeout(f"no complete answer within {timeout:g}s") from None
+        raise
+    finally:
+        watchdog.cancel()
+
+
 def strip_fragment(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(fragment=""))

@@ -58,6 +58,7 @@ RETRY_DENIED = timedelta(minutes=10)
 FORGED_LOG_EVERY = 60.0
 #: Renew when this share of the lease is left (at least a minute, at most a day early).
 RENEW_SHARE = 0.1
+#: Seconds a request to a hub may take in all (connect, answer, body).
 TIMEOUT = 10.0
 
 _LINK_RE = re.compile(r'<([^>]*)>\s*((?:;\s*[^;,]+)*)')
@@ -140,8 +141,11 @@ class WebSubSubscriber:
         self.on_push_change = on_push_change
         self.clock = clock
         self.feeds = {s.name for s in settings.sources if s.type == "feed"}
+        # No kept-alive connection: each request's socket is its own, so post_bounded's
+        # watchdog can cut it at the deadline.
         self._client = client or httpx.Client(
-            timeout=TIMEOUT, headers={"User-Agent": f"syndicate/{__version__} (WebSub subscriber; +{settings.site.base_url})"}
+            timeout=TIMEOUT, limits=httpx.Limits(max_keepalive_connections=0),
+            headers={"User-Agent": f"syndicate/{__version__} (WebSub subscriber; +{settings.site.base_url})"},
         )
         self._buckets: dict[str, _Bucket] = {}
         #: Per source: when forged deliveries were last logged, and how many since.
@@ -268,13 +272,15 @@ class WebSubSubscriber:
         if mode == "subscribe":
             data["hub.lease_seconds"] = str(int(self.settings.websub.lease.total_seconds()))
             data["hub.secret"] = sub.secret
-        try:
-            response = self._client.post(sub.hub, data=data)
+        from syndicate.sources.http import post_bounded
+
+        try:  # at most TIMEOUT seconds, however the hub (named by a feed) trickles its answer
+            response = post_bounded(self._client, sub.hub, data, timeout=TIMEOUT)
         except httpx.HTTPError as exc:
             return f"{type(exc).__name__}: {exc}"
         if response.is_success:
             return None
-        return f"HTTP {response.status_code} {response.text[:200].strip()}".strip()
+        return f"HTTP {response.status} {response.text[:200].strip()}".strip()
 
     # -- the callback (the server's worker threads) ------------------------------------
 

@@ -17,7 +17,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -133,3 +135,73 @@ def test_every_upstream_behaviour_ends_in_time_with_a_response_or_a_source_error
     if isinstance(result, Fetched):
         # Only a complete, well-framed response is taken as one.
         assert behaviour.payload in ("valid", "long-body") and result.status == 200, (behaviour, result.status)
+
+
+# -- hubs: named by feeds, so anyone's ------------------------------------------------------
+
+HUB_TRICKLE = Behaviour(payload="valid", cut=1.0, piece=1, pause=0.3, ending="close")
+
+
+class EndlessError:
+    """A hub that answers 500 and then sends body for ever (a 1 GB error page)."""
+
+    def __call__(self, conn: socket.socket, stop: threading.Event) -> None:
+        conn.sendall(b"HTTP/1.1 500 Oops\r\nContent-Length: 1000000000\r\n\r\n")
+        block = b"x" * 65536
+        while not stop.is_set():
+            conn.sendall(block)
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_a_ping_to_a_trickling_or_endless_hub_ends_in_time_and_reads_little(tmp_path: Path) -> None:
+    """Outgoing WebSub pings had no total deadline or body bound (a trickling hub held the
+    ping thread for ever; an 800 MB error page took the daemon past 1 GB)."""
+    from syndicate.publish.websub import HubNotifier, PingError, PingRefused
+
+    for behaviour in (HUB_TRICKLE, EndlessError()):
+        with upstream(behaviour) as (url, _stop):  # type: ignore[arg-type]
+            notifier = HubNotifier([url], attempts=1, timeout=TIMEOUT)
+            before = _rss_mb()
+            started = time.monotonic()
+            try:
+                notifier._post(url, "https://news.example.org/feeds/es/atom.xml")
+                raised = None
+            except (PingError, PingRefused) as exc:
+                raised = exc
+            elapsed = time.monotonic() - started
+            assert raised is not None and elapsed < TIMEOUT + MARGIN, (behaviour, elapsed, raised)
+            assert _rss_mb() - before < 50
+
+
+def test_subscribing_at_a_trickling_or_endless_hub_ends_in_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A feed names its hub: our subscription request there is bounded too (it ran inside
+    the poll job, so a trickling hub stopped the source's polls and SIGTERM)."""
+    import syndicate.sources.websub as websub
+    from syndicate.config import load_settings
+    from syndicate.store import Store
+    from syndicate.store.websub import Subscription
+    from tests.sources.site import daemon_config
+
+    monkeypatch.setattr(websub, "TIMEOUT", TIMEOUT)
+    config = daemon_config(tmp_path, '[[sources]]\nname = "harbour"\ntype = "feed"\nurl = "http://127.0.0.1:9/feed.xml"\n')
+    config.write_text(config.read_text() + '\n[websub]\ncallback_url = "http://127.0.0.1:9/websub/"\n')
+    settings = load_settings(config)
+    with Store.open(settings.state_dir) as store:
+        subscriber = websub.WebSubSubscriber(settings, store)
+        for behaviour in (HUB_TRICKLE, EndlessError()):
+            with upstream(behaviour) as (url, _stop):  # type: ignore[arg-type]
+                sub = Subscription(source="harbour", hub=url, topic="http://127.0.0.1:9/feed.xml", secret="s" * 64,
+                                   state="subscribing", pending="subscribe")
+                before = _rss_mb()
+                started = time.monotonic()
+                error = subscriber._request(sub, "subscribe")
+                elapsed = time.monotonic() - started
+                assert error is not None and elapsed < TIMEOUT + MARGIN, (behaviour, elapsed, error)
+                assert _rss_mb() - before < 50
+        subscriber.close()
