@@ -56,6 +56,9 @@ class FolderSource:
         kept: dict[str, str] = {}  # name -> fingerprint of a file that is stored
         changed: list[tuple[str, str, os.stat_result, str]] = []  # new or changed article files
         skipped: list[str] = []
+        outside: list[str] = []  # links that lead out of the folder
+        real = {}  # name -> the file a link inside the folder leads to
+        folder = os.path.realpath(self.path)
         read = 0
         try:
             # One scandir and a stat per article file; names as strings, and only what is
@@ -70,6 +73,15 @@ class FolderSource:
                     suffix = name[dot:].lower() if dot > 0 else ""
                     media_type = MEDIA_TYPES.get(suffix)
                     try:
+                        if entry.is_symlink():
+                            # A drop folder's link must not publish /etc/shadow or another
+                            # config's secrets: only links to files inside the folder count.
+                            target = os.path.realpath(entry.path)
+                            if not target.startswith(folder + os.sep):
+                                if media_type is not None:
+                                    outside.append(name)
+                                continue
+                            real[name] = target
                         if not entry.is_file():
                             continue
                         if media_type is None:
@@ -89,6 +101,9 @@ class FolderSource:
                               hint="check its permissions") from None
         for name in sorted(skipped):
             logger.info("[%s] skipping %s: not a .txt or .html article", self.name, name)
+        for name in sorted(outside):
+            yield ItemError("a link to a file outside the folder: never read", source=self.name, item=name,
+                            hint=f"copy the file into {self.path} instead of linking to it")
         changed.sort(key=lambda found: found[0])
         for name, media_type, info, fingerprint in changed:
             path = self.path / name
@@ -101,7 +116,7 @@ class FolderSource:
                         item=path.name,
                         hint="split it or remove it from the folder",
                     )
-                data = path.read_bytes()
+                data = _read_no_follow(real.get(name, str(path)))
             except ItemError as exc:
                 yield exc
                 continue
@@ -125,3 +140,10 @@ class FolderSource:
             if self.should_stop():
                 break
         return FetchResult(FetchState(cursor={"files": kept}), not_modified=read == 0)
+
+
+def _read_no_follow(path: str) -> bytes:
+    """The file's bytes; refused (ELOOP) if it became a link since the listing, never blocking on a pipe."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read(MAX_BYTES + 1)

@@ -93,3 +93,24 @@ def test_a_file_that_was_not_stored_is_read_again_and_an_oversized_one_is_named(
     assert "2026-12-02-budget.txt" not in end.state.cursor["files"]  # the store said no: tried again next time
     again, _ = drain(source.fetch(end.state))
     assert [i.key for i in again if isinstance(i, RawItem)] == ["2026-12-02-budget.txt"]
+
+
+def test_links_out_of_the_folder_are_never_read(tmp_path: Path) -> None:
+    # issue 21 (second trial): `ln -s /etc/shadow drop/shadow.txt` published the file.
+    outside = tmp_path / "secret"
+    outside.mkdir()
+    (outside / "config.toml").write_text('store_url = "postgresql://u:S3cret@db/x"\n', encoding="utf-8")
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    (folder / "story.txt").write_text(_story("A real story"), encoding="utf-8")
+    (folder / "cfg.txt").symlink_to(outside / "config.toml")
+    (folder / "shadow.txt").symlink_to("/etc/shadow")
+    (folder / "up.txt").symlink_to("../secret/config.toml")
+    (folder / "same.txt").symlink_to("story.txt")  # inside the folder: an ordinary article
+    items, _ = drain(_source(folder).fetch(FetchState()))
+    read = {i.key: i.data for i in items if isinstance(i, RawItem)}
+    refused = {i.item: str(i) for i in items if isinstance(i, ItemError)}
+    assert sorted(read) == ["same.txt", "story.txt"] and read["same.txt"] == read["story.txt"]
+    assert sorted(refused) == ["cfg.txt", "shadow.txt", "up.txt"]
+    assert all("outside the folder" in message and "copy the file" in message for message in refused.values())
+    assert not any(b"S3cret" in data or b"root:" in data for data in read.values())
