@@ -38,7 +38,7 @@ from pydantic import (
 )
 
 from syndicate.errors import ConfigError
-from syndicate.models import Lang, lang
+from syndicate.models import Lang, lang, public_url
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -721,6 +721,12 @@ class PublishSettings(_Frozen):
     #: ``index.html``): each one there replaces the bundled one of that name.
     templates_dir: Path | None = None
 
+    @property
+    def public_hubs(self) -> tuple[str, ...]:
+        """The hubs as feeds and Link headers name them: without the ``user:password@``
+        a hub URL may carry for our pings."""
+        return tuple(public_url(hub) for hub in self.websub_hubs)
+
     @field_validator("websub_hubs", mode="before")
     @classmethod
     def _hubs(cls, value: Any) -> tuple[str, ...]:
@@ -728,7 +734,7 @@ class PublishSettings(_Frozen):
             raise ValueError('must be a list of hub URLs, e.g. ["https://hub.example.org/"]')
         bad = [item for item in value if not re.match(r"^https?://[^/\s]+\S*$", item.strip(), re.IGNORECASE)]
         if bad:
-            raise ValueError(f"not absolute http(s) URLs: {', '.join(map(repr, bad))}")
+            raise ValueError(f"not absolute http(s) URLs: {', '.join(repr(_redacted(item)) for item in bad)}")
         return tuple(dict.fromkeys(item.strip() for item in value))
 
 
@@ -1329,6 +1335,15 @@ def parse_settings(data: dict[str, Any], *, path: str = "config.toml", root: Pat
 _SECRET_URL_KEYS = frozenset({"cluster.broker_url", "cluster.result_backend", "cluster.store_url"})
 
 
+def _has_password(value: object) -> bool:
+    """A URL (or a list of them) that may carry ``user:password@``: never repeated whole."""
+    values = value if isinstance(value, list) else [value]
+    return any(isinstance(v, str) and _USERINFO.match(v.strip()) for v in values)
+
+
+_USERINFO = re.compile(r"(?i)^(?:https?|ftps?|wss?|rediss?|amqps?|postgres(?:ql)?(?:\+\w+)?)://[^/@\s]*@")
+
+
 def _redacted(value: object) -> object:
     """A URL with its password replaced by ``***``."""
     if not isinstance(value, str):
@@ -1379,8 +1394,8 @@ def _validation_problems(exc: ValidationError, data: dict[str, Any]) -> list[tup
             if err["type"] == "union_tag_not_found":
                 err["type"] = "missing"
         key, value = _key_path(loc, data)
-        if key in _SECRET_URL_KEYS:
-            value = _redacted(value)
+        if key in _SECRET_URL_KEYS or _has_password(value):
+            value = [_redacted(v) for v in value] if isinstance(value, list) else _redacted(value)
         if key.startswith("review.editors") or key == "serve.status_token":
             value = "<not shown: may hold a token>"
         msg = err["msg"].removeprefix("Value error, ")

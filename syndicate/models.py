@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from functools import cached_property
 from typing import Any, NewType
+from urllib.parse import urlsplit, urlunsplit
 
 from syndicate.errors import Problem
 
@@ -20,6 +21,24 @@ Lang = NewType("Lang", str)
 
 _SUBTAG = re.compile(r"^[A-Za-z0-9]{1,8}$")
 _PRIMARY = re.compile(r"^[A-Za-z]{2,3}$")
+
+
+def public_url(url: str) -> str:
+    """``url`` without the ``user:password@`` it may carry: what may be published, logged
+    or shown. (The credentials are for requests only.)"""
+    if "@" not in url:
+        return url
+    try:
+        parts = urlsplit(url)
+        if parts.username is None and parts.password is None:
+            return url
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        netloc = host + (f":{parts.port}" if parts.port is not None else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:  # a bad port or bracket: drop whatever stands before "@"
+        return re.sub(r"(?<=://)[^/@]*@", "", url)
 
 
 def normalize_lang(code: str | None) -> Lang | None:

@@ -88,7 +88,7 @@ def _generator(settings: Settings, page: FeedPage, fmt: str) -> QuietFeedGenerat
         fg.rights(settings.site.rights)
     fg.generator(GENERATOR)
     ext = getattr(fg, NAME)
-    ext.links = _feed_links(page, fmt, settings.publish.websub_hubs)
+    ext.links = _feed_links(page, fmt, settings.publish.public_hubs)
     ext.archive = page.is_archive
     ext.its = any(e.machine for e in page.entries)
     namespaces = {"media": MEDIA_NS} if any(_media(e, rss=fmt == "rss") for e in page.entries) else {}
@@ -291,7 +291,7 @@ def json_bytes(settings: Settings, page: FeedPage) -> bytes:
     if page.full:
         doc["expired"] = True
     if not page.is_archive and settings.publish.websub_hubs:
-        doc["hubs"] = [{"type": "WebSub", "url": hub} for hub in settings.publish.websub_hubs]
+        doc["hubs"] = [{"type": "WebSub", "url": hub} for hub in settings.publish.public_hubs]
     extension: dict[str, Any] = {"updated": _rfc3339(page.updated)}
     if settings.site.rights:
         extension["rights"] = settings.site.rights

@@ -32,6 +32,7 @@ from tenacity import (
 )
 
 from syndicate import __version__, metrics
+from syndicate.models import public_url
 from syndicate.store import SqliteStore
 from syndicate.store.websub import WebSubStore
 
@@ -131,7 +132,7 @@ class HubNotifier:
             pending = self._pending
         logger.warning("WebSub: %d ping(s) of %s still unanswered after %g s at exit: left undone; the hubs "
                        "learn of these feeds with the next publish that changes them", pending,
-                       ", ".join(self.hubs), grace)
+                       ", ".join(public_url(hub) for hub in self.hubs), grace)
         for hub in self.hubs:
             metrics.record_websub_notification(hub, "failed")
             if self.records is not None:
@@ -139,7 +140,7 @@ class HubNotifier:
                     self.records.record_ping(hub, ok=False, when=self.clock(),
                                              error=f"did not answer within {grace:g} s before the process exited")
                 except Exception as exc:  # noqa: BLE001 - a broken store at exit: the log line stands
-                    logger.error("WebSub: cannot record the ping of %s: %s", hub, exc)
+                    logger.error("WebSub: cannot record the ping of %s: %s", public_url(hub), exc)
         return False
 
     def _ensure_thread(self) -> None:
@@ -178,14 +179,14 @@ class HubNotifier:
             else:
                 metrics.record_websub_notification(hub, "ok")
         if errors:
-            logger.warning("WebSub hub %s was not told of %d changed feed(s): %s", hub, len(errors), errors[-1])
+            logger.warning("WebSub hub %s was not told of %d changed feed(s): %s", public_url(hub), len(errors), errors[-1])
         else:
-            logger.info("WebSub hub %s told of %d changed feed(s)", hub, len(urls))
+            logger.info("WebSub hub %s told of %d changed feed(s)", public_url(hub), len(urls))
         if self.records is not None:
             try:
                 self.records.record_ping(hub, ok=not errors, when=self.clock(), error=errors[-1] if errors else None)
             except Exception as exc:  # noqa: BLE001 - a broken store must not stop the pings
-                logger.error("WebSub: cannot record the ping of %s: %s", hub, exc)
+                logger.error("WebSub: cannot record the ping of %s: %s", public_url(hub), exc)
 
     def _ping(self, hub: str, url: str) -> None:
         retrying = Retrying(

@@ -495,7 +495,7 @@ class SyndicateApp:
             max_age=int(settings.serve.max_age.total_seconds()),
             site_root=prefix,
             home=feeds_path,
-            hubs=settings.publish.websub_hubs,
+            hubs=settings.publish.public_hubs,
             origin=_origin(settings.site.base_url),
         )
         self.files.retired_source = self.service.retired
@@ -531,7 +531,7 @@ class SyndicateApp:
         self.service._snapshot = None
         self.review.reconfigure(settings)
         self.files.max_age = int(settings.serve.max_age.total_seconds())
-        self.files.hubs = tuple(settings.publish.websub_hubs)
+        self.files.hubs = settings.publish.public_hubs
 
     @asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from syndicate.config import LanguageQuality, Settings
+from syndicate.models import public_url
 from syndicate.publish.edition import FEED_FORMATS, language_name
 from syndicate.store import Store
 from syndicate.store.lock import lock_holder
@@ -301,7 +302,7 @@ def _subscription(sub: Subscription | None, settings: Settings) -> dict[str, Any
         "problem": problem,
         "next_attempt": _iso(next_attempt(sub, settings.websub.lease)),
         "pending": sub.pending,
-        "hub": sub.hub,
+        "hub": public_url(sub.hub),
         "topic": sub.topic,
         "lease_seconds": sub.lease_seconds,
         "lease_expires": _iso(sub.expires),
@@ -317,7 +318,7 @@ def hub_pings(settings: Settings, pings: dict[str, HubPing]) -> list[dict[str, A
     for hub in settings.publish.websub_hubs:
         ping = pings.get(hub, HubPing(hub))
         out.append({
-            "hub": hub,
+            "hub": public_url(hub),
             "outcome": ping.outcome or "never pinged",
             "last_ping": _iso(ping.last_ping),
             "last_success": _iso(ping.last_success),

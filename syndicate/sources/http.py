@@ -21,13 +21,14 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import httpx
 import tenacity
 
 from syndicate.config import FeedSourceSettings, PagesSourceSettings
 from syndicate.errors import SourceError
+from syndicate.models import public_url
 from syndicate.sources.base import StopCheck, never_stop
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,10 @@ def post_bounded(client: httpx.Client, url: str, data: Mapping[str, str], *, tim
     """
     deadline = time.monotonic() + timeout
     sockets: list[socket.socket] = []
+    # A hub URL's user:password@ goes as Basic auth: the URL itself (which httpx logs) is clean.
+    clean = public_url(url)
+    parts = urlsplit(url)
+    auth = httpx.BasicAuth(unquote(parts.username or ""), unquote(parts.password or "")) if clean != url else None
 
     def trace(event: str, info: dict[str, Any]) -> None:
         if event == "connection.connect_tcp.complete" and info.get("return_value") is not None:
@@ -142,7 +147,7 @@ def post_bounded(client: httpx.Client, url: str, data: Mapping[str, str], *, tim
     watchdog.daemon = True
     watchdog.start()
     try:
-        with client.stream("POST", url, data=dict(data), timeout=httpx.Timeout(timeout),
+        with client.stream("POST", clean, data=dict(data), timeout=httpx.Timeout(timeout), auth=auth,
                            extensions={"trace": trace}) as resp:
             body = bytearray()
             for chunk in resp.iter_raw():  # raw: a compressed answer is never inflated
@@ -215,6 +220,10 @@ class HttpFetcher:
         )
         #: Requests actually sent (attempts and redirect hops), for politeness checks.
         self.requests = 0
+        #: Credentials a configured URL carried (``https://user:pass@host/feed``), by host:
+        #: sent as HTTP Basic auth to that host only, and never part of a URL that is
+        #: stored, published or logged (every Fetched.url is without them).
+        self._auth: dict[str, httpx.BasicAuth] = {}
 
     def __enter__(self) -> HttpFetcher:
         return self
@@ -231,6 +240,7 @@ class HttpFetcher:
         self, url: str, *, etag: str | None = None, last_modified: str | None = None, accept: str = PAGE_ACCEPT
     ) -> Fetched:
         """GET ``url``; a 304 comes back as ``Fetched.not_modified``; failures raise FetchError."""
+        url = self._credentials(url)
         headers = {"Accept": accept}
         if etag:
             headers["If-None-Match"] = etag
@@ -278,6 +288,15 @@ class HttpFetcher:
             if tries > 1:
                 error.message += f" (after {tries} attempts)"
             raise error from None
+
+    def _credentials(self, url: str) -> str:
+        """``url`` without its ``user:password@``, which is kept as the host's Basic auth."""
+        clean = public_url(url)
+        if clean != url:
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower()
+            self._auth[host] = httpx.BasicAuth(unquote(parts.username or ""), unquote(parts.password or ""))
+        return clean
 
     # -- one attempt ------------------------------------------------------------------
 
@@ -351,11 +370,12 @@ class HttpFetcher:
     def _exchange(
         self, url: str, headers: dict[str, str], deadline: float, remaining: float, trace: Callable[..., None]
     ) -> Fetched | str:
+        auth = self._auth.get((urlsplit(url).hostname or "").lower()) if self._auth else None
         with self._client.stream("GET", url, headers=headers, timeout=httpx.Timeout(remaining),
-                                 extensions={"trace": trace}) as resp:
+                                 extensions={"trace": trace}, auth=auth) as resp:
             status = resp.status_code
             if status in REDIRECT_CODES and "location" in resp.headers:
-                return urljoin(url, resp.headers["location"])
+                return self._credentials(urljoin(url, resp.headers["location"]))
             if status == 304:
                 return Fetched(url=str(resp.url), status=304, content=b"", headers=_headers(resp))
             if status >= 500 or status == 429:

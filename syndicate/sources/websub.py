@@ -40,6 +40,7 @@ import httpx
 
 from syndicate import __version__, metrics
 from syndicate.config import Settings
+from syndicate.models import public_url
 from syndicate.store import Store
 from syndicate.store.websub import Subscription
 
@@ -211,7 +212,7 @@ class WebSubSubscriber:
                 # The hub took the request but never came to verify it: most often the
                 # callback URL does not reach this server. Say so where operators look.
                 note = (f"the hub accepted the request at {sub.requested:%Y-%m-%d %H:%M}Z but never verified it at "
-                        f"{self.callback(name)}; check that [websub] callback_url reaches this server from the hub "
+                        f"{public_url(self.callback(name))}; check that [websub] callback_url reaches this server from the hub "
                         "(asked again)") if sub.requested else None
                 logger.warning("[%s] WebSub: %s", name, note)
                 self._subscribe(name, hub, topic, sub.secret, previous=sub if sub.state == "active" else None, note=note)
