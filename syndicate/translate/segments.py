@@ -39,24 +39,35 @@ def split_sentences(text: str) -> list[tuple[str, str]]:
         return [(text, "")] if text else []
     out: list[tuple[str, str]] = []
     start = 0
+    length = len(text)
     for match in _BOUNDARY.finditer(text):
         end = match.end(1)
-        rest = text[match.end() :]
-        if not rest:
+        after = match.end()
+        if after >= length:
             break
-        if not _is_boundary(text[start:end], rest):
+        # Only the last word before the mark and the first character after it decide:
+        # look at those, never at copies of the text around them (a long run of
+        # rejected boundaries would otherwise cost time quadratic in the paragraph).
+        if not _is_boundary(text[max(start, end - _TAIL) : end], text, after):
             continue
         out.append((text[start:end], match.group(2)))
-        start = match.end()
+        start = after
     out.append((text[start:], ""))
     # Leading whitespace belongs to no sentence: keep it on the first segment as is.
     return out
 
 
-def _is_boundary(before: str, after: str) -> bool:
+#: Characters before a sentence mark that the abbreviation checks look at (a word longer
+#: than this is no abbreviation).
+_TAIL = 64
+
+
+def _is_boundary(before: str, text: str, after: int) -> bool:
+    """Whether a sentence ends with ``before`` (the tail of the text up to its mark) and
+    the next one starts at ``text[after]``."""
     stripped = before.rstrip("\"'”’»)]")
     if stripped.endswith(("!", "?", "…")):
-        return _starts_sentence(after)
+        return _starts_sentence(text, after)
     # A period: look at the word it ends.
     word = re.split(r"\s", stripped)[-1].rstrip(".").lower()
     if word in _ABBREVIATIONS:
@@ -64,12 +75,17 @@ def _is_boundary(before: str, after: str) -> bool:
     if re.fullmatch(r"[a-z]", word):  # an initial, as in "John F. Kennedy"
         return False
     if re.fullmatch(r"(?:[a-z]\.)+[a-z]", word):  # "U.S", "e.g"
-        return _starts_sentence(after) and after[:1].isupper() and not after.startswith(("S.", "K."))
-    return _starts_sentence(after)
+        return (_starts_sentence(text, after) and text[after : after + 1].isupper()
+                and not text.startswith(("S.", "K."), after))
+    return _starts_sentence(text, after)
 
 
-def _starts_sentence(after: str) -> bool:
-    first = after.lstrip(_OPENERS)[:1]
+def _starts_sentence(text: str, at: int) -> bool:
+    """Whether ``text`` from ``at`` starts a sentence (after any opening quotes or brackets)."""
+    length = len(text)
+    while at < length and text[at] in _OPENERS:
+        at += 1
+    first = text[at : at + 1]
     return bool(first) and (first.isupper() or first.isdigit() or not first.isalpha())
 
 
