@@ -170,9 +170,14 @@ def _drop(el: lxml.html.HtmlElement) -> None:
             parent.text = (parent.text or "") + tail
 
 
+#: Longer URLs are dropped: a signed CDN URL is a few KB, and a link or image is repeated
+#: in every feed document and page that shows its entry (a 1 MB one made 2 MB feeds).
+MAX_URL = 8192
+
+
 def safe_url(value: str | None, base: str | None, *, http_only: bool = False) -> str | None:
-    """An absolute URL with a safe scheme, or None."""
-    if not value:
+    """An absolute URL with a safe scheme and at most :data:`MAX_URL` characters, or None."""
+    if not value or len(value) > MAX_URL:
         return None
     value = value.strip()
     if not value or value.lower().startswith(("javascript:", "data:", "vbscript:", "file:")):
@@ -182,7 +187,7 @@ def safe_url(value: str | None, base: str | None, *, http_only: bool = False) ->
     absolute = urljoin(base or "", value)
     if http_only and not absolute.lower().startswith(("http://", "https://")):
         return None
-    return absolute
+    return absolute if len(absolute) <= MAX_URL else None
 
 
 def best_image_src(img: lxml.html.HtmlElement, base: str | None) -> str | None:

@@ -60,6 +60,10 @@ from syndicate.sources.page import read_page
 logger = logging.getLogger(__name__)
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+#: What an entry keeps of its credits, categories and attachments.
+MAX_AUTHORS = 20
+MAX_TAGS = 20
+MAX_ENCLOSURES = 10
 
 
 class FeedSource(HttpSource):
@@ -200,7 +204,7 @@ def parse_feed(fetched: Fetched, *, source: str) -> Any:
         parsed = feedparser.parse(
             # A stream: feedparser never fetches or opens anything itself. References to
             # what is never text go first: they are fatal XML, and crash the loose parser.
-            io.BytesIO(_without_bad_references(fetched.content)),
+            io.BytesIO(_few_categories(_without_bad_references(fetched.content))),
             response_headers={"content-type": fetched.content_type or "application/xml", "content-location": fetched.url},
             # Our own reader keeps only what blocks can hold and nh3 cleans every output;
             # feedparser's sanitizer would also drop what we need (srcset, <figure> sizes,
@@ -264,6 +268,32 @@ def _relabelled(fetched: Fetched, declared: str) -> tuple[bytes, str] | None:
     else:
         text, read_as = fetched.content.decode("utf-8", errors="replace"), "utf-8 (stray bytes replaced)"
     return _XML_ENCODING.sub(rb'\1"utf-8"', text.encode("utf-8"), count=1), read_as
+
+
+#: Categories an entry may bring to feedparser, whose duplicate check is quadratic
+#: (20,000 on one entry took 9 s, 100,000 four minutes); an entry keeps MAX_TAGS anyway.
+MAX_CATEGORIES = 100
+_ENTRY = re.compile(rb"<(item|entry)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
+_CATEGORY = re.compile(rb"<(category|dc:subject)\b[^>]*?(?:/>|>.*?</\1\s*>)", re.DOTALL | re.IGNORECASE)
+
+
+def _few_categories(data: bytes) -> bytes:
+    """``data`` with each entry's categories past :data:`MAX_CATEGORIES` removed (a cheap
+    count first: an ordinary feed is returned as it is)."""
+    if data.count(b"<category") + data.count(b"<dc:subject") <= 20 * MAX_CATEGORIES:
+        return data
+
+    def trim(entry: re.Match[bytes]) -> bytes:
+        kept = 0
+
+        def one(category: re.Match[bytes]) -> bytes:
+            nonlocal kept
+            kept += 1
+            return category.group(0) if kept <= MAX_CATEGORIES else b""
+
+        return _CATEGORY.sub(one, entry.group(0))
+
+    return _ENTRY.sub(trim, data)
 
 
 _BAD_REFERENCE = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]{1,8})|0*([0-9]{1,10}));?")
@@ -344,25 +374,37 @@ def _int(value: Any) -> int | None:
 
 def entry_meta(entry: Any, base: str | None) -> Meta:
     """Authors, tags, lead image, enclosures and modification date of a feedparser entry."""
+    # Each list is read only as far as its cap: an entry with 100,000 tags or authors is
+    # hostile or broken, and every one kept is repeated in every feed and page.
     authors: list[Author] = []
-    for detail in entry.get("authors") or ([entry["author_detail"]] if entry.get("author_detail") else []):
-        name = squash(str(detail.get("name") or ""))
+    for detail in (entry.get("authors") or ([entry["author_detail"]] if entry.get("author_detail") else []))[:200]:
+        name = squash(str(detail.get("name") or ""))[:200]
         if not name and detail.get("email"):
             continue  # an e-mail address alone is not a name to credit
         if name:
             authors.append(Author(name, safe_url(detail.get("href"), base, http_only=True)))
+            if len(authors) == MAX_AUTHORS:
+                break
     if not authors and entry.get("author"):
-        authors = [Author(squash(str(entry["author"])))]
+        authors = [Author(squash(str(entry["author"]))[:200])]
     tags: list[str] = []
-    for tag in entry.get("tags") or []:
+    folded: set[str] = set()
+    for tag in (entry.get("tags") or [])[:1000]:
         term = squash(str(tag.get("label") or tag.get("term") or ""))
-        if term and term.casefold() not in {t.casefold() for t in tags} and len(term) <= 80:
+        if term and len(term) <= 80 and term.casefold() not in folded:
             tags.append(term)
+            folded.add(term.casefold())
+            if len(tags) == MAX_TAGS:
+                break
     enclosures: list[Enclosure] = []
-    for enc in entry.get("enclosures") or []:
+    urls: set[str] = set()
+    for enc in (entry.get("enclosures") or [])[:200]:
         url = safe_url(enc.get("href") or enc.get("url"), base, http_only=True)
-        if url and url not in {e.url for e in enclosures}:
+        if url and url not in urls:
             enclosures.append(Enclosure(url=url, type=str(enc.get("type") or ""), length=_int(enc.get("length"))))
+            urls.add(url)
+            if len(enclosures) == MAX_ENCLOSURES:
+                break
     image: Image | None = None
     for media in entry.get("media_content") or []:
         url = safe_url(media.get("url"), base, http_only=True)
@@ -388,7 +430,7 @@ def entry_meta(entry: Any, base: str | None) -> Meta:
         if alt:
             image = Image(image.src, alt=squash(alt), width=image.width, height=image.height)
     modified = _when(dict.get(entry, "updated_parsed")) if dict.get(entry, "published_parsed") else None
-    return Meta(authors=tuple(authors), tags=tuple(tags[:20]), image=image, modified=modified, enclosures=tuple(enclosures))
+    return Meta(authors=tuple(authors), tags=tuple(tags), image=image, modified=modified, enclosures=tuple(enclosures))
 
 
 def _plain_title(entry: Any) -> str:

@@ -220,3 +220,31 @@ def test_a_utf8_feed_with_one_stray_byte_stays_utf8(site: TestSite) -> None:
     items, _ = poll(feed_settings(site))
     article = extract(next(i for i in items if isinstance(i, RawItem)), ExtractSettings())
     assert article.title == title and article.paragraphs[0].startswith(text)
+
+
+def test_an_entry_with_100000_tags_authors_and_enclosures_is_read_in_time_and_capped(site: TestSite) -> None:
+    # issue 21 (second trial): 20,000 tags took 22 s per entry on every poll (quadratic),
+    # 100,000 authors a 102 MB store and a 650 KB Atom entry, 20,000 enclosures a 2.7 MB JSON Feed.
+    import time
+
+    from syndicate.sources.feed import MAX_AUTHORS, MAX_ENCLOSURES, MAX_TAGS
+
+    many = 100_000
+    tags = "".join(f"<category>tag {n}</category>" for n in range(many))
+    authors = "".join(f"<dc:creator>Author {n}</dc:creator>" for n in range(many))
+    enclosures = "".join(f'<enclosure url="/a/{n}.mp3" type="audio/mpeg" length="1"/>' for n in range(many))
+    feed = ('<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T</title>'
+            f'<item><title>Crowded entry</title><guid>crowd</guid>{tags}{authors}{enclosures}'
+            '<content:encoded>&lt;p&gt;The entry body is one ordinary paragraph of text.&lt;/p&gt;</content:encoded>'
+            '</item></channel></rss>')
+    site.page("/feed.xml", feed, content_type="application/rss+xml")
+    started = time.monotonic()
+    items, _ = poll(feed_settings(site, max_bytes=50_000_000))
+    elapsed = time.monotonic() - started
+    (raw,) = [i for i in items if isinstance(i, RawItem)]
+    meta = raw.known.meta  # type: ignore[union-attr]
+    assert len(meta.tags) == MAX_TAGS and meta.tags[0] == "tag 0"
+    assert len(meta.enclosures) == MAX_ENCLOSURES
+    assert len(meta.authors) <= MAX_AUTHORS
+    assert elapsed < 60, elapsed  # feedparser's own parse dominates; it was minutes
