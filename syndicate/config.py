@@ -84,6 +84,13 @@ class SiteSettings(_Frozen):
     def _base_url(cls, value: str) -> str:
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an absolute http(s) URL such as 'https://news.example.org/'")
+        parts = urlsplit(value)
+        if parts.query or parts.fragment or "?" in value or "#" in value:
+            # Published links are base_url + a path: a query or fragment would end up in the
+            # middle of every one of them ("...?ref=x#top/translations/es/").
+            raise ValueError("must have no query (?...) or fragment (#...): every published link starts with it")
+        if parts.username or parts.password:
+            raise ValueError("must not hold a user name or password: every published link starts with it")
         return value if value.endswith("/") else value + "/"
 
     @field_validator("source_language", mode="before")

@@ -68,3 +68,18 @@ def test_a_nan_duration_is_called_what_it_is() -> None:
 def test_a_glossary_for_a_language_not_translated_into_is_refused() -> None:
     text = _parse({"translate.glossary": {"es": {"harbour": "puerto"}, "eo": {"harbour": "haveno"}}})
     assert "translate.glossary.eo" in text and "would never be used" in text and "glossary.es" not in text
+
+
+@pytest.mark.parametrize("base_url", ["https://news.example.org/news?ref=x#top", "https://news.example.org/?a=1",
+                                      "https://news.example.org/#top", "https://editor:pw@news.example.org/"])
+def test_a_base_url_with_a_query_fragment_or_password_is_refused(tmp_path: Path, base_url: str) -> None:
+    # issue 21 (second trial): "?ref=x#top" ended up inside every published link.
+    from syndicate.config import load_settings
+    from syndicate.errors import ConfigError
+    from tests.conftest import write_config
+
+    config = write_config(tmp_path)
+    config.write_text(config.read_text().replace('base_url = "https://news.example.org/"', f'base_url = "{base_url}"'))
+    with pytest.raises(ConfigError) as info:
+        load_settings(config)
+    assert "site.base_url" in str(info.value) and "pw" not in str(info.value)
