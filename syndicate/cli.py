@@ -12,6 +12,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -282,7 +283,8 @@ def _settings(path: Path | None) -> Settings:
     return load_settings(path or DEFAULT_CONFIG)
 
 
-def _once(settings: Settings, *, reinitialise: bool = False) -> tuple[RunReport, SyndicateError | None]:
+def _once(settings: Settings, *, reinitialise: bool = False,
+          should_stop: Callable[[], bool] | None = None) -> tuple[RunReport, SyndicateError | None]:
     """One poll of every source, then translate and publish every language: what was
     done, and the error that stopped it (a full or read-only disk, a broken store), if
     one did."""
@@ -301,7 +303,8 @@ def _once(settings: Settings, *, reinitialise: bool = False) -> tuple[RunReport,
         # start once, and stop when the pass ends.
         with Engines(settings) as engines:
             try:
-                return run_once(Work(settings, store, engines)), None
+                work = Work(settings, store, engines, **({"should_stop": should_stop} if should_stop else {}))
+                return run_once(work), None
             except RunAborted as exc:  # what was stored stays stored: still say what was done
                 cause = exc.cause if isinstance(exc.cause, SyndicateError) else exc
                 return exc.done, cause
@@ -329,12 +332,30 @@ def _claim_outputs(settings: Settings) -> None:
 
 
 def cmd_once(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
     from syndicate.store.lock import StateLock
 
     settings = _settings(args.config)
+    # SIGTERM or Ctrl-C: the poll in hand stops after its item, what was fetched is stored,
+    # translated (for a few seconds) and published, each source's place is recorded, and
+    # the summary says what was done. A second one stops at once.
+    stop = threading.Event()
+    signals: list[int] = []
+
+    def stopping(signum: int, _frame: object) -> None:
+        signals.append(signum)
+        for each in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(each, signal.SIG_DFL if each == signal.SIGTERM else signal.default_int_handler)
+        threading.Thread(target=stop.set, name="stop").start()
+        logger.warning("stopping: finishing the item in hand, then storing and publishing what was read")
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stopping)
     with StateLock(settings.state_dir, command="once"):  # never beside a daemon or another pass on the same state
         _claim_outputs(settings)
-        report, fatal = _once(settings, reinitialise=args.reinitialise)
+        report, fatal = _once(settings, reinitialise=args.reinitialise, should_stop=stop.is_set)
     print(
         f"{report.items_seen} item(s) read: {report.articles_new} new, {report.articles_updated} updated; "
         f"{report.segments_translated} segment(s) translated, {report.memory_hits} from memory, "
@@ -345,12 +366,22 @@ def cmd_once(args: argparse.Namespace) -> int:
         print(f"language not served: {problem}", file=sys.stderr)
     if report.problems:
         print(f"{len(report.problems)} item(s) failed:", file=sys.stderr)
-        for failure in report.problems:
+        for failure in report.problems[:SUMMARY_PROBLEMS]:
             print(f"  {failure}", file=sys.stderr)
+        if len(report.problems) > SUMMARY_PROBLEMS:
+            print(f"  ... and {len(report.problems) - SUMMARY_PROBLEMS} more (`syndicate status` and the log, with -v, "
+                  "name each)", file=sys.stderr)
     if fatal is not None:
         print(f"error: {fatal}", file=sys.stderr)
         return EXIT_ERROR
+    if signals:
+        print("interrupted: what was read is stored and published; the next run goes on from there", file=sys.stderr)
+        return 128 + signals[0]
     return EXIT_OK if report.ok else EXIT_PARTIAL
+
+
+#: Failed items the summary of `once` lists; the rest are counted.
+SUMMARY_PROBLEMS = 20
 
 
 def cmd_retranslate(args: argparse.Namespace) -> int:

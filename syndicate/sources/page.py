@@ -39,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 #: Next links followed in one poll, at most (a runaway chain is finished next poll).
 MAX_NEWER_PER_POLL = 100
+#: Older pages one poll fetches while backfilling; the walk goes on from there next poll.
+MAX_OLDER_PER_POLL = 500
 
 __all__ = ["PageRead", "PageSource", "compile_selector", "read_page"]
 
@@ -181,8 +183,12 @@ class PageSource(HttpSource):
             walked += 1
             changed = True
 
-        # Older articles: follow previous links until `backfill` are held.
-        while cursor.get("oldest_prev") and cursor["backfilled"] < self.settings.backfill and not self.should_stop():
+        # Older articles: follow previous links until `backfill` are held, at most
+        # MAX_OLDER_PER_POLL a poll (a backfill of thousands goes on at the next poll).
+        older = 0
+        while (cursor.get("oldest_prev") and cursor["backfilled"] < self.settings.backfill and not self.should_stop()
+               and older < MAX_OLDER_PER_POLL):
+            older += 1
             url = strip_fragment(cursor["oldest_prev"])
             if url in seen:
                 logger.warning("[%s] previous links loop back to %s; backfill ends there", self.name, url)
