@@ -217,9 +217,14 @@ class _Plan:
         self.n_tags = len(article.meta.tags)
         slots: list[tuple[str, bool]] = [(plain[0], True), *body, *((p, True) for p in plain[1:])]
         self.plain = [is_plain for _, is_plain in slots]
-        self.paragraphs = [ParagraphPlan(html.escape(value, quote=False) if is_plain else value) for value, is_plain in slots]
-        # The article's terms (names, keep_verbatim, glossary) and the text in <code>.
-        self.terms = dict(terms)
+        sources = [html.escape(value, quote=False) if is_plain else value for value, is_plain in slots]
+        self.paragraphs = [ParagraphPlan(value) for value in sources]
+        # The article's terms (names, keep_verbatim, glossary) and the text in <code>: only
+        # those that occur in it (a glossary of 10,000 terms made a pattern of 10,000
+        # alternatives for every article, two seconds each to compile).
+        text = "\n".join(sources)
+        self.terms = {term: value for term, value in terms.items()
+                      if term in text or html.escape(term, quote=False) in text}
         self.fixed = set(fixed)
         for paragraph in self.paragraphs:
             self.terms.update({t: t for t in paragraph.protected if t.strip()})
