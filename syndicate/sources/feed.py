@@ -29,6 +29,7 @@ import xml.sax
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import lxml.html
 from lxml import etree
@@ -60,6 +61,9 @@ from syndicate.sources.page import read_page
 logger = logging.getLogger(__name__)
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+#: Linked pages of one host that may fail (time out, 5xx) in a poll before the rest of
+#: that host's are left for the next poll.
+MAX_HOST_FAILURES = 3
 #: What an entry keeps of its credits, categories and attachments.
 MAX_AUTHORS = 20
 MAX_TAGS = 20
@@ -73,6 +77,8 @@ class FeedSource(HttpSource):
 
     def fetch(self, state: FetchState) -> Events:
         url = self.settings.url
+        #: Per host, linked pages that failed in this poll (network, timeout, 5xx).
+        self._host_failures: dict[str, int] = {}
         if state.cursor.get("url") != url:  # first poll, or the feed moved: no validators
             state = FetchState()
         http = self._http()
@@ -173,11 +179,19 @@ class FeedSource(HttpSource):
         fingerprint = _digest(link, title, dict.get(entry, "updated", ""), entry.get("published", ""), entry.get("summary", ""))
         if read_before.get(key) == fingerprint:
             return None, fingerprint  # read on an earlier poll and unchanged since
+        host = (urlsplit(link).hostname or "").lower()
+        if self._host_failures.get(host, 0) >= MAX_HOST_FAILURES:
+            # A host that timed out or failed again and again this poll is left for the next
+            # one: otherwise a poll could take entries x attempts x timeout.
+            return ItemError(f"not fetched: {host} failed {MAX_HOST_FAILURES} times in this poll", source=self.name,
+                             item=link, hint="it is tried again on the next poll"), None
         try:
             page = http.get(link)
             read = read_page(page, source=self.name, key=key, url=link, title=title or None, language=language,
                              published=published, meta=meta, summary=summary)
         except FetchError as exc:
+            if exc.status is None or exc.status >= 500 or exc.status == 429:  # the host, not the page
+                self._host_failures[host] = self._host_failures.get(host, 0) + 1
             # The URL came from the feed entry, not from config.toml (whose hint exc carries).
             hint = (
                 "the feed entry links to a page that is gone; the feed's publisher must fix the link "

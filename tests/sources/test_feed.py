@@ -248,3 +248,24 @@ def test_an_entry_with_100000_tags_authors_and_enclosures_is_read_in_time_and_ca
     assert len(meta.enclosures) == MAX_ENCLOSURES
     assert len(meta.authors) <= MAX_AUTHORS
     assert elapsed < 60, elapsed  # feedparser's own parse dominates; it was minutes
+
+
+def test_a_host_that_keeps_timing_out_is_left_for_the_next_poll(site: TestSite) -> None:
+    # issue 21 (second trial): 4 entries linking to trickling pages took 79 s at timeout 4s;
+    # at the defaults a poll could take entries x 3 attempts x 20 s.
+    import time
+
+    from syndicate.sources.feed import MAX_HOST_FAILURES
+
+    stories = [story(n) for n in range(1, 9)]
+    site.page("/feed.xml", rss(stories, site.base, full_content=False), content_type="application/rss+xml")
+    for s in stories:
+        site.route(s.path, Route(article_page(s, site.base).encode(), delay=3.0))  # past the 1 s timeout
+    started = time.monotonic()
+    items, _ = poll(feed_settings(site, timeout="1s"))
+    elapsed = time.monotonic() - started
+    errors = [str(i) for i in items if isinstance(i, ItemError)]
+    assert len(errors) == 8
+    assert sum("timed out" in e for e in errors) == MAX_HOST_FAILURES
+    assert sum(f"failed {MAX_HOST_FAILURES} times in this poll" in e for e in errors) == 8 - MAX_HOST_FAILURES
+    assert elapsed < MAX_HOST_FAILURES * 1.0 + 3, elapsed
