@@ -866,7 +866,8 @@ def _reader_fingerprint(settings: Settings, source: SourceSettings) -> str:
     again (the source's validators and cursors are dropped)."""
     parts = {
         "revision": READER_REVISION,
-        "source": source.model_dump(mode="json"),
+        # Where its articles go ([[sources]] languages) does not change how they are read.
+        "source": source.model_dump(mode="json", exclude={"languages"}),
         "extract": settings.extract.model_dump(mode="json"),
         "detect": settings.translate.detect_language,
     }
