@@ -62,6 +62,10 @@ Send = Callable[[Message], Awaitable[None]]
 
 #: Operator endpoints, at the server's root whatever ``base_url``'s path is.
 OPERATOR_PATHS = frozenset({"/status", "/status.json", "/status.css", "/metrics", "/healthz", "/readyz"})
+#: A request body (the review page's forms and API) must arrive within this many
+#: seconds and be at most MAX_BODY bytes (408 and 413 past them).
+BODY_SECONDS = 10.0
+MAX_BODY = 1024 * 1024
 #: Seconds the server trusts its list of retired languages before reading it again.
 RETIRED_TTL = 5.0
 #: A WebSub delivery's body must arrive within this many seconds (408 past it).
@@ -546,6 +550,11 @@ class SyndicateApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and (scope["path"] == "/review" or scope["path"].startswith("/review/")):
+            if scope["method"] in ("POST", "PUT", "PATCH", "DELETE"):
+                replay = await self._bounded_body(scope, receive, send)
+                if replay is None:
+                    return  # answered 408 or 413
+                receive = replay
             await self.review(scope, receive, send)
             return
         if scope["type"] == "http" and scope["path"] not in OPERATOR_PATHS:
@@ -571,6 +580,50 @@ class SyndicateApp:
         await self.operator(scope, receive, send)
 
     # -- WebSub callbacks -----------------------------------------------------------
+
+    async def _bounded_body(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """Read a request's body within :data:`BODY_SECONDS` and :data:`MAX_BODY` bytes and
+        hand it on as a receive callable; or answer 408/413 and return None. A client
+        that trickles a body (or sends none after its head) cannot hold a request for
+        ever, and counts against the requests in flight only that long."""
+        headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"connection", b"close")]
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        body = bytearray()
+        problem: tuple[int, bytes] | None = None
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            problem = (413, f"a request body may be at most {MAX_BODY} bytes\n".encode())
+        else:
+            try:
+                with anyio.fail_after(BODY_SECONDS):
+                    while True:
+                        message = await receive()
+                        if message["type"] != "http.request":
+                            return None  # the client went away
+                        body += message.get("body", b"")
+                        if len(body) > MAX_BODY:
+                            problem = (413, f"a request body may be at most {MAX_BODY} bytes\n".encode())
+                            break
+                        if not message.get("more_body", False):
+                            break
+            except TimeoutError:
+                problem = (408, f"the request body did not arrive within {BODY_SECONDS:g} s\n".encode())
+        if problem is not None:
+            status, text = problem
+            metrics.record_http("review", status)
+            await send({"type": "http.response.start", "status": status,
+                        "headers": [*headers, (b"content-length", str(len(text)).encode())]})
+            await send({"type": "http.response.body", "body": text})
+            return None
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": bytes(body), "more_body": False}
+            return await receive()  # after the body: the disconnect, when it comes
+
+        return replay
 
     async def _websub(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A hub's verification (GET) or delivery (POST); the subscriber decides, in a
