@@ -419,6 +419,9 @@ class StatusService:
         """Languages retired and not configured again (``410 Gone`` under both folders)."""
         from syndicate.store.publication import PublicationRepository
 
+        if self._store is None and not self.settings.cluster.store_url \
+                and not (self.settings.state_dir / "syndicate.db").is_file():
+            return frozenset()  # nothing published from here yet: serving files never makes a store
         configured = set(self.settings.translate.languages)
         return frozenset(code for code in PublicationRepository(self.store).retired() if code not in configured)
 

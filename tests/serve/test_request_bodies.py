@@ -77,3 +77,19 @@ def test_a_body_over_the_limit_is_413_unread(app: Any) -> None:
 def test_an_ordinary_form_reaches_the_review_page(app: Any) -> None:
     status, _, _ = _call(app, _scope("/review/login", 11), [b"token=wrong"], then_wait=False)
     assert status not in (408, 413, 500)
+
+
+def test_serving_files_never_makes_a_store(tmp_path: Path) -> None:
+    # The retired-languages check (410 Gone) reads the store; with none there, a plain
+    # `serve` of copied folders must not create one as a side effect of a file request.
+    from starlette.testclient import TestClient
+
+    settings = load_settings(write_config(tmp_path))
+    (settings.feeds_dir / "es").mkdir(parents=True)
+    (settings.feeds_dir / "es" / "atom.xml").write_text("<feed xmlns='http://www.w3.org/2005/Atom'/>")
+    app = create_app(settings)
+    try:
+        assert TestClient(app).get("/feeds/es/atom.xml").status_code == 200
+        assert not (settings.state_dir / "syndicate.db").exists()
+    finally:
+        app.service.close()
