@@ -270,7 +270,10 @@ def _relabelled(fetched: Fetched, declared: str) -> tuple[bytes, str] | None:
     declaration that most non-ASCII bytes contradict is replaced by what charset-normalizer
     detects; one that a few stray bytes break stays UTF-8 (the strays become U+FFFD).
     """
-    if codecs.lookup(declared).name != "utf-8":
+    try:
+        if codecs.lookup(declared).name != "utf-8":
+            return None
+    except LookupError:  # a label Python does not know: feedparser's own reading stands
         return None
     if not_really_utf8(fetched.content):
         from charset_normalizer import from_bytes

@@ -269,3 +269,15 @@ def test_a_host_that_keeps_timing_out_is_left_for_the_next_poll(site: TestSite) 
     assert sum("timed out" in e for e in errors) == MAX_HOST_FAILURES
     assert sum(f"failed {MAX_HOST_FAILURES} times in this poll" in e for e in errors) == 8 - MAX_HOST_FAILURES
     assert elapsed < MAX_HOST_FAILURES * 1.0 + 3, elapsed
+
+
+def test_a_feed_declaring_a_charset_python_does_not_know_is_still_read(site: TestSite) -> None:
+    document = ('<?xml version="1.0" encoding="x-made-up"?><rss version="2.0" '
+                'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T</title>'
+                "<item><title>Cafe opens</title><guid>a</guid>"
+                "<content:encoded>&lt;p&gt;The cafe on the quay opened on Monday morning.&lt;/p&gt;</content:encoded>"
+                "</item></channel></rss>").encode("latin-1")
+    site.page("/feed.xml", document, content_type="application/rss+xml")
+    items, _ = poll(feed_settings(site))
+    article = extract(next(i for i in items if isinstance(i, RawItem)), ExtractSettings())
+    assert article.title == "Cafe opens"
