@@ -15,7 +15,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -126,11 +126,29 @@ def post_bounded(client: httpx.Client, url: str, data: Mapping[str, str], *, tim
     watchdog). Raises :class:`httpx.HTTPError` (a :class:`httpx.ReadTimeout` at the deadline).
     """
     deadline = time.monotonic() + timeout
+    clean, auth = split_credentials(url)  # the URL httpx logs is clean; the password goes as auth
+    try:
+        with _cut_at(deadline) as trace, client.stream(
+            "POST", clean, data=dict(data), timeout=httpx.Timeout(timeout), auth=auth, extensions={"trace": trace},
+        ) as resp:
+            body = bytearray()
+            for chunk in resp.iter_raw():  # raw: a compressed answer is never inflated
+                body += chunk
+                if len(body) >= keep or time.monotonic() > deadline:
+                    break
+            return Posted(resp.status_code, bytes(body[:keep]).decode("utf-8", "replace"))
+    except httpx.TransportError:
+        if time.monotonic() >= deadline:
+            raise httpx.ReadTimeout(f"no complete answer within {timeout:g}s") from None
+        raise
+
+
+@contextlib.contextmanager
+def _cut_at(deadline: float) -> Iterator[Callable[..., None]]:
+    """An httpx ``trace`` hook that notes the request's sockets, and a watchdog that shuts
+    them down at ``deadline`` (``time.monotonic()``): ``shutdown`` wakes a blocked read,
+    which httpx's per-read timeouts never bound as a whole."""
     sockets: list[socket.socket] = []
-    # A hub URL's user:password@ goes as Basic auth: the URL itself (which httpx logs) is clean.
-    clean = public_url(url)
-    parts = urlsplit(url)
-    auth = httpx.BasicAuth(unquote(parts.username or ""), unquote(parts.password or "")) if clean != url else None
 
     def trace(event: str, info: dict[str, Any]) -> None:
         if event == "connection.connect_tcp.complete" and info.get("return_value") is not None:
@@ -143,24 +161,22 @@ def post_bounded(client: httpx.Client, url: str, data: Mapping[str, str], *, tim
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
-    watchdog = threading.Timer(timeout, cut)
+    watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), cut)
     watchdog.daemon = True
     watchdog.start()
     try:
-        with client.stream("POST", clean, data=dict(data), timeout=httpx.Timeout(timeout), auth=auth,
-                           extensions={"trace": trace}) as resp:
-            body = bytearray()
-            for chunk in resp.iter_raw():  # raw: a compressed answer is never inflated
-                body += chunk
-                if len(body) >= keep or time.monotonic() > deadline:
-                    break
-            return Posted(resp.status_code, bytes(body[:keep]).decode("utf-8", "replace"))
-    except httpx.TransportError:
-        if time.monotonic() >= deadline:
-            raise httpx.ReadTimeout(f"no complete answer within {timeout:g}s") from None
-        raise
+        yield trace
     finally:
         watchdog.cancel()
+
+
+def split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
+    """``url`` without its ``user:password@``, and those as HTTP Basic auth (None without)."""
+    clean = public_url(url)
+    if clean == url:
+        return url, None
+    parts = urlsplit(url)
+    return clean, httpx.BasicAuth(unquote(parts.username or ""), unquote(parts.password or ""))
 
 
 def strip_fragment(url: str) -> str:
@@ -291,11 +307,9 @@ class HttpFetcher:
 
     def _credentials(self, url: str) -> str:
         """``url`` without its ``user:password@``, which is kept as the host's Basic auth."""
-        clean = public_url(url)
-        if clean != url:
-            parts = urlsplit(url)
-            host = (parts.hostname or "").lower()
-            self._auth[host] = httpx.BasicAuth(unquote(parts.username or ""), unquote(parts.password or ""))
+        clean, auth = split_credentials(url)
+        if auth is not None:
+            self._auth[(urlsplit(url).hostname or "").lower()] = auth
         return clean
 
     # -- one attempt ------------------------------------------------------------------
@@ -342,30 +356,13 @@ class HttpFetcher:
         status line and headers a byte at a time would hold it for ever. A watchdog cuts
         the request's socket at the deadline (``shutdown``, which wakes a blocked read)."""
         self.requests += 1
-        sockets: list[socket.socket] = []
-
-        def trace(event: str, info: dict[str, Any]) -> None:
-            if event == "connection.connect_tcp.complete" and info.get("return_value") is not None:
-                sock = info["return_value"].get_extra_info("socket")
-                if sock is not None:
-                    sockets.append(sock)
-
-        def cut() -> None:
-            for sock in sockets:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-        watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), cut)
-        watchdog.daemon = True
-        watchdog.start()
         try:
-            return self._exchange(url, headers, deadline, remaining, trace)
+            with _cut_at(deadline) as trace:
+                return self._exchange(url, headers, deadline, remaining, trace)
         except httpx.TransportError:
             if time.monotonic() >= deadline:  # the watchdog cut it: the server was too slow
                 raise httpx.ReadTimeout("the response did not arrive in time") from None
             raise
-        finally:
-            watchdog.cancel()
 
     def _exchange(
         self, url: str, headers: dict[str, str], deadline: float, remaining: float, trace: Callable[..., None]
