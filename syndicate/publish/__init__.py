@@ -40,7 +40,7 @@ from syndicate.publish.plan import (
     site_digest,
     site_editions,
 )
-from syndicate.publish.writer import FileWriter, publish_error
+from syndicate.publish.writer import FileWriter
 from syndicate.store import FeedHistory, Store
 from syndicate.store.publication import (
     ArticleLine,
@@ -327,14 +327,7 @@ class FeedPublisher:
         removed = 0
         for language in stale:
             files = self.publication.files(language)
-            for key in files:
-                try:
-                    os.unlink(self._where(key))
-                    removed += 1
-                except FileNotFoundError:
-                    pass
-                except OSError as exc:
-                    raise publish_error(self._path(key), exc) from None
+            removed += sum(self.writer.remove(self._path(key)) for key in files)
             for folder in (f"feeds/{language}/archive", f"feeds/{language}", f"pages/{language}"):
                 with contextlib.suppress(OSError):  # not empty (someone else's files), or gone
                     os.rmdir(self._where(folder))
@@ -369,13 +362,7 @@ class FeedPublisher:
             listed = {entry.article_id for entry in edition.listing}
             for key, article_id in self.publication.articles_of(language, gone).items():
                 if article_id is not None and article_id not in listed:
-                    try:
-                        os.unlink(self._where(key))
-                        changed += 1
-                    except FileNotFoundError:
-                        pass
-                    except OSError as exc:
-                        raise publish_error(self._path(key), exc) from None
+                    changed += self.writer.remove(self._path(key))
         self.publication.forget_files(language, gone)
         folders = self._folder_times(self._folders(language))
         self.publication.save_state(language, PublishState(snapshot.watermark, fingerprint, folders))

@@ -46,6 +46,17 @@ class FileWriter:
         except OSError:
             return None  # gone, or unreachable: the next write says why, as a PublishError
 
+    def remove(self, path: Path) -> bool:
+        """Delete ``path``; False when it was not there. Any other failure is a
+        :class:`PublishError` naming the path and the fix."""
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise publish_error(path, exc) from None
+        return True
+
     def write(self, path: Path, data: bytes) -> bool:
         """Write ``data`` to ``path``; return False when the file already held it.
 
