@@ -103,24 +103,39 @@ CLUSTER_GIVEN_UP = Gauge(
 )
 
 
-class QualityCollector:
-    """``syndicate_translation_confidence{language}``: a histogram of the stored machine
-    translations' confidence, and ``syndicate_translations_low_confidence{language}``,
-    read from the store at each scrape (so ``syndicate serve`` beside a separate daemon
-    shows the same). ``source`` is set by the server; unset, it yields nothing."""
+class _StoreCollector:
+    """A collector whose numbers are read from the store at each scrape, through
+    ``source`` (set by the server; unset, it yields nothing). A store that does not
+    answer leaves the series out of that scrape; :meth:`families` makes them."""
 
     def __init__(self) -> None:
-        self.source: Callable[[], Mapping[str, Any]] | None = None
+        self.source: Callable[[], Any] | None = None
 
     def collect(self) -> Iterator[Any]:
-        from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
-
         if self.source is None:
             return
         try:
-            overviews = self.source()
-        except Exception:  # noqa: BLE001 - a store that does not answer: no quality series this scrape
+            read = self.source()
+        except Exception:  # noqa: BLE001 - a store that does not answer: no series this scrape
             return
+        yield from self.families(read)
+
+    def families(self, read: Any) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def describe(self) -> list[Any]:
+        return []
+
+
+class QualityCollector(_StoreCollector):
+    """``syndicate_translation_confidence{language}``: a histogram of the stored machine
+    translations' confidence, and ``syndicate_translations_low_confidence{language}``,
+    read from the store at each scrape (so ``syndicate serve`` beside a separate daemon
+    shows the same)."""
+
+    def families(self, overviews: Any) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
+
         histogram = HistogramMetricFamily(
             "syndicate_translation_confidence", "Confidence of the stored machine translations (0-1).",
             labels=["language"],
@@ -137,32 +152,20 @@ class QualityCollector:
         yield histogram
         yield low
 
-    def describe(self) -> list[Any]:
-        return []
-
 
 QUALITY = QualityCollector()
 REGISTRY.register(QUALITY)
 
 
-class ReviewCollector:
+class ReviewCollector(_StoreCollector):
     """``syndicate_review_entries{language,state}``: entries waiting for an editor, needing
     review (a corrected sentence changed upstream), approved, corrected; and
     ``syndicate_review_held{language}``: entries of a language reviewed "before"
     publishing that wait for an approval. Read from the store at each scrape."""
 
-    def __init__(self) -> None:
-        self.source: Callable[[], Mapping[str, Mapping[str, int]]] | None = None
-
-    def collect(self) -> Iterator[Any]:
+    def families(self, counts: Any) -> Iterator[Any]:
         from prometheus_client.core import GaugeMetricFamily
 
-        if self.source is None:
-            return
-        try:
-            counts = self.source()
-        except Exception:  # noqa: BLE001 - a store that does not answer: no review series this scrape
-            return
         entries = GaugeMetricFamily("syndicate_review_entries", "Translated entries by review state.",
                                     labels=["language", "state"])
         held = GaugeMetricFamily("syndicate_review_held",
@@ -175,15 +178,12 @@ class ReviewCollector:
         yield entries
         yield held
 
-    def describe(self) -> list[Any]:
-        return []
-
 
 REVIEW = ReviewCollector()
 REGISTRY.register(REVIEW)
 
 
-class HealthCollector:
+class HealthCollector(_StoreCollector):
     """What an operator must act on, read from the store at each scrape (so a ``serve``
     beside a separate daemon, or a cluster's, shows it too):
 
@@ -196,18 +196,9 @@ class HealthCollector:
     - ``syndicate_attention``: the number of lines /status lists under "Needs attention".
     """
 
-    def __init__(self) -> None:
-        self.source: Callable[[], Mapping[str, Any]] | None = None
-
-    def collect(self) -> Iterator[Any]:
+    def families(self, health: Any) -> Iterator[Any]:
         from prometheus_client.core import GaugeMetricFamily
 
-        if self.source is None:
-            return
-        try:
-            health = self.source()
-        except Exception:  # noqa: BLE001 - a store that does not answer: no health series this scrape
-            return
         for name, help_text, label, key in (
             ("syndicate_publish_failing", "Publishes failed in a row (0: the last one succeeded).", "language",
              "publish_failing"),
@@ -224,9 +215,6 @@ class HealthCollector:
             yield family
         yield GaugeMetricFamily("syndicate_attention", "Problems /status lists under \"Needs attention\".",
                                 value=health.get("attention", 0))
-
-    def describe(self) -> list[Any]:
-        return []
 
 
 HEALTH = HealthCollector()
