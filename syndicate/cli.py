@@ -589,8 +589,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     statuses = {}
     problems: list[str] = []
     retired: list[dict[str, Any]] = []
+    selections: dict[str, dict[str, Any]] = {}
     if settings.cluster.store_url or (settings.state_dir / "syndicate.db").exists():
-        from syndicate.serve.status import attention, hub_pings, retired_languages
+        from syndicate.serve.status import attention, hub_pings, retired_languages, source_selections
         from syndicate.store import Store
         from syndicate.store.publication import PublicationRepository
 
@@ -601,6 +602,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             problems = attention(settings, statuses, store.websub.all(), PublicationRepository(store).outcomes(),
                                  hub_pings(settings, store.websub.hubs()))
             retired = retired_languages(settings, store)
+            selections = source_selections(settings, store)
         finally:
             store.close()
 
@@ -644,6 +646,14 @@ def cmd_status(args: argparse.Namespace) -> int:
         for row in [header, *rows]:
             cells = [c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)]
             print("  ".join([*cells, row[-1]]))
+    for source in settings.sources:
+        chosen = selections.get(source.name)
+        if chosen is not None:
+            terms = "; ".join(f"{kind} {', '.join(map(repr, chosen[kind]))}" for kind in ("include", "exclude")
+                              if chosen[kind])
+            print(f"filters of {source.name}: {chosen['published']} published, {chosen['held_back']} held back ({terms})")
+        if source.title_only:
+            print(f"titles only: {source.name} (its text is published untranslated, marked as such)")
     for language in retired:
         print(f"retired: {language['language']} ({language['name']}) since {language['retired']}, "
               f"{language['files_removed']} file(s) removed; configure it again to publish it again")

@@ -394,6 +394,9 @@ class ExtractSettings(_Frozen):
         return value
 
 
+#: How many terms one ``include`` or ``exclude`` list may have (each is tried on every article).
+MAX_FILTER_TERMS = 500
+
 #: How long a configured pattern may take on one probe text when the config is loaded.
 PROBE_SECONDS = 0.05
 
@@ -487,6 +490,14 @@ class _SourceBase(_Frozen):
     #: The target languages this source's articles go into (each one of ``[translate]
     #: languages``); unset: all of them.
     languages: tuple[Lang, ...] | None = None
+    #: Publish only the articles whose title or text has one of these terms: words or phrases matched as
+    #: whole words in any case, or regular expressions written `"re:..."` (time-bounded); empty: every article.
+    include: tuple[str, ...] = ()
+    #: Leave out the articles whose title or text has any of these terms (written as for ``include``, which
+    #: it overrides).
+    exclude: tuple[str, ...] = ()
+    #: Translate only the titles: the text is published as it is, marked as being in the original language.
+    title_only: bool = False
     #: Poll every ``interval`` ("15m"), or at the times of a 5-field ``cron`` expression
     #: ("*/30 6-22 * * *", UTC), not both; neither means every 15 minutes.
     interval: Duration | None = None
@@ -507,6 +518,29 @@ class _SourceBase(_Frozen):
         if value is None or not isinstance(value, list | tuple):
             return value
         return tuple(dict.fromkeys(_check_lang(str(code)) for code in value))
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _terms(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import regex
+
+        from syndicate.filters import REGEX_PREFIX, term_pattern
+
+        if len(value) > MAX_FILTER_TERMS:
+            raise ValueError(f"has {len(value)} terms; at most {MAX_FILTER_TERMS} are allowed")
+        for term in value:
+            if not term.strip() or term.strip() == REGEX_PREFIX:
+                raise ValueError("contains an empty term")
+            if len(term) > 1000:
+                raise ValueError(f"term {term[:40]!r}... is longer than 1000 characters")
+            try:
+                term_pattern(term)
+            except regex.error as exc:
+                raise ValueError(f"{term!r} is not a valid regular expression: {exc}") from None
+            if term.startswith(REGEX_PREFIX) and (runaway := _backtracks(term[len(REGEX_PREFIX):])) is not None:
+                raise ValueError(f"{term!r} backtracks catastrophically (it ran past {PROBE_SECONDS:g} s on "
+                                 f"{runaway!r}); rewrite it without overlapping repeats such as (a|aa)+")
+        return tuple(dict.fromkeys(value))
 
     @field_validator("interval")
     @classmethod

@@ -535,6 +535,9 @@ class Translation:
     image_alt: str = ""  # translated alt text of the lead image
     #: Segments no engine could translate, published in the original language.
     untranslated: int = 0
+    #: Only the title is translated (``[[sources]] title_only``): ``blocks``, the labels,
+    #: summary and alt text are the original's, published marked as in its language.
+    title_only: bool = False
     #: How far the translation can be trusted, 0 to 1: the engines' own confidence per
     #: segment, lowered where a check found a problem, weighted by length (None when no
     #: engine can say, or the article was published as is).

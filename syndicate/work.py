@@ -67,6 +67,7 @@ from syndicate.sources.base import (
 from syndicate.store.sources_state import PollRecord, SourceStatus
 
 if TYPE_CHECKING:
+    from syndicate.filters import SourceFilter
     from syndicate.publish import FeedPublisher
     from syndicate.store import Store
     from syndicate.translate.engines import Engines
@@ -247,6 +248,8 @@ class Work:
         self.should_stop = should_stop
         self.next_poll = next_poll
         self.sources = {s.name: s for s in settings.sources}
+        #: (filters' digests, store watermark) when the keyword filters were last applied.
+        self._filtered: tuple[tuple[str, ...], int] | None = None
 
     @property
     def publisher(self) -> FeedPublisher:
@@ -475,6 +478,7 @@ class Work:
         ``again`` (``syndicate retranslate``) translates the articles of ``article_ids``
         anew, engines included: the memory's entries for their segments are replaced.
         """
+        self.apply_filters()
         recheck = self._recheck(language)
         into = self.settings.sources_into(language)  # None: every source's articles go into it
         if again:
@@ -487,6 +491,8 @@ class Work:
         if into is not None and candidates:  # [[sources]] languages: not this source's language
             allowed = set(self.store.articles.chosen(sources=into))
             candidates = [i for i in candidates if i in allowed]
+        if candidates and (held := self.store.filters.held_back()):  # [[sources]] include / exclude
+            candidates = [i for i in candidates if i not in held]
         if not candidates:
             return TranslateOutcome(language=language)  # nothing to do: no engine is even started
         from syndicate.translate.service import Counts
@@ -632,6 +638,7 @@ class Work:
                                 terms=[*self.settings.translate.keep_verbatim, *self.settings.translate.glossary.get(target, {})]),
             "polisher": Polisher(source, target, Lookup(self.engines.analyser(target))),
             "pair_lookup": Lookup(self.engines.pair_analyser(source, target)),
+            "title_only": [s.name for s in self.settings.sources if s.title_only],
         }
 
     def _corrections(self, source: Lang, target: Lang) -> Callable[[Collection[str]], dict[str, str]]:
@@ -754,12 +761,54 @@ class Work:
                 problems.append(problem)
         return stopped
 
+    # -- keyword filters ------------------------------------------------------------------
+
+    def apply_filters(self) -> int:
+        """Decide which new, edited or undecided articles the sources' keyword filters
+        (``[[sources]] include`` / ``exclude``) publish, and forget the decisions of sources
+        whose filters were removed; return how many articles changed between published and
+        held back. :meth:`translate` and :meth:`publish` call it first.
+
+        Runs again only when the store or the filters changed since (one query, else):
+        filters changed in the config decide that source's articles again, nothing else.
+        """
+        from syndicate.filters import SourceFilter
+        from syndicate.store.publication import PublicationRepository
+
+        filters = [f for source in self.settings.sources if (f := SourceFilter.of(source)) is not None]
+        digests = tuple(f"{f.source}:{f.digest}" for f in filters)
+        watermark = PublicationRepository(self.store).watermark()
+        if self._filtered == (digests, watermark):
+            return 0
+        moved = self.store.filters.forget({f.source for f in filters})
+        for source_filter in filters:
+            moved += self._decide(source_filter)
+        self._filtered = (digests, PublicationRepository(self.store).watermark())
+        return moved
+
+    def _decide(self, source_filter: SourceFilter) -> int:
+        """Decide the undecided articles of one filtered source, a batch at a time."""
+        ids = self.store.filters.undecided(source_filter.source, source_filter.digest)
+        moved = held = 0
+        for start in range(0, len(ids), TRANSLATE_BATCH):
+            decisions = {}
+            for stored in self.store.articles.many(ids[start : start + TRANSLATE_BATCH]):
+                decision = source_filter.decide(stored.article)
+                held += not decision.kept
+                decisions[stored.id] = (source_filter.digest, stored.article.content_hash, decision.kept, decision.reason)
+            moved += self.store.filters.decide(decisions)
+        if ids:
+            logger.info("filters of %s: %d article(s) decided, %d held back; %d changed between published and "
+                        "held back", source_filter.source, len(ids), held, moved)
+        return moved
+
     # -- publish(language) --------------------------------------------------------------
 
     def publish(self, language: Lang) -> PublishOutcome:
         """Bring ``language``'s feeds, archives and pages (and the site's indexes) up to
         date with the store. Raises :class:`~syndicate.errors.PublishError` naming the
         path when a file cannot be written."""
+        self.apply_filters()
         files = self.publisher.publish([language])
         return PublishOutcome(languages=(language,), files_written=files, changed_feeds=self.publisher.changed_feeds)
 
@@ -768,6 +817,7 @@ class Work:
         the store's listing is read and ordered once for all of them, as a single-machine
         loop can (a cluster publishes one language per task, under its lock)."""
         chosen = tuple(languages or self.settings.translate.languages)
+        self.apply_filters()
         files = self.publisher.publish(chosen)
         return PublishOutcome(languages=chosen, files_written=files, changed_feeds=self.publisher.changed_feeds)
 
@@ -861,13 +911,18 @@ def once(
 # -- helpers --------------------------------------------------------------------------
 
 
+#: ``[[sources]]`` keys that decide what becomes of the articles read, not how they are read.
+_NOT_READING = frozenset({"languages", "include", "exclude", "title_only"})
+
+
 def _reader_fingerprint(settings: Settings, source: SourceSettings) -> str:
     """What decides how a source's items are read: when it changes, every item is read
     again (the source's validators and cursors are dropped)."""
     parts = {
         "revision": READER_REVISION,
-        # Where its articles go ([[sources]] languages) does not change how they are read.
-        "source": source.model_dump(mode="json", exclude={"languages"}),
+        # Where its articles go ([[sources]] languages), which are published (include,
+        # exclude) and how much is translated (title_only) do not change how they are read.
+        "source": source.model_dump(mode="json", exclude=_NOT_READING),
         "extract": settings.extract.model_dump(mode="json"),
         "detect": settings.translate.detect_language,
     }
@@ -881,6 +936,9 @@ def _translate_fingerprint(settings: Settings, language: Lang) -> str:
         "sources": sorted((s.name, s.language or "") for s in settings.sources),
         "language": language,
     }
+    # [[sources]] title_only (only when set, so configurations without it keep theirs).
+    if title_only := sorted(s.name for s in settings.sources if s.title_only):
+        parts["title_only"] = title_only
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 
 

@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "syndicate"
 #: layer or below.
 LAYERS: dict[str, int] = {
     # records, errors, leaf helpers
-    "errors": 0, "models": 0, "cron": 0, "selectors": 0, "sanitize": 0, "progress": 0, "metrics": 0,
+    "errors": 0, "models": 0, "cron": 0, "filters": 0, "selectors": 0, "sanitize": 0, "progress": 0, "metrics": 0,
     # configuration: the ground floor every stage stands on
     "config": 1,
     # the stages

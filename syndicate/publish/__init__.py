@@ -14,7 +14,7 @@ import gc
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,16 +85,20 @@ def default_renderers() -> Renderers:
 
 
 def _without_held(
-    settings: Settings, translated: dict[Lang, dict[int, TranslationLine]], articles: Sequence[ArticleLine] = ()
+    settings: Settings, translated: dict[Lang, dict[int, TranslationLine]], articles: Sequence[ArticleLine] = (),
+    filtered: Collection[int] = (),
 ) -> dict[Lang, dict[int, TranslationLine]]:
-    """Each language's translations less those held back: of a source whose articles do
-    not go into the language ([[sources]] languages), under the language's confidence
+    """Each language's translations less those held back: of an article its source's
+    keyword filters leave out (``filtered``, [[sources]] include / exclude), of a source
+    whose articles do not go into the language ([[sources]] languages), under the language's confidence
     threshold where its action is "hold" ([translate.quality]), and not yet approved by
     an editor where it is reviewed "before" publishing ([translate.review])."""
     out: dict[Lang, dict[int, TranslationLine]] = {}
     source_of = {line.id: line.source for line in articles} if any(
         s.languages is not None for s in settings.sources) else {}
     for language, lines in translated.items():
+        if filtered:
+            lines = {aid: line for aid, line in lines.items() if aid not in filtered}
         into = settings.sources_into(language)
         if into is not None:
             allowed = set(into)
@@ -230,7 +234,8 @@ class FeedPublisher:
         if not all(self._in_place(scope, watermark, fingerprint) for scope in [*wanted, SITE]):
             with _paused_gc():
                 lines = self.publication.article_lines()
-                translated = _without_held(self.settings, self.publication.translation_lines(configured), lines)
+                translated = _without_held(self.settings, self.publication.translation_lines(configured), lines,
+                                           self.store.filters.held_back())
             snapshot = _Snapshot(
                 watermark=watermark,
                 fingerprint=fingerprint,

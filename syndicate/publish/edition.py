@@ -97,6 +97,8 @@ class FeedEntry:
     #: The original blocks, for a bilingual edition (None otherwise).
     originals: tuple[Block, ...] | None = None
     untranslated: int = 0
+    #: Only the title is translated ([[sources]] title_only): the body is the original's.
+    title_only: bool = False
     #: The models that made the translation ("apertium:eng-spa@apertium-eng-spa=0.8.1-2").
     model: str = ""
     #: How far the translation can be trusted, 0-1 (None: no engine said).
@@ -166,7 +168,8 @@ class FeedEntry:
             )
             for lines in self.attributions
         ]
-        return body_html(self.blocks, tails, originals=self.originals, original_language=self.original_language)
+        return body_html(self.blocks, tails, originals=self.originals, original_language=self.original_language,
+                         untranslated=self.title_only)
 
 
 class ListedEntry(NamedTuple):
@@ -336,8 +339,10 @@ def feed_entry(
         image=replace(meta.image, alt=t.image_alt or meta.image.alt) if meta.image else None,
         summary=t.summary,
         enclosures=meta.enclosures,
-        originals=sa.article.blocks if bilingual and t.engine != "source" and len(sa.article.blocks) == len(t.blocks) else None,
+        originals=sa.article.blocks if bilingual and t.engine != "source" and not t.title_only
+        and len(sa.article.blocks) == len(t.blocks) else None,
         untranslated=t.untranslated,
+        title_only=t.title_only,
         published=published_at(sa.article.published, sa.first_seen),
         updated=updated_at(t.updated, sa.first_seen),
         engine=t.engine,

@@ -108,6 +108,7 @@ class TranslationInfo:
     untranslated: int = 0  # segments no engine could translate, left in the original
     corrected: int = 0  # sentences an editor corrected (human translations)
     reviewed: bool = False  # an editor approved this version
+    title_only: bool = False  # only the title is translated; the text is the original's
 
     @property
     def status(self) -> str:
@@ -132,6 +133,8 @@ class TranslationInfo:
             out["engines"] = self.engines
         if self.untranslated:
             out["untranslated"] = str(self.untranslated)
+        if self.title_only:
+            out["scope"] = "title"
         return out
 
 

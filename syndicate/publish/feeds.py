@@ -181,6 +181,7 @@ def translation_info(settings: Settings, entry: FeedEntry) -> TranslationInfo | 
         iri=engine_iri(host, entry.model or entry.engine), confidence=entry.confidence,
         low_confidence=entry.low_confidence, pivot=notes.get("pivot"), engines=notes.get("engines"),
         untranslated=entry.untranslated, corrected=entry.corrected, reviewed=entry.reviewed,
+        title_only=entry.title_only,
     )
 
 
@@ -268,6 +269,8 @@ def _json_translation(settings: Settings, entry: FeedEntry) -> dict[str, Any]:
     out["status"] = info.status
     if info.corrected:
         out["corrected_segments"] = info.corrected
+    if info.title_only:
+        out["scope"] = "title"
     return out
 
 

@@ -32,6 +32,8 @@ from syndicate.models import (
 from syndicate.sanitize import sanitize_body
 
 ORIGINAL_CLASS = "syndicate-original"
+#: The class of the body of a title-only translation: the original's text, in its language.
+UNTRANSLATED_CLASS = "syndicate-untranslated"
 
 
 def _attr(value: str) -> str:
@@ -117,12 +119,18 @@ def body_html(
     *,
     originals: Sequence[Block] | None = None,
     original_language: str | None = None,
+    untranslated: bool = False,
 ) -> str:
-    """A body: every block with its tail (attribution spans), originals interleaved when given."""
+    """A body: every block with its tail (attribution spans), originals interleaved when given.
+
+    ``untranslated``: the blocks are the original's (a title-only translation), so the
+    body is marked as being in ``original_language``."""
     parts = []
     for index, block in enumerate(blocks):
         parts.append(block_html(block, tails[index] if index < len(tails) else ""))
         if originals is not None and index < len(originals) and not isinstance(block, Rule):
             lang = f' lang="{_attr(original_language)}"' if original_language else ""
             parts.append(f'<div class="{ORIGINAL_CLASS}"{lang}>{_block(originals[index])}</div>')
+    if untranslated and original_language:
+        parts = [f'<div class="{UNTRANSLATED_CLASS}" lang="{_attr(original_language)}">', *parts, "</div>"]
     return sanitize_body("\n".join(parts))

@@ -62,6 +62,20 @@ def publishable_languages(settings: Settings) -> list[str]:
     return [lang for lang in settings.translate.languages if _feed_mtime(settings, lang) is not None]
 
 
+def source_selections(settings: Settings, store: Store) -> dict[str, dict[str, Any]]:
+    """Per source with keyword filters ([[sources]] include / exclude): its terms and how
+    many of its articles they publish and hold back (as last decided: the next translate
+    or publish decides new articles and changed filters)."""
+    counts = store.filters.counts()
+    out = {}
+    for source in settings.sources:
+        if source.include or source.exclude:
+            published, held = counts.get(source.name, (0, 0))
+            out[source.name] = {"include": list(source.include), "exclude": list(source.exclude),
+                                "published": published, "held_back": held}
+    return out
+
+
 def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float | None = None) -> dict[str, Any]:
     """The status as plain data (the JSON document; the HTML page renders the same)."""
     now = time.time() if now is None else now
@@ -76,6 +90,7 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
     websub = store.websub
     subscriptions = websub.all()
     sources = []
+    selections = source_selections(settings, store)
     for source in settings.sources:
         st = statuses.get(source.name)
         sources.append(
@@ -83,6 +98,8 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
                 "name": source.name,
                 "type": source.type,
                 "languages": list(settings.source_languages(source.name)),
+                "title_only": source.title_only,
+                "filters": selections.get(source.name),
                 "last_poll": _iso(st.last_poll) if st else None,
                 "last_success": _iso(st.last_success) if st else None,
                 "next_poll": _iso(st.next_poll) if st else None,

@@ -25,6 +25,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from syndicate.errors import StoreError
 from syndicate.store.archive import FeedHistory
 from syndicate.store.articles import ArticleRepository
+from syndicate.store.filters import FilterRepository
 from syndicate.store.memory import MemoryRepository
 from syndicate.store.review import ReviewRepository
 from syndicate.store.migrations import HEAD
@@ -51,6 +52,7 @@ class Store:
         #: never migrated, and every write fails as a StoreError.
         self.read_only = read_only
         self.articles = ArticleRepository(self)
+        self.filters = FilterRepository(self)
         self.translations = TranslationRepository(self)
         self.memory = MemoryRepository(self)
         self.stats = StatsRepository(self)

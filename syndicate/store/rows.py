@@ -131,6 +131,8 @@ def translation_body(t: Translation) -> str:
         extra["untranslated"] = t.untranslated
     if t.quality:
         extra["quality"] = dict(t.quality)
+    if t.title_only:
+        extra["title_only"] = True
     return json.dumps(
         {
             **blocks_json(t.blocks),
@@ -200,6 +202,7 @@ def stored_translation(row: Any) -> Translation:
         summary=body.get("summary", ""),
         image_alt=body.get("image_alt", ""),
         untranslated=int(body.get("untranslated", 0)),
+        title_only=bool(body.get("title_only", False)),
         confidence=row["confidence"] if "confidence" in row.keys() else None,
         quality=tuple(sorted((str(k), int(v)) for k, v in body.get("quality", {}).items())),
         rules=(row["rules"] or "") if "rules" in row.keys() else "",

@@ -17,7 +17,8 @@ Tables by role:
 - publication: ``changes`` (the store's change counter), ``publish_state`` and
   ``published_file`` (what the last publish of a language was made from, so the next
   one renders only what changed), ``publish_outcome`` (whether it succeeded),
-  ``retired_language`` (languages whose outputs were removed);
+  ``retired_language`` (languages whose outputs were removed), ``article_filter`` (which
+  articles a source's keyword filters publish);
 - WebSub: ``websub_subscription``, ``websub_hub``;
 - the cluster: ``cluster_tasks`` (deliveries per task, the tasks given up).
 
@@ -32,6 +33,7 @@ needs a new revision there.
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -215,6 +217,22 @@ segment_use = Table(
     Column(
         "article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True,
     ),
+)
+
+
+#: Per article of a source with keyword filters ([[sources]] include / exclude): whether
+#: it is published, decided under which filters (their digest) from which content (its
+#: hash), and why not. A missing row, or one decided under other filters or content, is
+#: decided again; a row whose decision changed stamps its article's ``seq``, so
+#: publishing adds or removes the entry. Articles of sources without filters have none.
+article_filter = Table(
+    "article_filter",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("rules", String(64), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("kept", Boolean, nullable=False),
+    Column("reason", Text, nullable=False, default="", server_default=""),
 )
 
 

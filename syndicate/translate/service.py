@@ -40,7 +40,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import lxml.html
 
@@ -202,19 +202,26 @@ class _Plan:
 
     def __init__(
         self, stored: StoredArticle, names: Names, terms: Mapping[str, str], source: Lang, target: Lang,
-        fixed: Collection[str] = (),
+        fixed: Collection[str] = (), *, title_only: bool = False,
     ) -> None:
         self.stored = stored
         self.source = source
         self.target = target
+        #: Only the title is a slot (``[[sources]] title_only``); the rest stays the original's.
+        self.title_only = title_only
         article = stored.article
         recased = names.recased
-        body = [(_recase(value, plain, recased), plain) for value, plain in texts(article.blocks)]
-        plain = [recased.get(article.title, article.title), *(a.label for a in article.attributions),
-                 *article.meta.tags, article.meta.summary, article.meta.image.alt if article.meta.image else ""]
+        title = recased.get(article.title, article.title)
+        if title_only:
+            body: list[tuple[str, bool]] = []
+            plain = [title]
+        else:
+            body = [(_recase(value, plain, recased), plain) for value, plain in texts(article.blocks)]
+            plain = [title, *(a.label for a in article.attributions), *article.meta.tags, article.meta.summary,
+                     article.meta.image.alt if article.meta.image else ""]
         self.n_body = len(body)
-        self.n_labels = len(article.attributions)
-        self.n_tags = len(article.meta.tags)
+        self.n_labels = 0 if title_only else len(article.attributions)
+        self.n_tags = 0 if title_only else len(article.meta.tags)
         slots: list[tuple[str, bool]] = [(plain[0], True), *body, *((p, True) for p in plain[1:])]
         self.plain = [is_plain for _, is_plain in slots]
         sources = [html.escape(value, quote=False) if is_plain else value for value, is_plain in slots]
@@ -307,8 +314,10 @@ class _Plan:
         used: set[tuple[str, str]] = set()
         for segment in self.segments():
             used.update(self.key(segment)[1])
-        data = json.dumps([SHAPING_REVISION, NAMES_REVISION, NUMBERS_REVISION, POLISH_REVISION, sorted(used)],
-                          ensure_ascii=False, separators=(",", ":"))
+        rules: list[Any] = [SHAPING_REVISION, NAMES_REVISION, NUMBERS_REVISION, POLISH_REVISION, sorted(used)]
+        if self.title_only:  # switching the mode on or off redoes the source's translations
+            rules.append("title-only")
+        data = json.dumps(rules, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
     def render(self, view: _View) -> tuple[list[str], set[str]]:
@@ -332,6 +341,10 @@ class _Plan:
             return value.replace(_UNTRANSLATED_OPEN, "").replace(_UNTRANSLATED_CLOSE, "")
 
         title = fix_plain(rendered[0])
+        if self.title_only:  # the rest is published as the original has it
+            article = self.stored.article
+            return (title, article.blocks, [a.label for a in article.attributions], list(article.meta.tags),
+                    article.meta.summary, article.meta.image.alt if article.meta.image else "")
         body = [
             fix_plain(value) if self.plain[1 + i] else sanitize(value.replace(_UNTRANSLATED_OPEN, marked).replace(_UNTRANSLATED_CLOSE, "</span>"))
             for i, value in enumerate(rendered[1 : 1 + self.n_body])
@@ -429,6 +442,7 @@ class ArticleTranslator:
         pair_lookup: Lookup | None = None,
         fresh: bool = False,
         corrections: Callable[[Collection[str]], Mapping[str, str]] | None = None,
+        title_only: Collection[str] = (),
     ) -> None:
         if not route:
             raise ValueError("empty route")
@@ -457,6 +471,8 @@ class ArticleTranslator:
         #: Editors' corrections: segment -> the human translation, which wins over every
         #: engine and the memory (``store.review``); None: none are used.
         self.corrections = corrections
+        #: The sources whose articles have only their title translated ([[sources]] title_only).
+        self.title_only = frozenset(title_only)
         #: The names found that are people's, across the batch (a hint for the engines).
         self.people: frozenset[str] = frozenset()
 
@@ -494,7 +510,8 @@ class ArticleTranslator:
         for stored, names in zip(batch, found, strict=True):
             people |= names.people
             terms = {**names.terms(self.target, knows), **fixed}  # the operator's terms win over found names
-            plans.append(_Plan(stored, names, terms, self.source, self.target, fixed))
+            plans.append(_Plan(stored, names, terms, self.source, self.target, fixed,
+                               title_only=stored.article.source in self.title_only))
         self.people = frozenset(people)
         return plans
 
@@ -605,6 +622,7 @@ class ArticleTranslator:
                     summary=summary,
                     image_alt=alt,
                     untranslated=len(untranslated),
+                    title_only=plan.title_only,
                     confidence=confidence,
                     quality=quality,
                     rules=hashlib.sha256(f"{plan.rules()}|{label}".encode()).hexdigest()[:32],
