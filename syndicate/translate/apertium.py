@@ -75,6 +75,8 @@ DEFAULT_MODES_DIR = Path("/usr/share/apertium/modes")
 MAX_PIECE_CHARS = 2_000
 #: A run of this many non-space characters or more is no word: it passes through verbatim.
 LONG_RUN_CHARS = 1_000
+#: Words remembered per pair as changing its tagger (a handful in practice: "I", "near").
+MAX_TAGGER_CHANGERS = 10_000
 #: Source characters sent per flush (a chunk): about 2,000 short news titles, a few
 #: seconds of work. A flush costs the stages tens of milliseconds of CPU, so fewer is faster.
 CHUNK_CHARS = 100_000
@@ -130,11 +132,18 @@ _PLACEHOLDER = re.compile(r"\[<k(\d+)>\]")
 # segments, then the marker superblank the output is cut at. Between the pieces of one
 # long segment, the marker alone: the sentence goes on.
 _SEGMENT_END = " .[][<syndicate-seg-{}>]"
+# Before the first segment of a flush: the same sentence end and a marker, so the first
+# segment has what every other has before it (some pairs' rules read the sentence start:
+# en-eo wrote "aŭta bombo" first in a flush and "Aŭta bombo" after another segment).
+_FLUSH_START = " .[][<syndicate-start>]"
+_START_MARKER = "[<syndicate-start>]"
 _PIECE_END = "[<syndicate-seg-{}>]"
 _SEGMENT_MARKER = re.compile(r"\[<syndicate-seg-(\d+)>\]")
 # What the sentence end comes back as, at the end of a segment's output.
 _SENTENCE_END = re.compile(r"\.?\s*\[\]\s*$")
 _LONG_RUN = r"\S{%d,}" % LONG_RUN_CHARS
+# What apertium-tagger -d says of a word of an ambiguity class it was not trained on.
+_NEW_CLASS_WORD = re.compile(r"Word '(.*?)'\.?\n")
 # Shell syntax a mode file may use: pipes only; anything else needs a shell we do not run.
 _SHELL_SYNTAX = set("|;&<>()`")
 
@@ -181,7 +190,17 @@ def _stages(mode_file: Path) -> list[list[str]]:
     for argv in stages:
         if os.path.basename(argv[0]) in _FLUSHABLE and "-z" not in argv:
             argv.insert(1, "-z")
+        if _hmm_tagger(argv) and "-d" not in argv:
+            argv.insert(1, "-d")  # it says when it meets a new ambiguity class (see _Pipeline)
     return stages
+
+
+def _hmm_tagger(argv: Sequence[str]) -> bool:
+    """``apertium-tagger -g`` with its hidden Markov model (not ``-x``, the perceptron)."""
+    if os.path.basename(argv[0]) != "apertium-tagger":
+        return False
+    flags = [a for a in argv[1:] if a.startswith("-") and not a.startswith("--")]
+    return any("g" in f for f in flags) and not any("x" in f for f in flags) and "--perceptron" not in argv
 
 
 # -- processes that die with their parent ----------------------------------------------------
@@ -259,31 +278,55 @@ class _Spawner:
 _SPAWNER = _Spawner()
 
 
-def _start(stages: Sequence[Sequence[str]]) -> list[subprocess.Popen[bytes]]:
-    """Start the stages connected by pipes, in one new process group led by the first."""
+def _spawn(argv: Sequence[str], stdin: int | IO[bytes] | None, stdout: int, stderr: int, group: int) -> subprocess.Popen[bytes]:
+    """One stage, dying with us, in process group ``group`` (0: a new one it leads)."""
     setpriv = _setpriv()
     prefix: list[str] = [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
     prctl = None if setpriv else _prctl()
     preexec = functools.partial(_die_with_parent, prctl, os.getpid()) if prctl is not None else None
+    return subprocess.Popen([*prefix, *argv], stdin=stdin, stdout=stdout, stderr=stderr, process_group=group,
+                            preexec_fn=preexec)
+
+
+def _start(stages: Sequence[Sequence[str]], watched: int | None = None) -> tuple[list[subprocess.Popen[bytes]], tuple[int, int]]:
+    """Start the stages connected by pipes, in one new process group led by the first.
+
+    Stage ``watched`` (if any) gets its stderr on a pipe, and we keep the ends of the
+    pipes around it (returned: its input's read end, its output's write end), so it can
+    be replaced by a fresh one between flushes (:meth:`_Pipeline.renew`)."""
     procs: list[subprocess.Popen[bytes]] = []
+    kept: tuple[int, int] = (-1, -1)
     try:
-        for argv in stages:
+        for index, argv in enumerate(stages):
             stdin: int | IO[bytes] | None = subprocess.PIPE if not procs else procs[-1].stdout
-            proc = subprocess.Popen(
-                [*prefix, *argv],
-                stdin=stdin,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                process_group=procs[0].pid if procs else 0,
-                preexec_fn=preexec,
-            )
-            if procs and procs[-1].stdout is not None:
+            stdout: int = subprocess.PIPE
+            if watched is not None and index == watched - 1:  # feeds the watched stage: a pipe we keep
+                read_end, write_end = os.pipe()
+                kept = (read_end, kept[1])
+                stdout = write_end
+            elif watched is not None and index == watched:
+                stdin = kept[0]
+                read_end, write_end = os.pipe()
+                kept = (kept[0], write_end)
+                stdout = write_end
+            elif watched is not None and index == watched + 1:
+                stdin = read_end
+            proc = _spawn(argv, stdin, stdout, subprocess.PIPE if index == watched else subprocess.DEVNULL,
+                          procs[0].pid if procs else 0)
+            if watched is not None and index == watched - 1:
+                os.close(write_end)  # the stage before holds it now
+            elif watched is not None and index == watched + 1:
+                os.close(read_end)  # the stage after holds it now
+            elif procs and procs[-1].stdout is not None:
                 procs[-1].stdout.close()  # the next stage holds it now
             procs.append(proc)
     except BaseException:
         _kill(procs)
+        for fd in kept:
+            if fd >= 0:
+                os.close(fd)
         raise
-    return procs
+    return procs, kept
 
 
 def _kill(procs: Sequence[subprocess.Popen[bytes]]) -> None:
@@ -306,9 +349,17 @@ def _signal(procs: Sequence[subprocess.Popen[bytes]]) -> None:
                 pass
 
 
+def _signal_one(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        try:
+            proc.kill()
+        except ProcessLookupError:
+            pass
+
+
 def _reap(procs: Sequence[subprocess.Popen[bytes]]) -> None:
     for proc in procs:
-        for pipe in (proc.stdin, proc.stdout):
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
             if pipe is not None and not pipe.closed:
                 pipe.close()
         proc.wait()
@@ -318,7 +369,19 @@ def _reap(procs: Sequence[subprocess.Popen[bytes]]) -> None:
 
 
 class _Pipeline:
-    """One running pipeline of Apertium programs (a mode's, or an analyser alone)."""
+    """One running pipeline of Apertium programs (a mode's, or an analyser alone).
+
+    Its HMM tagger, if it has one, is watched. ``apertium-tagger -g`` (3.8) changes its
+    own model when it meets a word of an ambiguity class it was not trained on: the
+    class it falls back to overwrites the open class it gives unknown words (names,
+    mostly), for as long as the process lives. What a segment becomes would then depend
+    on what the process read before it (in one flush or an earlier one). The tagger runs
+    with ``-d``, which makes it say so on stderr ("A new ambiguity class was found ...
+    Word 'I'"); a flush after which it said so replaces the tagger with a fresh one
+    before the next (a few milliseconds: the other stages and their pipes stay), and
+    tells the caller the words (:meth:`run_reporting`), whose segments after the first
+    that holds one were read by a changed tagger.
+    """
 
     def __init__(self, stages: list[list[str]], label: str, timeout: float) -> None:
         self.stages = stages
@@ -326,9 +389,12 @@ class _Pipeline:
         self.timeout = timeout
         # Reentrant: a flush that fails closes the pipeline while holding it.
         self.lock = threading.RLock()
+        watched = [i for i, argv in enumerate(stages) if 0 < i < len(stages) - 1 and _hmm_tagger(argv)]
+        #: The stage replaced after a flush that changed it (the HMM tagger), if any.
+        self.watched: int | None = watched[0] if watched else None
         logger.debug("starting apertium pipeline: %s", self.command)
         try:
-            self.procs = _SPAWNER.run(functools.partial(_start, self.stages))
+            self.procs, (self._feed, self._fed) = _SPAWNER.run(functools.partial(_start, self.stages, self.watched))
         except (OSError, subprocess.SubprocessError) as error:
             raise ModelError(
                 f"cannot start the Apertium pipeline of {label}: {error}",
@@ -340,7 +406,20 @@ class _Pipeline:
         self._in, self._out = stdin.fileno(), stdout.fileno()
         os.set_blocking(self._in, False)
         os.set_blocking(self._out, False)
+        self._err = self._watch_errors()
+        self._said = bytearray()  # what the watched stage wrote to stderr during the flush
         self._closed = False
+        #: Times the watched stage was replaced (for tests and the benchmark).
+        self.renewals = 0
+
+    def _watch_errors(self) -> int:
+        """The watched stage's stderr, non-blocking (-1: none watched)."""
+        if self.watched is None:
+            return -1
+        err = self.procs[self.watched].stderr
+        assert err is not None
+        os.set_blocking(err.fileno(), False)
+        return err.fileno()
 
     @property
     def proc(self) -> subprocess.Popen[bytes]:
@@ -353,11 +432,59 @@ class _Pipeline:
 
     def run(self, text: str) -> str:
         """One flush: write ``text`` and a NUL while reading the output up to its NUL."""
+        return self.run_reporting(text)[0]
+
+    def run_reporting(self, text: str) -> tuple[str, frozenset[str]]:
+        """:meth:`run`, and the words that changed the watched tagger during it (empty:
+        it is as it started); when there are any, the tagger is fresh again already."""
         data = text.replace("\0", " ").encode("utf-8", errors="replace") + b"\0"
         with self.lock:
             if self._closed:
                 raise TranslationError("apertium pipeline was closed", engine="apertium")
-            return self._exchange(data).decode("utf-8", errors="replace")
+            self._said.clear()
+            out = self._exchange(data).decode("utf-8", errors="replace")
+            self._drain()
+            said = bytes(self._said).decode("utf-8", errors="replace")
+            if "ambiguity class" not in said:
+                return out, frozenset()
+            words = frozenset(_NEW_CLASS_WORD.findall(said)) or frozenset({""})
+            self.renew()
+            return out, words
+
+    def _drain(self) -> None:
+        """Read what the watched stage wrote to stderr (all of it is there once the
+        flush's NUL came out of the last stage: the stage wrote it before passing it on)."""
+        while self._err >= 0:
+            try:
+                chunk = os.read(self._err, 1 << 16)
+            except BlockingIOError:
+                return
+            if not chunk:
+                return
+            if len(self._said) < (1 << 20):
+                self._said += chunk
+
+    def renew(self) -> None:
+        """Replace the watched stage with a fresh process on the same pipes (between
+        flushes: nothing is in flight). A failure closes the pipeline (the next call
+        starts a new one)."""
+        with self.lock:
+            if self.watched is None or self._closed:
+                return
+            old = self.procs[self.watched]
+            _signal_one(old)
+            _reap([old])
+            try:
+                new = _SPAWNER.run(functools.partial(
+                    _spawn, self.stages[self.watched], self._feed, self._fed, subprocess.PIPE, self.procs[0].pid))
+            except (OSError, subprocess.SubprocessError) as error:
+                logger.warning("apertium: cannot restart %s (%s); restarting the pipeline",
+                               self.stages[self.watched][0], error)
+                self.close()
+                return
+            self.procs[self.watched] = new
+            self._err = self._watch_errors()
+            self.renewals += 1
 
     def _exchange(self, data: bytes) -> bytes:
         deadline = time.monotonic() + self.timeout
@@ -368,6 +495,8 @@ class _Pipeline:
         with selectors.DefaultSelector() as selector:
             selector.register(self._out, selectors.EVENT_READ)
             selector.register(self._in, selectors.EVENT_WRITE)
+            if self._err >= 0:  # read as it comes: a full stderr pipe would stall the stage
+                selector.register(self._err, selectors.EVENT_READ)
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -385,6 +514,9 @@ class _Pipeline:
                             raise self._broken() from None
                         if sent == len(view):
                             selector.unregister(self._in)
+                        continue
+                    if key.fd == self._err:
+                        self._drain()
                         continue
                     try:
                         chunk = os.read(self._out, 1 << 16)
@@ -425,6 +557,10 @@ class _Pipeline:
         if self.lock.acquire(blocking=False):
             try:
                 _reap(self.procs)
+                for fd in (self._feed, self._fed):
+                    if fd >= 0:
+                        os.close(fd)
+                self._feed = self._fed = self._err = -1
             finally:
                 self.lock.release()
 
@@ -513,21 +649,50 @@ def _remembered_pools(model: str) -> tuple[tuple[str, ...], tuple[str, ...]] | N
 def _remember_pools(model: str, pools: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
     if "unknown" in model:
         return
-    path = _pools_file()
+    _update_cache(_pools_file(), f"{model}|{_POOLS_DIGEST}", [list(pools[0]), list(pools[1])],
+                  keep=lambda key: key.endswith(f"|{_POOLS_DIGEST}"))  # older probes go
+
+
+def _changers_file() -> Path:
+    """Where the words that change a pair's tagger are remembered across processes."""
+    return machine_cache_dir() / "apertium-tagger-changers.json"
+
+
+def _remembered_changers(model: str) -> set[str]:
+    """The words known to change this version of a pair's tagger (none if not known)."""
+    if "unknown" in model:
+        return set()
+    try:
+        entry = json.loads(_changers_file().read_text(encoding="utf-8")).get(model, [])
+        return {str(word) for word in entry if isinstance(word, str) and word}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return set()
+
+
+def _remember_changers(model: str, words: Collection[str]) -> None:
+    if "unknown" not in model:
+        _update_cache(_changers_file(), model, sorted(words)[:MAX_TAGGER_CHANGERS])
+
+
+def _update_cache(path: Path, key: str, value: object, keep: Callable[[str], bool] = lambda _key: True) -> None:
+    """Set ``key`` in a JSON file of the machine cache, replaced whole (safe for several
+    processes: the last writer wins, no reader sees half a file)."""
     try:
         try:
             known = json.loads(path.read_text(encoding="utf-8"))
             known = known if isinstance(known, dict) else {}
         except (OSError, ValueError):
             known = {}
-        known = {k: v for k, v in known.items() if k.endswith(f"|{_POOLS_DIGEST}")}  # older probes go
-        known[f"{model}|{_POOLS_DIGEST}"] = [list(pools[0]), list(pools[1])]
+        known = {k: v for k, v in known.items() if keep(k)}
+        known[key] = value
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(known, sort_keys=True), encoding="utf-8")
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        temporary.write_text(json.dumps(known, sort_keys=True, ensure_ascii=False), encoding="utf-8")
         os.replace(temporary, path)
-    except OSError as error:  # a read-only home: probe in every process
-        logger.debug("apertium: cannot remember placeholder probes in %s: %s", path, error)
+    except OSError as error:  # a read-only home: learn again in every process
+        logger.debug("apertium: cannot remember %s in %s: %s", key, path, error)
+
+
 #: Words of a segment, for the share of them Apertium marked.
 _WORDS = re.compile(r"[^\W_]+")
 _HYPHENATED = re.compile(r"(?<![\w-])[\w.]+(?:-[\w.]+)+(?![\w-])")
@@ -558,6 +723,9 @@ class ApertiumTranslator:
         #: Per pair, the placeholder proper nouns it passes through: (places, people).
         self._pools: dict[tuple[Lang, Lang], tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._probing: dict[tuple[Lang, Lang], threading.Lock] = {}  # one probe per pair at a time
+        #: Per pair, words seen to change its HMM tagger: a flush ends after a segment
+        #: holding one (see :meth:`_run_pieces`).
+        self._changers: dict[tuple[Lang, Lang], set[str]] = {}
         self._lock = threading.Lock()
         # Counts close() calls: a translation that began before one stops instead of
         # starting the pipelines again (a later call may start them).
@@ -797,9 +965,7 @@ class ApertiumTranslator:
             for number, (joiner, cut) in enumerate(cuts, 1):
                 encoded, used = _protect(cut, pattern, own)
                 pieces.append(_Piece(index, joiner, number == len(cuts), encoded, tuple(used)))
-        raws: list[str] = []
-        for chunk in _chunks(pieces, self.chunk_chars):
-            raws.extend(self._run_chunk(chunk, source, target, generation))
+        raws = self._run_pieces(pieces, source, target, generation)
         parts: dict[int, list[str]] = {}
         marked: dict[int, int] = {}
         unknown: dict[int, list[str]] = {}
@@ -814,18 +980,86 @@ class ApertiumTranslator:
             out[index] = _Raw(text, marked.get(index, 0), tuple(unknown.get(index, ())))
         return out
 
-    def _run_chunk(self, chunk: Sequence[_Piece], source: Lang, target: Lang, generation: int) -> list[str]:
-        """Translate a chunk in one flush; one flush per piece if its markers went astray."""
-        stream = "".join(p.encoded + (_SEGMENT_END if p.last else _PIECE_END).format(i) for i, p in enumerate(chunk))
-        texts = _split_output(self._pipeline(source, target, generation).run(stream), [p.last for p in chunk])
+    def _run_pieces(self, pieces: Sequence[_Piece], source: Lang, target: Lang, generation: int) -> list[str]:
+        """Every piece's output, many segments per flush, each segment read by a tagger
+        as it was trained (see :class:`_Pipeline`): what a segment becomes depends on it
+        alone, never on the batch or the order it came in.
+
+        A flush ends after a segment holding a word already known to change the tagger
+        (the tagger is renewed after it). When a flush reports such a word for the first
+        time, the segments up to the first that holds one stand, and the rest go again
+        to the renewed tagger. A segment in pieces longer than a chunk has flushes of
+        its own, renewed before and after it."""
+        known = self._changers.get((source, target))
+        if known is None:
+            known = self._changers[(source, target)] = _remembered_changers(self.model_id(source, target))
+        groups: list[list[_Piece]] = []
+        for piece in pieces:
+            if groups and groups[-1][0].segment == piece.segment:
+                groups[-1].append(piece)
+            else:
+                groups.append([piece])
+        out: list[str] = []
+        index = 0
+        alone_until = 0  # segments before this index go one per flush (a change not placed)
+        while index < len(groups):
+            if _size(groups[index]) > self.chunk_chars:  # a segment of many flushes, alone
+                said: set[str] = set()
+                for chunk in _chunks(groups[index], self.chunk_chars):
+                    texts, words = self._run_chunk(chunk, source, target, generation)
+                    out.extend(texts)
+                    said |= words
+                index += 1
+                self._learn(known, said, source, target)
+                continue
+            taken = [groups[index]] if index < alone_until else _take(groups, index, self.chunk_chars, known)
+            texts, words = self._run_chunk([p for g in taken for p in g], source, target, generation)
+            if not words or len(taken) == 1:
+                self._learn(known, words, source, target)
+                out.extend(texts)
+                index += len(taken)
+                continue
+            self._learn(known, words, source, target)
+            first = next((n for n, g in enumerate(taken) if any(_holds(p.encoded, words) for p in g)), None)
+            if first is None:  # the word is not found as written: the first segment stands, the rest one by one
+                first, alone_until = 0, index + len(taken)
+            stand = sum(len(g) for g in taken[: first + 1])
+            out.extend(texts[:stand])
+            index += first + 1
+        return out
+
+    def _learn(self, known: set[str], words: Collection[str], source: Lang, target: Lang) -> None:
+        """Remember words that change the tagger (for the next flushes' cuts, in this
+        process and the next ones: the machine cache keeps them per model)."""
+        new = {w for w in words if w} - known
+        if new and len(known) < MAX_TAGGER_CHANGERS:
+            known.update(new)
+            _remember_changers(self.model_id(source, target), known)
+
+    def _run_chunk(
+        self, chunk: Sequence[_Piece], source: Lang, target: Lang, generation: int,
+    ) -> tuple[list[str], frozenset[str]]:
+        """Translate a chunk in one flush, one flush per piece if its markers went astray;
+        with the words that changed the tagger meanwhile (see :class:`_Pipeline`)."""
+        stream = _FLUSH_START + "".join(
+            p.encoded + (_SEGMENT_END if p.last else _PIECE_END).format(i) for i, p in enumerate(chunk))
+        raw, words = self._pipeline(source, target, generation).run_reporting(stream)
+        head, started, raw = raw.partition(_START_MARKER)
+        texts = _split_output(raw, [p.last for p in chunk]) if started else None
         if texts is not None:
-            return texts
+            return texts, words
         logger.warning(
             "apertium %s->%s lost a segment marker in a chunk of %d segment(s); translating them one by one",
             source, target, len(chunk),
         )
-        # A trailing newline lets the analyser see the end of the last word.
-        return [self._pipeline(source, target, generation).run(p.encoded + "\n") for p in chunk]
+        out: list[str] = []
+        said = set(words)
+        for piece in chunk:
+            # A trailing newline lets the analyser see the end of the last word.
+            text, more = self._pipeline(source, target, generation).run_reporting(piece.encoded + "\n")
+            out.append(text)
+            said |= more
+        return out, frozenset(said)
 
     def prepare(self, source: Lang, target: Lang) -> None:
         """Start the pair's pipeline (its stages load their dictionaries while we go on)
@@ -1136,6 +1370,31 @@ def _split_output(raw: str, ends: Sequence[bool]) -> list[str] | None:
             text = text[: end.start()]
         texts.append(text)
     return texts
+
+
+def _size(pieces: Sequence[_Piece]) -> int:
+    return sum(len(p.encoded) + len(_SEGMENT_END) for p in pieces)
+
+
+def _holds(encoded: str, words: Collection[str]) -> bool:
+    """Whether a piece of the stream holds one of ``words`` as a word of its own."""
+    return any(word and re.search(rf"(?<![\w\\]){re.escape(word)}(?!\w)", encoded) for word in words)
+
+
+def _take(groups: Sequence[Sequence[_Piece]], start: int, limit: int, changers: Collection[str]) -> list[Sequence[_Piece]]:
+    """The segments (groups of pieces) of the next flush from ``start``: as many as fit
+    in ``limit``, ending after the first that holds a word known to change the tagger."""
+    taken: list[Sequence[_Piece]] = []
+    size = 0
+    for group in groups[start:]:
+        grown = size + _size(group)
+        if taken and (grown > limit or _size(group) > limit):
+            break
+        taken.append(group)
+        size = grown
+        if changers and any(_holds(p.encoded, changers) for p in group):
+            break
+    return taken
 
 
 def _chunks(pieces: Sequence[_Piece], limit: int) -> Iterator[Sequence[_Piece]]:

@@ -197,8 +197,9 @@ def test_many_segments_with_stream_format_characters_come_back_aligned_one_to_on
 
 def test_many_segments_take_one_flush(engine: ApertiumTranslator, monkeypatch: pytest.MonkeyPatch) -> None:
     flushes: list[int] = []
-    real_run = apertium._Pipeline.run
-    monkeypatch.setattr(apertium._Pipeline, "run", lambda self, text: flushes.append(len(text)) or real_run(self, text))
+    real_run = apertium._Pipeline.run_reporting
+    monkeypatch.setattr(apertium._Pipeline, "run_reporting",
+                        lambda self, text: flushes.append(len(text)) or real_run(self, text))
     assert len(engine.translate(_segments(), EN, ES)) == 600
     assert len(flushes) == 1  # not one round trip through ten processes per segment
 
