@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import logging
 import os
 import time
@@ -357,6 +358,8 @@ class FeedPublisher:
         self._trusted = self._unmoved(language)  # before this publish writes anything
         try:
             changed = self._publish_edition(edition, fingerprint, known, produced, changed_feeds)
+            if edition.listing:
+                changed += self._publish_sitemaps(edition, fingerprint, known, produced, snapshot.lines)
         finally:
             self._trusted = False
         gone = [key for key in known if key not in produced]
@@ -395,6 +398,65 @@ class FeedPublisher:
                 changed += written
                 self.publication.record_files(language, [record])
             logger.info("published %s: %d entries, %d file(s) changed", language, len(edition.listing), changed)
+        return changed
+
+    def _publish_sitemaps(
+        self, edition: Edition, fingerprint: str, known: Mapping[str, tuple[str, int]], produced: set[str],
+        lines: Sequence[ArticleLine],
+    ) -> int:
+        """The language's sitemap index, sitemap files and news sitemap (see
+        :mod:`syndicate.publish.sitemaps`), each rendered only when an entry it lists
+        changed; files a smaller history no longer needs are removed."""
+        from syndicate.publish import sitemaps
+
+        language = edition.language
+        prefix = f"pages/{language}/"
+        base = f"{self.settings.translations_url}{language}/"
+        originals: dict[int, sitemaps.Original] | None = None
+        changed = 0
+        records: list[PublishedFile] = []
+        listed: list[tuple[str, datetime]] = []
+        digests: list[str] = []
+        groups = sitemaps.parts(edition)
+        for number, entries in enumerate(groups, 1):
+            key = f"{prefix}{sitemaps.part_name(number)}"
+            digest = _digest_of(fingerprint, "sitemap", *(entry.digest for entry in entries))
+            produced.add(key)
+            listed.append((f"{base}{sitemaps.part_name(number)}", max(entry.updated for entry in entries)))
+            digests.append(digest)
+            if self._current(known, key, digest):
+                continue
+            if originals is None:
+                wanted = {entry.article_id for entry in edition.listing}
+                originals = {line.id: sitemaps.Original(line.url, self.settings.article_language(line.source, line.language))
+                             for line in lines if line.id in wanted}
+            written, record = self._write(key, sitemaps.urlset_bytes(language, entries, originals), digest)
+            changed += written
+            records.append(record)
+        news = sitemaps.news_entries(edition)
+        news_key = f"{prefix}{sitemaps.NEWS_NAME}"
+        if news:
+            digest = _digest_of(fingerprint, "news", *(entry.digest for entry in news))
+            produced.add(news_key)
+            listed.append((f"{base}{sitemaps.NEWS_NAME}", max(entry.updated for entry in news)))
+            digests.append(digest)
+            if not self._current(known, news_key, digest):
+                written, record = self._write(
+                    news_key, sitemaps.news_bytes(language, self.settings.site.title, news), digest)
+                changed += written
+                records.append(record)
+        index_key = f"{prefix}{sitemaps.INDEX_NAME}"
+        digest = _digest_of(fingerprint, "sitemap-index", *digests)
+        produced.add(index_key)
+        if not self._current(known, index_key, digest):
+            written, record = self._write(index_key, sitemaps.index_bytes(listed), digest)
+            changed += written
+            records.append(record)
+        # Files of a longer history, or a news sitemap with nothing recent: gone.
+        stale = [key for key in known if key.startswith(f"{prefix}sitemap") and key not in produced]
+        for key in stale:
+            changed += self.writer.remove(self._path(key))
+        self.publication.record_files(language, records)
         return changed
 
     def _sweep(self, language: Lang) -> None:
@@ -515,6 +577,10 @@ class FeedPublisher:
         self.publication.record_files(SITE, records)
         self.publication.save_state(SITE, PublishState(snapshot.watermark, fingerprint, self._folder_times(self._folders(SITE))))
         return changed
+
+
+def _digest_of(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @contextlib.contextmanager

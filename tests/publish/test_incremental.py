@@ -203,14 +203,17 @@ def test_one_new_article_renders_only_the_files_it_touches(site: Site) -> None:
     indexes = {"translations/es/index.html", "translations/el/index.html", "feeds/index.html"}
     # 11 entries, feed_size 3: the one that left the subscription feed joined the open page 3.
     archive = {f"feeds/{lang}/archive/3{ext}" for lang in ("es", "el") for ext in (".xml", ".rss", ".json")}
-    assert site.rel(writer.changed) == touched | feeds | indexes | archive
+    # The last sitemap (oldest first: the new entry goes at its end), the news sitemap and the index.
+    sitemaps = {f"translations/{lang}/{name}" for lang in ("es", "el")
+                for name in ("sitemap-1.xml", "sitemap-news.xml", "sitemap.xml")}
+    assert site.rel(writer.changed) == touched | feeds | indexes | archive | sitemaps
     assert changed == len(writer.changed)
     # Bodies: the two pages, and the members of the documents rendered (never the history).
     assert len(set(loaded)) <= 2 + 2 * FEED_SIZE
     assert counted.others["opml"] == 1  # the site index's inputs changed (a size): OPML is checked, not rewritten
     assert "feeds/opml.xml" not in site.rel(writer.changed)
     for path in writer.changed:
-        if path.suffix in (".xml", ".rss", ".json") and path.name != "index.html":
+        if path.suffix in (".xml", ".rss", ".json") and not path.name.startswith("sitemap"):
             assert feedcheck.feed_problems(path) == [], path
 
 

@@ -1,0 +1,154 @@
+"""Sitemaps (issue 23, part 3): per language an index and files of at most 50,000 URLs,
+every page with its other languages and the original as hreflang alternates, lastmod
+from the entry's updated, a news sitemap of the last two days; valid against the
+sitemaps.org schemas; a new article rewrites the last file, the news sitemap and the
+index only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import feedparser
+import pytest
+from lxml import etree
+
+from syndicate.config import load_settings
+from syndicate.publish import sitemaps
+from syndicate.store import Store
+from syndicate.translate.engines import Engines
+from syndicate.work import once
+from tests.conftest import Clock, write_config
+from tests.fakes import FakeEngine, tagged
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "schema"
+NS = {"s": sitemaps.SITEMAP_NS, "x": sitemaps.XHTML_NS, "n": sitemaps.NEWS_NS}
+
+
+@pytest.fixture(scope="module")
+def index_schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(SCHEMAS / "siteindex.xsd")))
+
+
+@pytest.fixture(scope="module")
+def urlset_schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(SCHEMAS / "sitemap-extensions.xsd")))
+
+
+def project(tmp_path: Path) -> Path:
+    extra = '\n[[sources]]\nname = "wire"\ntype = "folder"\npath = "wire"\nbase_url = "https://wire.example.com/stories/"\n'
+    (tmp_path / "wire").mkdir()
+    return write_config(tmp_path, languages=("es", "ca"), extra=extra)
+
+
+def add_story(tmp_path: Path, n: int) -> None:
+    (tmp_path / "wire" / f"story-{n}.txt").write_text(
+        f"Harbour cranes number {n} arrive\n\nThe port received crane number {n} on Tuesday morning.\n", encoding="utf-8")
+
+
+def run(config: Path) -> None:
+    settings = load_settings(config)
+    engine = FakeEngine("apertium", {("en", "es"), ("en", "ca")}, tagged)
+    with Store.open(settings.state_dir) as store:
+        report = once(settings, store, engines=Engines(settings, factories={"apertium": lambda _s: engine}), clock=Clock())
+    assert report.ok, report.problems
+
+
+def urls(folder: Path) -> list[etree._Element]:
+    index = etree.parse(str(folder / "sitemap.xml"))
+    out: list[etree._Element] = []
+    for loc in index.xpath("s:sitemap/s:loc/text()", namespaces=NS):
+        name = loc.rsplit("/", 1)[1]
+        if name != sitemaps.NEWS_NAME:
+            out += etree.parse(str(folder / name)).xpath("s:url", namespaces=NS)
+    return out
+
+
+def test_every_page_is_listed_once_with_its_languages_and_the_original(
+    tmp_path: Path, index_schema: etree.XMLSchema, urlset_schema: etree.XMLSchema,
+) -> None:
+    config = project(tmp_path)
+    for n in range(3):
+        add_story(tmp_path, n)
+    run(config)
+    settings = load_settings(config)
+    for language, other in (("es", "ca"), ("ca", "es")):
+        folder = settings.translations_dir / language
+        index = etree.parse(str(folder / "sitemap.xml"))
+        index_schema.assertValid(index)
+        for loc in index.xpath("s:sitemap/s:loc/text()", namespaces=NS):
+            assert loc.startswith(f"https://news.example.org/translations/{language}/sitemap")
+            urlset_schema.assertValid(etree.parse(str(folder / loc.rsplit("/", 1)[1])))
+        listed = urls(folder)
+        pages = sorted(p.name for p in folder.glob("*.html") if p.name != "index.html")
+        locs = [u.findtext("s:loc", namespaces=NS) for u in listed]
+        assert sorted(loc.rsplit("/", 1)[1] for loc in locs) == pages  # every page, once
+        for url in listed:
+            loc = url.findtext("s:loc", namespaces=NS)
+            links = {link.get("hreflang"): link.get("href") for link in url.xpath("x:link", namespaces=NS)}
+            assert links[language] == loc and links[other] == loc.replace(f"/{language}/", f"/{other}/")
+            if "harbour-cranes" in loc:  # the wire's stories are on the web: the original is an alternate
+                assert links["en"].startswith("https://wire.example.com/stories/story-")
+            else:  # the sample's: an original where the article names one
+                assert set(links) <= {language, other, "en"}
+                assert "/translations/" not in links.get("en", "")
+        # lastmod is the entry's updated, as the Atom feed says it.
+        feed = feedparser.parse((settings.feeds_dir / language / "atom.xml").read_bytes())
+        updated = {next(link.href for link in e.links if link.get("hreflang") == language):
+                   datetime.fromisoformat(e.updated) for e in feed.entries}
+        lastmod = {u.findtext("s:loc", namespaces=NS): datetime.fromisoformat(u.findtext("s:lastmod", namespaces=NS))
+                   for u in listed}
+        assert updated and all(lastmod[link] == when for link, when in updated.items())
+        news = etree.parse(str(folder / sitemaps.NEWS_NAME))
+        urlset_schema.assertValid(news)
+        assert news.xpath("//n:publication/n:language/text()", namespaces=NS)[0] == language
+        assert news.xpath("//n:publication/n:name/text()", namespaces=NS)[0] == "Test News"
+
+
+def test_files_hold_at_most_the_limit_and_a_new_article_rewrites_only_the_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index_schema: etree.XMLSchema, urlset_schema: etree.XMLSchema,
+) -> None:
+    monkeypatch.setattr(sitemaps, "MAX_URLS", 4)
+    config = project(tmp_path)
+    for n in range(3):
+        add_story(tmp_path, n)
+    run(config)  # the sample's 7 and 3 stories: 10 entries, files of 4, 4 and 2
+    folder = load_settings(config).translations_dir / "es"
+    names = sorted(p.name for p in folder.glob("sitemap-[0-9]*.xml"))
+    assert names == ["sitemap-1.xml", "sitemap-2.xml", "sitemap-3.xml"]
+    sizes = [len(etree.parse(str(folder / n)).xpath("s:url", namespaces=NS)) for n in names]
+    assert sizes == [4, 4, 2]
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.glob("sitemap*.xml")}
+    add_story(tmp_path, 3)
+    run(config)
+    after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.glob("sitemap*.xml")}
+    # (The index names the same files with the same lastmod: this test's clock stands still.)
+    assert sorted(name for name in after if after[name] != before.get(name)) == ["sitemap-3.xml", "sitemap-news.xml"]
+    index_schema.assertValid(etree.parse(str(folder / "sitemap.xml")))
+    assert len(urls(folder)) == 11 and len(etree.parse(str(folder / "sitemap-3.xml")).xpath("s:url", namespaces=NS)) == 3
+
+    # The language shrinks (the wire's stories filtered out): the last file goes.
+    text = config.read_text(encoding="utf-8").replace('base_url = "https://wire.example.com/stories/"',
+                                                       'base_url = "https://wire.example.com/stories/"\nexclude = ["harbour cranes"]')
+    config.write_text(text, encoding="utf-8")
+    run(config)
+    assert sorted(p.name for p in folder.glob("sitemap-[0-9]*.xml")) == ["sitemap-1.xml", "sitemap-2.xml"]
+    assert len(urls(folder)) == 7
+    index_schema.assertValid(etree.parse(str(folder / "sitemap.xml")))
+
+
+def test_the_news_window_counts_from_the_newest_entry() -> None:
+    from datetime import UTC, timedelta
+
+    from syndicate.models import Lang
+    from syndicate.publish.edition import Edition, ListedEntry
+
+    def entry(n: int, days: float) -> ListedEntry:
+        when = datetime(2026, 12, 6, tzinfo=UTC) - timedelta(days=days)
+        return ListedEntry(n, f"s{n}", f"t{n}", f"https://x.example/es/s{n}.html", when, when, None, None, (), "d",
+                           when.isoformat())
+
+    edition = Edition(Lang("es"), "T", "https://x.example/feeds/es/", "https://x.example/es/",
+                      listing=(entry(1, 0), entry(2, 1.5), entry(3, 2.0), entry(4, 2.01), entry(5, 30)))
+    assert [e.article_id for e in sitemaps.news_entries(edition)] == [1, 2, 3]
+    assert sitemaps.news_language("zh-Hant-TW") == "zh-tw" and sitemaps.news_language("pt-BR") == "pt"
