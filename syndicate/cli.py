@@ -313,22 +313,10 @@ def _once(settings: Settings, *, reinitialise: bool = False,
 
 
 def _claim_outputs(settings: Settings) -> None:
-    """Mark the output folders as this state's, or refuse when another state's they are.
+    """Mark the output folders as this configuration's (see :func:`claim_outputs`)."""
+    from syndicate.publish.writer import claim_outputs
 
-    Any other failure here (a read-only or full disk) is left for the publish that
-    follows, which reports it with the summary of what was done.
-    """
-    from syndicate.errors import OutputClaimedError, PublishError
-    from syndicate.publish.writer import FileWriter
-
-    writer = FileWriter()
-    for folder in (settings.feeds_dir, settings.translations_dir):
-        try:
-            writer.claim(folder, settings.state_dir)
-        except OutputClaimedError:
-            raise
-        except PublishError as exc:
-            logger.debug("cannot mark the output folder: %s", exc)
+    claim_outputs(settings)
 
 
 def cmd_once(args: argparse.Namespace) -> int:

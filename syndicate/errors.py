@@ -138,7 +138,7 @@ class PublishError(SyndicateError):
 class OutputClaimedError(PublishError):
     """An output folder belongs to another configuration's state (its marker file says so)."""
 
-    def __init__(self, folder: Path, *, owner: str, claimant: Path, marker: Path) -> None:
+    def __init__(self, folder: Path, *, owner: str, claimant: Path | str, marker: Path) -> None:
         super().__init__(
             f"the output folder {folder} is published by the configuration whose state is {owner}, "
             f"not by this one (state {claimant}): the two would overwrite each other's feeds",

@@ -108,6 +108,9 @@ def run_worker(
         )
     check_broker(settings)
     check_store(settings)
+    from syndicate.publish.writer import claim_outputs
+
+    claim_outputs(settings)  # workers publish: another configuration's folders are refused here
     threads = settings.cluster.worker_threads
     limit_threads(threads)  # before the fork: the children inherit it
     concurrency = concurrency or max(1, (os.cpu_count() or 1) // threads)

@@ -7,9 +7,14 @@ import errno
 import os
 import tempfile
 import time
+from collections.abc import Collection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from syndicate.errors import OutputClaimedError, PublishError
+
+if TYPE_CHECKING:
+    from syndicate.config import Settings
 
 #: In each output folder: the state directory whose configuration publishes there.
 OWNER_MARKER = ".syndicate-owner"
@@ -90,15 +95,18 @@ class FileWriter:
         self.written.append(path)
         return True
 
-    def claim(self, folder: Path, owner: Path) -> None:
-        """Make ``folder`` an output of the configuration whose state is ``owner``.
+    def claim(self, folder: Path, owner: Path | str, *, formerly: Collection[str] = ()) -> None:
+        """Make ``folder`` an output of the configuration whose state is ``owner`` (a
+        state folder, or a name such as :func:`output_owner` gives).
 
         The first claim writes ``folder/.syndicate-owner`` naming ``owner``; a folder whose
         marker names another state raises :class:`OutputClaimedError`, so two
         configurations never overwrite each other's feeds (or reuse each other's ids).
+        A marker naming one of ``formerly`` (what the same owner was called before) is
+        rewritten to ``owner``.
         """
         marker = folder / OWNER_MARKER
-        me = str(owner.resolve())
+        me = owner if isinstance(owner, str) else str(owner.resolve())
         try:
             folder.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{OWNER_MARKER}.", suffix=".tmp", dir=folder)
@@ -114,10 +122,13 @@ class FileWriter:
                 Path(tmp).unlink(missing_ok=True)
             with marker.open("rb") as fh:
                 recorded = fh.read(4096).decode("utf-8", "replace").strip()
+            if recorded != me and recorded in formerly:
+                self.write(marker, f"{me}\n".encode())  # the same owner, named as it is now
+                recorded = me
         except OSError as exc:
             raise publish_error(marker, exc) from None
         if recorded != me:
-            raise OutputClaimedError(folder, owner=recorded or "<empty marker>", claimant=owner.resolve(), marker=marker)
+            raise OutputClaimedError(folder, owner=recorded or "<empty marker>", claimant=me, marker=marker)
 
     def sweep(self, *roots: Path, now: float | None = None, recursive: bool = True) -> int:
         """Remove temporary files a killed writer left behind; return how many.
@@ -170,3 +181,46 @@ def publish_error(path: Path, exc: OSError) -> PublishError:
     else:
         hint = f"check {folder} and the disk it is on"
     return PublishError(f"cannot write {path}: {exc.strerror or exc}", path=path, hint=hint)
+
+
+def output_owner(settings: Settings) -> tuple[str, tuple[str, ...]]:
+    """Who publishes to a configuration's output folders, as their markers name it, and
+    the names the same owner had before (accepted, and replaced).
+
+    One machine: its state folder. A cluster (``[cluster] store_url``): its store, the
+    same for every worker, scheduler and ``once`` on any machine, so none of them is
+    refused and a configuration with another store is (workers publish without a state
+    folder of their own; before, only ``once``/``run`` marked the folders, by their state).
+    """
+    state = str(settings.state_dir.resolve())
+    url = settings.cluster.store_url
+    if not url:
+        return state, ()
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        shown = url.split("@", 1)[-1]
+    return f"store {shown}", (state,)
+
+
+def claim_outputs(settings: Settings) -> None:
+    """Mark a configuration's output folders as its own, or raise
+    :class:`OutputClaimedError` when another configuration publishes there.
+
+    Any other failure (a read-only or full disk) is left for the publish that follows,
+    which reports it with the summary of what was done.
+    """
+    import logging
+
+    owner, formerly = output_owner(settings)
+    writer = FileWriter()
+    for folder in (settings.feeds_dir, settings.translations_dir):
+        try:
+            writer.claim(folder, owner, formerly=formerly)
+        except OutputClaimedError:
+            raise
+        except PublishError as exc:
+            logging.getLogger(__name__).debug("cannot mark the output folder: %s", exc)

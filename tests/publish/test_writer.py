@@ -160,3 +160,46 @@ def test_a_claim_that_cannot_be_written_is_a_publish_error(tmp_path: Path) -> No
     (tmp_path / "feeds").write_bytes(b"a file")
     with pytest.raises(PublishError, match="is a file where an output folder is expected"):
         FileWriter().claim(tmp_path / "feeds", tmp_path / "state")
+
+
+def _cluster_config(directory: Path, store: str) -> Path:
+    from tests.conftest import write_config
+
+    return write_config(directory, extra=f'\n[cluster]\nbroker_url = "redis://127.0.0.1:6390/0"\nstore_url = "{store}"\n')
+
+
+def test_a_clusters_folders_belong_to_its_store_whatever_machine_or_state_claims_them(tmp_path: Path) -> None:
+    """Workers, the scheduler and `once` of one cluster share its store, not a state folder:
+    any of them may publish; a configuration with another store is refused; a marker an
+    earlier release wrote with this configuration's state folder is taken over."""
+    from syndicate.config import load_settings
+    from syndicate.publish.writer import claim_outputs, output_owner
+
+    url = "postgresql+psycopg://syndicate:s3cret@127.0.0.1:5432/news"
+    one = load_settings(_cluster_config(tmp_path / "one", url))
+    owner, formerly = output_owner(one)
+    assert owner == "store postgresql+psycopg://syndicate:***@127.0.0.1:5432/news" and "s3cret" not in owner
+    assert formerly == (str(one.state_dir.resolve()),)
+    shared = tmp_path / "public"
+    settings = [one.model_copy(update={"output": one.output.model_copy(update={
+        "feeds_dir": shared / "feeds", "translations_dir": shared / "pages"})})]
+    # An earlier release's marker: this configuration's state folder. Taken over.
+    (shared / "feeds").mkdir(parents=True)
+    (shared / "feeds" / OWNER_MARKER).write_text(f"{one.state_dir.resolve()}\n")
+    claim_outputs(settings[0])
+    assert (shared / "feeds" / OWNER_MARKER).read_text().strip() == owner
+    # Another machine of the same cluster (its own state folder): the same owner.
+    two = load_settings(_cluster_config(tmp_path / "two", url.replace("s3cret", "rotated")))
+    claim_outputs(two.model_copy(update={"output": settings[0].output}))
+    # Another cluster's store: refused, naming both, the marker untouched.
+    other = load_settings(_cluster_config(tmp_path / "three", url.replace("/news", "/sport")))
+    with pytest.raises(OutputClaimedError) as info:
+        claim_outputs(other.model_copy(update={"output": settings[0].output}))
+    assert "/news" in str(info.value) and "/sport" in str(info.value) and "s3cret" not in str(info.value)
+    assert (shared / "feeds" / OWNER_MARKER).read_text().strip() == owner
+    # And a single machine's configuration pointed at them: refused too.
+    single = load_settings(_cluster_config(tmp_path / "four", url))
+    single = single.model_copy(update={"cluster": single.cluster.model_copy(update={"store_url": None}),
+                                       "output": settings[0].output})
+    with pytest.raises(OutputClaimedError):
+        claim_outputs(single)
