@@ -569,6 +569,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from syndicate.errors import StoreError
     from syndicate.store.lock import lock_holder_command
 
     settings = _settings(args.config)
@@ -578,21 +579,28 @@ def cmd_status(args: argparse.Namespace) -> int:
     problems: list[str] = []
     retired: list[dict[str, Any]] = []
     selections: dict[str, dict[str, Any]] = {}
+    store_down: StoreError | None = None
     if settings.cluster.store_url or (settings.state_dir / "syndicate.db").exists():
         from syndicate.serve.status import attention, hub_pings, retired_languages, source_selections
         from syndicate.store import Store
         from syndicate.store.publication import PublicationRepository
 
         # A cluster's workers record their polls in the shared store.
-        store = Store.for_reading(settings)
         try:
-            statuses = store.sources.all()
-            problems = attention(settings, statuses, store.websub.all(), PublicationRepository(store).outcomes(),
-                                 hub_pings(settings, store.websub.hubs()))
-            retired = retired_languages(settings, store)
-            selections = source_selections(settings, store)
-        finally:
-            store.close()
+            store = Store.for_reading(settings)
+        except StoreError as exc:
+            if not settings.cluster.enabled:
+                raise
+            store_down = exc  # the broker's side is still worth showing: said below, then exit 3
+        else:
+            try:
+                statuses = store.sources.all()
+                problems = attention(settings, statuses, store.websub.all(), PublicationRepository(store).outcomes(),
+                                     hub_pings(settings, store.websub.hubs()))
+                retired = retired_languages(settings, store)
+                selections = source_selections(settings, store)
+            finally:
+                store.close()
 
     def when(value: object) -> str:
         return f"{value:%Y-%m-%d %H:%M:%SZ}" if value is not None else "-"
@@ -619,8 +627,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     if settings.cluster.enabled:
         from syndicate.cluster.status import cluster_status, describe
 
-        for line in describe(cluster_status(settings)):
+        cluster = cluster_status(settings, visibility=settings.cluster.visibility_timeout.total_seconds())
+        for line in describe(cluster):
             print(line)
+        # The broker or the ledger unreachable, a lost worker, a task given up: someone must look.
+        problems = [*problems, *cluster.errors, *(f"worker {w.name} is lost" for w in cluster.lost_workers)]
+        if cluster.given_up:
+            problems.append(f"{len(cluster.given_up)} task(s) given up (listed above)")
+    if store_down is not None:
+        print(f"error: {store_down.message}" + (f" (fix: {store_down.hint})" if store_down.hint else ""))
+        print("needs attention:")
+        for line in problems:
+            print(f"  - {line}")
+        return EXIT_ERROR
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table

@@ -95,7 +95,7 @@ CLUSTER_TASKS = Gauge(
     ["queue", "state"], registry=REGISTRY,
 )
 CLUSTER_WORKERS = Gauge(
-    "syndicate_cluster_workers", "Cluster workers seen: answering, or registered but silent (lost).",
+    "syndicate_cluster_workers", "Cluster workers seen: answering, starting, or registered but silent (lost).",
     ["state"], registry=REGISTRY,
 )
 CLUSTER_GIVEN_UP = Gauge(
@@ -262,12 +262,16 @@ def record_translation_batch(language: str, seconds: float, segments: int) -> No
         SENTENCES_PER_SECOND.labels(language).set(segments / seconds)
 
 
-def record_cluster(queues: Mapping[str, tuple[int, int]], *, answering: int, lost: int, given_up: int) -> None:
-    """The cluster as the status last read it: tasks per queue (waiting, running), workers."""
+def record_cluster(
+    queues: Mapping[str, tuple[int, int]], *, answering: int, lost: int, given_up: int, starting: int = 0,
+) -> None:
+    """The cluster as the status last read it (each scrape reads it again): tasks per
+    queue (waiting, running), workers answering, starting, lost; tasks given up."""
     for queue, (waiting, running) in queues.items():
         CLUSTER_TASKS.labels(queue, "waiting").set(waiting)
         CLUSTER_TASKS.labels(queue, "running").set(running)
     CLUSTER_WORKERS.labels("answering").set(answering)
+    CLUSTER_WORKERS.labels("starting").set(starting)
     CLUSTER_WORKERS.labels("lost").set(lost)
     CLUSTER_GIVEN_UP.set(given_up)
 

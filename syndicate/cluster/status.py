@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from syndicate.cluster.queues import (
@@ -38,6 +38,11 @@ logger = logging.getLogger(__name__)
 WORKERS_KEY = f"{REDIS_PREFIX}workers"
 #: A lost worker is listed this long after it was last seen answering.
 FORGET_AFTER = 24 * 3600.0
+#: A worker that registered this recently and does not answer yet is starting, not lost
+#: (its children load the engines before its first ping is answered).
+STARTING_GRACE = 120.0
+#: Items of a task's arguments shown before the rest are counted ("[1, 2, 3, ... 307 in all]").
+SHOWN_ARGS = 5
 #: kombu's Redis transport keeps priorities 3, 6 and 9 in sibling lists ``<queue>\x06\x16<p>``.
 _PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")
 
@@ -61,6 +66,8 @@ class WorkerSeen:
     queues: tuple[str, ...]
     started: datetime | None
     last_seen: datetime | None
+    #: Registered less than :data:`STARTING_GRACE` ago and not answering yet: starting, not lost.
+    starting: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,10 +78,14 @@ class ClusterStatus:
     workers: tuple[WorkerSeen, ...]
     given_up: tuple[TaskRecord, ...] = ()
     errors: tuple[str, ...] = field(default=())
+    #: When the longest-running task was taken by a worker (None: none is running).
+    oldest_running: datetime | None = None
+    #: cluster.visibility_timeout in seconds: a task a dead worker held is delivered again after it.
+    visibility: float | None = None
 
     @property
     def lost_workers(self) -> tuple[WorkerSeen, ...]:
-        return tuple(w for w in self.workers if not w.answering)
+        return tuple(w for w in self.workers if not w.answering and not w.starting)
 
 
 def _ts(value: float | None) -> datetime | None:
@@ -104,8 +115,8 @@ def queue_depths(client: redis.Redis, languages: Sequence[str]) -> tuple[QueueDe
 
 
 def register_worker(client: redis.Redis, name: str, queues: Sequence[str]) -> None:
-    now = time.time()
-    client.hset(WORKERS_KEY, name, json.dumps({"queues": list(queues), "started": now, "last_seen": now}))
+    # No last_seen until it answers a ping: until then, and for STARTING_GRACE, it is starting.
+    client.hset(WORKERS_KEY, name, json.dumps({"queues": list(queues), "started": time.time(), "last_seen": None}))
 
 
 def unregister_worker(client: redis.Redis, name: str) -> None:
@@ -128,19 +139,31 @@ def workers_seen(client: redis.Redis, answering: dict[str, Any]) -> tuple[Worker
         if name in answering:
             info["last_seen"] = now
             client.hset(WORKERS_KEY, name, json.dumps({**info, "queues": info.get("queues", [])}))
-        elif now - float(info.get("last_seen") or 0) > FORGET_AFTER:
+        elif now - float(info.get("last_seen") or info.get("started") or 0) > FORGET_AFTER:
             client.hdel(WORKERS_KEY, name)
             continue
+        started = info.get("started")
+        starting = (name not in answering and info.get("last_seen") is None and started is not None
+                    and now - float(started) < STARTING_GRACE)
         out.append(
             WorkerSeen(
                 name=name, answering=name in answering, queues=tuple(info.get("queues", ())),
-                started=_ts(info.get("started")), last_seen=_ts(info.get("last_seen")),
+                started=_ts(started), last_seen=_ts(info.get("last_seen")), starting=starting,
             )
         )
     return tuple(out)
 
 
-def cluster_status(settings: Settings, *, timeout: float = 1.0, ledger_engine: Any = None) -> ClusterStatus:
+def oldest_running(client: redis.Redis) -> datetime | None:
+    """When the longest-running task was delivered (kombu's ``unacked_index``: delivery
+    time per running task), or None when none runs."""
+    oldest = client.zrange("unacked_index", 0, 0, withscores=True)
+    return _ts(float(oldest[0][1])) if oldest else None
+
+
+def cluster_status(
+    settings: Settings, *, timeout: float = 1.0, ledger_engine: Any = None, visibility: float | None = None,
+) -> ClusterStatus:
     """Queue depths, workers seen and tasks given up (see the module docstring).
 
     Never raises for an unreachable broker or store: the part it could not read is empty
@@ -154,6 +177,7 @@ def cluster_status(settings: Settings, *, timeout: float = 1.0, ledger_engine: A
     queues: tuple[QueueDepth, ...] = ()
     workers: tuple[WorkerSeen, ...] = ()
     given_up: tuple[TaskRecord, ...] = ()
+    running_since: datetime | None = None
     assert cluster.broker_url is not None
     client = redis_lib.Redis.from_url(cluster.broker_url, socket_connect_timeout=timeout, socket_timeout=timeout * 5)
     try:
@@ -165,6 +189,7 @@ def cluster_status(settings: Settings, *, timeout: float = 1.0, ledger_engine: A
         finally:
             app.close()
         workers = workers_seen(client, replies)
+        running_since = oldest_running(client)
     except (redis_lib.RedisError, OSError) as exc:
         errors.append(f"cluster.broker_url: cannot reach Redis at {_host(cluster.broker_url)}: {exc}")
     finally:
@@ -180,7 +205,9 @@ def cluster_status(settings: Settings, *, timeout: float = 1.0, ledger_engine: A
                 given_up = tuple(DeliveryLedger(store.engine).records(state="failed"))
     except Exception as exc:  # noqa: BLE001 - the status shows what it can
         errors.append(f"cluster.store_url: cannot read the task records: {exc}")
-    return ClusterStatus(queues=queues, workers=workers, given_up=given_up, errors=tuple(errors))
+    return ClusterStatus(queues=queues, workers=workers, given_up=given_up, errors=tuple(errors),
+                         oldest_running=running_since,
+                         visibility=visibility if visibility is not None else cluster.visibility_timeout.total_seconds())
 
 
 def _host(url: str) -> str:
@@ -196,11 +223,35 @@ def describe(status: ClusterStatus) -> list[str]:
         ", ".join(f"{q.queue} {q.waiting}/{q.running}" for q in status.queues) or "unknown"
     )]
     answering = [w for w in status.workers if w.answering]
-    lines.append(f"workers: {len(answering)} answering" + (f", {len(status.lost_workers)} lost" if status.lost_workers else ""))
+    starting = [w for w in status.workers if w.starting]
+    lines.append(f"workers: {len(answering)} answering" + (f", {len(starting)} starting" if starting else "")
+                 + (f", {len(status.lost_workers)} lost" if status.lost_workers else ""))
     for worker in status.workers:
-        state = "ok" if worker.answering else f"LOST (last seen {worker.last_seen or worker.started or 'never'})"
+        if worker.answering:
+            state = "ok"
+        elif worker.starting:
+            state = f"starting (registered {worker.started})"
+        else:
+            state = f"LOST (last seen {worker.last_seen or worker.started or 'never'})"
         lines.append(f"  {worker.name}: {state}; queues {','.join(worker.queues) or '-'}")
+    running = sum(q.running for q in status.queues)
+    if status.lost_workers and running and status.oldest_running is not None and status.visibility:
+        back = status.oldest_running + timedelta(seconds=status.visibility)
+        lines.append(f"  {running} task(s) running; those a lost worker held are delivered again after "
+                     f"cluster.visibility_timeout, the oldest at {back:%Y-%m-%d %H:%M:%SZ} (its batch waits until then)")
     for task in status.given_up:
-        lines.append(f"given up: {task.task}{tuple(task.args)}: {task.last_error} (task {task.task_id})")
+        lines.append(f"given up: {task.task}({_short_args(task.args)}): {task.last_error} (task {task.task_id})")
     lines.extend(f"error: {error}" for error in status.errors)
     return lines
+
+
+def _short_args(args: Sequence[Any]) -> str:
+    """A task's arguments, long lists cut to their first items and their length."""
+    shown = []
+    for value in args:
+        if isinstance(value, list | tuple) and len(value) > SHOWN_ARGS:
+            head = ", ".join(repr(v) for v in value[:SHOWN_ARGS])
+            shown.append(f"[{head}, ... {len(value)} in all]")
+        else:
+            shown.append(repr(value))
+    return ", ".join(shown)

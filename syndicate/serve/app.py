@@ -381,6 +381,7 @@ class StatusService:
         self._owns_store = store is None
         self._lock = threading.Lock()
         self._snapshot: tuple[float, dict[str, Any]] | None = None
+        self._cluster_read = 0.0  # when the cluster's gauges were last read (for /metrics)
 
     @property
     def store(self) -> Store:
@@ -428,6 +429,21 @@ class StatusService:
     def health(self) -> dict[str, Any]:
         """What an operator must act on, as numbers (for ``/metrics``)."""
         return health(self.settings, self.store)
+
+    def refresh_cluster(self) -> None:
+        """Read the cluster's queues, workers and given-up tasks again for ``/metrics``'
+        gauges (at most every :data:`STATUS_TTL`; the status page reads them too), so a
+        scrape never shows what an earlier visit of ``/status`` saw."""
+        now = time.time()
+        if not self.settings.cluster.enabled or now - self._cluster_read < STATUS_TTL:
+            return
+        self._cluster_read = now
+        from syndicate.serve.status import cluster_overview
+
+        try:
+            cluster_overview(self.settings, self.store)
+        except (SyndicateError, SQLAlchemyError) as exc:
+            logger.warning("metrics: cannot read the cluster's state: %s", exc)
 
     def review(self) -> dict[str, dict[str, int]]:
         """Per language, the review queue's counts, and what a "before" language holds back."""
@@ -752,6 +768,7 @@ class SyndicateApp:
         metrics.QUALITY.source = self.service.quality
         metrics.REVIEW.source = self.service.review
         metrics.HEALTH.source = self.service.health
+        await anyio.to_thread.run_sync(self.service.refresh_cluster)
         body = await anyio.to_thread.run_sync(metrics.render)
         return Response(body, headers={"Content-Type": metrics.CONTENT_TYPE, "Cache-Control": "no-store"})
 

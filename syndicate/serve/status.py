@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from syndicate.config import LanguageQuality, Settings
@@ -159,10 +159,12 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
             }
         )
     hubs = hub_pings(settings, websub.hubs())
+    cluster = cluster_overview(settings, store) if settings.cluster.enabled else None
     return {
         "generated": _iso(datetime.fromtimestamp(now, UTC)),
         # What an operator must act on, worst first; empty when all is well.
-        "attention": attention(settings, statuses, subscriptions, publishes, hubs),
+        "attention": [*attention(settings, statuses, subscriptions, publishes, hubs),
+                      *(cluster["attention"] if cluster else ())],
         "site": {"title": settings.site.title, "base_url": settings.site.base_url},
         "daemon": {
             "running": bool(holder) or process.runs_daemon,
@@ -177,7 +179,7 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
         "languages": languages,
         "websub_hubs": hubs,
         "retired_languages": retired_languages(settings, store),
-        "cluster": _cluster(settings, store) if settings.cluster.enabled else None,
+        "cluster": cluster,
     }
 
 
@@ -203,7 +205,7 @@ def _quality(overview: QualityOverview, rule: LanguageQuality) -> dict[str, Any]
     }
 
 
-def _cluster(settings: Settings, store: Store) -> dict[str, Any]:
+def cluster_overview(settings: Settings, store: Store) -> dict[str, Any]:
     """Queue depths per language, workers seen (a dead one shows as lost) and tasks
     given up, from Redis and the store; also set as gauges on /metrics."""
     from syndicate import metrics
@@ -215,14 +217,24 @@ def _cluster(settings: Settings, store: Store) -> dict[str, Any]:
         answering=sum(1 for w in status.workers if w.answering),
         lost=len(status.lost_workers),
         given_up=len(status.given_up),
+        starting=sum(1 for w in status.workers if w.starting),
     )
+    lost = status.lost_workers
+    redelivery = (status.oldest_running + timedelta(seconds=status.visibility)
+                  if lost and status.oldest_running is not None and status.visibility else None)
     return {
+        # What the operator must act on (joined to the page's "Needs attention").
+        "attention": [*status.errors, *(f"cluster worker {w.name} is lost" for w in lost),
+                      *([f"{len(status.given_up)} cluster task(s) given up"] if status.given_up else [])],
+        "oldest_running": _iso(status.oldest_running),
+        # A lost worker's tasks come back after the visibility timeout: the oldest then.
+        "redelivery_at": _iso(redelivery),
         "queues": [
             {"queue": q.queue, "language": q.language, "waiting": q.waiting, "running": q.running} for q in status.queues
         ],
         "workers": [
-            {"name": w.name, "answering": w.answering, "queues": list(w.queues), "started": _iso(w.started),
-             "last_seen": _iso(w.last_seen)}
+            {"name": w.name, "answering": w.answering, "starting": w.starting, "queues": list(w.queues),
+             "started": _iso(w.started), "last_seen": _iso(w.last_seen)}
             for w in status.workers
         ],
         "given_up": [

@@ -69,9 +69,15 @@ def test_a_task_that_kills_its_worker_is_given_up_and_shown(
         service = StatusService(settings, ProcessInfo(pid=os.getpid(), started=time.time(), runs_daemon=False))
         try:
             data = service.snapshot()
+            # A scrape reads the cluster again itself, not what the last /status saw.
+            metrics.CLUSTER_WORKERS.labels("lost").set(0)
+            service._cluster_read = 0.0
+            service.refresh_cluster()
+            assert 'syndicate_cluster_workers{state="lost"} 1.0' in metrics.render().decode()
         finally:
             service.close()
         assert data is not None and data["cluster"] is not None
+        assert "cluster worker crashing@test is lost" in data["attention"]
         shown = data["cluster"]
         assert [(q["queue"], q["waiting"], q["running"]) for q in shown["queues"]] == [
             ("poll", 0, 0), ("translate.es", 0, 0), ("translate.ca", 0, 0), ("publish", 0, 0)
