@@ -539,7 +539,17 @@ class Work:
         fingerprint = self._translate_fingerprint(language)
         return (self.store.translations.settings_changed(language, fingerprint)
                 or bool(self.store.translations.recheck(language))
-                or bool(self.store.articles.pending_translation(language)))
+                or bool(self.pending(language)))
+
+    def pending(self, language: Lang) -> list[int]:
+        """The articles a pass into ``language`` would translate: without a current
+        translation, of a source whose articles go into it, not held back by its
+        source's keyword filters (decided first)."""
+        self.apply_filters()
+        ids = self.store.articles.pending_translation(language, self.settings.sources_into(language))
+        if ids and (held := self.store.filters.held_back()):
+            ids = [i for i in ids if i not in held]
+        return ids
 
     def _translate_fingerprint(self, language: Lang) -> str:
         """Everything besides the articles themselves that decides which translations

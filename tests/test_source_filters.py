@@ -12,6 +12,7 @@ import feedparser
 import pytest
 
 from syndicate.config import load_settings
+from syndicate.models import Lang
 from syndicate.serve.app import create_app
 from syndicate.store import Store
 from syndicate.translate.engines import Engines
@@ -248,3 +249,19 @@ def test_filters_and_title_only_do_not_make_a_source_read_again(tmp_path: Path) 
     filtered = load_settings(project(tmp_path, 'include = ["port"]\nexclude = ["football"]\ntitle_only = true'))
     wire = [next(s for s in settings.sources if s.name == "wire") for settings in (plain, filtered)]
     assert _reader_fingerprint(plain, wire[0]) == _reader_fingerprint(filtered, wire[1])
+
+
+def test_held_back_articles_are_not_work_waiting(tmp_path: Path) -> None:
+    """A cluster's sweep asks whether a language has work waiting: articles its filters
+    hold back (never to be translated) are not (else it would send a task every sweep)."""
+    from syndicate.work import Work
+
+    config = project(tmp_path, 'exclude = ["football", "trawler"]')
+    engine = FakeEngine("apertium", {("en", "es"), ("en", "ca")}, Recording())
+    run(config, engine)
+    settings = load_settings(config)
+    with Store.open(settings.state_dir) as store, Engines(settings, factories={"apertium": lambda _s: engine}) as engines:
+        work = Work(settings, store, engines)
+        assert store.filters.held_back()
+        assert not work.waiting(Lang("es"))
+        assert not work.pending(Lang("es"))

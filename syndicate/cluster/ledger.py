@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -107,6 +107,20 @@ class DeliveryLedger:
                 conn.execute(delete(cluster_tasks).where(cluster_tasks.c.task_id == task_id))
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot record the end of task {task_id}: {exc}") from exc
+
+    def settle(self, task: str, done: Callable[[tuple[Any, ...]], bool]) -> list[str]:
+        """Close the given-up records of ``task`` whose work another task has done since
+        (``done(args)``): the status lists them no more. Returns their ids."""
+        settled = [r.task_id for r in self.records(state="failed") if r.task == task and done(r.args)]
+        if settled:
+            try:
+                with self._begin() as conn:
+                    conn.execute(delete(cluster_tasks).where(cluster_tasks.c.task_id.in_(settled),
+                                                             cluster_tasks.c.state == "failed"))
+            except SQLAlchemyError as exc:
+                raise StoreError(f"cannot close the given-up tasks {', '.join(settled)}: {exc}") from exc
+            logger.info("given-up task(s) %s: their work is done now", ", ".join(settled))
+        return settled
 
     def records(self, *, state: str | None = None) -> list[TaskRecord]:
         """Tasks in flight and given up (``state`` filters), oldest first."""

@@ -227,6 +227,7 @@ def translate(self: Task, article_ids: list[int] | None, language: str, batch: s
         ids = None if article_ids is None else tuple(int(i) for i in article_ids)
         outcome = runtime.work.translate(language, ids)
         finish_batch(runtime, batch, language)
+        settle_translations(runtime, language)
         logger.info("translate %s: %s article(s)", language, "all pending" if ids is None else len(ids))
         return {"language": language, **_summary(outcome)}
 
@@ -234,6 +235,21 @@ def translate(self: Task, article_ids: list[int] | None, language: str, batch: s
         finish_batch(runtime, batch, language)  # the other languages do not wait for this one
 
     return _guarded(self, (article_ids, language, batch), body, on_give_up=given_up)
+
+
+def settle_translations(runtime: Runtime, language: str) -> list[str]:
+    """Close the given-up translate tasks of ``language`` whose articles are translated
+    now (by a later batch or the sweep): ``status`` stops listing them."""
+    if not any(r.task == TRANSLATE_TASK for r in runtime.ledger.records(state="failed")):
+        return []  # the usual case: nothing given up, one query
+    pending = set(runtime.work.pending(language))
+
+    def done(args: tuple[Any, ...]) -> bool:
+        if len(args) < 2 or args[1] != language:
+            return False
+        return not pending if args[0] is None else not pending.intersection(int(i) for i in args[0])
+
+    return runtime.ledger.settle(TRANSLATE_TASK, done)
 
 
 def publish_wait(runtime: Runtime) -> float:
@@ -269,6 +285,7 @@ def publish(self: Task, language: str, asked: float | None = None) -> dict[str, 
         runtime.redis.delete(pending_key(language))
         with publish_lock(runtime.store.engine, language):
             outcome = runtime.work.publish(language)
+        runtime.ledger.settle(PUBLISH_TASK, lambda args: bool(args) and args[0] == language)
         logger.info("publish %s: %s", language, _summary(outcome))
         return {"language": language, **_summary(outcome)}
 

@@ -517,7 +517,8 @@ class FeedPublisher:
         Archives first: a reader fetching in between sees an entry twice, never not at all.
         Only documents whose members, entries or links changed are rendered; a full page
         is rendered once, frozen in the store, and from then on only put back if its file
-        went missing.
+        went missing, or rendered and frozen again once when a language it links to first
+        exists (see :func:`_linked_languages`).
         """
         language = edition.language
         with _paused_gc():
@@ -527,13 +528,23 @@ class FeedPublisher:
             pages = feed_pages(edition, layout)
         changed = 0
         for page in pages:
-            digest = FROZEN if page.full else feed_digest(fingerprint, page)
+            grew = False
+            if page.full:
+                # A full page is frozen with the other languages it links to; one that
+                # first exists afterwards (added to the config, or a language whose work
+                # was given up and done late) is linked from it once, as it would have
+                # been had it been there all along.
+                languages = _linked_languages(page)
+                digest = f"{FROZEN}:{','.join(languages)}"
+                grew = any(_grown(known.get(f"feeds/{language}/{page.path(fmt)}"), languages) for fmt in FEED_FORMATS)
+            else:
+                digest = feed_digest(fingerprint, page)
             keys = {fmt: f"feeds/{language}/{page.path(fmt)}" for fmt in FEED_FORMATS}
             produced.update(keys.values())
-            if all(self._current(known, key, digest) for key in keys.values()):
+            if not grew and all(self._current(known, key, digest) for key in keys.values()):
                 continue
             records = []
-            for fmt, data in self._documents(page).items():
+            for fmt, data in self._documents(page, again=grew).items():
                 written, record = self._write(keys[fmt], data, digest)
                 records.append(record)
                 if written:
@@ -543,13 +554,21 @@ class FeedPublisher:
             self.publication.record_files(language, records)
         return changed
 
-    def _documents(self, page: FeedPage) -> dict[str, bytes]:
+    def _documents(self, page: FeedPage, *, again: bool = False) -> dict[str, bytes]:
+        """A page's documents: rendered, or a full page's as frozen in the store (rendered
+        and frozen anew when ``again``: a language it links to first exists)."""
         language = page.edition.language
         renderers = self.renderers.feeds
         if not page.full:
             whole = page.with_entries(list(self._entries(language, page.members)))
             return {fmt: render(self.settings, whole) for fmt, render in renderers.items()}
         assert page.number is not None
+        if again:
+            whole = page.with_entries(list(self._entries(language, page.members)))
+            logger.info("archive page %s/%d links a language that first exists now: frozen again", language,
+                        page.number)
+            return self.history.refreeze(language, page.number,
+                                         {fmt: render(self.settings, whole) for fmt, render in renderers.items()})
         stored = self.history.frozen(language, page.number)
         if any(fmt not in stored for fmt in renderers):
             whole = page.with_entries(list(self._entries(language, page.members)))
@@ -577,6 +596,23 @@ class FeedPublisher:
         self.publication.record_files(SITE, records)
         self.publication.save_state(SITE, PublishState(snapshot.watermark, fingerprint, self._folder_times(self._folders(SITE))))
         return changed
+
+
+def _linked_languages(page: FeedPage) -> tuple[str, ...]:
+    """The other languages a feed page links to: the edition's feeds and its entries' versions."""
+    found = set(page.edition.siblings)
+    for entry in page.members:
+        found.update(code for code, _ in entry.siblings)
+    return tuple(sorted(found))
+
+
+def _grown(recorded: tuple[str, int] | None, languages: Sequence[str]) -> bool:
+    """Whether a full page recorded as frozen with some languages links to one more now.
+    A page frozen before the languages were recorded ("frozen") is taken as current."""
+    if recorded is None or not recorded[0].startswith(f"{FROZEN}:"):
+        return False
+    before = set(filter(None, recorded[0][len(FROZEN) + 1 :].split(",")))
+    return not set(languages) <= before
 
 
 def _digest_of(*parts: str) -> str:

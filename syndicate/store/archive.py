@@ -209,5 +209,18 @@ class FeedHistory:
         logger.debug("archive page %s/%d frozen (%s)", language, page, ", ".join(sorted(stored)))
         return stored
 
+    def refreeze(self, language: Lang, page: int, documents: Mapping[str, bytes]) -> dict[str, bytes]:
+        """Replace a full page's stored documents (a language it links to first exists:
+        the one change a frozen page takes); return them."""
+        self._ensure_state(language)
+        with self.store.transaction() as conn:
+            self._lock(conn, language)
+            conn.execute(archive_documents.delete().where(
+                archive_documents.c.language == language, archive_documents.c.page == page))
+            for fmt, body in documents.items():
+                conn.execute(archive_documents.insert().values(language=language, page=page, format=fmt, body=body))
+        logger.debug("archive page %s/%d frozen again (%s)", language, page, ", ".join(sorted(documents)))
+        return dict(documents)
+
 
 __all__ = ["ArchivePage", "FeedHistory", "FeedLayout"]

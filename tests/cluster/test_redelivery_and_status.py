@@ -88,6 +88,19 @@ def test_a_task_that_kills_its_worker_is_given_up_and_shown(
         assert 'syndicate_cluster_workers{state="lost"} 1.0' in exposed
         assert 'syndicate_cluster_tasks{queue="translate.ca",state="waiting"} 0.0' in exposed
         assert "syndicate_cluster_tasks_given_up 1.0" in exposed
+        # A healthy worker and a sweep do the work given up: Catalan is published, and the
+        # given-up record is closed (status stops listing it).
+        from celery import Celery
+
+        cluster.worker("healthy")
+        app = Celery("test", broker=fresh_redis_url, set_as_current=False)
+        try:
+            app.send_task("syndicate.sweep", queue="poll")
+        finally:
+            app.close()
+        cluster.wait_idle(120, check=lambda: (tmp_path / "feeds" / "ca" / "atom.xml").exists())
+        assert len([i for i in feed_entry_ids(tmp_path, "ca") if ":ca/" in i]) == 7
+        assert cluster_status(settings, timeout=1.0).given_up == ()
     finally:
         cluster.close()
 

@@ -1,0 +1,64 @@
+"""A language that first exists after other languages' archive pages froze (added to
+the config, or a cluster language whose work was given up and done late) ends with the
+same archives as if it had been there from the start (issue 24, part 3): each full page
+links it once, then never changes again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from syndicate.config import load_settings
+from syndicate.store import Store
+from syndicate.translate.engines import Engines
+from syndicate.work import once
+from tests.conftest import Clock, write_config
+from tests.fakes import FakeEngine, tagged
+
+
+def project(directory: Path, languages: tuple[str, ...]) -> Path:
+    (directory / "wire").mkdir(parents=True, exist_ok=True)
+    for n in range(9):
+        (directory / "wire" / f"s{n}.txt").write_text(
+            f"Harbour report number {n}\n\nThe harbour master logged ship number {n} on Monday.\n", encoding="utf-8")
+    config = write_config(directory, languages=languages,
+                          extra='\n[[sources]]\nname = "wire"\ntype = "folder"\npath = "wire"\n')
+    text = config.read_text(encoding="utf-8").replace('state_dir = "state"', 'state_dir = "state"\nfeed_size = 3')
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+def run(config: Path) -> None:
+    settings = load_settings(config)
+    engine = FakeEngine("apertium", {("en", "es"), ("en", "ca")}, tagged)
+    with Store.open(settings.state_dir) as store:
+        report = once(settings, store, engines=Engines(settings, factories={"apertium": lambda _s: engine}),
+                      clock=Clock())
+    assert report.ok, report.problems
+
+
+def archives(directory: Path, language: str) -> dict[str, bytes]:
+    folder = directory / "feeds" / language / "archive"
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_a_language_added_later_is_linked_from_frozen_pages_once_as_from_the_start(tmp_path: Path) -> None:
+    clean = project(tmp_path / "clean", ("es", "ca"))
+    run(clean)
+    late = project(tmp_path / "late", ("es",))
+    run(late)
+    frozen_before = archives(tmp_path / "late", "es")
+    assert len(frozen_before) >= 6  # 16 entries in pages of 3: several full pages, three formats each
+    assert not any(b'hreflang="ca"' in data for data in frozen_before.values())
+
+    late.write_text(late.read_text(encoding="utf-8").replace('languages = ["es"]', 'languages = ["es", "ca"]'),
+                    encoding="utf-8")
+    run(late)
+    healed = archives(tmp_path / "late", "es")
+    assert healed == archives(tmp_path / "clean", "es")  # byte for byte, as if Catalan had always been there
+    assert any(b'hreflang="ca"' in data for data in healed.values())
+
+    # Once: another run, or an edit of an archived article, leaves the frozen pages as they are.
+    story = tmp_path / "late" / "wire" / "s0.txt"
+    story.write_text(story.read_text(encoding="utf-8").replace("Monday", "Tuesday"), encoding="utf-8")
+    run(late)
+    assert archives(tmp_path / "late", "es") == healed
