@@ -61,6 +61,7 @@ from syndicate.cluster.queues import (
     translate_queue,
 )
 from syndicate.cluster.runtime import Runtime, current
+from syndicate.errors import StoreError
 
 if TYPE_CHECKING:
     from syndicate.config import Settings
@@ -91,6 +92,60 @@ def _backoff(deliveries: int) -> float:
     return float(min(60, 2 ** max(0, deliveries - 1)))
 
 
+#: How long a task waits, within its delivery, for a store that stopped answering before
+#: it is handed back to the broker (delivered again later, one delivery counted).
+STORE_WAIT = 300.0
+
+
+def _store_down(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the store did not answer: our
+    :class:`StoreError`, or the driver's lost connection that the code let through."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, StoreError | OperationalError) or (isinstance(seen, DBAPIError) and seen.connection_invalidated):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _wait_for_store(runtime: Runtime, until: float, sleep: Callable[[float], None] = time.sleep) -> bool:
+    """Wait (backing off, up to ``until`` on the monotonic clock) for the store to answer
+    again; True when it does. Its pooled connections are dropped first: they died with it."""
+    from sqlalchemy import text
+
+    pause = 1.0
+    while time.monotonic() < until:
+        sleep(min(pause, max(0.0, until - time.monotonic())))
+        pause = min(pause * 2, 10.0)
+        try:
+            engine = runtime.store.engine
+            engine.dispose()
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:  # noqa: BLE001 - still down: wait on
+            continue
+    return False
+
+
+def _record(what: str, write: Callable[[], None], runtime: Runtime) -> None:
+    """A ledger write, waiting out a short store outage; one that still fails is logged
+    (the ledger is bookkeeping: the work itself is done or will be redelivered)."""
+    until = time.monotonic() + STORE_WAIT
+    while True:
+        try:
+            write()
+            return
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            if not _store_down(exc) or not _wait_for_store(runtime, until):
+                logger.warning("cannot record %s in the task ledger: %s", what, exc)
+                return
+
+
 def _guarded(
     task: Task,
     args: Sequence[Any],
@@ -118,22 +173,41 @@ def _guarded(
         return {"given_up": True, "deliveries": deliveries - 1}
     if deliveries > 1:
         logger.warning("%s%s [%s]: delivery %d of at most %d", task.name, tuple(args), task_id, deliveries, cap)
-    try:
-        result = body(runtime, deliveries)
-    except Retry:
-        raise
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        if deliveries >= cap:
-            logger.error("%s%s [%s]: %s; given up after %d deliveries", task.name, tuple(args), task_id, error, deliveries)
-            runtime.ledger.give_up(task_id, error)
-            if on_give_up is not None:
-                on_give_up(runtime)
+    # Within the task's time limit (past it the child is killed: a delivery counted).
+    waited = min(STORE_WAIT, runtime.settings.cluster.task_time_limit.total_seconds() / 2)
+    until = time.monotonic() + waited
+    while True:
+        try:
+            result = body(runtime, deliveries)
+            break
+        except Retry:
             raise
-        logger.warning("%s%s [%s]: %s; retrying", task.name, tuple(args), task_id, error)
-        runtime.ledger.retrying(task_id, error)
-        raise task.retry(exc=exc, countdown=_backoff(deliveries), max_retries=None) from exc
-    runtime.ledger.done(task_id)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            if _store_down(exc):
+                # The store stopped answering (a restart, a failover): the work is not at
+                # fault. Wait for it within this delivery and do the work again from the
+                # start (every unit of work is idempotent), instead of failing the task.
+                logger.warning("%s%s [%s]: the store does not answer (%s); waiting for it", task.name,
+                               tuple(args), task_id, error)
+                if _wait_for_store(runtime, until):
+                    logger.info("%s%s [%s]: the store answers again; doing the work again", task.name,
+                                tuple(args), task_id)
+                    continue
+                logger.warning("%s%s [%s]: the store still does not answer after %.0f s; handing the task back",
+                               task.name, tuple(args), task_id, waited)
+                raise task.retry(exc=exc, countdown=_backoff(deliveries), max_retries=None) from exc
+            if deliveries >= cap:
+                logger.error("%s%s [%s]: %s; given up after %d deliveries", task.name, tuple(args), task_id, error,
+                             deliveries)
+                _record(f"task {task_id} given up", lambda: runtime.ledger.give_up(task_id, error), runtime)
+                if on_give_up is not None:
+                    on_give_up(runtime)
+                raise
+            logger.warning("%s%s [%s]: %s; retrying", task.name, tuple(args), task_id, error)
+            _record(f"task {task_id} retrying", lambda: runtime.ledger.retrying(task_id, error), runtime)
+            raise task.retry(exc=exc, countdown=_backoff(deliveries), max_retries=None) from exc
+    _record(f"the end of task {task_id}", lambda: runtime.ledger.done(task_id), runtime)
     return result
 
 
