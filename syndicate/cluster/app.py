@@ -131,7 +131,7 @@ def celery_config(settings: Settings, *, beat_max_interval: float = 5.0, lock_ti
         "timezone": "UTC",
         "enable_utc": True,
         # RedBeat: the schedule and its lock live in the broker's Redis.
-        "beat_scheduler": "redbeat.RedBeatScheduler",
+        "beat_scheduler": "syndicate.cluster.beat:SteadyScheduler",
         "beat_max_loop_interval": beat_max_interval,
         "redbeat_redis_url": cluster.broker_url,
         "redbeat_redis_options": {  # retry_period -1: a restarted Redis is waited for, forever

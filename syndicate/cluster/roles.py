@@ -174,6 +174,6 @@ def run_scheduler(
 
     signal.signal(signal.SIGTERM, stop)
     logger.info("scheduler: %d source(s), lock in Redis at %s", len(settings.sources), _redis_host(str(settings.cluster.broker_url)))
-    beat = app.Beat(scheduler="redbeat.RedBeatScheduler", max_interval=max_interval, loglevel=loglevel, quiet=True)
+    beat = app.Beat(scheduler="syndicate.cluster.beat:SteadyScheduler", max_interval=max_interval, loglevel=loglevel, quiet=True)
     beat.run()
     return 0

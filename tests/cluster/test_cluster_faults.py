@@ -35,11 +35,15 @@ def test_redis_restarted_mid_run_the_work_resumes(tmp_path: Path, fresh_postgres
         cluster = ClusterHarness(config, redis_server.url)
         try:
             worker = cluster.worker("w1")
-            cluster.scheduler()
+            scheduler = cluster.scheduler()
             cluster.wait_for("a translation batch running", lambda: log_has(worker, r"translating \d+ segment"), 90, interval=0.05)
-            redis_server.restart(down_for=1.0)  # SIGTERM: Redis writes its append-only file first
+            # SIGTERM: Redis writes its append-only file first. Ten seconds down: RedBeat's
+            # tick met the refused connection and the scheduler exited, before SteadyScheduler.
+            redis_server.restart(down_for=10.0)
             cluster.wait_idle(120, check=lambda: polled(fresh_postgres_url, "sample", "generated"))
             assert worker.alive(), cluster.logs()
+            assert scheduler.alive(), scheduler.tail()
+            assert log_has(scheduler, "Redis does not answer") and log_has(scheduler, "Redis answers again")
         finally:
             cluster.close()
     assert_complete(tmp_path, articles=47)

@@ -30,7 +30,7 @@ def test_nothing_lost_nothing_twice_settings(tmp_path: Path) -> None:
     assert conf["broker_transport_options"]["visibility_timeout"] == 7200 > conf["task_time_limit"] == 3600
     assert conf["task_soft_time_limit"] < conf["task_time_limit"]
     assert conf["task_serializer"] == "json" and conf["accept_content"] == ["json"]
-    assert conf["beat_scheduler"] == "redbeat.RedBeatScheduler"
+    assert conf["beat_scheduler"] == "syndicate.cluster.beat:SteadyScheduler"
     assert conf["redbeat_redis_url"] == "redis://127.0.0.1:1/0"
     # kombu sweeps for dead workers' tasks well within the visibility timeout.
     options = conf["broker_transport_options"]
