@@ -98,3 +98,18 @@ def test_the_three_commands(tmp_path: Path, fresh_redis_url: str, fresh_postgres
         cluster.close()
     for language in ("es", "ca"):
         assert len([i for i in feed_entry_ids(tmp_path, language) if f":{language}/" in i]) == 7
+    # `stats` and `once` with the cluster's config use the cluster's store: no SQLite file
+    # of their own, nothing translated or written again.
+    from syndicate.config import load_settings
+
+    settings = load_settings(config)
+    files = {p: p.stat().st_mtime_ns for d in (settings.feeds_dir, settings.translations_dir) for p in d.rglob("*")
+             if p.is_file()}
+    stats = syndicate("--config", str(config), "stats")
+    assert stats.returncode == 0, stats.stderr
+    once = syndicate("--config", str(config), "once", timeout=300)
+    assert once.returncode == 0, once.stderr[-3000:]
+    assert not (settings.state_dir / "syndicate.db").exists()
+    after = {p: p.stat().st_mtime_ns for d in (settings.feeds_dir, settings.translations_dir) for p in d.rglob("*")
+             if p.is_file()}
+    assert after == files

@@ -17,7 +17,9 @@ from tests.cluster.harness import (
     assert_complete,
     cluster_config,
     log_has,
+    outputs,
     polled,
+    reference,
 )
 from tests.services import RedisServer
 
@@ -27,26 +29,39 @@ pytestmark = [pytest.mark.timeout(180)]
 @pytest.mark.apertium
 @pytest.mark.skipif(shutil.which("apertium") is None, reason="Apertium is not installed (make setup installs it)")
 def test_redis_restarted_mid_run_the_work_resumes(tmp_path: Path, fresh_postgres_url: str) -> None:
+    single = tmp_path / "single"
+    single.mkdir()
+    cluster_config(single, broker_url=None, store_url=None, generated=40)
+    expected = reference(single)
+    base = tmp_path / "cluster"
+    base.mkdir()
     with RedisServer() as redis_server:
         config = cluster_config(
-            tmp_path, broker_url=redis_server.url, store_url=fresh_postgres_url, generated=40,
+            base, broker_url=redis_server.url, store_url=fresh_postgres_url, generated=40,
             visibility_timeout="12s", task_time_limit="10s",
         )
         cluster = ClusterHarness(config, redis_server.url)
         try:
-            worker = cluster.worker("w1")
+            worker = cluster.worker("w1", "--queues", "poll,translate,publish")
             scheduler = cluster.scheduler()
             cluster.wait_for("a translation batch running", lambda: log_has(worker, r"translating \d+ segment"), 90, interval=0.05)
             # SIGTERM: Redis writes its append-only file first. Ten seconds down: RedBeat's
             # tick met the refused connection and the scheduler exited, before SteadyScheduler.
             redis_server.restart(down_for=10.0)
+            cluster.wait_for("a publish", lambda: log_has(worker, r"syndicate\.publish\[[^\]]+\] received"), 120,
+                             interval=0.05)
+            redis_server.restart(down_for=10.0)  # and again while publishing
             cluster.wait_idle(120, check=lambda: polled(fresh_postgres_url, "sample", "generated"))
             assert worker.alive(), cluster.logs()
             assert scheduler.alive(), scheduler.tail()
             assert log_has(scheduler, "Redis does not answer") and log_has(scheduler, "Redis answers again")
         finally:
             cluster.close()
-    assert_complete(tmp_path, articles=47)
+    assert_complete(base, articles=47)
+    got = outputs(base)
+    assert sorted(got) == sorted(expected)
+    different = [name for name in expected if got[name] != expected[name]]
+    assert not different, f"{len(different)} file(s) differ, e.g. {different[:5]}"
 
 
 def _polls_enqueued(cluster: ClusterHarness) -> Counter[str]:

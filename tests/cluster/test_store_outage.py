@@ -29,7 +29,7 @@ pytestmark = [
     pytest.mark.skipif(postgres_bindir() is None, reason="PostgreSQL is not installed (make test installs it)"),
 ]
 
-DOWN = 15.0  # seconds PostgreSQL stays stopped, each time
+DOWN = 20.0  # seconds PostgreSQL stays stopped, each time
 
 
 def test_postgresql_stopped_mid_translate_and_mid_publish_loses_nothing(tmp_path: Path, fresh_redis_url: str) -> None:
