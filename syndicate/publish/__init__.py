@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import logging
 import os
 import time
@@ -40,6 +39,7 @@ from syndicate.publish.plan import (
     settings_fingerprint,
     site_digest,
     site_editions,
+    sitemap_digest,
 )
 from syndicate.publish.writer import FileWriter
 from syndicate.store import FeedHistory, Store
@@ -420,7 +420,7 @@ class FeedPublisher:
         groups = sitemaps.parts(edition)
         for number, entries in enumerate(groups, 1):
             key = f"{prefix}{sitemaps.part_name(number)}"
-            digest = _digest_of(fingerprint, "sitemap", *(entry.digest for entry in entries))
+            digest = sitemap_digest(fingerprint, "sitemap", (entry.digest for entry in entries))
             produced.add(key)
             listed.append((f"{base}{sitemaps.part_name(number)}", max(entry.updated for entry in entries)))
             digests.append(digest)
@@ -436,7 +436,7 @@ class FeedPublisher:
         news = sitemaps.news_entries(edition)
         news_key = f"{prefix}{sitemaps.NEWS_NAME}"
         if news:
-            digest = _digest_of(fingerprint, "news", *(entry.digest for entry in news))
+            digest = sitemap_digest(fingerprint, "news", (entry.digest for entry in news))
             produced.add(news_key)
             listed.append((f"{base}{sitemaps.NEWS_NAME}", max(entry.updated for entry in news)))
             digests.append(digest)
@@ -446,7 +446,7 @@ class FeedPublisher:
                 changed += written
                 records.append(record)
         index_key = f"{prefix}{sitemaps.INDEX_NAME}"
-        digest = _digest_of(fingerprint, "sitemap-index", *digests)
+        digest = sitemap_digest(fingerprint, "sitemap-index", digests)
         produced.add(index_key)
         if not self._current(known, index_key, digest):
             written, record = self._write(index_key, sitemaps.index_bytes(listed), digest)
@@ -613,10 +613,6 @@ def _grown(recorded: tuple[str, int] | None, languages: Sequence[str]) -> bool:
         return False
     before = set(filter(None, recorded[0][len(FROZEN) + 1 :].split(",")))
     return not set(languages) <= before
-
-
-def _digest_of(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -228,6 +228,12 @@ def site_digest(fingerprint: str, editions: Sequence[Edition]) -> str:
     return _digest(fingerprint, "site", *(f"{e.language}:{e.size}" for e in editions))
 
 
+def sitemap_digest(fingerprint: str, kind: str, parts: Iterable[str]) -> str:
+    """A sitemap file's inputs: its kind ("sitemap", "news", "sitemap-index") and the
+    digests of what it lists (entries, or the files of the index)."""
+    return _digest(fingerprint, kind, *parts)
+
+
 __all__ = [
     "code_digest",
     "feed_digest",
@@ -237,4 +243,5 @@ __all__ = [
     "settings_fingerprint",
     "site_digest",
     "site_editions",
+    "sitemap_digest",
 ]

@@ -10,10 +10,10 @@ or removes the entry; a decision that stays the same writes nothing a publish lo
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, delete, false, func, or_, select
+from sqlalchemy import delete, false, func, or_, select
 
 from syndicate.store.rows import insert
 from syndicate.store.schema import article_filter, articles, next_change
@@ -101,18 +101,6 @@ class FilterRepository:
         query = select(article_filter.c.article_id).where(article_filter.c.kept == false())
         with self.store.connect() as conn:
             return {int(i) for i in conn.execute(query).scalars()}
-
-    def reasons(self, ids: Iterable[int]) -> dict[int, str]:
-        """Why each of ``ids`` that is held back is."""
-        wanted = sorted(set(ids))
-        out: dict[int, str] = {}
-        with self.store.connect() as conn:
-            for start in range(0, len(wanted), _BATCH):
-                rows = conn.execute(select(article_filter.c.article_id, article_filter.c.reason).where(
-                    and_(article_filter.c.article_id.in_(wanted[start : start + _BATCH]), article_filter.c.kept == false())
-                ))
-                out.update({int(aid): str(reason) for aid, reason in rows})
-        return out
 
     def counts(self) -> dict[str, tuple[int, int]]:
         """{source: (articles published, articles held back)} of the sources with decisions."""
