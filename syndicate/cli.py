@@ -631,9 +631,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         for line in describe(cluster):
             print(line)
         # The broker or the ledger unreachable, a lost worker, a task given up: someone must look.
-        problems = [*problems, *cluster.errors, *(f"worker {w.name} is lost" for w in cluster.lost_workers)]
-        if cluster.given_up:
-            problems.append(f"{len(cluster.given_up)} task(s) given up (listed above)")
+        problems = [*problems, *cluster.attention]
     if store_down is not None:
         print(f"error: {store_down.message}" + (f" (fix: {store_down.hint})" if store_down.hint else ""))
         print("needs attention:")

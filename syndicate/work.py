@@ -491,8 +491,7 @@ class Work:
         if into is not None and candidates:  # [[sources]] languages: not this source's language
             allowed = set(self.store.articles.chosen(sources=into))
             candidates = [i for i in candidates if i in allowed]
-        if candidates and (held := self.store.filters.held_back()):  # [[sources]] include / exclude
-            candidates = [i for i in candidates if i not in held]
+        candidates = self._not_held(candidates)  # [[sources]] include / exclude
         if not candidates:
             return TranslateOutcome(language=language)  # nothing to do: no engine is even started
         from syndicate.translate.service import Counts
@@ -546,9 +545,12 @@ class Work:
         translation, of a source whose articles go into it, not held back by its
         source's keyword filters (decided first)."""
         self.apply_filters()
-        ids = self.store.articles.pending_translation(language, self.settings.sources_into(language))
+        return self._not_held(self.store.articles.pending_translation(language, self.settings.sources_into(language)))
+
+    def _not_held(self, ids: list[int]) -> list[int]:
+        """``ids`` less the articles their source's keyword filters hold back."""
         if ids and (held := self.store.filters.held_back()):
-            ids = [i for i in ids if i not in held]
+            return [i for i in ids if i not in held]
         return ids
 
     def _translate_fingerprint(self, language: Lang) -> str:

@@ -87,6 +87,21 @@ class ClusterStatus:
     def lost_workers(self) -> tuple[WorkerSeen, ...]:
         return tuple(w for w in self.workers if not w.answering and not w.starting)
 
+    @property
+    def attention(self) -> list[str]:
+        """What a person must look at: the broker or ledger unreadable, lost workers,
+        tasks given up (``syndicate status`` and the status page list these)."""
+        return [*self.errors, *(f"cluster worker {w.name} is lost" for w in self.lost_workers),
+                *([f"{len(self.given_up)} cluster task(s) given up"] if self.given_up else [])]
+
+    @property
+    def redelivery_at(self) -> datetime | None:
+        """When the oldest running task comes back if a lost worker held it (after
+        ``cluster.visibility_timeout``); None without a lost worker or a running task."""
+        if not self.lost_workers or self.oldest_running is None or not self.visibility:
+            return None
+        return self.oldest_running + timedelta(seconds=self.visibility)
+
 
 def _ts(value: float | None) -> datetime | None:
     return datetime.fromtimestamp(value, UTC).replace(microsecond=0) if value else None
@@ -235,8 +250,7 @@ def describe(status: ClusterStatus) -> list[str]:
             state = f"LOST (last seen {worker.last_seen or worker.started or 'never'})"
         lines.append(f"  {worker.name}: {state}; queues {','.join(worker.queues) or '-'}")
     running = sum(q.running for q in status.queues)
-    if status.lost_workers and running and status.oldest_running is not None and status.visibility:
-        back = status.oldest_running + timedelta(seconds=status.visibility)
+    if running and (back := status.redelivery_at) is not None:
         lines.append(f"  {running} task(s) running; those a lost worker held are delivered again after "
                      f"cluster.visibility_timeout, the oldest at {back:%Y-%m-%d %H:%M:%SZ} (its batch waits until then)")
     for task in status.given_up:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from syndicate.config import LanguageQuality, Settings
@@ -219,16 +219,12 @@ def cluster_overview(settings: Settings, store: Store) -> dict[str, Any]:
         given_up=len(status.given_up),
         starting=sum(1 for w in status.workers if w.starting),
     )
-    lost = status.lost_workers
-    redelivery = (status.oldest_running + timedelta(seconds=status.visibility)
-                  if lost and status.oldest_running is not None and status.visibility else None)
     return {
         # What the operator must act on (joined to the page's "Needs attention").
-        "attention": [*status.errors, *(f"cluster worker {w.name} is lost" for w in lost),
-                      *([f"{len(status.given_up)} cluster task(s) given up"] if status.given_up else [])],
+        "attention": status.attention,
         "oldest_running": _iso(status.oldest_running),
         # A lost worker's tasks come back after the visibility timeout: the oldest then.
-        "redelivery_at": _iso(redelivery),
+        "redelivery_at": _iso(status.redelivery_at),
         "queues": [
             {"queue": q.queue, "language": q.language, "waiting": q.waiting, "running": q.running} for q in status.queues
         ],
