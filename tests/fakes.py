@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from pathlib import Path
 
 from syndicate.models import Lang
 from syndicate.translate.base import EngineOutput, Protect, segment_terms
@@ -82,3 +83,35 @@ def reverse_upper(segment: str, source: str, target: str) -> str:
 def tagged(segment: str, source: str, target: str) -> str:
     """An obviously translated form that keeps word order: «word» -> «word-xx»."""
     return " ".join(w if not w[:1].isalpha() else f"{w}~{target}" for w in segment.split())
+
+
+class Recording:
+    """A translate function for :class:`FakeEngine` (:func:`tagged`) that remembers
+    (target, segment) of every call: what was, and was not, sent to the engine."""
+
+    def __init__(self) -> None:
+        self.log: list[tuple[str, str]] = []
+
+    def __call__(self, segment: str, source: str, target: str) -> str:
+        self.log.append((target, segment))
+        return tagged(segment, source, target)
+
+    def since(self, mark: int) -> list[tuple[str, str]]:
+        return self.log[mark:]
+
+
+def once_with(config: Path, engine: FakeEngine | None = None) -> None:
+    """``once`` over ``config`` with ``engine`` as its Apertium (default: en->es and
+    en->ca by :func:`tagged`), at the tests' fixed clock; the pass must go well."""
+    from syndicate.config import load_settings
+    from syndicate.store import Store
+    from syndicate.translate.engines import Engines
+    from syndicate.work import once
+    from tests.conftest import Clock
+
+    engine = engine or FakeEngine("apertium", {("en", "es"), ("en", "ca")}, tagged)
+    settings = load_settings(config)
+    with Store.open(settings.state_dir) as store:
+        report = once(settings, store, engines=Engines(settings, factories={"apertium": lambda _s: engine}),
+                      clock=Clock())
+    assert report.ok, report.problems

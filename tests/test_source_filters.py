@@ -16,9 +16,8 @@ from syndicate.models import Lang
 from syndicate.serve.app import create_app
 from syndicate.store import Store
 from syndicate.translate.engines import Engines
-from syndicate.work import once
-from tests.conftest import Clock, write_config
-from tests.fakes import FakeEngine, tagged
+from tests.conftest import write_config
+from tests.fakes import FakeEngine, Recording, once_with
 
 #: A harbour town's wire, as its desk files it (title, text).
 WIRE = {
@@ -33,20 +32,6 @@ WIRE = {
     "portugal": ("Portuguese trawler towed in after engine failure",
                  "The coastguard towed the vessel into the harbour; its crew of six was unhurt."),
 }
-
-
-class Recording:
-    """The engine's translate function, remembering (target, segment) of every call."""
-
-    def __init__(self) -> None:
-        self.log: list[tuple[str, str]] = []
-
-    def __call__(self, segment: str, source: str, target: str) -> str:
-        self.log.append((target, segment))
-        return tagged(segment, source, target)
-
-    def since(self, mark: int) -> list[tuple[str, str]]:
-        return self.log[mark:]
 
 
 def project(tmp_path: Path, wire_settings: str) -> Path:
@@ -64,13 +49,6 @@ def set_wire(config: Path, wire_settings: str) -> None:
     head, marker, tail = text.partition('path = "wire"\n')
     rest = tail.split("\n[[sources]]", 1)[1]
     config.write_text(f"{head}{marker}{wire_settings}\n\n[[sources]]{rest}", encoding="utf-8")
-
-
-def run(config: Path, engine: FakeEngine) -> None:
-    settings = load_settings(config)
-    with Store.open(settings.state_dir) as store:
-        report = once(settings, store, engines=Engines(settings, factories={"apertium": lambda _s: engine}), clock=Clock())
-    assert report.ok, report.problems
 
 
 def titles(feed: Path) -> list[str]:
@@ -118,7 +96,7 @@ def test_keyword_filters_publish_what_they_keep_and_changes_apply_next_run(tmp_p
     config = project(tmp_path, 'include = ["port", "re:ferr(y|ies)", "budget"]\nexclude = ["FOOTBALL"]')
     recording = Recording()
     engine = FakeEngine("apertium", {("en", "es"), ("en", "ca")}, recording)
-    run(config, engine)
+    once_with(config, engine)
     settings = load_settings(config)
     feeds, pages = settings.feeds_dir, settings.translations_dir
     # "port" is a whole word: "Port strike" and "the port" match, "Portuguese" does not;
@@ -138,7 +116,7 @@ def test_keyword_filters_publish_what_they_keep_and_changes_apply_next_run(tmp_p
     set_wire(config, 'include = ["port", "re:ferr(y|ies)", "budget", "derby"]')
     before = mtimes(pages / "es")
     mark = len(recording.log)
-    run(config, engine)
+    once_with(config, engine)
     assert touched(recording, mark) == {"derby"}
     assert wire_titles(feeds / "es" / "atom.xml") == {"Port", "Island", "Council", "Harbour"}
     after = mtimes(pages / "es")
@@ -148,7 +126,7 @@ def test_keyword_filters_publish_what_they_keep_and_changes_apply_next_run(tmp_p
     # The strike excluded: it leaves the feeds, the index and its page goes; nothing is translated.
     set_wire(config, 'include = ["port", "re:ferr(y|ies)", "budget", "derby"]\nexclude = ["strike"]')
     mark = len(recording.log)
-    run(config, engine)
+    once_with(config, engine)
     assert not recording.since(mark)
     for language in ("es", "ca"):
         assert wire_titles(feeds / language / "atom.xml") == {"Island", "Council", "Harbour"}
@@ -158,7 +136,7 @@ def test_keyword_filters_publish_what_they_keep_and_changes_apply_next_run(tmp_p
     # Filters removed: every article is published; only the one never translated costs anything.
     set_wire(config, "")
     mark = len(recording.log)
-    run(config, engine)
+    once_with(config, engine)
     assert touched(recording, mark) == {"portugal"}
     assert wire_titles(feeds / "es" / "atom.xml") == {"Port", "Island", "Council", "Harbour", "Portuguese"}
     assert snapshot(config)["wire"]["filters"] is None
@@ -169,13 +147,13 @@ def test_keyword_filters_publish_what_they_keep_and_changes_apply_next_run(tmp_p
 def test_an_edit_that_brings_in_an_excluded_term_takes_the_entry_out(tmp_path: Path) -> None:
     config = project(tmp_path, 'exclude = ["football"]')
     engine = FakeEngine("apertium", {("en", "es"), ("en", "ca")}, Recording())
-    run(config, engine)
+    once_with(config, engine)
     feeds = load_settings(config).feeds_dir
     assert "Council" in wire_titles(feeds / "es" / "atom.xml")
     title, body = WIRE["budget"]
     (tmp_path / "wire" / "budget.txt").write_text(f"{title}\n\n{body} The football club gets a new pitch.\n",
                                                   encoding="utf-8")
-    run(config, engine)
+    once_with(config, engine)
     assert "Council" not in wire_titles(feeds / "es" / "atom.xml")
 
 
@@ -183,7 +161,7 @@ def test_title_only_translates_titles_and_publishes_the_text_marked_as_original(
     config = project(tmp_path, "title_only = true")
     recording = Recording()
     engine = FakeEngine("apertium", {("en", "es"), ("en", "ca")}, recording)
-    run(config, engine)
+    once_with(config, engine)
     settings = load_settings(config)
     feeds, pages = settings.feeds_dir, settings.translations_dir
     assert touched_parts(recording, 0) == {("sample", ""), *((key, "title") for key in WIRE)}
@@ -207,7 +185,7 @@ def test_title_only_translates_titles_and_publishes_the_text_marked_as_original(
     # Off: the wire's texts are translated (its titles come from the memory), the sample untouched.
     set_wire(config, "")
     mark = len(recording.log)
-    run(config, engine)
+    once_with(config, engine)
     assert touched_parts(recording, mark) == {(key, "text") for key in WIRE}
     content = next(e for e in feedparser.parse((feeds / "es" / "atom.xml").read_bytes()).entries
                    if e.title.startswith("Port~es")).content[0].value
@@ -217,7 +195,7 @@ def test_title_only_translates_titles_and_publishes_the_text_marked_as_original(
     # On again: nothing reaches the engine, and the text is the original's again.
     set_wire(config, "title_only = true")
     mark = len(recording.log)
-    run(config, engine)
+    once_with(config, engine)
     assert not recording.since(mark)
     content = next(e for e in feedparser.parse((feeds / "es" / "atom.xml").read_bytes()).entries
                    if e.title.startswith("Port~es")).content[0].value
@@ -258,7 +236,7 @@ def test_held_back_articles_are_not_work_waiting(tmp_path: Path) -> None:
 
     config = project(tmp_path, 'exclude = ["football", "trawler"]')
     engine = FakeEngine("apertium", {("en", "es"), ("en", "ca")}, Recording())
-    run(config, engine)
+    once_with(config, engine)
     settings = load_settings(config)
     with Store.open(settings.state_dir) as store, Engines(settings, factories={"apertium": lambda _s: engine}) as engines:
         work = Work(settings, store, engines)

@@ -10,10 +10,8 @@ from pathlib import Path
 from syndicate.config import load_settings
 from syndicate.serve.app import create_app
 from syndicate.store import Store
-from syndicate.translate.engines import Engines
-from syndicate.work import once
-from tests.conftest import Clock, write_config
-from tests.fakes import FakeEngine, tagged
+from tests.conftest import write_config
+from tests.fakes import FakeEngine, Recording, once_with
 
 WIRE = [
     ("Port strike enters its third day", "Dock workers kept the container terminal closed on Thursday as talks stalled."),
@@ -37,35 +35,17 @@ def set_languages(config: Path, source_block_marker: str, line: str) -> None:
     config.write_text(head + source_block_marker + "\n".join(tail_lines).rstrip("\n") + f"\n{line}\n", encoding="utf-8")
 
 
-def run(config: Path, engine: FakeEngine) -> None:
-    settings = load_settings(config)
-    with Store.open(settings.state_dir) as store:
-        report = once(settings, store, engines=Engines(settings, factories={"apertium": lambda _s: engine}), clock=Clock())
-    assert report.ok, report.problems
-
-
 def titles(feed: Path) -> list[str]:
     import feedparser
 
     return [e.title for e in feedparser.parse(feed.read_bytes()).entries]
 
 
-class Recording:
-    """The engine's translate function, remembering (target, segment) of every call."""
-
-    def __init__(self) -> None:
-        self.log: list[tuple[str, str]] = []
-
-    def __call__(self, segment: str, source: str, target: str) -> str:
-        self.log.append((target, segment))
-        return tagged(segment, source, target)
-
-
 def test_a_sources_languages_decide_where_its_articles_go_and_changes_apply_next_run(tmp_path: Path) -> None:
     config = project(tmp_path, 'languages = ["es"]')
     recording = Recording()
     engine = FakeEngine("apertium", {("en", "es"), ("en", "ca")}, recording)
-    run(config, engine)
+    once_with(config, engine)
     settings = load_settings(config)
     feeds, pages = settings.feeds_dir, settings.translations_dir
     assert settings.source_languages("wire") == ("es",) and settings.source_languages("sample") == ("es", "ca")
@@ -77,7 +57,7 @@ def test_a_sources_languages_decide_where_its_articles_go_and_changes_apply_next
     # Catalan added to the wire: its two articles are translated into Catalan, nothing else.
     set_languages(config, 'name = "wire"', 'languages = ["es", "ca"]')
     calls = len(recording.log)
-    run(config, engine)
+    once_with(config, engine)
     new = recording.log[calls:]
     assert new and {target for target, _ in new} == {"ca"}
     assert all(any(word in seg for word in ("Port", "Dock", "Ferry", "island", "ferry")) for _, seg in new), new
@@ -88,7 +68,7 @@ def test_a_sources_languages_decide_where_its_articles_go_and_changes_apply_next
     set_languages(config, 'name = "sample"', 'languages = ["es"]')
     sample_pages = [p.name for p in (pages / "es").glob("*.html") if p.name != "index.html" and not p.name.startswith(("port-", "ferry-"))]
     calls = len(recording.log)
-    run(config, engine)
+    once_with(config, engine)
     assert len(recording.log) == calls
     assert sorted(t.split("~")[0] for t in titles(feeds / "ca" / "atom.xml")) == ["Ferry", "Port"]
     assert not [name for name in sample_pages if (pages / "ca" / name).exists()]

@@ -7,12 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from syndicate.config import load_settings
-from syndicate.store import Store
-from syndicate.translate.engines import Engines
-from syndicate.work import once
-from tests.conftest import Clock, write_config
-from tests.fakes import FakeEngine, tagged
+from tests.conftest import write_config
+from tests.fakes import once_with
 
 
 def project(directory: Path, languages: tuple[str, ...]) -> Path:
@@ -27,15 +23,6 @@ def project(directory: Path, languages: tuple[str, ...]) -> Path:
     return config
 
 
-def run(config: Path) -> None:
-    settings = load_settings(config)
-    engine = FakeEngine("apertium", {("en", "es"), ("en", "ca")}, tagged)
-    with Store.open(settings.state_dir) as store:
-        report = once(settings, store, engines=Engines(settings, factories={"apertium": lambda _s: engine}),
-                      clock=Clock())
-    assert report.ok, report.problems
-
-
 def archives(directory: Path, language: str) -> dict[str, bytes]:
     folder = directory / "feeds" / language / "archive"
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
@@ -43,16 +30,16 @@ def archives(directory: Path, language: str) -> dict[str, bytes]:
 
 def test_a_language_added_later_is_linked_from_frozen_pages_once_as_from_the_start(tmp_path: Path) -> None:
     clean = project(tmp_path / "clean", ("es", "ca"))
-    run(clean)
+    once_with(clean)
     late = project(tmp_path / "late", ("es",))
-    run(late)
+    once_with(late)
     frozen_before = archives(tmp_path / "late", "es")
     assert len(frozen_before) >= 6  # 16 entries in pages of 3: several full pages, three formats each
     assert not any(b'hreflang="ca"' in data for data in frozen_before.values())
 
     late.write_text(late.read_text(encoding="utf-8").replace('languages = ["es"]', 'languages = ["es", "ca"]'),
                     encoding="utf-8")
-    run(late)
+    once_with(late)
     healed = archives(tmp_path / "late", "es")
     assert healed == archives(tmp_path / "clean", "es")  # byte for byte, as if Catalan had always been there
     assert any(b'hreflang="ca"' in data for data in healed.values())
@@ -60,5 +47,5 @@ def test_a_language_added_later_is_linked_from_frozen_pages_once_as_from_the_sta
     # Once: another run, or an edit of an archived article, leaves the frozen pages as they are.
     story = tmp_path / "late" / "wire" / "s0.txt"
     story.write_text(story.read_text(encoding="utf-8").replace("Monday", "Tuesday"), encoding="utf-8")
-    run(late)
+    once_with(late)
     assert archives(tmp_path / "late", "es") == healed

@@ -15,11 +15,8 @@ from lxml import etree
 
 from syndicate.config import load_settings
 from syndicate.publish import sitemaps
-from syndicate.store import Store
-from syndicate.translate.engines import Engines
-from syndicate.work import once
-from tests.conftest import Clock, write_config
-from tests.fakes import FakeEngine, tagged
+from tests.conftest import write_config
+from tests.fakes import once_with
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "data" / "schema"
 NS = {"s": sitemaps.SITEMAP_NS, "x": sitemaps.XHTML_NS, "n": sitemaps.NEWS_NS}
@@ -46,14 +43,6 @@ def add_story(tmp_path: Path, n: int) -> None:
         f"Harbour cranes number {n} arrive\n\nThe port received crane number {n} on Tuesday morning.\n", encoding="utf-8")
 
 
-def run(config: Path) -> None:
-    settings = load_settings(config)
-    engine = FakeEngine("apertium", {("en", "es"), ("en", "ca")}, tagged)
-    with Store.open(settings.state_dir) as store:
-        report = once(settings, store, engines=Engines(settings, factories={"apertium": lambda _s: engine}), clock=Clock())
-    assert report.ok, report.problems
-
-
 def urls(folder: Path) -> list[etree._Element]:
     index = etree.parse(str(folder / "sitemap.xml"))
     out: list[etree._Element] = []
@@ -70,7 +59,7 @@ def test_every_page_is_listed_once_with_its_languages_and_the_original(
     config = project(tmp_path)
     for n in range(3):
         add_story(tmp_path, n)
-    run(config)
+    once_with(config)
     settings = load_settings(config)
     for language, other in (("es", "ca"), ("ca", "es")):
         folder = settings.translations_dir / language
@@ -112,7 +101,7 @@ def test_files_hold_at_most_the_limit_and_a_new_article_rewrites_only_the_last(
     config = project(tmp_path)
     for n in range(3):
         add_story(tmp_path, n)
-    run(config)  # the sample's 7 and 3 stories: 10 entries, files of 4, 4 and 2
+    once_with(config)  # the sample's 7 and 3 stories: 10 entries, files of 4, 4 and 2
     folder = load_settings(config).translations_dir / "es"
     names = sorted(p.name for p in folder.glob("sitemap-[0-9]*.xml"))
     assert names == ["sitemap-1.xml", "sitemap-2.xml", "sitemap-3.xml"]
@@ -120,7 +109,7 @@ def test_files_hold_at_most_the_limit_and_a_new_article_rewrites_only_the_last(
     assert sizes == [4, 4, 2]
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.glob("sitemap*.xml")}
     add_story(tmp_path, 3)
-    run(config)
+    once_with(config)
     after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.glob("sitemap*.xml")}
     # (The index names the same files with the same lastmod: this test's clock stands still.)
     assert sorted(name for name in after if after[name] != before.get(name)) == ["sitemap-3.xml", "sitemap-news.xml"]
@@ -131,7 +120,7 @@ def test_files_hold_at_most_the_limit_and_a_new_article_rewrites_only_the_last(
     text = config.read_text(encoding="utf-8").replace('base_url = "https://wire.example.com/stories/"',
                                                        'base_url = "https://wire.example.com/stories/"\nexclude = ["harbour cranes"]')
     config.write_text(text, encoding="utf-8")
-    run(config)
+    once_with(config)
     assert sorted(p.name for p in folder.glob("sitemap-[0-9]*.xml")) == ["sitemap-1.xml", "sitemap-2.xml"]
     assert len(urls(folder)) == 7
     index_schema.assertValid(etree.parse(str(folder / "sitemap.xml")))
