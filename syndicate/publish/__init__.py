@@ -30,7 +30,7 @@ from syndicate.publish.edition import (
     ListedEntry,
     feed_entry,
 )
-from syndicate.publish.history import FeedPage, feed_pages
+from syndicate.publish.history import INDEX_FORMAT, FeedPage, feed_pages, index_path
 from syndicate.publish.plan import (
     feed_digest,
     language_index_digest,
@@ -66,7 +66,7 @@ class Renderers:
     """The functions that turn records into bytes; a test passes counting ones."""
 
     page: Callable[[Settings, Edition, FeedEntry], bytes]
-    language_index: Callable[[Settings, Edition], bytes]
+    language_index: Callable[[Settings, FeedPage], bytes]  # a page of translations/<lang>/'s index
     index: Callable[[Settings, Sequence[Edition]], bytes]
     opml: Callable[[Settings, Sequence[Edition]], bytes]
     feeds: Mapping[str, Callable[[Settings, FeedPage], bytes]]  # format -> renderer
@@ -280,7 +280,7 @@ class FeedPublisher:
         """The output folders ``scope``'s files are in (as recorded keys' roots)."""
         if scope == SITE:
             return ["feeds"]
-        return [f"feeds/{scope}", f"feeds/{scope}/archive", f"pages/{scope}"]
+        return [f"feeds/{scope}", f"feeds/{scope}/archive", f"pages/{scope}", f"pages/{scope}/archive"]
 
     def _folder_times(self, folders: Iterable[str]) -> dict[str, int]:
         """{folder: mtime_ns} of those that exist."""
@@ -334,7 +334,8 @@ class FeedPublisher:
         for language in stale:
             files = self.publication.files(language)
             removed += sum(self.writer.remove(self._path(key)) for key in files)
-            for folder in (f"feeds/{language}/archive", f"feeds/{language}", f"pages/{language}"):
+            for folder in (f"feeds/{language}/archive", f"feeds/{language}", f"pages/{language}/archive",
+                           f"pages/{language}"):
                 with contextlib.suppress(OSError):  # not empty (someone else's files), or gone
                     os.rmdir(self._where(folder))
             self.publication.retire(language, datetime.now(UTC), len(files))
@@ -389,15 +390,52 @@ class FeedPublisher:
         if edition.listing:
             self._sweep(language)
             changed += self._publish_pages(edition, known, produced)
-            changed += self._publish_feeds(edition, fingerprint, known, produced, changed_feeds)
-            key = f"pages/{language}/index.html"
-            digest = language_index_digest(fingerprint, edition)
-            produced.add(key)
-            if not self._current(known, key, digest):
-                written, record = self._write(key, self.renderers.language_index(self.settings, edition), digest)
-                changed += written
-                self.publication.record_files(language, [record])
+            with _paused_gc():
+                layout = self.history.place(
+                    language, [item.article_id for item in edition.listing], self.settings.output.feed_size
+                )
+                pages = feed_pages(edition, layout)
+            changed += self._publish_feeds(pages, fingerprint, known, produced, changed_feeds)
+            changed += self._publish_indexes(pages, fingerprint, known, produced)
             logger.info("published %s: %d entries, %d file(s) changed", language, len(edition.listing), changed)
+        return changed
+
+    def _publish_indexes(
+        self, pages: Sequence[FeedPage], fingerprint: str, known: Mapping[str, tuple[str, int]], produced: set[str]
+    ) -> int:
+        """The language's page index, page for page with its feed (see
+        :func:`~syndicate.publish.history.index_path`): the front page and the open
+        archive page when what they list changed; a full page rendered once, frozen in
+        the store beside its feed documents, and from then on only put back if its file
+        went missing, or frozen again once when a language it links to first exists."""
+        language = pages[0].edition.language  # the subscription document's page is always there
+        changed = 0
+        records: list[PublishedFile] = []
+        render = self.renderers.language_index
+        for page in pages:
+            key = f"pages/{language}/{index_path(page.number)}"
+            produced.add(key)
+            if page.full:
+                assert page.number is not None
+                languages = tuple(sorted(page.edition.siblings))
+                digest = f"{FROZEN}:{','.join(languages)}"
+                grew = _grown(known.get(key), languages)
+                if not grew and self._current(known, key, digest):
+                    continue
+                if grew:
+                    data = self.history.refreeze(language, page.number, {INDEX_FORMAT: render(self.settings, page)})
+                else:
+                    data = self.history.frozen(language, page.number, [INDEX_FORMAT]) or self.history.freeze(
+                        language, page.number, {INDEX_FORMAT: render(self.settings, page)})
+                written, record = self._write(key, data[INDEX_FORMAT], digest)
+            else:
+                digest = language_index_digest(fingerprint, page)
+                if self._current(known, key, digest):
+                    continue
+                written, record = self._write(key, render(self.settings, page), digest)
+            changed += written
+            records.append(record)
+        self.publication.record_files(language, records)
         return changed
 
     def _publish_sitemaps(
@@ -462,7 +500,8 @@ class FeedPublisher:
     def _sweep(self, language: Lang) -> None:
         """Temporary files a killed writer left in the folders this publish writes to."""
         feeds = self.settings.feeds_dir
-        folders = (feeds, feeds / language, feeds / language / "archive", self.settings.translations_dir / language)
+        pages = self.settings.translations_dir / language
+        folders = (feeds, feeds / language, feeds / language / "archive", pages, pages / "archive")
         if removed := self.writer.sweep(*folders, recursive=False):
             logger.info("removed %d temporary file(s) left by an interrupted run", removed)
 
@@ -506,7 +545,7 @@ class FeedPublisher:
 
     def _publish_feeds(
         self,
-        edition: Edition,
+        pages: Sequence[FeedPage],
         fingerprint: str,
         known: Mapping[str, tuple[str, int]],
         produced: set[str],
@@ -520,14 +559,9 @@ class FeedPublisher:
         went missing, or rendered and frozen again once when a language it links to first
         exists (see :func:`_linked_languages`).
         """
-        language = edition.language
-        with _paused_gc():
-            layout = self.history.place(
-                language, [item.article_id for item in edition.listing], self.settings.output.feed_size
-            )
-            pages = feed_pages(edition, layout)
         changed = 0
         for page in pages:
+            language = page.edition.language
             grew = False
             if page.full:
                 # A full page is frozen with the other languages it links to; one that

@@ -8,6 +8,12 @@ module turns it into documents, each in every format (:data:`FEED_FORMATS`):
 - archive pages ``feeds/<lang>/archive/<n>.xml`` (``.rss``, ``.json``), 1 = oldest, each
   with ``prev-archive`` (n-1), ``next-archive`` (n+1, when it exists), ``current`` (the
   subscription document) and the ``fh:archive`` marker.
+
+The language's page index is paginated the same way, page for page: the front page
+``translations/<lang>/index.html`` lists the subscription document's entries and each
+``translations/<lang>/archive/<n>.html`` its archive page's (:func:`index_path`), so a
+new article changes the front page and at most the open archive page, whatever the
+history, and a full page never changes again (the publisher freezes it in the store).
 """
 
 from __future__ import annotations
@@ -65,6 +71,16 @@ class FeedPage:
 
 def archive_path(number: int, fmt: str) -> str:
     return f"archive/{number}{FEED_FORMATS[fmt][1]}"
+
+
+#: The "format" a page index's archive page is frozen under in the store, beside its feeds'.
+INDEX_FORMAT = "index"
+
+
+def index_path(number: int | None) -> str:
+    """A page index page's path relative to ``translations/<lang>/``: the front page
+    (``number`` None, the subscription document's entries) or archive page ``number``."""
+    return "index.html" if number is None else f"archive/{number}.html"
 
 
 def feed_pages(edition: Edition, layout: FeedLayout) -> list[FeedPage]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urljoin
 
 from jinja2 import (
     BaseLoader,
@@ -22,7 +23,8 @@ from markupsafe import Markup, escape
 from syndicate.config import Settings
 from syndicate.errors import PublishError
 from syndicate.publish.i18n import catalogue, describe_model, words
-from syndicate.publish.edition import FEED_FORMATS, Edition, FeedEntry, language_name
+from syndicate.publish.edition import FEED_FORMATS, Edition, FeedEntry, ListedEntry, language_name
+from syndicate.publish.history import FeedPage, index_path
 
 #: (format, media type, label) of every feed, in the order pages list them.
 _LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
@@ -117,19 +119,33 @@ def page_bytes(settings: Settings, edition: Edition, entry: FeedEntry) -> bytes:
     )
 
 
-def language_index_bytes(settings: Settings, edition: Edition) -> bytes:
-    """``translations/<lang>/index.html``: a language's articles, feeds and siblings."""
+def language_index_bytes(settings: Settings, page: FeedPage) -> bytes:
+    """A page of a language's index (``translations/<lang>/index.html``, the newest
+    entries, or ``archive/<n>.html``, an older page's): its articles, links to the older
+    and newer pages, the feeds and the other languages."""
+    edition = page.edition
     template = _env(settings.state_dir, edition.language, _templates_dir(settings)).get_template("language.html")
-    return template.render(edition=edition, listing=_listing(edition)).encode("utf-8")
+    base = edition.page_index_url
+    newer = None
+    if page.number is not None:
+        newer = urljoin(base, index_path(page.next_archive)) if page.next_archive is not None else base
+    return template.render(
+        edition=edition,
+        page=page,
+        listing=_listing(page.members),
+        total=len(edition.listing),
+        url=urljoin(base, index_path(page.number)) if page.number is not None else base,
+        older_url=urljoin(base, index_path(page.prev_archive)) if page.prev_archive is not None else None,
+        newer_url=newer,
+    ).encode("utf-8")
 
 
-def _listing(edition: Edition) -> Markup:
-    """The index's ``<li>`` per entry, built here rather than in a template loop: a
-    language of 10,000 articles renders in milliseconds instead of a third of a second.
+def _listing(listing: Sequence[ListedEntry]) -> Markup:
+    """The index's ``<li>`` per entry, built here rather than in a template loop: a page
+    of thousands of articles renders in milliseconds instead of a third of a second.
     Escaped exactly as the template's autoescape would (markupsafe), every link and title
     in one call: escaping is per character, so escaping the joined texts is joining the
     escaped ones (unless a text holds the separator, when each is escaped alone)."""
-    listing = edition.listing
     texts = [text for e in listing for text in (e.page_url, e.title)]
     joined = _SEPARATOR.join(texts)
     if joined.count(_SEPARATOR) == len(texts) - 1:

@@ -210,10 +210,15 @@ def feed_digest(fingerprint: str, page: FeedPage) -> str:
     )
 
 
-def language_index_digest(fingerprint: str, edition: Edition) -> str:
-    """``translations/<lang>/index.html`` lists every entry's title, link and date."""
-    listed = "\x1e".join([f"{e.page_url}\x1f{e.title}\x1f{e.published_iso}" for e in edition.listing])
-    head = _digest(fingerprint, "index", ",".join(edition.siblings))
+def language_index_digest(fingerprint: str, page: FeedPage) -> str:
+    """A page of ``translations/<lang>/``'s index (the front page or an open archive page)
+    lists its members' titles, links and dates, links its older and newer pages and the
+    other languages; the front page also counts the language's entries."""
+    edition = page.edition
+    listed = "\x1e".join([f"{e.page_url}\x1f{e.title}\x1f{e.published_iso}" for e in page.members])
+    total = len(edition.listing) if page.number is None else ""
+    head = _digest(fingerprint, "index", page.number, page.prev_archive, page.next_archive, total,
+                   ",".join(edition.siblings))
     return hashlib.sha256(f"{head}\x1d{listed}".encode("utf-8", "surrogatepass")).hexdigest()
 
 

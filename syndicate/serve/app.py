@@ -460,7 +460,8 @@ class StatusService:
         return reachable and bool(languages), {"store": reachable, "publishable_languages": languages}
 
     def is_full(self, language: str, number: int, fmt: str, size: int) -> bool:
-        """Whether an archive page's file is its frozen, final form (the store says so)."""
+        """Whether an archive page's file (a feed's, or a page index's: ``fmt`` "index")
+        is its frozen, final form (the store says so)."""
         try:
             frozen = self.store.history.frozen_sizes(language)  # type: ignore[arg-type]
         except Exception:  # noqa: BLE001 - unknown means "may still change"
@@ -513,7 +514,7 @@ class SyndicateApp:
         self.files = OutputApp(
             [
                 (feeds_path, OutputFolder(settings.feeds_dir, feeds=True, is_full=self.service.is_full)),
-                (pages_path, OutputFolder(settings.translations_dir, feeds=False)),
+                (pages_path, OutputFolder(settings.translations_dir, feeds=False, is_full=self.service.is_full)),
             ],
             max_age=int(settings.serve.max_age.total_seconds()),
             site_root=prefix,

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
 
+from syndicate.publish.history import INDEX_FORMAT
+
 logger = logging.getLogger(__name__)
 
 #: One path segment of a published file or folder (slugs, language tags, file names).
@@ -57,6 +59,8 @@ SUBSCRIPTION_FILES = {"atom.xml": "application/atom+xml", "rss.xml": "applicatio
 ARCHIVE_SUFFIXES = {".xml": ("atom", "application/atom+xml"), ".rss": ("rss", "application/rss+xml"),
                     ".json": ("json", "application/feed+json")}
 _ARCHIVE_RE = re.compile(r"^([1-9][0-9]{0,8})(\.xml|\.rss|\.json)$")
+#: An archive page of a language's page index (``translations/<lang>/archive/<n>.html``).
+_INDEX_PAGE_RE = re.compile(r"^([1-9][0-9]{0,8})\.html$")
 
 #: Smallest body worth compressing.
 MIN_COMPRESS = 256
@@ -73,7 +77,7 @@ class Kind:
 
     name: str  # "feed", "archive", "opml", "page", "asset"
     media_type: str
-    immutable: bool = False  # a full RFC 5005 archive page
+    immutable: bool = False  # a full RFC 5005 archive page, or a full page of a page index
 
     @property
     def content_type(self) -> str:
@@ -184,6 +188,8 @@ class OutputFolder:
                 return Kind("archive", media, immutable=self.is_full(parts[0], int(m.group(1)), fmt, size))
             if parts == ["opml.xml"]:
                 return Kind("opml", "text/x-opml")
+        elif len(parts) == 3 and parts[1] == "archive" and (m := _INDEX_PAGE_RE.match(name)):
+            return Kind("page", "text/html", immutable=self.is_full(parts[0], int(m.group(1)), INDEX_FORMAT, size))
         media = MEDIA_TYPES.get(suffix, "application/octet-stream")
         return Kind("page" if media == "text/html" else "asset", media)
 

@@ -18,7 +18,7 @@ publishers of one language never interleave.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -166,15 +166,16 @@ class FeedHistory:
         )
         return FeedLayout(current=tuple(aid for _, aid in waiting), pages=pages)
 
-    def frozen(self, language: Lang, page: int) -> dict[str, bytes]:
-        """The stored documents of a full page ({format: bytes}); empty if none yet."""
+    def frozen(self, language: Lang, page: int, formats: Collection[str] | None = None) -> dict[str, bytes]:
+        """The stored documents of a full page ({format: bytes}), of ``formats`` only if
+        given; empty if none yet."""
+        query = select(archive_documents.c.format, archive_documents.c.body).where(
+            archive_documents.c.language == language, archive_documents.c.page == page
+        )
+        if formats is not None:
+            query = query.where(archive_documents.c.format.in_(list(formats)))
         with self.store.engine.connect() as conn:
-            rows = conn.execute(
-                select(archive_documents.c.format, archive_documents.c.body).where(
-                    archive_documents.c.language == language, archive_documents.c.page == page
-                )
-            )
-            return {row.format: bytes(row.body) for row in rows}
+            return {row.format: bytes(row.body) for row in conn.execute(query)}
 
     def frozen_sizes(self, language: Lang) -> dict[tuple[int, str], int]:
         """{(page, format): size in bytes} of every stored document, without loading them."""
@@ -210,13 +211,16 @@ class FeedHistory:
         return stored
 
     def refreeze(self, language: Lang, page: int, documents: Mapping[str, bytes]) -> dict[str, bytes]:
-        """Replace a full page's stored documents (a language it links to first exists:
-        the one change a frozen page takes); return them."""
+        """Replace a full page's stored documents of the formats given (a language it
+        links to first exists: the one change a frozen page takes); return them. Its
+        other formats (the feeds' when the page index's page is frozen again, and the
+        other way round) are left as they are."""
         self._ensure_state(language)
         with self.store.transaction() as conn:
             self._lock(conn, language)
             conn.execute(archive_documents.delete().where(
-                archive_documents.c.language == language, archive_documents.c.page == page))
+                archive_documents.c.language == language, archive_documents.c.page == page,
+                archive_documents.c.format.in_(list(documents))))
             for fmt, body in documents.items():
                 conn.execute(archive_documents.insert().values(language=language, page=page, format=fmt, body=body))
         logger.debug("archive page %s/%d frozen again (%s)", language, page, ", ".join(sorted(documents)))

@@ -182,8 +182,27 @@ def check_pages_and_indexes(site: Site) -> None:
                 assert hreflang[other] == site.page(other, title)
             older = [site.page(language, CHAIN[position + 1])] if position + 1 < len(CHAIN) else []
             assert page.xpath('//link[@rel="prev"]/@href') == older
-        listing = lxml.html.parse(str(site.root / "translations" / language / "index.html")).getroot()
-        assert listing.xpath('//ol[@class="articles"]/li/a/@href') == [site.page(language, t) for t in CHAIN]
+        assert index_listing(site, language) == [site.page(language, t) for t in CHAIN]
+
+
+def index_listing(site: Site, language: str) -> list[str]:
+    """Every entry a language's page index links, walking from its front page to the
+    oldest archive page by ``rel="prev"`` (each page's ``rel="next"`` leads back)."""
+    url = f"{BASE_URL}translations/{language}/"
+    found: list[str] = []
+    newer = None
+    seen = set()
+    while url:
+        assert url not in seen, f"the page index of {language} loops at {url}"
+        seen.add(url)
+        path = url_path(site.root, url + ("index.html" if url.endswith("/") else ""))
+        page = lxml.html.parse(str(path)).getroot()
+        assert page.xpath('//link[@rel="canonical"]/@href') == [url]
+        assert page.xpath('//link[@rel="next"]/@href') == ([newer] if newer else [])
+        found += page.xpath('//ol[@class="articles"]/li/a/@href')
+        older = page.xpath('//link[@rel="prev"]/@href')
+        newer, url = url, (older[0] if older else None)
+    return found
 
 
 def check_archive_links(site: Site, language: str) -> None:

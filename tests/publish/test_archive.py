@@ -203,11 +203,11 @@ def test_runs_over_time_never_change_a_full_archive_and_every_entry_is_reachable
     assert current.xpath("a:entry/a:title/text()", namespaces=NS)[-1] == scripted("Harbour", "es") + " News Aardvark"
     # An edit to an archived article re-translates its page, but its full page stays.
     page = tmp_path / "translations" / "es"
-    before = {p.name: p.read_bytes() for p in page.iterdir()}
+    before = {str(p.relative_to(page)): p.read_bytes() for p in page.rglob("*") if p.is_file()}
     edited = (folder / "00.txt").read_text(encoding="utf-8").replace("two sentences", "three sentences")
     (folder / "00.txt").write_text(edited, encoding="utf-8")
     check_run(8)
-    after = {p.name: p.read_bytes() for p in page.iterdir()}
+    after = {str(p.relative_to(page)): p.read_bytes() for p in page.rglob("*") if p.is_file()}
     # Its page, and the sitemap that lists it with its new lastmod (and the index that
     # says that sitemap changed): nothing else.
     assert sorted(name for name in before if before[name] != after[name]) == [

@@ -24,8 +24,9 @@ def project(directory: Path, languages: tuple[str, ...]) -> Path:
 
 
 def archives(directory: Path, language: str) -> dict[str, bytes]:
-    folder = directory / "feeds" / language / "archive"
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    """The language's archive pages: its feeds' and its page index's."""
+    folders = (directory / "feeds" / language / "archive", directory / "translations" / language / "archive")
+    return {str(p.relative_to(directory)): p.read_bytes() for folder in folders for p in sorted(folder.iterdir())}
 
 
 def test_a_language_added_later_is_linked_from_frozen_pages_once_as_from_the_start(tmp_path: Path) -> None:
@@ -34,7 +35,7 @@ def test_a_language_added_later_is_linked_from_frozen_pages_once_as_from_the_sta
     late = project(tmp_path / "late", ("es",))
     once_with(late)
     frozen_before = archives(tmp_path / "late", "es")
-    assert len(frozen_before) >= 6  # 16 entries in pages of 3: several full pages, three formats each
+    assert len(frozen_before) >= 8  # 16 entries in pages of 3: several full pages, three formats and a page index each
     assert not any(b'hreflang="ca"' in data for data in frozen_before.values())
 
     late.write_text(late.read_text(encoding="utf-8").replace('languages = ["es"]', 'languages = ["es", "ca"]'),

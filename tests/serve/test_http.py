@@ -200,6 +200,10 @@ def test_cache_control_per_kind(client: httpx.Client, site: Site) -> None:
             assert client.get(f"{FEEDS}/es/archive/{number}{suffix}").headers["cache-control"] == IMMUTABLE
     for suffix in (".xml", ".rss", ".json"):
         assert client.get(f"{FEEDS}/es/archive/3{suffix}").headers["cache-control"] == short
+    # The page index is paginated with the feed: its full pages never change either.
+    for number in (1, 2):
+        assert client.get(f"{PAGES}/es/archive/{number}.html").headers["cache-control"] == IMMUTABLE
+    assert client.get(f"{PAGES}/es/archive/3.html").headers["cache-control"] == short
 
 
 def test_cors_on_feeds_only(client: httpx.Client) -> None:
