@@ -34,7 +34,14 @@ from urllib.parse import urljoin
 
 import lxml.html
 
-from syndicate.extract.common import is_chrome, is_next_label, is_previous_label, squash, take_attributions
+from syndicate.extract.common import (
+    is_chrome,
+    is_label_line,
+    is_next_label,
+    is_previous_label,
+    squash,
+    take_attributions,
+)
 from syndicate.models import (
     Attribution,
     Block,
@@ -104,12 +111,19 @@ _BYLINE_CLASSES = frozenset({"byline", "dateline", "meta", "credit", "kicker", "
 _FEED_FOOTER = re.compile(r"^(?:The post .{1,300} appeared first on .{1,200}|This (?:article|entry) was (?:originally )?(?:published|posted) (?:on|at) .{1,200})$", re.IGNORECASE)
 
 
+#: Class names CMSs give a post for its taxonomy or state ("category-sharing",
+#: "tag-ads", "status-publish" on a WordPress post): they name what it is filed under,
+#: never what it is, so they are not split into words.
+_TAXONOMY_PREFIXES = ("category-", "tag-", "post_tag-", "tags-", "topic-", "format-", "type-", "status-")
+
+
 def class_words(el: lxml.html.HtmlElement) -> set[str]:
     """The words of an element's class and id ("post-share bar" -> {post, share, bar, post-share})."""
     raw = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
     words = set(raw.split())
     for w in list(words):
-        words.update(p for p in _WORD_SPLIT.split(w) if p)
+        if not w.startswith(_TAXONOMY_PREFIXES):
+            words.update(p for p in _WORD_SPLIT.split(w) if p)
     return words
 
 
@@ -118,7 +132,9 @@ def is_chrome_element(el: lxml.html.HtmlElement) -> bool:
     tag = el.tag if isinstance(el.tag, str) else ""
     if tag in DROPPED_TAGS:
         return True
-    if el.get("hidden") is not None or el.get("aria-hidden") == "true" and not len(el.xpath(".//img")):
+    hidden = el.get("hidden")
+    if hidden is not None and hidden.strip().lower() != "until-found" or \
+            el.get("aria-hidden") == "true" and not len(el.xpath(".//img")):
         return True
     if _HIDDEN_STYLE.search(el.get("style") or ""):
         return True
@@ -372,7 +388,8 @@ class _Reader:
             return
         if css and css & _BYLINE_CLASSES:
             return
-        if is_chrome(text, self.ctx.chrome_lines) or is_previous_label(text) or is_next_label(text):
+        if is_chrome(text, self.ctx.chrome_lines) or is_previous_label(text) or is_next_label(text) \
+                or is_label_line(text):
             return
         if _FEED_FOOTER.match(text):
             return

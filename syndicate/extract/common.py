@@ -48,6 +48,34 @@ def _chrome_keys(chrome_lines: tuple[str, ...]) -> tuple[frozenset[str], int]:
     return frozenset(label_key(line) for line in chrome_lines), max(_LONGEST_LABEL, 2 * longest)
 
 
+#: Lines a page prints around its story that are never the story, in the languages our
+#: sources publish in: ad and sponsor labels, share prompts, "updated 14 hours ago"
+#: stamps, comment counts. Matched on a whole short paragraph only (never inside text).
+_LABEL_LINES = regex.compile(
+    r"""^(?:
+        (?:advertisement|advertising|ad|ads|anuncio|sponsored|sponsored\ content|paid\ content|anzeige|werbung|publicidad|
+           publicité|pubblicità|publicidade|reklama|reklam|реклама|реклама\ на\ сайте|广告|広告|광고|إعلان|פרסומת)
+          (?:\s*[-–—:|·]\s*(?:continue\ reading\ below|story\ continues\ below|scroll\ to\ continue(?:\ with\ content)?|
+             weiterlesen\ nach\ der\ anzeige|lesen\ sie\ weiter))?
+      | (?:share|share\ this|share\ this\ article|share\ this\ story|share\ on\ \w+|tweet|teilen|artikel\ teilen|
+           partager|compartir|condividi|compartilhar|udostępnij|поделиться|分享|シェア|공유)
+      | (?:updated|last\ updated|published|posted|aktualisiert|zuletzt\ aktualisiert|veröffentlicht|mis\ à\ jour|publié|
+           actualizado|publicado|aggiornato|pubblicato|atualizado|zaktualizowano|обновлено|опубликовано)
+          (?:\ (?:on|am|le|el|il|em|at))?:?\ (?=[^\n]{0,60}$)(?=[^\n]*(?:\d|\bago\b|\bvor\b|\bhace\b|\bil\ y\ a\b|\bfa\b|\bhá\b))[^\n]*
+      | \d{1,6}\ (?:comments?|kommentare?|commentaires?|comentarios?|commenti|comentários|komentarzy|комментари[йяев]*)
+      | (?:comments?|kommentare|commentaires|comentarios|commenti)\ \(\d{1,6}\)
+    )$""",
+    regex.IGNORECASE | regex.VERBOSE | regex.V0,
+)
+
+
+def is_label_line(text: str) -> bool:
+    """A whole paragraph that is an ad or share label, an update stamp or a comment count
+    (see :data:`_LABEL_LINES`): page furniture, whatever element the page put it in."""
+    text = squash(text)
+    return 0 < len(text) <= 90 and _LABEL_LINES.match(text.strip(" .…")) is not None
+
+
 def is_chrome(text: str, chrome_lines: tuple[str, ...]) -> bool:
     keys, limit = _chrome_keys(chrome_lines)
     text = text.strip()

@@ -6,8 +6,11 @@ the first 1,024 bytes (the prescan), then detection. Two departures, both for pa
 lie: a page whose declaration comes later than the prescan still has it honoured, and a
 page declared as Latin-1/windows-1252/ASCII whose bytes are valid UTF-8 with non-ASCII
 sequences is read as UTF-8 (Latin-1 text practically never validates as UTF-8, while
-CMS templates that say "iso-8859-1" over UTF-8 content are common). Detection uses
-charset-normalizer.
+CMS templates that say "iso-8859-1" over UTF-8 content are common). The same holds for
+any other legacy charset (GB2312, Shift_JIS, windows-1251...) once the page has at least
+:data:`UTF8_EVIDENCE` bytes of valid multi-byte UTF-8 sequences: text in those encodings
+that long never validates as UTF-8 by chance, while a site moved to UTF-8 that kept its
+old ``<meta charset="gb2312">`` does. Detection uses charset-normalizer.
 
 Cleaning removes C0 controls, noncharacters and lone surrogates, whether they arrive as
 bytes or as character references (``&#1;``, ``&#x1b;``, ``&#xfffe;``: lxml refuses them and
@@ -37,6 +40,8 @@ _META_REVERSED = re.compile(  # content="...charset=x" before http-equiv
 )
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([\w.:-]+)""", re.IGNORECASE)
 _SINGLE_BYTE_LATIN = frozenset({"latin-1", "iso8859-1", "cp1252", "ascii"})
+#: Non-ASCII bytes a valid UTF-8 page needs for a declared legacy charset to be overruled.
+UTF8_EVIDENCE = 16
 
 #: Never text: C0 controls but tab/newline/CR, DEL, C1 controls, noncharacters, lone
 #: surrogates, and bidi embedding/override/isolate controls.
@@ -82,12 +87,12 @@ def declared_charset(data: bytes, limit: int = PRESCAN_BYTES) -> str | None:
     return None
 
 
-def _is_utf8_with_non_ascii(data: bytes) -> bool:
+def _is_utf8_with_non_ascii(data: bytes, at_least: int = 1) -> bool:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return any(b > 0x7F for b in data)
+    return sum(b > 0x7F for b in data) >= at_least if at_least > 1 else any(b > 0x7F for b in data)
 
 
 def decode_html(data: bytes, http_charset: str | None = None, *, where: str = "") -> str:
@@ -100,6 +105,9 @@ def decode_html(data: bytes, http_charset: str | None = None, *, where: str = ""
             return clean(data[len(bom) :].decode(codec, errors="replace"))
     codec = _codec(http_charset) or declared_charset(data) or declared_charset(data, LATE_DECLARATION_BYTES)
     if codec in _SINGLE_BYTE_LATIN and _is_utf8_with_non_ascii(data):
+        codec = "utf-8"
+    elif codec is not None and codec != "utf-8" and _is_utf8_with_non_ascii(data, UTF8_EVIDENCE):
+        logger.info("%s: the page says it is %s but its bytes are UTF-8; read as UTF-8", where or "a page", codec)
         codec = "utf-8"
     if codec == "utf-8" and not_really_utf8(data):
         detected = _detect(data)

@@ -49,12 +49,14 @@ from syndicate.extract.blocks import (
 )
 from syndicate.extract.common import is_next_label, is_previous_label, squash
 from syndicate.extract.decode import clean, decode_html
+from syndicate.extract.hidden import prune_hidden
 from syndicate.extract.meta import PageMeta, page_meta, parse_date
 from syndicate.selectors import select
 from syndicate.models import (
     Article,
     Block,
     Figure,
+    Heading,
     Known,
     Meta,
     RawItem,
@@ -77,8 +79,12 @@ _CONTENT_CLASSES = re.compile(
 _LOGO_WORDS = frozenset({"logo", "brand", "site-title", "sitetitle", "site-name", "sitename", "masthead", "site-logo", "navbar-brand"})
 #: Own reading wins when it holds this share of trafilatura's words ...
 OWN_RECALL = 0.9
-#: ... and is at most this much longer.
+#: ... and is at most this much longer ...
 OWN_LENGTH_RATIO = 1.3
+#: ... and, when it is under :data:`OWN_SHORT_RATIO` of trafilatura's length, holds
+#: this share of its passages even counting what it dropped inside its container.
+OWN_STRICT_RECALL = 0.75
+OWN_SHORT_RATIO = 0.5
 
 
 @dataclass(frozen=True)
@@ -159,19 +165,29 @@ def extract_html(item: RawItem, settings: ExtractSettings, selectors: PageSelect
     doc = parsed.doc
     base = item.base_url or item.url
     meta = page_meta(doc, parsed.text, item.url or base)
+    prune_hidden(doc)  # after the metadata (JSON-LD, <head>), before anything reads the body
     # A feed entry's link names the article better than the page's canonical link.
     url = (item.url if item.known is not None and item.url else None) or meta.canonical or item.url
     base = url or base
     prev_ref, next_ref = _links(doc, base, selectors)
     title = known.title or (first_text(doc, selectors.title) if selectors and selectors.title else None) or page_title(doc, meta)
-    if not title:
-        raise ItemError("no title: the page has no <h1> and no <title>", source=item.source, item=item.key,
-                        hint="give the article an <h1> heading, or set selectors.title for this source")
     ctx = _context(settings, base, title)
     if selectors is not None and selectors.body:
         blocks = _selected_blocks(doc, selectors.body, ctx)
     else:
-        blocks = _best_reading(doc, best_container(doc), parsed.text, url or base, ctx)
+        blocks = _best_reading(doc, best_container(doc), url or base, ctx)
+    if not blocks and not known.summary and not (selectors is not None and selectors.body):
+        blocks = _fallback_blocks(doc, url or base, ctx, item)
+    if not title:
+        # No <h1>, no headline, no <title>: a page with text is still an article (an old
+        # government page, a forum post); it is titled by its first heading or words.
+        title, blocks = title_from_body(blocks)
+        if not title:
+            raise ItemError("no title and no text: the page has no <h1>, no <title> and no readable text",
+                            source=item.source, item=item.key,
+                            hint="check the page; if it has an article, set selectors.title and selectors.body "
+                                 "for this source")
+        logger.info("[%s] %s: the page has no title; titled by its first words: %r", item.source, item.key, title)
     if selectors is not None and selectors.attribution:
         _selected_attributions(doc, selectors.attribution, ctx, len(blocks))
     if not blocks and known.summary:
@@ -334,6 +350,33 @@ def page_title(doc: lxml.html.HtmlElement, meta: PageMeta | None = None) -> str:
     return clean(squash(re.split(r"\s+[|–—-]\s+(?=[^|–—-]*$)", head_title)[0]))
 
 
+#: A title made from a page's first words is at most this long.
+MAX_TEXT_TITLE = 120
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s|(?<=[。！？])")
+
+
+def title_from_body(blocks: list[Block]) -> tuple[str, list[Block]]:
+    """A title for a page that has none, from its body: a heading that opens it (taken
+    out of the body), else the first sentence of its first text, else its first words
+    up to :data:`MAX_TEXT_TITLE` characters with an ellipsis. ("", blocks) when the body
+    has no text."""
+    if blocks and isinstance(blocks[0], Heading):
+        text = clean(squash(blocks_text(blocks[:1])))
+        if text and len(text) <= 2 * MAX_TEXT_TITLE:
+            return text, blocks[1:]
+    first = next((line for line in blocks_text(blocks).splitlines() if squash(line)), "")
+    first = clean(squash(first))
+    if not first:
+        return "", blocks
+    sentence = _SENTENCE_END.split(first, maxsplit=1)[0].strip()
+    if len(sentence) <= MAX_TEXT_TITLE:
+        return sentence, blocks
+    cut = sentence[:MAX_TEXT_TITLE]
+    if " " in cut[MAX_TEXT_TITLE // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:-–—") + "…", blocks
+
+
 # -- the body -------------------------------------------------------------------------------------
 
 
@@ -436,21 +479,30 @@ def _words(text: str) -> Counter[str]:
     return Counter(re.findall(r"\w+", text.casefold()))
 
 
-def _best_reading(doc: lxml.html.HtmlElement, container: lxml.html.HtmlElement, page_html: str, url: str | None,
+def _best_reading(doc: lxml.html.HtmlElement, container: lxml.html.HtmlElement, url: str | None,
                   ctx: Context) -> list[Block]:
     """Our container's blocks, or trafilatura's reading when ours misses or adds much."""
     own_ctx = replace(ctx, attributions=[])
     own = to_blocks(deepcopy(container), own_ctx)
     traf_ctx = replace(ctx, attributions=[])
-    traf = _trafilatura_blocks(page_html, url, traf_ctx)
+    traf = _trafilatura_blocks(doc, url, traf_ctx)
     if not traf:
         ctx.attributions.extend(own_ctx.attributions)
         return own
     own_words, traf_words = _words(blocks_text(own) + " " + _attr_text(own_ctx)), _words(blocks_text(traf) + " " + _attr_text(traf_ctx))
     # trafilatura drops figure captions: ours are not "much more" than its reading.
     own_length = sum(_words(blocks_text([b for b in own if not isinstance(b, Figure)]) + " " + _attr_text(own_ctx)).values())
-    chrome = _chrome_words(doc) + _words(ctx.title)
-    if sum((traf_words - chrome).values()) < max(5, 0.2 * sum(traf_words.values())):
+    chrome_texts = _chrome_texts(doc)
+    chrome = Counter(w for text in chrome_texts for w in _WORD_RE.findall(text.casefold())) + _words(ctx.title)
+    # Runs of three words say whose text a passage is: the common words of a long menu
+    # hide nothing, a sentence of the story is not in it.
+    chrome_runs = _runs([*chrome_texts, ctx.title])
+    traf_runs = _runs(blocks_text(traf).splitlines())
+    novel = traf_runs - chrome_runs
+    # (A reading merged into one paragraph makes runs across the chrome's pieces: a word
+    # of its own is what a story has and a menu does not.)
+    own_words_of_traf = set(traf_words) - set(chrome)
+    if len(novel) < max(3, 0.2 * len(traf_runs)) or len(own_words_of_traf) < 5 and len(novel) < 0.5 * len(traf_runs):
         # trafilatura found nothing but the headline and navigation: no reading at all.
         ctx.attributions.extend(own_ctx.attributions)
         return own
@@ -458,10 +510,16 @@ def _best_reading(doc: lxml.html.HtmlElement, container: lxml.html.HtmlElement, 
     # some navigation, labels and the headline): only the rest is content we missed.
     # Inside our container, what our reader dropped (bylines, link bars) was dropped on
     # purpose: it does not count as missed either.
-    missed = traf_words - own_words - _words(container.text_content()) - chrome
-    recall = 1 - sum(missed.values()) / max(sum(traf_words.values()), 1)
-    ratio = own_length / max(sum(traf_words.values()), 1)
-    if own and recall >= OWN_RECALL and ratio <= OWN_LENGTH_RATIO:
+    # That forgiveness has a bound: a reading much shorter than trafilatura's that left
+    # out a large part of its passages (a whole container read as chrome, a gallery's
+    # items) missed them.
+    traf_total = max(sum(traf_words.values()), 1)
+    missed = traf_words - own_words - chrome - _words(container.text_content())
+    recall = 1 - sum(missed.values()) / traf_total
+    strict_recall = 1 - len(novel - _runs(blocks_text(own).splitlines())) / max(len(traf_runs), 1)
+    ratio = own_length / traf_total
+    if own and recall >= OWN_RECALL and ratio <= OWN_LENGTH_RATIO and (
+            ratio >= OWN_SHORT_RATIO or strict_recall >= OWN_STRICT_RECALL):
         ctx.attributions.extend(own_ctx.attributions)
         return own
     logger.debug("trafilatura reads %s better (recall %.2f, length ratio %.2f)", url, recall, ratio)
@@ -469,11 +527,80 @@ def _best_reading(doc: lxml.html.HtmlElement, container: lxml.html.HtmlElement, 
     return _with_figures(traf, own)
 
 
-def _chrome_words(doc: lxml.html.HtmlElement) -> Counter[str]:
-    """Words of the page's chrome: navigation, headers, footers, asides, chrome classes."""
-    words: Counter[str] = Counter()
+def _fallback_blocks(doc: lxml.html.HtmlElement, url: str | None, ctx: Context, item: RawItem) -> list[Block]:
+    """When neither reading found a body: trafilatura favouring recall, then the whole
+    page less its chrome. A page with text is never refused for having no body; one that
+    really has none is refused saying what each reader saw."""
+    import trafilatura
+
+    chrome = {w for text in _chrome_texts(doc) for w in _WORD_RE.findall(text.casefold())}
+    try:
+        found = trafilatura.extract(deepcopy(doc), url=url, output_format="html", include_formatting=True,
+                                    include_links=True, include_tables=True, favor_recall=True, deduplicate=False)
+    except Exception as exc:  # noqa: BLE001 - trafilatura is a second opinion, not a requirement
+        logger.debug("trafilatura (favouring recall) failed on %s: %s", url, exc)
+        found = None
+    if found:
+        try:
+            root = lxml.html.document_fromstring(found, parser=_PARSER)
+        except (etree.ParserError, ValueError):
+            root = None
+        if root is not None:
+            body = root.find("body")
+            blocks = to_blocks(body if body is not None else root, ctx)
+            if _enough_text(blocks, ctx.title, chrome):
+                logger.info("[%s] %s: read by trafilatura favouring recall (no container held the text)",
+                            item.source, item.key)
+                return blocks
     body = doc.find("body")
-    stack = [body if body is not None else doc]
+    whole = deepcopy(body if body is not None else doc)
+    blocks = to_blocks(whole, ctx)
+    if _enough_text(blocks, ctx.title, chrome):
+        logger.info("[%s] %s: read as the whole page less its chrome (no container held the text)",
+                    item.source, item.key)
+        return blocks
+    visible = len(_words(whole.text_content()))
+    raise ItemError(
+        f"the page has no body text: syndicate's reader found none in any container or in the whole page, "
+        f"trafilatura none (also favouring recall); the page shows {visible} word(s) outside scripts and chrome",
+        source=item.source, item=item.key,
+        hint="if the page has an article, set [sources.selectors] body for this source; else remove it",
+    )
+
+
+_WORD_RE = re.compile(r"\w+")
+
+
+def _runs(lines: list[str]) -> set[tuple[str, ...]]:
+    """The runs of three words (of one or two on a shorter line) of each line."""
+    out: set[tuple[str, ...]] = set()
+    for line in lines:
+        words = _WORD_RE.findall(line.casefold())
+        out.update(tuple(words[i : i + 3]) for i in range(max(len(words) - 2, 1)) if words)
+    return out
+
+
+#: Words (besides the title's) a fallback reading needs to be taken for a body.
+FALLBACK_WORDS = 10
+
+
+def _enough_text(blocks: list[Block], title: str, chrome: set[str]) -> bool:
+    """Whether a fallback reading holds text of its own: not just the headline again, a
+    heading or two and the words of the page's menus (``chrome``)."""
+    words = _words(blocks_text([b for b in blocks if not isinstance(b, Heading)])) - _words(title)
+    return sum(n for word, n in words.items() if word not in chrome) >= FALLBACK_WORDS
+
+
+def _chrome_texts(doc: lxml.html.HtmlElement) -> list[str]:
+    """Texts of the page's chrome: navigation, headers, footers, asides, chrome classes."""
+    texts: list[str] = []
+    body = doc.find("body")
+    root = body if body is not None else doc
+    # An element that holds most of the page is not its chrome, whatever its class says
+    # ("shell slideshow", a <form> around a whole ASP.NET page), nor one that holds
+    # paragraphs of running text: look inside it instead.
+    half = 0.5 * len(squash(root.text_content()))
+    stack = [root]
     while stack:
         node = stack.pop()
         for child in node:
@@ -481,11 +608,31 @@ def _chrome_words(doc: lxml.html.HtmlElement) -> Counter[str]:
                 continue
             if child.tag in ("script", "style", "template"):
                 continue
-            if child.tag in ("nav", "header", "footer", "aside", "form") or is_chrome_element(child):
-                words.update(_words(child.text_content()))
+            if child.tag in ("nav", "header", "footer", "aside") and not _holds_prose(child) or (
+                    child.tag == "form" or is_chrome_element(child)) and \
+                    len(squash(child.text_content())) <= half and not _holds_prose(child):
+                texts.append(child.text_content())
             else:
                 stack.append(child)
-    return words
+    return texts
+
+
+#: Characters of long paragraphs that make an element the story's, whatever its class
+#: says ("steady-paywall-container" around a whole post, "article-widgets").
+PROSE_CHARACTERS = 400
+
+
+def _holds_prose(el: lxml.html.HtmlElement) -> bool:
+    """Whether ``el`` holds paragraphs of running text (at least :data:`PROSE_CHARACTERS`
+    in paragraphs of 80 characters or more): navigation and widgets hold link labels."""
+    total = 0
+    for p in el.iter("p"):
+        length = len(squash(p.text_content()))
+        if length >= 80:
+            total += length
+            if total >= PROSE_CHARACTERS:
+                return True
+    return False
 
 
 def _attr_text(ctx: Context) -> str:
@@ -501,12 +648,14 @@ def _with_figures(traf: list[Block], own: list[Block]) -> list[Block]:
             for b in traf]
 
 
-def _trafilatura_blocks(page_html: str, url: str | None, ctx: Context) -> list[Block]:
+def _trafilatura_blocks(doc: lxml.html.HtmlElement, url: str | None, ctx: Context) -> list[Block]:
+    """trafilatura's reading of the page as we parsed it, hidden elements already out
+    (a copy: trafilatura changes the tree it reads)."""
     import trafilatura  # heavy: loaded on the first page
 
     try:
         found = trafilatura.extract(
-            page_html, url=url, output_format="html", include_formatting=True, include_links=True,
+            deepcopy(doc), url=url, output_format="html", include_formatting=True, include_links=True,
             include_images=True, include_tables=True, include_comments=False, deduplicate=False,
         )
     except Exception as exc:  # noqa: BLE001 - trafilatura is a second opinion, not a requirement

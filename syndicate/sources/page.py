@@ -77,9 +77,8 @@ def read_page(
     page_url = strip_fragment(fetched.url)
     charset = charset_of(fetched.content_type)
     outline = page_outline(fetched.content, page_url, charset=charset, selectors=selectors, source=source)
-    if not (title or outline.title):
-        raise ItemError("no title: the page has no <h1> and no <title>", source=source, item=page_url,
-                        hint="set selectors.title for this source")
+    # A page without a title of its own is still read: extraction titles it by its first
+    # words when it has text (the one place that decides what a title is).
     if not outline.has_text:
         raise ItemError("the page has no text", source=source, item=page_url, hint="check the URL")
     prev, nxt = outline.prev, outline.next

@@ -144,7 +144,6 @@ BAD = DATA / "bad"
         ("latin1.txt", "not UTF-8"),
         ("nobody.txt", "no body"),
         ("nobody.html", "no body"),
-        ("titleless.html", "no title"),
     ],
 )
 def test_bad_input_names_the_file_and_the_reason(name: str, reason: str) -> None:
@@ -199,3 +198,12 @@ def test_a_content_wrapper_with_a_chrome_looking_class_is_still_the_content() ->
     assert article.title == "Tram Line Opens"
     assert len(article.paragraphs) == 6
     assert not any("Share on" in p or "First!" in p for p in article.paragraphs)
+
+
+def test_a_page_with_text_but_no_title_is_titled_by_its_first_sentence() -> None:
+    # No <h1>, no <title>, no headline (issue 19: a page with text is never refused).
+    article = extract(_item(BAD / "titleless.html"), ExtractSettings())
+    # Its first sentence is longer than a title may be: cut at a word, with an ellipsis.
+    assert article.title == ("The city water utility said on Wednesday that it will replace about 12 kilometers "
+                             "of old pipes under the eastern…")
+    assert article.paragraphs[0].startswith("The city water utility said on Wednesday")
