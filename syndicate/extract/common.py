@@ -50,9 +50,11 @@ def _chrome_keys(chrome_lines: tuple[str, ...]) -> tuple[frozenset[str], int]:
 
 #: Lines a page prints around its story that are never the story, in the languages our
 #: sources publish in: ad and sponsor labels, share prompts, "updated 14 hours ago"
-#: stamps, comment counts. Matched on a whole short paragraph only (never inside text).
+#: stamps and lines that are only a date and time, reading times, photo credits, bylines
+#: ("By Jane Smith and Ali Khan, Reuters": names only, each capitalised), comment counts.
+#: Matched on a whole short paragraph only (never inside text).
 _LABEL_LINES = regex.compile(
-    r"""^(?:
+    r"""^[•·|]?\s*(?:
         (?:advertisement|advertising|ad|ads|anuncio|sponsored|sponsored\ content|paid\ content|anzeige|werbung|publicidad|
            publicité|pubblicità|publicidade|reklama|reklam|реклама|реклама\ на\ сайте|广告|広告|광고|إعلان|פרסומת)
           (?:\s*[-–—:|·]\s*(?:continue\ reading\ below|story\ continues\ below|scroll\ to\ continue(?:\ with\ content)?|
@@ -62,6 +64,16 @@ _LABEL_LINES = regex.compile(
       | (?:updated|last\ updated|published|posted|aktualisiert|zuletzt\ aktualisiert|veröffentlicht|mis\ à\ jour|publié|
            actualizado|publicado|aggiornato|pubblicato|atualizado|zaktualizowano|обновлено|опубликовано)
           (?:\ (?:on|am|le|el|il|em|at))?:?\ (?=[^\n]{0,60}$)(?=[^\n]*(?:\d|\bago\b|\bvor\b|\bhace\b|\bil\ y\ a\b|\bfa\b|\bhá\b))[^\n]*
+      | (?:lesezeit|lesedauer|reading\ time|read\ time|temps\ de\ lecture|tiempo\ de\ lectura|tempo\ di\ lettura|
+           tempo\ de\ leitura|czas\ czytania|время\ чтения)\s*:?\s*(?:ca\.\s*)?\d{1,3}\s*(?:min\.?|minuten?|minutes?|minutos?|minuti|minut|мин\.?|минут[аы]?)
+      | \d{1,3}\s*(?:min\.?|minutes?|minuten?)\ (?:read|lesezeit|lecture|de\ lectura|di\ lettura)
+      | (?=[^\n]*\d{1,4}[./-]\d{1,2}[./-]\d{1,4})[\d\s./:|,–-]{6,40}(?:\s*(?:uhr|h|am|pm|et|cet|cest|mez|mesz|utc|gmt))?
+      | (?:foto|fotos|bild|bilder|photo|photos|photograph|credit|crédit|crédits|créditos|image|illustration)\s*:\s*
+          [^\s.!?]+(?:\s+[^\s.!?]+){0,5}
+      | (?:©|\(c\)|copyright\ )\s*[^\s.!?]+(?:\s+[^\s.!?]+){0,7}
+      | (?:von|by|par|por|di|av|af|door|od|от)\ (?-i:\p{Lu}[\p{L}.'’-]*(?:\ \p{Lu}[\p{L}.'’-]*){0,3}
+          (?:\s*(?:,|und|and|et|y|e|&|og|och|en|i|и)\s*\p{Lu}[\p{L}.'’-]*(?:\ \p{Lu}[\p{L}.'’-]*){0,3}){0,5})
+          (?:\s*[,|/·•–-]\s*[\p{L}\d .:|/-]{1,40})?
       | \d{1,6}\ (?:comments?|kommentare?|commentaires?|comentarios?|commenti|comentários|komentarzy|комментари[йяев]*)
       | (?:comments?|kommentare|commentaires|comentarios|commenti)\ \(\d{1,6}\)
     )$""",

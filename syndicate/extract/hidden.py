@@ -18,9 +18,10 @@ hidden text can never become article text, whichever reading wins:
   inside ``@media`` and the like hide things only on some screens, and selectors with
   combinators or pseudo-classes depend on state; neither is applied.
 
-Styles can hide what a script later shows ("no-js" pages, an article body revealed on
-load): an element that holds more than half of the page's text is never removed for its
-style, only for the attributes above.
+Pages hide what a script later shows (an article body revealed on load, tabs of a
+story's language versions): an element that holds more than half of the page's text is
+never removed, and a selector that another rule shows again (``display: block`` inside
+``@media``: a narrow screen's layout) does not hide.
 """
 
 from __future__ import annotations
@@ -35,21 +36,31 @@ logger = logging.getLogger(__name__)
 
 _HIDING = re.compile(r"(?:^|;|\s)(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*(?:!important\s*)?(?:;|$)",
                      re.IGNORECASE)
-#: One compound selector: a tag, classes, an id, attribute tests; nothing that depends on
-#: another element or on state.
-_COMPOUND = re.compile(r"^[A-Za-z0-9_*-]*(?:[.#][A-Za-z_-][\w-]*|\[[^\]]{1,80}\])+$|^[A-Za-z][A-Za-z0-9-]*$")
+#: One compound selector with a class, an id or an attribute test (a bare ``p`` or
+#: ``img`` hidden everywhere is a paywall's or a script's trick, not furniture); nothing
+#: that depends on another element or on state.
+_COMPOUND = re.compile(r"^[A-Za-z0-9_*-]*(?:[.#][A-Za-z_-][\w-]*|\[[^\]]{1,80}\])+$")
 _COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_SHOWING = re.compile(r"(?:^|;|\s)(?:display\s*:\s*(?!none)[a-z-]+|visibility\s*:\s*visible)", re.IGNORECASE)
 #: Rules read from a page's styles at most (a stylesheet of a framework has thousands).
 MAX_RULES = 4000
 #: Compiled selectors applied at most.
 MAX_SELECTORS = 300
+#: A selector whose elements hold more of the page's text than this share is not applied.
+SELECTOR_SHARE = 0.3
 _TRANSLATOR = GenericTranslator()
 
 
 def top_level_rules(css: str) -> list[tuple[str, str]]:
     """(selector list, declarations) of the rules outside any ``@`` block."""
+    return [(selectors, body) for selectors, body, nested in _rules(css) if not nested]
+
+
+def _rules(css: str, nested: bool = False) -> list[tuple[str, str, bool]]:
+    """(selector list, declarations, inside an ``@`` block) of every rule, those of
+    ``@media`` and ``@supports`` blocks included."""
     css = _COMMENT.sub("", css)
-    rules: list[tuple[str, str]] = []
+    rules: list[tuple[str, str, bool]] = []
     depth = 0
     start = 0
     prelude = ""
@@ -63,9 +74,11 @@ def top_level_rules(css: str) -> list[tuple[str, str]]:
             depth -= 1
             if depth == 0:
                 if prelude and not prelude.startswith("@"):
-                    rules.append((prelude, css[start:i]))
-                    if len(rules) >= MAX_RULES:
-                        break
+                    rules.append((prelude, css[start:i], nested))
+                elif prelude.startswith(("@media", "@supports", "@layer", "@container")):
+                    rules.extend(_rules(css[start:i], nested=True))
+                if len(rules) >= MAX_RULES:
+                    break
                 start = i + 1
             elif depth < 0:  # a stray brace: start over after it
                 depth, start = 0, i + 1
@@ -77,20 +90,19 @@ def top_level_rules(css: str) -> list[tuple[str, str]]:
 def hiding_selectors(doc: lxml.html.HtmlElement) -> list[str]:
     """The simple selectors the page's own ``<style>`` elements hide (see the module)."""
     found: list[str] = []
+    shown: set[str] = set()
     for style in doc.iter("style"):
         media = (style.get("media") or "all").strip().lower()
-        if media not in ("", "all", "screen"):
-            continue
-        for selectors, declarations in top_level_rules(style.text or ""):
+        for selectors, declarations, nested in _rules(style.text or ""):
+            names = [selector.strip() for selector in selectors.split(",")]
             if not _HIDING.search(declarations):
+                if _SHOWING.search(declarations):
+                    shown.update(names)  # shown again somewhere (a narrow screen's layout)
                 continue
-            for selector in selectors.split(","):
-                selector = selector.strip()
-                if selector and _COMPOUND.match(selector) and selector not in found:
-                    found.append(selector)
-                    if len(found) >= MAX_SELECTORS:
-                        return found
-    return found
+            if nested or media not in ("", "all", "screen"):
+                continue
+            found.extend(name for name in names if name and _COMPOUND.match(name) and name not in found)
+    return [selector for selector in found if selector not in shown][:MAX_SELECTORS]
 
 
 def prune_hidden(doc: lxml.html.HtmlElement) -> int:
@@ -110,23 +122,27 @@ def prune_hidden(doc: lxml.html.HtmlElement) -> int:
         elif el.tag == "noscript":
             noscripts.append(el)
         elif (hidden := el.get("hidden")) is not None and hidden.strip().lower() != "until-found":
-            doomed.append(el)
+            styled.append(el)
         elif (el.get("aria-hidden") or "").strip().lower() == "true":
             if not (el.tag == "img" or el.find(".//img") is not None and len(el.text_content().strip()) < 100):
-                doomed.append(el)
+                styled.append(el)
         elif el.get("style") and _HIDING.search(el.get("style")):
             styled.append(el)
+    visible = visible_length(body)
     for selector in hiding_selectors(doc):
         try:
-            xpath = _TRANSLATOR.css_to_xpath(selector, prefix="descendant::")
-            styled.extend(body.xpath(xpath))
+            matched = body.xpath(_TRANSLATOR.css_to_xpath(selector, prefix="descendant::"))
         except (SelectorError, lxml.etree.XPathError, ValueError):
             continue
+        if sum(visible_length(el) for el in matched) <= SELECTOR_SHARE * visible:
+            styled.extend(matched)
+        else:  # a rule that hides a large part of the page hides it until a script runs
+            logger.debug("not applied: %r would hide most of the page", selector)
     if noscripts:
         doomed.extend(_duplicate_noscripts(body, noscripts))
     if styled:
-        half = 0.5 * len(body.text_content())
-        doomed.extend(el for el in styled if el is not body and len(el.text_content()) <= half)
+        half = 0.5 * visible
+        doomed.extend(el for el in styled if el is not body and visible_length(el) <= half)
     removed = 0
     for el in doomed:
         parent = el.getparent()
@@ -137,6 +153,21 @@ def prune_hidden(doc: lxml.html.HtmlElement) -> int:
     if removed:
         logger.debug("removed %d hidden element(s)", removed)
     return removed
+
+
+def visible_length(el: lxml.html.HtmlElement) -> int:
+    """Characters of text under ``el`` outside scripts and styles (a page's inline
+    scripts can hold ten times its text)."""
+    total = 0
+    for node in el.iter():
+        if node is not el and isinstance(node.tag, str) and node.tag in ("script", "style"):
+            total += len((node.tail or "").strip())
+            continue
+        if isinstance(node.tag, str) and node.tag not in ("script", "style"):
+            total += len((node.text or "").strip())
+        if node is not el:
+            total += len((node.tail or "").strip())
+    return total
 
 
 #: A <noscript> with fewer characters than this is a notice, not content.
