@@ -118,11 +118,13 @@ _TAXONOMY_PREFIXES = ("category-", "tag-", "post_tag-", "tags-", "topic-", "form
 
 
 #: A photo credit at the end of a caption: "... the fire. © imago/Marius Schwarz",
-#: "... Thioune. Foto: Getty Images", "... | Photo: Reuters". Plain text only (a credit
-#: inside markup is left as it is); at most eight words.
+#: "... Thioune. Foto: Getty Images", "... | Photo: Reuters", also in an inline element of
+#: its own (``<span>© dpa</span>``); at most eight words.
 _CREDIT = re.compile(
-    r"(?:\s*[|·•/]\s*|\s+)(?:©|\(c\)|&copy;|(?:Foto|Fotos|Bild|Bilder|Photo|Photos|Photograph|Credit|Crédit|Crédits|"
-    r"Image|Images|Quelle|Fuente|Fonte|Source)\s*:)\s*[^<>\s]+(?:\s+[^<>\s]+){0,7}\s*$",
+    r"(?:\s*[|·•/]\s*|\s+|(?=<))(?:<(?:span|small|em|i|b|strong|cite)\b[^>]*>\s*)*"
+    r"(?:©|\(c\)|&copy;|(?:Foto|Fotos|Bild|Bilder|Photo|Photos|Photograph|Credit|Crédit|Crédits|"
+    r"Image|Images|Quelle|Fuente|Fonte|Source)\s*:)\s*[^<>\s]+(?:\s+[^<>\s]+){0,7}\s*"
+    r"(?:</(?:span|small|em|i|b|strong|cite)>\s*)*$",
     re.IGNORECASE,
 )
 
