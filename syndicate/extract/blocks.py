@@ -117,27 +117,6 @@ _FEED_FOOTER = re.compile(r"^(?:The post .{1,300} appeared first on .{1,200}|Thi
 _TAXONOMY_PREFIXES = ("category-", "tag-", "post_tag-", "tags-", "topic-", "format-", "type-", "status-")
 
 
-#: A photo credit at the end of a caption: "... the fire. © imago/Marius Schwarz",
-#: "... Thioune. Foto: Getty Images", "... | Photo: Reuters", also in an inline element of
-#: its own (``<span>© dpa</span>``); at most eight words.
-_CREDIT = re.compile(
-    r"(?:\s*[|·•/]\s*|\s+|(?=<))(?:<(?:span|small|em|i|b|strong|cite)\b[^>]*>\s*)*"
-    r"(?:©|\(c\)|&copy;|(?:Foto|Fotos|Bild|Bilder|Photo|Photos|Photograph|Credit|Crédit|Crédits|"
-    r"Image|Images|Quelle|Fuente|Fonte|Source)\s*:)\s*[^<>\s]+(?:\s+[^<>\s]+){0,7}\s*"
-    r"(?:</(?:span|small|em|i|b|strong|cite)>\s*)*$",
-    re.IGNORECASE,
-)
-
-
-def without_credit(caption: str) -> str:
-    """A figure's caption less the photo credit at its end (the credit is not the story's
-    text to translate); a caption that is only a credit stays as it is."""
-    found = _CREDIT.search(caption)
-    if found is None or not caption[: found.start()].strip():
-        return caption
-    return caption[: found.start()].rstrip()
-
-
 def class_words(el: lxml.html.HtmlElement) -> set[str]:
     """The words of an element's class and id ("post-share bar" -> {post, share, bar, post-share})."""
     raw = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
@@ -541,7 +520,7 @@ class _Reader:
         img = next(iter(el.xpath(".//img")), None)
         image = image_of(img, self.ctx.base) if img is not None else None
         if image is not None:
-            self.blocks.append(Figure(image=image, caption=without_credit(caption)))
+            self.blocks.append(Figure(image=image, caption=caption))
             return
         # A figure without an image: a table, a quote, a video...; read what it holds.
         for cap in captions:

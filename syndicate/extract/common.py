@@ -15,9 +15,12 @@ PREVIOUS_LABELS = frozenset({"previous article", "previous", "prev article", "«
 NEXT_LABELS = frozenset({"next article", "next", "next article »", "next article →"})
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def squash(text: str) -> str:
     """Collapse runs of whitespace to one space and strip."""
-    return re.sub(r"\s+", " ", text).strip()
+    return _SPACES.sub(" ", text).strip()
 
 
 def label_key(text: str) -> str:
@@ -50,9 +53,10 @@ def _chrome_keys(chrome_lines: tuple[str, ...]) -> tuple[frozenset[str], int]:
 
 #: Lines a page prints around its story that are never the story, in the languages our
 #: sources publish in: ad and sponsor labels, share prompts, "updated 14 hours ago"
-#: stamps and lines that are only a date and time, reading times, photo credits, bylines
-#: ("By Jane Smith and Ali Khan, Reuters": names only, each capitalised), comment counts.
-#: Matched on a whole short paragraph only (never inside text).
+#: stamps and lines that are only a date and time, reading times, bylines ("By Jane
+#: Smith and Ali Khan, Reuters": names only, each capitalised; the authors are the page's
+#: metadata), comment counts. Matched on a whole short paragraph only (never inside
+#: text). Photo credits are not among them: a republished picture keeps its credit.
 _LABEL_LINES = regex.compile(
     r"""^[•·|]?\s*(?:
         (?:advertisement|advertising|ad|ads|anuncio|sponsored|sponsored\ content|paid\ content|anzeige|werbung|publicidad|
@@ -68,9 +72,6 @@ _LABEL_LINES = regex.compile(
            tempo\ de\ leitura|czas\ czytania|время\ чтения)\s*:?\s*(?:ca\.\s*)?\d{1,3}\s*(?:min\.?|minuten?|minutes?|minutos?|minuti|minut|мин\.?|минут[аы]?)
       | \d{1,3}\s*(?:min\.?|minutes?|minuten?)\ (?:read|lesezeit|lecture|de\ lectura|di\ lettura)
       | (?=[^\n]*\d{1,4}[./-]\d{1,2}[./-]\d{1,4})[\d\s./:|,–-]{6,40}(?:\s*(?:uhr|h|am|pm|et|cet|cest|mez|mesz|utc|gmt))?
-      | (?:foto|fotos|bild|bilder|photo|photos|photograph|credit|crédit|crédits|créditos|image|illustration)\s*:\s*
-          [^\s.!?]+(?:\s+[^\s.!?]+){0,5}
-      | (?:©|\(c\)|copyright\ )\s*[^\s.!?]+(?:\s+[^\s.!?]+){0,7}
       | (?:von|by|par|por|di|av|af|door|od|от)\ (?-i:\p{Lu}[\p{L}.'’-]*(?:\ \p{Lu}[\p{L}.'’-]*){0,3}
           (?:\s*(?:,|und|and|et|y|e|&|og|och|en|i|и)\s*\p{Lu}[\p{L}.'’-]*(?:\ \p{Lu}[\p{L}.'’-]*){0,3}){0,5})
           (?:\s*[,|/·•–-]\s*[\p{L}\d .:|/-]{1,40})?

@@ -41,6 +41,7 @@ _HIDING = re.compile(r"(?:^|;|\s)(?:display\s*:\s*none|visibility\s*:\s*hidden)\
 #: that depends on another element or on state.
 _COMPOUND = re.compile(r"^[A-Za-z0-9_*-]*(?:[.#][A-Za-z_-][\w-]*|\[[^\]]{1,80}\])+$")
 _COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_PUNCTUATION = re.compile(r"[{};]")
 _SHOWING = re.compile(r"(?:^|;|\s)(?:display\s*:\s*(?!none)[a-z-]+|visibility\s*:\s*visible)", re.IGNORECASE)
 #: Rules read from a page's styles at most (a stylesheet of a framework has thousands).
 MAX_RULES = 4000
@@ -64,7 +65,8 @@ def _rules(css: str, nested: bool = False) -> list[tuple[str, str, bool]]:
     depth = 0
     start = 0
     prelude = ""
-    for i, char in enumerate(css):
+    for match in _PUNCTUATION.finditer(css):  # only the braces and semicolons, found in C
+        i, char = match.start(), match.group()
         if char == "{":
             if depth == 0:
                 prelude = css[start:i].strip()
@@ -114,9 +116,9 @@ def prune_hidden(doc: lxml.html.HtmlElement) -> int:
     doomed: list[lxml.html.HtmlElement] = []
     styled: list[lxml.html.HtmlElement] = []
     noscripts: list[lxml.html.HtmlElement] = []
-    for el in body.iter():
-        if not isinstance(el.tag, str):
-            continue
+    # The few elements that can be hidden by their own markup, found by libxml2's XPath
+    # rather than by visiting every element in Python.
+    for el in body.xpath(".//template | .//noscript | .//*[@hidden] | .//*[@aria-hidden] | .//*[@style]"):
         if el.tag == "template":
             doomed.append(el)
         elif el.tag == "noscript":

@@ -610,7 +610,7 @@ def _chrome_texts(doc: lxml.html.HtmlElement) -> list[str]:
     # An element that holds most of the page is not its chrome, whatever its class says
     # ("shell slideshow", a <form> around a whole ASP.NET page), nor one that holds
     # paragraphs of running text: look inside it instead.
-    half = 0.5 * len(squash(root.text_content()))
+    half = 0.5 * len(root.text_content())
     stack = [root]
     while stack:
         node = stack.pop()
@@ -619,10 +619,13 @@ def _chrome_texts(doc: lxml.html.HtmlElement) -> list[str]:
                 continue
             if child.tag in ("script", "style", "template"):
                 continue
-            if child.tag in ("nav", "header", "footer", "aside") and not _holds_prose(child) or (
-                    child.tag == "form" or is_chrome_element(child)) and \
-                    len(squash(child.text_content())) <= half and not _holds_prose(child):
-                texts.append(child.text_content())
+            semantic = child.tag in ("nav", "header", "footer", "aside")
+            if not semantic and child.tag != "form" and not is_chrome_element(child):
+                stack.append(child)
+                continue
+            text = child.text_content()
+            if (semantic or len(text) <= half) and not _holds_prose(child):
+                texts.append(text)
             else:
                 stack.append(child)
     return texts

@@ -80,16 +80,23 @@ def test_a_story_in_an_article_widget_is_not_taken_for_a_widget() -> None:
 
 @pytest.mark.parametrize("line", ["Advertisement", "ADVERTISEMENT - CONTINUE READING BELOW", "Anzeige",
                                   "Updated 14 hours ago", "Published 15 hours ago", "Aktualisiert am 12.05.2024, 10:15 Uhr",
-                                  "12 comments", "Share this article", "Teilen"])
+                                  "12 comments", "Share this article", "Teilen", "By Jane Smith and Ali Khan, Reuters",
+                                  "Lesedauer: 2 Min.", "15.04.2026 - 15:48 Uhr"])
 def test_label_lines_are_furniture(line: str) -> None:
     assert is_label_line(line)
 
 
 @pytest.mark.parametrize("line", ["By 2030 the port will double its capacity.", "Published",
                                   "Updated guidance was published in May and it says much more than this.",
-                                  "Advertisement spending rose 4% in the first quarter."])
+                                  "Advertisement spending rose 4% in the first quarter.", "By Monday the river had risen.",
+                                  "Di Maio ha detto che"])
 def test_sentences_that_start_like_labels_are_text(line: str) -> None:
     assert not is_label_line(line)
+
+
+def test_a_photo_credit_is_kept_with_its_picture() -> None:
+    # A republished picture keeps its credit: a credit line is not furniture.
+    assert not is_label_line("Foto: Getty Images") and not is_label_line("© DPA Images | Christoph Soeder")
 
 
 HIDDEN_PAGE = b"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Harbour report</title>
@@ -97,6 +104,8 @@ HIDDEN_PAGE = b"""<!doctype html><html lang="en"><head><meta charset="utf-8"><ti
 .sr-box, #consent-layer { display: none !important }
 @media (max-width: 600px) { .wide-only { display: none } }
 .menu li:hover > ul { display: none }
+.phone-lead { display: none }
+@media (max-width: 600px) { .phone-lead { display: block } }
 </style></head><body>
 <div id="consent-layer"><p>We use cookies to give you the best experience on our website, and you agree.</p></div>
 <article><h1>Harbour report</h1>
@@ -104,6 +113,7 @@ HIDDEN_PAGE = b"""<!doctype html><html lang="en"><head><meta charset="utf-8"><ti
 <ul class="narrow-browser-and-phone" style="display:none"><li>narrow-browser-and-phone</li><li>tablet-landscape</li></ul>
 <p hidden>Draft paragraph the editor hid before publishing, never meant for readers at all.</p>
 <p aria-hidden="true">Decorative duplicate of the headline for a marquee effect on wide screens.</p>
+<p class="phone-lead">Ferry crews on the night shift said the harbour lights were repaired last week.</p>
 <p class="wide-only">Pilots said the new channel markers are easy to see from the bridge at night.</p>
 <details><p hidden="until-found">Tide tables for the week are posted at the harbour office on the quay.</p></details>
 <noscript><p>The harbour master logged forty ships on Monday, the busiest day since the spring storms closed the port.</p></noscript>
@@ -118,8 +128,10 @@ def test_hidden_content_never_reaches_the_body() -> None:
     assert text.count("forty ships") == 1  # the <noscript> copy is a duplicate
     for gone in ("cookies", "narrow-browser", "Draft paragraph", "Decorative duplicate", "Template text"):
         assert gone not in text, gone
-    # Hidden only on narrow screens (@media), or findable by the browser: shown.
+    # Hidden only on narrow screens (@media), shown on them by another rule, or findable
+    # by the browser: shown.
     assert "channel markers" in text and "Tide tables" in text and "mackerel" in text
+    assert "night shift" in text
 
 
 def test_a_noscript_that_holds_the_only_copy_of_the_posts_is_read() -> None:
