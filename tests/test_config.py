@@ -302,3 +302,17 @@ def test_websub_settings_default_off_and_validated() -> None:
     assert problems["websub.poll_multiplier"][0] == 0.5
     assert problems["websub.max_delivery_bytes"][0] == 10
     assert "unknown key" in _problems({**_MINIMAL, "publish": {"websub_hub": []}})["publish.websub_hub"][1]
+
+
+def test_the_shipped_config_uses_no_legacy_key() -> None:
+    # The bundled config.toml is what operators copy: it shows each key where it belongs
+    # now ([translate.argos] beam_size), not where older files had it.
+    import tomllib
+
+    from syndicate.config import ENGINE_TYPES, load_settings
+
+    root = Path(__file__).resolve().parent.parent
+    data = tomllib.loads((root / "config.toml").read_text(encoding="utf-8"))
+    legacy = {old for kind in ENGINE_TYPES.values() for old in kind.legacy_keys}
+    assert not legacy & set(data["translate"]), sorted(legacy & set(data["translate"]))
+    assert load_settings(root / "config.toml").translate.beam_size == data["translate"]["argos"]["beam_size"]
