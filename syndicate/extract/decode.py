@@ -87,12 +87,19 @@ def declared_charset(data: bytes, limit: int = PRESCAN_BYTES) -> str | None:
     return None
 
 
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+
+
 def _is_utf8_with_non_ascii(data: bytes, at_least: int = 1) -> bool:
+    """Whether ``data`` is valid UTF-8 with at least ``at_least`` non-ASCII bytes (counted
+    in C: a page is megabytes)."""
+    if data.isascii():
+        return False
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return sum(b > 0x7F for b in data) >= at_least if at_least > 1 else any(b > 0x7F for b in data)
+    return len(data) - len(data.translate(None, _HIGH_BYTES)) >= at_least
 
 
 def decode_html(data: bytes, http_charset: str | None = None, *, where: str = "") -> str:
