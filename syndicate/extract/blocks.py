@@ -358,6 +358,48 @@ def _link_density(el: lxml.html.HtmlElement) -> float:
     return linked / total
 
 
+#: A paragraph in an article's ``<header>`` this long that ends a sentence is its
+#: standfirst, not a label (a dateline, a section name, a byline are far shorter).
+LEDE_CHARACTERS = 120
+#: The end of a sentence: its stop (and closing quotes) at the end of the text or before
+#: the next sentence; a CJK full stop anywhere.
+_SENTENCE_STOP = re.compile(r"(?<![\d\s])[.!?؟।][\"'”’»)\]]*(?:$|\s+\S)|[。！？]")
+
+
+#: Chinese, Japanese and Korean characters: each says about what two Latin letters do,
+#: and their clauses are set off by full-width commas.
+_CJK = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+_CJK_CLAUSE = re.compile(r"[\u3001\uff0c\uff1b]")
+
+
+def reads_as_prose(text: str, minimum: int = LEDE_CHARACTERS) -> bool:
+    """Whether ``text`` is running text: at least ``minimum`` characters (a CJK one counts
+    twice) with the end of a sentence in it, or in CJK a clause (labels, datelines, bylines
+    and lists of names have none)."""
+    cjk = len(_CJK.findall(text)) if not text.isascii() else 0
+    if len(text) + cjk < minimum:
+        return False
+    return bool(_SENTENCE_STOP.search(text) or cjk and _CJK_CLAUSE.search(text))
+
+
+def _teasers(el: lxml.html.HtmlElement) -> bool:
+    """A block of links to other pages (related stories, a section's latest), however it
+    is marked up, with no paragraph of prose: at least three links and nearly all its text
+    theirs (the same rule as a list of links), or an ``<article>`` inside the one being
+    read whose headline is a link (a teaser card: kicker, linked headline, a line)."""
+    links = 0
+    for a in el.iter("a"):
+        links += 1
+        if links >= 3:
+            break
+    if not links:
+        return False
+    density = _link_density(el)
+    if not (links >= 3 and density > 0.85 or el.tag == "article" and density >= 0.4):
+        return False
+    return not any(len(squash(p.text_content())) >= 80 for p in el.iter("p"))
+
+
 class _Reader:
     """Walks one container, collecting blocks; nested containers share the context."""
 
@@ -412,6 +454,19 @@ class _Reader:
             index = max(len(self.blocks) - 1, 0)
             self.ctx.attributions.extend(Attribution(a.label, a.source, index) for a in found)
 
+    def lede(self, header: lxml.html.HtmlElement, depth: int) -> None:
+        """An article's own ``<header>`` (one above its text: a teaser's further down is
+        not) is chrome (its headline, date, section, byline) except for running prose in
+        it: the standfirst, which some sites put beside the headline. Only paragraphs of at least :data:`LEDE_CHARACTERS` that read as
+        sentences are kept."""
+        reader = _Reader(self.ctx, top=False)
+        reader.container(header, depth)
+        reader.flush()
+        kept = [b for b in reader.blocks if isinstance(b, Paragraph) and reads_as_prose(fragment_text(b.html))]
+        if kept:
+            self.flush()
+            self.blocks.extend(kept)
+
     # -- walking -----------------------------------------------------------------------------
 
     def container(self, el: lxml.html.HtmlElement, depth: int = 0) -> None:
@@ -426,9 +481,12 @@ class _Reader:
         if not isinstance(el.tag, str):
             return
         tag = el.tag.lower()
-        if tag in DROPPED_TAGS or self.ctx.is_chrome(el):
+        if tag in DROPPED_TAGS:
             return
-        if tag in ("header", "footer") and len(squash(el.text_content())) < 0.5 * max(self.ctx.total_chars, 1):
+        if self.ctx.is_chrome(el) or (
+                tag in ("header", "footer") and len(squash(el.text_content())) < 0.5 * max(self.ctx.total_chars, 1)):
+            if tag == "header" and self.top and not any(isinstance(b, Paragraph) for b in self.blocks):
+                self.lede(el, depth)  # the article's own header, above its text
             return
         if depth > MAX_DEPTH:  # absurd nesting: keep the text, stop descending
             self.inline.append(html.escape(el.text_content(), quote=False))
@@ -489,6 +547,8 @@ class _Reader:
             if found is not None:
                 self.blocks.append(Figure(image=found))
         else:  # div, section, article, li outside a list, unknown elements: a container
+            if _teasers(el):
+                return
             self.container(el, depth)
             self.flush(css)
 

@@ -43,7 +43,9 @@ from syndicate.extract.blocks import (
     Context,
     blocks_text,
     class_words,
+    fragment_text,
     is_chrome_element,
+    reads_as_prose,
     safe_url,
     to_blocks,
 )
@@ -60,6 +62,7 @@ from syndicate.models import (
     Heading,
     Known,
     Meta,
+    Paragraph,
     RawItem,
     Ref,
     Table,
@@ -183,6 +186,8 @@ def extract_html(item: RawItem, settings: ExtractSettings, selectors: PageSelect
         blocks = _best_reading(doc, best_container(doc), url or base, ctx)
     if not blocks and not known.summary and not (selectors is not None and selectors.body):
         blocks = _fallback_blocks(doc, url or base, ctx, item)
+    elif not (selectors is not None and selectors.body):
+        blocks = _with_discussion(doc, blocks, url or base, ctx, item)
     if not title:
         # No <h1>, no headline, no <title>: a page with text is still an article (an old
         # government page, a forum post); it is titled by its first heading or words.
@@ -533,9 +538,42 @@ def _best_reading(doc: lxml.html.HtmlElement, container: lxml.html.HtmlElement, 
             ratio >= OWN_SHORT_RATIO or strict_recall >= OWN_STRICT_RECALL):
         ctx.attributions.extend(own_ctx.attributions)
         return own
-    logger.debug("trafilatura reads %s better (recall %.2f, length ratio %.2f)", url, recall, ratio)
+    logger.debug("trafilatura reads %s better (recall %.2f, length ratio %.2f, strict recall %.2f)", url, recall, ratio, strict_recall)
     ctx.attributions.extend(traf_ctx.attributions)
     return _with_figures(traf, own)
+
+
+#: A reading with fewer characters of sentences than this has no running text (a film's
+#: details, a thread's title and tags); sentences of at least :data:`SENTENCE_CHARACTERS`.
+THIN_CHARACTERS = 80
+SENTENCE_CHARACTERS = 40
+
+
+def _sentence_characters(blocks: list[Block]) -> int:
+    """Characters of running text in ``blocks``: paragraphs, lists, quotes, tables alike."""
+    return sum(len(line) for line in blocks_text([b for b in blocks if not isinstance(b, Figure | Embed)]).splitlines()
+               if reads_as_prose(line, SENTENCE_CHARACTERS))
+
+
+def _with_discussion(doc: lxml.html.HtmlElement, blocks: list[Block], url: str | None, ctx: Context,
+                     item: RawItem) -> list[Block]:
+    """A page whose reading holds no running text but whose comments do is a review page,
+    a forum thread or a Q&A page: its posts are its text, and they follow the reading.
+
+    Only then: an article's reader comments never join its body (a story always has a
+    sentence of its own, and then they are not even looked at)."""
+    own = _sentence_characters(blocks)
+    if own >= THIN_CHARACTERS:
+        return blocks
+    found = _trafilatura_blocks(doc, url, replace(ctx, attributions=[]), comments=True)
+    posts = _sentence_characters(found)
+    if posts < PROSE_CHARACTERS or posts < 3 * own:
+        return blocks
+    seen = blocks_text(blocks)
+    added = [b for b in found if not (isinstance(b, Paragraph) and fragment_text(b.html) in seen)]
+    logger.info("[%s] %s: the page's text is its posts (%d characters of sentences; %d in the reading)",
+                item.source, item.key, posts, own)
+    return [*blocks, *added]
 
 
 def _fallback_blocks(doc: lxml.html.HtmlElement, url: str | None, ctx: Context, item: RawItem) -> list[Block]:
@@ -662,15 +700,18 @@ def _with_figures(traf: list[Block], own: list[Block]) -> list[Block]:
             for b in traf]
 
 
-def _trafilatura_blocks(doc: lxml.html.HtmlElement, url: str | None, ctx: Context) -> list[Block]:
+def _trafilatura_blocks(doc: lxml.html.HtmlElement, url: str | None, ctx: Context, *,
+                        comments: bool = False) -> list[Block]:
     """trafilatura's reading of the page as we parsed it, hidden elements already out
-    (a copy: trafilatura changes the tree it reads)."""
+    (a copy: trafilatura changes the tree it reads); with the page's comments and posts
+    when ``comments``, then without images (posters' avatars; and with them trafilatura
+    takes a thread's list of pictures for its text)."""
     import trafilatura  # heavy: loaded on the first page
 
     try:
         found = trafilatura.extract(
             deepcopy(doc), url=url, output_format="html", include_formatting=True, include_links=True,
-            include_images=True, include_tables=True, include_comments=False, deduplicate=False,
+            include_images=not comments, include_tables=True, include_comments=comments, deduplicate=False,
         )
     except Exception as exc:  # noqa: BLE001 - trafilatura is a second opinion, not a requirement
         logger.debug("trafilatura failed on %s: %s", url, exc)

@@ -141,3 +141,70 @@ def test_a_noscript_that_holds_the_only_copy_of_the_posts_is_read() -> None:
             b"harbour office are still the only ones I trust for launching the boat.</p></div></noscript></body></html>")
     text = body_text(extract(RawItem(source="s", key="forum", data=page, media_type="text/html"), ExtractSettings()))
     assert "three tide apps" in text and "official tables" in text
+
+
+def test_a_standfirst_in_the_articles_own_header_is_read() -> None:
+    # VOGUE.de: the introduction sits inside <header class="article-header"> beside the
+    # headline and the date; the header was dropped whole and the body was the gallery.
+    text = body_text(read("078_de-lifestyle-vogue"))
+    assert "Die Tradition des Weihnachtspullovers ist eine recht junge" in text
+
+
+def test_a_teasers_header_further_down_is_not_a_standfirst() -> None:
+    # junge Welt: related stories below the article are <article><header>...</header>
+    # cards; their one-line summaries stay out of the body.
+    text = body_text(read("044_de-news-jungewelt"))
+    assert "Ampelparteien gegen Untersuchungsausschuss" not in text
+    assert "Nationalen Veteranentag" in text
+
+
+def test_a_review_page_whose_text_is_its_posts_is_read_with_them() -> None:
+    # Douban: a TV series' short-review page; the reviews sit in comment-classed items and
+    # the reading outside them is the film's details only. Before, the reviews were lost.
+    text = body_text(read("119_zh-forum-douban"))
+    assert "我们的善良和恶毒都不够纯粹" in text
+    assert "编剧能力惊人" in text
+
+
+def test_an_articles_reader_comments_never_join_its_body() -> None:
+    # A story of its own (a sentence is enough) and eight readers' comments under it: the
+    # comments are not even looked at, however much longer they are.
+    page = (b"<!doctype html><html><head><title>Harbour reopens</title></head><body><article><h1>Harbour reopens"
+            b"</h1><p>The harbour reopened on Monday after three weeks of repairs to the sea wall, the port "
+            b"authority said.</p></article><section class='comments'>"
+            + b"".join(b"<div class='comment'><p>I walked past it yesterday and it looks much better than before, "
+                       b"well done to the crews who worked there all winter. Reader %d.</p></div>" % i for i in range(8))
+            + b"</section></body></html>")
+    text = body_text(extract(RawItem(source="s", key="c", data=page, media_type="text/html"), ExtractSettings()))
+    assert "three weeks of repairs" in text
+    assert "walked past it" not in text
+
+
+@pytest.mark.parametrize("line", ["关注", "展开全部", "举报收起", "只看该作者", "回答量：4932", "采纳数：1451 获赞数：249608",
+                                  "查看: 3481|回复: 3", "帮助的人：37.3万"])
+def test_forum_buttons_and_posters_counters_are_furniture(line: str) -> None:
+    # Baidu Zhidao's answer cards and a Discuz thread's header (zh-forum pages in the corpus).
+    assert is_label_line(line)
+
+
+@pytest.mark.parametrize("line", ["Servings: 4", "Prep time: 15 min", "中国地震预警网能在地震发生前83秒做出正确的预警。",
+                                  "人口：3400万，是全国第二大城市。"])
+def test_counters_in_running_text_and_recipes_are_text(line: str) -> None:
+    assert not is_label_line(line)
+
+
+def test_a_q_and_a_pages_answer_cards_stay_out_of_the_answers() -> None:
+    # Baidu Zhidao: each answer carries "关注", "展开全部" and its answerer's counters.
+    text = body_text(read("120_zh-forum-zhidao"))
+    assert "中国地震预警网能在地震发生前83秒做出正确的预警" in text
+    for furniture in ("展开全部", "回答量", "采纳率"):
+        assert furniture not in text, furniture
+
+
+def test_teaser_cards_inside_the_article_are_not_its_text() -> None:
+    # t-online: "Neueste Artikel" are <article> cards (a kicker, a linked headline) inside
+    # the story's <article>; each card was read as a line of the story.
+    text = body_text(read("098_de-news-tonline"))
+    assert "Flüchtlingsschiff sinkt" not in text
+    assert "Nordkorea baut Atomwaffenprogramm" not in text
+    assert "Jesus" in text
