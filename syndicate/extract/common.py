@@ -55,7 +55,8 @@ def _chrome_keys(chrome_lines: tuple[str, ...]) -> tuple[frozenset[str], int]:
 #: sources publish in: ad and sponsor labels, share prompts, "updated 14 hours ago"
 #: stamps and lines that are only a date and time, reading times, bylines ("By Jane
 #: Smith and Ali Khan, Reuters": names only, each capitalised; the authors are the page's
-#: metadata), comment counts; a forum's or Q&A site's buttons ("关注", "展开全部",
+#: metadata), comment counts ("12 comments", "1个回答"), a date with a poster's line
+#: after it ("2023-06-14 · 分享身边故事"); a forum's or Q&A site's buttons ("关注", "展开全部",
 #: "只看该作者") and its posters' counters ("回答量：4932", "查看: 3481|回复: 3", CJK
 #: labels only: "Servings: 4" is a recipe's). Matched on a whole short paragraph only
 #: (never inside text). Photo credits are not among them: a republished picture keeps its credit.
@@ -79,6 +80,8 @@ _LABEL_LINES = regex.compile(
           (?:\s*[,|/·•–-]\s*[\p{L}\d .:|/-]{1,40})?
       | \d{1,6}\ (?:comments?|kommentare?|commentaires?|comentarios?|commenti|comentários|komentarzy|комментари[йяев]*)
       | (?:comments?|kommentare|commentaires|comentarios|commenti)\ \(\d{1,6}\)
+      | \d{1,6}\s*(?:个回答|条评论|条回复|个评论|則回答|件のコメント|개의\ 댓글)
+      | \d{4}-\d{1,2}-\d{1,2}(?:\ \d{1,2}:\d{2}(?::\d{2})?)?\ [·•|]\ [^\n]{1,40}
       | (?:关注|展开全部|展开|收起|举报|举报收起|回复|点赞|抢首赞|已赞过|已踩过<?|私信TA|向TA提问|只看该作者|复制链接|
            \[复制链接\]|阅读模式|倒序浏览|打印|上一主题|下一主题|你对这个回答的评价是？|もっと見る|フォロー|返信|通報|
            팔로우|더보기|답글|신고)

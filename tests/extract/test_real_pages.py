@@ -181,14 +181,16 @@ def test_an_articles_reader_comments_never_join_its_body() -> None:
 
 
 @pytest.mark.parametrize("line", ["关注", "展开全部", "举报收起", "只看该作者", "回答量：4932", "采纳数：1451 获赞数：249608",
-                                  "查看: 3481|回复: 3", "帮助的人：37.3万"])
+                                  "查看: 3481|回复: 3", "帮助的人：37.3万", "1个回答", "23条评论",
+                                  "2023-06-14 · 分享身边故事、身边知识、身边乐趣。"])
 def test_forum_buttons_and_posters_counters_are_furniture(line: str) -> None:
     # Baidu Zhidao's answer cards and a Discuz thread's header (zh-forum pages in the corpus).
     assert is_label_line(line)
 
 
 @pytest.mark.parametrize("line", ["Servings: 4", "Prep time: 15 min", "中国地震预警网能在地震发生前83秒做出正确的预警。",
-                                  "人口：3400万，是全国第二大城市。"])
+                                  "人口：3400万，是全国第二大城市。",
+                                  "2023-06-14 · the council approved the new bridge after a long debate about money"])
 def test_counters_in_running_text_and_recipes_are_text(line: str) -> None:
     assert not is_label_line(line)
 
