@@ -72,6 +72,10 @@ PUBLISH_FAILURES = Counter(
     registry=REGISTRY,
 )
 FILES_WRITTEN = Counter("syndicate_publish_files_written", "Output files a publish changed.", registry=REGISTRY)
+BUGS = Counter(
+    "syndicate_bugs", "Unexpected exceptions (syndicate's own bugs), by the part that caught them and went on.",
+    ["part"], registry=REGISTRY,
+)
 HTTP_REQUESTS = Counter(
     "syndicate_http_requests", "HTTP requests served, by route class and status code.",
     ["route", "status"], registry=REGISTRY,
@@ -290,6 +294,12 @@ def record_publish(seconds: float, files_written: int) -> None:
 
 def record_publish_failure() -> None:
     PUBLISH_FAILURES.inc()
+
+
+def record_bug(part: str) -> None:
+    """An exception nothing expected ("engine", "source", "task"): logged with its
+    traceback where it was caught, and counted here so ``/metrics`` shows it."""
+    BUGS.labels(part).inc()
 
 
 _HTTP_CHILDREN: dict[tuple[str, int], Any] = {}

@@ -614,7 +614,10 @@ class RunReport:
 
     def __add__(self, other: RunReport) -> RunReport:
         """Two reports' counts added, each problem listed once."""
-        counts = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self) if f.type == "int"}
+        # By value, not by annotation: an annotation is a string or a class depending on
+        # `from __future__ import annotations`, and the counts must add either way.
+        counts = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)
+                  if type(getattr(self, f.name)) is int}
         return RunReport(
             **counts,
             problems=tuple(dict.fromkeys(self.problems + other.problems)),

@@ -321,6 +321,7 @@ class Work:
             failure = Problem("poll", f"unexpected {type(exc).__name__}: {exc}", source=name,
                               fix="this is a bug in syndicate: please report it with the log")
             logger.exception("[%s] the poll failed unexpectedly", name)
+            metrics.record_bug("source")
         if tally.stored_keys:
             self.store.problems.forget(f"item:{name}", tally.stored_keys)
 
@@ -402,13 +403,15 @@ class Work:
             self._fail_item(tally, ItemError(exc.message, source=item.source, item=item.key, hint=exc.hint), item,
                             stage="extract")
             return False
-        except Exception as exc:
+        except Exception as exc:  # nothing expected this: our bug, not the page's fault
             problem = ItemError(
-                f"could not be read ({type(exc).__name__}: {exc})", source=item.source, item=item.key,
-                hint="check the file; the rest of the source was read",
+                f"syndicate failed on it ({type(exc).__name__}: {exc})", source=item.source, item=item.key,
+                hint="this is a bug in syndicate, not a fault of the item: please report it with the traceback in "
+                     "the log; the rest of the source was read",
             )
+            metrics.record_bug("extract")
             if self._fail_item(tally, problem, item, stage="extract"):
-                logger.error("[%s] %s: extraction failed unexpectedly", item.source, item.key, exc_info=exc)
+                logger.error("[%s] %s: extraction failed unexpectedly (a bug)", item.source, item.key, exc_info=exc)
             return False
         stored, status = self.store.articles.upsert(article, self.clock())
         tally.stored_keys.append(item.key)

@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 from celery import Task
 from celery.exceptions import Retry
 
+from syndicate import metrics
 from syndicate.cluster.app import app
 from syndicate.cluster.locks import publish_lock
 from syndicate.cluster.queues import (
@@ -61,7 +62,7 @@ from syndicate.cluster.queues import (
     translate_queue,
 )
 from syndicate.cluster.runtime import Runtime, current
-from syndicate.errors import StoreError
+from syndicate.errors import StoreError, SyndicateError
 
 if TYPE_CHECKING:
     from syndicate.config import Settings
@@ -161,7 +162,13 @@ def _guarded(
     cap = runtime.settings.cluster.max_redeliveries
     try:
         deliveries = runtime.ledger.begin(task_id, str(task.name), args)
-    except Exception as exc:  # the store is down: try again later, without counting
+    except Exception as exc:
+        if not _store_down(exc):  # not the store: our bug, which no retry mends
+            logger.exception("%s%s: recording its delivery failed with an unexpected %s (a bug: please report it "
+                             "with this traceback)", task.name, tuple(args), type(exc).__name__)
+            metrics.record_bug("task")
+            raise
+        # The store is down: try again later, without counting a delivery.
         logger.warning("%s%s: cannot record its delivery (%s); retrying", task.name, tuple(args), exc)
         raise task.retry(exc=exc, countdown=_backoff(request.retries + 1), max_retries=20 * cap) from exc
     if deliveries > cap:
@@ -197,6 +204,10 @@ def _guarded(
                 logger.warning("%s%s [%s]: the store still does not answer after %.0f s; handing the task back",
                                task.name, tuple(args), task_id, waited)
                 raise task.retry(exc=exc, countdown=_backoff(deliveries), max_retries=None) from exc
+            if not isinstance(exc, SyndicateError):  # nothing expected this: our bug, with its traceback
+                logger.exception("%s%s [%s]: an unexpected %s (a bug: please report it with this traceback)",
+                                 task.name, tuple(args), task_id, type(exc).__name__)
+                metrics.record_bug("task")
             if deliveries >= cap:
                 logger.error("%s%s [%s]: %s; given up after %d deliveries", task.name, tuple(args), task_id, error,
                              deliveries)

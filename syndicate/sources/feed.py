@@ -34,8 +34,9 @@ from urllib.parse import urlsplit
 import lxml.html
 from lxml import etree
 
+from syndicate import metrics
 from syndicate.config import FeedSourceSettings
-from syndicate.errors import ItemError, SourceError
+from syndicate.errors import ItemError, SourceError, SyndicateError
 from syndicate.extract.blocks import safe_url
 from syndicate.extract.common import squash
 from syndicate.extract.decode import clean, not_really_utf8
@@ -104,13 +105,21 @@ class FeedSource(HttpSource):
                 fingerprint: str | None = None
                 try:
                     result, fingerprint = self._entry(entry, feed, fetched, http, read_before)
-                except Exception as exc:
-                    # The item is logged once per change; the traceback is for debugging.
-                    logger.debug("[%s] an entry could not be read", self.name, exc_info=True)
+                except ItemError as exc:  # the entry's own problem, in its words
+                    result = exc
+                except SyndicateError as exc:  # ours (a configured pattern, the store): never the upstream's
+                    result = ItemError(exc.message, source=self.name, item=_entry_name(entry),
+                                       hint=f"{exc.hint}; the feed's other entries were read" if exc.hint
+                                       else "the feed's other entries were read")
+                except Exception as exc:  # nothing expected this: our bug, not a malformed entry
+                    logger.exception("[%s] reading entry %s failed with an unexpected %s (a bug: please report it "
+                                     "with this traceback)", self.name, _entry_name(entry), type(exc).__name__)
+                    metrics.record_bug("source")
                     result = ItemError(
-                        f"the entry could not be read ({type(exc).__name__}: {exc})", source=self.name,
-                        item=str(entry.get("id") or entry.get("link") or entry.get("title") or "?")[:200],
-                        hint="the upstream entry is malformed; the feed's other entries were read",
+                        f"syndicate failed on this entry ({type(exc).__name__}: {exc})", source=self.name,
+                        item=_entry_name(entry),
+                        hint="this is a bug in syndicate, not a fault of the upstream: please report it with the "
+                             "traceback in the log; the feed's other entries were read",
                     )
                 if result is None:  # read on an earlier poll and unchanged since
                     if fingerprint is not None:
@@ -202,6 +211,11 @@ class FeedSource(HttpSource):
         except ItemError as exc:
             return exc, None
         return read.item, fingerprint
+
+
+def _entry_name(entry: Mapping[str, Any]) -> str:
+    """How a problem names an entry: its id, link or title."""
+    return str(entry.get("id") or entry.get("link") or entry.get("title") or "?")[:200]
 
 
 def _entry_key(entry: Any) -> str:

@@ -45,7 +45,7 @@ from typing import Any, Protocol
 import lxml.html
 
 from syndicate import metrics, progress
-from syndicate.errors import Problem
+from syndicate.errors import Problem, TranslationError
 from syndicate.extract.decode import clean_bytes_text
 from syndicate.models import (
     Attribution,
@@ -726,7 +726,12 @@ class ArticleTranslator:
                     self.stopped = True
                     todo, results = todo[: len(stop.results)], stop.results  # keep the finished chunks
                 except Exception as exc:
-                    logger.error("%s failed on %s->%s: %s", engine.name, leg.source, leg.target, exc)
+                    if isinstance(exc, TranslationError | OSError):  # the engine's own failure, in its words
+                        logger.error("%s failed on %s->%s: %s", engine.name, leg.source, leg.target, exc)
+                    else:  # nothing expected this: our bug, or the engine library's
+                        logger.exception("%s failed on %s->%s with an unexpected %s (a bug: please report it with "
+                                         "this traceback)", engine.name, leg.source, leg.target, type(exc).__name__)
+                        metrics.record_bug("engine")
                     self.counts.add(language, engine.name, "engine_errors")
                     for item in todo:
                         reasons[item] = f"{engine.name}: {exc}"

@@ -281,3 +281,35 @@ def test_a_feed_declaring_a_charset_python_does_not_know_is_still_read(site: Tes
     items, _ = poll(feed_settings(site))
     article = extract(next(i for i in items if isinstance(i, RawItem)), ExtractSettings())
     assert article.title == "Cafe opens"
+
+
+def test_our_own_failure_on_an_entry_is_reported_as_a_bug_not_as_a_malformed_entry(
+        site: TestSite, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    # Issue 22: any exception reading an entry used to say "the upstream entry is
+    # malformed", without a traceback, even when the fault was ours.
+    from syndicate import metrics
+    from syndicate.errors import StoreError
+
+    stories = [story(n) for n in range(1, 4)]
+    site.page("/feed.xml", rss(stories, site.base), content_type="application/rss+xml")
+    real = FeedSource._entry
+
+    def entry(self: FeedSource, raw: dict[str, object], *args: object) -> object:
+        if str(raw.get("id", "")).endswith("story-2"):
+            raise TypeError("'NoneType' object is not subscriptable")  # a bug of ours
+        if str(raw.get("id", "")).endswith("story-3"):
+            raise StoreError("the store's disk is full", hint="free some space")
+        return real(self, raw, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(FeedSource, "_entry", entry)
+    bugs = metrics.REGISTRY.get_sample_value("syndicate_bugs_total", {"part": "source"}) or 0.0
+    with caplog.at_level("ERROR", logger="syndicate.sources.feed"):
+        items, _ = poll(feed_settings(site))
+    problems = {p.item: p for p in items if isinstance(p, ItemError)}
+    assert [i.key for i in items if isinstance(i, RawItem)] == ["urn:harbour:story-1"]  # the others still read
+    bug = problems["urn:harbour:story-2"]
+    assert "TypeError" in bug.message and "bug in syndicate" in (bug.hint or "") and "malformed" not in str(bug)
+    full = problems["urn:harbour:story-3"]
+    assert "disk is full" in full.message and "free some space" in (full.hint or "") and "malformed" not in str(full)
+    assert any(r.exc_info and "story-2" in r.getMessage() for r in caplog.records)
+    assert metrics.REGISTRY.get_sample_value("syndicate_bugs_total", {"part": "source"}) == bugs + 1

@@ -6,13 +6,16 @@ here fakes make the failure modes deterministic: bad output, engine errors, miss
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import feedparser
+import pytest
 import lxml.html
 from lxml import etree
 
 from syndicate.config import load_settings
+from syndicate.errors import TranslationError
 from syndicate.store import Store
 from syndicate.translate.engines import Engines
 from syndicate.work import once
@@ -172,6 +175,45 @@ def test_engine_exception_moves_to_next_engine(tmp_path: Path) -> None:
     assert report.ok
     assert next(iter(store.translations.for_language("es").values())).engine == "apertium"
     assert store.stats.all()[("es", "argos")]["engine_errors"] == 1
+
+
+def _bugs(part: str) -> float:
+    from syndicate import metrics
+
+    return metrics.REGISTRY.get_sample_value("syndicate_bugs_total", {"part": part}) or 0.0
+
+
+def test_an_unexpected_engine_exception_is_logged_with_its_traceback_and_counted_as_a_bug(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    def boom(s: str, a: str, b: str) -> str:
+        raise KeyError("vocabulary")  # nothing an engine is expected to raise
+
+    settings, store, pool = setup(
+        tmp_path, {"argos": FakeEngine("argos", {("en", "es")}, boom), "apertium": FakeEngine("apertium", {("en", "es")}, tagged)}
+    )
+    before = _bugs("engine")
+    with caplog.at_level(logging.ERROR, logger="syndicate.translate.service"):
+        assert run(settings, store, pool).ok  # the next engine did the work
+    failed = [r for r in caplog.records if "argos failed" in r.getMessage()]
+    assert failed and failed[0].exc_info is not None and "KeyError" in failed[0].getMessage()
+    assert _bugs("engine") == before + 1
+
+
+def test_an_engines_own_failure_is_logged_in_its_words_and_is_no_bug(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    def refuses(s: str, a: str, b: str) -> str:
+        raise TranslationError("the model ran out of memory", engine="argos")
+
+    settings, store, pool = setup(
+        tmp_path, {"argos": FakeEngine("argos", {("en", "es")}, refuses),
+                   "apertium": FakeEngine("apertium", {("en", "es")}, tagged)}
+    )
+    before = _bugs("engine")
+    with caplog.at_level(logging.ERROR, logger="syndicate.translate.service"):
+        assert run(settings, store, pool).ok
+    failed = [r for r in caplog.records if "argos failed" in r.getMessage()]
+    assert failed and failed[0].exc_info is None and "ran out of memory" in failed[0].getMessage()
+    assert _bugs("engine") == before
 
 
 def test_glossary_and_verbatim_terms_through_placeholders(tmp_path: Path) -> None:
