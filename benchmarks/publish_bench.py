@@ -50,9 +50,9 @@ def _settings(root: Path):
 
 
 def _open(root: Path):
-    from syndicate.store import SqliteStore
+    from syndicate.store import Store
 
-    return SqliteStore.open(root / "state")
+    return Store.open(root / "state")
 
 
 def _article(n: int):

@@ -33,7 +33,7 @@ from tenacity import (
 
 from syndicate import __version__, metrics
 from syndicate.models import public_url
-from syndicate.store import SqliteStore
+from syndicate.store import Store
 from syndicate.store.websub import WebSubStore
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class HubNotifier:
     def __init__(
         self,
         hubs: Sequence[str],
-        store: SqliteStore | None = None,
+        store: Store | None = None,
         *,
         attempts: int = ATTEMPTS,
         backoff: float = BACKOFF,
@@ -99,7 +99,7 @@ class HubNotifier:
         self._start_lock = threading.Lock()
 
     @classmethod
-    def shared(cls, hubs: Sequence[str], store: SqliteStore) -> HubNotifier:
+    def shared(cls, hubs: Sequence[str], store: Store) -> HubNotifier:
         """The process's notifier for these hubs and this store (one thread, however many
         publishers the process makes)."""
         key = (tuple(hubs), str(store.engine.url))

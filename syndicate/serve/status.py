@@ -1,4 +1,5 @@
-"""What ``/status`` and ``/status.json`` show: sources, languages, the daemon.
+"""What ``/status`` and ``/status.json`` show: sources, languages, the daemon; and the
+status service (:class:`StatusService`) the server asks, with its page's stylesheet.
 
 Everything comes from the store and the state directory (what ``syndicate status`` and
 ``syndicate stats`` read), so a ``syndicate serve`` beside a separate ``syndicate run``
@@ -7,13 +8,18 @@ shows the same as ``syndicate run --serve``.
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from syndicate.config import LanguageQuality, Settings
+from syndicate.errors import SyndicateError
 from syndicate.models import public_url
 from syndicate.publish.edition import FEED_FORMATS, language_name
 from syndicate.store import Store
@@ -22,6 +28,8 @@ from syndicate.sources.websub import next_attempt
 from syndicate.store.overview import QualityOverview, StoreOverview
 from syndicate.store.publication import PublicationRepository, PublishRecord
 from syndicate.store.websub import HubPing, Subscription
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -355,3 +363,140 @@ def hub_pings(settings: Settings, pings: dict[str, HubPing]) -> list[dict[str, A
 
 
 __all__ = ["ProcessInfo", "attention", "health", "hub_pings", "retired_languages", "publishable_languages", "snapshot"]
+
+
+#: Seconds a status snapshot is reused (each one reads the store).
+STATUS_TTL = 2.0
+
+STATUS_CSS = """\
+:root { color-scheme: light dark; --ok: #1a7f37; --warn: #9a6700; --bad: #cf222e; }
+body { font: 16px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 60rem; padding: 0.75rem; }
+h1 { font-size: 1.4rem; margin: 0.2rem 0; } h2 { font-size: 1.15rem; margin: 1.2rem 0 0.4rem; }
+h3 { font-size: 1rem; margin: 0 0 0.3rem; overflow-wrap: anywhere; }
+.meta { color: GrayText; margin: 0; font-size: 0.9rem; }
+#daemon { padding: 0.5rem; border-left: 4px solid var(--ok); } #daemon.bad { border-color: var(--bad); }
+.card { border: 1px solid #8884; border-left: 4px solid var(--ok); border-radius: 4px; padding: 0.5rem 0.7rem;
+        margin: 0.5rem 0; }
+.card.warn { border-left-color: var(--warn); } .card.bad { border-left-color: var(--bad); }
+.tag { font-weight: normal; font-size: 0.85rem; color: GrayText; }
+.outcome { float: right; font-weight: normal; }
+.bad .outcome { color: var(--bad); font-weight: bold; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 0.15rem 0.8rem; margin: 0; }
+dt { color: GrayText; } dd { margin: 0; overflow-wrap: anywhere; }
+.error { color: var(--bad); }
+@media (max-width: 30rem) { dl { grid-template-columns: 1fr; } dd { margin-bottom: 0.3rem; } }
+"""
+
+
+def duration(seconds: float | None) -> str:
+    """A span as the status page shows it: "3d 4h", "5m 2s", "-" when unknown."""
+    if seconds is None:
+        return "-"
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"
+
+
+class StatusService:
+    """The store-backed side: status snapshots, readiness, the archive-page oracle."""
+
+    def __init__(self, settings: Settings, process: ProcessInfo, store: Store | None = None) -> None:
+        self.settings = settings
+        self.process = process
+        self._store = store
+        self._owns_store = store is None
+        self._lock = threading.Lock()
+        self._snapshot: tuple[float, dict[str, Any]] | None = None
+        self._cluster_read = 0.0  # when the cluster's gauges were last read (for /metrics)
+
+    @property
+    def store(self) -> Store:
+        with self._lock:
+            if self._store is None:
+                self._store = Store.for_reading(self.settings)
+            return self._store
+
+    def close(self) -> None:
+        if self._owns_store and self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def snapshot(self) -> dict[str, Any] | None:
+        """The status (reused for :data:`STATUS_TTL`), or None when the store cannot say."""
+        now = time.time()
+        cached = self._snapshot
+        if cached is not None and now - cached[0] < STATUS_TTL:
+            return cached[1]
+        try:
+            data = snapshot(self.settings, self.store, self.process, now)
+        except (SyndicateError, SQLAlchemyError) as exc:
+            logger.error("status: cannot read the store: %s", exc)
+            return None
+        self._snapshot = (now, data)
+        return data
+
+    def quality(self) -> dict[str, Any]:
+        """Per language, the stored translations' confidence (for ``/metrics``)."""
+        from syndicate.store.overview import StoreOverview
+
+        thresholds = {code: self.settings.translate.quality.of(code).threshold for code in self.settings.translate.languages}
+        return dict(StoreOverview(self.store).quality(thresholds))
+
+    def retired(self) -> frozenset[str]:
+        """Languages retired and not configured again (``410 Gone`` under both folders)."""
+        from syndicate.store.publication import PublicationRepository
+
+        if self._store is None and not self.settings.cluster.store_url \
+                and not (self.settings.state_dir / "syndicate.db").is_file():
+            return frozenset()  # nothing published from here yet: serving files never makes a store
+        configured = set(self.settings.translate.languages)
+        return frozenset(code for code in PublicationRepository(self.store).retired() if code not in configured)
+
+    def health(self) -> dict[str, Any]:
+        """What an operator must act on, as numbers (for ``/metrics``)."""
+        return health(self.settings, self.store)
+
+    def refresh_cluster(self) -> None:
+        """Read the cluster's queues, workers and given-up tasks again for ``/metrics``'
+        gauges (at most every :data:`STATUS_TTL`; the status page reads them too), so a
+        scrape never shows what an earlier visit of ``/status`` saw."""
+        now = time.time()
+        if not self.settings.cluster.enabled or now - self._cluster_read < STATUS_TTL:
+            return
+        self._cluster_read = now
+        try:
+            cluster_overview(self.settings, self.store)
+        except (SyndicateError, SQLAlchemyError) as exc:
+            logger.warning("metrics: cannot read the cluster's state: %s", exc)
+
+    def review(self) -> dict[str, dict[str, int]]:
+        """Per language, the review queue's counts, and what a "before" language holds back."""
+        return review_counts(self.settings, self.store)
+
+    def ready(self) -> tuple[bool, dict[str, Any]]:
+        from syndicate.store.overview import StoreOverview
+
+        try:
+            reachable = StoreOverview(self.store).ping()
+        except Exception:  # noqa: BLE001 - cannot even open it
+            reachable = False
+        languages = publishable_languages(self.settings)
+        return reachable and bool(languages), {"store": reachable, "publishable_languages": languages}
+
+    def is_full(self, language: str, number: int, fmt: str, size: int) -> bool:
+        """Whether an archive page's file (a feed's, or a page index's: ``fmt`` "index")
+        is its frozen, final form (the store says so)."""
+        try:
+            frozen = self.store.history.frozen_sizes(language)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - unknown means "may still change"
+            logger.debug("cannot ask the store about archive page %s/%d", language, number, exc_info=True)
+            return False
+        return frozen.get((number, fmt)) == size

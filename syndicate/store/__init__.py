@@ -11,6 +11,6 @@ language, memory key) and ``INSERT ... ON CONFLICT`` make every stage's write id
 """
 
 from syndicate.store.archive import FeedHistory
-from syndicate.store.base import SqliteStore, Store
+from syndicate.store.base import Store
 
-__all__ = ["FeedHistory", "SqliteStore", "Store"]
+__all__ = ["FeedHistory", "Store"]

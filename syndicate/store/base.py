@@ -291,7 +291,3 @@ def _safe(url: Any) -> str:
 def _reason(exc: SQLAlchemyError) -> str:
     orig = getattr(exc, "orig", None)
     return str(orig or exc).strip().splitlines()[0] if str(orig or exc).strip() else type(exc).__name__
-
-
-#: The name the tests and other modules know it by; new code says Store.
-SqliteStore = Store

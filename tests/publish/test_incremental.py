@@ -368,9 +368,9 @@ def test_publishing_works_on_postgresql(fresh_postgres_url: str, tmp_path: Path)
 
 def test_bodies_are_loaded_a_bounded_batch_at_a_time(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     """Memory stays flat however long the history: never every body of a language at once."""
-    import syndicate.publish
+    import syndicate.publish.publisher
 
-    monkeypatch.setattr(syndicate.publish, "BATCH", 4)
+    monkeypatch.setattr(syndicate.publish.publisher, "BATCH", 4)
     for i in range(13):
         add(site.store, i)
     publisher = site.publisher()
