@@ -17,7 +17,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # start their own on 127.0.0.1, tests/services.py). scripts/apt-install starts no service.
 TEST_PACKAGES := libxml2-utils sfeed curl chromium chromium-driver nginx wrk redis-server postgresql
 
-.PHONY: setup setup-test apertium run test docs bench bench-serve bench-quality catalogs clean distclean
+.PHONY: setup setup-test apertium run lint test docs bench bench-serve bench-quality catalogs clean distclean
 
 setup: $(RUN_STAMP) apertium
 
@@ -50,7 +50,14 @@ apertium: $(RUN_STAMP)
 run: setup
 	$(VENV)/bin/syndicate once
 
-test: setup-test
+# Style, lint and strict types (ruff and mypy, configured in pyproject.toml): run by
+# `make test` first, so CI fails on them too.
+lint: setup-test
+	$(VENV)/bin/ruff format --check syndicate tests benchmarks scripts
+	$(VENV)/bin/ruff check syndicate tests benchmarks scripts
+	$(VENV)/bin/mypy
+
+test: setup-test lint
 	$(PY) -m pytest
 
 # The documentation site (docs/, mkdocs.yml) into site/; every warning is an error.

@@ -41,18 +41,54 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 WHO = [
-    "City council", "Central bank", "Regional government", "Prime minister", "Union leaders",
-    "Farmers", "Police", "Scientists", "Hospital staff", "Teachers", "The mayor", "Local residents",
-    "Rail operator", "Energy regulator", "Opposition", "Court", "Airline", "Football club",
+    "City council",
+    "Central bank",
+    "Regional government",
+    "Prime minister",
+    "Union leaders",
+    "Farmers",
+    "Police",
+    "Scientists",
+    "Hospital staff",
+    "Teachers",
+    "The mayor",
+    "Local residents",
+    "Rail operator",
+    "Energy regulator",
+    "Opposition",
+    "Court",
+    "Airline",
+    "Football club",
 ]
 DOES = [
-    "approves", "rejects", "delays", "announces", "questions", "backs", "plans", "opens",
-    "cancels", "defends", "reviews", "promises",
+    "approves",
+    "rejects",
+    "delays",
+    "announces",
+    "questions",
+    "backs",
+    "plans",
+    "opens",
+    "cancels",
+    "defends",
+    "reviews",
+    "promises",
 ]
 WHAT = [
-    "new bridge", "budget for next year", "higher taxes", "railway line", "plan for the old harbour",
-    "school reform", "cheaper bus tickets", "a new hospital", "talks with the unions", "water prices",
-    "the election date", "more police officers", "a ban on cars in the centre", "the museum project",
+    "new bridge",
+    "budget for next year",
+    "higher taxes",
+    "railway line",
+    "plan for the old harbour",
+    "school reform",
+    "cheaper bus tickets",
+    "a new hospital",
+    "talks with the unions",
+    "water prices",
+    "the election date",
+    "more police officers",
+    "a ban on cars in the centre",
+    "the museum project",
 ]
 WHEN = ["", "", " after long talks", " on Monday", " despite protests", " for 2027", " in the north", " again"]
 SENTENCES = [
@@ -105,8 +141,12 @@ def main() -> int:
     parser.add_argument("--segments", type=int, default=1800, help="how many segments (default 1800)")
     parser.add_argument("--mode", default="eng-spa", help="Apertium mode of the raw stream (default eng-spa)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best of each counts (default 3)")
-    parser.add_argument("--corpus", choices=("generated", "flores"), default="generated",
-                        help="generated titles (default) or the FLORES-200 WikiNews sentences")
+    parser.add_argument(
+        "--corpus",
+        choices=("generated", "flores"),
+        default="generated",
+        help="generated titles (default) or the FLORES-200 WikiNews sentences",
+    )
     args = parser.parse_args()
 
     from syndicate.models import Lang
@@ -125,8 +165,10 @@ def main() -> int:
         lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     else:
         lines = segments(args.segments)
-    print(f"{len(lines)} segments, {sum(map(len, lines))} characters, {args.mode} ({source}->{target}), "
-          f"best of {args.rounds} interleaved rounds")
+    print(
+        f"{len(lines)} segments, {sum(map(len, lines))} characters, {args.mode} ({source}->{target}), "
+        f"best of {args.rounds} interleaved rounds"
+    )
 
     raw: list[float] = []
     cold: list[float] = []
@@ -164,30 +206,56 @@ def main() -> int:
             unstable.append(time.perf_counter() - start)
             back = translator.translate([lines[i] for i in shuffled], source, target)
             # Against each segment as a fresh tagger reads it (what the renewal gives).
-            differ = sum(1 for i in range(len(lines)) if first[i] != outputs[0][i] or back[shuffled.index(i)] != outputs[0][i])
+            differ = sum(
+                1 for i in range(len(lines)) if first[i] != outputs[0][i] or back[shuffled.index(i)] != outputs[0][i]
+            )
         finally:
             translator.close()
             apertium._hmm_tagger = watched  # type: ignore[assignment]
-        print(f"  round {round_}: raw {raw[-1]:.2f} s, syndicate {cold[-1]:.2f} s cold, {warm[-1]:.2f} s warm, "
-              f"{unstable[-1]:.2f} s warm without renewing the tagger")
+        print(
+            f"  round {round_}: raw {raw[-1]:.2f} s, syndicate {cold[-1]:.2f} s cold, {warm[-1]:.2f} s warm, "
+            f"{unstable[-1]:.2f} s warm without renewing the tagger"
+        )
     aligned = all(len(o) == len(lines) and all(o) and o == outputs[0] for o in outputs)
     raw_sps, cold_sps, warm_sps, unstable_sps = (len(lines) / min(t) for t in (raw, cold, warm, unstable))
-    print(f"raw stream  apertium -f none {args.mode}:  {min(raw):6.2f} s  {raw_sps:7.1f} segments/s"
-          f"  ({in_place}/{len(lines)} markers back in place; process start included)")
-    print(f"syndicate   ApertiumTranslator, cold:  {min(cold):6.2f} s  {cold_sps:7.1f} segments/s  (pipeline start included)")
+    print(
+        f"raw stream  apertium -f none {args.mode}:  {min(raw):6.2f} s  {raw_sps:7.1f} segments/s"
+        f"  ({in_place}/{len(lines)} markers back in place; process start included)"
+    )
+    print(
+        f"syndicate   ApertiumTranslator, cold:  {min(cold):6.2f} s  {cold_sps:7.1f} segments/s  "
+        "(pipeline start included)"
+    )
     print(f"syndicate   ApertiumTranslator, warm:  {min(warm):6.2f} s  {warm_sps:7.1f} segments/s  (running pipeline)")
-    print(f"ratio syndicate/raw: {cold_sps / raw_sps:.2f}x cold, {warm_sps / raw_sps:.2f}x warm (target >= 0.5x)"
-          f"{'' if aligned else '  WARNING: outputs not aligned or not repeatable'}")
-    print(f"determinism: the tagger renewed {renewals} time(s) a pass (on average); every pass and order gave the same text: "
-          f"{aligned}. Without renewing: {unstable_sps:7.1f} segments/s warm ({warm_sps / unstable_sps:.2f}x of it "
-          f"with), and {differ} of {len(lines)} segments differ from what they are alone, in order or shuffled")
-    print(json.dumps({
-        "segments": len(lines), "mode": args.mode, "corpus": args.corpus, "raw_sps": round(raw_sps, 1),
-        "syndicate_cold_sps": round(cold_sps, 1), "syndicate_warm_sps": round(warm_sps, 1),
-        "ratio_cold": round(cold_sps / raw_sps, 3), "ratio_warm": round(warm_sps / raw_sps, 3),
-        "markers_in_place": in_place, "aligned": aligned, "renewals": renewals,
-        "unrenewed_warm_sps": round(unstable_sps, 1), "unrenewed_order_differs": differ,
-    }))
+    print(
+        f"ratio syndicate/raw: {cold_sps / raw_sps:.2f}x cold, {warm_sps / raw_sps:.2f}x warm (target >= 0.5x)"
+        f"{'' if aligned else '  WARNING: outputs not aligned or not repeatable'}"
+    )
+    print(
+        f"determinism: the tagger renewed {renewals} time(s) a pass (on average); every pass and order gave the "
+        "same text: "
+        f"{aligned}. Without renewing: {unstable_sps:7.1f} segments/s warm ({warm_sps / unstable_sps:.2f}x of it "
+        f"with), and {differ} of {len(lines)} segments differ from what they are alone, in order or shuffled"
+    )
+    print(
+        json.dumps(
+            {
+                "segments": len(lines),
+                "mode": args.mode,
+                "corpus": args.corpus,
+                "raw_sps": round(raw_sps, 1),
+                "syndicate_cold_sps": round(cold_sps, 1),
+                "syndicate_warm_sps": round(warm_sps, 1),
+                "ratio_cold": round(cold_sps / raw_sps, 3),
+                "ratio_warm": round(warm_sps / raw_sps, 3),
+                "markers_in_place": in_place,
+                "aligned": aligned,
+                "renewals": renewals,
+                "unrenewed_warm_sps": round(unstable_sps, 1),
+                "unrenewed_order_differs": differ,
+            }
+        )
+    )
     return 0
 
 

@@ -64,14 +64,27 @@ def argos_packages(base: Path) -> Path:
 
             corpus = corpus or training_text(base / "corpus.txt")
             print(f"building the base-size echo package en->{target} (6+6 layers, d512, int8)...", flush=True)
-            build_package(package, "en", target, kind="echo", layers=6, d_model=512, ffn=2048, vocab=32000,
-                          quantization="int8", sp_vocab=8000, sp_extra_files=[corpus], heads=8)
+            build_package(
+                package,
+                "en",
+                target,
+                kind="echo",
+                layers=6,
+                d_model=512,
+                ffn=2048,
+                vocab=32000,
+                quantization="int8",
+                sp_vocab=8000,
+                sp_extra_files=[corpus],
+                heads=8,
+            )
         install_from_file(package, packages)
     return packages
 
 
-def write_config(base: Path, broker_url: str, store_url: str, articles: int, engine: str = "apertium",
-                 packages: Path | None = None) -> Path:
+def write_config(
+    base: Path, broker_url: str, store_url: str, articles: int, engine: str = "apertium", packages: Path | None = None
+) -> Path:
     from benchmarks.scale_bench import article_text
 
     folder = base / "articles"
@@ -94,7 +107,7 @@ state_dir = "state"
 [translate]
 languages = {json.dumps(list(LANGUAGES))}
 engines = ["{engine}"]
-{f'[translate.argos]{chr(10)}packages_dir = "{packages}"{chr(10)}' if packages else ''}
+{f'[translate.argos]{chr(10)}packages_dir = "{packages}"{chr(10)}' if packages else ""}
 [cluster]
 broker_url = "{broker_url}"
 store_url = "{store_url}"
@@ -172,8 +185,16 @@ def busy(client: object) -> int:
     return queued + running
 
 
-def run(workers: int, work_dir: Path, broker_url: str, store_url: str, articles: int, chunk: int,
-        engine: str = "apertium", packages: Path | None = None) -> dict[str, float]:
+def run(
+    workers: int,
+    work_dir: Path,
+    broker_url: str,
+    store_url: str,
+    articles: int,
+    chunk: int,
+    engine: str = "apertium",
+    packages: Path | None = None,
+) -> dict[str, float]:
     """One measurement, in a process of its own (Celery's app keeps its first broker)."""
     import redis
 
@@ -185,11 +206,28 @@ def run(workers: int, work_dir: Path, broker_url: str, store_url: str, articles:
     try:
         for n in range(workers):
             log = open(work_dir / f"worker-{n}.log", "wb")  # noqa: SIM115
-            procs.append(subprocess.Popen(
-                [sys.executable, "-m", "tests.cluster.launch", "worker", "--config", str(cfg),
-                 "--queues", "translate", "--concurrency", "1", "--hostname", f"bench{n}@bench"],
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            ))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "tests.cluster.launch",
+                        "worker",
+                        "--config",
+                        str(cfg),
+                        "--queues",
+                        "translate",
+                        "--concurrency",
+                        "1",
+                        "--hostname",
+                        f"bench{n}@bench",
+                    ],
+                    cwd=ROOT,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
             log.close()
         deadline = time.monotonic() + 120
         while client.hlen("syndicate:workers") < workers:
@@ -228,8 +266,14 @@ def run(workers: int, work_dir: Path, broker_url: str, store_url: str, articles:
     segments = translated_segments(store_url)
     # How busy the machine's cores were during the run (every process, ours and others').
     utilisation = (cpu_after[0] - cpu_before[0]) / max(1, cpu_after[1] - cpu_before[1])
-    return {"workers": workers, "seconds": seconds, "segments": segments, "rate": segments / seconds,
-            "cpu_utilisation": utilisation, "workers_cpu_seconds": own_cpu}
+    return {
+        "workers": workers,
+        "seconds": seconds,
+        "segments": segments,
+        "rate": segments / seconds,
+        "cpu_utilisation": utilisation,
+        "workers_cpu_seconds": own_cpu,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -237,8 +281,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=400)
     parser.add_argument("--chunk", type=int, default=50, help="articles per translate task (one poll's worth)")
     parser.add_argument("--workers", default="1,2")
-    parser.add_argument("--engine", choices=("apertium", "argos"), default="apertium",
-                        help="argos: the base-size benchmark model (built once into benchmarks/.cache), beam 4")
+    parser.add_argument(
+        "--engine",
+        choices=("apertium", "argos"),
+        default="apertium",
+        help="argos: the base-size benchmark model (built once into benchmarks/.cache), beam 4",
+    )
     parser.add_argument("--packages", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--keep", type=Path, help="keep the work folder here")
     parser.add_argument("--one", nargs=3, metavar=("WORKERS", "BROKER", "STORE"), help=argparse.SUPPRESS)
@@ -246,8 +294,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.one:
         workers, broker_url, store_url = int(args.one[0]), args.one[1], args.one[2]
         assert args.keep is not None
-        print(json.dumps(run(workers, args.keep, broker_url, store_url, args.articles, args.chunk,
-                             args.engine, args.packages)))
+        print(
+            json.dumps(
+                run(workers, args.keep, broker_url, store_url, args.articles, args.chunk, args.engine, args.packages)
+            )
+        )
         return 0
     if args.engine == "apertium" and shutil.which("apertium") is None:
         print("Apertium is not installed: `make setup`", file=sys.stderr)
@@ -262,26 +313,52 @@ def main(argv: list[str] | None = None) -> int:
             for workers in (int(w) for w in args.workers.split(",")):
                 store_url = postgres_server.create_database(f"bench_{workers}")
                 done = subprocess.run(
-                    [sys.executable, __file__, "--articles", str(args.articles), "--chunk", str(args.chunk),
-                     "--engine", args.engine, *(["--packages", str(packages)] if packages else []),
-                     "--keep", str(base / f"workers-{workers}"), "--one", str(workers),
-                     redis_server.url_for(workers), store_url],
-                    cwd=ROOT, capture_output=True, text=True, check=False,
+                    [
+                        sys.executable,
+                        __file__,
+                        "--articles",
+                        str(args.articles),
+                        "--chunk",
+                        str(args.chunk),
+                        "--engine",
+                        args.engine,
+                        *(["--packages", str(packages)] if packages else []),
+                        "--keep",
+                        str(base / f"workers-{workers}"),
+                        "--one",
+                        str(workers),
+                        redis_server.url_for(workers),
+                        store_url,
+                    ],
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                    check=False,
                 )
                 if done.returncode != 0:
                     print(done.stdout, done.stderr, file=sys.stderr)
                     return 1
                 result = json.loads(done.stdout.strip().splitlines()[-1])
                 results.append(result)
-                print(f"{args.engine}: {workers} worker(s) x 1 thread: {result['segments']} segments in {result['seconds']:.1f} s "
-                      f"= {result['rate']:.1f} sentences/s; cores busy {100 * result['cpu_utilisation']:.0f}% "
-                      f"of {os.cpu_count()} (the workers' own: {result['workers_cpu_seconds'] / result['seconds']:.2f} "
-                      f"cores)", flush=True)
+                print(
+                    f"{args.engine}: {workers} worker(s) x 1 thread: {result['segments']} segments in "
+                    f"{result['seconds']:.1f} s "
+                    f"= {result['rate']:.1f} sentences/s; cores busy {100 * result['cpu_utilisation']:.0f}% "
+                    f"of {os.cpu_count()} (the workers' own: {result['workers_cpu_seconds'] / result['seconds']:.2f} "
+                    f"cores)",
+                    flush=True,
+                )
     finally:
         if args.keep is None:
             shutil.rmtree(base, ignore_errors=True)
-    summary: dict[str, object] = {"engine": args.engine, "articles": args.articles, "languages": list(LANGUAGES), "chunk": args.chunk,
-                                  "cpus": os.cpu_count(), "results": results}
+    summary: dict[str, object] = {
+        "engine": args.engine,
+        "articles": args.articles,
+        "languages": list(LANGUAGES),
+        "chunk": args.chunk,
+        "cpus": os.cpu_count(),
+        "results": results,
+    }
     by = {r["workers"]: r["rate"] for r in results}
     if 1 in by and 2 in by:
         ratio = by[2] / by[1]

@@ -80,8 +80,16 @@ def real_pages(root: Path = REAL) -> list[Page]:
                 stem = row["file"].removesuffix(".gz").removesuffix(".html")
                 if not (manifest.parent / f"{stem}.txt").exists():
                     raise SystemExit(f"{manifest}: {row['file']} has no expected text ({stem}.txt)")
-                pages.append(Page(f"{manifest.parent.name}/{stem}", path, manifest.parent / f"{stem}.txt",
-                                  row["lang"], row["kind"], "real"))
+                pages.append(
+                    Page(
+                        f"{manifest.parent.name}/{stem}",
+                        path,
+                        manifest.parent / f"{stem}.txt",
+                        row["lang"],
+                        row["kind"],
+                        "real",
+                    )
+                )
     return pages
 
 
@@ -96,8 +104,11 @@ def handmade_pages(root: Path = HANDMADE) -> list[Page]:
         if not language:
             found = _LANG.search(path.read_bytes()[:4096])
             language = found.group(1).decode().lower() if found else "?"
-        pages.append(Page(f"handmade/{path.stem}", path, path.with_suffix(".txt"), language.split("-")[0], "handmade",
-                          "handmade"))
+        pages.append(
+            Page(
+                f"handmade/{path.stem}", path, path.with_suffix(".txt"), language.split("-")[0], "handmade", "handmade"
+            )
+        )
     return pages
 
 
@@ -153,11 +164,17 @@ def read_syndicate(name: str, data: bytes) -> str:
 
     slug = name.rsplit("/", 1)[-1]
     item = RawItem(
-        source="bench", key=slug, data=data, media_type="text/html",
-        url=f"https://example.org/{slug}", base_url=f"https://example.org/{slug}",
+        source="bench",
+        key=slug,
+        data=data,
+        media_type="text/html",
+        url=f"https://example.org/{slug}",
+        base_url=f"https://example.org/{slug}",
     )
     article = extract(item, ExtractSettings())
-    CAPTIONS_ASIDE[:] = [body_text(replace(article, blocks=tuple(b for b in article.blocks if not isinstance(b, Figure))))]
+    CAPTIONS_ASIDE[:] = [
+        body_text(replace(article, blocks=tuple(b for b in article.blocks if not isinstance(b, Figure))))
+    ]
     return body_text(article)
 
 
@@ -178,7 +195,7 @@ def run(reader: Callable[[str, bytes], str], name: str, data: bytes, expected: C
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             output = reader(name, data)
-    except Exception as exc:  # any failure is "not accepted" (ItemError or a crash alike)
+    except Exception as exc:  # noqa: BLE001 - any failure is "not accepted" (ItemError or a crash alike)
         return score(None, expected, f"{type(exc).__name__}: {exc}", time.perf_counter() - started), ""
     return score(output, expected, seconds=time.perf_counter() - started), output
 
@@ -198,7 +215,9 @@ def read_all(reader: str, pages: list[Page]) -> dict[str, object]:
         scores[page.name] = asdict(found)
         outputs[page.name] = text
         if reader == "syndicate":
-            aside[page.name] = asdict(score(CAPTIONS_ASIDE[0], expected) if CAPTIONS_ASIDE and found.accepted else found)
+            aside[page.name] = asdict(
+                score(CAPTIONS_ASIDE[0], expected) if CAPTIONS_ASIDE and found.accepted else found
+            )
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"scores": scores, "outputs": outputs, "peak_mb": peak_kb / 1024, "captions_aside": aside}
 
@@ -207,8 +226,12 @@ def read_in_child(reader: str, pages: list[Page]) -> dict[str, object]:
     """:func:`read_all` in a fresh interpreter, so each reader's peak memory is its own."""
     names = [p.name for p in pages]
     done = subprocess.run(
-        [sys.executable, __file__, "--child", reader, "--names", "-"], input=json.dumps(names),
-        capture_output=True, text=True, check=False, cwd=ROOT,
+        [sys.executable, __file__, "--child", reader, "--names", "-"],
+        input=json.dumps(names),
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
     )
     if done.returncode:
         raise SystemExit(f"the {reader} child failed:\n{done.stderr[-3000:]}")
@@ -249,36 +272,45 @@ def grouped(title: str, key: Callable[[Page], str], pages: list[Page], results: 
     groups: dict[str, list[Page]] = defaultdict(list)
     for page in pages:
         groups[key(page)].append(page)
-    print(f"\n{title:18} {'pages':>5} {'syndicate F1':>13} {'trafilatura F1':>15} {'accepted':>14} "
-          f"{'syndicate F1, captions aside':>29}")
+    print(
+        f"\n{title:18} {'pages':>5} {'syndicate F1':>13} {'trafilatura F1':>15} {'accepted':>14} "
+        f"{'syndicate F1, captions aside':>29}"
+    )
     for name in sorted(groups, key=lambda g: (-len(groups[g]), g)):
         members = groups[name]
         syn = summary(results["syndicate"][p.name] for p in members)
         traf = summary(results["trafilatura"][p.name] for p in members)
         aside = summary(results[ASIDE][p.name] for p in members)
         mark = "" if syn["f1"] >= traf["f1"] else "  <"
-        print(f"{name:18} {len(members):5d} {syn['f1']:13.3f} {traf['f1']:15.3f} "
-              f"{syn['accepted']:>6}/{traf['accepted']:<7}{mark:3} {aside['f1']:26.3f}")
+        print(
+            f"{name:18} {len(members):5d} {syn['f1']:13.3f} {traf['f1']:15.3f} "
+            f"{syn['accepted']:>6}/{traf['accepted']:<7}{mark:3} {aside['f1']:26.3f}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", choices=("real", "handmade", "all"), default="all")
     parser.add_argument("--only", metavar="NAME", help="run only pages whose name contains NAME")
-    parser.add_argument("--verbose", action="store_true", help="per-page scores and syndicate's worst missed/extra words")
+    parser.add_argument(
+        "--verbose", action="store_true", help="per-page scores and syndicate's worst missed/extra words"
+    )
     parser.add_argument("--child", choices=tuple(READERS), help=argparse.SUPPRESS)
     parser.add_argument("--names", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     pages = (real_pages() if args.corpus in ("real", "all") else []) + (
-        handmade_pages() if args.corpus in ("handmade", "all") else [])
+        handmade_pages() if args.corpus in ("handmade", "all") else []
+    )
     if args.child:
         wanted = set(json.loads(sys.stdin.read()))
         json.dump(read_all(args.child, [p for p in pages if p.name in wanted]), sys.stdout)
         return 0
     pages = [p for p in pages if not args.only or args.only in p.name]
     if not pages:
-        print(f"no pages in the {args.corpus} corpus" + (f" matching {args.only!r}" if args.only else ""), file=sys.stderr)
+        print(
+            f"no pages in the {args.corpus} corpus" + (f" matching {args.only!r}" if args.only else ""), file=sys.stderr
+        )
         return 2
     runs = {reader: read_in_child(reader, pages) for reader in READERS}
     results = {r: {name: Score(**s) for name, s in run["scores"].items()} for r, run in runs.items()}
@@ -287,8 +319,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'page':48} {'syn P':>6} {'R':>6} {'F1':>6}   {'traf P':>6} {'R':>6} {'F1':>6}")
         for page in pages:
             syn, traf = results["syndicate"][page.name], results["trafilatura"][page.name]
-            print(f"{page.name[:48]:48} {syn.precision:6.3f} {syn.recall:6.3f} {syn.f1:6.3f}   "
-                  f"{traf.precision:6.3f} {traf.recall:6.3f} {traf.f1:6.3f}")
+            print(
+                f"{page.name[:48]:48} {syn.precision:6.3f} {syn.recall:6.3f} {syn.f1:6.3f}   "
+                f"{traf.precision:6.3f} {traf.recall:6.3f} {traf.f1:6.3f}"
+            )
             if syn.error:
                 print(f"    syndicate rejected: {syn.error[:150]}")
             elif syn.f1 < 0.999:
@@ -300,24 +334,44 @@ def main(argv: list[str] | None = None) -> int:
 
     sums = {r: summary(results[r][p.name] for p in pages) for r in READERS}
     print()
-    print(f"{len(pages)} pages: " + ", ".join(f"{c} {sum(p.corpus == c for p in pages)}" for c in ("real", "handmade")
-                                              if any(p.corpus == c for p in pages)))
+    print(
+        f"{len(pages)} pages: "
+        + ", ".join(
+            f"{c} {sum(p.corpus == c for p in pages)}"
+            for c in ("real", "handmade")
+            if any(p.corpus == c for p in pages)
+        )
+    )
     print(f"{'':24} {'syndicate':>12} {'trafilatura':>12}")
-    for key, label in (("precision", "precision (mean)"), ("recall", "recall (mean)"), ("f1", "F1 (mean)"),
-                       ("micro_precision", "precision (micro)"), ("micro_recall", "recall (micro)"), ("micro_f1", "F1 (micro)")):
+    for key, label in (
+        ("precision", "precision (mean)"),
+        ("recall", "recall (mean)"),
+        ("f1", "F1 (mean)"),
+        ("micro_precision", "precision (micro)"),
+        ("micro_recall", "recall (micro)"),
+        ("micro_f1", "F1 (micro)"),
+    ):
         print(f"{label:24} {sums['syndicate'][key]:12.3f} {sums['trafilatura'][key]:12.3f}")
     aside = summary(results[ASIDE][p.name] for p in pages)
     print(f"{'F1 (mean), captions aside':24} {aside['f1']:12.3f} {'':>12}  (syndicate's text less figure captions)")
     n = len(pages)
-    print(f"{'accepted':24} {str(sums['syndicate']['accepted']) + '/' + str(n):>12} {str(sums['trafilatura']['accepted']) + '/' + str(n):>12}")
+    accepted = {reader: f"{sums[reader]['accepted']}/{n}" for reader in READERS}
+    print(f"{'accepted':24} {accepted['syndicate']:>12} {accepted['trafilatura']:>12}")
     cost = {}
     for reader in READERS:
         seconds = [results[reader][p.name].seconds for p in pages]
-        cost[reader] = {"ms_mean": 1000 * statistics.fmean(seconds), "ms_median": 1000 * statistics.median(seconds),
-                        "ms_p95": 1000 * sorted(seconds)[int(0.95 * (len(seconds) - 1))],
-                        "peak_mb": float(runs[reader]["peak_mb"])}  # type: ignore[arg-type]
-    for key, label in (("ms_mean", "ms per page (mean)"), ("ms_median", "ms per page (median)"),
-                       ("ms_p95", "ms per page (p95)"), ("peak_mb", "peak RSS, MB")):
+        cost[reader] = {
+            "ms_mean": 1000 * statistics.fmean(seconds),
+            "ms_median": 1000 * statistics.median(seconds),
+            "ms_p95": 1000 * sorted(seconds)[int(0.95 * (len(seconds) - 1))],
+            "peak_mb": float(runs[reader]["peak_mb"]),
+        }  # type: ignore[arg-type]
+    for key, label in (
+        ("ms_mean", "ms per page (mean)"),
+        ("ms_median", "ms per page (median)"),
+        ("ms_p95", "ms per page (p95)"),
+        ("peak_mb", "peak RSS, MB"),
+    ):
         print(f"{label:24} {cost['syndicate'][key]:12.1f} {cost['trafilatura'][key]:12.1f}")
     if len({p.corpus for p in pages}) > 1:
         grouped("corpus", lambda p: p.corpus, pages, results)
@@ -326,8 +380,18 @@ def main(argv: list[str] | None = None) -> int:
     refused = [p.name for p in pages if not results["syndicate"][p.name].accepted]
     if refused:
         print("\nrefused by syndicate: " + ", ".join(refused))
-    print(json.dumps({f"{r}_{k}": (round(v, 4) if isinstance(v, float) else v) for r, s in sums.items() for k, v in s.items() if k != "pages"}
-                     | {f"{r}_{k}": round(v, 2) for r, c in cost.items() for k, v in c.items()} | {"pages": n}))
+    print(
+        json.dumps(
+            {
+                f"{r}_{k}": (round(v, 4) if isinstance(v, float) else v)
+                for r, s in sums.items()
+                for k, v in s.items()
+                if k != "pages"
+            }
+            | {f"{r}_{k}": round(v, 2) for r, c in cost.items() for k, v in c.items()}
+            | {"pages": n}
+        )
+    )
     return 0
 
 

@@ -63,7 +63,10 @@ def _article(n: int):
         for p in range(3)
     )
     return Article(
-        source="bench", key=f"k{n}", title=f"Bench story number {n}", blocks=body,
+        source="bench",
+        key=f"k{n}",
+        title=f"Bench story number {n}",
+        blocks=body,
         url=f"https://source.example.org/{n}.html",
         prev=Ref(f"https://source.example.org/{n - 1}.html", f"Bench story number {n - 1}") if n else None,
         published=T0 + timedelta(hours=n),
@@ -81,10 +84,15 @@ def _store_one(store, n: int) -> None:
     for language in LANGUAGES:
         put(
             Translation(
-                article_id=sa.id, language=language, engine="bench", model="",
+                article_id=sa.id,
+                language=language,
+                engine="bench",
+                model="",
                 title=f"[{language}] {article.title}",
                 blocks=tuple(Paragraph(f"[{language}] {b.html}") for b in article.blocks),  # type: ignore[attr-defined]
-                attributions=(), source_hash=article.content_hash, updated=T0 + timedelta(hours=n),
+                attributions=(),
+                source_hash=article.content_hash,
+                updated=T0 + timedelta(hours=n),
             )
         )
 

@@ -57,8 +57,9 @@ NOW = datetime(2026, 12, 1, tzinfo=UTC)
 class NoMemory:
     """A memory that remembers nothing: every segment goes to the engine."""
 
-    def get(self, engine: str, model: str, source: str, target: str,
-            items: Sequence[tuple[str, str]]) -> tuple[dict[tuple[str, str], MemoryEntry], set[tuple[str, str]]]:
+    def get(
+        self, engine: str, model: str, source: str, target: str, items: Sequence[tuple[str, str]]
+    ) -> tuple[dict[tuple[str, str], MemoryEntry], set[tuple[str, str]]]:
         return {}, set()
 
     def put(self, *args: object, **kwargs: object) -> None:
@@ -67,8 +68,13 @@ class NoMemory:
 
 def translator(engine: ApertiumTranslator, target: str) -> ArticleTranslator:
     return ArticleTranslator(
-        NoMemory(), [Leg(EN, Lang(target), (engine,))], clock=lambda: NOW, counts=Counts(), source=EN,
-        target=Lang(target), names=NameFinder(EN, Lookup(engine.analyser(EN))),
+        NoMemory(),
+        [Leg(EN, Lang(target), (engine,))],
+        clock=lambda: NOW,
+        counts=Counts(),
+        source=EN,
+        target=Lang(target),
+        names=NameFinder(EN, Lookup(engine.analyser(EN))),
         polisher=Polisher(EN, Lang(target), Lookup(engine.analyser(Lang(target)))),
         pair_lookup=Lookup(engine.pair_analyser(EN, Lang(target))),
     )
@@ -77,8 +83,9 @@ def translator(engine: ApertiumTranslator, target: str) -> ArticleTranslator:
 def raw_apertium(lines: Sequence[str], target: str) -> list[str]:
     """Plain ``apertium -u <pair>`` over the lines, one per line (the engine's own output)."""
     text = "\n".join(line.replace("\n", " ") for line in lines) + "\n"
-    done = subprocess.run(["apertium", "-u", "-f", "txt", PAIRS[target]], input=text, capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        ["apertium", "-u", "-f", "txt", PAIRS[target]], input=text, capture_output=True, text=True, check=True
+    )
     out = done.stdout.rstrip("\n").split("\n")
     if len(out) != len(lines):
         raise SystemExit(f"apertium {PAIRS[target]} gave {len(out)} lines for {len(lines)}")
@@ -101,8 +108,14 @@ def flores(engine: ApertiumTranslator, targets: Sequence[str]) -> None:
         groups.setdefault(row[1], []).append(index)
     articles = []
     for number, (url, indexes) in enumerate(groups.items(), 1):
-        article = Article(source="flores", key=url, title="", blocks=tuple(Paragraph(source[i]) for i in indexes),
-                          url=url, language="en")
+        article = Article(
+            source="flores",
+            key=url,
+            title="",
+            blocks=tuple(Paragraph(source[i]) for i in indexes),
+            url=url,
+            language="en",
+        )
         articles.append((StoredArticle(number, f"a{number}", article, NOW, NOW), indexes))
     print(f"FLORES-200 devtest, Wikinews lines: {len(source)} sentences in {len(articles)} articles")
     print(f"{'target':8} {'system':10} {'chrF':>7} {'BLEU':>7} {'seconds':>8}")
@@ -149,8 +162,13 @@ def news(engine: ApertiumTranslator) -> None:
     stored: list[StoredArticle] = []
     for number, path in enumerate(sorted(folder.glob("*.html.gz")), 1):
         name = path.name[: -len(".gz")]
-        item = RawItem(source="news", key=name, data=gzip.decompress(path.read_bytes()), media_type="text/html",
-                       url=f"https://news.invalid/{name}")
+        item = RawItem(
+            source="news",
+            key=name,
+            data=gzip.decompress(path.read_bytes()),
+            media_type="text/html",
+            url=f"https://news.invalid/{name}",
+        )
         article = extract(item, ExtractSettings())
         stored.append(StoredArticle(number, path.stem, article, NOW, NOW))
     translations, _ = translator(engine, "es").translate(stored)
@@ -165,8 +183,11 @@ def news(engine: ApertiumTranslator) -> None:
     print()
     print(f"Real English news pages into es: {len(stored)} pages (names and numbers listed by hand, see SOURCES.md)")
     print(f"{'pages':10} {'system':10} {'kept':>14} {'translated':>14} {'numbers':>14} {'marks/debris':>13}")
-    halves = {"odd": [s for n, s in enumerate(stored) if n % 2 == 0], "even": [s for n, s in enumerate(stored) if n % 2],
-              "all": stored}
+    halves = {
+        "odd": [s for n, s in enumerate(stored) if n % 2 == 0],
+        "even": [s for n, s in enumerate(stored) if n % 2],
+        "all": stored,
+    }
     for label, pages in halves.items():
         for system, outputs in (("apertium", raw), ("syndicate", ours)):
             kept = [0, 0]

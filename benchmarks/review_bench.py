@@ -68,8 +68,13 @@ def editor_route(cfg: Path, python: str, repeats: int) -> list[float]:
     port = free_port()
     env = dict(os.environ, SYNDICATE_EDITORS=f"bench:{TOKEN}", PYTHONUNBUFFERED="1")
     log = open(cfg.parent / "serve.log", "wb")  # noqa: SIM115 - the child's
-    proc = subprocess.Popen([python, "-m", "syndicate", "--config", str(cfg), "run", "--serve", "--port", str(port)],
-                            cwd=cfg.parent, stdout=log, stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(
+        [python, "-m", "syndicate", "--config", str(cfg), "run", "--serve", "--port", str(port)],
+        cwd=cfg.parent,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
     times: list[float] = []
     auth = {"Authorization": f"Bearer {TOKEN}"}
     try:
@@ -101,8 +106,11 @@ def editor_route(cfg: Path, python: str, repeats: int) -> list[float]:
                 page = urlsplit(entry["page_url"]).path
                 text = f"Corrección número {i} de la redacción."
                 started = time.perf_counter()
-                answer = client.post(f"/review/api/languages/es/entries/{article}/corrections", headers=auth,
-                                     json={"segment": 1, "text": text, "expect": entry["segments"][1]["target"]})
+                answer = client.post(
+                    f"/review/api/languages/es/entries/{article}/corrections",
+                    headers=auth,
+                    json={"segment": 1, "text": text, "expect": entry["segments"][1]["target"]},
+                )
                 answer.raise_for_status()
                 while text not in client.get(page).text:
                     if time.perf_counter() - started > 60:
@@ -130,8 +138,10 @@ def anchor_route(cfg: Path, python: str, repeats: int) -> list[float]:
         for i in range(repeats):
             word = words[i % len(words)]
             marked = f"{word}-fijado-{i}"
-            cfg.write_text(original.replace("[[sources]]", f'[translate.glossary.es]\n"{word}" = "{marked}"\n\n[[sources]]'),
-                           encoding="utf-8")
+            cfg.write_text(
+                original.replace("[[sources]]", f'[translate.glossary.es]\n"{word}" = "{marked}"\n\n[[sources]]'),
+                encoding="utf-8",
+            )
             started = time.perf_counter()
             run_once(python, cfg, label="anchor")
             elapsed = time.perf_counter() - started
@@ -160,10 +170,16 @@ def main(argv: list[str] | None = None) -> int:
             cfg = build(base, n, args.python)
             editor = editor_route(cfg, args.python, args.repeats)
             anchor = anchor_route(cfg, args.python, args.repeats)
-            results.append({"n": n, "editor_s": editor, "anchor_s": anchor,
-                            "editor_median_s": round(statistics.median(editor), 3),
-                            "editor_max_s": round(max(editor), 3),
-                            "anchor_median_s": round(statistics.median(anchor), 3)})
+            results.append(
+                {
+                    "n": n,
+                    "editor_s": editor,
+                    "anchor_s": anchor,
+                    "editor_median_s": round(statistics.median(editor), 3),
+                    "editor_max_s": round(max(editor), 3),
+                    "anchor_median_s": round(statistics.median(anchor), 3),
+                }
+            )
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
@@ -172,8 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'':>9} | {'median':>13} {'max':>14} | {'median':>24} |")
     for r in results:
         ok = "ok" if r["editor_max_s"] < TARGET_S else "MISSED"
-        print(f"{r['n']:>9} | {r['editor_median_s']:>12.3f}s {r['editor_max_s']:>13.3f}s | "
-              f"{r['anchor_median_s']:>23.3f}s | < {TARGET_S:.0f} s {ok}")
+        print(
+            f"{r['n']:>9} | {r['editor_median_s']:>12.3f}s {r['editor_max_s']:>13.3f}s | "
+            f"{r['anchor_median_s']:>23.3f}s | < {TARGET_S:.0f} s {ok}"
+        )
     print(json.dumps({"target_s": TARGET_S, "results": results}))
     return 0
 

@@ -59,23 +59,76 @@ CALIBRATION = "import time; t = time.perf_counter(); sum(range(30_000_000)); pri
 # --------------------------------------------------------------------------- text
 
 WHO = [
-    "City council", "Central bank", "Regional government", "Prime minister", "Union leaders",
-    "Farmers", "Police", "Scientists", "Hospital staff", "Teachers", "The mayor", "Local residents",
-    "Rail operator", "Energy regulator", "Opposition", "Court", "Airline", "Football club",
+    "City council",
+    "Central bank",
+    "Regional government",
+    "Prime minister",
+    "Union leaders",
+    "Farmers",
+    "Police",
+    "Scientists",
+    "Hospital staff",
+    "Teachers",
+    "The mayor",
+    "Local residents",
+    "Rail operator",
+    "Energy regulator",
+    "Opposition",
+    "Court",
+    "Airline",
+    "Football club",
 ]
 DOES = [
-    "approves", "rejects", "delays", "announces", "questions", "backs", "plans", "opens",
-    "cancels", "defends", "reviews", "promises",
+    "approves",
+    "rejects",
+    "delays",
+    "announces",
+    "questions",
+    "backs",
+    "plans",
+    "opens",
+    "cancels",
+    "defends",
+    "reviews",
+    "promises",
 ]
 WHAT = [
-    "new bridge", "budget for next year", "higher taxes", "railway line", "plan for the old harbour",
-    "school reform", "cheaper bus tickets", "a new hospital", "talks with the unions", "water prices",
-    "the election date", "more police officers", "a ban on cars in the centre", "the museum project",
+    "new bridge",
+    "budget for next year",
+    "higher taxes",
+    "railway line",
+    "plan for the old harbour",
+    "school reform",
+    "cheaper bus tickets",
+    "a new hospital",
+    "talks with the unions",
+    "water prices",
+    "the election date",
+    "more police officers",
+    "a ban on cars in the centre",
+    "the museum project",
 ]
 WHERE = [
-    "Northfield", "Lakeside", "Port Alden", "Greenvale", "Eastbrook", "Millford", "Redcliff",
-    "Stonebridge", "Westmoor", "Ashby", "Oakridge", "Clearwater", "Hillcrest", "Brookhaven",
-    "Fairport", "Kingsley", "Marlow", "Riverton", "Sandhurst", "Thornbury",
+    "Northfield",
+    "Lakeside",
+    "Port Alden",
+    "Greenvale",
+    "Eastbrook",
+    "Millford",
+    "Redcliff",
+    "Stonebridge",
+    "Westmoor",
+    "Ashby",
+    "Oakridge",
+    "Clearwater",
+    "Hillcrest",
+    "Brookhaven",
+    "Fairport",
+    "Kingsley",
+    "Marlow",
+    "Riverton",
+    "Sandhurst",
+    "Thornbury",
 ]
 SENTENCES = [
     "The decision was announced on {day} evening.",
@@ -111,8 +164,11 @@ def _title(index: int) -> str:
 
 def _sentence(rng: random.Random) -> str:
     return rng.choice(SENTENCES).format(
-        day=rng.choice(DAYS), n=rng.randint(2, 900), p=rng.randint(2, 40),
-        month=rng.choice(MONTHS), d=rng.randint(1, 28),
+        day=rng.choice(DAYS),
+        n=rng.randint(2, 900),
+        p=rng.randint(2, 40),
+        month=rng.choice(MONTHS),
+        d=rng.randint(1, 28),
     )
 
 
@@ -142,9 +198,9 @@ base_url = "https://bench.example.org/"
 source_language = "en"
 
 [output]
-feeds_dir = "{base / 'out' / 'feeds'}"
-translations_dir = "{base / 'out' / 'translations'}"
-state_dir = "{base / 'state'}"
+feeds_dir = "{base / "out" / "feeds"}"
+translations_dir = "{base / "out" / "translations"}"
+state_dir = "{base / "state"}"
 
 [translate]
 languages = {json.dumps(list(LANGUAGES))}
@@ -153,7 +209,7 @@ engines = ["apertium"]
 [[sources]]
 name = "bench"
 type = "folder"
-path = "{base / 'articles'}"
+path = "{base / "articles"}"
 """,
         encoding="utf-8",
     )
@@ -190,8 +246,15 @@ def _db_counts(state: Path) -> str:
         return f"store busy ({exc})"
 
 
-def run_once(python: str, cfg: Path, *, progress_every: float = 0.0, state: Path | None = None,
-             label: str = "", extra: list[str] | None = None) -> Run:
+def run_once(
+    python: str,
+    cfg: Path,
+    *,
+    progress_every: float = 0.0,
+    state: Path | None = None,
+    label: str = "",
+    extra: list[str] | None = None,
+) -> Run:
     """One whole ``syndicate once`` process: wall time, its own peak RSS, exit status."""
     cmd = [python, *(extra or []), "-m", "syndicate", "--config", str(cfg), "-q", "once"]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -200,9 +263,11 @@ def run_once(python: str, cfg: Path, *, progress_every: float = 0.0, state: Path
         proc = subprocess.Popen(cmd, cwd=cfg.parent, stdout=log, stderr=subprocess.STDOUT, env=env)
         stop = threading.Event()
         if progress_every and state is not None:
+
             def report() -> None:
                 while not stop.wait(progress_every):
                     print(f"    {label} {time.perf_counter() - started:7.0f} s: {_db_counts(state)}", flush=True)
+
             threading.Thread(target=report, daemon=True).start()
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - started
@@ -235,8 +300,10 @@ class Result:
 
 def calibrate(python: str) -> float:
     """Seconds of :data:`CALIBRATION` (the best of 3), in a process of ``python``."""
-    runs = [float(subprocess.run([python, "-c", CALIBRATION], capture_output=True, text=True, check=True).stdout)
-            for _ in range(3)]
+    runs = [
+        float(subprocess.run([python, "-c", CALIBRATION], capture_output=True, text=True, check=True).stdout)
+        for _ in range(3)
+    ]
     return round(min(runs), 3)
 
 
@@ -293,23 +360,50 @@ def report(results: list[Result], calibration: tuple[float, float]) -> dict:
     print()
     print(f"{'N':>7} {'fill s':>9} {'no-change s':>12} {'one-new s':>10} {'peak RSS MB':>12}  (fill RSS MB)")
     for r in results:
-        print(f"{r.n:>7} {r.fill_s:>9.1f} {r.no_change_s:>12.2f} {r.one_new_s:>10.2f} {r.peak_rss_mb:>12.0f}  ({r.fill_rss_mb:.0f})")
+        print(
+            f"{r.n:>7} {r.fill_s:>9.1f} {r.no_change_s:>12.2f} {r.one_new_s:>10.2f} {r.peak_rss_mb:>12.0f}  "
+            f"({r.fill_rss_mb:.0f})"
+        )
     by_n = {r.n: r for r in results}
     big = by_n.get(10_000)
     small = by_n.get(200)
     growth = round(big.one_new_s / small.one_new_s, 2) if big and small else None
     print()
     print("targets (issue 10, with 10,000 articles of history, 2-core machine):")
-    print(f"  no-change poll < {TARGET_NO_CHANGE_S:g} s" + (f"    measured {big.no_change_s:.2f} s" + _mark(big.no_change_s < TARGET_NO_CHANGE_S) if big else "    (N=10000 not measured)"))
-    print(f"  one-new poll   < {TARGET_ONE_NEW_S:g} s" + (f"    measured {big.one_new_s:.2f} s" + _mark(big.one_new_s < TARGET_ONE_NEW_S) if big else "    (N=10000 not measured)"))
-    print(f"  peak RSS       < {TARGET_RSS_MB:g} MB" + (f"  measured {big.peak_rss_mb:.0f} MB" + _mark(big.peak_rss_mb < TARGET_RSS_MB) if big else "  (N=10000 not measured)"))
+    print(
+        f"  no-change poll < {TARGET_NO_CHANGE_S:g} s"
+        + (
+            f"    measured {big.no_change_s:.2f} s" + _mark(big.no_change_s < TARGET_NO_CHANGE_S)
+            if big
+            else "    (N=10000 not measured)"
+        )
+    )
+    print(
+        f"  one-new poll   < {TARGET_ONE_NEW_S:g} s"
+        + (
+            f"    measured {big.one_new_s:.2f} s" + _mark(big.one_new_s < TARGET_ONE_NEW_S)
+            if big
+            else "    (N=10000 not measured)"
+        )
+    )
+    print(
+        f"  peak RSS       < {TARGET_RSS_MB:g} MB"
+        + (
+            f"  measured {big.peak_rss_mb:.0f} MB" + _mark(big.peak_rss_mb < TARGET_RSS_MB)
+            if big
+            else "  (N=10000 not measured)"
+        )
+    )
     if growth is not None:
         print(f"  one-new 10,000 / 200 <= {TARGET_GROWTH:g}x   measured {growth:.2f}x" + _mark(growth <= TARGET_GROWTH))
     else:
         ns = sorted(by_n)
         if len(ns) >= 2:
             lo, hi = by_n[ns[0]], by_n[ns[-1]]
-            print(f"  one-new 10,000 / 200 <= {TARGET_GROWTH:g}x   (not measured; {hi.n}/{lo.n}: {hi.one_new_s / lo.one_new_s:.2f}x)")
+            print(
+                f"  one-new 10,000 / 200 <= {TARGET_GROWTH:g}x   "
+                f"(not measured; {hi.n}/{lo.n}: {hi.one_new_s / lo.one_new_s:.2f}x)"
+            )
     load = os.getloadavg()
     print(f"load average now: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; cpus: {os.cpu_count()}")
     print(f"machine speed: sum(range(3e7)) took {calibration[0]:.3f} s before, {calibration[1]:.3f} s after")
@@ -336,9 +430,13 @@ def report(results: list[Result], calibration: tuple[float, float]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="200,2000", help="comma-separated N (default 200,2000; add 10000 for the target)")
+    parser.add_argument(
+        "--sizes", default="200,2000", help="comma-separated N (default 200,2000; add 10000 for the target)"
+    )
     parser.add_argument("--python", default=sys.executable, help="interpreter that runs syndicate (default: this one)")
-    parser.add_argument("--keep", type=Path, help="build in DIR/N<size> and leave it there (default: a temporary directory, removed)")
+    parser.add_argument(
+        "--keep", type=Path, help="build in DIR/N<size> and leave it there (default: a temporary directory, removed)"
+    )
     args = parser.parse_args(argv)
     try:
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -353,11 +451,15 @@ def main(argv: list[str] | None = None) -> int:
 
     # Byte-compiled, as pip leaves an installed package: an editable checkout run with
     # PYTHONDONTWRITEBYTECODE=1 would otherwise compile every module in every process.
-    subprocess.run([args.python, "-m", "compileall", "-q", str(ROOT / "syndicate")], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [args.python, "-m", "compileall", "-q", str(ROOT / "syndicate")], check=True, stdout=subprocess.DEVNULL
+    )
     before = calibrate(args.python)
     load = os.getloadavg()
-    print(f"scale bench: sizes {sizes}, python {args.python}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
+    print(
+        f"scale bench: sizes {sizes}, python {args.python}, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
+        flush=True,
+    )
     results = []
     for n in sizes:
         if args.keep:

@@ -125,7 +125,8 @@ def during_translation(config: Path, *, seconds: int, connections: int, threads:
     base = f"http://127.0.0.1:{port}"
     daemon = subprocess.Popen(
         [sys.executable, "-m", "syndicate", "-q", "run", "--serve", "--config", str(config), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_until_up(base + FEED, daemon)
@@ -136,8 +137,9 @@ def during_translation(config: Path, *, seconds: int, connections: int, threads:
         if before == 0:
             return "the translation batch never started"
         etag = httpx.get(base + FEED).headers["etag"]
-        result = wrk(base + FEED, seconds=seconds, connections=connections, threads=threads,
-                     headers={"If-None-Match": etag})
+        result = wrk(
+            base + FEED, seconds=seconds, connections=connections, threads=threads, headers={"If-None-Match": etag}
+        )
         after = pending(base)
         if after == 0:
             return f"the batch ended before the measurement did ({before} pending before it)"
@@ -264,8 +266,13 @@ def main() -> int:
         root = Path(tmp)
         os.chmod(root, 0o755)  # nginx's workers run as nobody
         config = write_site(root)
-        once = subprocess.run([sys.executable, "-m", "syndicate", "-q", "once", "--config", str(config)],
-                              capture_output=True, text=True, timeout=600, check=False)
+        once = subprocess.run(
+            [sys.executable, "-m", "syndicate", "-q", "once", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         if once.returncode != 0:
             print(once.stdout, once.stderr, file=sys.stderr)
             return 1
@@ -278,12 +285,16 @@ def main() -> int:
             port = free_port()
             ours = subprocess.Popen(
                 [sys.executable, "-m", "syndicate", "-q", "serve", "--config", str(config), "--port", str(port)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             nginx_port = free_port()
             conf = nginx_config(root, nginx_port)
-            theirs = subprocess.Popen([nginx_bin, "-p", str(conf.parent), "-c", str(conf)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            theirs = subprocess.Popen(
+                [nginx_bin, "-p", str(conf.parent), "-c", str(conf)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             wait_until_up(f"http://127.0.0.1:{port}{FEED}", ours)
             wait_until_up(f"http://127.0.0.1:{nginx_port}{FEED}", theirs)
             opts = {"seconds": args.seconds, "connections": args.connections, "threads": args.threads}
@@ -314,8 +325,10 @@ def main() -> int:
     )
     if isinstance(busy, Result):
         share = busy.rps / cond.rps
-        print(f"{'run --serve':<16} {'304':<8} {busy.rps:>10,.0f} {busy.p99_ms:>8.2f}  while translating "
-              f"(Apertium, in the same process)")
+        print(
+            f"{'run --serve':<16} {'304':<8} {busy.rps:>10,.0f} {busy.p99_ms:>8.2f}  while translating "
+            f"(Apertium, in the same process)"
+        )
         print(f"while translating / idle, 304: {share:.2f} (target >= 0.80: {'met' if share >= 0.8 else 'NOT met'})")
     elif busy is not None:
         print(f"run --serve while translating: not measured: {busy}")

@@ -70,8 +70,8 @@ def child_syndicate(args: argparse.Namespace) -> dict[str, object]:
     from datetime import UTC, datetime
 
     from syndicate.models import Article, Lang, Paragraph, StoredArticle
-    from syndicate.translate.argos import ArgosTranslator
     from syndicate.translate import guards
+    from syndicate.translate.argos import ArgosTranslator
     from syndicate.translate.service import ArticleTranslator, Counts, Leg
 
     paragraphs = json.loads(Path(args.paragraphs).read_text())
@@ -83,13 +83,18 @@ def child_syndicate(args: argparse.Namespace) -> dict[str, object]:
         StoredArticle(i, f"a{i}", Article(source="bench", key=str(i), title="", blocks=(Paragraph(p),)), now, now)
         for i, p in enumerate(paragraphs)
     ]
+
     # The echo model's output *is* its input: keep every guard but "copy of the source".
     def guard(src: str, out: str, protect: object) -> str | None:
         reason = guards.check(src, out, protect)  # type: ignore[arg-type]
         return None if reason == "copy of the source" else reason
 
     translator = ArticleTranslator(
-        _NoMemory(), [Leg(Lang("en"), Lang("es"), (engine,))], clock=lambda: now, counts=Counts(), guard=guard  # type: ignore[arg-type]
+        _NoMemory(),
+        [Leg(Lang("en"), Lang("es"), (engine,))],
+        clock=lambda: now,
+        counts=Counts(),
+        guard=guard,  # type: ignore[arg-type]
     )
     start = time.perf_counter()
     translations, problems = translator.translate(batch)
@@ -117,20 +122,31 @@ def child_ct2(args: argparse.Namespace) -> dict[str, object]:
     sp = spm.SentencePieceProcessor(model_file=str(package / "sentencepiece.model"))
     tokens = [sp.encode(s, out_type=str) for s in sentences]
     translator = ctranslate2.Translator(
-        str(package / "model"), device="cpu", compute_type="auto",
-        inter_threads=args.inter, intra_threads=args.intra,
+        str(package / "model"),
+        device="cpu",
+        compute_type="auto",
+        inter_threads=args.inter,
+        intra_threads=args.intra,
     )
     translator.translate_batch([tokens[0]], beam_size=args.beam)
     start = time.perf_counter()
     results = translator.translate_batch(
-        tokens, beam_size=args.beam, max_batch_size=args.batch, batch_type="examples",
+        tokens,
+        beam_size=args.beam,
+        max_batch_size=args.batch,
+        batch_type="examples",
         max_decoding_length=3 * max(len(t) for t in tokens) + 10,
     )
     elapsed = time.perf_counter() - start
     decoded = [sp.decode_pieces(r.hypotheses[0]) for r in results]
     exact = sum(d.strip() == s.strip() for d, s in zip(decoded, sentences, strict=True))
-    return {"seconds": elapsed, "sps": SENTENCES / elapsed, "peak_rss_mb": peak_rss_mb(), "exact_sentences": exact,
-            "tokens_per_sentence": sum(map(len, tokens)) / len(tokens)}
+    return {
+        "seconds": elapsed,
+        "sps": SENTENCES / elapsed,
+        "peak_rss_mb": peak_rss_mb(),
+        "exact_sentences": exact,
+        "tokens_per_sentence": sum(map(len, tokens)) / len(tokens),
+    }
 
 
 CHILDREN = {"argos": child_argos, "syndicate": child_syndicate, "ct2": child_ct2}
@@ -151,8 +167,18 @@ def prepare(work: Path) -> tuple[Path, Path]:
         print("building the base-size echo package (6+6 layers, d512, FFN 2048, vocab 32k, int8)...", flush=True)
         corpus = training_text(work / "corpus.txt")
         build_package(
-            package, "en", "es", kind="echo", layers=6, d_model=512, ffn=2048, vocab=32000,
-            quantization="int8", sp_vocab=8000, sp_extra_files=[corpus], heads=8,
+            package,
+            "en",
+            "es",
+            kind="echo",
+            layers=6,
+            d_model=512,
+            ffn=2048,
+            vocab=32000,
+            quantization="int8",
+            sp_vocab=8000,
+            sp_extra_files=[corpus],
+            heads=8,
         )
     packages = work / "packages"
     packages.mkdir()
@@ -162,10 +188,27 @@ def prepare(work: Path) -> tuple[Path, Path]:
     return packages, paragraphs
 
 
-def run_child(python: str, kind: str, packages: Path, paragraphs: Path, beam: int, env_extra: dict[str, str] | None = None,
-              **opts: int) -> dict[str, object]:
-    cmd = [python, str(Path(__file__).resolve()), "--child", kind, "--packages", str(packages),
-           "--paragraphs", str(paragraphs), "--beam", str(beam)]
+def run_child(
+    python: str,
+    kind: str,
+    packages: Path,
+    paragraphs: Path,
+    beam: int,
+    env_extra: dict[str, str] | None = None,
+    **opts: int,
+) -> dict[str, object]:
+    cmd = [
+        python,
+        str(Path(__file__).resolve()),
+        "--child",
+        kind,
+        "--packages",
+        str(packages),
+        "--paragraphs",
+        str(paragraphs),
+        "--beam",
+        str(beam),
+    ]
     for key, value in opts.items():
         cmd += [f"--{key}", str(value)]
     env = {**os.environ, **(env_extra or {})}
@@ -192,8 +235,11 @@ def main() -> int:
     parser.add_argument("--inter", type=int, default=1)
     parser.add_argument("--intra", type=int, default=0)
     parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--argos-python", default=str(ROOT / ".bench-venv" / "bin" / "python"),
-                        help="a Python with the full argostranslate (torch, stanza) for measurement (a)")
+    parser.add_argument(
+        "--argos-python",
+        default=str(ROOT / ".bench-venv" / "bin" / "python"),
+        help="a Python with the full argostranslate (torch, stanza) for measurement (a)",
+    )
     parser.add_argument("--quick", action="store_true", help="smaller CTranslate2 grid, no greedy argos run")
     parser.add_argument("--repeats", type=int, default=3, help="runs of syndicate and of the best CTranslate2 layout")
     args = parser.parse_args()
@@ -205,8 +251,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         home = work / "home"
-        env = {"HOME": str(home), "XDG_DATA_HOME": str(home / "d"), "XDG_CONFIG_HOME": str(home / "c"),
-               "XDG_CACHE_HOME": str(home / "k")}
+        env = {
+            "HOME": str(home),
+            "XDG_DATA_HOME": str(home / "d"),
+            "XDG_CONFIG_HOME": str(home / "c"),
+            "XDG_CACHE_HOME": str(home / "k"),
+        }
         os.environ.update(env)
         packages, paragraphs = prepare(work)
         results: dict[str, object] = {}
@@ -232,24 +282,46 @@ def main() -> int:
             syn_runs, ct2_runs = [], []
             for _ in range(args.repeats):
                 syn_runs.append(run_child(me, "syndicate", packages, paragraphs, beam))
-                ct2_runs.append(run_child(me, "ct2", packages, paragraphs, beam, inter=int(best["inter"]),  # type: ignore[call-overload]
-                                          intra=int(best["intra"]), batch=int(best["batch"])))  # type: ignore[call-overload]
+                ct2_runs.append(
+                    run_child(
+                        me,
+                        "ct2",
+                        packages,
+                        paragraphs,
+                        beam,
+                        inter=int(best["inter"]),  # type: ignore[call-overload]
+                        intra=int(best["intra"]),
+                        batch=int(best["batch"]),
+                    )
+                )  # type: ignore[call-overload]
             syn = median_run(syn_runs)
-            best = {**best, **median_run(ct2_runs + [best])}
-            print(f"  repeats: syndicate {[round(float(r['sps']), 2) for r in syn_runs]}, "
-                  f"best ct2 {[round(float(r['sps']), 2) for r in ct2_runs]} sent/s")
+            best = {**best, **median_run([*ct2_runs, best])}
+            print(
+                f"  repeats: syndicate {[round(float(r['sps']), 2) for r in syn_runs]}, "
+                f"best ct2 {[round(float(r['sps']), 2) for r in ct2_runs]} sent/s"
+            )
             argos: dict[str, object] | None = None
             if Path(args.argos_python).exists() and not (args.quick and beam == 1):
                 argos_env = {"ARGOS_PACKAGES_DIR": str(packages), **({"ARGOS_BEAM_SIZE": "1"} if beam == 1 else {})}
                 argos = run_child(args.argos_python, "argos", packages, paragraphs, beam, env_extra=argos_env)
-            print("  (a) argos translate() per paragraph: " + (
-                f"{argos['sps']:.2f} sent/s, peak RSS {argos['peak_rss_mb']:.0f} MB" if argos else
-                f"skipped ({args.argos_python} missing: run `make bench`)"))
-            print(f"  (b) syndicate:                       {syn['sps']:.2f} sent/s, peak RSS {syn['peak_rss_mb']:.0f} MB "
-                  f"(threads inter/intra {syn['threads']}, {syn['exact_paragraphs']}/40 paragraphs exact)")
-            print(f"  (c) best CTranslate2:                {best['sps']:.2f} sent/s, peak RSS {best['peak_rss_mb']:.0f} MB "
-                  f"(inter={best['inter']} intra={best['intra']} max_batch_size={best['batch']}, "
-                  f"{best['tokens_per_sentence']:.1f} tokens/sentence)")
+            print(
+                "  (a) argos translate() per paragraph: "
+                + (
+                    f"{argos['sps']:.2f} sent/s, peak RSS {argos['peak_rss_mb']:.0f} MB"
+                    if argos
+                    else f"skipped ({args.argos_python} missing: run `make bench`)"
+                )
+            )
+            print(
+                f"  (b) syndicate:                       {syn['sps']:.2f} sent/s, peak RSS {syn['peak_rss_mb']:.0f} MB "
+                f"(threads inter/intra {syn['threads']}, {syn['exact_paragraphs']}/40 paragraphs exact)"
+            )
+            print(
+                f"  (c) best CTranslate2:                {best['sps']:.2f} sent/s, "
+                f"peak RSS {best['peak_rss_mb']:.0f} MB "
+                f"(inter={best['inter']} intra={best['intra']} max_batch_size={best['batch']}, "
+                f"{best['tokens_per_sentence']:.1f} tokens/sentence)"
+            )
             if argos:
                 print(f"  syndicate / argos = {float(syn['sps']) / float(argos['sps']):.2f}x", end="; ")
             print(f"syndicate / best ct2 = {float(syn['sps']) / float(best['sps']):.2f}x\n")

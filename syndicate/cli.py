@@ -11,8 +11,8 @@ import logging
 import os
 import re
 import sys
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -40,7 +40,11 @@ def _common_options(*, defaults: bool) -> argparse.ArgumentParser:
     default = argparse.SUPPRESS
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--config", "-c", type=Path, default=None if defaults else default, metavar="PATH",
+        "--config",
+        "-c",
+        type=Path,
+        default=None if defaults else default,
+        metavar="PATH",
         help=f"configuration file (default: ./{DEFAULT_CONFIG})",
     )
     common.add_argument(
@@ -66,54 +70,72 @@ def _parser() -> argparse.ArgumentParser:
     )
     from syndicate import __version__
 
-    parser.add_argument("--version", action="version", version=f"syndicate {__version__}",
-                        help="print the version and exit")
+    parser.add_argument(
+        "--version", action="version", version=f"syndicate {__version__}", help="print the version and exit"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
     once = sub.add_parser(
-        "once", parents=[common], help="one pass: pull, extract, translate, publish",
+        "once",
+        parents=[common],
+        help="one pass: pull, extract, translate, publish",
         description="Pull every source once, translate what is new into every configured language, "
         "and rewrite the feeds and pages (files whose content did not change are left untouched).",
     )
-    once.add_argument("--reinitialise", action="store_true",
-                      help="publish although the store has no record of the history on disk (it was emptied or "
-                      "replaced): the feeds start over")
+    once.add_argument(
+        "--reinitialise",
+        action="store_true",
+        help="publish although the store has no record of the history on disk (it was emptied or "
+        "replaced): the feeds start over",
+    )
     once.set_defaults(func=cmd_once)
 
     run = sub.add_parser(
-        "run", parents=[common], help="poll every source on its schedule until stopped",
+        "run",
+        parents=[common],
+        help="poll every source on its schedule until stopped",
         description="Start the scheduler in the foreground: each source is polled on its own interval "
         "or cron schedule, and feeds and pages are republished after a poll that changed something. "
         "SIGTERM or Ctrl-C finishes the item in hand, records the state and exits 0. "
         "One `syndicate run` per state directory.",
     )
     run.add_argument(
-        "--serve", action="store_true",
+        "--serve",
+        action="store_true",
         help="also serve the feeds, pages, /status and /metrics over HTTP in this process ([serve] in the config)",
     )
     _serve_options(run)
     run.add_argument(
-        "--role", choices=("all", "scheduler", "worker"), default="all",
+        "--role",
+        choices=("all", "scheduler", "worker"),
+        default="all",
         help="all (default): this one process polls, translates and publishes; scheduler: enqueue each "
         "source's polls on the [cluster] broker (RedBeat); worker: run the poll, translate and publish tasks",
     )
     run.add_argument(
-        "--languages", metavar="LANGS",
+        "--languages",
+        metavar="LANGS",
         help="--role worker: serve the translate.<lang> queues of these languages, comma-separated "
         "(default: every configured one)",
     )
     run.add_argument(
-        "--queues", metavar="QUEUES",
+        "--queues",
+        metavar="QUEUES",
         help="--role worker: consume these queues, comma-separated: poll, publish, translate (the "
         "--languages' queues) or translate.<lang> (default: poll, the --languages' queues, publish)",
     )
-    run.add_argument("--reinitialise", action="store_true",
-                     help="start although the store has no record of the history on disk (see once --reinitialise)")
+    run.add_argument(
+        "--reinitialise",
+        action="store_true",
+        help="start although the store has no record of the history on disk (see once --reinitialise)",
+    )
     run.set_defaults(func=cmd_run)
 
     serve = sub.add_parser(
-        "serve", parents=[common], help="serve the published feeds and pages over HTTP, with /status and /metrics",
+        "serve",
+        parents=[common],
+        help="serve the published feeds and pages over HTTP, with /status and /metrics",
         description="Serve feeds/ and translations/ at the paths site.base_url gives them, with validators, "
         "compression and cache headers; /status, /status.json and /metrics for operators (loopback, or "
         "[serve] status_token); /healthz and /readyz. Runs until SIGTERM or Ctrl-C.",
@@ -122,14 +144,18 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     status = sub.add_parser(
-        "status", parents=[common], help="show each source's last poll, outcome and next poll",
+        "status",
+        parents=[common],
+        help="show each source's last poll, outcome and next poll",
         description="Per source: last poll, outcome, items new/updated/failed, next poll and last error, "
         "and whether a `syndicate run` holds the state directory. Exit status 1 when a source's last poll failed.",
     )
     status.set_defaults(func=cmd_status)
 
     stats = sub.add_parser(
-        "stats", parents=[common], help="translation totals per language and engine",
+        "stats",
+        parents=[common],
+        help="translation totals per language and engine",
         description="Segments translated, translation-memory hits, quality-guard failures, unknown words "
         "and what the checks found, per target language and engine over every run so far; then per "
         "language the stored machine translations' mean confidence and how many are under the threshold.",
@@ -137,7 +163,9 @@ def _parser() -> argparse.ArgumentParser:
     stats.set_defaults(func=cmd_stats)
 
     retranslate = sub.add_parser(
-        "retranslate", parents=[common], help="translate stored articles again with today's engines and rules",
+        "retranslate",
+        parents=[common],
+        help="translate stored articles again with today's engines and rules",
         description="Translate the chosen articles again, engines included (what the translation memory "
         "holds for their sentences is replaced), and republish them: pages and feeds whose text changes get "
         "a new `updated` date; full archive pages stay as they are. Changes of the glossary, keep_verbatim, "
@@ -145,12 +173,21 @@ def _parser() -> argparse.ArgumentParser:
         "the rest (a dictionary edited in place, a doubt). Refused beside a running `syndicate run`.",
         epilog="Examples: syndicate retranslate --language es ; syndicate retranslate --source wire --since 2026-11-01",
     )
-    retranslate.add_argument("--language", action="append", metavar="LANG",
-                             help="only this target language (repeatable; default: every configured one)")
-    retranslate.add_argument("--source", action="append", metavar="NAME",
-                             help="only articles of this source (repeatable; default: every source)")
-    retranslate.add_argument("--since", metavar="DATE",
-                             help="only articles first seen or changed on or after this day (YYYY-MM-DD, UTC)")
+    retranslate.add_argument(
+        "--language",
+        action="append",
+        metavar="LANG",
+        help="only this target language (repeatable; default: every configured one)",
+    )
+    retranslate.add_argument(
+        "--source",
+        action="append",
+        metavar="NAME",
+        help="only articles of this source (repeatable; default: every source)",
+    )
+    retranslate.add_argument(
+        "--since", metavar="DATE", help="only articles first seen or changed on or after this day (YYYY-MM-DD, UTC)"
+    )
     retranslate.set_defaults(func=cmd_retranslate)
 
     reload = sub.add_parser("reload", parents=[common], help="make the running daemon read its config again (SIGHUP)")
@@ -162,13 +199,17 @@ def _parser() -> argparse.ArgumentParser:
     mlist = msub.add_parser("list", parents=[common], help="show the language pairs every engine can translate")
     mlist.set_defaults(func=cmd_models_list)
     packages = msub.add_parser(
-        "packages", parents=[common], help="the Debian packages the config's Apertium pairs need",
+        "packages",
+        parents=[common],
+        help="the Debian packages the config's Apertium pairs need",
         description="Print, on one line, the Debian packages that give Apertium every language pair "
         "the configuration translates (what `make run` installs); a pair no package gives is named on stderr.",
     )
     packages.set_defaults(func=cmd_models_packages)
     install = msub.add_parser(
-        "install", parents=[common], help="install an Argos Translate package",
+        "install",
+        parents=[common],
+        help="install an Argos Translate package",
         description="Install an Argos package from a local .argosmodel file (offline) or, given a "
         "language pair, from the Argos package index (needs network).",
         epilog="Examples: syndicate models install --file translate-en_es-1_9.argosmodel ; "
@@ -179,15 +220,18 @@ def _parser() -> argparse.ArgumentParser:
     install.set_defaults(func=cmd_models_install)
 
     review = sub.add_parser(
-        "review", parents=[common], help="review, correct and approve translations (editors)",
+        "review",
+        parents=[common],
+        help="review, correct and approve translations (editors)",
         description="An editor's correction is stored as a human translation of one sentence and used "
         "wherever that sentence occurs in the language; `syndicate once` (or the daemon, at once) publishes it.",
     )
     rsub = review.add_subparsers(dest="review_command", metavar="ACTION")
     rsub.required = True
     editor = argparse.ArgumentParser(add_help=False)
-    editor.add_argument("--editor", metavar="NAME", default=None,
-                        help="who makes the change, for the audit log (default: $USER)")
+    editor.add_argument(
+        "--editor", metavar="NAME", default=None, help="who makes the change, for the audit log (default: $USER)"
+    )
     rlist = rsub.add_parser("list", parents=[common], help="entries to review in a language, most in need first")
     rlist.add_argument("language")
     rlist.add_argument("--all", action="store_true", help="every entry, not only those waiting for review")
@@ -197,8 +241,12 @@ def _parser() -> argparse.ArgumentParser:
     rshow.add_argument("language")
     rshow.add_argument("article", type=int)
     rshow.set_defaults(func=cmd_review_show)
-    rcorrect = rsub.add_parser("correct", parents=[common, editor], help="correct one segment of an entry",
-                               epilog="Example: syndicate review correct es 12 3 'El texto corregido.'")
+    rcorrect = rsub.add_parser(
+        "correct",
+        parents=[common, editor],
+        help="correct one segment of an entry",
+        epilog="Example: syndicate review correct es 12 3 'El texto corregido.'",
+    )
     rcorrect.add_argument("language")
     rcorrect.add_argument("article", type=int)
     rcorrect.add_argument("segment", type=int, help="the segment's number, as `review show` lists it")
@@ -238,7 +286,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _serve_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", metavar="HOST", help="address to listen on (default: [serve] host, 127.0.0.1)")
-    parser.add_argument("--port", type=_port, metavar="PORT", help="port to listen on, 1-65535 (default: [serve] port, 8080)")
+    parser.add_argument(
+        "--port", type=_port, metavar="PORT", help="port to listen on, 1-65535 (default: [serve] port, 8080)"
+    )
 
 
 def _port(value: str) -> int:
@@ -283,8 +333,9 @@ def _settings(path: Path | None) -> Settings:
     return load_settings(path or DEFAULT_CONFIG)
 
 
-def _once(settings: Settings, *, reinitialise: bool = False,
-          should_stop: Callable[[], bool] | None = None) -> tuple[RunReport, SyndicateError | None]:
+def _once(
+    settings: Settings, *, reinitialise: bool = False, should_stop: Callable[[], bool] | None = None
+) -> tuple[RunReport, SyndicateError | None]:
     """One poll of every source, then translate and publish every language: what was
     done, and the error that stopped it (a full or read-only disk, a broken store), if
     one did."""
@@ -357,8 +408,11 @@ def cmd_once(args: argparse.Namespace) -> int:
         for failure in report.problems[:SUMMARY_PROBLEMS]:
             print(f"  {failure}", file=sys.stderr)
         if len(report.problems) > SUMMARY_PROBLEMS:
-            print(f"  ... and {len(report.problems) - SUMMARY_PROBLEMS} more (`syndicate status` and the log, with -v, "
-                  "name each)", file=sys.stderr)
+            print(
+                f"  ... and {len(report.problems) - SUMMARY_PROBLEMS} more (`syndicate status` and the log, with -v, "
+                "name each)",
+                file=sys.stderr,
+            )
     if fatal is not None:
         print(f"error: {fatal}", file=sys.stderr)
         return EXIT_ERROR
@@ -389,8 +443,9 @@ def cmd_retranslate(args: argparse.Namespace) -> int:
     since = None
     problems = []
     if unknown:
-        problems.append(f"--language {', '.join(unknown)}: not in [translate] languages "
-                        f"({', '.join(settings.translate.languages)})")
+        problems.append(
+            f"--language {', '.join(unknown)}: not in [translate] languages ({', '.join(settings.translate.languages)})"
+        )
     if missing:
         problems.append(f"--source {', '.join(missing)}: no such source in the config")
     if args.since:
@@ -450,9 +505,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 # Not daemon.stop() in the handler itself: it sets threading.Events, whose
                 # lock the interrupted main thread may be holding at that very moment.
-                signal.signal(
-                    signum, lambda _signum, _frame: threading.Thread(target=daemon.stop, name="stop").start()
-                )
+                signal.signal(signum, lambda _signum, _frame: threading.Thread(target=daemon.stop, name="stop").start())
             server = None
             reloading = threading.Lock()
 
@@ -460,8 +513,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 with reloading:  # two SIGHUPs in a row: one reload after the other
                     _reload(args.config, daemon, server)
 
-            signal.signal(signal.SIGHUP, lambda _signum, _frame: threading.Thread(
-                target=reload_config, name="reload").start())
+            signal.signal(
+                signal.SIGHUP, lambda _signum, _frame: threading.Thread(target=reload_config, name="reload").start()
+            )
             logger.info("syndicate run: %d source(s), state in %s", len(settings.sources), settings.state_dir)
             if getattr(args, "serve", False):
                 from syndicate.serve.runner import ServerThread, deprioritize_batch_work
@@ -469,8 +523,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 # Its own thread and event loop: polls and translations run in the
                 # scheduler's threads, at a lower CPU priority, so serving stays
                 # responsive during a translation batch.
-                server = ServerThread(settings, store, args.host, args.port, websub=daemon.websub,
-                                      on_review=daemon.republish_soon)
+                server = ServerThread(
+                    settings, store, args.host, args.port, websub=daemon.websub, on_review=daemon.republish_soon
+                )
                 server.start()
                 deprioritize_batch_work()
             try:
@@ -507,8 +562,12 @@ def _reload(path: Path | None, daemon: Any, server: Any) -> None:
     except Exception:  # our bug: logged with its traceback, the daemon goes on as it was
         logger.exception("reload failed")
         return
-    logger.info("reloaded %s: %d source(s), languages %s", path or DEFAULT_CONFIG, len(new.sources),
-                ", ".join(new.translate.languages))
+    logger.info(
+        "reloaded %s: %d source(s), languages %s",
+        path or DEFAULT_CONFIG,
+        len(new.sources),
+        ", ".join(new.translate.languages),
+    )
 
 
 def cmd_reload(args: argparse.Namespace) -> int:
@@ -520,7 +579,9 @@ def cmd_reload(args: argparse.Namespace) -> int:
     settings = _settings(args.config)
     held = lock_holder_command(settings.state_dir)
     if held is None or held[0] is None or held[0] <= 0 or held[1] != "run":
-        print(f"error: no `syndicate run` holds {settings.state_dir} (fix: start it, or check --config)", file=sys.stderr)
+        print(
+            f"error: no `syndicate run` holds {settings.state_dir} (fix: start it, or check --config)", file=sys.stderr
+        )
         return EXIT_CONFIG
     try:
         os.kill(held[0], signal.SIGHUP)
@@ -595,8 +656,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         else:
             try:
                 statuses = store.sources.all()
-                problems = attention(settings, statuses, store.websub.all(), PublicationRepository(store).outcomes(),
-                                     hub_pings(settings, store.websub.hubs()))
+                problems = attention(
+                    settings,
+                    statuses,
+                    store.websub.all(),
+                    PublicationRepository(store).outcomes(),
+                    hub_pings(settings, store.websub.hubs()),
+                )
                 retired = retired_languages(settings, store)
                 selections = source_selections(settings, store)
             finally:
@@ -610,12 +676,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     for source in settings.sources:
         st = statuses.get(source.name)
         if st is None or st.last_poll is None:
-            rows.append((source.name, source.type, "never", "-", "-", "-", "-", when(st.next_poll if st else None), "-"))
+            rows.append(
+                (source.name, source.type, "never", "-", "-", "-", "-", when(st.next_poll if st else None), "-")
+            )
             continue
-        rows.append((
-            source.name, source.type, when(st.last_poll), st.outcome or "-", str(st.items_new), str(st.items_updated),
-            str(st.items_failed), when(st.next_poll), st.last_error or "-",
-        ))
+        rows.append(
+            (
+                source.name,
+                source.type,
+                when(st.last_poll),
+                st.outcome or "-",
+                str(st.items_new),
+                str(st.items_updated),
+                str(st.items_failed),
+                when(st.next_poll),
+                st.last_error or "-",
+            )
+        )
     pid = f"PID {holder}" if holder and holder > 0 else "PID unknown"
     if holder is None:
         daemon = "not running"
@@ -654,14 +731,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     for source in settings.sources:
         chosen = selections.get(source.name)
         if chosen is not None:
-            terms = "; ".join(f"{kind} {', '.join(map(repr, chosen[kind]))}" for kind in ("include", "exclude")
-                              if chosen[kind])
-            print(f"filters of {source.name}: {chosen['published']} published, {chosen['held_back']} held back ({terms})")
+            terms = "; ".join(
+                f"{kind} {', '.join(map(repr, chosen[kind]))}" for kind in ("include", "exclude") if chosen[kind]
+            )
+            print(
+                f"filters of {source.name}: {chosen['published']} published, {chosen['held_back']} held back ({terms})"
+            )
         if source.title_only:
             print(f"titles only: {source.name} (its text is published untranslated, marked as such)")
     for language in retired:
-        print(f"retired: {language['language']} ({language['name']}) since {language['retired']}, "
-              f"{language['files_removed']} file(s) removed; configure it again to publish it again")
+        print(
+            f"retired: {language['language']} ({language['name']}) since {language['retired']}, "
+            f"{language['files_removed']} file(s) removed; configure it again to publish it again"
+        )
     if problems:
         print("needs attention:")
         for line in problems:
@@ -681,11 +763,32 @@ def cmd_stats(args: argparse.Namespace) -> int:
         quality = StoreOverview(store).quality({code: rule.threshold for code, rule in rules.items()})
     finally:
         store.close()
-    columns = ("translated", "memory_hits", "guard_failures", "engine_errors", "untranslated", "unknown_words",
-               "numbers", "glued")
-    header = ("language", "engine", "segments translated", "memory hits", "guard failures", "engine errors",
-              "untranslated", "unknown words", "numbers differing", "glued repaired")
-    rows = [(language, engine, *(str(counts.get(c, 0)) for c in columns)) for (language, engine), counts in sorted(totals.items())]
+    columns = (
+        "translated",
+        "memory_hits",
+        "guard_failures",
+        "engine_errors",
+        "untranslated",
+        "unknown_words",
+        "numbers",
+        "glued",
+    )
+    header = (
+        "language",
+        "engine",
+        "segments translated",
+        "memory hits",
+        "guard failures",
+        "engine errors",
+        "untranslated",
+        "unknown words",
+        "numbers differing",
+        "glued repaired",
+    )
+    rows = [
+        (language, engine, *(str(counts.get(c, 0)) for c in columns))
+        for (language, engine), counts in sorted(totals.items())
+    ]
     if not rows:
         print("no translations yet: run `syndicate once` first")
         return EXIT_OK
@@ -693,9 +796,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
     print()
     quality_header = ("language", "machine translations", "mean confidence", "threshold", "under threshold", "action")
     quality_rows = [
-        (code, str(q.translations), f"{q.mean:.1%}" if q.mean is not None else "-",
-         f"{rules[code].threshold:.0%}" if rules[code].threshold else "-", str(q.low),
-         ("held back" if rules[code].action == "hold" else "published marked") if rules[code].threshold else "-")
+        (
+            code,
+            str(q.translations),
+            f"{q.mean:.1%}" if q.mean is not None else "-",
+            f"{rules[code].threshold:.0%}" if rules[code].threshold else "-",
+            str(q.low),
+            ("held back" if rules[code].action == "hold" else "published marked") if rules[code].threshold else "-",
+        )
         for code, q in quality.items()
     ]
     _table(quality_header, quality_rows)
@@ -732,10 +840,20 @@ def cmd_review_list(args: argparse.Namespace) -> int:
     if not lines:
         print(f"nothing {'is translated' if args.all else 'waits for review'} in {args.language}")
         return EXIT_OK
-    rows = [(str(line.article_id), f"{line.confidence:.0%}" if line.confidence is not None else "-",
-             f"needs review ({line.needs_review})" if line.needs_review else
-             f"approved by {line.reviewed_by}" if line.approved else "not reviewed",
-             str(line.corrected), line.title[:70]) for line in lines]
+    rows = [
+        (
+            str(line.article_id),
+            f"{line.confidence:.0%}" if line.confidence is not None else "-",
+            f"needs review ({line.needs_review})"
+            if line.needs_review
+            else f"approved by {line.reviewed_by}"
+            if line.approved
+            else "not reviewed",
+            str(line.corrected),
+            line.title[:70],
+        )
+        for line in lines
+    ]
     _table(("article", "confidence", "state", "corrected", "title"), rows)
     return EXIT_OK
 
@@ -748,8 +866,10 @@ def cmd_review_show(args: argparse.Namespace) -> int:
         store.close()
     t = entry.translation
     state = f"approved by {t.reviewed_by}" if t.approved else "not approved"
-    print(f"{entry.article_id}: {t.title}\n  {entry.source_language}->{entry.language}, {t.engine}, "
-          f"confidence {t.confidence if t.confidence is not None else '-'}, {state}, review {entry.mode} publishing")
+    print(
+        f"{entry.article_id}: {t.title}\n  {entry.source_language}->{entry.language}, {t.engine}, "
+        f"confidence {t.confidence if t.confidence is not None else '-'}, {state}, review {entry.mode} publishing"
+    )
     for view in entry.segments:
         r = view.record
         marks = [r.slot, r.origin]
@@ -757,7 +877,10 @@ def cmd_review_show(args: argparse.Namespace) -> int:
             marks.append("LOW")
         if r.flags:
             marks.append("checks: " + ",".join(r.flags))
-        print(f"\n[{view.index}] ({'; '.join(marks)})\n  {entry.source_language}: {r.source}\n  {entry.language}: {r.target}")
+        print(
+            f"\n[{view.index}] ({'; '.join(marks)})\n  {entry.source_language}: {r.source}\n"
+            f"  {entry.language}: {r.target}"
+        )
         if r.needs_review:
             print(f"  NEEDS REVIEW: the source changed; the earlier correction was: {r.previous}")
     return EXIT_OK
@@ -768,19 +891,27 @@ def cmd_review_correct(args: argparse.Namespace) -> int:
     try:
         if args.withdraw:
             affected = desk.withdraw(args.language, args.article, editor=_editor(args), via="cli", segment=args.segment)
-            print(f"withdrawn; {len(affected)} entr{'y' if len(affected) == 1 else 'ies'} to republish"
-                  if affected else "that segment had no correction")
+            print(
+                f"withdrawn; {len(affected)} entr{'y' if len(affected) == 1 else 'ies'} to republish"
+                if affected
+                else "that segment had no correction"
+            )
         else:
             if args.text is None:
                 from syndicate.errors import ReviewError
 
-                raise ReviewError("give the corrected text (or - to read it from standard input)",
-                                  hint="or --withdraw to go back to the engines' translation")
+                raise ReviewError(
+                    "give the corrected text (or - to read it from standard input)",
+                    hint="or --withdraw to go back to the engines' translation",
+                )
             text = sys.stdin.read() if args.text == "-" else args.text
-            affected = desk.correct(args.language, args.article, text=text, editor=_editor(args), via="cli",
-                                    segment=args.segment)
-            print(f"saved; used in {len(affected)} entr{'y' if len(affected) == 1 else 'ies'}, published by the "
-                  "next run (`syndicate once`, or at once by a running daemon's next pass)")
+            affected = desk.correct(
+                args.language, args.article, text=text, editor=_editor(args), via="cli", segment=args.segment
+            )
+            print(
+                f"saved; used in {len(affected)} entr{'y' if len(affected) == 1 else 'ies'}, published by the "
+                "next run (`syndicate once`, or at once by a running daemon's next pass)"
+            )
     finally:
         store.close()
     return EXIT_OK
@@ -805,8 +936,18 @@ def cmd_review_history(args: argparse.Namespace) -> int:
     if not entries:
         print("no change by an editor yet")
         return EXIT_OK
-    rows = [(e.at.strftime("%Y-%m-%d %H:%M:%S"), e.editor, f"{e.action} ({e.via})", e.language,
-             str(e.article_id or "-"), (e.old_text or "")[:40], (e.new_text or "")[:40]) for e in entries]
+    rows = [
+        (
+            e.at.strftime("%Y-%m-%d %H:%M:%S"),
+            e.editor,
+            f"{e.action} ({e.via})",
+            e.language,
+            str(e.article_id or "-"),
+            (e.old_text or "")[:40],
+            (e.new_text or "")[:40],
+        )
+        for e in entries
+    ]
     _table(("when (UTC)", "editor", "action", "language", "article", "old", "new"), rows)
     return EXIT_OK
 
@@ -816,8 +957,13 @@ def cmd_review_export(args: argparse.Namespace) -> int:
 
     desk, store = _desk(args)
     try:
-        data = desk.export_xliff(args.language, article_ids=args.article, since=parse_date(args.since, "--since"),
-                                 until=parse_date(args.until, "--until"), waiting_only=args.waiting)
+        data = desk.export_xliff(
+            args.language,
+            article_ids=args.article,
+            since=parse_date(args.since, "--since"),
+            until=parse_date(args.until, "--until"),
+            waiting_only=args.waiting,
+        )
     finally:
         store.close()
     args.output.write_bytes(data)
@@ -837,8 +983,11 @@ def cmd_review_import(args: argparse.Namespace) -> int:
         report = desk.import_xliff(data, editor=_editor(args), name=str(args.file))
     finally:
         store.close()
-    print(f"{report.corrected} correction(s) in {len(report.articles)} entr{'y' if len(report.articles) == 1 else 'ies'}, "
-          f"{report.unchanged} unchanged, {len(report.skipped)} skipped")
+    print(
+        f"{report.corrected} correction(s) in {len(report.articles)} "
+        f"entr{'y' if len(report.articles) == 1 else 'ies'}, "
+        f"{report.unchanged} unchanged, {len(report.skipped)} skipped"
+    )
     for line in report.skipped[:50]:
         print(f"  skipped {line}")
     return EXIT_OK
@@ -864,8 +1013,10 @@ def cmd_review_token(args: argparse.Namespace) -> int:
         print("an editor's name is letters, digits, '.', '@', '-' and '_'", file=sys.stderr)
         return EXIT_CONFIG
     token = secrets.token_urlsafe(24)
-    print(f"token for {args.name} (give it to them; it is not stored anywhere):\n  {token}\n"
-          f"add to config.toml:\n  [review.editors]\n  {args.name} = \"{token_digest(token)}\"")
+    print(
+        f"token for {args.name} (give it to them; it is not stored anywhere):\n  {token}\n"
+        f'add to config.toml:\n  [review.editors]\n  {args.name} = "{token_digest(token)}"'
+    )
     return EXIT_OK
 
 
@@ -944,12 +1095,12 @@ def cmd_models_packages(args: argparse.Namespace) -> int:
     if "apertium" not in settings.translate.engines:
         print("")
         return EXIT_OK
-    sources = {settings.site.source_language} | {
-        s.language for s in settings.sources if getattr(s, "language", None)}
+    sources = {settings.site.source_language} | {s.language for s in settings.sources if getattr(s, "language", None)}
     pairs = sorted({(src, tgt) for src in sources for tgt in settings.translate.languages if src != tgt})
     try:
-        names = subprocess.run(["apt-cache", "pkgnames", "apertium-"], capture_output=True, text=True,
-                               timeout=60, check=False).stdout.split()
+        names = subprocess.run(
+            ["apt-cache", "pkgnames", "apertium-"], capture_output=True, text=True, timeout=60, check=False
+        ).stdout.split()
     except (OSError, subprocess.TimeoutExpired):
         names = []
     if not names:
@@ -958,12 +1109,21 @@ def cmd_models_packages(args: argparse.Namespace) -> int:
     found, missing = debian_packages(pairs, names)
     pivot = settings.translate.pivot_language
     if missing and pivot:  # a pair with no package of its own goes through the pivot language
-        legs = sorted({leg for pair in missing for leg in ((pair.split("-")[0], pivot), (pivot, pair.split("-")[1]))
-                       if leg[0] != leg[1]})
+        legs = sorted(
+            {
+                leg
+                for pair in missing
+                for leg in ((pair.split("-")[0], pivot), (pivot, pair.split("-")[1]))
+                if leg[0] != leg[1]
+            }
+        )
         through, unreachable = debian_packages(legs, names)
         found += [name for name in through if name not in found]
-        missing = [pair for pair in missing
-                   if f"{pair.split('-')[0]}-{pivot}" in unreachable or f"{pivot}-{pair.split('-')[1]}" in unreachable]
+        missing = [
+            pair
+            for pair in missing
+            if f"{pair.split('-')[0]}-{pivot}" in unreachable or f"{pivot}-{pair.split('-')[1]}" in unreachable
+        ]
     for pair in missing:
         print(f"warning: no Debian package gives Apertium {pair}; another engine must translate it", file=sys.stderr)
     print(" ".join(found))
@@ -983,7 +1143,9 @@ def cmd_models_install(args: argparse.Namespace) -> int:
     elif len(args.pair) == 2:
         info = install_from_index(args.pair[0], args.pair[1], packages_dir)
     else:
-        print("usage: syndicate models install --file FILE.argosmodel | syndicate models install SRC TGT", file=sys.stderr)
+        print(
+            "usage: syndicate models install --file FILE.argosmodel | syndicate models install SRC TGT", file=sys.stderr
+        )
         return EXIT_CONFIG
     print(f"installed argos {info.from_code}->{info.to_code} {info.package_version} into {info.path}")
     return EXIT_OK
@@ -1007,7 +1169,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_CONFIG
-    except (OutputClaimedError, HistoryLostError, ReviewError, ServeError) as exc:  # a setup or usage problem: nothing was done
+    except (
+        OutputClaimedError,
+        HistoryLostError,
+        ReviewError,
+        ServeError,
+    ) as exc:  # a setup or usage problem: nothing was done
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except SyndicateError as exc:

@@ -23,7 +23,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 from urllib.parse import SplitResult, parse_qs, urlsplit, urlunsplit
 
 from pydantic import (
@@ -122,7 +122,9 @@ class OutputSettings(_Frozen):
     def _not_empty(cls, value: Any) -> Any:
         # Path("") is Path("."): an empty value would silently mean the config's folder.
         if isinstance(value, str) and not value.strip():
-            raise ValueError("must not be empty (it would mean the config file's own folder); name a folder such as 'feeds'")
+            raise ValueError(
+                "must not be empty (it would mean the config file's own folder); name a folder such as 'feeds'"
+            )
         return value
 
 
@@ -213,7 +215,7 @@ class QualitySettings(LanguageQuality):
     @classmethod
     def _languages(cls, value: Any) -> dict[Lang, Any]:
         if not isinstance(value, dict):
-            raise ValueError('must be tables such as [translate.quality.languages.eo] threshold = 0.7')
+            raise ValueError("must be tables such as [translate.quality.languages.eo] threshold = 0.7")
         return {_check_lang(str(code)): table for code, table in value.items()}
 
     def of(self, language: str) -> LanguageQuality:
@@ -252,7 +254,7 @@ class TranslateSettings(_Frozen):
     review: dict[Lang, Literal["after", "before"]] = Field(default_factory=dict)
 
     def review_mode(self, language: str) -> str:
-        """"before" or "after" for ``language``."""
+        """ "before" or "after" for ``language``."""
         return self.review.get(lang(language), "after")
 
     @field_validator("review", mode="before")
@@ -263,8 +265,10 @@ class TranslateSettings(_Frozen):
         out: dict[Lang, str] = {}
         for code, mode in value.items():
             if mode not in ("after", "before"):
-                raise ValueError(f'review.{code} must be "after" (publish, then review) or "before" '
-                                 f'(publish once approved), not {mode!r}')
+                raise ValueError(
+                    f'review.{code} must be "after" (publish, then review) or "before" '
+                    f"(publish once approved), not {mode!r}"
+                )
             out[_check_lang(str(code))] = mode
         return out
 
@@ -309,7 +313,9 @@ class TranslateSettings(_Frozen):
     @classmethod
     def _glossary(cls, value: Any) -> dict[Lang, dict[str, str]]:
         if not isinstance(value, dict):
-            raise ValueError('must be tables such as [translate.glossary.es] "Security Council" = "Consejo de Seguridad"')
+            raise ValueError(
+                'must be tables such as [translate.glossary.es] "Security Council" = "Consejo de Seguridad"'
+            )
         out: dict[Lang, dict[str, str]] = {}
         for code, terms in value.items():
             if not isinstance(terms, dict) or not all(
@@ -323,7 +329,7 @@ class TranslateSettings(_Frozen):
     @classmethod
     def _langs(cls, value: Any) -> tuple[Lang, ...]:
         if not isinstance(value, list | tuple):
-            raise ValueError("must be a list of language tags, e.g. [\"es\", \"ca\"]")
+            raise ValueError('must be a list of language tags, e.g. ["es", "ca"]')
         out: list[Lang] = []
         bad: list[str] = []
         for item in value:
@@ -389,8 +395,10 @@ class ExtractSettings(_Frozen):
             if not {"label", "source"} <= set(compiled.groupindex):
                 raise ValueError(f"{pattern!r} must define the named groups (?P<label>...) and (?P<source>...)")
             if (runaway := _backtracks(pattern)) is not None:
-                raise ValueError(f"{pattern!r} backtracks catastrophically (it ran past {PROBE_SECONDS:g} s on "
-                                 f"{runaway!r}); rewrite it without overlapping repeats such as (a|aa)+")
+                raise ValueError(
+                    f"{pattern!r} backtracks catastrophically (it ran past {PROBE_SECONDS:g} s on "
+                    f"{runaway!r}); rewrite it without overlapping repeats such as (a|aa)+"
+                )
         return value
 
 
@@ -411,7 +419,11 @@ def _backtracks(pattern: str) -> str | None:
     import regex
 
     compiled = regex.compile(pattern, regex.V0)
-    literal = [c for c in dict.fromkeys(re.sub(r"\\.|\(\?P<\w+>", "", pattern)) if c.isprintable() and c not in "()[]{}|*+?^$.\\"]
+    literal = [
+        c
+        for c in dict.fromkeys(re.sub(r"\\.|\(\?P<\w+>", "", pattern))
+        if c.isprintable() and c not in "()[]{}|*+?^$.\\"
+    ]
     for char in [*literal[:12], " ", "a", "1"]:
         for text in (char * 40, char * 40 + "\x00", (char + " ") * 25):
             try:
@@ -537,9 +549,11 @@ class _SourceBase(_Frozen):
                 term_pattern(term)
             except regex.error as exc:
                 raise ValueError(f"{term!r} is not a valid regular expression: {exc}") from None
-            if term.startswith(REGEX_PREFIX) and (runaway := _backtracks(term[len(REGEX_PREFIX):])) is not None:
-                raise ValueError(f"{term!r} backtracks catastrophically (it ran past {PROBE_SECONDS:g} s on "
-                                 f"{runaway!r}); rewrite it without overlapping repeats such as (a|aa)+")
+            if term.startswith(REGEX_PREFIX) and (runaway := _backtracks(term[len(REGEX_PREFIX) :])) is not None:
+                raise ValueError(
+                    f"{term!r} backtracks catastrophically (it ran past {PROBE_SECONDS:g} s on "
+                    f"{runaway!r}); rewrite it without overlapping repeats such as (a|aa)+"
+                )
         return tuple(dict.fromkeys(value))
 
     @field_validator("interval")
@@ -737,8 +751,10 @@ class ReviewSettings(_Frozen):
             if not re.fullmatch(r"[\w.@-]{1,100}", str(name)):
                 raise ValueError(f"editor name {name!r}: letters, digits, '.', '@', '-', '_' only")
             if not isinstance(digest, str) or not re.fullmatch(r"sha256:[0-9a-f]{64}", digest.strip()):
-                raise ValueError(f"editors.{name} must be \"sha256:<64 hex digits>\" (a token's digest: "
-                                 f"`syndicate review token {name}` makes one); never the token itself")
+                raise ValueError(
+                    f'editors.{name} must be "sha256:<64 hex digits>" (a token\'s digest: '
+                    f"`syndicate review token {name}` makes one); never the token itself"
+                )
             out[str(name)] = digest.strip()
         return out
 
@@ -929,13 +945,18 @@ else:
 HttpSourceSettings = FeedSourceSettings | PagesSourceSettings
 
 
+def _is_literal(annotation: object, value: str) -> bool:
+    """Whether ``annotation`` is ``Literal[value]``."""
+    return get_origin(annotation) is Literal and get_args(annotation) == (value,)
+
+
 def _check_registries() -> None:
     """Each registry key is the name its settings class answers to (caught at import)."""
     for key, source in SOURCE_TYPES.items():
-        if source.model_fields["type"].annotation != Literal[key]:
+        if not _is_literal(source.model_fields["type"].annotation, key):
             raise TypeError(f"SOURCE_TYPES[{key!r}]: {source.__name__}.type must be Literal[{key!r}]")
     for key, engine in ENGINE_TYPES.items():
-        if engine.model_fields["engine"].annotation != Literal[key]:
+        if not _is_literal(engine.model_fields["engine"].annotation, key):
             raise TypeError(f"ENGINE_TYPES[{key!r}]: {engine.__name__}.engine must be Literal[{key!r}]")
 
 
@@ -1043,9 +1064,16 @@ class Settings(_Frozen):
 #: where the state and the outputs are, the URL paths they serve, the cluster's services,
 #: the WebSub callback hubs were given. (section, key) pairs.
 RESTART_KEYS: tuple[tuple[str, str], ...] = (
-    ("serve", "host"), ("serve", "port"), ("output", "state_dir"), ("output", "feeds_dir"),
-    ("output", "translations_dir"), ("site", "base_url"), ("cluster", "broker_url"),
-    ("cluster", "result_backend"), ("cluster", "store_url"), ("websub", "callback_url"),
+    ("serve", "host"),
+    ("serve", "port"),
+    ("output", "state_dir"),
+    ("output", "feeds_dir"),
+    ("output", "translations_dir"),
+    ("site", "base_url"),
+    ("cluster", "broker_url"),
+    ("cluster", "result_backend"),
+    ("cluster", "store_url"),
+    ("websub", "callback_url"),
 )
 
 
@@ -1061,7 +1089,9 @@ def reloadable(running: Settings, new: Settings) -> tuple[Settings, list[str]]:
             kept.setdefault(section, {})[key] = before
     if running.root != new.root:
         changed.append("the config file's folder")
-    update: dict[str, Any] = {section: getattr(new, section).model_copy(update=values) for section, values in kept.items()}
+    update: dict[str, Any] = {
+        section: getattr(new, section).model_copy(update=values) for section, values in kept.items()
+    }
     update["root"] = running.root
     return new.model_copy(update=update), changed
 
@@ -1154,11 +1184,14 @@ def _folder_problems(data: dict[str, Any], root: Path) -> list[tuple[str, object
             where = "contains"
         else:
             continue
-        problems.append((
-            key, value,
-            f"{where} {other} ({other_value!r}, {theirs}): {_OVERLAP_HARM[kind]}; give each a separate folder, "
-            "neither inside the other",
-        ))
+        problems.append(
+            (
+                key,
+                value,
+                f"{where} {other} ({other_value!r}, {theirs}): {_OVERLAP_HARM[kind]}; give each a separate folder, "
+                "neither inside the other",
+            )
+        )
     return problems
 
 
@@ -1190,10 +1223,13 @@ def _unique_name_problems(data: Mapping[str, Any]) -> list[Problem]:
         if not isinstance(name, str):
             continue  # the schema reports it
         if name in first:
-            problems.append((
-                f"sources[{index}].name", name,
-                f"source names must be unique; repeated: {name} (first at sources[{first[name]}])",
-            ))
+            problems.append(
+                (
+                    f"sources[{index}].name",
+                    name,
+                    f"source names must be unique; repeated: {name} (first at sources[{first[name]}])",
+                )
+            )
         else:
             first[name] = index
     return problems
@@ -1218,10 +1254,14 @@ def _bilingual_problems(data: Mapping[str, Any]) -> list[Problem]:
     unknown = [code for code in bilingual if lang(code) not in known]
     if not unknown:
         return []
-    return [(
-        "translate.bilingual", bilingual,
-        f"{', '.join(map(repr, unknown))} not in translate.languages {list(targets)}; add it there or remove it here",
-    )]
+    return [
+        (
+            "translate.bilingual",
+            bilingual,
+            f"{', '.join(map(repr, unknown))} not in translate.languages {list(targets)}; "
+            "add it there or remove it here",
+        )
+    ]
 
 
 def _source_language_problems(data: Mapping[str, Any]) -> list[Problem]:
@@ -1247,9 +1287,14 @@ def _source_language_problems(data: Mapping[str, Any]) -> list[Problem]:
         except ValueError:
             continue  # the schema reports the bad code
         if unknown:
-            problems.append((f"sources[{n}].languages", list(chosen),
-                             f"{', '.join(map(repr, unknown))} not in translate.languages {list(targets)}; "
-                             "add it there or remove it here"))
+            problems.append(
+                (
+                    f"sources[{n}].languages",
+                    list(chosen),
+                    f"{', '.join(map(repr, unknown))} not in translate.languages {list(targets)}; "
+                    "add it there or remove it here",
+                )
+            )
         elif not chosen:
             problems.append((f"sources[{n}].languages", [], "names no language; leave it out for every language"))
     return problems
@@ -1268,10 +1313,14 @@ def _review_problems(data: Mapping[str, Any]) -> list[Problem]:
         return []  # the schema reports it
     if not unknown:
         return []
-    return [(
-        "translate.review", review,
-        f"{', '.join(map(repr, unknown))} not in translate.languages {list(targets)}; add it there or remove it here",
-    )]
+    return [
+        (
+            "translate.review",
+            review,
+            f"{', '.join(map(repr, unknown))} not in translate.languages {list(targets)}; "
+            "add it there or remove it here",
+        )
+    ]
 
 
 def _glossary_problems(data: Mapping[str, Any]) -> list[Problem]:
@@ -1286,11 +1335,15 @@ def _glossary_problems(data: Mapping[str, Any]) -> list[Problem]:
         unknown = [code for code in glossary if lang(str(code)) not in known]
     except ValueError:
         return []  # the schema reports it
-    return [(
-        f"translate.glossary.{code}", "(table)",
-        f"{code!r} is not in translate.languages {list(targets)}: its glossary would never be used; "
-        "add the language there or remove the table",
-    ) for code in unknown]
+    return [
+        (
+            f"translate.glossary.{code}",
+            "(table)",
+            f"{code!r} is not in translate.languages {list(targets)}: its glossary would never be used; "
+            "add the language there or remove the table",
+        )
+        for code in unknown
+    ]
 
 
 def _engine_key_problems(data: Mapping[str, Any]) -> list[Problem]:
@@ -1301,10 +1354,13 @@ def _engine_key_problems(data: Mapping[str, Any]) -> list[Problem]:
         table = _table(translate, name)
         for old, new in kind.legacy_keys.items():
             if old in translate and new in table:
-                problems.append((
-                    f"translate.{old}", translate[old],
-                    f"also given as translate.{name}.{new} = {table[new]!r}; keep only translate.{name}.{new}",
-                ))
+                problems.append(
+                    (
+                        f"translate.{old}",
+                        translate[old],
+                        f"also given as translate.{name}.{new} = {table[new]!r}; keep only translate.{name}.{new}",
+                    )
+                )
     return problems
 
 
@@ -1312,24 +1368,32 @@ def _cluster_problems(data: Mapping[str, Any]) -> list[Problem]:
     cluster = _table(data, "cluster")
     problems: list[Problem] = []
     try:
-        visibility = parse_duration(cluster.get("visibility_timeout", ClusterSettings.model_fields["visibility_timeout"].default))
+        visibility = parse_duration(
+            cluster.get("visibility_timeout", ClusterSettings.model_fields["visibility_timeout"].default)
+        )
         limit = parse_duration(cluster.get("task_time_limit", ClusterSettings.model_fields["task_time_limit"].default))
     except ValueError:
         pass  # the schema reports it
     else:
         if visibility <= limit:
-            problems.append((
-                "cluster.visibility_timeout", cluster.get("visibility_timeout", _human_duration(visibility)),
+            problems.append(
                 (
-                    f"must be longer than cluster.task_time_limit ({_human_duration(limit)}), or Redis hands a "
-                    "task that is still running to a second worker"
-                ),
-            ))
+                    "cluster.visibility_timeout",
+                    cluster.get("visibility_timeout", _human_duration(visibility)),
+                    (
+                        f"must be longer than cluster.task_time_limit ({_human_duration(limit)}), or Redis hands a "
+                        "task that is still running to a second worker"
+                    ),
+                )
+            )
     if cluster.get("result_backend") is not None and cluster.get("broker_url") is None:
-        problems.append((
-            "cluster.result_backend", _redacted(cluster["result_backend"]),
-            "set cluster.broker_url too (results are only kept for tasks on a broker)",
-        ))
+        problems.append(
+            (
+                "cluster.result_backend",
+                _redacted(cluster["result_backend"]),
+                "set cluster.broker_url too (results are only kept for tasks on a broker)",
+            )
+        )
     return problems
 
 

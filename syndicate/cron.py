@@ -58,8 +58,13 @@ def cron_trigger(expression: str, *, jitter: float | None = None) -> BaseTrigger
 
     def make(day_field: str, weekday_field: str) -> CronTrigger:
         return CronTrigger(
-            minute=minute, hour=hour, day=day_field, month=month, day_of_week=weekday_field,
-            timezone=UTC, jitter=jitter,
+            minute=minute,
+            hour=hour,
+            day=day_field,
+            month=month,
+            day_of_week=weekday_field,
+            timezone=UTC,
+            jitter=jitter,
         )
 
     if day != "*" and days != "*":

@@ -64,7 +64,7 @@ def term_pattern(term: str) -> regex.Pattern[str]:
 
     Raises ``regex.error`` for an invalid expression (the config names it)."""
     if term.startswith(REGEX_PREFIX):
-        return regex.compile(term[len(REGEX_PREFIX):], regex.V0 | regex.IGNORECASE)
+        return regex.compile(term[len(REGEX_PREFIX) :], regex.V0 | regex.IGNORECASE)
     term = fold(term).strip()
     words = [regex.escape(word) for word in term.split()]
     # Whole words: no letter, digit or underscore right before or after (works for terms
@@ -144,7 +144,10 @@ class SourceFilter:
             logger.warning(
                 "[%s] %s: the filter term %r ran for more than %g s on it (it backtracks catastrophically): "
                 "the article is held back; rewrite the term in [[sources]] include/exclude",
-                self.source, article.key, term, PATTERN_SECONDS,
+                self.source,
+                article.key,
+                term,
+                PATTERN_SECONDS,
             )
             return None
         if match is None:

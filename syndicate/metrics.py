@@ -29,7 +29,7 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
 # The *_created series double every counter's lines and no dashboard of ours reads them.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
 
 #: syndicate's own registry (not the global default, so importing code can never
 #: register a metric twice into what we export).
@@ -42,8 +42,10 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 POLLS = Counter("syndicate_polls", "Source polls by outcome.", ["source", "outcome"], registry=REGISTRY)
 ITEMS = Counter(
-    "syndicate_items", "Items a poll stored, by what happened to them (new, updated, failed).",
-    ["source", "result"], registry=REGISTRY,
+    "syndicate_items",
+    "Items a poll stored, by what happened to them (new, updated, failed).",
+    ["source", "result"],
+    registry=REGISTRY,
 )
 SEGMENTS = Counter(
     "syndicate_segments_translated", "Segments translated by an engine.", ["language", "engine"], registry=REGISTRY
@@ -52,58 +54,84 @@ MEMORY_HITS = Counter(
     "syndicate_memory_hits", "Segments served from the translation memory.", ["language", "engine"], registry=REGISTRY
 )
 GUARD_REJECTIONS = Counter(
-    "syndicate_guard_rejections", "Engine outputs rejected by a quality guard.",
-    ["language", "engine", "reason"], registry=REGISTRY,
+    "syndicate_guard_rejections",
+    "Engine outputs rejected by a quality guard.",
+    ["language", "engine", "reason"],
+    registry=REGISTRY,
 )
 TRANSLATION_SECONDS = Histogram(
-    "syndicate_translation_seconds", "Time to translate one language's batch of articles.", ["language"],
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600), registry=REGISTRY,
+    "syndicate_translation_seconds",
+    "Time to translate one language's batch of articles.",
+    ["language"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+    registry=REGISTRY,
 )
 SENTENCES_PER_SECOND = Gauge(
-    "syndicate_translation_segments_per_second", "Segments per second of the last batch that translated any.",
-    ["language"], registry=REGISTRY,
+    "syndicate_translation_segments_per_second",
+    "Segments per second of the last batch that translated any.",
+    ["language"],
+    registry=REGISTRY,
 )
 PUBLISH_SECONDS = Histogram(
-    "syndicate_publish_seconds", "Time to rebuild the outputs of a publish.",
-    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60), registry=REGISTRY,
+    "syndicate_publish_seconds",
+    "Time to rebuild the outputs of a publish.",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+    registry=REGISTRY,
 )
 PUBLISH_FAILURES = Counter(
-    "syndicate_publish_failures", "Publishes that failed (an output folder that cannot be written), in this process.",
+    "syndicate_publish_failures",
+    "Publishes that failed (an output folder that cannot be written), in this process.",
     registry=REGISTRY,
 )
 FILES_WRITTEN = Counter("syndicate_publish_files_written", "Output files a publish changed.", registry=REGISTRY)
 BUGS = Counter(
-    "syndicate_bugs", "Unexpected exceptions (syndicate's own bugs), by the part that caught them and went on.",
-    ["part"], registry=REGISTRY,
+    "syndicate_bugs",
+    "Unexpected exceptions (syndicate's own bugs), by the part that caught them and went on.",
+    ["part"],
+    registry=REGISTRY,
 )
 HTTP_REQUESTS = Counter(
-    "syndicate_http_requests", "HTTP requests served, by route class and status code.",
-    ["route", "status"], registry=REGISTRY,
+    "syndicate_http_requests",
+    "HTTP requests served, by route class and status code.",
+    ["route", "status"],
+    registry=REGISTRY,
 )
 
 
 WEBSUB_NOTIFICATIONS = Counter(
-    "syndicate_websub_notifications", "WebSub publish pings to our hubs (after retries), by hub and outcome.",
-    ["hub", "outcome"], registry=REGISTRY,
+    "syndicate_websub_notifications",
+    "WebSub publish pings to our hubs (after retries), by hub and outcome.",
+    ["hub", "outcome"],
+    registry=REGISTRY,
 )
 WEBSUB_DELIVERIES = Counter(
-    "syndicate_websub_deliveries", "WebSub content deliveries from upstream hubs, by source and outcome.",
-    ["source", "outcome"], registry=REGISTRY,
+    "syndicate_websub_deliveries",
+    "WebSub content deliveries from upstream hubs, by source and outcome.",
+    ["source", "outcome"],
+    registry=REGISTRY,
 )
 WEBSUB_VERIFICATIONS = Counter(
-    "syndicate_websub_verifications", "WebSub intent verifications answered, by mode and outcome.",
-    ["mode", "outcome"], registry=REGISTRY,
+    "syndicate_websub_verifications",
+    "WebSub intent verifications answered, by mode and outcome.",
+    ["mode", "outcome"],
+    registry=REGISTRY,
 )
 CLUSTER_TASKS = Gauge(
-    "syndicate_cluster_tasks", "Cluster tasks per queue (poll, translate.<lang>, publish), waiting or running.",
-    ["queue", "state"], registry=REGISTRY,
+    "syndicate_cluster_tasks",
+    "Cluster tasks per queue (poll, translate.<lang>, publish), waiting or running.",
+    ["queue", "state"],
+    registry=REGISTRY,
 )
 CLUSTER_WORKERS = Gauge(
-    "syndicate_cluster_workers", "Cluster workers seen: answering, starting, or registered but silent (lost).",
-    ["state"], registry=REGISTRY,
+    "syndicate_cluster_workers",
+    "Cluster workers seen: answering, starting, or registered but silent (lost).",
+    ["state"],
+    registry=REGISTRY,
 )
 CLUSTER_GIVEN_UP = Gauge(
-    "syndicate_cluster_tasks_given_up", "Cluster tasks given up after too many deliveries.", registry=REGISTRY,
+    "syndicate_cluster_tasks_given_up",
+    "Cluster tasks given up after too many deliveries.",
+    registry=REGISTRY,
 )
 
 
@@ -141,11 +169,13 @@ class QualityCollector(_StoreCollector):
         from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 
         histogram = HistogramMetricFamily(
-            "syndicate_translation_confidence", "Confidence of the stored machine translations (0-1).",
+            "syndicate_translation_confidence",
+            "Confidence of the stored machine translations (0-1).",
             labels=["language"],
         )
         low = GaugeMetricFamily(
-            "syndicate_translations_low_confidence", "Stored machine translations under the language's threshold.",
+            "syndicate_translations_low_confidence",
+            "Stored machine translations under the language's threshold.",
             labels=["language"],
         )
         for language, overview in sorted(overviews.items()):
@@ -170,11 +200,14 @@ class ReviewCollector(_StoreCollector):
     def families(self, counts: Any) -> Iterator[Any]:
         from prometheus_client.core import GaugeMetricFamily
 
-        entries = GaugeMetricFamily("syndicate_review_entries", "Translated entries by review state.",
-                                    labels=["language", "state"])
-        held = GaugeMetricFamily("syndicate_review_held",
-                                 'Entries not published until an editor approves them ([translate.review] "before").',
-                                 labels=["language"])
+        entries = GaugeMetricFamily(
+            "syndicate_review_entries", "Translated entries by review state.", labels=["language", "state"]
+        )
+        held = GaugeMetricFamily(
+            "syndicate_review_held",
+            'Entries not published until an editor approves them ([translate.review] "before").',
+            labels=["language"],
+        )
         for language, values in sorted(counts.items()):
             for state in ("waiting", "needs_review", "approved", "corrected"):
                 entries.add_metric([language, state], values.get(state, 0))
@@ -204,21 +237,34 @@ class HealthCollector(_StoreCollector):
         from prometheus_client.core import GaugeMetricFamily
 
         for name, help_text, label, key in (
-            ("syndicate_publish_failing", "Publishes failed in a row (0: the last one succeeded).", "language",
-             "publish_failing"),
-            ("syndicate_publish_failures_recorded", "Failed publishes recorded in the store.", "language",
-             "publish_failures"),
+            (
+                "syndicate_publish_failing",
+                "Publishes failed in a row (0: the last one succeeded).",
+                "language",
+                "publish_failing",
+            ),
+            (
+                "syndicate_publish_failures_recorded",
+                "Failed publishes recorded in the store.",
+                "language",
+                "publish_failures",
+            ),
             ("syndicate_source_failing", "1 when the source's last poll failed.", "source", "source_failing"),
-            ("syndicate_websub_push_off", "1 when the source's WebSub subscription is denied, failed or unverified.",
-             "source", "push_off"),
+            (
+                "syndicate_websub_push_off",
+                "1 when the source's WebSub subscription is denied, failed or unverified.",
+                "source",
+                "push_off",
+            ),
             ("syndicate_websub_hub_failing", "1 when the last ping of this hub failed.", "hub", "hub_failing"),
         ):
             family = GaugeMetricFamily(name, help_text, labels=[label])
             for subject, value in sorted(health.get(key, {}).items()):
                 family.add_metric([subject], value)
             yield family
-        yield GaugeMetricFamily("syndicate_attention", "Problems /status lists under \"Needs attention\".",
-                                value=health.get("attention", 0))
+        yield GaugeMetricFamily(
+            "syndicate_attention", 'Problems /status lists under "Needs attention".', value=health.get("attention", 0)
+        )
 
 
 HEALTH = HealthCollector()
@@ -267,7 +313,12 @@ def record_translation_batch(language: str, seconds: float, segments: int) -> No
 
 
 def record_cluster(
-    queues: Mapping[str, tuple[int, int]], *, answering: int, lost: int, given_up: int, starting: int = 0,
+    queues: Mapping[str, tuple[int, int]],
+    *,
+    answering: int,
+    lost: int,
+    given_up: int,
+    starting: int = 0,
 ) -> None:
     """The cluster as the status last read it (each scrape reads it again): tasks per
     queue (waiting, running), workers answering, starting, lost; tasks given up."""

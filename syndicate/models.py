@@ -194,8 +194,15 @@ Block = Paragraph | Heading | ListBlock | Quote | Figure | Table | Preformatted 
 
 #: Block type name in the stored JSON -> class.
 BLOCK_TYPES: dict[str, type] = {
-    "p": Paragraph, "h": Heading, "list": ListBlock, "quote": Quote, "figure": Figure,
-    "table": Table, "pre": Preformatted, "hr": Rule, "embed": Embed,
+    "p": Paragraph,
+    "h": Heading,
+    "list": ListBlock,
+    "quote": Quote,
+    "figure": Figure,
+    "table": Table,
+    "pre": Preformatted,
+    "hr": Rule,
+    "embed": Embed,
 }
 _TYPE_NAMES = {cls: name for name, cls in BLOCK_TYPES.items()}
 
@@ -218,8 +225,11 @@ def map_text(blocks: Sequence[Block], fn: Callable[[str, bool], str]) -> tuple[B
     def image(img: Image | None) -> Image | None:
         if img is None:
             return None
-        return replace(img, alt=fn(img.alt, True) if img.alt.strip() else img.alt,
-                       title=fn(img.title, True) if img.title.strip() else img.title)
+        return replace(
+            img,
+            alt=fn(img.alt, True) if img.alt.strip() else img.alt,
+            title=fn(img.title, True) if img.title.strip() else img.title,
+        )
 
     def block(b: Block) -> Block:
         if isinstance(b, Paragraph):
@@ -227,16 +237,23 @@ def map_text(blocks: Sequence[Block], fn: Callable[[str, bool], str]) -> tuple[B
         if isinstance(b, Heading):
             return Heading(b.level, fn(b.html, False))
         if isinstance(b, ListBlock):
-            return ListBlock(tuple(ListItem(fn(i.html, False) if i.html.strip() else i.html, tuple(block(c) for c in i.children))
-                                   for i in b.items), b.ordered)
+            return ListBlock(
+                tuple(
+                    ListItem(fn(i.html, False) if i.html.strip() else i.html, tuple(block(c) for c in i.children))
+                    for i in b.items
+                ),
+                b.ordered,
+            )
         if isinstance(b, Quote):
             return Quote(tuple(block(c) for c in b.blocks), b.cite)
         if isinstance(b, Figure):
             return Figure(image(b.image), fn(b.caption, False) if b.caption.strip() else b.caption)
         if isinstance(b, Table):
             return Table(
-                tuple(Row(tuple(replace(c, html=fn(c.html, False)) if has_words(c.html) else c for c in r.cells), r.head)
-                      for r in b.rows),
+                tuple(
+                    Row(tuple(replace(c, html=fn(c.html, False)) if has_words(c.html) else c for c in r.cells), r.head)
+                    for r in b.rows
+                ),
                 fn(b.caption, False) if b.caption.strip() else b.caption,
             )
         if isinstance(b, Embed):
@@ -271,7 +288,7 @@ def has_words(fragment: str) -> bool:
 def block_to_json(b: Block) -> dict[str, Any]:
     """A block as plain JSON data (the store's format)."""
     out: dict[str, Any] = {"type": _TYPE_NAMES[type(b)]}
-    for f in fields(b):  # type: ignore[arg-type]
+    for f in fields(b):
         value = getattr(b, f.name)
         if isinstance(b, ListBlock) and f.name == "items":
             value = [{"html": i.html, "children": [block_to_json(c) for c in i.children]} for i in value]
@@ -290,7 +307,9 @@ def block_from_json(data: Mapping[str, Any]) -> Block:
     kind = data["type"]
     args = {k: v for k, v in data.items() if k != "type"}
     if kind == "list":
-        args["items"] = tuple(ListItem(i["html"], tuple(block_from_json(c) for c in i.get("children", ()))) for i in args["items"])
+        args["items"] = tuple(
+            ListItem(i["html"], tuple(block_from_json(c) for c in i.get("children", ()))) for i in args["items"]
+        )
     elif kind == "quote":
         args["blocks"] = tuple(block_from_json(c) for c in args["blocks"])
     elif kind == "table":
@@ -451,8 +470,14 @@ class Article:
         if plain and not self.meta.tags and not self.meta.summary and not (self.meta.image and self.meta.image.alt):
             payload: list[Any] = [self.title, list(self.paragraphs), attributions]
         else:
-            payload = [self.title, [block_to_json(b) for b in self.blocks], attributions, list(self.meta.tags),
-                       self.meta.summary, self.meta.image.alt if self.meta.image else ""]
+            payload = [
+                self.title,
+                [block_to_json(b) for b in self.blocks],
+                attributions,
+                list(self.meta.tags),
+                self.meta.summary,
+                self.meta.image.alt if self.meta.image else "",
+            ]
         return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
@@ -616,8 +641,11 @@ class RunReport:
         """Two reports' counts added, each problem listed once."""
         # By value, not by annotation: an annotation is a string or a class depending on
         # `from __future__ import annotations`, and the counts must add either way.
-        counts = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)
-                  if type(getattr(self, f.name)) is int}
+        counts = {
+            f.name: getattr(self, f.name) + getattr(other, f.name)
+            for f in fields(self)
+            if type(getattr(self, f.name)) is int
+        }
         return RunReport(
             **counts,
             problems=tuple(dict.fromkeys(self.problems + other.problems)),

@@ -12,8 +12,28 @@ from __future__ import annotations
 import nh3
 
 #: Inline markup: what a text-bearing block may hold.
-INLINE_TAGS = {"a", "em", "strong", "b", "i", "span", "sup", "sub", "br", "code", "q", "abbr", "cite",
-               "mark", "small", "s", "u", "kbd", "samp", "var"}
+INLINE_TAGS = {
+    "a",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "span",
+    "sup",
+    "sub",
+    "br",
+    "code",
+    "q",
+    "abbr",
+    "cite",
+    "mark",
+    "small",
+    "s",
+    "u",
+    "kbd",
+    "samp",
+    "var",
+}
 INLINE_ATTRIBUTES = {
     "a": {"href", "title", "hreflang", "lang"},
     "abbr": {"title"},
@@ -22,8 +42,31 @@ INLINE_ATTRIBUTES = {
     "*": {"lang"},
 }
 #: Block markup, as publish/render.py writes it.
-BODY_TAGS = INLINE_TAGS | {"p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "figure", "figcaption",
-                           "img", "table", "caption", "thead", "tbody", "tr", "th", "td", "pre", "hr", "div"}
+BODY_TAGS = INLINE_TAGS | {
+    "p",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "figure",
+    "figcaption",
+    "img",
+    "table",
+    "caption",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "pre",
+    "hr",
+    "div",
+}
 BODY_ATTRIBUTES = {
     **INLINE_ATTRIBUTES,
     "p": {"class", "lang"},
@@ -43,11 +86,18 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 def sanitize(fragment: str) -> str:
     """An inline fragment with anything dangerous or non-inline stripped."""
-    return nh3.clean(fragment, tags=INLINE_TAGS, attributes=INLINE_ATTRIBUTES, url_schemes=URL_SCHEMES,
-                     link_rel=None, strip_comments=True)
+    return nh3.clean(
+        fragment,
+        tags=INLINE_TAGS,
+        attributes=INLINE_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel=None,
+        strip_comments=True,
+    )
 
 
 def sanitize_body(body: str) -> str:
     """A rendered body with anything outside the block allowlist stripped."""
-    return nh3.clean(body, tags=BODY_TAGS, attributes=BODY_ATTRIBUTES, url_schemes=URL_SCHEMES,
-                     link_rel=None, strip_comments=True)
+    return nh3.clean(
+        body, tags=BODY_TAGS, attributes=BODY_ATTRIBUTES, url_schemes=URL_SCHEMES, link_rel=None, strip_comments=True
+    )

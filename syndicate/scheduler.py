@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 #: Sources fetched at once (each poll's storing and translating still runs one at a time).
 FETCH_THREADS = 4
 
+
 def trigger_for(source: SourceSettings) -> BaseTrigger:
     jitter = source.poll_jitter.total_seconds() or None
     if source.cron is not None:
@@ -111,8 +112,13 @@ class Daemon:
         self.engines = engines if engines is not None else Engines(settings)
         self._publisher, self._clock = publisher, clock
         self.work = Work(
-            settings, store, self.engines, publisher=publisher, clock=clock,
-            should_stop=self._stop.is_set, next_poll=self._next_run,
+            settings,
+            store,
+            self.engines,
+            publisher=publisher,
+            clock=clock,
+            should_stop=self._stop.is_set,
+            next_poll=self._next_run,
         )
         #: Engines a reload replaced, closed at shutdown (a translation may still use one).
         self._retired_engines: list[Engines] = []
@@ -209,8 +215,14 @@ class Daemon:
         if first is not None:
             options["next_run_time"] = first
         self.scheduler.add_job(
-            self._job, self._trigger(source), args=[source.name], id=source.name, name=f"poll {source.name}",
-            misfire_grace_time=int(grace.total_seconds()), replace_existing=True, **options,
+            self._job,
+            self._trigger(source),
+            args=[source.name],
+            id=source.name,
+            name=f"poll {source.name}",
+            misfire_grace_time=int(grace.total_seconds()),
+            replace_existing=True,
+            **options,
         )
 
     def _first_run(self, source: SourceSettings, now: datetime) -> datetime | None:
@@ -238,8 +250,13 @@ class Daemon:
         if self.websub is not None:
             self.scheduler.add_job(
                 self._websub_upkeep,
-                IntervalTrigger(seconds=min(WEBSUB_UPKEEP, self.settings.websub.lease / 4).total_seconds(), timezone=UTC),
-                id="websub", name="websub upkeep", next_run_time=now, misfire_grace_time=60,
+                IntervalTrigger(
+                    seconds=min(WEBSUB_UPKEEP, self.settings.websub.lease / 4).total_seconds(), timezone=UTC
+                ),
+                id="websub",
+                name="websub upkeep",
+                next_run_time=now,
+                misfire_grace_time=60,
             )
         self.scheduler.start()
         self._republisher_thread = threading.Thread(target=self._republisher, name="republish", daemon=True)
@@ -263,8 +280,13 @@ class Daemon:
                 self._owns_engines = True
             self.settings = settings
             self.work = Work(
-                settings, self.store, self.engines, publisher=self._publisher, clock=self._clock,
-                should_stop=self._stop.is_set, next_poll=self._next_run,
+                settings,
+                self.store,
+                self.engines,
+                publisher=self._publisher,
+                clock=self._clock,
+                should_stop=self._stop.is_set,
+                next_poll=self._next_run,
             )
         before = {s.name: s for s in old.sources}
         now = datetime.now(UTC)
@@ -337,8 +359,14 @@ class Daemon:
         if self._stop.is_set() or name not in self._source_locks or not self.scheduler.running:
             return
         self.scheduler.add_job(
-            self._job, "date", run_date=datetime.now(UTC), args=[name], id=f"push:{name}", name=f"push {name}",
-            replace_existing=True, misfire_grace_time=300,
+            self._job,
+            "date",
+            run_date=datetime.now(UTC),
+            args=[name],
+            id=f"push:{name}",
+            name=f"push {name}",
+            replace_existing=True,
+            misfire_grace_time=300,
         )
 
     def _trigger(self, source: SourceSettings) -> BaseTrigger:
@@ -350,7 +378,9 @@ class Daemon:
             return trigger_for(source)
         assert interval is not None
         longer = interval * self.settings.websub.poll_multiplier
-        return IntervalTrigger(seconds=longer.total_seconds(), jitter=source.poll_jitter.total_seconds() or None, timezone=UTC)
+        return IntervalTrigger(
+            seconds=longer.total_seconds(), jitter=source.poll_jitter.total_seconds() or None, timezone=UTC
+        )
 
     def _push_changed(self, name: str, pushed: bool) -> None:
         """A subscription became active or ended: poll at the interval that suits."""
@@ -359,8 +389,10 @@ class Daemon:
             return
         interval = source.poll_interval * (self.settings.websub.poll_multiplier if pushed else 1)
         self.scheduler.reschedule_job(
-            name, trigger=IntervalTrigger(seconds=interval.total_seconds(), jitter=source.poll_jitter.total_seconds() or None,
-                                          timezone=UTC),
+            name,
+            trigger=IntervalTrigger(
+                seconds=interval.total_seconds(), jitter=source.poll_jitter.total_seconds() or None, timezone=UTC
+            ),
         )
         logger.info("%s: polled every %s while %s", name, _human(interval), "WebSub pushes" if pushed else "not pushed")
 

@@ -30,7 +30,8 @@ def compile_selector(selector: str) -> Selector:
     from lxml.cssselect import CSSSelector
 
     try:
-        return CSSSelector(selector, translator="html")  # type: ignore[no-any-return]
+        css: Selector = CSSSelector(selector, translator="html")
+        return css
     except SelectorError as exc:
         raise ValueError(f"not a valid CSS selector ({exc}); prefix XPath with 'xpath:'") from None
 

@@ -96,6 +96,7 @@ def shorten(text: str, limit: int) -> str:
         cut = cut[:space]
     return cut.rstrip(" ,;:.-") + "…"
 
+
 #: Seconds translation goes on after a stop was asked for: enough to translate and
 #: publish what the poll in hand fetched, short enough that SIGTERM is honoured within a
 #: few seconds even mid-way through a language's large batch (the rest waits for the
@@ -318,8 +319,12 @@ class Work:
             failure = exc.problem("store", source=name)
             logger.error("[%s] poll failed: %s", name, exc)
         except Exception as exc:
-            failure = Problem("poll", f"unexpected {type(exc).__name__}: {exc}", source=name,
-                              fix="this is a bug in syndicate: please report it with the log")
+            failure = Problem(
+                "poll",
+                f"unexpected {type(exc).__name__}: {exc}",
+                source=name,
+                fix="this is a bug in syndicate: please report it with the log",
+            )
             logger.exception("[%s] the poll failed unexpectedly", name)
             metrics.record_bug("source")
         if tally.stored_keys:
@@ -358,10 +363,18 @@ class Work:
             status = SourceStatus(source=name, outcome=outcome, last_error=error)
         # A problem that recurs unchanged on every poll was logged when it appeared.
         _log_poll(name, record, repeated=record.error is not None and record.error == previous.last_error)
-        metrics.record_poll(name, outcome, new=record.items_new, updated=record.items_updated, failed=record.items_failed)
+        metrics.record_poll(
+            name, outcome, new=record.items_new, updated=record.items_updated, failed=record.items_failed
+        )
         return PollOutcome(
-            source=name, outcome=outcome, items_seen=tally.items_seen, new=tuple(tally.new),
-            updated=tuple(tally.updated), relinked=tuple(tally.relinked), problems=problems, status=status,
+            source=name,
+            outcome=outcome,
+            items_seen=tally.items_seen,
+            new=tuple(tally.new),
+            updated=tuple(tally.updated),
+            relinked=tuple(tally.relinked),
+            problems=problems,
+            status=status,
         )
 
     def _warm(self, name: str) -> None:
@@ -369,7 +382,9 @@ class Work:
         if not self.warm_engines:
             return
         source = self.settings.article_language(name, None)
-        pairs = [(source, target) for target in self.settings.translate.languages if (source, target) not in self._warmed]
+        pairs = [
+            (source, target) for target in self.settings.translate.languages if (source, target) not in self._warmed
+        ]
         if pairs:
             self._warmed.update(pairs)
             self.engines.prepare(pairs)
@@ -385,29 +400,41 @@ class Work:
         """Extract one item and upsert its article; False when it failed (and was noted)."""
         from syndicate.extract import extract
 
-        settings = self.sources[item.source] if item.source in self.sources else None
+        settings = self.sources.get(item.source, None)
         selectors = settings.selectors if isinstance(settings, PagesSourceSettings) else None
         try:
             article = _scrub(_safe_links(self._with_language(extract(item, self.settings.extract, selectors))))
             if not article.title.strip():
-                raise ItemError("the article has no title", source=item.source, item=item.key,
-                                hint="the source must give each article a title")
+                raise ItemError(
+                    "the article has no title",
+                    source=item.source,
+                    item=item.key,
+                    hint="the source must give each article a title",
+                )
             if len(article.title) > MAX_TITLE:
-                logger.warning("[%s] %s: a title of %d characters, cut to %d (a headline is never that long)",
-                               item.source, item.key, len(article.title), MAX_TITLE)
+                logger.warning(
+                    "[%s] %s: a title of %d characters, cut to %d (a headline is never that long)",
+                    item.source,
+                    item.key,
+                    len(article.title),
+                    MAX_TITLE,
+                )
                 article = replace(article, title=shorten(article.title, MAX_TITLE))
         except ItemError as exc:
             self._fail_item(tally, exc, item, stage="extract")
             return False
         except PatternTimeout as exc:  # the config's pattern, not the item, is at fault: name both
-            self._fail_item(tally, ItemError(exc.message, source=item.source, item=item.key, hint=exc.hint), item,
-                            stage="extract")
+            self._fail_item(
+                tally, ItemError(exc.message, source=item.source, item=item.key, hint=exc.hint), item, stage="extract"
+            )
             return False
         except Exception as exc:  # nothing expected this: our bug, not the page's fault
             problem = ItemError(
-                f"syndicate failed on it ({type(exc).__name__}: {exc})", source=item.source, item=item.key,
+                f"syndicate failed on it ({type(exc).__name__}: {exc})",
+                source=item.source,
+                item=item.key,
                 hint="this is a bug in syndicate, not a fault of the item: please report it with the traceback in "
-                     "the log; the rest of the source was read",
+                "the log; the rest of the source was read",
             )
             metrics.record_bug("extract")
             if self._fail_item(tally, problem, item, stage="extract"):
@@ -442,7 +469,9 @@ class Work:
             logger.info("[%s] %s: detected language %s", article.source, article.key, detected)
         return replace(article, language=detected)
 
-    def _fail_item(self, tally: _PollTally, exc: ItemError, item: RawItem | None = None, *, stage: str = "fetch") -> bool:
+    def _fail_item(
+        self, tally: _PollTally, exc: ItemError, item: RawItem | None = None, *, stage: str = "fetch"
+    ) -> bool:
         """Count a failing item; log it only when it is new or changed. True when logged.
 
         An upstream entry that stays broken fails on every poll; its log line is written
@@ -513,10 +542,21 @@ class Work:
                 stopped = True
                 break
             chunk = candidates[i : i + TRANSLATE_BATCH]
-            stopped = self._translate_batch(
-                language, chunk, counts, should_stop, written, problems, unserved,
-                force=force, fresh=again, attempted=attempted,
-            ) or stopped
+            stopped = (
+                self._translate_batch(
+                    language,
+                    chunk,
+                    counts,
+                    should_stop,
+                    written,
+                    problems,
+                    unserved,
+                    force=force,
+                    fresh=again,
+                    attempted=attempted,
+                )
+                or stopped
+            )
         self.store.stats.bump(counts.values)
         if recheck:  # those now current leave the list; a kill before this line keeps it whole
             done = set(attempted)
@@ -539,9 +579,11 @@ class Work:
     def waiting(self, language: Lang) -> bool:
         """Whether a pass into ``language`` may have anything to do (a cluster's sweep asks)."""
         fingerprint = self._translate_fingerprint(language)
-        return (self.store.translations.settings_changed(language, fingerprint)
-                or bool(self.store.translations.recheck(language))
-                or bool(self.pending(language)))
+        return (
+            self.store.translations.settings_changed(language, fingerprint)
+            or bool(self.store.translations.recheck(language))
+            or bool(self.pending(language))
+        )
 
     def pending(self, language: Lang) -> list[int]:
         """The articles a pass into ``language`` would translate: without a current
@@ -567,14 +609,17 @@ class Work:
         from syndicate.translate.service import SHAPING_REVISION
 
         settings = self.settings
-        sources = sorted({primary(settings.site.source_language), *(primary(s.language) for s in settings.sources if s.language)})
+        sources = sorted(
+            {primary(settings.site.source_language), *(primary(s.language) for s in settings.sources if s.language)}
+        )
         models = {}
         for source in sources:
             if primary(source) == primary(language):
                 continue
             models[source] = [
                 [engine.name, engine.model_id(leg.source, leg.target)]
-                for leg in self.engines.route(source, language) for engine in leg.engines
+                for leg in self.engines.route(source, language)
+                for engine in leg.engines
             ]
         parts = {
             "sources": _translate_fingerprint(settings, language),
@@ -597,18 +642,29 @@ class Work:
             return self.store.translations.recheck(language)
         elsewhere = self._made_elsewhere(language)
         if elsewhere:
-            logger.info("%s: the source language of %d translated article(s) changed: translating them again",
-                        language, len(elsewhere))
+            logger.info(
+                "%s: the source language of %d translated article(s) changed: translating them again",
+                language,
+                len(elsewhere),
+            )
         changed = self._rules_changed(language)
         if changed:
-            logger.info("%s: the names, glossary, models or finishing of %d translated article(s) changed: "
-                        "translating them again", language, len(changed))
+            logger.info(
+                "%s: the names, glossary, models or finishing of %d translated article(s) changed: "
+                "translating them again",
+                language,
+                len(changed),
+            )
         # Translations stored before they kept their segments are redone (from the memory)
         # so editors can review them; those listed before stay listed (a correction's).
         bare = self.store.translations.without_segments(language)
         if bare:
-            logger.info("%s: %d translated article(s) made before editors could review them: "
-                        "translating them again (from the memory)", language, len(bare))
+            logger.info(
+                "%s: %d translated article(s) made before editors could review them: "
+                "translating them again (from the memory)",
+                language,
+                len(bare),
+            )
         stale = sorted(set(elsewhere) | set(changed) | set(bare) | set(self.store.translations.recheck(language)))
         self.store.translations.settings_checked(language, fingerprint, stale)
         return stale
@@ -618,8 +674,11 @@ class Work:
         code revisions, models) differs from what it would be now."""
         from syndicate.translate.service import ArticleTranslator, Counts
 
-        stored = {aid: rules for aid, (engine, rules) in self.store.translations.rules_of(language).items()
-                  if engine != "source"}
+        stored = {
+            aid: rules
+            for aid, (engine, rules) in self.store.translations.rules_of(language).items()
+            if engine != "source"
+        }
         out: list[int] = []
         ids = sorted(stored)
         for start in range(0, len(ids), TRANSLATE_BATCH):
@@ -632,8 +691,13 @@ class Work:
                 route = self.engines.route(source, language)
                 if not route:
                     continue
-                translator = ArticleTranslator(self.store.memory, route, counts=Counts(), clock=self.clock,
-                                               **self._translator_options(source, language))
+                translator = ArticleTranslator(
+                    self.store.memory,
+                    route,
+                    counts=Counts(),
+                    clock=self.clock,
+                    **self._translator_options(source, language),
+                )
                 out += [aid for aid, rules in translator.rules(batch).items() if rules != stored[aid]]
         return out
 
@@ -649,8 +713,11 @@ class Work:
             "target": target,
             "keep_verbatim": self.settings.translate.keep_verbatim,
             "glossary": self.settings.translate.glossary.get(target, {}),
-            "names": NameFinder(source, Lookup(self.engines.analyser(source)),
-                                terms=[*self.settings.translate.keep_verbatim, *self.settings.translate.glossary.get(target, {})]),
+            "names": NameFinder(
+                source,
+                Lookup(self.engines.analyser(source)),
+                terms=[*self.settings.translate.keep_verbatim, *self.settings.translate.glossary.get(target, {})],
+            ),
             "polisher": Polisher(source, target, Lookup(self.engines.analyser(target))),
             "pair_lookup": Lookup(self.engines.pair_analyser(source, target)),
             "title_only": [s.name for s in self.settings.sources if s.title_only],
@@ -670,8 +737,8 @@ class Work:
         was not made from their content read as the language the settings now give them."""
         article_language = self.settings.article_language
         return [
-            aid for aid, source, declared, content_hash, made_from
-            in self.store.articles.translation_sources(language, ids)
+            aid
+            for aid, source, declared, content_hash, made_from in self.store.articles.translation_sources(language, ids)
             if made_from != content_key(content_hash, article_language(source, declared))
         ]
 
@@ -704,7 +771,11 @@ class Work:
         for stored in self.store.articles.many(ids):
             current = existing.get(stored.id)
             source = self.source_language(stored)
-            if current is not None and current.source_hash == source_key(stored.article, source) and stored.id not in force:
+            if (
+                current is not None
+                and current.source_hash == source_key(stored.article, source)
+                and stored.id not in force
+            ):
                 if current.untranslated:
                     partial.setdefault(source, []).append((stored, current))
                 continue  # current (the article's links changed, not its text)
@@ -716,8 +787,9 @@ class Work:
             route = self.engines.route(source, target) if primary(source) != primary(target) else []
             if not route:
                 continue
-            label = ArticleTranslator(self.store.memory, route, clock=self.clock, counts=counts, source=source,
-                                      target=target).model_label()
+            label = ArticleTranslator(
+                self.store.memory, route, clock=self.clock, counts=counts, source=source, target=target
+            ).model_label()
             todo.setdefault(source, []).extend(stored for stored, current in pairs if current.model != label)
         stopped = False
         for source, batch in todo.items():
@@ -734,8 +806,10 @@ class Work:
             route = self.engines.route(source, target)
             if not route:
                 problem = Problem(
-                    "translate", f"no engine can translate {source}->{target} ({len(batch)} article(s) wait)",
-                    language=target, fix=install_hint(source, target),
+                    "translate",
+                    f"no engine can translate {source}->{target} ({len(batch)} article(s) wait)",
+                    language=target,
+                    fix=install_hint(source, target),
                 )
                 # Logged when the set of waiting articles changes, not on every poll.
                 waiting = ",".join(str(stored.id) for stored in sorted(batch, key=lambda sa: sa.id))
@@ -761,8 +835,13 @@ class Work:
             translations, failed = translator.translate(batch, previous=existing)
             if translator.stopped:
                 stopped = True
-                logger.info("%s->%s: stopping; %d of %d article(s) translated, the rest on the next run",
-                            source, target, len(translations), len(batch))
+                logger.info(
+                    "%s->%s: stopping; %d of %d article(s) translated, the rest on the next run",
+                    source,
+                    target,
+                    len(translations),
+                    len(batch),
+                )
             titles = {stored.id: stored.article.title for stored in batch}
             for translation in translations:
                 translation = _scrub(translation)
@@ -810,11 +889,21 @@ class Work:
             for stored in self.store.articles.many(ids[start : start + TRANSLATE_BATCH]):
                 decision = source_filter.decide(stored.article)
                 held += not decision.kept
-                decisions[stored.id] = (source_filter.digest, stored.article.content_hash, decision.kept, decision.reason)
+                decisions[stored.id] = (
+                    source_filter.digest,
+                    stored.article.content_hash,
+                    decision.kept,
+                    decision.reason,
+                )
             moved += self.store.filters.decide(decisions)
         if ids:
-            logger.info("filters of %s: %d article(s) decided, %d held back; %d changed between published and "
-                        "held back", source_filter.source, len(ids), held, moved)
+            logger.info(
+                "filters of %s: %d article(s) decided, %d held back; %d changed between published and held back",
+                source_filter.source,
+                len(ids),
+                held,
+                moved,
+            )
         return moved
 
     # -- publish(language) --------------------------------------------------------------
@@ -914,7 +1003,10 @@ def once(
     from syndicate.translate.engines import Engines
 
     options: dict[str, Any] = {
-        "clock": clock, "should_stop": should_stop, "publisher": publisher, "source_factory": source_factory,
+        "clock": clock,
+        "should_stop": should_stop,
+        "publisher": publisher,
+        "source_factory": source_factory,
         "translate_grace": translate_grace,
     }
     if engines is not None:
@@ -937,7 +1029,7 @@ def _reader_fingerprint(settings: Settings, source: SourceSettings) -> str:
         "revision": READER_REVISION,
         # Where its articles go ([[sources]] languages), which are published (include,
         # exclude) and how much is translated (title_only) do not change how they are read.
-        "source": source.model_dump(mode="json", exclude=_NOT_READING),
+        "source": source.model_dump(mode="json", exclude=set(_NOT_READING)),
         "extract": settings.extract.model_dump(mode="json"),
         "detect": settings.translate.detect_language,
     }

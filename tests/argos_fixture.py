@@ -266,9 +266,7 @@ def _vocabulary(sp_model: Path, vocab_size: int) -> tuple[list[str], list[int]]:
     if pieces[:3] != ["<unk>", "<s>", "</s>"]:
         raise AssertionError(f"unexpected special pieces {pieces[:3]}")
     ordinary = [
-        i
-        for i in range(size)
-        if not (sp.is_control(i) or sp.is_unknown(i) or sp.is_byte(i) or sp.is_unused(i))
+        i for i in range(size) if not (sp.is_control(i) or sp.is_unknown(i) or sp.is_byte(i) or sp.is_unused(i))
     ]
     # Padding to a realistic output-layer size: pieces SentencePiece never emits.
     pieces += [f"<extra_{i}>" for i in range(max(0, vocab_size - len(pieces)))]

@@ -31,7 +31,10 @@ SAMPLE_CHAIN = [
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """argostranslate creates folders under HOME/XDG dirs on import: keep them in tmp."""
     home = tmp_path_factory.mktemp("home")
-    saved = {k: os.environ.get(k) for k in ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "ARGOS_PACKAGES_DIR")}
+    saved = {
+        k: os.environ.get(k)
+        for k in ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "ARGOS_PACKAGES_DIR")
+    }
     os.environ["HOME"] = str(home)
     os.environ["XDG_DATA_HOME"] = str(home / "data")
     os.environ["XDG_CONFIG_HOME"] = str(home / "config")

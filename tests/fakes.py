@@ -46,8 +46,14 @@ class FakeEngine:
         return [o.text for o in self.translate_scored(segments, source, target, protect=protect)]
 
     def translate_scored(
-        self, segments: Sequence[str], source: Lang, target: Lang, *, protect: Protect = (),
-        per_segment: Sequence[Mapping[str, str]] | None = None, people: Collection[str] = frozenset(),
+        self,
+        segments: Sequence[str],
+        source: Lang,
+        target: Lang,
+        *,
+        protect: Protect = (),
+        per_segment: Sequence[Mapping[str, str]] | None = None,
+        people: Collection[str] = frozenset(),
     ) -> list[EngineOutput]:
         self.calls.append(list(segments))
         every = segment_terms(len(segments), protect, per_segment)
@@ -112,6 +118,7 @@ def once_with(config: Path, engine: FakeEngine | None = None) -> None:
     engine = engine or FakeEngine("apertium", {("en", "es"), ("en", "ca")}, tagged)
     settings = load_settings(config)
     with Store.open(settings.state_dir) as store:
-        report = once(settings, store, engines=Engines(settings, factories={"apertium": lambda _s: engine}),
-                      clock=Clock())
+        report = once(
+            settings, store, engines=Engines(settings, factories={"apertium": lambda _s: engine}), clock=Clock()
+        )
     assert report.ok, report.problems

@@ -132,7 +132,9 @@ class RedisServer:
             "--logfile", str(self.log),
             "--databases", "64",
         ]  # fmt: skip
-        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
         self._wait_ready()
         return self
 
@@ -144,7 +146,9 @@ class RedisServer:
             if self._ping():
                 return
             time.sleep(0.05)
-        raise ServiceError(f"redis-server on 127.0.0.1:{self.port} did not answer in {START_TIMEOUT:.0f} s:\n{_tail(self.log)}")
+        raise ServiceError(
+            f"redis-server on 127.0.0.1:{self.port} did not answer in {START_TIMEOUT:.0f} s:\n{_tail(self.log)}"
+        )
 
     def _ping(self) -> bool:
         try:
@@ -291,7 +295,9 @@ class PostgresServer:
                 "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
             )  # fmt: skip
             if done.returncode != 0:
-                raise ServiceError(f"initdb failed ({done.returncode}):\n{done.stdout.decode(errors='replace')}{done.stderr.decode(errors='replace')}")
+                raise ServiceError(
+                    f"initdb failed ({done.returncode}):\n{done.stdout.decode(errors='replace')}{done.stderr.decode(errors='replace')}"
+                )
             fresh = True
         else:
             fresh = False
@@ -324,11 +330,15 @@ class PostgresServer:
             if self.proc is not None and self.proc.poll() is not None:
                 raise ServiceError(f"postgres exited with {self.proc.returncode}:\n{_tail(self.log)}")
             if _port_open(self.port):
-                done = self._run(isready, "-h", "127.0.0.1", "-p", str(self.port), "-U", self.superuser, "-d", "postgres", "-t", "2")
+                done = self._run(
+                    isready, "-h", "127.0.0.1", "-p", str(self.port), "-U", self.superuser, "-d", "postgres", "-t", "2"
+                )
                 if done.returncode == 0:
                     return
             time.sleep(0.1)
-        raise ServiceError(f"postgres on 127.0.0.1:{self.port} did not answer in {START_TIMEOUT:.0f} s:\n{_tail(self.log)}")
+        raise ServiceError(
+            f"postgres on 127.0.0.1:{self.port} did not answer in {START_TIMEOUT:.0f} s:\n{_tail(self.log)}"
+        )
 
     def psql(self, sql: str, *, database: str = "postgres") -> str:
         """Run ``sql`` through psql (no Python driver needed); return its unaligned output."""
@@ -358,7 +368,9 @@ class PostgresServer:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 

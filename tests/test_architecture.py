@@ -19,16 +19,33 @@ PACKAGE = Path(__file__).resolve().parent.parent / "syndicate"
 #: layer or below.
 LAYERS: dict[str, int] = {
     # records, errors, leaf helpers
-    "errors": 0, "models": 0, "cron": 0, "filters": 0, "selectors": 0, "sanitize": 0, "progress": 0, "metrics": 0,
+    "errors": 0,
+    "models": 0,
+    "cron": 0,
+    "filters": 0,
+    "selectors": 0,
+    "sanitize": 0,
+    "progress": 0,
+    "metrics": 0,
     # configuration: the ground floor every stage stands on
     "config": 1,
     # the stages
-    "sources": 2, "extract": 2, "translate": 2, "store": 2, "publish": 2,
+    "sources": 2,
+    "extract": 2,
+    "translate": 2,
+    "store": 2,
+    "publish": 2,
     # the drivers: the units of work, then what runs them, then the server that shows them
-    "work": 3, "review": 3, "scheduler": 4, "cluster": 4, "serve": 5,
+    "work": 3,
+    "review": 3,
+    "scheduler": 4,
+    "cluster": 4,
+    "serve": 5,
     # the only place that parses argv and exits
-    "cli": 6, "__main__": 7,
+    "cli": 6,
+    "__main__": 7,
 }
+
 
 def module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
@@ -135,7 +152,7 @@ def test_no_import_cycle_between_modules() -> None:
         if module in done:
             return
         if module in visiting:
-            cycle = visiting[visiting.index(module):] + [module]
+            cycle = [*visiting[visiting.index(module) :], module]
             raise AssertionError("import cycle: " + " -> ".join(cycle))
         visiting.append(module)
         for target in sorted(top_level.get(module, ())):

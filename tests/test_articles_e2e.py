@@ -36,7 +36,27 @@ LANGUAGES = ("es", "ca", "gl", "eo")
 FUNCTION_WORDS = {
     "es": {"el", "la", "los", "las", "de", "del", "que", "y", "en", "un", "una", "por", "con", "para", "al"},
     "ca": {"el", "la", "els", "les", "de", "del", "que", "i", "en", "un", "una", "per", "amb", "al", "dels"},
-    "gl": {"o", "a", "os", "as", "de", "do", "da", "dos", "das", "que", "e", "en", "un", "unha", "por", "con", "para", "no", "na"},
+    "gl": {
+        "o",
+        "a",
+        "os",
+        "as",
+        "de",
+        "do",
+        "da",
+        "dos",
+        "das",
+        "que",
+        "e",
+        "en",
+        "un",
+        "unha",
+        "por",
+        "con",
+        "para",
+        "no",
+        "na",
+    },
     "eo": {"la", "de", "kaj", "en", "al", "por", "kun", "estas", "ke", "el", "sur", "je"},
 }
 ENGLISH = {"the", "and", "of", "with", "from", "for", "is", "are", "at"}
@@ -58,7 +78,9 @@ STORY = """
 <p>Entry is free for children and for people who live in the city.</p>
 """
 
-EPISODE = """<p>In this episode the director of the museum talks about the old boats and the people who sailed them.</p>"""
+EPISODE = (
+    """<p>In this episode the director of the museum talks about the old boats and the people who sailed them.</p>"""
+)
 
 _WIDE_ROW = "".join(f"<td>{n}</td>" for n in range(5000))
 HOSTILE = f"""
@@ -138,7 +160,8 @@ class Run:
 
 def write_config(directory: Path, feed_url: str) -> Path:
     config = directory / "config.toml"
-    config.write_text(f"""
+    config.write_text(
+        f"""
 [site]
 title = "Harbour Gazette translated"
 base_url = "https://news.example.org/"
@@ -161,7 +184,9 @@ type = "feed"
 url = "{feed_url}"
 retries = 0
 timeout = "5s"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return config
 
 
@@ -190,8 +215,10 @@ def fragment(html: str) -> lxml.html.HtmlElement:
 def translated_part(root: lxml.html.HtmlElement) -> lxml.html.HtmlElement:
     """The body without the originals a bilingual edition interleaves (and, on a page,
     without the lists of the article's tags and files, which follow the body)."""
-    for original in root.xpath('.//*[contains(concat(" ", @class, " "), " syndicate-original ")]'
-                               ' | .//ul[@class="tags"] | .//ul[@class="enclosures"]'):
+    for original in root.xpath(
+        './/*[contains(concat(" ", @class, " "), " syndicate-original ")]'
+        ' | .//ul[@class="tags"] | .//ul[@class="enclosures"]'
+    ):
         original.drop_tree()
     return root
 
@@ -256,13 +283,22 @@ def test_run_publishes_every_item_in_every_language(run: Run) -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_structure_is_kept_block_for_block(run: Run, language: str) -> None:
     want = counts(SOURCE)
-    assert want == {"headings": 2, "list items": 6, "quotes": 1, "figures": 1, "table cells": 9}  # the input, as written
+    assert want == {
+        "headings": 2,
+        "list items": 6,
+        "quotes": 1,
+        "figures": 1,
+        "table cells": 9,
+    }  # the input, as written
     content = entry(atom(run, language), run, STORY_TITLE).content[0].value
     assert counts(translated_part(fragment(content))) == want
     body = page(run, language, STORY_TITLE).xpath("//article")[0]
     assert counts(translated_part(body)) == want
-    json_item = next(i for i in json.loads((run.directory / "feeds" / language / "feed.json").read_bytes())["items"]
-                     if i["url"].endswith(f"/{run.slugs[STORY_TITLE]}.html"))
+    json_item = next(
+        i
+        for i in json.loads((run.directory / "feeds" / language / "feed.json").read_bytes())["items"]
+        if i["url"].endswith(f"/{run.slugs[STORY_TITLE]}.html")
+    )
     assert counts(translated_part(fragment(json_item["content_html"]))) == want
 
 
@@ -351,8 +387,10 @@ def test_json_feed_follows_its_rules(run: Run, language: str) -> None:
     story = items[f"{run.slugs[STORY_TITLE]}.html"]
     episode = items[f"{run.slugs[EPISODE_TITLE]}.html"]
     for item in items.values():
-        assert all(isinstance(a, dict) and isinstance(a["name"], str) and set(a) <= {"name", "url", "avatar"}
-                   for a in item["authors"])
+        assert all(
+            isinstance(a, dict) and isinstance(a["name"], str) and set(a) <= {"name", "url", "avatar"}
+            for a in item["authors"]
+        )
         assert all(isinstance(t, str) for t in item.get("tags", []))
         for key in ("image", "banner_image"):
             assert key not in item or re.match(r"^https?://", item[key])
@@ -398,9 +436,26 @@ def test_hostile_markup_reaches_no_output(run: Run) -> None:
     assert len(files) > 20
     for path in files:
         data = path.read_bytes().lower()
-        for bad in (b"javascript:", b"data:image", b"onerror", b"onclick", b"onmouseover", b"alert(",
-                    b"<iframe", b"&lt;iframe", b"<object", b"&lt;object", b"<form", b"&lt;form", b"<script",
-                    b"&lt;script", b"<style", b"&lt;style", b"evil.example.com", b"display: none"):
+        for bad in (
+            b"javascript:",
+            b"data:image",
+            b"onerror",
+            b"onclick",
+            b"onmouseover",
+            b"alert(",
+            b"<iframe",
+            b"&lt;iframe",
+            b"<object",
+            b"&lt;object",
+            b"<form",
+            b"&lt;form",
+            b"<script",
+            b"&lt;script",
+            b"<style",
+            b"&lt;style",
+            b"evil.example.com",
+            b"display: none",
+        ):
             assert bad not in data, (path.name, bad)
 
 
@@ -434,8 +489,9 @@ def test_spanish_has_each_original_after_its_translation(run: Run) -> None:
         assert originals and all(o.get("lang") == "en" for o in originals)
         # Each original follows its translation, in order, and holds the English block.
         source_blocks = [el for el in SOURCE if isinstance(el.tag, str)]
-        assert [re.sub(r"\s+", "", o.text_content()) for o in originals] == [re.sub(r"\s+", "", b.text_content())
-                                                                              for b in source_blocks]
+        assert [re.sub(r"\s+", "", o.text_content()) for o in originals] == [
+            re.sub(r"\s+", "", b.text_content()) for b in source_blocks
+        ]
         for original in originals:
             before = original.getprevious()
             assert before is not None and before.tag == original[0].tag, lxml.html.tostring(original)[:120]

@@ -17,9 +17,7 @@ def test_help_is_fast_and_imports_nothing_heavy() -> None:
         "print('HEAVY', heavy)\n"
     )
     started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     elapsed = time.perf_counter() - started
     assert "HEAVY []" in result.stdout
     assert "once" in result.stdout and "models" in result.stdout
@@ -84,7 +82,13 @@ def test_config_before_once_is_the_one_that_runs(tmp_path: Path) -> None:
 
 
 COMMANDS = [
-    ["once"], ["run"], ["serve"], ["status"], ["stats"], ["models", "list"], ["models", "install", "--file", "x.argosmodel"],
+    ["once"],
+    ["run"],
+    ["serve"],
+    ["status"],
+    ["stats"],
+    ["models", "list"],
+    ["models", "install", "--file", "x.argosmodel"],
 ]
 
 
@@ -104,7 +108,8 @@ def test_a_missing_config_is_exit_2_with_a_message(tmp_path: Path, command: list
 def test_version_is_printed_and_is_the_installed_one(tmp_path: Path) -> None:
     from importlib import metadata
 
-    result = subprocess.run([sys.executable, "-m", "syndicate", "--version"], capture_output=True, text=True,
-                            cwd=tmp_path, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "syndicate", "--version"], capture_output=True, text=True, cwd=tmp_path, timeout=30
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"syndicate {metadata.version('syndicate')}"  # pyproject reads __version__

@@ -97,13 +97,18 @@ def test_cli_bad_config_exits_2_and_touches_nothing(tmp_path: Path) -> None:
 
 
 def test_output_urls_follow_served_paths_not_file_system_paths() -> None:
-    base = {"site": {"title": "T", "base_url": "https://news.example.org/"}, "translate": {"languages": ["es"]},
-            "sources": [{"name": "a", "type": "folder", "path": "x"}]}
+    base = {
+        "site": {"title": "T", "base_url": "https://news.example.org/"},
+        "translate": {"languages": ["es"]},
+        "sources": [{"name": "a", "type": "folder", "path": "x"}],
+    }
     default = parse_settings(base)
     assert default.feeds_url == "https://news.example.org/feeds/"
     nested = parse_settings({**base, "output": {"feeds_dir": "public/feeds", "translations_dir": "public/t"}})
     assert nested.feeds_url == "https://news.example.org/public/feeds/"
-    outside = parse_settings({**base, "output": {"feeds_dir": "/srv/www/feeds", "translations_dir": "../site/translations"}})
+    outside = parse_settings(
+        {**base, "output": {"feeds_dir": "/srv/www/feeds", "translations_dir": "../site/translations"}}
+    )
     assert outside.feeds_url == "https://news.example.org/feeds/"
     assert outside.translations_url == "https://news.example.org/translations/"
 
@@ -188,8 +193,12 @@ def test_empty_output_paths_are_refused(key: str) -> None:
         ({"translations_dir": "feeds/pages"}, None, "output.translations_dir", "output.feeds_dir"),
         ({"feeds_dir": "in/feeds"}, None, "output.feeds_dir", "sources[0].path"),  # our index.html read back
         ({"feeds_dir": "."}, None, "output.feeds_dir", "output.state_dir"),
-        ({"translations_dir": "drop"}, [{"name": "b", "type": "folder", "path": "drop/"}], "output.translations_dir",
-         "sources[1].path"),
+        (
+            {"translations_dir": "drop"},
+            [{"name": "b", "type": "folder", "path": "drop/"}],
+            "output.translations_dir",
+            "sources[1].path",
+        ),
         ({}, [{"name": "b", "type": "folder", "path": "/srv"}], "output.feeds_dir", "sources[1].path"),
     ],
 )
@@ -219,7 +228,10 @@ def test_overlap_follows_symlinks(tmp_path: Path) -> None:
 
 def test_separate_folders_load() -> None:
     settings = parse_settings(
-        {**BASE, "output": {"feeds_dir": "public/feeds", "translations_dir": "public/translations", "state_dir": "var"}},
+        {
+            **BASE,
+            "output": {"feeds_dir": "public/feeds", "translations_dir": "public/translations", "state_dir": "var"},
+        },
         root=Path("/srv/project"),
     )
     assert settings.feeds_dir == Path("/srv/project/public/feeds")
@@ -280,21 +292,25 @@ def test_websub_settings_default_off_and_validated() -> None:
     settings = parse_settings(dict(_MINIMAL))
     assert settings.publish.websub_hubs == ()
     assert settings.websub.callback_url is None  # subscribing is off until a callback is set
-    settings = parse_settings({
-        **_MINIMAL,
-        "publish": {"websub_hubs": ["https://hub.example.net/", "https://hub.example.net/", "http://h2.example/x"]},
-        "websub": {"callback_url": "https://news.example.org/websub", "lease": "2d", "poll_multiplier": 10},
-    })
+    settings = parse_settings(
+        {
+            **_MINIMAL,
+            "publish": {"websub_hubs": ["https://hub.example.net/", "https://hub.example.net/", "http://h2.example/x"]},
+            "websub": {"callback_url": "https://news.example.org/websub", "lease": "2d", "poll_multiplier": 10},
+        }
+    )
     assert settings.publish.websub_hubs == ("https://hub.example.net/", "http://h2.example/x")  # repeats dropped
     assert settings.websub.callback_url == "https://news.example.org/websub/"
     assert settings.websub.lease.total_seconds() == 2 * 86400
     assert settings.websub.poll_multiplier == 10
 
-    problems = _problems({
-        **_MINIMAL,
-        "publish": {"websub_hubs": ["ftp://hub.example.net/", "hub.example.net"]},
-        "websub": {"callback_url": "/websub/", "lease": "10s", "poll_multiplier": 0.5, "max_delivery_bytes": 10},
-    })
+    problems = _problems(
+        {
+            **_MINIMAL,
+            "publish": {"websub_hubs": ["ftp://hub.example.net/", "hub.example.net"]},
+            "websub": {"callback_url": "/websub/", "lease": "10s", "poll_multiplier": 0.5, "max_delivery_bytes": 10},
+        }
+    )
     assert "ftp://hub.example.net/" in problems["publish.websub_hubs"][1]
     assert "'hub.example.net'" in problems["publish.websub_hubs"][1]
     assert problems["websub.callback_url"][0] == "/websub/"

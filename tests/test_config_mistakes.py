@@ -14,24 +14,30 @@ from syndicate.cli import EXIT_CONFIG, main
 SECRET = "S3cretPassw0rd"
 
 
-@pytest.mark.parametrize("key, url", [
-    ("broker_url", f"redis://:{SECRET}@127.0.0.1:99999/0"),
-    ("broker_url", f"redis://user:{SECRET}@[::1/0"),
-    ("broker_url", f"redis://user:{SECRET}@host:port/0"),
-    ("broker_url", f"http://user:{SECRET}@127.0.0.1:6379/0"),
-    ("store_url", f"postgresql://syndicate:{SECRET}@127.0.0.1:99999/syndicate"),
-    ("store_url", f"postgresql://syndicate:{SECRET}@[fe80::1/syndicate"),
-    ("result_backend", f"redis://:{SECRET}@127.0.0.1:-1/1"),
-])
-def test_a_bad_url_is_reported_without_its_password(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                     key: str, url: str) -> None:
+@pytest.mark.parametrize(
+    "key, url",
+    [
+        ("broker_url", f"redis://:{SECRET}@127.0.0.1:99999/0"),
+        ("broker_url", f"redis://user:{SECRET}@[::1/0"),
+        ("broker_url", f"redis://user:{SECRET}@host:port/0"),
+        ("broker_url", f"http://user:{SECRET}@127.0.0.1:6379/0"),
+        ("store_url", f"postgresql://syndicate:{SECRET}@127.0.0.1:99999/syndicate"),
+        ("store_url", f"postgresql://syndicate:{SECRET}@[fe80::1/syndicate"),
+        ("result_backend", f"redis://:{SECRET}@127.0.0.1:-1/1"),
+    ],
+)
+def test_a_bad_url_is_reported_without_its_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str, url: str
+) -> None:
     (tmp_path / "drop").mkdir()
     broker = url if key == "broker_url" else "redis://127.0.0.1:6379/0"
     extra = "" if key == "broker_url" else f'{key} = "{url}"\n'
     (tmp_path / "config.toml").write_text(
         '[site]\ntitle = "x"\nbase_url = "https://news.example.org/"\n\n[translate]\nlanguages = ["es"]\n\n'
         f'[cluster]\nbroker_url = "{broker}"\n{extra}\n'
-        '[[sources]]\nname = "drop"\ntype = "folder"\npath = "drop"\n', encoding="utf-8")
+        '[[sources]]\nname = "drop"\ntype = "folder"\npath = "drop"\n',
+        encoding="utf-8",
+    )
     code = main(["status", "--config", str(tmp_path / "config.toml")])
     out = capsys.readouterr()
     assert code == EXIT_CONFIG
@@ -70,8 +76,15 @@ def test_a_glossary_for_a_language_not_translated_into_is_refused() -> None:
     assert "translate.glossary.eo" in text and "would never be used" in text and "glossary.es" not in text
 
 
-@pytest.mark.parametrize("base_url", ["https://news.example.org/news?ref=x#top", "https://news.example.org/?a=1",
-                                      "https://news.example.org/#top", "https://editor:pw@news.example.org/"])
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "https://news.example.org/news?ref=x#top",
+        "https://news.example.org/?a=1",
+        "https://news.example.org/#top",
+        "https://editor:pw@news.example.org/",
+    ],
+)
 def test_a_base_url_with_a_query_fragment_or_password_is_refused(tmp_path: Path, base_url: str) -> None:
     # issue 21 (second trial): "?ref=x#top" ended up inside every published link.
     from syndicate.config import load_settings

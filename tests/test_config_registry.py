@@ -70,14 +70,16 @@ def test_validating_a_whole_config_loads_no_stage() -> None:
 
 
 def test_a_bad_field_and_duplicate_source_names_are_reported_together() -> None:
-    problems = _problems({
-        **BASE,
-        "site": {"title": "T", "base_url": "ftp://x.org"},
-        "sources": [
-            {"name": "a", "type": "folder", "path": "x", "interval": "soon"},
-            {"name": "a", "type": "folder", "path": "y"},
-        ],
-    })
+    problems = _problems(
+        {
+            **BASE,
+            "site": {"title": "T", "base_url": "ftp://x.org"},
+            "sources": [
+                {"name": "a", "type": "folder", "path": "x", "interval": "soon"},
+                {"name": "a", "type": "folder", "path": "y"},
+            ],
+        }
+    )
     assert problems["site.base_url"][0] == "ftp://x.org"
     assert problems["sources[0].interval"][0] == "soon"
     assert problems["sources[1].name"][0] == "a"
@@ -85,14 +87,16 @@ def test_a_bad_field_and_duplicate_source_names_are_reported_together() -> None:
 
 
 def test_cron_and_interval_together_is_reported_beside_a_bad_interval_elsewhere() -> None:
-    problems = _problems({
-        **BASE,
-        "sources": [
-            {"name": "a", "type": "folder", "path": "x", "interval": "1m", "cron": "*/5 * * * *"},
-            {"name": "b", "type": "folder", "path": "y", "cron": "not cron"},
-        ],
-        "translate": {"languages": ["es"], "bilingual": ["ca"], "beam_size": 99},
-    })
+    problems = _problems(
+        {
+            **BASE,
+            "sources": [
+                {"name": "a", "type": "folder", "path": "x", "interval": "1m", "cron": "*/5 * * * *"},
+                {"name": "b", "type": "folder", "path": "y", "cron": "not cron"},
+            ],
+            "translate": {"languages": ["es"], "bilingual": ["ca"], "beam_size": 99},
+        }
+    )
     assert problems["sources[0].cron"] == ("*/5 * * * *", "give either interval or cron, not both")
     assert "5-field cron" in problems["sources[1].cron"][1]
     assert "'ca' not in translate.languages" in problems["translate.bilingual"][1]
@@ -108,7 +112,9 @@ def test_settings_built_directly_are_cross_checked_too() -> None:
 def test_source_union_and_engine_names_come_from_the_registries() -> None:
     assert set(SOURCE_TYPES) == {"folder", "feed", "pages"}
     assert set(ENGINE_TYPES) == {"argos", "apertium"}
-    problems = _problems({**BASE, "sources": [{"name": "a", "type": "ftp"}], "translate": {"languages": ["es"], "engines": ["deepl"]}})
+    problems = _problems(
+        {**BASE, "sources": [{"name": "a", "type": "ftp"}], "translate": {"languages": ["es"], "engines": ["deepl"]}}
+    )
     assert all(name in problems["sources[0].type"][1] for name in SOURCE_TYPES)
     assert problems["translate.engines[0]"][0] == "deepl"
     assert all(name in problems["translate.engines[0]"][1] for name in ENGINE_TYPES)
@@ -133,7 +139,9 @@ def test_old_engine_keys_in_translate_still_load() -> None:
 def test_engine_tables_load_and_their_problems_name_the_table_key() -> None:
     settings = parse_settings({**BASE, "translate": {"languages": ["es"], "argos": {"beam_size": 1}}})
     assert settings.translate.beam_size == 1
-    problems = _problems({**BASE, "translate": {"languages": ["es"], "argos": {"beam_size": 0, "beams": 2}, "apertium": {"x": 1}}})
+    problems = _problems(
+        {**BASE, "translate": {"languages": ["es"], "argos": {"beam_size": 0, "beams": 2}, "apertium": {"x": 1}}}
+    )
     assert problems["translate.argos.beam_size"][0] == 0
     assert "unknown key" in problems["translate.argos.beams"][1]
     assert "unknown key" in problems["translate.apertium.x"][1]
@@ -174,10 +182,18 @@ def test_cluster_is_off_by_default() -> None:
 
 
 def test_cluster_urls_are_checked_and_normalised_without_connecting() -> None:
-    cluster = parse_settings({**BASE, "cluster": {
-        "broker_url": "redis://nowhere.invalid:6379/0", "store_url": "postgresql://s@db.invalid/syndicate",
-        "visibility_timeout": "3h", "task_time_limit": "2h", "worker_threads": 2,
-    }}).cluster
+    cluster = parse_settings(
+        {
+            **BASE,
+            "cluster": {
+                "broker_url": "redis://nowhere.invalid:6379/0",
+                "store_url": "postgresql://s@db.invalid/syndicate",
+                "visibility_timeout": "3h",
+                "task_time_limit": "2h",
+                "worker_threads": 2,
+            },
+        }
+    ).cluster
     assert cluster.enabled and cluster.results_url == "redis://nowhere.invalid:6379/0"
     assert cluster.store_url == "postgresql+psycopg://s@db.invalid/syndicate"
     assert cluster.visibility_timeout == timedelta(hours=3)
@@ -204,16 +220,16 @@ def test_bad_cluster_settings_name_their_key(key: str, value: object, reason: st
 
 def test_visibility_timeout_must_exceed_the_task_time_limit() -> None:
     problems = _problems({**BASE, "cluster": {"broker_url": "redis://r/0", "task_time_limit": "3h"}})
-    assert problems["cluster.visibility_timeout"] == (
-        "2h", problems["cluster.visibility_timeout"][1]
-    )
+    assert problems["cluster.visibility_timeout"] == ("2h", problems["cluster.visibility_timeout"][1])
     assert "cluster.task_time_limit (3h)" in problems["cluster.visibility_timeout"][1]
     assert "cluster.result_backend" in _problems({**BASE, "cluster": {"result_backend": "redis://r/1"}})
 
 
 def test_passwords_in_cluster_urls_are_not_repeated() -> None:
     with pytest.raises(ConfigError) as info:
-        parse_settings({**BASE, "cluster": {"broker_url": "http://u:hunter2@r/0", "store_url": "postgresql://u:hunter2@db"}})
+        parse_settings(
+            {**BASE, "cluster": {"broker_url": "http://u:hunter2@r/0", "store_url": "postgresql://u:hunter2@db"}}
+        )
     assert "hunter2" not in str(info.value)
     assert "cluster.broker_url = 'http://u:***@r/0'" in str(info.value)
     settings = parse_settings({**BASE, "cluster": {"broker_url": "redis://:hunter2@r/0"}})

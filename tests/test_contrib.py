@@ -29,8 +29,14 @@ def test_the_unit_runs_the_daemon_and_reloads_with_sighup() -> None:
     text = UNIT.read_text(encoding="utf-8")
     assert re.search(r"^ExecStart=\S+/syndicate run --serve --config \S+$", text, re.MULTILINE)
     assert "ExecReload=/bin/kill -HUP $MAINPID" in text and "RestartPreventExitStatus=2" in text
-    for option in ("NoNewPrivileges=yes", "ProtectSystem=strict", "DynamicUser=yes", "PrivateTmp=yes",
-                   "SystemCallFilter=@system-service", "CapabilityBoundingSet="):
+    for option in (
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "DynamicUser=yes",
+        "PrivateTmp=yes",
+        "SystemCallFilter=@system-service",
+        "CapabilityBoundingSet=",
+    ):
         assert option in text
 
 
@@ -40,8 +46,9 @@ def test_systemd_verifies_the_unit(tmp_path: Path) -> None:
     copy = installed_copy(tmp_path)
     result = subprocess.run(["systemd-analyze", "verify", str(copy)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    security = subprocess.run(["systemd-analyze", "security", "--offline=true", str(copy)], capture_output=True,
-                              text=True, timeout=60)
+    security = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", str(copy)], capture_output=True, text=True, timeout=60
+    )
     level = re.search(r"Overall exposure level for \S+: ([\d.]+) (\w+)", security.stdout)
     assert level, security.stdout[-2000:]
     assert float(level[1]) <= 2.5, security.stdout[-3000:]  # "OK" (systemd rates 0-10, lower is safer)

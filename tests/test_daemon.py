@@ -106,7 +106,12 @@ def published_entries(feeds: Path) -> list[str]:
 
 def assert_outputs_complete(directory: Path) -> None:
     """Every published file is whole: feeds parse as XML, pages end their document."""
-    files = [p for d in ("feeds", "translations") for p in (directory / d).rglob("*") if p.is_file() and not p.name.startswith(".")]
+    files = [
+        p
+        for d in ("feeds", "translations")
+        for p in (directory / d).rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    ]
     assert files
     for path in files:
         data = path.read_bytes()
@@ -138,18 +143,27 @@ def test_kill_9_at_any_moment_then_resume_without_duplicates(site: TestSite, tmp
     second = start(config, log)
     try:
         # One daemon per state directory: a third process is refused and names the holder.
-        wait_for(lambda: query(db, "SELECT count(*) FROM source_state") != [] and _holds_lock(tmp_path, second.pid), 30, "the lock")
+        wait_for(
+            lambda: query(db, "SELECT count(*) FROM source_state") != [] and _holds_lock(tmp_path, second.pid),
+            30,
+            "the lock",
+        )
         refused = subprocess.run(
             [sys.executable, "-m", "syndicate", "run", "--config", str(config)],
-            capture_output=True, text=True, timeout=30, cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            cwd=tmp_path,
         )
         assert refused.returncode == 3
         assert f"in use by process {second.pid}" in refused.stderr and f"kill {second.pid}" in refused.stderr
 
         wait_for(lambda: len(published_entries(tmp_path / "feeds")) == TOTAL, 90, "every article published")
         wait_for(
-            lambda: {r[0] for r in query(db, "SELECT outcome FROM source_state")} <= {"ok", "not-modified"}
-            and len(query(db, "SELECT outcome FROM source_state WHERE outcome IS NOT NULL")) == 2,
+            lambda: (
+                {r[0] for r in query(db, "SELECT outcome FROM source_state")} <= {"ok", "not-modified"}
+                and len(query(db, "SELECT outcome FROM source_state WHERE outcome IS NOT NULL")) == 2
+            ),
             30,
             "both sources to poll cleanly",
         )
@@ -174,7 +188,10 @@ def test_kill_9_at_any_moment_then_resume_without_duplicates(site: TestSite, tmp
 
     status = subprocess.run(
         [sys.executable, "-m", "syndicate", "status", "--config", str(config)],
-        capture_output=True, text=True, timeout=30, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
     )
     assert status.returncode == 0, status.stdout + status.stderr
     assert status.stdout.startswith("daemon: not running")
@@ -230,7 +247,11 @@ def test_run_refuses_a_bad_config_with_exit_2(tmp_path: Path) -> None:
     config = daemon_config(tmp_path, '[[sources]]\nname = "x"\ntype = "feed"\nurl = "ftp://nope"\ninterval = "soon"\n')
     result = subprocess.run(
         [sys.executable, "-m", "syndicate", "run", "--config", str(config)],
-        capture_output=True, text=True, timeout=30, cwd=tmp_path, env={**os.environ},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
+        env={**os.environ},
     )
     assert result.returncode == 2
     assert "sources[0].url = 'ftp://nope'" in result.stderr and "sources[0].interval = 'soon'" in result.stderr

@@ -25,8 +25,13 @@ def _keys(cls: type, out: set[str]) -> set[str]:
 
 
 def test_the_site_builds_strict_and_documents_every_key(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
-                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     reference = (tmp_path / "site" / "configuration" / "index.html").read_text(encoding="utf-8")
     documented = set(re.findall(r"<td><code>([a-z_]+)</code></td>", reference))

@@ -42,8 +42,13 @@ def state(directory: Path) -> dict[str, object]:
             feeds[str(path.relative_to(directory))] = sorted(e.get("link", "") for e in parsed.entries)
     return {
         "articles": sorted(query(db, "SELECT source, key, title, url FROM articles")),
-        "translations": sorted(query(db, "SELECT a.source, a.key, t.language, t.title FROM translations t "
-                                         "JOIN articles a ON a.id = t.article_id")),
+        "translations": sorted(
+            query(
+                db,
+                "SELECT a.source, a.key, t.language, t.title FROM translations t "
+                "JOIN articles a ON a.id = t.article_id",
+            )
+        ),
         "feeds": feeds,
     }
 
@@ -56,9 +61,12 @@ def run_until_done(directory: Path) -> None:
     try:
         wait_for(lambda: query(db, "SELECT count(*) FROM translations") == [(TOTAL,)], 60, "every article translated")
         wait_for(
-            lambda: {r[0] for r in query(db, "SELECT outcome FROM source_state")} <= {"ok", "not-modified"}
-            and len(query(db, "SELECT outcome FROM source_state WHERE outcome IS NOT NULL")) == 2,
-            30, "both sources to poll cleanly",
+            lambda: (
+                {r[0] for r in query(db, "SELECT outcome FROM source_state")} <= {"ok", "not-modified"}
+                and len(query(db, "SELECT outcome FROM source_state WHERE outcome IS NOT NULL")) == 2
+            ),
+            30,
+            "both sources to poll cleanly",
         )
         time.sleep(0.5)  # the publish after the last translation
     finally:

@@ -11,7 +11,6 @@ from tests.publish.helpers import (
     BASE_URL,
     run,
     script_engine,
-    scripted,
     sfeed_listing,
     sfeed_plain_title,
     sfeed_tools,
@@ -39,7 +38,7 @@ def test_sfeed_lists_translated_titles_in_chain_order_with_scripts_intact(tmp_pa
         titles = [title for _, title, _ in rows]
         assert titles == [sfeed_plain_title(stored[language][t]) for t in CHAIN], name
         assert all(date for date, _, _ in rows)  # every date understood (RFC 822 / RFC 3339)
-        assert ("2024-01-24 00:00" in {date for date, _, _ in rows})  # the one article with its own date
+        assert "2024-01-24 00:00" in {date for date, _, _ in rows}  # the one article with its own date
         assert rows[0][2] == f"{BASE_URL}translations/{language}/{slugs[CHAIN[0]]}.html"
     greek = {title for _, title, _ in listing["el-atom"]}
     # (The headline goes to the engine in sentence case.)

@@ -43,8 +43,11 @@ def _forge(port: int, count: int, answers: list[int]) -> None:
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
         for _ in range(count):
             try:
-                answers.append(client.post("/websub/harbour", content=body,
-                                           headers={"X-Hub-Signature": "sha256=" + "0" * 64}).status_code)
+                answers.append(
+                    client.post(
+                        "/websub/harbour", content=body, headers={"X-Hub-Signature": "sha256=" + "0" * 64}
+                    ).status_code
+                )
             except httpx.HTTPError:
                 answers.append(0)
 
@@ -54,22 +57,33 @@ def test_a_reader_gets_the_feed_fast_under_idle_connections_and_a_forged_flood(t
     base = f"http://127.0.0.1:{port}"
     with TestSite() as upstream, local_hub(tmp_path) as hub:
         topic = upstream.url("/feed.xml")
-        upstream.route("/feed.xml", Route(rss([story(1), story(2)], upstream.base).encode(),
-                                          content_type="application/rss+xml",
-                                          headers={"Link": f'<{hub.url}>; rel="hub", <{topic}>; rel="self"'}))
+        upstream.route(
+            "/feed.xml",
+            Route(
+                rss([story(1), story(2)], upstream.base).encode(),
+                content_type="application/rss+xml",
+                headers={"Link": f'<{hub.url}>; rel="hub", <{topic}>; rel="self"'},
+            ),
+        )
         config = _config(tmp_path, port, topic, hub.url)
         log = tmp_path / "run.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "syndicate", "run", "--serve", "--config", str(config)],
-                cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                cwd=tmp_path,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         held: list[socket.socket] = []
         try:
+
             def subscribed() -> dict[str, Any] | None:
                 status = _status(base)
                 source = status["sources"][0]
-                ready = source["websub"] and source["websub"]["state"] == "active" and status["languages"][0]["publishable"]
+                ready = (
+                    source["websub"] and source["websub"]["state"] == "active" and status["languages"][0]["publishable"]
+                )
                 return status if ready else None
 
             _wait(subscribed, 120, "the daemon did not publish and subscribe", log)
@@ -107,10 +121,12 @@ def test_a_reader_gets_the_feed_fast_under_idle_connections_and_a_forged_flood(t
                 thread.join(60)
             median, worst = statistics.median(loaded), max(loaded)
             p95 = sorted(loaded)[int(0.95 * (len(loaded) - 1))]
-            print(f"\nfeed fetch, quiet: median {statistics.median(quiet) * 1000:.1f} ms; under {IDLE} idle connections "
-                  f"and {len(answers)} forged deliveries: median {median * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, "
-                  f"worst {worst * 1000:.1f} ms "
-                  f"over {len(loaded)} fetches; server RSS {before:.0f} -> peak {peak:.0f} MB")
+            print(
+                f"\nfeed fetch, quiet: median {statistics.median(quiet) * 1000:.1f} ms; under {IDLE} idle connections "
+                f"and {len(answers)} forged deliveries: median {median * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, "
+                f"worst {worst * 1000:.1f} ms "
+                f"over {len(loaded)} fetches; server RSS {before:.0f} -> peak {peak:.0f} MB"
+            )
             # 2xx, as the Recommendation says a subscriber acknowledges a bad signature, and ignored.
             assert len(answers) == FORGED and set(answers) == {202}, sorted(set(answers))
             assert b"forged" not in httpx.get(feed, timeout=5).content

@@ -22,12 +22,21 @@ pytestmark = pytest.mark.apertium
 
 def test_pip_install_in_a_fresh_virtualenv_runs_the_sample(tmp_path: Path) -> None:
     source = tmp_path / "src"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".venv", ".bench-venv", ".git", "feeds", "translations", ".syndicate", "__pycache__", "benchmarks", "tests"))
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".bench-venv", ".git", "feeds", "translations", ".syndicate", "__pycache__", "benchmarks", "tests"
+        ),
+    )
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(source)],
-                         capture_output=True, text=True, timeout=900)
+    pip = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", str(source)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert pip.returncode == 0, pip.stderr[-3000:]
     work = tmp_path / "run"
     work.mkdir()

@@ -52,7 +52,9 @@ def test_the_detector_model_is_kept_decompressed_and_a_bad_copy_is_not_fatal(tmp
     from syndicate.models import Article, Paragraph
 
     article = Article(
-        source="s", key="k", title="El alcalde inaugura el nuevo puente del puerto",
+        source="s",
+        key="k",
+        title="El alcalde inaugura el nuevo puente del puerto",
         blocks=(Paragraph("Tras años de obras, el puente une por fin los dos muelles y los vecinos lo celebran."),),
     )
     cache = tmp_path / "cache"
@@ -94,8 +96,9 @@ def test_two_state_folders_share_one_detector_model(tmp_path: Path, monkeypatch:
         settings = load_settings(write_config(project, articles=folder))
         assert settings.cache_dir == cache / "syndicate"
         with Store.open(settings.state_dir) as store:
-            assert once(settings, store, engines=Engines(settings, factories={"apertium": lambda _s: engine}),
-                        clock=Clock()).ok
+            assert once(
+                settings, store, engines=Engines(settings, factories={"apertium": lambda _s: engine}), clock=Clock()
+            ).ok
             assert store.articles.all()[0].article.language == "de"
         assert not list(settings.state_dir.rglob("py3langid-*"))
     assert len(list((cache / "syndicate").glob("py3langid-*.langid"))) == 1
@@ -103,6 +106,10 @@ def test_two_state_folders_share_one_detector_model(tmp_path: Path, monkeypatch:
 
 def test_the_cache_folder_can_be_named(tmp_path: Path) -> None:
     config = write_config(tmp_path)
-    config.write_text(config.read_text(encoding="utf-8").replace('state_dir = "state"', 'state_dir = "state"\ncache_dir = "shared-cache"'),
-                      encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(
+            'state_dir = "state"', 'state_dir = "state"\ncache_dir = "shared-cache"'
+        ),
+        encoding="utf-8",
+    )
     assert load_settings(config).cache_dir == tmp_path / "shared-cache"

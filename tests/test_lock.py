@@ -39,7 +39,9 @@ def test_a_lock_file_without_a_command_still_names_the_process(tmp_path: Path) -
     assert "process 4242" in str(info.value) and "kill 4242" in str(info.value)
 
 
-@pytest.mark.parametrize(("holder", "shown"), [("once", "daemon: not running (a `syndicate once`"), ("run", "daemon: running (PID")])
+@pytest.mark.parametrize(
+    ("holder", "shown"), [("once", "daemon: not running (a `syndicate once`"), ("run", "daemon: running (PID")]
+)
 def test_status_says_whether_a_daemon_or_a_once_holds_the_state(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], holder: str, shown: str
 ) -> None:

@@ -24,7 +24,9 @@ def test_a_megabyte_title_is_cut_and_the_feed_stays_small(tmp_path: Path, caplog
     settings = load_settings(config)
     engine = FakeEngine("apertium", {("en", "es")}, tagged)
     with caplog.at_level("WARNING", logger="syndicate.work"), Store.open(settings.state_dir) as store:
-        report = once(settings, store, engines=Engines(settings, factories={"apertium": lambda s: engine}), clock=Clock())
+        report = once(
+            settings, store, engines=Engines(settings, factories={"apertium": lambda s: engine}), clock=Clock()
+        )
         stored = store.articles.many([1])[0].article.title
     assert report.ok and report.articles_new == 1
     assert len(stored) <= MAX_TITLE and stored.endswith("…") and stored.startswith("Council approves")
@@ -34,11 +36,13 @@ def test_a_megabyte_title_is_cut_and_the_feed_stays_small(tmp_path: Path, caplog
     assert all(p.stat().st_size < 50_000 for p in (tmp_path / "translations" / "es").glob("*.html"))
 
 
-@pytest.mark.parametrize("text, limit, expected", [
-    ("Short headline", 400, "Short headline"),
-    ("one two three four five six", 12, "one two…"),
-    ("abcdefghijklmnopqrstuvwxyz", 10, "abcdefghi…"),
-])
+@pytest.mark.parametrize(
+    "text, limit, expected",
+    [
+        ("Short headline", 400, "Short headline"),
+        ("one two three four five six", 12, "one two…"),
+        ("abcdefghijklmnopqrstuvwxyz", 10, "abcdefghi…"),
+    ],
+)
 def test_shorten_cuts_at_a_word(text: str, limit: int, expected: str) -> None:
     assert shorten(text, limit) == expected and len(shorten(text, limit)) <= limit
-

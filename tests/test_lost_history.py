@@ -21,12 +21,22 @@ from tests.fakes import FakeEngine, tagged
 
 
 def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "syndicate", *args, "--config", str(config)],
-                          capture_output=True, text=True, timeout=240, cwd=config.parent, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "syndicate", *args, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=config.parent,
+        check=False,
+    )
 
 
 def _files(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and p.name != ".syndicate-owner"}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != ".syndicate-owner"
+    }
 
 
 def test_an_emptied_store_is_refused_until_the_operator_says_start_over(tmp_path: Path) -> None:
@@ -35,8 +45,9 @@ def test_an_emptied_store_is_refused_until_the_operator_says_start_over(tmp_path
     settings = load_settings(config)
     engine = FakeEngine("apertium", {("en", "es")}, tagged)
     with Store.open(settings.state_dir) as store:
-        assert once(settings, store, engines=Engines(settings, factories={"apertium": lambda s: engine}),
-                    clock=Clock()).ok
+        assert once(
+            settings, store, engines=Engines(settings, factories={"apertium": lambda s: engine}), clock=Clock()
+        ).ok
     feeds = tmp_path / "feeds"
     published = _files(feeds)
     assert any("archive/" in name for name in published)  # full archive pages exist

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+
 def test_run_reports_add_their_counts_whatever_the_annotations_are(monkeypatch: pytest.MonkeyPatch) -> None:
     # Issue 22: the sum picked the count fields by `f.type == "int"`, the annotation as a
     # string; without `from __future__ import annotations` it is the class, and every

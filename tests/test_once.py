@@ -15,15 +15,21 @@ STORIES = [story(n) for n in range(21, 24)]
 def once(config: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "syndicate", "once", "--config", str(config)],
-        capture_output=True, text=True, cwd=config.parent, timeout=240,
+        capture_output=True,
+        text=True,
+        cwd=config.parent,
+        timeout=240,
     )
 
 
 def test_once_sends_conditional_requests_and_records_status(tmp_path: Path) -> None:
     with TestSite() as site:
-        site.page("/feed.xml", rss(STORIES, site.base, full_content=True), content_type="application/rss+xml",
-                  etag='"v1"')
-        config = daemon_config(tmp_path, f'[[sources]]\nname = "wire"\ntype = "feed"\nurl = "{site.url("/feed.xml")}"\n')
+        site.page(
+            "/feed.xml", rss(STORIES, site.base, full_content=True), content_type="application/rss+xml", etag='"v1"'
+        )
+        config = daemon_config(
+            tmp_path, f'[[sources]]\nname = "wire"\ntype = "feed"\nurl = "{site.url("/feed.xml")}"\n'
+        )
         first = once(config)
         assert first.returncode == 0, first.stderr
         assert "3 new" in first.stdout
@@ -36,7 +42,10 @@ def test_once_sends_conditional_requests_and_records_status(tmp_path: Path) -> N
         assert conditional[1].headers.get("if-none-match") == '"v1"'  # answered 304 by the test site
     status = subprocess.run(
         [sys.executable, "-m", "syndicate", "status", "--config", str(config)],
-        capture_output=True, text=True, cwd=tmp_path, check=False,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
     ).stdout
     assert "wire" in status and "not-modified" in status
 

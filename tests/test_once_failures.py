@@ -19,7 +19,10 @@ SAMPLE_ITEMS = 7
 def once(config: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "syndicate", "-q", "once", "--config", str(config)],
-        capture_output=True, text=True, cwd=config.parent, timeout=240,
+        capture_output=True,
+        text=True,
+        cwd=config.parent,
+        timeout=240,
     )
 
 
@@ -92,7 +95,9 @@ def _sharing(tmp_path: Path, name: str) -> Path:
     config = write_config(project)
     text = config.read_text()
     text = text.replace('feeds_dir = "feeds"', f'feeds_dir = "{tmp_path / "www" / "feeds"}"')
-    text = text.replace('translations_dir = "translations"', f'translations_dir = "{tmp_path / "www" / "translations"}"')
+    text = text.replace(
+        'translations_dir = "translations"', f'translations_dir = "{tmp_path / "www" / "translations"}"'
+    )
     config.write_text(text)
     return config
 

@@ -27,16 +27,25 @@ STORIES = 25
 def test_a_stopped_once_keeps_what_it_read_and_the_next_goes_on(tmp_path: Path, signum: int) -> None:
     stories = [story(n) for n in range(1, STORIES + 1)]
     with TestSite() as site:
-        site.route("/feed.xml", Route(rss(stories, site.base, full_content=False).encode(),
-                                      content_type="application/rss+xml"))
+        site.route(
+            "/feed.xml", Route(rss(stories, site.base, full_content=False).encode(), content_type="application/rss+xml")
+        )
         for s in stories:  # each linked page takes a quarter of a second
             site.route(s.path, Route(article_page(s, site.base).encode(), delay=0.25))
-        extra = (f'\n[[sources]]\nname = "wire"\ntype = "feed"\nurl = "{site.url("/feed.xml")}"\n'
-                 'allow_private_addresses = true\nretries = 0\n')
+        extra = (
+            f'\n[[sources]]\nname = "wire"\ntype = "feed"\nurl = "{site.url("/feed.xml")}"\n'
+            "allow_private_addresses = true\nretries = 0\n"
+        )
         config = write_config(tmp_path, extra=extra)
         command = [sys.executable, "-m", "syndicate", "-q", "once", "--config", str(config)]
-        process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        process = subprocess.Popen(
+            command,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         deadline = time.monotonic() + 60
         while sum(1 for r in site.requests if r.path.startswith("/news/story-")) < 5 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -62,8 +71,13 @@ def test_the_summary_lists_twenty_failures_and_counts_the_rest(tmp_path: Path) -
     for n in range(60):
         (folder / f"empty-{n:02d}.txt").write_text("", encoding="utf-8")
     config = write_config(tmp_path, articles=folder)
-    result = subprocess.run([sys.executable, "-m", "syndicate", "-q", "once", "--config", str(config)],
-                            capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "syndicate", "-q", "once", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
+    )
     assert result.returncode == 1
     listed = [line for line in result.stderr.splitlines() if line.startswith("  [")]
     assert "60 item(s) failed:" in result.stderr and len(listed) == 20

@@ -17,8 +17,13 @@ from tests.tmpfs import mounted_tmpfs
 
 
 def cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "syndicate", "-q", *args, "--config", str(config)],
-                          capture_output=True, text=True, cwd=config.parent, timeout=240)
+    return subprocess.run(
+        [sys.executable, "-m", "syndicate", "-q", *args, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=config.parent,
+        timeout=240,
+    )
 
 
 def scrape(app: object) -> str:

@@ -80,9 +80,7 @@ def test_spanish_is_real_spanish_with_attribution_and_verbatim_names(published) 
     parsed = feedparser.parse((directory / "feeds" / "es" / "atom.xml").read_bytes())
     titles = [e.title for e in parsed.entries]
     assert not set(titles) & set(CHAIN_NEWEST_FIRST)  # every title translated
-    seed = parsed.entries[
-        CHAIN_NEWEST_FIRST.index("Russia Sees US-Backed Japan Militarization as Global Risk")
-    ]
+    seed = parsed.entries[CHAIN_NEWEST_FIRST.index("Russia Sees US-Backed Japan Militarization as Global Risk")]
     assert seed.title.startswith("Rusia")
     body = seed.content[0].value
     text = lxml.html.fragment_fromstring(body, create_parent="div").text_content()
@@ -113,16 +111,12 @@ def test_pages_link_translated_neighbours(published) -> None:
             newer = doc.xpath('//a[@rel="next"]/@href')
             older = doc.xpath('//a[@rel="prev"]/@href')
             expected_newer = (
-                [
-                    f"https://news.example.org/translations/{language}/{slug[CHAIN_NEWEST_FIRST[i - 1]]}.html"
-                ]
+                [f"https://news.example.org/translations/{language}/{slug[CHAIN_NEWEST_FIRST[i - 1]]}.html"]
                 if i > 0
                 else []
             )
             expected_older = (
-                [
-                    f"https://news.example.org/translations/{language}/{slug[CHAIN_NEWEST_FIRST[i + 1]]}.html"
-                ]
+                [f"https://news.example.org/translations/{language}/{slug[CHAIN_NEWEST_FIRST[i + 1]]}.html"]
                 if i + 1 < len(CHAIN_NEWEST_FIRST)
                 else []
             )
@@ -141,9 +135,7 @@ def test_index_lists_every_language(published) -> None:
         assert f"https://news.example.org/feeds/{language}/rss.xml" in hrefs
 
 
-def test_second_run_translates_nothing_and_changes_no_byte(
-    make_config, tmp_path: Path, clock: Clock
-) -> None:
+def test_second_run_translates_nothing_and_changes_no_byte(make_config, tmp_path: Path, clock: Clock) -> None:
     config = make_config(languages=("es",))
     _, first = _run(config, clock)
     assert first.ok and first.segments_translated > 0
@@ -160,9 +152,7 @@ def test_editing_an_article_retranslates_only_it(make_config, tmp_path: Path, cl
     _run(config, clock)
     target = tmp_path / "articles" / "002_5d8c1b7e4a9f2e61.txt"
     text = target.read_text(encoding="utf-8")
-    target.write_text(
-        text.replace("\n\n", "\n\nThe mayor cut the ribbon at noon.\n\n", 1), encoding="utf-8"
-    )
+    target.write_text(text.replace("\n\n", "\n\nThe mayor cut the ribbon at noon.\n\n", 1), encoding="utf-8")
     clock.advance(hours=1)
     _, report = _run(config, clock)
     assert report.articles_updated == 1
@@ -177,9 +167,7 @@ def test_editing_an_article_retranslates_only_it(make_config, tmp_path: Path, cl
     assert list(updated.values()).count("2026-03-01T13:00:00+00:00") == 1
 
 
-def test_unserved_language_is_reported_once_and_others_publish(
-    make_config, tmp_path: Path, clock: Clock
-) -> None:
+def test_unserved_language_is_reported_once_and_others_publish(make_config, tmp_path: Path, clock: Clock) -> None:
     config = make_config(languages=("es", "ja"), engines=("apertium",))
     _, report = _run(config, clock)
     assert len(report.unserved_languages) == 1

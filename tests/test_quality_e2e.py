@@ -25,8 +25,9 @@ LANGUAGES = ("es", "ca", "gl", "eo")
 
 
 def syndicate(*argv: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "syndicate", *argv], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "syndicate", *argv], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +68,12 @@ def test_the_sample_headlines_read_as_the_language_writes_them(site: Path) -> No
 def test_names_and_numbers_survive(site: Path) -> None:
     _, text = page_text(site, "es", "volga-farmers-expect-strong-wheat-harvest-after-mild-spring")
     assert "Olga Belova" in text and "Irina Sokolova" in " ".join(
-        lxml.html.fromstring((site / "translations" / "es" / "volga-farmers-expect-strong-wheat-harvest-after-mild-spring.html")
-                             .read_bytes()).itertext())
+        lxml.html.fromstring(
+            (
+                site / "translations" / "es" / "volga-farmers-expect-strong-wheat-harvest-after-mild-spring.html"
+            ).read_bytes()
+        ).itertext()
+    )
     _, text = page_text(site, "es", "city-library-reopens-after-two-year-renovation")
     assert "14,5 millones de dólares" in text  # "$14.5 million", in Spanish notation, value kept
     assert "35 %" in text.replace("\u00a0", " ")  # "35%" as CLDR writes it in Spanish

@@ -45,7 +45,9 @@ def get_on(sock: socket.socket, path: str) -> bytes:
     while b"\r\n\r\n" not in data:
         data += sock.recv(65536)
     head, _, body = data.partition(b"\r\n\r\n")
-    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    length = int(
+        next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    )
     while len(body) < length:
         body += sock.recv(65536)
     return head + b"\r\n\r\n" + body
@@ -57,9 +59,13 @@ def test_sighup_and_syndicate_reload_take_a_new_config_without_a_restart(tmp_pat
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "run.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "syndicate", "run", "--serve", "--config", str(config)],
-                                   cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        process = subprocess.Popen(
+            [sys.executable, "-m", "syndicate", "run", "--serve", "--config", str(config)],
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     try:
         feed = "/feeds/es/atom.xml"
         wait(lambda: httpx.get(base + feed, timeout=5).status_code == 200, 120, "the first publish", log)
@@ -87,11 +93,20 @@ def test_sighup_and_syndicate_reload_take_a_new_config_without_a_restart(tmp_pat
 
         # What needs a restart is named; `syndicate reload` sends the signal.
         config.write_text(good.replace(f"port = {port}", f"port = {port + 1}"), encoding="utf-8")
-        sent = subprocess.run([sys.executable, "-m", "syndicate", "reload", "--config", str(config)],
-                              capture_output=True, text=True, timeout=60, cwd=tmp_path)
+        sent = subprocess.run(
+            [sys.executable, "-m", "syndicate", "reload", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
         assert sent.returncode == 0, sent.stderr
-        wait(lambda: "serve.port take(s) effect only at a restart" in log.read_text(errors="replace"), 30,
-             "the restart notice", log)
+        wait(
+            lambda: "serve.port take(s) effect only at a restart" in log.read_text(errors="replace"),
+            30,
+            "the restart notice",
+            log,
+        )
         assert httpx.get(base + feed, timeout=5).status_code == 200  # still on the old port
         assert "Traceback" not in log.read_text(errors="replace")
     finally:
@@ -105,6 +120,11 @@ def test_sighup_and_syndicate_reload_take_a_new_config_without_a_restart(tmp_pat
 
 def test_reload_without_a_daemon_says_so(tmp_path: Path) -> None:
     config = write_config(tmp_path)
-    result = subprocess.run([sys.executable, "-m", "syndicate", "reload", "--config", str(config)],
-                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "syndicate", "reload", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert result.returncode == 2 and "no `syndicate run` holds" in result.stderr

@@ -22,13 +22,17 @@ def languages(config: Path, *codes: str) -> None:
     text = config.read_text(encoding="utf-8")
     start = text.index("languages = [")
     end = text.index("]", start)
-    config.write_text(text[:start] + "languages = [" + ", ".join(f'"{c}"' for c in codes) + text[end:], encoding="utf-8")
+    config.write_text(
+        text[:start] + "languages = [" + ", ".join(f'"{c}"' for c in codes) + text[end:], encoding="utf-8"
+    )
 
 
 def run(config: Path, engine: FakeEngine):  # type: ignore[no-untyped-def]
     settings = load_settings(config)
     with Store.open(settings.state_dir) as store:
-        report = once(settings, store, engines=Engines(settings, factories={"apertium": lambda _s: engine}), clock=Clock())
+        report = once(
+            settings, store, engines=Engines(settings, factories={"apertium": lambda _s: engine}), clock=Clock()
+        )
     assert report.ok, report.problems
     return settings, report
 
@@ -59,8 +63,9 @@ def test_a_removed_language_is_retired_and_comes_back_from_the_store(tmp_path: P
         status = app.service.snapshot()
         assert [r["language"] for r in status["retired_languages"]] == ["ca"]
         assert status["retired_languages"][0]["files_removed"] > 10
-        page = app.templates.get_template("status.html").render(s=status, refresh=30, css_url="/c", json_url="/j",
-                                                                 metrics_url="/m")
+        page = app.templates.get_template("status.html").render(
+            s=status, refresh=30, css_url="/c", json_url="/j", metrics_url="/m"
+        )
         assert "Retired languages" in page and "its URLs answer 410" in page
 
     languages(config, "es", "ca")
@@ -83,7 +88,12 @@ def test_status_lists_a_retired_language(tmp_path: Path) -> None:
     run(config, engine)
     languages(config, "es")
     run(config, engine)
-    result = subprocess.run([sys.executable, "-m", "syndicate", "-q", "status", "--config", str(config)],
-                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "syndicate", "-q", "status", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "retired: ca (Català) since" in result.stdout

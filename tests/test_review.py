@@ -45,8 +45,9 @@ def configure(tmp_path: Path, extra: str = "", articles: dict[str, str] | None =
         (folder / name).write_text(text, encoding="utf-8")
     config = tmp_path / "config.toml"
     config.unlink(missing_ok=True)
-    return write_config(tmp_path, languages=("es",), engines=("apertium",), articles=folder, keep_verbatim=(),
-                        extra=extra)
+    return write_config(
+        tmp_path, languages=("es",), engines=("apertium",), articles=folder, keep_verbatim=(), extra=extra
+    )
 
 
 class Desk:
@@ -70,8 +71,12 @@ class Desk:
             return fn(ReviewDesk(settings, store, clock=self.clock), store)
 
     def ids(self) -> dict[str, int]:
-        return self.do(lambda _d, store: {store.articles.get(aid).article.key: aid  # type: ignore[union-attr]
-                                          for aid in store.translations.for_language(ES)})
+        return self.do(
+            lambda _d, store: {
+                store.articles.get(aid).article.key: aid  # type: ignore[union-attr]
+                for aid in store.translations.for_language(ES)
+            }
+        )
 
     def feed(self) -> dict[str, str]:
         """Entry title -> its content, as a reader of the Atom feed gets them."""
@@ -133,7 +138,8 @@ def test_a_later_article_with_the_same_sentence_gets_the_correction(desk: Desk, 
     desk.once()
     (tmp_path / "articles" / "port.txt").write_text(
         "Port strike ends\n\nDock workers returned to work on Monday after a week-long strike.\n\n" + SIGN_OFF + "\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     desk.once()
     sent = [s for call in desk.engine.calls for s in call]
     assert SIGN_OFF not in sent  # the new article's copy of the sentence never reached the engine
@@ -243,16 +249,25 @@ def test_every_change_is_in_the_audit_log_with_old_and_new_text(desk: Desk) -> N
     grain = desk.ids()["grain.txt"]
     source = "Traders expect the harvest to be revised upward."
     before = desk.do(lambda d, _s: d.entry("es", grain)).segments[segment_index(desk, grain, source)].target
-    desk.do(lambda d, _s: d.correct("es", grain, source=source, text="Los operadores esperan una cosecha mayor.",
-                                    editor="ana", via="page"))
+    desk.do(
+        lambda d, _s: d.correct(
+            "es", grain, source=source, text="Los operadores esperan una cosecha mayor.", editor="ana", via="page"
+        )
+    )
     desk.clock.advance(minutes=1)
-    desk.do(lambda d, _s: d.correct("es", grain, source=source, text="Los comerciantes esperan una cosecha mayor.",
-                                    editor="luis", via="api"))
+    desk.do(
+        lambda d, _s: d.correct(
+            "es", grain, source=source, text="Los comerciantes esperan una cosecha mayor.", editor="luis", via="api"
+        )
+    )
     desk.do(lambda d, _s: d.withdraw("es", grain, source=source, editor="ana", via="cli"))
     desk.do(lambda d, _s: d.approve("es", grain, editor="luis", via="api"))
     log = desk.do(lambda d, _s: d.history(language="es", article_id=grain))
     assert [(e.editor, e.action, e.via) for e in log] == [
-        ("luis", "approve", "api"), ("ana", "withdraw", "cli"), ("luis", "correct", "api"), ("ana", "correct", "page"),
+        ("luis", "approve", "api"),
+        ("ana", "withdraw", "cli"),
+        ("luis", "correct", "api"),
+        ("ana", "correct", "page"),
     ]
     assert log[3].old_text == before and log[3].new_text == "Los operadores esperan una cosecha mayor."
     assert log[2].old_text == "Los operadores esperan una cosecha mayor."
@@ -262,11 +277,14 @@ def test_every_change_is_in_the_audit_log_with_old_and_new_text(desk: Desk) -> N
     assert desk.do(lambda d, _s: d.entry("es", grain)).segments[segment_index(desk, grain, source)].target == before
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("", "cannot be empty"),
-    ("   \x00\x07 ", "cannot be empty"),
-    ("x" * 20_001, "at most 20000 characters"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("", "cannot be empty"),
+        ("   \x00\x07 ", "cannot be empty"),
+        ("x" * 20_001, "at most 20000 characters"),
+    ],
+)
 def test_bad_corrections_are_refused_with_a_message(desk: Desk, text: str, problem: str) -> None:
     grain = desk.ids()["grain.txt"]
     with pytest.raises(ReviewError, match=problem):
@@ -277,8 +295,11 @@ def test_bad_corrections_are_refused_with_a_message(desk: Desk, text: str, probl
 def test_a_stale_form_is_refused_rather_than_overwriting_another_editors_correction(desk: Desk) -> None:
     grain = desk.ids()["grain.txt"]
     shown = desk.do(lambda d, _s: d.entry("es", grain)).segments[1].target
-    desk.do(lambda d, _s: d.correct("es", grain, segment=1, text="Primera corrección.", editor="ana", via="test",
-                                    expect=shown))
+    desk.do(
+        lambda d, _s: d.correct(
+            "es", grain, segment=1, text="Primera corrección.", editor="ana", via="test", expect=shown
+        )
+    )
     desk.once()
     with pytest.raises(ReviewError, match="changed since it was shown"):
         desk.do(lambda d, _s: d.correct("es", grain, segment=1, text="Otra.", editor="luis", via="test", expect=shown))
@@ -287,8 +308,11 @@ def test_a_stale_form_is_refused_rather_than_overwriting_another_editors_correct
 def test_corrected_text_is_plain_text_in_the_page_and_the_feed(desk: Desk, tmp_path: Path) -> None:
     """An editor's text is text: markup in it is shown, never run."""
     grain = desk.ids()["grain.txt"]
-    desk.do(lambda d, _s: d.correct("es", grain, segment=2, text='Los <script>alert(1)</script> "operadores" & co.',
-                                    editor="ana", via="test"))
+    desk.do(
+        lambda d, _s: d.correct(
+            "es", grain, segment=2, text='Los <script>alert(1)</script> "operadores" & co.', editor="ana", via="test"
+        )
+    )
     desk.once()
     page = next((tmp_path / "translations" / "es").glob("grain*.html")).read_text(encoding="utf-8")
     assert "<script>alert(1)</script>" not in page
@@ -303,8 +327,9 @@ def test_the_daemon_republishes_an_editors_change_at_once(desk: Desk) -> None:
     with Store.open(settings.state_dir) as store:
         pool = Engines(settings, factories={"apertium": lambda s: desk.engine})
         work = Work(settings, store, pool, clock=desk.clock)
-        ReviewDesk(settings, store, clock=desk.clock).correct("es", grain, segment=0, text="Suben las exportaciones de grano",
-                                                             editor="ana", via="test")
+        ReviewDesk(settings, store, clock=desk.clock).correct(
+            "es", grain, segment=0, text="Suben las exportaciones de grano", editor="ana", via="test"
+        )
         assert set(work.translate(ES).written) == {grain}
         work.publish_all()
         assert work.translate(ES).written == ()  # listed once, done once
@@ -318,8 +343,11 @@ def test_readers_and_partners_see_that_an_editor_corrected_or_approved_an_entry(
 
     ids = desk.ids()
     grain, metro = ids["grain.txt"], ids["metro.txt"]
-    desk.do(lambda d, _s: d.correct("es", grain, segment=1, text="Las exportaciones de grano subieron.", editor="ana",
-                                    via="test"))
+    desk.do(
+        lambda d, _s: d.correct(
+            "es", grain, segment=1, text="Las exportaciones de grano subieron.", editor="ana", via="test"
+        )
+    )
     desk.do(lambda d, _s: d.approve("es", metro, editor="ana", via="test"))
     desk.once()
     atom = etree.parse(str(tmp_path / "feeds" / "es" / "atom.xml")).getroot()
@@ -327,20 +355,30 @@ def test_readers_and_partners_see_that_an_editor_corrected_or_approved_an_entry(
     said = {}
     for entry in atom.iter("{http://www.w3.org/2005/Atom}entry"):
         info = entry.find(f"{syn}translation")
-        said[entry.findtext("{http://www.w3.org/2005/Atom}title")] = (info.get("status"), info.get("corrected"),
-                                                                     entry.get(f"{its}revOrg"))
-    assert sorted(said.values()) == [("human-reviewed", None, "editors"), ("machine", None, None),
-                                     ("machine-corrected", "1", "editors")], said
+        said[entry.findtext("{http://www.w3.org/2005/Atom}title")] = (
+            info.get("status"),
+            info.get("corrected"),
+            entry.get(f"{its}revOrg"),
+        )
+    assert sorted(said.values()) == [
+        ("human-reviewed", None, "editors"),
+        ("machine", None, None),
+        ("machine-corrected", "1", "editors"),
+    ], said
     feed = json.loads((tmp_path / "feeds" / "es" / "feed.json").read_bytes())
     statuses = sorted(item["_syndicate"]["translation"]["status"] for item in feed["items"])
     assert statuses == ["human-reviewed", "machine", "machine-corrected"]
-    pages = {p.name.split("-")[0]: p.read_text(encoding="utf-8") for p in (tmp_path / "translations" / "es").glob("*.html")}
+    pages = {
+        p.name.split("-")[0]: p.read_text(encoding="utf-8") for p in (tmp_path / "translations" / "es").glob("*.html")
+    }
     assert "1 frase corregida por un editor." in pages["grain"]
     assert "Revisada y aprobada por un editor." in pages["city"]
     assert "editor" not in pages["museum"]
 
 
-def test_translations_stored_before_segments_are_made_reviewable_once_from_the_memory(desk: Desk, tmp_path: Path) -> None:
+def test_translations_stored_before_segments_are_made_reviewable_once_from_the_memory(
+    desk: Desk, tmp_path: Path
+) -> None:
     """A store upgraded from a release that did not keep segments: the next pass redoes
     those translations from the memory (no engine call, no new version for readers)."""
     import json
@@ -359,23 +397,30 @@ def test_translations_stored_before_segments_are_made_reviewable_once_from_the_m
         after = dict(conn.execute("SELECT article_id, updated FROM translations").fetchall())
     assert after == {aid: updated for aid, _, updated in rows}  # readers see no new version
     with sqlite3.connect(db) as conn:
-        assert {aid: json.loads(body) for aid, body in conn.execute("SELECT article_id, body FROM translations")} == bodies
+        assert {
+            aid: json.loads(body) for aid, body in conn.execute("SELECT article_id, body FROM translations")
+        } == bodies
     assert all(desk.do(lambda d, _s, a=aid: d.entry("es", a)).segments for aid, _, _ in rows)
 
 
 def test_a_corrected_sentence_with_a_link_keeps_the_editors_words(tmp_path: Path) -> None:
     """Inline markup cannot undo a correction: the link is kept where its text is found in
     the editor's sentence, and the sentence is never rebuilt from machine-translated pieces."""
-    page = ("<html><head><title>Ports reopen</title></head><body><article><h1>Ports reopen</h1>"
-            "<p>The ministry published <a href='https://example.org/report'>the full report</a> on Monday.</p>"
-            "<p>Ships waited for three days outside the harbour.</p></article></body></html>")
+    page = (
+        "<html><head><title>Ports reopen</title></head><body><article><h1>Ports reopen</h1>"
+        "<p>The ministry published <a href='https://example.org/report'>the full report</a> on Monday.</p>"
+        "<p>Ships waited for three days outside the harbour.</p></article></body></html>"
+    )
     clock = Clock()
     engine = FakeEngine("apertium", {("en", "es")}, tagged)
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "ports.html").write_text(page, encoding="utf-8")
-    d = Desk(write_config(tmp_path, languages=("es",), engines=("apertium",), articles=folder, keep_verbatim=()),
-             engine, clock)
+    d = Desk(
+        write_config(tmp_path, languages=("es",), engines=("apertium",), articles=folder, keep_verbatim=()),
+        engine,
+        clock,
+    )
     d.once()
     aid = next(iter(d.ids().values()))
     sentence = "The ministry published the full report on Monday."
@@ -384,11 +429,21 @@ def test_a_corrected_sentence_with_a_link_keeps_the_editors_words(tmp_path: Path
     assert {sentence, link} <= {v.source for v in entry.segments}  # the link's text is a segment of its own
     # The editor rewords the sentence; the link's words ("el informe completo") are in it only
     # once the link's own text is corrected too.
-    d.do(lambda desk, _s: desk.correct("es", aid, source=sentence, text="El lunes el ministerio publicó el informe completo.",
-                                       editor="ana", via="test"))
+    d.do(
+        lambda desk, _s: desk.correct(
+            "es",
+            aid,
+            source=sentence,
+            text="El lunes el ministerio publicó el informe completo.",
+            editor="ana",
+            via="test",
+        )
+    )
     d.once()
     body = next(iter(d.feed().values()))
-    assert "El lunes el ministerio publicó el informe completo." in body.replace('<a href="https://example.org/report">', "").replace("</a>", "")
+    assert "El lunes el ministerio publicó el informe completo." in body.replace(
+        '<a href="https://example.org/report">', ""
+    ).replace("</a>", "")
     assert "published~es" not in body  # never rebuilt from pieces
     d.do(lambda desk, _s: desk.correct("es", aid, source=link, text="el informe completo", editor="ana", via="test"))
     d.once()

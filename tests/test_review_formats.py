@@ -48,11 +48,19 @@ def assert_valid(schema: etree.XMLSchema, document: bytes) -> None:
 
 
 HOSTILE_UNITS = [
-    ExportUnit("a12-s1", 12, "Tom & Jerry <script>alert('x')</script> \"quoted\" it's", "Том & Джерри <script>", "translated",
-               (ARTICLE, "confidence 0.42", "previous correction: <b>&amp;</b>")),
+    ExportUnit(
+        "a12-s1",
+        12,
+        "Tom & Jerry <script>alert('x')</script> \"quoted\" it's",
+        "Том & Джерри <script>",
+        "translated",
+        (ARTICLE, "confidence 0.42", "previous correction: <b>&amp;</b>"),
+    ),
     ExportUnit("a12-s2", 12, "  Leading and trailing spaces  ", "  Пробелы  ", "reviewed"),
     ExportUnit("a12-s3", 12, "Line one\nline two\r\nline three\ttabbed", "", "initial"),
-    ExportUnit("a12-s4", 12, "Harvest up 🌾 12% — “record”", "وقال المزارعون إن الحصاد 🌾 ارتفع 12%", "final", ("RTL target",)),
+    ExportUnit(
+        "a12-s4", 12, "Harvest up 🌾 12% — “record”", "وقال المزارعون إن الحصاد 🌾 ارتفع 12%", "final", ("RTL target",)
+    ),
     ExportUnit("a7-s10", 7, "", "", "initial"),
     ExportUnit("note-only.1", 3, "double  space and trailing newline\n", "x", "translated"),
 ]
@@ -92,13 +100,18 @@ def test_round_trip_keeps_ids_text_and_states() -> None:
     document = from_xliff(to_xliff(HOSTILE_UNITS, "en", "ar", original="articles/12"), name="review.xlf")
     assert (document.source_language, document.target_language) == ("en", "ar")
     assert document.units == tuple(
-        ImportedUnit(u.id, u.article_id if u.id.startswith("a") else None, u.source, u.target, u.state) for u in HOSTILE_UNITS
+        ImportedUnit(u.id, u.article_id if u.id.startswith("a") else None, u.source, u.target, u.state)
+        for u in HOSTILE_UNITS
     )
 
 
 # Every character XML 1.0 can carry (no C0 controls but tab/LF/CR, no surrogates, no U+FFFE/FFFF).
-xml_text = st.text(st.characters(codec="utf-8", blacklist_categories=("Cs",)).filter(
-    lambda c: c in "\t\n\r" or ("\x20" <= c <= "\ud7ff") or ("\ue000" <= c <= "\ufffd") or c >= "\U00010000"), max_size=40)
+xml_text = st.text(
+    st.characters(codec="utf-8", blacklist_categories=("Cs",)).filter(
+        lambda c: c in "\t\n\r" or ("\x20" <= c <= "\ud7ff") or ("\ue000" <= c <= "\ufffd") or c >= "\U00010000"
+    ),
+    max_size=40,
+)
 
 
 @settings(max_examples=150, derandomize=True, deadline=None)
@@ -110,7 +123,9 @@ def test_any_xml_text_round_trips(source: str, target: str, state: str) -> None:
 
 
 def test_characters_xml_cannot_carry_are_dropped_not_fatal(xliff_schema: etree.XMLSchema) -> None:
-    document = to_xliff([ExportUnit("a1-s1", 1, "bell\x07 null\x00", "esc\x1b", "translated", ("vt\x0b",))], "en", "de", original="p")
+    document = to_xliff(
+        [ExportUnit("a1-s1", 1, "bell\x07 null\x00", "esc\x1b", "translated", ("vt\x0b",))], "en", "de", original="p"
+    )
     assert_valid(xliff_schema, document)
     (unit,) = from_xliff(document).units
     assert (unit.source, unit.target) == ("bell null", "esc")
@@ -146,7 +161,7 @@ def test_file_edited_by_a_cat_tool(xliff_schema: etree.XMLSchema) -> None:
 
 
 def test_reads_xliff_2_1_inline_codes_and_resegmented_units() -> None:
-    raw = """<?xml version="1.0" encoding="UTF-8"?>
+    raw = b"""<?xml version="1.0" encoding="UTF-8"?>
 <xliff xmlns="urn:oasis:names:tc:xliff:document:2.0" version="2.1" srcLang="en-GB">
  <file id="f1">
   <group id="g1">
@@ -163,11 +178,17 @@ def test_reads_xliff_2_1_inline_codes_and_resegmented_units() -> None:
    </unit>
   </group>
  </file>
-</xliff>""".encode()
+</xliff>"""
     document = from_xliff(raw)
     assert (document.source_language, document.target_language) == ("en-GB", None)
     assert document.units == (
-        ImportedUnit("a3-s1", 3, "Rail fares rise by 4%. Tickets go on saletoday.", "Las tarifas suben un 4 %. Los billetes salen hoy.", "translated"),
+        ImportedUnit(
+            "a3-s1",
+            3,
+            "Rail fares rise by 4%. Tickets go on saletoday.",
+            "Las tarifas suben un 4 %. Los billetes salen hoy.",
+            "translated",
+        ),
     )
 
 
@@ -206,7 +227,9 @@ XLIFF_12 = b"""<?xml version="1.0" encoding="UTF-8"?>
         pytest.param(b"<html><body>export</body></html>", "not an XLIFF file (its root element is <html>)", id="html"),
         pytest.param(hostile("").replace(b' srcLang="en"', b""), "no srcLang", id="no-srclang"),
         pytest.param(hostile("").replace(b'"2.0" srcLang', b'"2.2" srcLang'), "not XLIFF 2.0 or 2.1", id="xliff-2.2"),
-        pytest.param(hostile("").replace(b"<segment>", b'<segment state="approved">'), "state 'approved'", id="bad-state"),
+        pytest.param(
+            hostile("").replace(b"<segment>", b'<segment state="approved">'), "state 'approved'", id="bad-state"
+        ),
         pytest.param(hostile("").replace(b' id="a1-s1"', b""), "on line 3 has no id", id="unit-without-id"),
     ],
 )
@@ -253,10 +276,19 @@ def test_too_large_is_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) ->
 
 
 PAIRS: list[tuple[str, str, str | None, datetime | None]] = [
-    ("Volga farmers expect a strong wheat harvest.", "Los agricultores del Volga esperan una buena cosecha de trigo.",
-     "lucia.m", datetime(2026, 12, 3, 14, 15, 0, tzinfo=UTC)),
-    ("Tom & Jerry <b>\"quoted\"</b>", "Tom y Jerry <b>«citado»</b>", None, None),
-    ("  spaced\nlines  ", "  espaciado\nlíneas  ", "ed", datetime(2026, 12, 3, 17, 0, tzinfo=timezone(timedelta(hours=3)))),
+    (
+        "Volga farmers expect a strong wheat harvest.",
+        "Los agricultores del Volga esperan una buena cosecha de trigo.",
+        "lucia.m",
+        datetime(2026, 12, 3, 14, 15, 0, tzinfo=UTC),
+    ),
+    ('Tom & Jerry <b>"quoted"</b>', "Tom y Jerry <b>«citado»</b>", None, None),
+    (
+        "  spaced\nlines  ",
+        "  espaciado\nlíneas  ",
+        "ed",
+        datetime(2026, 12, 3, 17, 0, tzinfo=timezone(timedelta(hours=3))),
+    ),
     ("Harvest 🌾", "حصاد 🌾", None, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
 ]
 
@@ -268,8 +300,13 @@ def test_tmx_is_valid_against_the_tmx_1_4b_dtd() -> None:
     assert dtd.validate(root), dtd.error_log
     header = root.find("header")
     assert {k: header.get(k) for k in ("creationtool", "srclang", "adminlang", "segtype", "datatype", "o-tmf")} == {
-        "creationtool": "syndicate", "srclang": "en", "adminlang": "en", "segtype": "sentence",
-        "datatype": "plaintext", "o-tmf": "syndicate"}
+        "creationtool": "syndicate",
+        "srclang": "en",
+        "adminlang": "en",
+        "segtype": "sentence",
+        "datatype": "plaintext",
+        "o-tmf": "syndicate",
+    }
     assert header.get("creationdate") is None  # same memory, same bytes
     assert document == to_tmx(PAIRS, "en", "es")
 
@@ -278,14 +315,19 @@ def test_tmx_reads_back_with_translate_toolkit() -> None:
     from translate.storage.tmx import tmxfile
 
     store = tmxfile.parsestring(to_tmx(PAIRS, "en", "es"))
-    back = [(u.source, u.gettarget("es"), u.xmlelement.get("changeid"), u.xmlelement.get("changedate")) for u in store.units]
+    back = [
+        (u.source, u.gettarget("es"), u.xmlelement.get("changeid"), u.xmlelement.get("changedate")) for u in store.units
+    ]
     assert back == [
         (PAIRS[0][0], PAIRS[0][1], "lucia.m", "20261203T141500Z"),
         (PAIRS[1][0], PAIRS[1][1], None, None),
         (PAIRS[2][0], PAIRS[2][1], "ed", "20261203T140000Z"),  # 17:00 at +03:00, in UTC
         (PAIRS[3][0], PAIRS[3][1], None, "20260102T030405Z"),
     ]
-    langs = [[tuv.get("{http://www.w3.org/XML/1998/namespace}lang") for tuv in u.xmlelement.findall("tuv")] for u in store.units]
+    langs = [
+        [tuv.get("{http://www.w3.org/XML/1998/namespace}lang") for tuv in u.xmlelement.findall("tuv")]
+        for u in store.units
+    ]
     assert langs == [["en", "es"]] * len(PAIRS)
 
 

@@ -42,8 +42,9 @@ def configure(tmp_path: Path, extra: str = "") -> Path:
     config = tmp_path / "config.toml"
     if config.exists():
         config.unlink()
-    return write_config(tmp_path, languages=("es",), engines=("apertium",), articles=folder, keep_verbatim=(),
-                        extra=extra)
+    return write_config(
+        tmp_path, languages=("es",), engines=("apertium",), articles=folder, keep_verbatim=(), extra=extra
+    )
 
 
 def run(config: Path, engine: FakeEngine, clock: Clock):

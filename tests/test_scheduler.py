@@ -80,7 +80,9 @@ def feed_entries(settings: Settings) -> list[str]:
     return [e.title for e in parsed.entries]
 
 
-def test_bad_peers_are_reported_retried_and_harm_nothing(site: TestSite, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_bad_peers_are_reported_retried_and_harm_nothing(
+    site: TestSite, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     serve_good_feed(site, 2)
     for name, (route, _) in BAD_PEERS.items():
         site.route(f"/{name}.xml", route)
@@ -258,9 +260,14 @@ cron = "0 6 * * 1-5"
         assert daemon._first_run(settings.sources[1], now) == now  # never polled: at once
         daemon.scheduler.start(paused=True)
         for source in settings.sources:
-            daemon.scheduler.add_job(daemon._job, trigger_for(source), args=[source.name], id=source.name, coalesce=True, max_instances=1)
+            daemon.scheduler.add_job(
+                daemon._job, trigger_for(source), args=[source.name], id=source.name, coalesce=True, max_instances=1
+            )
         cron_job = daemon.scheduler.get_job("cron")
-        assert cron_job.trigger.fields[4].name == "day_of_week" and str(cron_job.trigger.fields[4]) == "mon,tue,wed,thu,fri"
+        assert (
+            cron_job.trigger.fields[4].name == "day_of_week"
+            and str(cron_job.trigger.fields[4]) == "mon,tue,wed,thu,fri"
+        )
         daemon.scheduler.shutdown(wait=False)
     finally:
         store.close()
@@ -268,7 +275,13 @@ cron = "0 6 * * 1-5"
 
 @pytest.mark.parametrize(
     ("expression", "weekdays"),
-    [("0 6 * * 1-5", "mon,tue,wed,thu,fri"), ("*/10 * * * 0", "sun"), ("0 0 * * 7", "sun"), ("0 0 * * sat,sun", "sat,sun"), ("0 0 * * */3", "sun,wed,sat")],
+    [
+        ("0 6 * * 1-5", "mon,tue,wed,thu,fri"),
+        ("*/10 * * * 0", "sun"),
+        ("0 0 * * 7", "sun"),
+        ("0 0 * * sat,sun", "sat,sun"),
+        ("0 0 * * */3", "sun,wed,sat"),
+    ],
 )
 def test_cron_weekdays_count_from_sunday_like_cron(expression: str, weekdays: str) -> None:
     trigger = cron_trigger(expression)
@@ -276,7 +289,7 @@ def test_cron_weekdays_count_from_sunday_like_cron(expression: str, weekdays: st
 
 
 def test_cron_day_of_month_or_weekday_like_cron() -> None:
-    """"0 6 1 * mon" runs on the 1st and on every Monday, not only on Mondays the 1st."""
+    """ "0 6 1 * mon" runs on the 1st and on every Monday, not only on Mondays the 1st."""
     trigger = cron_trigger("0 6 1 * mon")
     fires, previous, now = [], None, datetime(2026, 11, 27, tzinfo=UTC)  # a Friday
     for _ in range(4):
@@ -338,7 +351,9 @@ def test_state_lock_names_the_holder(tmp_path: Path) -> None:
         pass
 
 
-def test_status_prints_a_plain_table_when_not_a_terminal(site: TestSite, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_status_prints_a_plain_table_when_not_a_terminal(
+    site: TestSite, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     serve_good_feed(site, 2)
     site.route("/broken.xml", Route(status=500))
     settings = config_for(site, tmp_path, ["broken", "later"])
@@ -379,7 +394,8 @@ def test_a_poll_that_only_changes_links_republishes(tmp_path: Path) -> None:
     daemon = Daemon(settings, store, engines=Engines(settings, {"apertium": lambda s: engine}), clock=Clock())
     assert daemon.cycle("sample").files_written > 0
     (tmp_path / "articles" / "a.txt").write_text(
-        "Alpha Story\n\nThe first story of the day is about the harbour.\n\nNext Article\n\nBeta Story\n", encoding="utf-8"
+        "Alpha Story\n\nThe first story of the day is about the harbour.\n\nNext Article\n\nBeta Story\n",
+        encoding="utf-8",
     )
     result = daemon.cycle("sample")
     assert result.report.articles_relinked == 1

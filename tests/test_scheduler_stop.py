@@ -31,11 +31,16 @@ def test_a_stop_mid_batch_ends_the_poll_within_seconds_and_the_next_poll_finishe
         return tagged(segment, source, target)
 
     engine = FakeEngine("apertium", {("en", "es")}, slow)
+
     def words(n: int) -> str:
         return " ".join(f"Sentence {k} of story {n} tells a new part of it." for k in range(60))
 
     with TestSite() as site:
-        site.page("/feed.xml", rss([story(n, words=words(n)) for n in range(1, 11)], site.base), content_type="application/rss+xml")
+        site.page(
+            "/feed.xml",
+            rss([story(n, words=words(n)) for n in range(1, 11)], site.base),
+            content_type="application/rss+xml",
+        )
         table = f'[[sources]]\nname = "harbour"\ntype = "feed"\nurl = "{site.url("/feed.xml")}"\ntimeout = "2s"\nretries = 0\n'
         settings = load_settings(daemon_config(tmp_path, table))
         store = Store.open(settings.state_dir)

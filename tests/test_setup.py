@@ -22,8 +22,9 @@ def planned(target: str) -> str:
     """What `make TARGET` would run on a fresh checkout (-B: as if nothing were built)."""
     if shutil.which("make") is None:
         pytest.skip("no make")
-    return subprocess.run(["make", "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, check=True,
-                          timeout=60).stdout
+    return subprocess.run(
+        ["make", "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+    ).stdout
 
 
 def test_make_run_installs_no_database_browser_or_web_server() -> None:
@@ -50,14 +51,22 @@ def test_apt_install_is_a_no_op_for_what_is_installed(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"}
     (tmp_path / "apt-get").write_text("#!/bin/sh\necho apt-get must not run >&2\nexit 9\n")
     (tmp_path / "apt-get").chmod(0o755)
-    result = subprocess.run([str(ROOT / "scripts" / "apt-install"), "dpkg"], env=env, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "apt-install"), "dpkg"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0 and result.stdout == "" and result.stderr == "", result
 
 
 def test_debian_names_its_pairs_either_way_round() -> None:
-    index = ["apertium-eng-spa", "apertium-eng-cat", "apertium-en-gl", "apertium-eo-en", "apertium-spa-cat",
-             "apertium-eng", "apertium-tools"]
+    index = [
+        "apertium-eng-spa",
+        "apertium-eng-cat",
+        "apertium-en-gl",
+        "apertium-eo-en",
+        "apertium-spa-cat",
+        "apertium-eng",
+        "apertium-tools",
+    ]
     found, missing = debian_packages([("en", "es"), ("en", "gl"), ("en", "eo"), ("es", "en"), ("en", "ja")], index)
     assert found == ["apertium", "apertium-eng-spa", "apertium-en-gl", "apertium-eo-en"]
     assert missing == ["en-ja"]
@@ -66,8 +75,18 @@ def test_debian_names_its_pairs_either_way_round() -> None:
 def test_models_packages_names_the_sample_configs_pairs(tmp_path: Path) -> None:
     if shutil.which("apt-cache") is None:
         pytest.skip("not Debian")
-    result = subprocess.run([sys.executable, "-m", "syndicate", "-q", "models", "packages", "--config",
-                             str(ROOT / "config.toml")], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "syndicate", "-q", "models", "packages", "--config", str(ROOT / "config.toml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
-    assert set(result.stdout.split()) == {"apertium", "apertium-eng-spa", "apertium-eng-cat", "apertium-en-gl",
-                                          "apertium-eo-en"}
+    assert set(result.stdout.split()) == {
+        "apertium",
+        "apertium-eng-spa",
+        "apertium-eng-cat",
+        "apertium-en-gl",
+        "apertium-eo-en",
+    }

@@ -21,16 +21,26 @@ from tests.fakes import FakeEngine, Recording, once_with
 
 #: A harbour town's wire, as its desk files it (title, text).
 WIRE = {
-    "strike": ("Port strike enters its third day",
-               "Dock workers kept the container terminal closed on Thursday as talks with the operator stalled."),
-    "ferry": ("Island ferries to sail twice a day",
-              "From the first of the month the island service adds an evening crossing, the operator said."),
-    "derby": ("Harbour United win the derby",
-              "A late header settled the football derby in front of 9,000 supporters on Saturday."),
-    "budget": ("Council approves a bigger budget",
-               "The money pays for dredging the port and for new moorings in the marina."),
-    "portugal": ("Portuguese trawler towed in after engine failure",
-                 "The coastguard towed the vessel into the harbour; its crew of six was unhurt."),
+    "strike": (
+        "Port strike enters its third day",
+        "Dock workers kept the container terminal closed on Thursday as talks with the operator stalled.",
+    ),
+    "ferry": (
+        "Island ferries to sail twice a day",
+        "From the first of the month the island service adds an evening crossing, the operator said.",
+    ),
+    "derby": (
+        "Harbour United win the derby",
+        "A late header settled the football derby in front of 9,000 supporters on Saturday.",
+    ),
+    "budget": (
+        "Council approves a bigger budget",
+        "The money pays for dredging the port and for new moorings in the marina.",
+    ),
+    "portugal": (
+        "Portuguese trawler towed in after engine failure",
+        "The coastguard towed the vessel into the harbour; its crew of six was unhurt.",
+    ),
 }
 
 
@@ -70,8 +80,12 @@ def touched_parts(recording: Recording, mark: int) -> set[tuple[str, str]]:
             continue  # a lone mark or name ("." or "QZ0QZ"): anyone's
         # Protected names reach the engine as placeholders ("Harbour QZ0QZ win the derby").
         pattern = re.compile(re.sub(r"QZ\d+QZ", ".+?", re.escape(segment)))
-        found = [(key, part) for key, (title, body) in WIRE.items()
-                 for part, text in (("title", title), ("text", body)) if pattern.search(text)]
+        found = [
+            (key, part)
+            for key, (title, body) in WIRE.items()
+            for part, text in (("title", title), ("text", body))
+            if pattern.search(text)
+        ]
         out.update(found or [("sample", "")])
     return out
 
@@ -151,8 +165,9 @@ def test_an_edit_that_brings_in_an_excluded_term_takes_the_entry_out(tmp_path: P
     feeds = load_settings(config).feeds_dir
     assert "Council" in wire_titles(feeds / "es" / "atom.xml")
     title, body = WIRE["budget"]
-    (tmp_path / "wire" / "budget.txt").write_text(f"{title}\n\n{body} The football club gets a new pitch.\n",
-                                                  encoding="utf-8")
+    (tmp_path / "wire" / "budget.txt").write_text(
+        f"{title}\n\n{body} The football club gets a new pitch.\n", encoding="utf-8"
+    )
     once_with(config, engine)
     assert "Council" not in wire_titles(feeds / "es" / "atom.xml")
 
@@ -187,8 +202,15 @@ def test_title_only_translates_titles_and_publishes_the_text_marked_as_original(
     mark = len(recording.log)
     once_with(config, engine)
     assert touched_parts(recording, mark) == {(key, "text") for key in WIRE}
-    content = next(e for e in feedparser.parse((feeds / "es" / "atom.xml").read_bytes()).entries
-                   if e.title.startswith("Port~es")).content[0].value
+    content = (
+        next(
+            e
+            for e in feedparser.parse((feeds / "es" / "atom.xml").read_bytes()).entries
+            if e.title.startswith("Port~es")
+        )
+        .content[0]
+        .value
+    )
     assert "Dock~es" in content and "syndicate-untranslated" not in content
     assert "Solo se ha traducido" not in next((pages / "es").glob("port-*.html")).read_text(encoding="utf-8")
 
@@ -197,17 +219,27 @@ def test_title_only_translates_titles_and_publishes_the_text_marked_as_original(
     mark = len(recording.log)
     once_with(config, engine)
     assert not recording.since(mark)
-    content = next(e for e in feedparser.parse((feeds / "es" / "atom.xml").read_bytes()).entries
-                   if e.title.startswith("Port~es")).content[0].value
+    content = (
+        next(
+            e
+            for e in feedparser.parse((feeds / "es" / "atom.xml").read_bytes()).entries
+            if e.title.startswith("Port~es")
+        )
+        .content[0]
+        .value
+    )
     assert "Dock workers kept" in content and "Dock~es" not in content
 
 
-@pytest.mark.parametrize(("line", "message"), [
-    ('include = ["re:(unclosed"]', "is not a valid regular expression"),
-    ('exclude = ["re:(a|aa)+$"]', "backtracks catastrophically"),
-    ('include = ["  "]', "contains an empty term"),
-    ('include = ["re:"]', "contains an empty term"),
-])
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('include = ["re:(unclosed"]', "is not a valid regular expression"),
+        ('exclude = ["re:(a|aa)+$"]', "backtracks catastrophically"),
+        ('include = ["  "]', "contains an empty term"),
+        ('include = ["re:"]', "contains an empty term"),
+    ],
+)
 def test_bad_filter_terms_are_refused_naming_the_key(tmp_path: Path, line: str, message: str) -> None:
     from syndicate.errors import ConfigError
 
@@ -238,7 +270,10 @@ def test_held_back_articles_are_not_work_waiting(tmp_path: Path) -> None:
     engine = FakeEngine("apertium", {("en", "es"), ("en", "ca")}, Recording())
     once_with(config, engine)
     settings = load_settings(config)
-    with Store.open(settings.state_dir) as store, Engines(settings, factories={"apertium": lambda _s: engine}) as engines:
+    with (
+        Store.open(settings.state_dir) as store,
+        Engines(settings, factories={"apertium": lambda _s: engine}) as engines,
+    ):
         work = Work(settings, store, engines)
         assert store.filters.held_back()
         assert not work.waiting(Lang("es"))

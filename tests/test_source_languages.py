@@ -14,7 +14,10 @@ from tests.conftest import write_config
 from tests.fakes import FakeEngine, Recording, once_with
 
 WIRE = [
-    ("Port strike enters its third day", "Dock workers kept the container terminal closed on Thursday as talks stalled."),
+    (
+        "Port strike enters its third day",
+        "Dock workers kept the container terminal closed on Thursday as talks stalled.",
+    ),
     ("Ferry timetable changes next month", "The island ferry will sail twice a day from the first of the month."),
 ]
 
@@ -66,7 +69,11 @@ def test_a_sources_languages_decide_where_its_articles_go_and_changes_apply_next
 
     # The sample taken out of Catalan: its entries and pages leave Catalan, nothing is translated.
     set_languages(config, 'name = "sample"', 'languages = ["es"]')
-    sample_pages = [p.name for p in (pages / "es").glob("*.html") if p.name != "index.html" and not p.name.startswith(("port-", "ferry-"))]
+    sample_pages = [
+        p.name
+        for p in (pages / "es").glob("*.html")
+        if p.name != "index.html" and not p.name.startswith(("port-", "ferry-"))
+    ]
     calls = len(recording.log)
     once_with(config, engine)
     assert len(recording.log) == calls

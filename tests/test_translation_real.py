@@ -44,15 +44,15 @@ def _run(tmp_path: Path, *, engines: tuple[str, ...], articles: dict[str, str], 
 def _check_markup(body: str, source: str) -> None:
     root = lxml.html.fragment_fromstring(body, create_parent="div")
     src = lxml.html.fragment_fromstring(source, create_parent="div")
-    assert sorted(el.tag for el in root.iter()) == sorted(
-        el.tag for el in src.iter() if el.tag not in ("script",)
-    ), body
+    assert sorted(el.tag for el in root.iter()) == sorted(el.tag for el in src.iter() if el.tag not in ("script",)), (
+        body
+    )
     for bad in ("<script", "onclick", "javascript:", "alert("):
         assert bad not in body
 
 
 def test_apertium_keeps_nested_markup_glossary_and_names(tmp_path: Path) -> None:
-    settings, store, report = _run(tmp_path, engines=("apertium",), articles={"vote.html": PAGE}, extra=GLOSSARY)
+    _settings, store, report = _run(tmp_path, engines=("apertium",), articles={"vote.html": PAGE}, extra=GLOSSARY)
     assert report.ok, report.failures
     (sa,) = store.articles.all()
     t = store.translations.get(sa.id, "es")
@@ -78,7 +78,7 @@ def test_pivot_spanish_to_catalan_through_english_with_apertium(tmp_path: Path) 
         "nota.txt": "La biblioteca de la ciudad abre sus puertas\n\n"
         "La nueva biblioteca abrió sus puertas el lunes por la mañana. Muchos vecinos visitaron las salas de lectura.\n"
     }
-    settings, store, report = _run(tmp_path, engines=("apertium",), articles=spanish, languages=("ca", "es"))
+    _settings, store, report = _run(tmp_path, engines=("apertium",), articles=spanish, languages=("ca", "es"))
     assert report.ok, (report.failures, report.unserved_languages)
     (sa,) = store.articles.all()
     assert sa.article.language == "es"  # detected: the source does not say
@@ -104,7 +104,7 @@ def argos_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_argos_package_through_the_pipeline_keeps_markup_and_terms(tmp_path: Path, argos_dir: Path) -> None:
     extra = f'argos_packages_dir = "{argos_dir}"\n' + GLOSSARY
-    settings, store, report = _run(
+    _settings, store, report = _run(
         tmp_path, engines=("argos", "apertium"), articles={"vote.html": PAGE}, languages=("es", "ca"), extra=extra
     )
     assert report.ok, (report.failures, report.unserved_languages)
@@ -128,12 +128,20 @@ def test_models_cli_installs_from_file_and_lists(tmp_path: Path) -> None:
     (tmp_path / "pkgs").mkdir()
     result = subprocess.run(
         [sys.executable, "-m", "syndicate", "models", "install", "--file", str(package)],
-        capture_output=True, text=True, env=env, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert "installed argos en->es" in result.stdout
     listing = subprocess.run(
-        [sys.executable, "-m", "syndicate", "models", "list"], capture_output=True, text=True, env=env, cwd=tmp_path, check=True
+        [sys.executable, "-m", "syndicate", "models", "list"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=True,
     ).stdout
     assert re.search(r"argos\s+en->es", listing)
     assert re.search(r"apertium\s+en->es", listing)
@@ -141,13 +149,19 @@ def test_models_cli_installs_from_file_and_lists(tmp_path: Path) -> None:
     bad.write_bytes(b"not a zip")
     result = subprocess.run(
         [sys.executable, "-m", "syndicate", "models", "install", "--file", str(bad)],
-        capture_output=True, text=True, env=env, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
     )
     assert result.returncode == 3 and "broken.argosmodel" in result.stderr
     offline = subprocess.run(
         [sys.executable, "-m", "syndicate", "models", "install", "en", "fr"],
-        capture_output=True, text=True, cwd=tmp_path,
-        env={**env, "ARGOS_PACKAGE_INDEX": "http://127.0.0.1:9/"}, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**env, "ARGOS_PACKAGE_INDEX": "http://127.0.0.1:9/"},
+        timeout=60,
     )
     assert offline.returncode == 3
     assert "cannot reach the Argos package index" in offline.stderr and "--file" in offline.stderr
@@ -161,9 +175,7 @@ def test_degenerate_argos_model_is_caught_by_guards_and_apertium_serves(tmp_path
     (tmp_path / "pkgs").mkdir()
     install_from_file(package, tmp_path / "pkgs")
     extra = f'argos_packages_dir = "{tmp_path / "pkgs"}"\n'
-    settings, store, report = _run(
-        tmp_path, engines=("argos", "apertium"), articles={"vote.html": PAGE}, extra=extra
-    )
+    _settings, store, report = _run(tmp_path, engines=("argos", "apertium"), articles={"vote.html": PAGE}, extra=extra)
     assert report.ok, report.failures
     assert report.guard_failures > 5
     (sa,) = store.articles.all()

@@ -75,25 +75,33 @@ def private_upstream() -> Iterator[tuple[int, list[str]]]:
 
 
 def test_a_feeds_credentials_are_sent_as_auth_and_never_published_or_logged(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     with private_upstream() as (port, seen):
-        extra = (f'\n[publish]\nwebsub_hubs = ["http://hubuser:{SECRET}@127.0.0.1:{port}/hub"]\n'
-                 f'\n[[sources]]\nname = "wire"\ntype = "feed"\nurl = "http://user:{SECRET}@127.0.0.1:{port}/feed.xml"\n'
-                 'allow_private_addresses = true\nretries = 0\n'
-                 f'\n[[sources]]\nname = "gone"\ntype = "feed"\nurl = "http://user:{SECRET}@127.0.0.1:{port}/none.xml"\n'
-                 'retries = 0\n')
+        extra = (
+            f'\n[publish]\nwebsub_hubs = ["http://hubuser:{SECRET}@127.0.0.1:{port}/hub"]\n'
+            f'\n[[sources]]\nname = "wire"\ntype = "feed"\nurl = "http://user:{SECRET}@127.0.0.1:{port}/feed.xml"\n'
+            "allow_private_addresses = true\nretries = 0\n"
+            f'\n[[sources]]\nname = "gone"\ntype = "feed"\nurl = "http://user:{SECRET}@127.0.0.1:{port}/none.xml"\n'
+            "retries = 0\n"
+        )
         settings = load_settings(write_config(tmp_path, extra=extra))
         engine = FakeEngine("apertium", {("en", "es")}, tagged)
         with caplog.at_level(logging.DEBUG), Store.open(settings.state_dir) as store:
-            report = once(settings, store, engines=Engines(settings, factories={"apertium": lambda _s: engine}),
-                          clock=Clock())
+            report = once(
+                settings, store, engines=Engines(settings, factories={"apertium": lambda _s: engine}), clock=Clock()
+            )
             stored = [a for a in store.articles.all() if a.article.source == "wire"]
     assert [a.article.title for a in stored] == ["Dock workers return after the strike"]
     assert stored[0].article.url == f"http://127.0.0.1:{port}/stories/dock.html"  # resolved, without the password
     assert any(line.startswith("/feed.xml Basic ") for line in seen)  # sent as auth, to its host
     assert any(p.source == "gone" and "404" in p.message for p in report.problems)
-    leaks = [p for folder in (settings.feeds_dir, settings.translations_dir) for p in folder.rglob("*")
-             if p.is_file() and SECRET in p.read_text(errors="replace")]
+    leaks = [
+        p
+        for folder in (settings.feeds_dir, settings.translations_dir)
+        for p in folder.rglob("*")
+        if p.is_file() and SECRET in p.read_text(errors="replace")
+    ]
     assert not leaks, leaks
     assert SECRET not in caplog.text and not any(SECRET in p.message for p in report.problems)
     atom = (settings.feeds_dir / "es" / "atom.xml").read_text()
@@ -101,9 +109,11 @@ def test_a_feeds_credentials_are_sent_as_auth_and_never_published_or_logged(
 
 
 def test_a_config_problem_never_repeats_a_password(tmp_path: Path) -> None:
-    extra = (f'\n[publish]\nwebsub_hubs = ["ftp://hubuser:{SECRET}@hub.example/"]\n'
-             f'\n[websub]\ncallback_url = "ftp://cb:{SECRET}@watch.example/websub"\n'
-             f'\n[[sources]]\nname = "wire"\ntype = "feed"\nurl = "ftp://user:{SECRET}@wire.example/feed.xml"\n')
+    extra = (
+        f'\n[publish]\nwebsub_hubs = ["ftp://hubuser:{SECRET}@hub.example/"]\n'
+        f'\n[websub]\ncallback_url = "ftp://cb:{SECRET}@watch.example/websub"\n'
+        f'\n[[sources]]\nname = "wire"\ntype = "feed"\nurl = "ftp://user:{SECRET}@wire.example/feed.xml"\n'
+    )
     with pytest.raises(ConfigError) as info:
         load_settings(write_config(tmp_path, extra=extra))
     message = str(info.value)

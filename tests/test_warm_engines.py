@@ -51,7 +51,8 @@ def test_the_first_stored_item_prepares_every_target_once(tmp_path: Path) -> Non
             assert sorted(engine.prepared) == [(EN, CA), (EN, ES)]  # once per pair, not per item
 
             (tmp_path / "articles" / "report-09.txt").write_text(
-                "Late ferry\n\nAnother ferry left late on Tuesday, the third this week.\n", encoding="utf-8")
+                "Late ferry\n\nAnother ferry left late on Tuesday, the third this week.\n", encoding="utf-8"
+            )
             assert len(work.poll("sample").new) == 1
             engines.close()
             assert len(engine.prepared) == 2  # already started by this process: not again
@@ -77,8 +78,10 @@ def test_a_poll_with_nothing_new_or_warming_off_prepares_nothing(tmp_path: Path)
 
 def test_a_source_with_its_own_language_prepares_that_language(tmp_path: Path) -> None:
     config = write_config(tmp_path, articles=_drop(tmp_path, 1))
-    config.write_text(config.read_text(encoding="utf-8").replace('type = "folder"', 'type = "folder"\nlanguage = "de"'),
-                      encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('type = "folder"', 'type = "folder"\nlanguage = "de"'),
+        encoding="utf-8",
+    )
     settings = load_settings(config)
     assert settings.sources[0].language == DE
     engine = FakeEngine("apertium", {("de", "es"), ("en", "es")}, tagged)
@@ -121,8 +124,10 @@ def test_unserved_same_language_and_failing_pairs_are_skipped_quietly(
 
     settings = load_settings(write_config(tmp_path))
     engine = Broken("apertium", {("en", "es")}, tagged)
-    with caplog.at_level(logging.DEBUG, logger="syndicate.translate.engines"), \
-            Engines(settings, {"apertium": lambda _s: engine}) as engines:
+    with (
+        caplog.at_level(logging.DEBUG, logger="syndicate.translate.engines"),
+        Engines(settings, {"apertium": lambda _s: engine}) as engines,
+    ):
         engines.prepare([(EN, EN), (EN, DE), (EN, ES)])  # same language, no engine, broken
     assert "could not prepare en->es" in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # the translation reports it, if it fails

@@ -92,8 +92,10 @@ def test_a_pushed_upstream_entry_reaches_our_feed_and_the_partner_within_seconds
         links = {"Link": f'<{hub.url}>; rel="hub", <{topic}>; rel="self"'}
 
         def publish_upstream(stories: list[Any]) -> None:
-            upstream.route("/feed.xml", Route(rss(stories, upstream.base).encode(), content_type="application/rss+xml",
-                                              headers=links))
+            upstream.route(
+                "/feed.xml",
+                Route(rss(stories, upstream.base).encode(), content_type="application/rss+xml", headers=links),
+            )
 
         publish_upstream([story(1), story(2)])
         config = _config(tmp_path, port, topic, hub.url)
@@ -101,14 +103,19 @@ def test_a_pushed_upstream_entry_reaches_our_feed_and_the_partner_within_seconds
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "syndicate", "-v", "run", "--serve", "--config", str(config)],
-                cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                cwd=tmp_path,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         try:
             # The first poll publishes the two stories and finds the hub; we subscribe.
             def subscribed() -> dict[str, Any] | None:
                 status = _status(base)
                 source = status["sources"][0]
-                ready = source["websub"] and source["websub"]["state"] == "active" and status["languages"][0]["publishable"]
+                ready = (
+                    source["websub"] and source["websub"]["state"] == "active" and status["languages"][0]["publishable"]
+                )
                 return status if ready else None
 
             status = _wait(subscribed, 120, "the daemon did not publish and subscribe", log)
@@ -118,7 +125,11 @@ def test_a_pushed_upstream_entry_reaches_our_feed_and_the_partner_within_seconds
             polls_before = status["sources"][0]["polls"]
 
             def our_polls() -> int:
-                return sum(1 for r in upstream.requests if r.path == "/feed.xml" and "syndicate/" in r.headers.get("user-agent", ""))
+                return sum(
+                    1
+                    for r in upstream.requests
+                    if r.path == "/feed.xml" and "syndicate/" in r.headers.get("user-agent", "")
+                )
 
             fetched_before = our_polls()
             seen = len(partner.deliveries)
@@ -128,8 +139,12 @@ def test_a_pushed_upstream_entry_reaches_our_feed_and_the_partner_within_seconds
             t0 = time.monotonic()
             assert httpx.post(hub.url, data={"hub.mode": "publish", "hub.topic": topic}, timeout=10).status_code == 202
 
-            feed_text = _wait(lambda: (t := httpx.get(ours, timeout=5).text) and "story-3" in t and t, BUDGET,
-                              "the pushed story did not reach our Atom feed", log)
+            feed_text = _wait(
+                lambda: (t := httpx.get(ours, timeout=5).text) and "story-3" in t and t,
+                BUDGET,
+                "the pushed story did not reach our Atom feed",
+                log,
+            )
             in_feed = time.monotonic() - t0
 
             def partner_has_it() -> bool:
@@ -137,28 +152,40 @@ def test_a_pushed_upstream_entry_reaches_our_feed_and_the_partner_within_seconds
 
             _wait(partner_has_it, max(0.1, BUDGET - (time.monotonic() - t0)), "our ping did not reach the partner", log)
             at_partner = time.monotonic() - t0
-            print(f"\nWebSub latency: upstream publish -> our Atom feed {in_feed:.2f}s, -> partner's subscriber {at_partner:.2f}s")
+            print(
+                f"\nWebSub latency: upstream publish -> our Atom feed {in_feed:.2f}s, -> partner's subscriber {at_partner:.2f}s"
+            )
             assert in_feed < BUDGET and at_partner < BUDGET
 
             # Translated by Apertium: the English title is not in our entry, its engine is named.
             import feedparser
 
-            entry = next(e for e in feedparser.parse(feed_text.encode()).entries
-                         if any("story-3" in (link.get("href") or "") for link in e.links))
+            entry = next(
+                e
+                for e in feedparser.parse(feed_text.encode()).entries
+                if any("story-3" in (link.get("href") or "") for link in e.links)
+            )
             assert entry.title != story(3).title and "3" in entry.title, entry.title
             from lxml import etree
 
             atom = etree.fromstring(feed_text.encode())
-            pushed = next(e for e in atom.iter("{http://www.w3.org/2005/Atom}entry")
-                          if any("story-3" in (link.get("href") or "") for link in e.iter("{http://www.w3.org/2005/Atom}link")))
+            pushed = next(
+                e
+                for e in atom.iter("{http://www.w3.org/2005/Atom}entry")
+                if any("story-3" in (link.get("href") or "") for link in e.iter("{http://www.w3.org/2005/Atom}link"))
+            )
             said = pushed.find("{urn:syndicate:translation}translation")
             assert said is not None and said.get("engine") == "apertium" and said.get("status") == "machine"
             assert 'rel="hub"' in feed_text
 
             # No scheduled poll in between: exactly one more fetch of the upstream feed, the pushed one.
             assert our_polls() == fetched_before + 1
-            final = _wait(lambda: (s := _status(base)) and s["sources"][0]["polls"] == polls_before + 1 and s, 5,
-                          "the pushed poll was not recorded", log)
+            final = _wait(
+                lambda: (s := _status(base)) and s["sources"][0]["polls"] == polls_before + 1 and s,
+                5,
+                "the pushed poll was not recorded",
+                log,
+            )
             websub = final["sources"][0]["websub"]
             assert websub["deliveries"] >= 1 and websub["last_delivery"]
             assert final["websub_hubs"][0]["outcome"] == "ok"

@@ -72,7 +72,7 @@ def test_poll_stores_and_a_poll_with_nothing_new_reads_no_file(tmp_path: Path) -
         assert (third.outcome, third.items_seen, len(third.new), len(third.updated)) == ("ok", 2, 1, 1)
 
         # Changed reading settings read every file again (stored articles get the new reading).
-        changed = load_settings(write_config(tmp_path, extra="[extract]\nchrome_lines = [\"Advertisement\"]\n"))
+        changed = load_settings(write_config(tmp_path, extra='[extract]\nchrome_lines = ["Advertisement"]\n'))
         again = Work(changed, store, engines_for(changed), clock=Clock()).poll("sample")
         assert again.items_seen == 6
         assert again.status is not None and again.status.reader not in (None, status.reader)
@@ -131,7 +131,7 @@ def test_two_polls_of_one_source_at_once_leave_no_duplicate(tmp_path: Path) -> N
             work = Work(settings, store, engines_for(settings), clock=Clock())
             start.wait()
             outcomes.append(work.poll("sample"))
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - the main thread re-raises what the worker met
             errors.append(exc)
 
     threads = [threading.Thread(target=poll, args=(store,)) for store in stores]

@@ -22,7 +22,9 @@ def mounted_tmpfs(where: Path, size: str = "512k", *, read_only: bool = False) -
         pytest.skip("no `mount` command: cannot make a small file system to fill")
     result = subprocess.run(
         [mount, "-t", "tmpfs", "-o", f"size={size},mode=0755" + (",ro" if read_only else ""), "tmpfs", str(where)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN): {result.stderr.strip()}")

@@ -64,9 +64,13 @@ def local_hub(state: Path, *, algorithm: str = "sha512", min_lease: int = 1) -> 
     app = Flask(f"hub{id(state)}")
     app.config.update(PUBLISH_SUPPORTED=True, HUB_MIN_LEASE_SECONDS=min_lease)
     hub = Hub(
-        SQLite3HubStorage(str(state / "hub.db")), celery,
-        PUBLISH_SUPPORTED=True, SIGNATURE_ALGORITHM=algorithm, REQUEST_TIMEOUT=5,
-        MAX_ATTEMPTS=2, BACKOFF_BASE=0.1,
+        SQLite3HubStorage(str(state / "hub.db")),
+        celery,
+        PUBLISH_SUPPORTED=True,
+        SIGNATURE_ALGORITHM=algorithm,
+        REQUEST_TIMEOUT=5,
+        MAX_ATTEMPTS=2,
+        BACKOFF_BASE=0.1,
     )
     app.register_blueprint(hub.build_blueprint(url_prefix="/hub"))
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -148,10 +152,17 @@ class PartnerSubscriber:
     def subscribe(self, hub: str, topic: str, lease: int = 3600) -> None:
         """Subscribe (the hub verifies before it answers, its tasks being eager)."""
         self.wanted[topic] = "subscribe"
-        response = httpx.post(hub, data={
-            "hub.mode": "subscribe", "hub.topic": topic, "hub.callback": self.callback,
-            "hub.lease_seconds": str(lease), "hub.secret": self.secret,
-        }, timeout=10)
+        response = httpx.post(
+            hub,
+            data={
+                "hub.mode": "subscribe",
+                "hub.topic": topic,
+                "hub.callback": self.callback,
+                "hub.lease_seconds": str(lease),
+                "hub.secret": self.secret,
+            },
+            timeout=10,
+        )
         assert response.status_code == 202, response.text
         assert ("subscribe", topic) in self.verified, "the hub did not verify the partner's subscription"
 

@@ -65,7 +65,9 @@ def _seconds(value: timedelta) -> int:
     return max(1, int(value.total_seconds()))
 
 
-def celery_config(settings: Settings, *, beat_max_interval: float = 5.0, lock_timeout: float | None = None) -> dict[str, Any]:
+def celery_config(
+    settings: Settings, *, beat_max_interval: float = 5.0, lock_timeout: float | None = None
+) -> dict[str, Any]:
     """The Celery configuration for ``settings`` (a plain dict, so tests can read it)."""
     cluster = settings.cluster
     if cluster.broker_url is None:
@@ -73,7 +75,13 @@ def celery_config(settings: Settings, *, beat_max_interval: float = 5.0, lock_ti
 
         raise ConfigError(
             "[cluster]",
-            [("cluster.broker_url", None, "set it to the Redis broker (redis://host:6379/0) to run --role scheduler or worker")],
+            [
+                (
+                    "cluster.broker_url",
+                    None,
+                    "set it to the Redis broker (redis://host:6379/0) to run --role scheduler or worker",
+                )
+            ],
         )
     limit = _seconds(cluster.task_time_limit)
     visibility = _seconds(cluster.visibility_timeout)
@@ -121,7 +129,12 @@ def celery_config(settings: Settings, *, beat_max_interval: float = 5.0, lock_ti
         "task_default_queue": POLL_QUEUE,
         "task_create_missing_queues": True,
         "task_publish_retry": True,
-        "task_publish_retry_policy": {"max_retries": 20, "interval_start": 0.5, "interval_step": 1.0, "interval_max": 5.0},
+        "task_publish_retry_policy": {
+            "max_retries": 20,
+            "interval_start": 0.5,
+            "interval_step": 1.0,
+            "interval_max": 5.0,
+        },
         "worker_hijack_root_logger": False,  # the CLI configures logging
         "worker_redirect_stdouts": False,
         "worker_send_task_events": False,
@@ -135,7 +148,10 @@ def celery_config(settings: Settings, *, beat_max_interval: float = 5.0, lock_ti
         "beat_max_loop_interval": beat_max_interval,
         "redbeat_redis_url": cluster.broker_url,
         "redbeat_redis_options": {  # retry_period -1: a restarted Redis is waited for, forever
-            "socket_connect_timeout": 5, "socket_timeout": 30, "retry_on_timeout": True, "health_check_interval": 10,
+            "socket_connect_timeout": 5,
+            "socket_timeout": 30,
+            "retry_on_timeout": True,
+            "health_check_interval": 10,
             "retry_period": -1,
         },
         "redbeat_key_prefix": f"{REDIS_PREFIX}redbeat",

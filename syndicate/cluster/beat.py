@@ -42,8 +42,11 @@ class SteadyScheduler(RedBeatScheduler):  # type: ignore[misc]
             return 0.0
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError) as exc:
             if not self._down:
-                logger.warning("scheduler: Redis does not answer (%s); waiting for it (polls due meanwhile are sent "
-                               "when it is back)", exc)
+                logger.warning(
+                    "scheduler: Redis does not answer (%s); waiting for it (polls due meanwhile are sent "
+                    "when it is back)",
+                    exc,
+                )
             self._down = True
             return OUTAGE_TICK
         if self._down:

@@ -33,6 +33,7 @@ from syndicate.store.schema import cluster_tasks
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class TaskRecord:
     """One task in flight or given up."""
@@ -74,8 +75,14 @@ class DeliveryLedger:
             now = _now()
             with self._begin() as conn:
                 stmt = self._insert(conn).values(
-                    task_id=task_id, task=task, args=json.dumps(list(args)), deliveries=1, state="running",
-                    last_error=None, first_started=now, updated=now,
+                    task_id=task_id,
+                    task=task,
+                    args=json.dumps(list(args)),
+                    deliveries=1,
+                    state="running",
+                    last_error=None,
+                    first_started=now,
+                    updated=now,
                 )
                 stmt = stmt.on_conflict_do_update(
                     index_elements=[cluster_tasks.c.task_id],
@@ -88,7 +95,9 @@ class DeliveryLedger:
     def _set(self, task_id: str, **values: Any) -> None:
         try:
             with self._begin() as conn:
-                conn.execute(update(cluster_tasks).where(cluster_tasks.c.task_id == task_id).values(updated=_now(), **values))
+                conn.execute(
+                    update(cluster_tasks).where(cluster_tasks.c.task_id == task_id).values(updated=_now(), **values)
+                )
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot record the state of task {task_id}: {exc}") from exc
 
@@ -115,8 +124,11 @@ class DeliveryLedger:
         if settled:
             try:
                 with self._begin() as conn:
-                    conn.execute(delete(cluster_tasks).where(cluster_tasks.c.task_id.in_(settled),
-                                                             cluster_tasks.c.state == "failed"))
+                    conn.execute(
+                        delete(cluster_tasks).where(
+                            cluster_tasks.c.task_id.in_(settled), cluster_tasks.c.state == "failed"
+                        )
+                    )
             except SQLAlchemyError as exc:
                 raise StoreError(f"cannot close the given-up tasks {', '.join(settled)}: {exc}") from exc
             logger.info("given-up task(s) %s: their work is done now", ", ".join(settled))
@@ -134,8 +146,14 @@ class DeliveryLedger:
             raise StoreError(f"cannot read the cluster's task records: {exc}") from exc
         return [
             TaskRecord(
-                task_id=r.task_id, task=r.task, args=tuple(json.loads(r.args)), deliveries=r.deliveries, state=r.state,
-                last_error=r.last_error, first_started=_utc(r.first_started), updated=_utc(r.updated),
+                task_id=r.task_id,
+                task=r.task,
+                args=tuple(json.loads(r.args)),
+                deliveries=r.deliveries,
+                state=r.state,
+                last_error=r.last_error,
+                first_started=_utc(r.first_started),
+                updated=_utc(r.updated),
             )
             for r in rows
         ]

@@ -53,8 +53,9 @@ def check_broker(settings: Settings, *, timeout: float = 5.0) -> None:
     url = settings.cluster.broker_url
     if url is None:
         raise ClusterError(
-            "no broker: cluster.broker_url is not set", key="cluster.broker_url",
-            hint="set [cluster] broker_url = \"redis://host:6379/0\" to run --role scheduler or worker",
+            "no broker: cluster.broker_url is not set",
+            key="cluster.broker_url",
+            hint='set [cluster] broker_url = "redis://host:6379/0" to run --role scheduler or worker',
         )
     import redis
 
@@ -64,7 +65,9 @@ def check_broker(settings: Settings, *, timeout: float = 5.0) -> None:
         client.ping()
     except (redis.RedisError, OSError) as exc:
         raise ClusterError(
-            f"cluster.broker_url: cannot reach Redis at {host}: {exc}", key="cluster.broker_url", host=host,
+            f"cluster.broker_url: cannot reach Redis at {host}: {exc}",
+            key="cluster.broker_url",
+            host=host,
             hint="start redis-server there, or correct cluster.broker_url",
         ) from None
     finally:
@@ -77,7 +80,9 @@ def check_store(settings: Settings) -> None:
     from syndicate.store import Store
 
     if settings.cluster.store_url is None:
-        logger.warning("cluster.store_url is not set: using the SQLite file in %s (one machine only)", settings.state_dir)
+        logger.warning(
+            "cluster.store_url is not set: using the SQLite file in %s (one machine only)", settings.state_dir
+        )
     Store.for_settings(settings).close()  # a StoreError names the host; opening migrates it
 
 
@@ -142,7 +147,9 @@ def run_worker(
 
     worker_ready.connect(ready, weak=False)
     worker_shutdown.connect(shutdown, weak=False)
-    logger.info("worker %s: queues %s, %d child process(es) of %d thread(s)", name, ",".join(queue_list), concurrency, threads)
+    logger.info(
+        "worker %s: queues %s, %d child process(es) of %d thread(s)", name, ",".join(queue_list), concurrency, threads
+    )
     worker = app.Worker(
         hostname=name,
         queues=queue_list,
@@ -173,7 +180,13 @@ def run_scheduler(
         raise SystemExit(0)  # Celery's beat service catches it, syncs and releases the lock
 
     signal.signal(signal.SIGTERM, stop)
-    logger.info("scheduler: %d source(s), lock in Redis at %s", len(settings.sources), _redis_host(str(settings.cluster.broker_url)))
-    beat = app.Beat(scheduler="syndicate.cluster.beat:SteadyScheduler", max_interval=max_interval, loglevel=loglevel, quiet=True)
+    logger.info(
+        "scheduler: %d source(s), lock in Redis at %s",
+        len(settings.sources),
+        _redis_host(str(settings.cluster.broker_url)),
+    )
+    beat = app.Beat(
+        scheduler="syndicate.cluster.beat:SteadyScheduler", max_interval=max_interval, loglevel=loglevel, quiet=True
+    )
     beat.run()
     return 0

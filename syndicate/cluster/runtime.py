@@ -77,7 +77,8 @@ class Runtime:
         work_factory: Callable[..., Work] | None = None,
     ) -> None:
         self.settings = settings
-        #: ``(settings, store, engines, *, clock, should_stop, warm_engines) -> Work``; default :class:`syndicate.work.Work`.
+        #: ``(settings, store, engines, *, clock, should_stop, warm_engines) -> Work``; default
+        #: :class:`syndicate.work.Work`.
         self.work_factory = work_factory
         self.clock = clock
         self.should_stop = should_stop or (lambda: False)
@@ -134,8 +135,9 @@ class Runtime:
                 if factory is None:
                     from syndicate.work import Work as factory
                 # A poll task warms no engine: the translation is another task, maybe elsewhere.
-                self._work = factory(self.settings, store, engines, clock=self.clock, should_stop=self.should_stop,
-                                     warm_engines=False)
+                self._work = factory(
+                    self.settings, store, engines, clock=self.clock, should_stop=self.should_stop, warm_engines=False
+                )
             return self._work
 
     @property
@@ -147,8 +149,11 @@ class Runtime:
 
                 assert self.settings.cluster.broker_url is not None
                 self._redis = redis_lib.Redis.from_url(
-                    self.settings.cluster.broker_url, socket_connect_timeout=5, socket_timeout=30,
-                    retry_on_timeout=True, health_check_interval=10,
+                    self.settings.cluster.broker_url,
+                    socket_connect_timeout=5,
+                    socket_timeout=30,
+                    retry_on_timeout=True,
+                    health_check_interval=10,
                 )
             return self._redis
 
@@ -168,8 +173,12 @@ class Runtime:
                     try:
                         leg.engines[0].translate(["News"], leg.source, leg.target)
                     except Exception as exc:  # noqa: BLE001 - the task will meet it and report it
-                        logger.warning("worker child %d: %s->%s does not start: %s", os.getpid(), leg.source, leg.target, exc)
-        logger.info("worker child %d ready (store %s)", os.getpid(), self.store.engine.url.render_as_string(hide_password=True))
+                        logger.warning(
+                            "worker child %d: %s->%s does not start: %s", os.getpid(), leg.source, leg.target, exc
+                        )
+        logger.info(
+            "worker child %d ready (store %s)", os.getpid(), self.store.engine.url.render_as_string(hide_password=True)
+        )
 
     def close(self) -> None:
         with self._lock:

@@ -92,6 +92,9 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
                 "last_run_at": NEVER,
             }
     # First after one period (no last_run_at: Celery counts from now), not at start.
-    entries["sweep"] = {"task": SWEEP_TASK, "schedule": schedule(run_every=SWEEP_EVERY),
-                        "options": {"queue": POLL_QUEUE, "expires": SWEEP_EVERY.total_seconds()}}
+    entries["sweep"] = {
+        "task": SWEEP_TASK,
+        "schedule": schedule(run_every=SWEEP_EVERY),
+        "options": {"queue": POLL_QUEUE, "expires": SWEEP_EVERY.total_seconds()},
+    }
     return entries

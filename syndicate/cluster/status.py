@@ -91,8 +91,11 @@ class ClusterStatus:
     def attention(self) -> list[str]:
         """What a person must look at: the broker or ledger unreadable, lost workers,
         tasks given up (``syndicate status`` and the status page list these)."""
-        return [*self.errors, *(f"cluster worker {w.name} is lost" for w in self.lost_workers),
-                *([f"{len(self.given_up)} cluster task(s) given up"] if self.given_up else [])]
+        return [
+            *self.errors,
+            *(f"cluster worker {w.name} is lost" for w in self.lost_workers),
+            *([f"{len(self.given_up)} cluster task(s) given up"] if self.given_up else []),
+        ]
 
     @property
     def redelivery_at(self) -> datetime | None:
@@ -158,12 +161,20 @@ def workers_seen(client: redis.Redis, answering: dict[str, Any]) -> tuple[Worker
             client.hdel(WORKERS_KEY, name)
             continue
         started = info.get("started")
-        starting = (name not in answering and info.get("last_seen") is None and started is not None
-                    and now - float(started) < STARTING_GRACE)
+        starting = (
+            name not in answering
+            and info.get("last_seen") is None
+            and started is not None
+            and now - float(started) < STARTING_GRACE
+        )
         out.append(
             WorkerSeen(
-                name=name, answering=name in answering, queues=tuple(info.get("queues", ())),
-                started=_ts(started), last_seen=_ts(info.get("last_seen")), starting=starting,
+                name=name,
+                answering=name in answering,
+                queues=tuple(info.get("queues", ())),
+                started=_ts(started),
+                last_seen=_ts(info.get("last_seen")),
+                starting=starting,
             )
         )
     return tuple(out)
@@ -177,7 +188,11 @@ def oldest_running(client: redis.Redis) -> datetime | None:
 
 
 def cluster_status(
-    settings: Settings, *, timeout: float = 1.0, ledger_engine: Any = None, visibility: float | None = None,
+    settings: Settings,
+    *,
+    timeout: float = 1.0,
+    ledger_engine: Any = None,
+    visibility: float | None = None,
 ) -> ClusterStatus:
     """Queue depths, workers seen and tasks given up (see the module docstring).
 
@@ -220,9 +235,14 @@ def cluster_status(
                 given_up = tuple(DeliveryLedger(store.engine).records(state="failed"))
     except Exception as exc:  # noqa: BLE001 - the status shows what it can
         errors.append(f"cluster.store_url: cannot read the task records: {exc}")
-    return ClusterStatus(queues=queues, workers=workers, given_up=given_up, errors=tuple(errors),
-                         oldest_running=running_since,
-                         visibility=visibility if visibility is not None else cluster.visibility_timeout.total_seconds())
+    return ClusterStatus(
+        queues=queues,
+        workers=workers,
+        given_up=given_up,
+        errors=tuple(errors),
+        oldest_running=running_since,
+        visibility=visibility if visibility is not None else cluster.visibility_timeout.total_seconds(),
+    )
 
 
 def _host(url: str) -> str:
@@ -234,13 +254,17 @@ def _host(url: str) -> str:
 
 def describe(status: ClusterStatus) -> list[str]:
     """The status as lines for ``syndicate status`` (plain text; the CLI prints them)."""
-    lines = ["cluster queues (waiting/running): " + (
-        ", ".join(f"{q.queue} {q.waiting}/{q.running}" for q in status.queues) or "unknown"
-    )]
+    lines = [
+        "cluster queues (waiting/running): "
+        + (", ".join(f"{q.queue} {q.waiting}/{q.running}" for q in status.queues) or "unknown")
+    ]
     answering = [w for w in status.workers if w.answering]
     starting = [w for w in status.workers if w.starting]
-    lines.append(f"workers: {len(answering)} answering" + (f", {len(starting)} starting" if starting else "")
-                 + (f", {len(status.lost_workers)} lost" if status.lost_workers else ""))
+    lines.append(
+        f"workers: {len(answering)} answering"
+        + (f", {len(starting)} starting" if starting else "")
+        + (f", {len(status.lost_workers)} lost" if status.lost_workers else "")
+    )
     for worker in status.workers:
         if worker.answering:
             state = "ok"
@@ -251,8 +275,10 @@ def describe(status: ClusterStatus) -> list[str]:
         lines.append(f"  {worker.name}: {state}; queues {','.join(worker.queues) or '-'}")
     running = sum(q.running for q in status.queues)
     if running and (back := status.redelivery_at) is not None:
-        lines.append(f"  {running} task(s) running; those a lost worker held are delivered again after "
-                     f"cluster.visibility_timeout, the oldest at {back:%Y-%m-%d %H:%M:%SZ} (its batch waits until then)")
+        lines.append(
+            f"  {running} task(s) running; those a lost worker held are delivered again after "
+            f"cluster.visibility_timeout, the oldest at {back:%Y-%m-%d %H:%M:%SZ} (its batch waits until then)"
+        )
     for task in status.given_up:
         lines.append(f"given up: {task.task}({_short_args(task.args)}): {task.last_error} (task {task.task_id})")
     lines.extend(f"error: {error}" for error in status.errors)

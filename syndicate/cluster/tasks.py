@@ -107,7 +107,9 @@ def _store_down(exc: BaseException) -> bool:
     for _ in range(5):
         if seen is None:
             return False
-        if isinstance(seen, StoreError | OperationalError) or (isinstance(seen, DBAPIError) and seen.connection_invalidated):
+        if isinstance(seen, StoreError | OperationalError) or (
+            isinstance(seen, DBAPIError) and seen.connection_invalidated
+        ):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
@@ -164,8 +166,13 @@ def _guarded(
         deliveries = runtime.ledger.begin(task_id, str(task.name), args)
     except Exception as exc:
         if not _store_down(exc):  # not the store: our bug, which no retry mends
-            logger.exception("%s%s: recording its delivery failed with an unexpected %s (a bug: please report it "
-                             "with this traceback)", task.name, tuple(args), type(exc).__name__)
+            logger.exception(
+                "%s%s: recording its delivery failed with an unexpected %s (a bug: please report it "
+                "with this traceback)",
+                task.name,
+                tuple(args),
+                type(exc).__name__,
+            )
             metrics.record_bug("task")
             raise
         # The store is down: try again later, without counting a delivery.
@@ -195,28 +202,41 @@ def _guarded(
                 # The store stopped answering (a restart, a failover): the work is not at
                 # fault. Wait for it within this delivery and do the work again from the
                 # start (every unit of work is idempotent), instead of failing the task.
-                logger.warning("%s%s [%s]: the store does not answer (%s); waiting for it", task.name,
-                               tuple(args), task_id, error)
+                logger.warning(
+                    "%s%s [%s]: the store does not answer (%s); waiting for it", task.name, tuple(args), task_id, error
+                )
                 if _wait_for_store(runtime, until):
-                    logger.info("%s%s [%s]: the store answers again; doing the work again", task.name,
-                                tuple(args), task_id)
+                    logger.info(
+                        "%s%s [%s]: the store answers again; doing the work again", task.name, tuple(args), task_id
+                    )
                     continue
-                logger.warning("%s%s [%s]: the store still does not answer after %.0f s; handing the task back",
-                               task.name, tuple(args), task_id, waited)
+                logger.warning(
+                    "%s%s [%s]: the store still does not answer after %.0f s; handing the task back",
+                    task.name,
+                    tuple(args),
+                    task_id,
+                    waited,
+                )
                 raise task.retry(exc=exc, countdown=_backoff(deliveries), max_retries=None) from exc
             if not isinstance(exc, SyndicateError):  # nothing expected this: our bug, with its traceback
-                logger.exception("%s%s [%s]: an unexpected %s (a bug: please report it with this traceback)",
-                                 task.name, tuple(args), task_id, type(exc).__name__)
+                logger.exception(
+                    "%s%s [%s]: an unexpected %s (a bug: please report it with this traceback)",
+                    task.name,
+                    tuple(args),
+                    task_id,
+                    type(exc).__name__,
+                )
                 metrics.record_bug("task")
             if deliveries >= cap:
-                logger.error("%s%s [%s]: %s; given up after %d deliveries", task.name, tuple(args), task_id, error,
-                             deliveries)
-                _record(f"task {task_id} given up", lambda: runtime.ledger.give_up(task_id, error), runtime)
+                logger.error(
+                    "%s%s [%s]: %s; given up after %d deliveries", task.name, tuple(args), task_id, error, deliveries
+                )
+                _record(f"task {task_id} given up", lambda error=error: runtime.ledger.give_up(task_id, error), runtime)
                 if on_give_up is not None:
                     on_give_up(runtime)
                 raise
             logger.warning("%s%s [%s]: %s; retrying", task.name, tuple(args), task_id, error)
-            _record(f"task {task_id} retrying", lambda: runtime.ledger.retrying(task_id, error), runtime)
+            _record(f"task {task_id} retrying", lambda error=error: runtime.ledger.retrying(task_id, error), runtime)
             raise task.retry(exc=exc, countdown=_backoff(deliveries), max_retries=None) from exc
     _record(f"the end of task {task_id}", lambda: runtime.ledger.done(task_id), runtime)
     return result
@@ -258,7 +278,9 @@ def enqueue_translations(runtime: Runtime, article_ids: Sequence[int] | None) ->
     ids = None if article_ids is None else sorted(set(article_ids))
     batch = uuid.uuid4().hex
     # Lives as long as a task may be redelivered; if it expires, each language publishes alone.
-    ttl = int(runtime.settings.cluster.visibility_timeout.total_seconds()) * (runtime.settings.cluster.max_redeliveries + 2)
+    ttl = int(runtime.settings.cluster.visibility_timeout.total_seconds()) * (
+        runtime.settings.cluster.max_redeliveries + 2
+    )
     pipe = runtime.redis.pipeline()
     pipe.sadd(batch_key(batch), *languages)
     pipe.expire(batch_key(batch), max(3600, ttl))

@@ -48,7 +48,9 @@ def extract(item: RawItem, settings: ExtractSettings, selectors: PageSelectors |
     if len(article.blocks) > MAX_BLOCKS:
         raise ItemError(
             f"the article has {len(article.blocks)} blocks (more than {MAX_BLOCKS})",
-            source=item.source, item=item.key, hint="this is not an article page; check the source",
+            source=item.source,
+            item=item.key,
+            hint="this is not an article page; check the source",
         )
     return article
 

@@ -61,18 +61,106 @@ from syndicate.models import (
 )
 
 #: Inline elements kept in text-bearing blocks; other inline elements are unwrapped.
-INLINE_TAGS = frozenset({"a", "em", "strong", "b", "i", "span", "sup", "sub", "br", "code", "q", "abbr", "cite", "mark",
-                         "small", "s", "u", "kbd", "samp", "var", "time", "del", "ins", "dfn", "bdi", "wbr", "font",
-                         "label", "big", "tt", "strike", "data"})
+INLINE_TAGS = frozenset(
+    {
+        "a",
+        "em",
+        "strong",
+        "b",
+        "i",
+        "span",
+        "sup",
+        "sub",
+        "br",
+        "code",
+        "q",
+        "abbr",
+        "cite",
+        "mark",
+        "small",
+        "s",
+        "u",
+        "kbd",
+        "samp",
+        "var",
+        "time",
+        "del",
+        "ins",
+        "dfn",
+        "bdi",
+        "wbr",
+        "font",
+        "label",
+        "big",
+        "tt",
+        "strike",
+        "data",
+    }
+)
 #: Inline tags that survive serialisation (the rest are unwrapped to their content).
-KEPT_INLINE = frozenset({"a", "em", "strong", "b", "i", "span", "sup", "sub", "br", "code", "q", "abbr", "cite", "mark",
-                         "small", "s", "u", "kbd", "samp", "var"})
+KEPT_INLINE = frozenset(
+    {
+        "a",
+        "em",
+        "strong",
+        "b",
+        "i",
+        "span",
+        "sup",
+        "sub",
+        "br",
+        "code",
+        "q",
+        "abbr",
+        "cite",
+        "mark",
+        "small",
+        "s",
+        "u",
+        "kbd",
+        "samp",
+        "var",
+    }
+)
 #: Attributes kept on inline elements (links made absolute).
-KEPT_ATTRIBUTES = {"a": ("href", "title", "hreflang"), "abbr": ("title",), "span": ("lang", "translate"), "code": ("translate",)}
+KEPT_ATTRIBUTES = {
+    "a": ("href", "title", "hreflang"),
+    "abbr": ("title",),
+    "span": ("lang", "translate"),
+    "code": ("translate",),
+}
 #: Elements that are never article content, wherever they are.
-DROPPED_TAGS = frozenset({"script", "style", "noscript", "template", "nav", "aside", "form", "button", "select",
-                          "input", "textarea", "svg", "math", "canvas", "map", "dialog", "menu", "head", "link", "meta",
-                          "object", "applet", "frameset", "frame", "noembed", "portal", "slot"})
+DROPPED_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "nav",
+        "aside",
+        "form",
+        "button",
+        "select",
+        "input",
+        "textarea",
+        "svg",
+        "math",
+        "canvas",
+        "map",
+        "dialog",
+        "menu",
+        "head",
+        "link",
+        "meta",
+        "object",
+        "applet",
+        "frameset",
+        "frame",
+        "noembed",
+        "portal",
+        "slot",
+    }
+)
 HEADINGS = {"h1": 2, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 EMBED_TAGS = frozenset({"iframe", "video", "audio", "embed"})
 #: Tables wider or longer than this are cut (a hostile 5,000-cell row stays bounded).
@@ -85,30 +173,54 @@ _URL_SCHEMES = ("http://", "https://", "mailto:", "/", "#", "./", "../", "?")
 # Class/id words that mark chrome. Strong ones always do; weak ones only when no content
 # word ("content", "body", "article", ...) is there too (``post-header`` is chrome,
 # ``content has-sidebar`` is not).
-_STRONG_CHROME = frozenset("""
-    share sharing sharebar social socials sharedaddy addtoany related relatedposts recommended recommendations newsletter
-    newsletters subscribe subscription signup sign-up promo promos promotion promoted advert adverts advertisement
-    advertising ad ads adslot adunit adsbygoogle dfp sponsor sponsored sponsors affiliate affiliates disclosure
+_STRONG_CHROME = frozenset(
+    """
+    share sharing sharebar social socials sharedaddy addtoany related relatedposts recommended recommendations
+    newsletter newsletters subscribe subscription signup sign-up promo promos promotion promoted advert adverts
+    advertisement advertising ad ads adslot adunit adsbygoogle dfp sponsor sponsored sponsors affiliate affiliates
+    disclosure
     comments comment commentlist respond disqus cookie cookies consent gdpr cmp byline bylines breadcrumb breadcrumbs
     recirc recirculation outbrain taboola paywall deals deal trending popular mostread most-read mostpopular readmore
     read-more more-stories morestories jp-relatedposts yarpp author-bio authorbio author-box about-author sr-only
     screen-reader-text visually-hidden visuallyhidden skip-link skiplink print-only donate donation
-""".split())
-_WEAK_CHROME = frozenset("""
+""".split()
+)
+_WEAK_CHROME = frozenset(
+    """
     sidebar widget widgets toolbar meta banner header footer nav navbar navigation menu tags tag-list taglist tagcloud
     pagination pager author bio modal popup overlay masthead dateline timestamp caption-credit credit credits
     topics categories category follow rating
-""".split())
-_CONTENT_WORDS = frozenset("""
+""".split()
+)
+_CONTENT_WORDS = frozenset(
+    """
     content body text prose richtext rich-text articlebody article-body post-body entry-content story-body
     post-content article-content hentry
-""".split())
+""".split()
+)
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-_CHROME_ROLES = frozenset({"navigation", "complementary", "banner", "contentinfo", "dialog", "alertdialog", "search", "menu", "menubar", "toolbar"})
+_CHROME_ROLES = frozenset(
+    {
+        "navigation",
+        "complementary",
+        "banner",
+        "contentinfo",
+        "dialog",
+        "alertdialog",
+        "search",
+        "menu",
+        "menubar",
+        "toolbar",
+    }
+)
 _BYLINE_CLASSES = frozenset({"byline", "dateline", "meta", "credit", "kicker", "author", "post-meta", "entry-meta"})
 #: WordPress and friends' last line in feeds: "The post X appeared first on Y."
-_FEED_FOOTER = re.compile(r"^(?:The post .{1,300} appeared first on .{1,200}|This (?:article|entry) was (?:originally )?(?:published|posted) (?:on|at) .{1,200})$", re.IGNORECASE)
+_FEED_FOOTER = re.compile(
+    r"^(?:The post .{1,300} appeared first on .{1,200}"
+    r"|This (?:article|entry) was (?:originally )?(?:published|posted) (?:on|at) .{1,200})$",
+    re.IGNORECASE,
+)
 
 
 #: Class names CMSs give a post for its taxonomy or state ("category-sharing",
@@ -133,8 +245,9 @@ def is_chrome_element(el: lxml.html.HtmlElement) -> bool:
     if tag in DROPPED_TAGS:
         return True
     hidden = el.get("hidden")
-    if hidden is not None and hidden.strip().lower() != "until-found" or \
-            el.get("aria-hidden") == "true" and not len(el.xpath(".//img")):
+    if (hidden is not None and hidden.strip().lower() != "until-found") or (
+        el.get("aria-hidden") == "true" and not len(el.xpath(".//img"))
+    ):
         return True
     if _HIDDEN_STYLE.search(el.get("style") or ""):
         return True
@@ -255,8 +368,13 @@ def image_of(img: lxml.html.HtmlElement, base: str | None) -> Image | None:
     src = best_image_src(img, base)
     if src is None:
         return None
-    return Image(src=src, alt=squash(img.get("alt") or ""), width=_int(img.get("width")), height=_int(img.get("height")),
-                 title=squash(img.get("title") or ""))
+    return Image(
+        src=src,
+        alt=squash(img.get("alt") or ""),
+        width=_int(img.get("width")),
+        height=_int(img.get("height")),
+        title=squash(img.get("title") or ""),
+    )
 
 
 def embed_of(el: lxml.html.HtmlElement, base: str | None) -> Embed | None:
@@ -379,7 +497,7 @@ def reads_as_prose(text: str, minimum: int = LEDE_CHARACTERS) -> bool:
     cjk = len(_CJK.findall(text)) if not text.isascii() else 0
     if len(text) + cjk < minimum:
         return False
-    return bool(_SENTENCE_STOP.search(text) or cjk and _CJK_CLAUSE.search(text))
+    return bool(_SENTENCE_STOP.search(text) or (cjk and _CJK_CLAUSE.search(text)))
 
 
 def _teasers(el: lxml.html.HtmlElement) -> bool:
@@ -388,14 +506,14 @@ def _teasers(el: lxml.html.HtmlElement) -> bool:
     theirs (the same rule as a list of links), or an ``<article>`` inside the one being
     read whose headline is a link (a teaser card: kicker, linked headline, a line)."""
     links = 0
-    for a in el.iter("a"):
+    for _a in el.iter("a"):
         links += 1
         if links >= 3:
             break
     if not links:
         return False
     density = _link_density(el)
-    if not (links >= 3 and density > 0.85 or el.tag == "article" and density >= 0.4):
+    if not ((links >= 3 and density > 0.85) or (el.tag == "article" and density >= 0.4)):
         return False
     return not any(len(squash(p.text_content())) >= 80 for p in el.iter("p"))
 
@@ -430,15 +548,28 @@ class _Reader:
             return
         if css and css & _BYLINE_CLASSES:
             return
-        if is_chrome(text, self.ctx.chrome_lines) or is_previous_label(text) or is_next_label(text) \
-                or is_label_line(text):
+        if (
+            is_chrome(text, self.ctx.chrome_lines)
+            or is_previous_label(text)
+            or is_next_label(text)
+            or is_label_line(text)
+        ):
             return
         if _FEED_FOOTER.match(text):
             return
-        if self.ctx.title and text == self.ctx.title and not any(isinstance(b, Paragraph | Heading) for b in self.blocks):
+        if (
+            self.ctx.title
+            and text == self.ctx.title
+            and not any(isinstance(b, Paragraph | Heading) for b in self.blocks)
+        ):
             return
-        if css and css & {"wp-caption-text", "caption"} and self.blocks and isinstance(self.blocks[-1], Figure) \
-                and not self.blocks[-1].caption:
+        if (
+            css
+            and css & {"wp-caption-text", "caption"}
+            and self.blocks
+            and isinstance(self.blocks[-1], Figure)
+            and not self.blocks[-1].caption
+        ):
             self.blocks[-1] = Figure(self.blocks[-1].image, fragment)
             return
         if not self.top or not self.ctx.attribution_patterns:
@@ -457,8 +588,8 @@ class _Reader:
     def lede(self, header: lxml.html.HtmlElement, depth: int) -> None:
         """An article's own ``<header>`` (one above its text: a teaser's further down is
         not) is chrome (its headline, date, section, byline) except for running prose in
-        it: the standfirst, which some sites put beside the headline. Only paragraphs of at least :data:`LEDE_CHARACTERS` that read as
-        sentences are kept."""
+        it: the standfirst, which some sites put beside the headline. Only paragraphs of
+        at least :data:`LEDE_CHARACTERS` that read as sentences are kept."""
         reader = _Reader(self.ctx, top=False)
         reader.container(header, depth)
         reader.flush()
@@ -484,7 +615,8 @@ class _Reader:
         if tag in DROPPED_TAGS:
             return
         if self.ctx.is_chrome(el) or (
-                tag in ("header", "footer") and len(squash(el.text_content())) < 0.5 * max(self.ctx.total_chars, 1)):
+            tag in ("header", "footer") and len(squash(el.text_content())) < 0.5 * max(self.ctx.total_chars, 1)
+        ):
             if tag == "header" and self.top and not any(isinstance(b, Paragraph) for b in self.blocks):
                 self.lede(el, depth)  # the article's own header, above its text
             return
@@ -499,7 +631,9 @@ class _Reader:
             return
         if tag == "a" and {"prev", "next", "previous"} & set((el.get("rel") or "").lower().split()):
             return  # "« Older" / "Newer »": navigation, read by extraction as links
-        if tag == "time" and (el.getparent() is None or el.getparent().tag in ("div", "section", "article", "main", "body", "header")):
+        if tag == "time" and (
+            el.getparent() is None or el.getparent().tag in ("div", "section", "article", "main", "body", "header")
+        ):
             return  # a <time> on its own between blocks is a dateline
         if tag in INLINE_TAGS and not _has_block(el):
             self.inline.append(_serialise_no_tail(el, self.ctx.base, self.images))
@@ -575,7 +709,13 @@ class _Reader:
             self.blocks.append(ListBlock(tuple(items), ordered))
 
     def figure(self, el: lxml.html.HtmlElement, depth: int) -> None:
-        captions = el.xpath(".//figcaption") or [c for c in el.iter() if isinstance(c.tag, str) and class_words(c) & {"wp-caption-text", "caption", "wp-element-caption"} and c is not el]
+        captions = el.xpath(".//figcaption") or [
+            c
+            for c in el.iter()
+            if isinstance(c.tag, str)
+            and class_words(c) & {"wp-caption-text", "caption", "wp-element-caption"}
+            and c is not el
+        ]
         caption = tidy(inline_html(captions[0], self.ctx.base)) if captions else ""
         img = next(iter(el.xpath(".//img")), None)
         image = image_of(img, self.ctx.base) if img is not None else None
@@ -608,12 +748,18 @@ class _Reader:
                     break
                 images: list[Image] = []
                 fragment = tidy(inline_html(td, self.ctx.base, images=images))
-                cells.append(Cell(fragment, header=td.tag == "th", colspan=_int(td.get("colspan"), cap=MAX_SPAN) or 1,
-                                  rowspan=_int(td.get("rowspan"), cap=MAX_SPAN) or 1))
+                cells.append(
+                    Cell(
+                        fragment,
+                        header=td.tag == "th",
+                        colspan=_int(td.get("colspan"), cap=MAX_SPAN) or 1,
+                        rowspan=_int(td.get("rowspan"), cap=MAX_SPAN) or 1,
+                    )
+                )
             if not cells:
                 continue
             parent = tr.getparent()
-            head = (parent is not None and parent.tag == "thead") or all(c.header for c in cells) and not rows
+            head = (parent is not None and parent.tag == "thead") or (all(c.header for c in cells) and not rows)
             rows.append(Row(tuple(cells), head=bool(head)))
         if any(fragment_text(c.html) for r in rows for c in r.cells):
             self.blocks.append(Table(tuple(rows), caption))
@@ -636,9 +782,42 @@ def _serialise_no_tail(el: lxml.html.HtmlElement, base: str | None, images: list
         el.tail = tail
 
 
-_BLOCK_TAGS = frozenset({"p", "div", "section", "article", "ul", "ol", "table", "blockquote", "figure", "pre", "hr",
-                         "h1", "h2", "h3", "h4", "h5", "h6", "dl", "main", "header", "footer", "aside", "nav",
-                         "iframe", "video", "audio", "img", "picture", "address", "details", "center", "form"})
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "ul",
+        "ol",
+        "table",
+        "blockquote",
+        "figure",
+        "pre",
+        "hr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "dl",
+        "main",
+        "header",
+        "footer",
+        "aside",
+        "nav",
+        "iframe",
+        "video",
+        "audio",
+        "img",
+        "picture",
+        "address",
+        "details",
+        "center",
+        "form",
+    }
+)
 
 
 def _has_block(el: lxml.html.HtmlElement) -> bool:

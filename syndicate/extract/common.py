@@ -11,7 +11,9 @@ import regex
 from syndicate.errors import PatternTimeout
 from syndicate.models import Attribution
 
-PREVIOUS_LABELS = frozenset({"previous article", "previous", "prev article", "« previous article", "← previous article"})
+PREVIOUS_LABELS = frozenset(
+    {"previous article", "previous", "prev article", "« previous article", "← previous article"}
+)
 NEXT_LABELS = frozenset({"next article", "next", "next article »", "next article →"})
 
 
@@ -62,17 +64,20 @@ def _chrome_keys(chrome_lines: tuple[str, ...]) -> tuple[frozenset[str], int]:
 #: (never inside text). Photo credits are not among them: a republished picture keeps its credit.
 _LABEL_LINES = regex.compile(
     r"""^[•·|]?\s*(?:
-        (?:advertisement|advertising|ad|ads|anuncio|sponsored|sponsored\ content|paid\ content|anzeige|werbung|publicidad|
-           publicité|pubblicità|publicidade|reklama|reklam|реклама|реклама\ на\ сайте|广告|広告|광고|إعلان|פרסומת)
+        (?:advertisement|advertising|ad|ads|anuncio|sponsored|sponsored\ content|paid\ content|anzeige|werbung|
+           publicidad|publicité|pubblicità|publicidade|reklama|reklam|реклама|реклама\ на\ сайте|
+           广告|広告|광고|إعلان|פרסומת)
           (?:\s*[-–—:|·]\s*(?:continue\ reading\ below|story\ continues\ below|scroll\ to\ continue(?:\ with\ content)?|
              weiterlesen\ nach\ der\ anzeige|lesen\ sie\ weiter))?
       | (?:share|share\ this|share\ this\ article|share\ this\ story|share\ on\ \w+|tweet|teilen|artikel\ teilen|
            partager|compartir|condividi|compartilhar|udostępnij|поделиться|分享|シェア|공유)
       | (?:updated|last\ updated|published|posted|aktualisiert|zuletzt\ aktualisiert|veröffentlicht|mis\ à\ jour|publié|
            actualizado|publicado|aggiornato|pubblicato|atualizado|zaktualizowano|обновлено|опубликовано)
-          (?:\ (?:on|am|le|el|il|em|at))?:?\ (?=[^\n]{0,60}$)(?=[^\n]*(?:\d|\bago\b|\bvor\b|\bhace\b|\bil\ y\ a\b|\bfa\b|\bhá\b))[^\n]*
+          (?:\ (?:on|am|le|el|il|em|at))?:?\ (?=[^\n]{0,60}$)
+          (?=[^\n]*(?:\d|\bago\b|\bvor\b|\bhace\b|\bil\ y\ a\b|\bfa\b|\bhá\b))[^\n]*
       | (?:lesezeit|lesedauer|reading\ time|read\ time|temps\ de\ lecture|tiempo\ de\ lectura|tempo\ di\ lettura|
-           tempo\ de\ leitura|czas\ czytania|время\ чтения)\s*:?\s*(?:ca\.\s*)?\d{1,3}\s*(?:min\.?|minuten?|minutes?|minutos?|minuti|minut|мин\.?|минут[аы]?)
+           tempo\ de\ leitura|czas\ czytania|время\ чтения)\s*:?\s*(?:ca\.\s*)?\d{1,3}\s*
+          (?:min\.?|minuten?|minutes?|minutos?|minuti|minut|мин\.?|минут[аы]?)
       | \d{1,3}\s*(?:min\.?|minutes?|minuten?)\ (?:read|lesezeit|lecture|de\ lectura|di\ lettura)
       | (?=[^\n]*\d{1,4}[./-]\d{1,2}[./-]\d{1,4})[\d\s./:|,–-]{6,40}(?:\s*(?:uhr|h|am|pm|et|cet|cest|mez|mesz|utc|gmt))?
       | (?:von|by|par|por|di|av|af|door|od|от)\ (?-i:\p{Lu}[\p{L}.'’-]*(?:\ \p{Lu}[\p{L}.'’-]*){0,3}

@@ -107,9 +107,13 @@ def decode_html(data: bytes, http_charset: str | None = None, *, where: str = ""
 
     ``where`` names the page in the warning given when its declaration is wrong.
     """
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, marked in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if data.startswith(bom):
-            return clean(data[len(bom) :].decode(codec, errors="replace"))
+            return clean(data[len(bom) :].decode(marked, errors="replace"))
     codec = _codec(http_charset) or declared_charset(data) or declared_charset(data, LATE_DECLARATION_BYTES)
     if codec in _SINGLE_BYTE_LATIN and _is_utf8_with_non_ascii(data):
         codec = "utf-8"
@@ -119,8 +123,12 @@ def decode_html(data: bytes, http_charset: str | None = None, *, where: str = ""
     if codec == "utf-8" and not_really_utf8(data):
         detected = _detect(data)
         if detected != "utf-8":
-            logger.warning("%s: the page says it is UTF-8 but most of its non-ASCII bytes are not; read as %s "
-                           "(detected; fix: the site should declare its real charset)", where or "a page", detected)
+            logger.warning(
+                "%s: the page says it is UTF-8 but most of its non-ASCII bytes are not; read as %s "
+                "(detected; fix: the site should declare its real charset)",
+                where or "a page",
+                detected,
+            )
             codec = detected
     if codec is None:
         if _is_utf8_with_non_ascii(data) or all(b < 0x80 for b in data[:LATE_DECLARATION_BYTES]):

@@ -34,8 +34,9 @@ from cssselect import GenericTranslator, SelectorError
 
 logger = logging.getLogger(__name__)
 
-_HIDING = re.compile(r"(?:^|;|\s)(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*(?:!important\s*)?(?:;|$)",
-                     re.IGNORECASE)
+_HIDING = re.compile(
+    r"(?:^|;|\s)(?:display\s*:\s*none|visibility\s*:\s*hidden)\s*(?:!important\s*)?(?:;|$)", re.IGNORECASE
+)
 #: One compound selector with a class, an id or an attribute test (a bare ``p`` or
 #: ``img`` hidden everywhere is a paywall's or a script's trick, not furniture); nothing
 #: that depends on another element or on state.
@@ -126,7 +127,7 @@ def prune_hidden(doc: lxml.html.HtmlElement) -> int:
         elif (hidden := el.get("hidden")) is not None and hidden.strip().lower() != "until-found":
             styled.append(el)
         elif (el.get("aria-hidden") or "").strip().lower() == "true":
-            if not (el.tag == "img" or el.find(".//img") is not None and len(el.text_content().strip()) < 100):
+            if not (el.tag == "img" or (el.find(".//img") is not None and len(el.text_content().strip()) < 100)):
                 styled.append(el)
         elif el.get("style") and _HIDING.search(el.get("style")):
             styled.append(el)
@@ -177,8 +178,9 @@ NOSCRIPT_CONTENT = 200
 _WORD = re.compile(r"\w+")
 
 
-def _duplicate_noscripts(body: lxml.html.HtmlElement,
-                         noscripts: list[lxml.html.HtmlElement]) -> list[lxml.html.HtmlElement]:
+def _duplicate_noscripts(
+    body: lxml.html.HtmlElement, noscripts: list[lxml.html.HtmlElement]
+) -> list[lxml.html.HtmlElement]:
     """The ``<noscript>`` elements to remove; the others become ``<div>``s (content)."""
     outermost = [el for el in noscripts if not any(a.tag == "noscript" for a in el.iterancestors())]
     texts = {id(el): el.text_content() for el in outermost}
@@ -219,10 +221,7 @@ def _texts_outside(body: lxml.html.HtmlElement) -> list[str]:
 
 
 def _attached(el: lxml.html.HtmlElement, root: lxml.html.HtmlElement) -> bool:
-    for ancestor in el.iterancestors():
-        if ancestor is root:
-            return True
-    return False
+    return any(ancestor is root for ancestor in el.iterancestors())
 
 
 __all__ = ["hiding_selectors", "prune_hidden", "top_level_rules"]

@@ -28,8 +28,8 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from copy import deepcopy
 from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urljoin
@@ -53,7 +53,6 @@ from syndicate.extract.common import is_next_label, is_previous_label, squash
 from syndicate.extract.decode import clean, decode_html
 from syndicate.extract.hidden import prune_hidden
 from syndicate.extract.meta import PageMeta, page_meta, parse_date
-from syndicate.selectors import select
 from syndicate.models import (
     Article,
     Block,
@@ -68,6 +67,7 @@ from syndicate.models import (
     Table,
     normalize_lang,
 )
+from syndicate.selectors import select
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,9 @@ _CONTENT_CLASSES = re.compile(
     r"content__article-body|post__content|blog-post|entry__content|markup|prose|story)(?:$|[\s_-])",
     re.IGNORECASE,
 )
-_LOGO_WORDS = frozenset({"logo", "brand", "site-title", "sitetitle", "site-name", "sitename", "masthead", "site-logo", "navbar-brand"})
+_LOGO_WORDS = frozenset(
+    {"logo", "brand", "site-title", "sitetitle", "site-name", "sitename", "masthead", "site-logo", "navbar-brand"}
+)
 #: Own reading wins when it holds this share of trafilatura's words ...
 OWN_RECALL = 0.9
 #: ... and is no longer than it (running text to running text): when both readings hold
@@ -109,8 +111,9 @@ def parse_html(data: bytes, *, charset: str | None = None, source: str = "", key
     try:
         doc, text = _deep_safe(lambda t: lxml.html.document_fromstring(t, parser=_PARSER), text)
     except (etree.ParserError, ValueError) as exc:
-        raise ItemError(f"not a readable HTML page: {exc}", source=source, item=key,
-                        hint="check that it is an HTML article page") from None
+        raise ItemError(
+            f"not a readable HTML page: {exc}", source=source, item=key, hint="check that it is an HTML article page"
+        ) from None
     return _Parsed(doc, text)
 
 
@@ -131,8 +134,9 @@ def _deep_safe(parse: Callable[[str], lxml.html.HtmlElement], text: str) -> tupl
 #: How deep :func:`flatten_nesting` lets elements nest (libxml2's own limit is 2,048).
 MAX_NESTING = 1000
 _TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)[^>]*>")
-_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-                   "source", "track", "wbr"})
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+)
 
 
 def flatten_nesting(text: str, limit: int = MAX_NESTING) -> str:
@@ -178,7 +182,11 @@ def extract_html(item: RawItem, settings: ExtractSettings, selectors: PageSelect
     url = (item.url if item.known is not None and item.url else None) or meta.canonical or item.url
     base = url or base
     prev_ref, next_ref = _links(doc, base, selectors)
-    title = known.title or (first_text(doc, selectors.title) if selectors and selectors.title else None) or page_title(doc, meta)
+    title = (
+        known.title
+        or (first_text(doc, selectors.title) if selectors and selectors.title else None)
+        or page_title(doc, meta)
+    )
     ctx = _context(settings, base, title)
     if selectors is not None and selectors.body:
         blocks = _selected_blocks(doc, selectors.body, ctx)
@@ -193,10 +201,12 @@ def extract_html(item: RawItem, settings: ExtractSettings, selectors: PageSelect
         # government page, a forum post); it is titled by its first heading or words.
         title, blocks = title_from_body(blocks)
         if not title:
-            raise ItemError("no title and no text: the page has no <h1>, no <title> and no readable text",
-                            source=item.source, item=item.key,
-                            hint="check the page; if it has an article, set selectors.title and selectors.body "
-                                 "for this source")
+            raise ItemError(
+                "no title and no text: the page has no <h1>, no <title> and no readable text",
+                source=item.source,
+                item=item.key,
+                hint="check the page; if it has an article, set selectors.title and selectors.body for this source",
+            )
         logger.info("[%s] %s: the page has no title; titled by its first words: %r", item.source, item.key, title)
     if selectors is not None and selectors.attribution:
         _selected_attributions(doc, selectors.attribution, ctx, len(blocks))
@@ -205,8 +215,14 @@ def extract_html(item: RawItem, settings: ExtractSettings, selectors: PageSelect
     lead = meta.image
     if lead is None:
         lead = next((b.image for b in blocks if isinstance(b, Figure) and b.image), None)
-    page = Meta(authors=meta.authors, tags=meta.tags, image=lead, summary=meta.summary, modified=meta.modified,
-                site_name=meta.site_name)
+    page = Meta(
+        authors=meta.authors,
+        tags=meta.tags,
+        image=lead,
+        summary=meta.summary,
+        modified=meta.modified,
+        site_name=meta.site_name,
+    )
     published = item.published or meta.published or _time_in(doc)
     return Article(
         source=item.source,
@@ -225,11 +241,14 @@ def extract_html(item: RawItem, settings: ExtractSettings, selectors: PageSelect
 
 def _context(settings: ExtractSettings, base: str | None, title: str) -> Context:
     """A fresh reading context: links resolve against ``base``, ``title`` is not body."""
-    return Context(base=base, title=title, attribution_patterns=settings.attribution_patterns,
-                   chrome_lines=settings.chrome_lines)
+    return Context(
+        base=base, title=title, attribution_patterns=settings.attribution_patterns, chrome_lines=settings.chrome_lines
+    )
 
 
-def _links(doc: lxml.html.HtmlElement, base: str | None, selectors: PageSelectors | None) -> tuple[Ref | None, Ref | None]:
+def _links(
+    doc: lxml.html.HtmlElement, base: str | None, selectors: PageSelectors | None
+) -> tuple[Ref | None, Ref | None]:
     """Previous/next: the ``prev``/``next`` selectors where given, else what the page says."""
     prev_ref, next_ref = neighbours(doc, base)
     if selectors is not None:
@@ -291,8 +310,15 @@ def _extract_fragment(item: RawItem, known: Known, settings: ExtractSettings) ->
         lead = next((b.image for b in blocks if isinstance(b, Figure) and b.image), None)
         meta = replace(meta, image=lead)
     return Article(
-        source=item.source, key=item.key, title=title, blocks=tuple(blocks), attributions=tuple(ctx.attributions),
-        url=item.url, language=normalize_lang(item.language), published=item.published, meta=meta,
+        source=item.source,
+        key=item.key,
+        title=title,
+        blocks=tuple(blocks),
+        attributions=tuple(ctx.attributions),
+        url=item.url,
+        language=normalize_lang(item.language),
+        published=item.published,
+        meta=meta,
     )
 
 
@@ -351,8 +377,13 @@ def page_title(doc: lxml.html.HtmlElement, meta: PageMeta | None = None) -> str:
     parts = [squash(p) for p in re.split(r"\s+[|–—-]\s+", head_title) if squash(p)]
     if len(parts) > 1:
         body = doc.find("body")
-        shown = {squash(el.text_content()) for el in (body.iter() if body is not None else ())
-                 if isinstance(el.tag, str) and el.tag not in ("a", "title", "script", "style") and len(el.text_content()) < 300}
+        shown = {
+            squash(el.text_content())
+            for el in (body.iter() if body is not None else ())
+            if isinstance(el.tag, str)
+            and el.tag not in ("a", "title", "script", "style")
+            and len(el.text_content()) < 300
+        }
         found = [p for p in parts if p in shown and p.casefold() != site_name.casefold()]
         if len(found) == 1:
             return clean(found[0])
@@ -398,12 +429,15 @@ def _candidates(doc: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     out = []
     for el in found:
         # Hand-made sites name the story's <div> by class or id ("story", "article-body").
-        if el.tag in ("article", "main") or el.get("role") == "main" or el.get("itemprop") == "articleBody" \
-                or _CONTENT_CLASSES.search(f" {el.get('class') or ''} {el.get('id') or ''} "):
-            # A class that looks like chrome ("comments-enabled", "has-sidebar") does not
-            # disqualify the element that holds most of the page's text.
-            if not is_chrome_element(el) or len(squash(el.text_content())) > 0.5 * total:
-                out.append(el)
+        # A class that looks like chrome ("comments-enabled", "has-sidebar") does not
+        # disqualify the element that holds most of the page's text.
+        if (
+            el.tag in ("article", "main")
+            or el.get("role") == "main"
+            or el.get("itemprop") == "articleBody"
+            or _CONTENT_CLASSES.search(f" {el.get('class') or ''} {el.get('id') or ''} ")
+        ) and (not is_chrome_element(el) or len(squash(el.text_content())) > 0.5 * total):
+            out.append(el)
     out.append(root)
     return out
 
@@ -422,7 +456,8 @@ def _score(el: lxml.html.HtmlElement) -> float:
             if not isinstance(child.tag, str):
                 continue
             if (is_chrome_element(child) or child.tag in ("header", "footer")) and (
-                child.tag in ("script", "style", "nav", "aside", "form") or len(squash(child.text_content())) < 0.5 * size
+                child.tag in ("script", "style", "nav", "aside", "form")
+                or len(squash(child.text_content())) < 0.5 * size
             ):
                 continue
             if child.tag == "div" and _loose_text(child):
@@ -489,8 +524,9 @@ def _words(text: str) -> Counter[str]:
     return Counter(re.findall(r"\w+", text.casefold()))
 
 
-def _best_reading(doc: lxml.html.HtmlElement, container: lxml.html.HtmlElement, url: str | None,
-                  ctx: Context) -> list[Block]:
+def _best_reading(
+    doc: lxml.html.HtmlElement, container: lxml.html.HtmlElement, url: str | None, ctx: Context
+) -> list[Block]:
     """Our container's blocks, or trafilatura's reading when ours misses or adds much."""
     own_ctx = replace(ctx, attributions=[])
     own = to_blocks(deepcopy(container), own_ctx)
@@ -499,15 +535,26 @@ def _best_reading(doc: lxml.html.HtmlElement, container: lxml.html.HtmlElement, 
     if not traf:
         ctx.attributions.extend(own_ctx.attributions)
         return own
-    own_words, traf_words = _words(blocks_text(own) + " " + _attr_text(own_ctx)), _words(blocks_text(traf) + " " + _attr_text(traf_ctx))
+    own_words, traf_words = (
+        _words(blocks_text(own) + " " + _attr_text(own_ctx)),
+        _words(blocks_text(traf) + " " + _attr_text(traf_ctx)),
+    )
     # Lengths are compared on running text: trafilatura drops figure captions and
     # embedded players, and the two readers cut a huge table at different sizes.
     # (A caption whose image was unusable is read as a paragraph: still a caption.)
-    own_length = sum((_words(blocks_text([b for b in own if not isinstance(b, Figure | Embed | Table)]) + " "
-                             + _attr_text(own_ctx)) - _words(" ".join(
-                                 c.text_content() for c in container.iter("figcaption")))).values())
-    traf_length = sum(_words(blocks_text([b for b in traf if not isinstance(b, Figure | Embed | Table)]) + " "
-                             + _attr_text(traf_ctx)).values())
+    own_length = sum(
+        (
+            _words(
+                blocks_text([b for b in own if not isinstance(b, Figure | Embed | Table)]) + " " + _attr_text(own_ctx)
+            )
+            - _words(" ".join(c.text_content() for c in container.iter("figcaption")))
+        ).values()
+    )
+    traf_length = sum(
+        _words(
+            blocks_text([b for b in traf if not isinstance(b, Figure | Embed | Table)]) + " " + _attr_text(traf_ctx)
+        ).values()
+    )
     chrome_texts = _chrome_texts(doc)
     chrome = Counter(w for text in chrome_texts for w in _WORD_RE.findall(text.casefold())) + _words(ctx.title)
     # Runs of three words say whose text a passage is: the common words of a long menu
@@ -518,7 +565,7 @@ def _best_reading(doc: lxml.html.HtmlElement, container: lxml.html.HtmlElement, 
     # (A reading merged into one paragraph makes runs across the chrome's pieces: a word
     # of its own is what a story has and a menu does not.)
     own_words_of_traf = set(traf_words) - set(chrome)
-    if len(novel) < max(3, 0.2 * len(traf_runs)) or len(own_words_of_traf) < 5 and len(novel) < 0.5 * len(traf_runs):
+    if len(novel) < max(3, 0.2 * len(traf_runs)) or (len(own_words_of_traf) < 5 and len(novel) < 0.5 * len(traf_runs)):
         # trafilatura found nothing but the headline and navigation: no reading at all.
         ctx.attributions.extend(own_ctx.attributions)
         return own
@@ -534,11 +581,21 @@ def _best_reading(doc: lxml.html.HtmlElement, container: lxml.html.HtmlElement, 
     recall = 1 - sum(missed.values()) / traf_total
     strict_recall = 1 - len(novel - _runs(blocks_text(own).splitlines())) / max(len(traf_runs), 1)
     ratio = own_length / max(traf_length, 1)
-    if own and recall >= OWN_RECALL and ratio <= OWN_LENGTH_RATIO and (
-            ratio >= OWN_SHORT_RATIO or strict_recall >= OWN_STRICT_RECALL):
+    if (
+        own
+        and recall >= OWN_RECALL
+        and ratio <= OWN_LENGTH_RATIO
+        and (ratio >= OWN_SHORT_RATIO or strict_recall >= OWN_STRICT_RECALL)
+    ):
         ctx.attributions.extend(own_ctx.attributions)
         return own
-    logger.debug("trafilatura reads %s better (recall %.2f, length ratio %.2f, strict recall %.2f)", url, recall, ratio, strict_recall)
+    logger.debug(
+        "trafilatura reads %s better (recall %.2f, length ratio %.2f, strict recall %.2f)",
+        url,
+        recall,
+        ratio,
+        strict_recall,
+    )
     ctx.attributions.extend(traf_ctx.attributions)
     return _with_figures(traf, own)
 
@@ -551,12 +608,16 @@ SENTENCE_CHARACTERS = 40
 
 def _sentence_characters(blocks: list[Block]) -> int:
     """Characters of running text in ``blocks``: paragraphs, lists, quotes, tables alike."""
-    return sum(len(line) for line in blocks_text([b for b in blocks if not isinstance(b, Figure | Embed)]).splitlines()
-               if reads_as_prose(line, SENTENCE_CHARACTERS))
+    return sum(
+        len(line)
+        for line in blocks_text([b for b in blocks if not isinstance(b, Figure | Embed)]).splitlines()
+        if reads_as_prose(line, SENTENCE_CHARACTERS)
+    )
 
 
-def _with_discussion(doc: lxml.html.HtmlElement, blocks: list[Block], url: str | None, ctx: Context,
-                     item: RawItem) -> list[Block]:
+def _with_discussion(
+    doc: lxml.html.HtmlElement, blocks: list[Block], url: str | None, ctx: Context, item: RawItem
+) -> list[Block]:
     """A page whose reading holds no running text but whose comments do is a review page,
     a forum thread or a Q&A page: its posts are its text, and they follow the reading.
 
@@ -571,8 +632,13 @@ def _with_discussion(doc: lxml.html.HtmlElement, blocks: list[Block], url: str |
         return blocks
     seen = blocks_text(blocks)
     added = [b for b in found if not (isinstance(b, Paragraph) and fragment_text(b.html) in seen)]
-    logger.info("[%s] %s: the page's text is its posts (%d characters of sentences; %d in the reading)",
-                item.source, item.key, posts, own)
+    logger.info(
+        "[%s] %s: the page's text is its posts (%d characters of sentences; %d in the reading)",
+        item.source,
+        item.key,
+        posts,
+        own,
+    )
     return [*blocks, *added]
 
 
@@ -584,8 +650,16 @@ def _fallback_blocks(doc: lxml.html.HtmlElement, url: str | None, ctx: Context, 
 
     chrome = {w for text in _chrome_texts(doc) for w in _WORD_RE.findall(text.casefold())}
     try:
-        found = trafilatura.extract(deepcopy(doc), url=url, output_format="html", include_formatting=True,
-                                    include_links=True, include_tables=True, favor_recall=True, deduplicate=False)
+        found = trafilatura.extract(
+            deepcopy(doc),
+            url=url,
+            output_format="html",
+            include_formatting=True,
+            include_links=True,
+            include_tables=True,
+            favor_recall=True,
+            deduplicate=False,
+        )
     except Exception as exc:  # noqa: BLE001 - trafilatura is a second opinion, not a requirement
         logger.debug("trafilatura (favouring recall) failed on %s: %s", url, exc)
         found = None
@@ -598,21 +672,24 @@ def _fallback_blocks(doc: lxml.html.HtmlElement, url: str | None, ctx: Context, 
             body = root.find("body")
             blocks = to_blocks(body if body is not None else root, ctx)
             if _enough_text(blocks, ctx.title, chrome):
-                logger.info("[%s] %s: read by trafilatura favouring recall (no container held the text)",
-                            item.source, item.key)
+                logger.info(
+                    "[%s] %s: read by trafilatura favouring recall (no container held the text)", item.source, item.key
+                )
                 return blocks
     body = doc.find("body")
     whole = deepcopy(body if body is not None else doc)
     blocks = to_blocks(whole, ctx)
     if _enough_text(blocks, ctx.title, chrome):
-        logger.info("[%s] %s: read as the whole page less its chrome (no container held the text)",
-                    item.source, item.key)
+        logger.info(
+            "[%s] %s: read as the whole page less its chrome (no container held the text)", item.source, item.key
+        )
         return blocks
     visible = len(_words(whole.text_content()))
     raise ItemError(
         f"the page has no body text: syndicate's reader found none in any container or in the whole page, "
         f"trafilatura none (also favouring recall); the page shows {visible} word(s) outside scripts and chrome",
-        source=item.source, item=item.key,
+        source=item.source,
+        item=item.key,
         hint="if the page has an article, set [sources.selectors] body for this source; else remove it",
     )
 
@@ -696,12 +773,15 @@ def _with_figures(traf: list[Block], own: list[Block]) -> list[Block]:
     captions = {b.image.src: b.caption for b in own if isinstance(b, Figure) and b.image and b.caption}
     if not captions:
         return traf
-    return [Figure(b.image, captions.get(b.image.src, "")) if isinstance(b, Figure) and b.image and not b.caption else b
-            for b in traf]
+    return [
+        Figure(b.image, captions.get(b.image.src, "")) if isinstance(b, Figure) and b.image and not b.caption else b
+        for b in traf
+    ]
 
 
-def _trafilatura_blocks(doc: lxml.html.HtmlElement, url: str | None, ctx: Context, *,
-                        comments: bool = False) -> list[Block]:
+def _trafilatura_blocks(
+    doc: lxml.html.HtmlElement, url: str | None, ctx: Context, *, comments: bool = False
+) -> list[Block]:
     """trafilatura's reading of the page as we parsed it, hidden elements already out
     (a copy: trafilatura changes the tree it reads); with the page's comments and posts
     when ``comments``, then without images (posters' avatars; and with them trafilatura
@@ -710,8 +790,15 @@ def _trafilatura_blocks(doc: lxml.html.HtmlElement, url: str | None, ctx: Contex
 
     try:
         found = trafilatura.extract(
-            deepcopy(doc), url=url, output_format="html", include_formatting=True, include_links=True,
-            include_images=not comments, include_tables=True, include_comments=comments, deduplicate=False,
+            deepcopy(doc),
+            url=url,
+            output_format="html",
+            include_formatting=True,
+            include_links=True,
+            include_images=not comments,
+            include_tables=True,
+            include_comments=comments,
+            deduplicate=False,
         )
     except Exception as exc:  # noqa: BLE001 - trafilatura is a second opinion, not a requirement
         logger.debug("trafilatura failed on %s: %s", url, exc)
@@ -781,7 +868,10 @@ def select_link(doc: lxml.html.HtmlElement, selector: str | None, base: str | No
 def page_language(doc: lxml.html.HtmlElement) -> str | None:
     """``<html lang>`` (or ``xml:lang``), else ``content-language``, else ``og:locale``."""
     values = [doc.get("lang"), doc.get("{http://www.w3.org/XML/1998/namespace}lang"), doc.get("xml:lang")]
-    values += [str(v) for v in doc.xpath('//meta[translate(@http-equiv, "CONTENTLAGU", "contentlagu")="content-language"]/@content')]
+    values += [
+        str(v)
+        for v in doc.xpath('//meta[translate(@http-equiv, "CONTENTLAGU", "contentlagu")="content-language"]/@content')
+    ]
     values += [str(v) for v in doc.xpath('//meta[@property="og:locale"]/@content')]
     for value in values:
         found = normalize_lang(value.split(",")[0] if value else value)
@@ -812,8 +902,18 @@ def _hidden_label(el: lxml.html.HtmlElement) -> bool:
         if not isinstance(node.tag, str):
             continue
         words = class_words(node)
-        if node.tag == "button" or words & {"sr-only", "screen-reader-text", "visually-hidden", "visuallyhidden",
-                                             "carousel", "slider", "slick", "swiper", "gallery", "glide"}:
+        if node.tag == "button" or words & {
+            "sr-only",
+            "screen-reader-text",
+            "visually-hidden",
+            "visuallyhidden",
+            "carousel",
+            "slider",
+            "slick",
+            "swiper",
+            "gallery",
+            "glide",
+        }:
             return True
     return False
 
@@ -822,7 +922,9 @@ def neighbours(doc: lxml.html.HtmlElement, base: str | None) -> tuple[Ref | None
     """Previous/next by rel attributes first, then by their visible labels."""
     refs: dict[str, Ref] = {}
     for rel in ("prev", "next"):
-        for el in doc.xpath(f'//a[@href][contains(concat(" ", normalize-space(@rel), " "), " {rel} ")] | //link[@href][@rel="{rel}"]'):
+        for el in doc.xpath(
+            f'//a[@href][contains(concat(" ", normalize-space(@rel), " "), " {rel} ")] | //link[@href][@rel="{rel}"]'
+        ):
             if _not_a_page_link(el):
                 continue
             # A rel link's text is usually "Older story" or an arrow, not the title:
@@ -834,13 +936,17 @@ def neighbours(doc: lxml.html.HtmlElement, base: str | None) -> tuple[Ref | None
         if not isinstance(el.tag, str) or el.tag in ("script", "style", "button", "head", "title"):
             continue
         own = squash((el.text or "") if len(el) else el.text_content())
-        rel = "prev" if is_previous_label(own) else "next" if is_next_label(own) else None
-        if rel is None or _hidden_label(el):
+        labelled = "prev" if is_previous_label(own) else "next" if is_next_label(own) else None
+        if labelled is None or _hidden_label(el):
             continue
         link = el if el.tag == "a" and el.get("href") else None
         if link is None or is_previous_label(squash(link.text_content())) or is_next_label(squash(link.text_content())):
             # "<div>Previous Article <a>Title</a></div>": the link may sit inside the label's element.
-            following = el.xpath("(descendant::a[@href] | following::a[@href])[1]") if link is None else el.xpath("following::a[@href][1]")
+            following = (
+                el.xpath("(descendant::a[@href] | following::a[@href])[1]")
+                if link is None
+                else el.xpath("following::a[@href][1]")
+            )
             candidate = following[0] if following else None
             if link is not None and candidate is not None and squash(candidate.text_content()):
                 link_title = squash(candidate.text_content())
@@ -856,11 +962,11 @@ def neighbours(doc: lxml.html.HtmlElement, base: str | None) -> tuple[Ref | None
         if is_previous_label(link_title) or is_next_label(link_title):
             link_title = ""
         found = Ref(url=urljoin(base or "", link.get("href").strip()), title=clean(link_title) or None)
-        old = refs.get(rel)
+        old = refs.get(labelled)
         if old is None:
-            refs[rel] = found
+            refs[labelled] = found
         elif old.title is None and found.url == old.url:
-            refs[rel] = Ref(url=old.url, title=found.title)
+            refs[labelled] = Ref(url=old.url, title=found.title)
     return refs.get("prev"), refs.get("next")
 
 
@@ -874,8 +980,9 @@ class PageOutline:
     has_text: bool
 
 
-def page_outline(data: bytes, url: str, *, charset: str | None = None, selectors: PageSelectors | None = None,
-                 source: str = "") -> PageOutline:
+def page_outline(
+    data: bytes, url: str, *, charset: str | None = None, selectors: PageSelectors | None = None, source: str = ""
+) -> PageOutline:
     """A page's previous/next links and title, for walking a site (the ``pages`` source)."""
     doc = parse_html(data, charset=charset, source=source, key=url).doc
     canonical = next((safe_url(str(h), url, http_only=True) for h in doc.xpath('//link[@rel="canonical"]/@href')), None)

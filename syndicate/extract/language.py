@@ -15,7 +15,7 @@ from array import array
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import lxml.html
 
@@ -67,9 +67,13 @@ def _cached_identifier(cache: Path) -> Any:
     # What py3langid's modelio.load_model makes of the same file, without the LZMA step.
     with np.load(cached, allow_pickle=False) as data:
         return LanguageIdentifier(
-            np.asarray(data["ptc"]), np.asarray(data["pc"]), data["classes"].tolist(),
-            modelio._to_array(data["nextmove"]), data["out_feat"].tolist(),
-            norm_probs=True, tk_row=modelio._to_array(data["nextmove_row"]),
+            np.asarray(data["ptc"]),
+            np.asarray(data["pc"]),
+            data["classes"].tolist(),
+            modelio._to_array(data["nextmove"]),
+            data["out_feat"].tolist(),
+            norm_probs=True,
+            tk_row=modelio._to_array(data["nextmove_row"]),
         )
 
 
@@ -101,6 +105,8 @@ _ALIGN = 64
 #: The arrays in file order, each with the typecodes it may have (the table's are unsigned).
 _ARRAYS = {"nextmove": "HILQ", "row": "HILQ", "output": "ilq", "ptc": "HILQ"}
 _BLOCK = 8192  # table rows converted at a time when writing
+#: The table's typecodes, as the names ``memoryview.cast`` takes.
+_UNSIGNED: dict[str, Literal["H", "I", "L", "Q"]] = {"H": "H", "I": "I", "L": "L", "Q": "Q"}
 
 
 class MappedIdentifier:
@@ -145,11 +151,21 @@ class MappedIdentifier:
         self._low, self._scale = float(header["table"]["low"]), float(header["table"]["scale"])
         self._nextmove, self._row, self._output = views["nextmove"], views["row"], views["output"]
         ptc, n = views["ptc"], len(self.classes)
-        if not n or len(self._pc) != n or len(ptc) % n or len(self._nextmove) % 256 or len(self._row) != len(self._output):
+        if (
+            not n
+            or len(self._pc) != n
+            or len(ptc) % n
+            or len(self._nextmove) % 256
+            or len(self._row) != len(self._output)
+        ):
             raise ValueError("inconsistent shapes")
         if not self._scale > 0:
             raise ValueError(f"a table scale of {self._scale}")
-        self._typecode, self._ptc_offset, self._row_bytes = ptc.format, header["arrays"]["ptc"]["offset"], n * ptc.itemsize
+        self._typecode, self._ptc_offset, self._row_bytes = (
+            _UNSIGNED[ptc.format],
+            header["arrays"]["ptc"]["offset"],
+            n * ptc.itemsize,
+        )
         self._features = len(ptc) // n
         # py3langid's _set_alias_pairs: a label given twice (a script variant) folds into its first column.
         first: dict[str, int] = {}
@@ -196,7 +212,7 @@ class MappedIdentifier:
         for count, packed in sums.items():
             weight, low, scale = math.log1p(count), rows[count] * self._low, self._scale
             fields = memoryview(packed.to_bytes(width, sys.byteorder)).cast(self._typecode)
-            scores = [s + weight * (f / scale + low) for s, f in zip(scores, fields)]
+            scores = [s + weight * (f / scale + low) for s, f in zip(scores, fields, strict=False)]
         return scores
 
 
@@ -248,19 +264,30 @@ def write_mapped_model(identifier: Any, path: Path, version: str) -> None:
     if field is None:
         raise ValueError("the table's sums do not fit 64 bits")
     dtype = np.dtype(f"=u{array(field).itemsize}")
-    arrays = {name: _as_array(values) for name, values in (
-        ("nextmove", identifier.tk_nextmove), ("row", identifier.tk_row), ("output", array("i", identifier.tk_output)),
-    )}
-    layout = {name: (values.typecode, values.itemsize, len(values)) for name, values in arrays.items()}
+    arrays = {
+        name: _as_array(values)
+        for name, values in (
+            ("nextmove", identifier.tk_nextmove),
+            ("row", identifier.tk_row),
+            ("output", array("i", identifier.tk_output)),
+        )
+    }
+    layout: dict[str, tuple[str, int, int]] = {
+        name: (values.typecode, values.itemsize, len(values)) for name, values in arrays.items()
+    }
     layout["ptc"] = (field, dtype.itemsize, ptc.size)
     header: dict[str, Any] = {
-        "format": _FORMAT, "py3langid": version, "byteorder": sys.byteorder, "classes": classes,
+        "format": _FORMAT,
+        "py3langid": version,
+        "byteorder": sys.byteorder,
+        "classes": classes,
         "pc": [float(p) for p in np.asarray(identifier.nb_pc, dtype=np.float32)],
-        "table": {"low": low, "scale": scale}, "arrays": {},
+        "table": {"low": low, "scale": scale},
+        "arrays": {},
     }
     while True:  # the offsets follow the header, whose length follows the offsets
         text = json.dumps(header).encode()
-        offset, placed = len(_MAGIC) + 4 + len(text), {}
+        offset, placed = len(_MAGIC) + 4 + len(text), dict[str, dict[str, Any]]()
         for name, (typecode, itemsize, length) in layout.items():
             offset += -offset % _ALIGN
             placed[name] = {"typecode": typecode, "itemsize": itemsize, "length": length, "offset": offset}
@@ -343,7 +370,8 @@ def _classify(text: str, cache: Path | None) -> tuple[str, float]:
             _mapped_identifier.cache_clear()
             with contextlib.suppress(OSError):
                 mapped.path.unlink()
-    return _identifier(cache).classify(text)
+    label, probability = _identifier(cache).classify(text)
+    return str(label), float(probability)
 
 
 def detect_language(article: Article, *, cache: Path | None = None) -> Lang | None:

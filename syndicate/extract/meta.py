@@ -32,9 +32,24 @@ from syndicate.models import Author, Image
 
 logger = logging.getLogger(__name__)
 
-_ARTICLE_TYPES = frozenset({"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
-                            "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle", "techarticle",
-                            "scholarlyarticle", "liveblogposting", "posting", "socialmediaposting", "webpage"})
+_ARTICLE_TYPES = frozenset(
+    {
+        "article",
+        "newsarticle",
+        "blogposting",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "reviewnewsarticle",
+        "backgroundnewsarticle",
+        "techarticle",
+        "scholarlyarticle",
+        "liveblogposting",
+        "posting",
+        "socialmediaposting",
+        "webpage",
+    }
+)
 MAX_TAGS = 20
 MAX_TAG_CHARS = 80
 MAX_AUTHORS = 12
@@ -147,14 +162,22 @@ _BY = re.compile(r"^\s*(?:by|von|por|par|di|door|av|af|от|автор)\s*[:\s]\
 
 
 def split_names(text: str) -> list[str]:
-    """"By Jane Doe and John Roe" -> ["Jane Doe", "John Roe"]; URLs and long junk dropped."""
+    """ "By Jane Doe and John Roe" -> ["Jane Doe", "John Roe"]; URLs and long junk dropped."""
     text = _BY.sub("", squash(text))
-    text = re.split(r"\s+[|·•]\s+|\s+-\s+(?=\w+\s+\d)|,?\s+(?:updated|published|posted)\b", text, maxsplit=1, flags=re.IGNORECASE)[0]
+    text = re.split(
+        r"\s+[|·•]\s+|\s+-\s+(?=\w+\s+\d)|,?\s+(?:updated|published|posted)\b", text, maxsplit=1, flags=re.IGNORECASE
+    )[0]
     names = []
     for part in re.split(r"\s*(?:,|;|\band\b|\bund\b|\by\b|\bet\b|&)\s*", text):
         part = squash(part).strip(" .")
-        if part and len(part) <= 80 and not part.lower().startswith(("http", "www.")) and "@" not in part \
-                and len(part.split()) <= 6 and not any(c.isdigit() for c in part):
+        if (
+            part
+            and len(part) <= 80
+            and not part.lower().startswith(("http", "www."))
+            and "@" not in part
+            and len(part.split()) <= 6
+            and not any(c.isdigit() for c in part)
+        ):
             names.append(part)
     return names
 
@@ -164,8 +187,13 @@ def _add_tags(out: list[str], values: Iterable[str]) -> None:
     for value in values:
         for tag in re.split(r"\s*[,;]\s*", value) if ("," in value or ";" in value) else [value]:
             tag = squash(tag)
-            if tag and len(tag) <= MAX_TAG_CHARS and tag.casefold() not in seen and len(out) < MAX_TAGS \
-                    and not tag.lower().startswith(("http://", "https://")):
+            if (
+                tag
+                and len(tag) <= MAX_TAG_CHARS
+                and tag.casefold() not in seen
+                and len(out) < MAX_TAGS
+                and not tag.lower().startswith(("http://", "https://"))
+            ):
                 seen.add(tag.casefold())
                 out.append(tag)
 
@@ -205,7 +233,9 @@ def page_meta(doc: lxml.html.HtmlElement, page_html: str, url: str | None) -> Pa
         modified = modified or parse_date(obj.get("dateModified"))
         headline = headline or squash(str(obj.get("headline") or obj.get("name") or ""))
 
-    for value in _meta(doc, "author", "article:author", "dc.creator", "DC.creator", "parsely-author", "sailthru.author"):
+    for value in _meta(
+        doc, "author", "article:author", "dc.creator", "DC.creator", "parsely-author", "sailthru.author"
+    ):
         if not value.lower().startswith(("http://", "https://")):
             authors += [Author(n) for n in split_names(value)]
     for a in doc.xpath('//a[contains(concat(" ", normalize-space(@rel), " "), " author ")]'):
@@ -214,16 +244,71 @@ def page_meta(doc: lxml.html.HtmlElement, page_html: str, url: str | None) -> Pa
     _add_tags(tags, _meta(doc, "article:section"))
     _add_tags(tags, _meta(doc, "article:tag"))
     _add_tags(tags, _meta(doc, "news_keywords", "keywords"))
-    image = next((u for u in (safe_url(v, base, http_only=True) for v in _meta(doc, "og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")) if u), None) or image
+    image = (
+        next(
+            (
+                u
+                for u in (
+                    safe_url(v, base, http_only=True)
+                    for v in _meta(
+                        doc, "og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"
+                    )
+                )
+                if u
+            ),
+            None,
+        )
+        or image
+    )
     summary = next(iter(_meta(doc, "og:description", "description", "twitter:description")), "") or summary
-    published = next((d for d in map(parse_date, _meta(doc, "article:published_time", "datePublished", "date", "dc.date", "DC.date.issued", "pubdate", "publishdate", "sailthru.date")) if d), None) or published
-    modified = next((d for d in map(parse_date, _meta(doc, "article:modified_time", "dateModified", "og:updated_time", "last-modified")) if d), None) or modified
+    published = (
+        next(
+            (
+                d
+                for d in map(
+                    parse_date,
+                    _meta(
+                        doc,
+                        "article:published_time",
+                        "datePublished",
+                        "date",
+                        "dc.date",
+                        "DC.date.issued",
+                        "pubdate",
+                        "publishdate",
+                        "sailthru.date",
+                    ),
+                )
+                if d
+            ),
+            None,
+        )
+        or published
+    )
+    modified = (
+        next(
+            (
+                d
+                for d in map(
+                    parse_date, _meta(doc, "article:modified_time", "dateModified", "og:updated_time", "last-modified")
+                )
+                if d
+            ),
+            None,
+        )
+        or modified
+    )
     headline = next(iter(_meta(doc, "og:title", "twitter:title")), "") or headline
     site_name = next(iter(_meta(doc, "og:site_name", "application-name")), "")
-    canonical = next((safe_url(str(h), base, http_only=True) for h in doc.xpath('//link[@rel="canonical"]/@href')), None)
+    canonical = next(
+        (safe_url(str(h), base, http_only=True) for h in doc.xpath('//link[@rel="canonical"]/@href')), None
+    )
 
     if not authors:
-        for el in doc.xpath('//*[contains(concat(" ", normalize-space(@class), " "), " byline ") or @itemprop="author" or contains(@class, "author-name") or contains(@class, "byline__name")]'):
+        for el in doc.xpath(
+            '//*[contains(concat(" ", normalize-space(@class), " "), " byline ") or @itemprop="author" '
+            'or contains(@class, "author-name") or contains(@class, "byline__name")]'
+        ):
             names = split_names(el.text_content())
             if names:
                 authors += [Author(n) for n in names]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import codecs
 import html
 import re
+from typing import Literal
 
 from syndicate.config import ExtractSettings
 from syndicate.errors import ItemError
@@ -48,11 +49,14 @@ def _decode(item: RawItem) -> str:
         except UnicodeDecodeError as exc:
             # It says it is UTF-16 and it is, but for one broken character: say that, not "not UTF-8".
             unit = data[exc.start : exc.start + 2]
-            order = "little" if data.startswith(codecs.BOM_UTF16_LE) else "big"
+            order: Literal["little", "big"] = "little" if data.startswith(codecs.BOM_UTF16_LE) else "big"
             code = int.from_bytes(unit, order) if len(unit) == 2 else None
             what = (
-                f"a lone surrogate (U+{code:04X})" if code is not None and 0xD800 <= code <= 0xDFFF
-                else "a truncated character" if code is None else "an invalid sequence"
+                f"a lone surrogate (U+{code:04X})"
+                if code is not None and 0xD800 <= code <= 0xDFFF
+                else "a truncated character"
+                if code is None
+                else "an invalid sequence"
             )
             raise ItemError(
                 f"invalid UTF-16: {what} at byte offset {exc.start}",
@@ -97,9 +101,13 @@ def _structure(raw: str) -> Block | None:
     bullets = [_BULLET.match(line) for line in lines]
     if all(bullets):
         return ListBlock(tuple(ListItem(html.escape(squash(m.group(1)), quote=False)) for m in bullets if m))
-    numbered = [_NUMBERED.match(line) for line in lines]
-    if all(numbered) and [int(m.group(1)) for m in numbered if m] == list(range(int(numbered[0].group(1)), int(numbered[0].group(1)) + len(lines))):  # type: ignore[union-attr]
-        return ListBlock(tuple(ListItem(html.escape(squash(m.group(2)), quote=False)) for m in numbered if m), ordered=True)
+    numbered = [m for line in lines if (m := _NUMBERED.match(line))]
+    if len(numbered) == len(lines):
+        first = int(numbered[0].group(1))
+        if [int(m.group(1)) for m in numbered] == list(range(first, first + len(lines))):
+            return ListBlock(
+                tuple(ListItem(html.escape(squash(m.group(2)), quote=False)) for m in numbered), ordered=True
+            )
     return None
 
 
@@ -108,7 +116,9 @@ def extract_text(item: RawItem, text: str, settings: ExtractSettings) -> Article
     raw_blocks = _raw_blocks(text)
     blocks = [squash(b) for b in raw_blocks]
     if not blocks:
-        raise ItemError("the file is empty", source=item.source, item=item.key, hint="remove it or write the article into it")
+        raise ItemError(
+            "the file is empty", source=item.source, item=item.key, hint="remove it or write the article into it"
+        )
     # The title is the first line, even when the body follows without a blank line.
     lines = text.lstrip("\ufeff").strip().splitlines()
     title = squash(lines[0])
@@ -116,7 +126,7 @@ def extract_text(item: RawItem, text: str, settings: ExtractSettings) -> Article
     if squash(blocks[0]) != title:
         # No blank line after the title: the rest of the first block is body.
         rest = squash(blocks[0][len(title) :])
-        body_blocks = [(rest, raw_blocks[0].split("\n", 1)[-1])] + body_blocks
+        body_blocks = [(rest, raw_blocks[0].split("\n", 1)[-1]), *body_blocks]
 
     paragraphs: list[Block] = []
     attributions: list[Attribution] = []

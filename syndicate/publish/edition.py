@@ -23,10 +23,26 @@ from syndicate.models import (
 from syndicate.publish.render import body_html
 
 LANGUAGE_NAMES = {
-    "en": "English", "es": "Español", "ca": "Català", "gl": "Galego", "eo": "Esperanto",
-    "fr": "Français", "de": "Deutsch", "it": "Italiano", "pt": "Português", "ru": "Русский",
-    "uk": "Українська", "ar": "العربية", "zh": "中文", "ja": "日本語", "nl": "Nederlands",
-    "oc": "Occitan", "eu": "Euskara", "el": "Ελληνικά", "bg": "Български", "sr": "Српски",
+    "en": "English",
+    "es": "Español",
+    "ca": "Català",
+    "gl": "Galego",
+    "eo": "Esperanto",
+    "fr": "Français",
+    "de": "Deutsch",
+    "it": "Italiano",
+    "pt": "Português",
+    "ru": "Русский",
+    "uk": "Українська",
+    "ar": "العربية",
+    "zh": "中文",
+    "ja": "日本語",
+    "nl": "Nederlands",
+    "oc": "Occitan",
+    "eu": "Euskara",
+    "el": "Ελληνικά",
+    "bg": "Български",
+    "sr": "Српски",
 }
 
 #: Every feed format: (subscription file name, archive file suffix, media type).
@@ -122,9 +138,7 @@ class FeedEntry:
         original is left out when one of our pages already is in its language.
         """
         links = [EntryLink("alternate", self.page_url, "text/html", self.language, self.title)]
-        links += [
-            EntryLink("alternate", url, "text/html", other, language_name(other)) for other, url in self.siblings
-        ]
+        links += [EntryLink("alternate", url, "text/html", other, language_name(other)) for other, url in self.siblings]
         taken = {self.language, *(other for other, _ in self.siblings)}
         if self.original_url and self.original_language not in taken:
             links.append(
@@ -137,9 +151,7 @@ class FeedEntry:
         """Every link the feeds carry: alternates, ``via`` (the original), ``previous``/``next``."""
         links = list(self.alternates)
         if self.original_url:
-            links.append(
-                EntryLink("via", self.original_url, "text/html", self.original_language, self.original_title)
-            )
+            links.append(EntryLink("via", self.original_url, "text/html", self.original_language, self.original_title))
         if self.previous:
             links.append(EntryLink("previous", self.previous.url, "text/html", self.language, self.previous.title))
         if self.next:
@@ -168,8 +180,13 @@ class FeedEntry:
             )
             for lines in self.attributions
         ]
-        return body_html(self.blocks, tails, originals=self.originals, original_language=self.original_language,
-                         untranslated=self.title_only)
+        return body_html(
+            self.blocks,
+            tails,
+            originals=self.originals,
+            original_language=self.original_language,
+            untranslated=self.title_only,
+        )
 
 
 class ListedEntry(NamedTuple):
@@ -305,9 +322,7 @@ def _low(settings: Settings, language: Lang, t: Translation) -> bool:
     return t.engine != "source" and not t.approved and t.confidence is not None and t.confidence < rule.threshold
 
 
-def feed_entry(
-    settings: Settings, language: Lang, listed: ListedEntry, sa: StoredArticle, t: Translation
-) -> FeedEntry:
+def feed_entry(settings: Settings, language: Lang, listed: ListedEntry, sa: StoredArticle, t: Translation) -> FeedEntry:
     """The whole entry of ``listed`` from its article and translation (the bodies).
 
     Neighbours and siblings come from the listing, so an entry and the pages around it
@@ -339,8 +354,9 @@ def feed_entry(
         image=replace(meta.image, alt=t.image_alt or meta.image.alt) if meta.image else None,
         summary=t.summary,
         enclosures=meta.enclosures,
-        originals=sa.article.blocks if bilingual and t.engine != "source" and not t.title_only
-        and len(sa.article.blocks) == len(t.blocks) else None,
+        originals=sa.article.blocks
+        if bilingual and t.engine != "source" and not t.title_only and len(sa.article.blocks) == len(t.blocks)
+        else None,
         untranslated=t.untranslated,
         title_only=t.title_only,
         published=published_at(sa.article.published, sa.first_seen),

@@ -223,8 +223,9 @@ class EntryExtension(BaseEntryExtension):  # type: ignore[misc]
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
         if self.enclosure is not None:
-            etree.SubElement(item, "enclosure", url=self.enclosure.url, length=str(self.enclosure.length),
-                             type=self.enclosure.type)
+            etree.SubElement(
+                item, "enclosure", url=self.enclosure.url, length=str(self.enclosure.length), type=self.enclosure.type
+            )
         if self.published is not None:
             etree.SubElement(item, "pubDate").text = rfc822(self.published)
         for link in self.links:

@@ -39,8 +39,8 @@ from syndicate.publish.feedgen_ext import (
     RssEnclosure,
     TranslationInfo,
 )
-from syndicate.publish.i18n import engine_iri
 from syndicate.publish.history import FeedPage
+from syndicate.publish.i18n import engine_iri
 
 #: The category scheme of attribution source names.
 ATTRIBUTION_SCHEME = "urn:syndicate:attribution"
@@ -177,10 +177,17 @@ def translation_info(settings: Settings, entry: FeedEntry) -> TranslationInfo | 
     notes = dict(note.split(":", 1) for note in entry.translation_notes if ":" in note)
     host = settings.site.base_url.split("://", 1)[1].split("/", 1)[0].split(":")[0]
     return TranslationInfo(
-        engine=entry.engine, model=entry.model, source_language=entry.original_language,
-        iri=engine_iri(host, entry.model or entry.engine), confidence=entry.confidence,
-        low_confidence=entry.low_confidence, pivot=notes.get("pivot"), engines=notes.get("engines"),
-        untranslated=entry.untranslated, corrected=entry.corrected, reviewed=entry.reviewed,
+        engine=entry.engine,
+        model=entry.model,
+        source_language=entry.original_language,
+        iri=engine_iri(host, entry.model or entry.engine),
+        confidence=entry.confidence,
+        low_confidence=entry.low_confidence,
+        pivot=notes.get("pivot"),
+        engines=notes.get("engines"),
+        untranslated=entry.untranslated,
+        corrected=entry.corrected,
+        reviewed=entry.reviewed,
         title_only=entry.title_only,
     )
 
@@ -221,7 +228,11 @@ def _json_item(settings: Settings, entry: FeedEntry) -> dict[str, Any]:
         extra["tags"] = [label for _, label in entry.tags]
     if entry.enclosures:
         extra["attachments"] = [
-            {"url": e.url, "mime_type": e.type or "application/octet-stream", **({"size_in_bytes": e.length} if e.length else {})}
+            {
+                "url": e.url,
+                "mime_type": e.type or "application/octet-stream",
+                **({"size_in_bytes": e.length} if e.length else {}),
+            }
             for e in entry.enclosures
         ]
     item.update(
@@ -230,7 +241,9 @@ def _json_item(settings: Settings, entry: FeedEntry) -> dict[str, Any]:
             "content_html": entry.content_html,
             "date_published": _rfc3339(entry.published),
             "date_modified": _rfc3339(entry.updated),
-            "authors": [{"name": a["name"], **({"url": a["uri"]} if "uri" in a else {})} for a in _authors(settings, entry)],
+            "authors": [
+                {"name": a["name"], **({"url": a["uri"]} if "uri" in a else {})} for a in _authors(settings, entry)
+            ],
             "language": entry.language,
             **extra,
             "_syndicate": {
@@ -257,8 +270,13 @@ def _json_translation(settings: Settings, entry: FeedEntry) -> dict[str, Any]:
     info = translation_info(settings, entry)
     assert info is not None
     out: dict[str, Any] = {
-        "machine": True, "engine": info.engine, "model": info.model, "source_language": info.source_language,
-        "confidence": info.confidence, "low_confidence": info.low_confidence, "annotator": info.iri,
+        "machine": True,
+        "engine": info.engine,
+        "model": info.model,
+        "source_language": info.source_language,
+        "confidence": info.confidence,
+        "low_confidence": info.low_confidence,
+        "annotator": info.iri,
     }
     if info.pivot:
         out["pivot"] = info.pivot

@@ -89,7 +89,7 @@ class Words:
     @property
     def translated(self) -> bool:
         """Whether this language has a catalogue of its own (else the words are English)."""
-        return not type(self._catalogue) is gettext.NullTranslations
+        return type(self._catalogue) is not gettext.NullTranslations
 
 
 @lru_cache(maxsize=64)

@@ -22,9 +22,9 @@ from markupsafe import Markup, escape
 
 from syndicate.config import Settings
 from syndicate.errors import PublishError
-from syndicate.publish.i18n import catalogue, describe_model, words
 from syndicate.publish.edition import FEED_FORMATS, Edition, FeedEntry, ListedEntry, language_name
 from syndicate.publish.history import FeedPage, index_path
+from syndicate.publish.i18n import catalogue, describe_model, words
 
 #: (format, media type, label) of every feed, in the order pages list them.
 _LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
@@ -36,10 +36,37 @@ OPML_FORMAT = "atom"
 
 
 #: The territory OpenGraph readers expect for a bare language ("es" -> "es_ES").
-_OG_TERRITORY = {"en": "US", "es": "ES", "ca": "ES", "gl": "ES", "eu": "ES", "fr": "FR", "de": "DE", "it": "IT",
-                 "pt": "PT", "nl": "NL", "ru": "RU", "uk": "UA", "pl": "PL", "ja": "JP", "zh": "CN", "ar": "AR",
-                 "eo": "EO", "oc": "FR", "el": "GR", "bg": "BG", "sr": "RS", "sv": "SE", "da": "DK", "fi": "FI",
-                 "nb": "NO", "cs": "CZ", "tr": "TR", "ko": "KR", "hi": "IN"}
+_OG_TERRITORY = {
+    "en": "US",
+    "es": "ES",
+    "ca": "ES",
+    "gl": "ES",
+    "eu": "ES",
+    "fr": "FR",
+    "de": "DE",
+    "it": "IT",
+    "pt": "PT",
+    "nl": "NL",
+    "ru": "RU",
+    "uk": "UA",
+    "pl": "PL",
+    "ja": "JP",
+    "zh": "CN",
+    "ar": "AR",
+    "eo": "EO",
+    "oc": "FR",
+    "el": "GR",
+    "bg": "BG",
+    "sr": "RS",
+    "sv": "SE",
+    "da": "DK",
+    "fi": "FI",
+    "nb": "NO",
+    "cs": "CZ",
+    "tr": "TR",
+    "ko": "KR",
+    "hi": "IN",
+}
 
 
 def og_locale(code: str) -> str:
@@ -155,7 +182,9 @@ def _listing(listing: Sequence[ListedEntry]) -> Markup:
     items = []
     for i, e in enumerate(listing):
         when = e.published_iso  # digits and "-:+T." only: nothing to escape; its first 10 are the day
-        items.append(f'\n<li><a href="{escaped[2 * i]}">{escaped[2 * i + 1]}</a> <time datetime="{when}">{when[:10]}</time></li>')
+        items.append(
+            f'\n<li><a href="{escaped[2 * i]}">{escaped[2 * i + 1]}</a> <time datetime="{when}">{when[:10]}</time></li>'
+        )
     return Markup("".join(items))
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -102,7 +102,7 @@ def settings_fingerprint(settings: Settings, languages: Sequence[Lang]) -> str:
         # Low-confidence entries are marked or held back ([translate.quality]).
         "quality": settings.translate.quality.model_dump(mode="json"),
         # Entries of a "before" language wait for an editor's approval.
-        "review": {code: mode for code, mode in settings.translate.review.items()},
+        "review": dict(settings.translate.review.items()),
         # The operator's templates, by content.
         "templates": templates_digest(settings),
     }
@@ -176,7 +176,7 @@ def plan_edition(
             found = neighbours[aid] = (Neighbour(title=title, url=url), f"{title}\x1e{url}")
         return found
 
-    listing = []
+    listing: list[ListedEntry] = []
     append = listing.append
     sha256 = hashlib.sha256
     for p, published, published_iso in placed:
@@ -193,9 +193,17 @@ def plan_edition(
         updated = t.updated if t.updated >= a.first_seen else a.first_seen
         append(
             ListedEntry(
-                a.id, a.slug, t.title,
+                a.id,
+                a.slug,
+                t.title,
                 f"{base}{a.slug}.html",  # edition.page_url, spelt out for speed
-                published, _second(updated), previous, following, siblings, digest, published_iso,
+                published,
+                _second(updated),
+                previous,
+                following,
+                siblings,
+                digest,
+                published_iso,
             )
         )
     return edition_header(settings, language, publishing, listing)
@@ -205,8 +213,15 @@ def feed_digest(fingerprint: str, page: FeedPage) -> str:
     """A feed document's inputs: its members, its links in the archive chain, its date,
     the other languages' feeds it names."""
     return _digest(
-        fingerprint, "feed", page.number, page.prev_archive, page.next_archive, page.full, page.updated.isoformat(),
-        ",".join(page.edition.siblings), *(m.digest for m in page.members),
+        fingerprint,
+        "feed",
+        page.number,
+        page.prev_archive,
+        page.next_archive,
+        page.full,
+        page.updated.isoformat(),
+        ",".join(page.edition.siblings),
+        *(m.digest for m in page.members),
     )
 
 
@@ -217,8 +232,9 @@ def language_index_digest(fingerprint: str, page: FeedPage) -> str:
     edition = page.edition
     listed = "\x1e".join([f"{e.page_url}\x1f{e.title}\x1f{e.published_iso}" for e in page.members])
     total = len(edition.listing) if page.number is None else ""
-    head = _digest(fingerprint, "index", page.number, page.prev_archive, page.next_archive, total,
-                   ",".join(edition.siblings))
+    head = _digest(
+        fingerprint, "index", page.number, page.prev_archive, page.next_archive, total, ",".join(edition.siblings)
+    )
     return hashlib.sha256(f"{head}\x1d{listed}".encode("utf-8", "surrogatepass")).hexdigest()
 
 

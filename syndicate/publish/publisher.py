@@ -87,7 +87,9 @@ def default_renderers() -> Renderers:
 
 
 def _without_held(
-    settings: Settings, translated: dict[Lang, dict[int, TranslationLine]], articles: Sequence[ArticleLine] = (),
+    settings: Settings,
+    translated: dict[Lang, dict[int, TranslationLine]],
+    articles: Sequence[ArticleLine] = (),
     filtered: Collection[int] = (),
 ) -> dict[Lang, dict[int, TranslationLine]]:
     """Each language's translations less those held back: of an article its source's
@@ -96,8 +98,9 @@ def _without_held(
     threshold where its action is "hold" ([translate.quality]), and not yet approved by
     an editor where it is reviewed "before" publishing ([translate.review])."""
     out: dict[Lang, dict[int, TranslationLine]] = {}
-    source_of = {line.id: line.source for line in articles} if any(
-        s.languages is not None for s in settings.sources) else {}
+    source_of = (
+        {line.id: line.source for line in articles} if any(s.languages is not None for s in settings.sources) else {}
+    )
     for language, lines in translated.items():
         if filtered:
             lines = {aid: line for aid, line in lines.items() if aid not in filtered}
@@ -112,7 +115,8 @@ def _without_held(
             out[language] = lines
             continue
         out[language] = {  # an editor's approval vouches for it whatever the engines said
-            aid: line for aid, line in lines.items()
+            aid: line
+            for aid, line in lines.items()
             if line.approved or line.confidence is None or line.confidence >= rule.threshold
         }
     return out
@@ -131,7 +135,7 @@ def check_history(settings: Settings, store: Store) -> None:
         folder = settings.feeds_dir / language
         if publication.state(language) is not None or language in retired or not folder.is_dir():
             continue
-        pages = [p for p in (folder / "archive").glob("*.xml")] if (folder / "archive").is_dir() else []
+        pages = list((folder / "archive").glob("*.xml")) if (folder / "archive").is_dir() else []
         if pages or (folder / "atom.xml").exists():
             lost.append(f"{language} ({folder}: {len(pages)} archive page(s))")
     if lost:
@@ -141,7 +145,7 @@ def check_history(settings: Settings, store: Store) -> None:
             "published them, and publishing now would rewrite archives readers already have",
             path=settings.feeds_dir,
             hint="restore the store from a backup (or point the config at the right one); to start the history "
-                 "over, run once with --reinitialise",
+            "over, run once with --reinitialise",
         )
 
 
@@ -236,8 +240,9 @@ class FeedPublisher:
         if not all(self._in_place(scope, watermark, fingerprint) for scope in [*wanted, SITE]):
             with _paused_gc():
                 lines = self.publication.article_lines()
-                translated = _without_held(self.settings, self.publication.translation_lines(configured), lines,
-                                           self.store.filters.held_back())
+                translated = _without_held(
+                    self.settings, self.publication.translation_lines(configured), lines, self.store.filters.held_back()
+                )
             snapshot = _Snapshot(
                 watermark=watermark,
                 fingerprint=fingerprint,
@@ -335,13 +340,20 @@ class FeedPublisher:
         for language in stale:
             files = self.publication.files(language)
             removed += sum(self.writer.remove(self._path(key)) for key in files)
-            for folder in (f"feeds/{language}/archive", f"feeds/{language}", f"pages/{language}/archive",
-                           f"pages/{language}"):
+            for folder in (
+                f"feeds/{language}/archive",
+                f"feeds/{language}",
+                f"pages/{language}/archive",
+                f"pages/{language}",
+            ):
                 with contextlib.suppress(OSError):  # not empty (someone else's files), or gone
                     os.rmdir(self._where(folder))
             self.publication.retire(language, datetime.now(UTC), len(files))
-            logger.info("retired %s (no longer configured): %d file(s) removed; its translations stay in the store",
-                        language, len(files))
+            logger.info(
+                "retired %s (no longer configured): %d file(s) removed; its translations stay in the store",
+                language,
+                len(files),
+            )
         return removed
 
     # -- one language -----------------------------------------------------------------
@@ -427,7 +439,8 @@ class FeedPublisher:
                     data = self.history.refreeze(language, page.number, {INDEX_FORMAT: render(self.settings, page)})
                 else:
                     data = self.history.frozen(language, page.number, [INDEX_FORMAT]) or self.history.freeze(
-                        language, page.number, {INDEX_FORMAT: render(self.settings, page)})
+                        language, page.number, {INDEX_FORMAT: render(self.settings, page)}
+                    )
                 written, record = self._write(key, data[INDEX_FORMAT], digest)
             else:
                 digest = language_index_digest(fingerprint, page)
@@ -440,7 +453,11 @@ class FeedPublisher:
         return changed
 
     def _publish_sitemaps(
-        self, edition: Edition, fingerprint: str, known: Mapping[str, tuple[str, int]], produced: set[str],
+        self,
+        edition: Edition,
+        fingerprint: str,
+        known: Mapping[str, tuple[str, int]],
+        produced: set[str],
         lines: Sequence[ArticleLine],
     ) -> int:
         """The language's sitemap index, sitemap files and news sitemap (see
@@ -467,8 +484,11 @@ class FeedPublisher:
                 continue
             if originals is None:
                 wanted = {entry.article_id for entry in edition.listing}
-                originals = {line.id: sitemaps.Original(line.url, self.settings.article_language(line.source, line.language))
-                             for line in lines if line.id in wanted}
+                originals = {
+                    line.id: sitemaps.Original(line.url, self.settings.article_language(line.source, line.language))
+                    for line in lines
+                    if line.id in wanted
+                }
             written, record = self._write(key, sitemaps.urlset_bytes(language, entries, originals), digest)
             changed += written
             records.append(record)
@@ -481,7 +501,8 @@ class FeedPublisher:
             digests.append(digest)
             if not self._current(known, news_key, digest):
                 written, record = self._write(
-                    news_key, sitemaps.news_bytes(language, self.settings.site.title, news), digest)
+                    news_key, sitemaps.news_bytes(language, self.settings.site.title, news), digest
+                )
                 changed += written
                 records.append(record)
         index_key = f"{prefix}{sitemaps.INDEX_NAME}"
@@ -526,9 +547,13 @@ class FeedPublisher:
         produced.update(keys)
         if self._trusted:  # no stat: a dictionary look-up per page
             get = known.get
-            todo = [item for key, item in zip(keys, listing) if (found := get(key)) is None or found[0] != item.digest]
+            todo = [
+                item
+                for key, item in zip(keys, listing, strict=True)
+                if (found := get(key)) is None or found[0] != item.digest
+            ]
         else:
-            todo = [item for key, item in zip(keys, listing) if not self._current(known, key, item.digest)]
+            todo = [item for key, item in zip(keys, listing, strict=True) if not self._current(known, key, item.digest)]
         digest_of = {item.article_id: item.digest for item in todo}
         changed = 0
         records: list[PublishedFile] = []
@@ -600,10 +625,12 @@ class FeedPublisher:
         assert page.number is not None
         if again:
             whole = page.with_entries(list(self._entries(language, page.members)))
-            logger.info("archive page %s/%d links a language that first exists now: frozen again", language,
-                        page.number)
-            return self.history.refreeze(language, page.number,
-                                         {fmt: render(self.settings, whole) for fmt, render in renderers.items()})
+            logger.info(
+                "archive page %s/%d links a language that first exists now: frozen again", language, page.number
+            )
+            return self.history.refreeze(
+                language, page.number, {fmt: render(self.settings, whole) for fmt, render in renderers.items()}
+            )
         stored = self.history.frozen(language, page.number)
         if any(fmt not in stored for fmt in renderers):
             whole = page.with_entries(list(self._entries(language, page.members)))
@@ -629,7 +656,9 @@ class FeedPublisher:
             changed += written
             records.append(record)
         self.publication.record_files(SITE, records)
-        self.publication.save_state(SITE, PublishState(snapshot.watermark, fingerprint, self._folder_times(self._folders(SITE))))
+        self.publication.save_state(
+            SITE, PublishState(snapshot.watermark, fingerprint, self._folder_times(self._folders(SITE)))
+        )
         return changed
 
 

@@ -89,7 +89,9 @@ def _block(block: Block) -> str:
             cells = []
             for c in r.cells:  # type: ignore[attr-defined]
                 tag = "th" if c.header else "td"
-                spans = (f' colspan="{c.colspan}"' if c.colspan > 1 else "") + (f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "")
+                spans = (f' colspan="{c.colspan}"' if c.colspan > 1 else "") + (
+                    f' rowspan="{c.rowspan}"' if c.rowspan > 1 else ""
+                )
                 scope = ' scope="col"' if c.header and r.head else ""  # type: ignore[attr-defined]
                 cells.append(f"<{tag}{spans}{scope}>{c.html}</{tag}>")
             return f"<tr>{''.join(cells)}</tr>"

@@ -89,7 +89,9 @@ class HubNotifier:
         self.timeout = timeout
         # No kept-alive connection: post_bounded's watchdog cuts each request's own socket.
         self._client = client or httpx.Client(
-            timeout=timeout, follow_redirects=False, limits=httpx.Limits(max_keepalive_connections=0),
+            timeout=timeout,
+            follow_redirects=False,
+            limits=httpx.Limits(max_keepalive_connections=0),
             headers={"User-Agent": f"syndicate/{__version__} (WebSub publisher)"},
         )
         self._queue: queue.Queue[tuple[str, ...]] = queue.Queue()
@@ -130,15 +132,23 @@ class HubNotifier:
             return True
         with self._idle:
             pending = self._pending
-        logger.warning("WebSub: %d ping(s) of %s still unanswered after %g s at exit: left undone; the hubs "
-                       "learn of these feeds with the next publish that changes them", pending,
-                       ", ".join(public_url(hub) for hub in self.hubs), grace)
+        logger.warning(
+            "WebSub: %d ping(s) of %s still unanswered after %g s at exit: left undone; the hubs "
+            "learn of these feeds with the next publish that changes them",
+            pending,
+            ", ".join(public_url(hub) for hub in self.hubs),
+            grace,
+        )
         for hub in self.hubs:
             metrics.record_websub_notification(hub, "failed")
             if self.records is not None:
                 try:
-                    self.records.record_ping(hub, ok=False, when=self.clock(),
-                                             error=f"did not answer within {grace:g} s before the process exited")
+                    self.records.record_ping(
+                        hub,
+                        ok=False,
+                        when=self.clock(),
+                        error=f"did not answer within {grace:g} s before the process exited",
+                    )
                 except Exception as exc:  # noqa: BLE001 - a broken store at exit: the log line stands
                     logger.error("WebSub: cannot record the ping of %s: %s", public_url(hub), exc)
         return False
@@ -179,7 +189,9 @@ class HubNotifier:
             else:
                 metrics.record_websub_notification(hub, "ok")
         if errors:
-            logger.warning("WebSub hub %s was not told of %d changed feed(s): %s", public_url(hub), len(errors), errors[-1])
+            logger.warning(
+                "WebSub hub %s was not told of %d changed feed(s): %s", public_url(hub), len(errors), errors[-1]
+            )
         else:
             logger.info("WebSub hub %s told of %d changed feed(s)", public_url(hub), len(urls))
         if self.records is not None:
@@ -203,8 +215,9 @@ class HubNotifier:
         from syndicate.sources.http import post_bounded
 
         try:  # a total deadline and a bounded read, however the hub answers
-            response = post_bounded(self._client, hub, {"hub.mode": "publish", "hub.topic": url, "hub.url": url},
-                                    timeout=self.timeout)
+            response = post_bounded(
+                self._client, hub, {"hub.mode": "publish", "hub.topic": url, "hub.url": url}, timeout=self.timeout
+            )
         except httpx.HTTPError as exc:
             raise PingError(f"{type(exc).__name__}: {exc}") from None
         if response.is_success:

@@ -148,7 +148,11 @@ class FileWriter:
                     found = list(root.rglob(".*.tmp"))
                 else:  # a language's pages folder holds a file per article: names only, no Path each
                     with os.scandir(root) as listing:
-                        found = [root / e.name for e in listing if len(e.name) > 4 and e.name[0] == "." and e.name.endswith(".tmp")]
+                        found = [
+                            root / e.name
+                            for e in listing
+                            if len(e.name) > 4 and e.name[0] == "." and e.name.endswith(".tmp")
+                        ]
             except OSError as exc:
                 raise publish_error(root / ".tmp", exc) from None
             for tmp in found:

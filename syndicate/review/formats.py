@@ -9,8 +9,8 @@ to the ``<unit>``, before its segments). We move both to where the schema wants 
 
 Files from outside are parsed here, with a parser that loads no DTD, expands no entity
 and opens no network connection, and translate-toolkit reads units from that tree (it
-never parses them itself); a file with a DOCTYPE is refused outright (XLIFF 2 has no DTD, and a DOCTYPE is how XXE and "billion
-laughs" attacks arrive).
+never parses them itself); a file with a DOCTYPE is refused outright (XLIFF 2 has no DTD,
+and a DOCTYPE is how XXE and "billion laughs" attacks arrive).
 """
 
 from __future__ import annotations
@@ -45,8 +45,10 @@ _NMTOKEN = re.compile(
     "\u203f\u2040\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd"
     "\U00010000-\U000effff]+"
 )
-_NO_DOCTYPE = ("has a DOCTYPE declaration; XLIFF 2 files have none, and one can read local files "
-               "or expand entities without bound, so it is refused")
+_NO_DOCTYPE = (
+    "has a DOCTYPE declaration; XLIFF 2 files have none, and one can read local files "
+    "or expand entities without bound, so it is refused"
+)
 _FIX = "export the file from the CAT tool again as XLIFF 2.0 (or 2.1)"
 
 
@@ -59,8 +61,11 @@ def _need_toolkit() -> None:
     except ImportError:  # no package "translate" at all
         found = None
     if found is None:
-        raise ReviewError("XLIFF and TMX files need translate-toolkit, which is not installed", item="translate-toolkit",
-                          hint="pip install 'syndicate[cat]' (make install does)")
+        raise ReviewError(
+            "XLIFF and TMX files need translate-toolkit, which is not installed",
+            item="translate-toolkit",
+            hint="pip install 'syndicate[cat]' (make install does)",
+        )
 
 
 @dataclass(frozen=True)
@@ -119,9 +124,13 @@ def to_xliff(units: Sequence[ExportUnit], source_language: str, target_language:
     for unit in units:
         if not _NMTOKEN.fullmatch(unit.id) or unit.id in seen:
             why = "appears twice" if unit.id in seen else "is not an XML NMTOKEN"
-            raise ReviewError(f"unit id {unit.id!r} {why}", item=unit.id, hint="give each segment a unique id like 'a12-s3'")
+            raise ReviewError(
+                f"unit id {unit.id!r} {why}", item=unit.id, hint="give each segment a unique id like 'a12-s3'"
+            )
         if unit.state not in STATES:
-            raise ReviewError(f"unit {unit.id} has state {unit.state!r}", item=unit.id, hint=f"use one of {', '.join(STATES)}")
+            raise ReviewError(
+                f"unit {unit.id} has state {unit.state!r}", item=unit.id, hint=f"use one of {', '.join(STATES)}"
+            )
         seen.add(unit.id)
 
     store = Xliff2File(sourcelanguage=source_language, targetlanguage=target_language)
@@ -159,8 +168,11 @@ def _parse(data: bytes, name: str) -> etree._Element:
     from lxml import etree
 
     if len(data) > MAX_XLIFF_BYTES:
-        raise _fail(name, f"is {len(data):,} bytes, over the {MAX_XLIFF_BYTES:,}-byte limit for an XLIFF file",
-                    "export fewer articles per file")
+        raise _fail(
+            name,
+            f"is {len(data):,} bytes, over the {MAX_XLIFF_BYTES:,}-byte limit for an XLIFF file",
+            "export fewer articles per file",
+        )
     if not data.strip():
         raise _fail(name, "is empty")
     if _DOCTYPE.match(data):
@@ -178,13 +190,19 @@ def _parse(data: bytes, name: str) -> etree._Element:
         raise _fail(name, f"is not an XLIFF file (its root element is <{local}>)")
     if version.startswith("1.") or ":document:1." in namespace:
         found = version or namespace.rsplit(":", 1)[-1]
-        raise _fail(name, f"is XLIFF {found}, not XLIFF 2; the file must be XLIFF 2.0 or 2.1",
-                    "in the CAT tool, export as XLIFF 2.0 (or 2.1), not XLIFF 1.2")
+        raise _fail(
+            name,
+            f"is XLIFF {found}, not XLIFF 2; the file must be XLIFF 2.0 or 2.1",
+            "in the CAT tool, export as XLIFF 2.0 (or 2.1), not XLIFF 1.2",
+        )
     if namespace != XLIFF_NS or version not in XLIFF_VERSIONS:
         raise _fail(name, f"is not XLIFF 2.0 or 2.1 (namespace {namespace!r}, version {version!r})")
     if not root.get("srcLang"):
-        raise _fail(name, "has no srcLang attribute on <xliff> (XLIFF 2 requires the source language)",
-                    'add srcLang="en" (the source language) to the <xliff> element, or export again')
+        raise _fail(
+            name,
+            "has no srcLang attribute on <xliff> (XLIFF 2 requires the source language)",
+            'add srcLang="en" (the source language) to the <xliff> element, or export again',
+        )
     return root
 
 
@@ -225,8 +243,10 @@ def _read_unit(element: etree._Element, name: str) -> ImportedUnit:
     parts = [part for part in element if part.tag in (_SEGMENT, _IGNORABLE)]
     states = [part.get("state") for part in parts if part.tag == _SEGMENT]
     if bad := [state for state in states if state is not None and state not in STATES]:
-        raise _fail(name, f"the unit {unit_id} on line {element.sourceline} has the state {bad[0]!r}, "
-                    f"not one of {', '.join(STATES)}")
+        raise _fail(
+            name,
+            f"the unit {unit_id} on line {element.sourceline} has the state {bad[0]!r}, not one of {', '.join(STATES)}",
+        )
     sources: list[str] = []
     targets: list[str | None] = []
     for part in parts:
@@ -236,7 +256,7 @@ def _read_unit(element: etree._Element, name: str) -> ImportedUnit:
         sources.append(source)
         # An ignorable without a target stands for itself in the target too.
         targets.append(source if target is None and part.tag == _IGNORABLE else target)
-    has_target = any(t is not None for part, t in zip(parts, targets) if part.tag == _SEGMENT)
+    has_target = any(t is not None for part, t in zip(parts, targets, strict=True) if part.tag == _SEGMENT)
     match = _ID.fullmatch(unit_id)
     return ImportedUnit(
         id=unit_id,
@@ -244,7 +264,9 @@ def _read_unit(element: etree._Element, name: str) -> ImportedUnit:
         source="".join(sources),
         target="".join(t or "" for t in targets) if has_target else "",
         # Several segments: the unit is only as far along as its least advanced one.
-        state=states[0] if len(set(states)) == 1 else min((s or "initial" for s in states), key=STATES.index, default=None),
+        state=states[0]
+        if len(set(states)) == 1
+        else min((s or "initial" for s in states), key=STATES.index, default=None),
     )
 
 
@@ -264,7 +286,9 @@ def _tmx_date(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def to_tmx(pairs: Sequence[tuple[str, str, str | None, datetime | None]], source_language: str, target_language: str) -> bytes:
+def to_tmx(
+    pairs: Sequence[tuple[str, str, str | None, datetime | None]], source_language: str, target_language: str
+) -> bytes:
     """TMX 1.4b memory: one ``<tu>`` per (source, target, editor-or-None,
     changed-at-or-None), with ``<tuv xml:lang>`` for both sides and ``changeid``/
     ``changedate`` (``YYYYMMDDThhmmssZ``, UTC) when given. The header names syndicate as
@@ -278,8 +302,13 @@ def to_tmx(pairs: Sequence[tuple[str, str, str | None, datetime | None]], source
     store = tmxfile(sourcelanguage=source_language, targetlanguage=target_language)
     header = store.document.getroot().find("header")
     assert header is not None  # tmxfile's skeleton has one
-    for key, value in (("creationtool", "syndicate"), ("creationtoolversion", __version__),
-                       ("o-tmf", "syndicate"), ("datatype", "plaintext"), ("srclang", source_language)):
+    for key, value in (
+        ("creationtool", "syndicate"),
+        ("creationtoolversion", __version__),
+        ("o-tmf", "syndicate"),
+        ("datatype", "plaintext"),
+        ("srclang", source_language),
+    ):
         header.set(key, value)
     for source, target, editor, changed in pairs:
         unit = store.addsourceunit(source)

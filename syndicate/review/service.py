@@ -98,8 +98,9 @@ def parse_date(value: str | None, name: str) -> datetime | None:
     try:
         found = datetime.fromisoformat(value)
     except ValueError:
-        raise ReviewError(f"{name} {value!r} is not a date", item=name,
-                          hint="write it as YYYY-MM-DD or an ISO 8601 time") from None
+        raise ReviewError(
+            f"{name} {value!r} is not a date", item=name, hint="write it as YYYY-MM-DD or an ISO 8601 time"
+        ) from None
     return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
@@ -113,7 +114,11 @@ class ReviewDesk:
     """Editors' operations over the store (see module docs)."""
 
     def __init__(
-        self, settings: Settings, store: Store, *, clock: Callable[[], datetime],
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        clock: Callable[[], datetime],
         on_change: Callable[[Lang], None] | None = None,
     ) -> None:
         self.settings = settings
@@ -134,18 +139,22 @@ class ReviewDesk:
         except ValueError:
             wanted = None
         if wanted not in self.languages:
-            raise ReviewError(f"{code!r} is not a target language here", item=code,
-                              hint=f"one of {', '.join(self.languages)}")
+            raise ReviewError(
+                f"{code!r} is not a target language here", item=code, hint=f"one of {', '.join(self.languages)}"
+            )
         return wanted
 
     def threshold(self, language: str) -> float:
         rule = self.settings.translate.quality.of(language)
         return rule.threshold or LOW_CONFIDENCE
 
-    def queue(self, language: str, *, waiting_only: bool = False, limit: int = PAGE, offset: int = 0) -> list[QueueLine]:
+    def queue(
+        self, language: str, *, waiting_only: bool = False, limit: int = PAGE, offset: int = 0
+    ) -> list[QueueLine]:
         """Entries to review, those needing it most first (see ``ReviewRepository.queue``)."""
-        return self.store.review.queue(self.language(language), waiting_only=waiting_only,
-                                       limit=max(1, min(limit, 500)), offset=max(0, offset))
+        return self.store.review.queue(
+            self.language(language), waiting_only=waiting_only, limit=max(1, min(limit, 500)), offset=max(0, offset)
+        )
 
     def counts(self) -> dict[Lang, dict[str, int]]:
         return self.store.review.counts(self.languages)
@@ -156,8 +165,11 @@ class ReviewDesk:
         translation = self.store.translations.get(article_id, code)
         found = self.store.articles.many([article_id])
         if translation is None or not found:
-            raise ReviewError(f"article {article_id} has no translation into {code}", item=str(article_id),
-                              hint=f"pick one from `syndicate review list {code}`")
+            raise ReviewError(
+                f"article {article_id} has no translation into {code}",
+                item=str(article_id),
+                hint=f"pick one from `syndicate review list {code}`",
+            )
         article = found[0]
         low = self.threshold(code)
         source = self.settings.article_language(article.article.source, article.article.language)
@@ -167,23 +179,42 @@ class ReviewDesk:
         for i, r in enumerate(translation.segments):
             pending = False
             if r.source in saved and (r.origin != "human" or saved[r.source].target_text != r.target):
-                r, pending = replace(r, target=saved[r.source].target_text, origin="human", flags=(),
-                                     previous=None, previous_source=None), True
+                r, pending = (
+                    replace(
+                        r,
+                        target=saved[r.source].target_text,
+                        origin="human",
+                        flags=(),
+                        previous=None,
+                        previous_source=None,
+                    ),
+                    True,
+                )
             elif r.origin == "human" and r.source not in saved:
                 pending = True  # withdrawn: the engines' translation comes with the next pass
             is_low = r.origin == "machine" and ((r.confidence is not None and r.confidence < low) or bool(r.flags))
             segments.append(SegmentView(i, r, is_low, pending))
         return EntryView(article, translation, source, tuple(segments), self.settings.translate.review_mode(code))
 
-    def history(self, *, language: str | None = None, article_id: int | None = None, limit: int = 100) -> list[LogEntry]:
+    def history(
+        self, *, language: str | None = None, article_id: int | None = None, limit: int = 100
+    ) -> list[LogEntry]:
         code = self.language(language) if language else None
         return self.store.review.history(language=code, article_id=article_id, limit=max(1, min(limit, 10_000)))
 
     # -- changing ------------------------------------------------------------------------
 
     def correct(
-        self, language: str, article_id: int, *, text: str, editor: str, via: str,
-        segment: int | None = None, source: str | None = None, expect: str | None = None,
+        self,
+        language: str,
+        article_id: int,
+        *,
+        text: str,
+        editor: str,
+        via: str,
+        segment: int | None = None,
+        source: str | None = None,
+        expect: str | None = None,
     ) -> list[int]:
         """Make ``text`` the translation of one segment of an entry (named by its index or
         its source text), for every article of the language that holds it. ``expect``: the
@@ -193,34 +224,67 @@ class ReviewDesk:
         record = self._segment(entry, segment, source)
         text = clean_text(text)
         if not text:
-            raise ReviewError("a correction cannot be empty", item=f"{article_id}/{record.source[:60]}",
-                              hint="to go back to the engines' translation, withdraw the correction")
+            raise ReviewError(
+                "a correction cannot be empty",
+                item=f"{article_id}/{record.source[:60]}",
+                hint="to go back to the engines' translation, withdraw the correction",
+            )
         if len(text) > MAX_CORRECTION:
-            raise ReviewError(f"a correction may be at most {MAX_CORRECTION} characters, this one has {len(text)}",
-                              item=f"{article_id}/{record.source[:60]}")
+            raise ReviewError(
+                f"a correction may be at most {MAX_CORRECTION} characters, this one has {len(text)}",
+                item=f"{article_id}/{record.source[:60]}",
+            )
         if expect is not None and clean_text(expect) != record.target:
-            raise ReviewError("the translation changed since it was shown (another editor or a new translation)",
-                              item=f"{article_id}/{record.source[:60]}", hint="reload the entry and correct it again")
+            raise ReviewError(
+                "the translation changed since it was shown (another editor or a new translation)",
+                item=f"{article_id}/{record.source[:60]}",
+                hint="reload the entry and correct it again",
+            )
         if text == record.target and record.origin == "human":
             return []
         affected = self.store.review.save_correction(
-            source_language=entry.source_language, target_language=entry.language, source_text=record.source,
-            target_text=text, editor=editor, now=self.clock(), article_id=article_id, via=via,
+            source_language=entry.source_language,
+            target_language=entry.language,
+            source_text=record.source,
+            target_text=text,
+            editor=editor,
+            now=self.clock(),
+            article_id=article_id,
+            via=via,
             old_text=record.target,
         )
-        logger.info("%s corrected a segment of article %d in %s (%s): %d article(s) to republish",
-                    editor, article_id, entry.language, via, len(affected))
+        logger.info(
+            "%s corrected a segment of article %d in %s (%s): %d article(s) to republish",
+            editor,
+            article_id,
+            entry.language,
+            via,
+            len(affected),
+        )
         self._changed(entry.translation.language)
         return affected
 
-    def withdraw(self, language: str, article_id: int, *, editor: str, via: str,
-                 segment: int | None = None, source: str | None = None) -> list[int]:
+    def withdraw(
+        self,
+        language: str,
+        article_id: int,
+        *,
+        editor: str,
+        via: str,
+        segment: int | None = None,
+        source: str | None = None,
+    ) -> list[int]:
         """Remove an editor's correction of a segment: the engines' translation comes back."""
         entry = self.entry(language, article_id)
         record = self._segment(entry, segment, source)
         affected = self.store.review.withdraw_correction(
-            source_language=entry.source_language, target_language=entry.language, source_text=record.source,
-            editor=editor, now=self.clock(), article_id=article_id, via=via,
+            source_language=entry.source_language,
+            target_language=entry.language,
+            source_text=record.source,
+            editor=editor,
+            now=self.clock(),
+            article_id=article_id,
+            via=via,
         )
         if affected:
             self._changed(entry.translation.language)
@@ -230,9 +294,14 @@ class ReviewDesk:
         """Approve the entry's current version (or reopen it)."""
         code = self.language(language)
         if not self.store.review.approve(code, article_id, editor=editor, now=self.clock(), via=via, approved=approved):
-            raise ReviewError(f"article {article_id} has no translation into {code}", item=str(article_id),
-                              hint=f"pick one from `syndicate review list {code}`")
-        logger.info("%s %s article %d in %s (%s)", editor, "approved" if approved else "reopened", article_id, code, via)
+            raise ReviewError(
+                f"article {article_id} has no translation into {code}",
+                item=str(article_id),
+                hint=f"pick one from `syndicate review list {code}`",
+            )
+        logger.info(
+            "%s %s article %d in %s (%s)", editor, "approved" if approved else "reopened", article_id, code, via
+        )
         self._changed(code)
 
     def _segment(self, entry: EntryView, index: int | None, source: str | None) -> SegmentRecord:
@@ -241,13 +310,19 @@ class ReviewDesk:
             for view in entry.segments:
                 if view.source == wanted or view.source == source:
                     return view.record
-            raise ReviewError(f"article {entry.article_id} in {entry.language} has no segment {source[:80]!r} "
-                              "(its source changed since it was shown?)", item=str(entry.article_id),
-                              hint="reload the entry")
+            raise ReviewError(
+                f"article {entry.article_id} in {entry.language} has no segment {source[:80]!r} "
+                "(its source changed since it was shown?)",
+                item=str(entry.article_id),
+                hint="reload the entry",
+            )
         if index is None or not 0 <= index < len(entry.segments):
-            raise ReviewError(f"article {entry.article_id} in {entry.language} has segments 0 to "
-                              f"{len(entry.segments) - 1}, not {index}", item=str(entry.article_id),
-                              hint=f"`syndicate review show {entry.language} {entry.article_id}` lists them")
+            raise ReviewError(
+                f"article {entry.article_id} in {entry.language} has segments 0 to "
+                f"{len(entry.segments) - 1}, not {index}",
+                item=str(entry.article_id),
+                hint=f"`syndicate review show {entry.language} {entry.article_id}` lists them",
+            )
         return entry.segments[index].record
 
     def _changed(self, language: Lang) -> None:
@@ -259,9 +334,16 @@ class ReviewDesk:
 
     # -- CAT tools -----------------------------------------------------------------------
 
-    def export_units(self, language: str, *, article_ids: Sequence[int] | None = None,
-                     since: datetime | None = None, until: datetime | None = None, waiting_only: bool = False,
-                     limit: int = 10_000) -> list[EntryView]:
+    def export_units(
+        self,
+        language: str,
+        *,
+        article_ids: Sequence[int] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        waiting_only: bool = False,
+        limit: int = 10_000,
+    ) -> list[EntryView]:
         """The entries an XLIFF export holds: those named, else the queue's (published in
         [since, until) when given), in queue order."""
         code = self.language(language)
@@ -302,10 +384,17 @@ class ReviewDesk:
                     notes.append("checks: " + ", ".join(r.flags))
                 if r.previous is not None:
                     notes.append(f"previous correction (for {r.previous_source!r}): {r.previous}")
-                units.append(ExportUnit(f"a{entry.article_id}-s{view.index}", entry.article_id, r.source, r.target,
-                                        state, tuple(notes)))
-        return to_xliff(units, primary_or(source_language), self.language(language),
-                        original=f"{self.settings.site.base_url}#{language}")
+                units.append(
+                    ExportUnit(
+                        f"a{entry.article_id}-s{view.index}", entry.article_id, r.source, r.target, state, tuple(notes)
+                    )
+                )
+        return to_xliff(
+            units,
+            primary_or(source_language),
+            self.language(language),
+            original=f"{self.settings.site.base_url}#{language}",
+        )
 
     def import_xliff(self, data: bytes, *, editor: str, name: str = "the file", via: str = "xliff") -> ImportReport:
         """Every unit whose target differs from the entry's current translation becomes a
@@ -315,8 +404,11 @@ class ReviewDesk:
 
         document = from_xliff(data, name=name)
         if document.target_language is None:
-            raise ReviewError(f"{name} names no target language (trgLang)", item=name,
-                              hint="export the file again with `syndicate review export`")
+            raise ReviewError(
+                f"{name} names no target language (trgLang)",
+                item=name,
+                hint="export the file again with `syndicate review export`",
+            )
         language = self.language(document.target_language)
         report = ImportReport()
         entries: dict[int, EntryView | None] = {}
@@ -342,8 +434,14 @@ class ReviewDesk:
                 report.unchanged += 1
                 continue
             self.store.review.save_correction(
-                source_language=entry.source_language, target_language=language, source_text=match.source,
-                target_text=target, editor=editor, now=self.clock(), article_id=entry.article_id, via=via,
+                source_language=entry.source_language,
+                target_language=language,
+                source_text=match.source,
+                target_text=target,
+                editor=editor,
+                now=self.clock(),
+                article_id=entry.article_id,
+                via=via,
                 old_text=match.target,
             )
             report.corrected += 1

@@ -172,7 +172,7 @@ class OutputApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         method: str = scope["method"]
-        for prefix, folder in self.folders:
+        for prefix, folder in self.folders:  # noqa: B007 - the folder found is used after the loop
             if path.startswith(prefix) or path == prefix[:-1]:
                 break
         else:
@@ -185,9 +185,11 @@ class OutputApp:
             await self._plain(send, 301, b"", route="redirect", extra=[(b"location", prefix.encode())])
             return
         if method not in ("GET", "HEAD", "OPTIONS"):
-            await self._plain(send, 405, b"method not allowed\n", route="rejected", extra=[(b"allow", b"GET, HEAD, OPTIONS")])
+            await self._plain(
+                send, 405, b"method not allowed\n", route="rejected", extra=[(b"allow", b"GET, HEAD, OPTIONS")]
+            )
             return
-        rest = path[len(prefix):]
+        rest = path[len(prefix) :]
         if self.retired_source is not None and rest.partition("/")[0] in await self._retired_now():
             await self._plain(send, 410, b"gone: this language is no longer published\n", route="missing")
             return
@@ -255,11 +257,16 @@ class OutputApp:
             await self._plain(send, 204, b"", route=route, extra=extra)
             return
         headers = dict(scope["headers"])
-        base = [(b"etag", big.etag.encode()), (b"last-modified", big.last_modified.encode()),
-                *resource_headers(big.kind, self.max_age, compressible=False)]
+        base = [
+            (b"etag", big.etag.encode()),
+            (b"last-modified", big.last_modified.encode()),
+            *resource_headers(big.kind, self.max_age, compressible=False),
+        ]
         match = headers.get(b"if-none-match", b"").decode("latin-1")
         since = headers.get(b"if-modified-since", b"").decode("latin-1")
-        if (match and big.etag in [t.strip() for t in match.split(",")]) or (not match and since and _since(since) >= big.mtime):
+        if (match and big.etag in [t.strip() for t in match.split(",")]) or (
+            not match and since and _since(since) >= big.mtime
+        ):
             await send({"type": "http.response.start", "status": 304, "headers": base})
             await send({"type": "http.response.body", "body": b""})
             metrics.record_http(route, 304)
@@ -270,8 +277,17 @@ class OutputApp:
             await self._plain(send, 404, _NOT_FOUND, route="missing")
             return
         try:
-            await send({"type": "http.response.start", "status": 200, "headers": [
-                *base, (b"content-type", big.kind.content_type.encode()), (b"content-length", str(big.size).encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [
+                        *base,
+                        (b"content-type", big.kind.content_type.encode()),
+                        (b"content-length", str(big.size).encode()),
+                    ],
+                }
+            )
             left = big.size if scope["method"] == "GET" else 0
             while left > 0:
                 chunk = await anyio.to_thread.run_sync(os.read, fd, min(STREAM_CHUNK, left))
@@ -310,7 +326,11 @@ class OutputApp:
             base.append((b"link", ", ".join(links).encode("utf-8")))
         full = None
         if body is not None:
-            full = [*base, (b"content-type", file.kind.content_type.encode()), (b"content-length", str(len(body)).encode())]
+            full = [
+                *base,
+                (b"content-type", file.kind.content_type.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ]
             if coding is not None:
                 full.append((b"content-encoding", coding.encode()))
         file.headers[coding] = (base, full)
@@ -332,7 +352,9 @@ class OutputApp:
 
 
 def _unavailable() -> Response:
-    return PlainTextResponse("the store cannot be read: see the server's log\n", 503, headers={"Cache-Control": "no-store"})
+    return PlainTextResponse(
+        "the store cannot be read: see the server's log\n", 503, headers={"Cache-Control": "no-store"}
+    )
 
 
 def _origin(url: str) -> str:
@@ -392,8 +414,9 @@ class SyndicateApp:
         #: ``on_review`` (the daemon's) republishes a language at once after a change.
         from syndicate.serve.review import ReviewApp
 
-        self.review = ReviewApp(settings, lambda: self.service.store, self.templates, on_change=on_review,
-                                runs_daemon=runs_daemon)
+        self.review = ReviewApp(
+            settings, lambda: self.service.store, self.templates, on_change=on_review, runs_daemon=runs_daemon
+        )
         self.operator = Starlette(
             routes=[
                 Route("/status", self._status_page, methods=["GET"]),
@@ -420,8 +443,12 @@ class SyndicateApp:
 
     @asynccontextmanager
     async def _lifespan(self, _app: Starlette) -> AsyncIterator[None]:
-        logger.info("serving %s and %s at %s and %s", self.settings.feeds_dir, self.settings.translations_dir,
-                    *_url_paths(self.settings)[1:])
+        logger.info(
+            "serving %s and %s at %s and %s",
+            self.settings.feeds_dir,
+            self.settings.translations_dir,
+            *_url_paths(self.settings)[1:],
+        )
         # What is loaded by now lives as long as the process: keep it out of the
         # collector's full passes, which otherwise show up as latency spikes.
         gc.collect()
@@ -491,8 +518,13 @@ class SyndicateApp:
         if problem is not None:
             status, text = problem
             metrics.record_http("review", status)
-            await send({"type": "http.response.start", "status": status,
-                        "headers": [*headers, (b"content-length", str(len(text)).encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [*headers, (b"content-length", str(len(text)).encode())],
+                }
+            )
             await send({"type": "http.response.body", "body": text})
             return None
         sent = False
@@ -510,12 +542,13 @@ class SyndicateApp:
         """A hub's verification (GET) or delivery (POST); the subscriber decides, in a
         worker thread (it reads the store); a delivery's body is bounded as it streams in."""
         request = Request(scope, receive)
-        source = scope["path"][len(self.websub_path):]
+        source = scope["path"][len(self.websub_path) :]
         headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
         response: Response
         if self.websub is None:
             response = PlainTextResponse(
-                "WebSub callbacks are answered by `syndicate run --serve` with [websub] callback_url set\n", 503,
+                "WebSub callbacks are answered by `syndicate run --serve` with [websub] callback_url set\n",
+                503,
                 headers=headers,
             )
         elif not source or "/" in source:
@@ -546,8 +579,9 @@ class SyndicateApp:
                 except TimeoutError:
                     too_slow = True
             try:
-                response = await self._delivered(source, request, body, headers, limit,
-                                                 too_slow=too_slow, busy=busy, too_large=too_large)
+                response = await self._delivered(
+                    source, request, body, headers, limit, too_slow=too_slow, busy=busy, too_large=too_large
+                )
             finally:
                 self._delivery_bytes -= len(body)  # held until the subscriber is done with it
         else:
@@ -555,19 +589,33 @@ class SyndicateApp:
         metrics.record_http("websub", response.status_code)
         await response(scope, receive, send)
 
-    async def _delivered(self, source: str, request: Request, body: bytearray, headers: dict[str, str], limit: int,
-                         *, too_slow: bool, busy: bool, too_large: bool) -> Response:
+    async def _delivered(
+        self,
+        source: str,
+        request: Request,
+        body: bytearray,
+        headers: dict[str, str],
+        limit: int,
+        *,
+        too_slow: bool,
+        busy: bool,
+        too_large: bool,
+    ) -> Response:
         """The answer to a delivery whose body was read (or refused while reading)."""
         assert self.websub is not None
         known = source if source in self.websub.feeds else "<unknown>"
         if too_slow:
             metrics.record_websub_delivery(known, "too-slow")
-            return PlainTextResponse(f"the delivery did not arrive within {DELIVERY_SECONDS:g} s\n", 408,
-                                     headers={**headers, "Connection": "close"})
+            return PlainTextResponse(
+                f"the delivery did not arrive within {DELIVERY_SECONDS:g} s\n",
+                408,
+                headers={**headers, "Connection": "close"},
+            )
         if busy:
             metrics.record_websub_delivery(known, "busy")
-            return PlainTextResponse("too many deliveries being received; retry later\n", 503,
-                                     headers={**headers, "Retry-After": "5"})
+            return PlainTextResponse(
+                "too many deliveries being received; retry later\n", 503, headers={**headers, "Retry-After": "5"}
+            )
         if too_large:
             metrics.record_websub_delivery(known, "too-large")
             logger.warning("[%s] WebSub: refused a delivery larger than %d bytes", known, limit)
@@ -588,7 +636,9 @@ class SyndicateApp:
             if scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode()):
                 return None
             return PlainTextResponse(
-                "a bearer token is required\n", status_code=401, headers={"WWW-Authenticate": 'Bearer realm="syndicate"'}
+                "a bearer token is required\n",
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="syndicate"'},
             )
         if _is_loopback(request.client.host if request.client else None):
             return None
@@ -604,9 +654,14 @@ class SyndicateApp:
             s=data, refresh=STATUS_REFRESH, css_url="/status.css", json_url="/status.json", metrics_url="/metrics"
         )
         return Response(
-            html, media_type="text/html; charset=utf-8",
-            headers={"Cache-Control": "no-store", "Content-Security-Policy": STATUS_CSP, "X-Content-Type-Options": "nosniff",
-                     "Referrer-Policy": "no-referrer"},
+            html,
+            media_type="text/html; charset=utf-8",
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Security-Policy": STATUS_CSP,
+                "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer",
+            },
         )
 
     async def _status_json(self, request: Request) -> Response:
@@ -619,7 +674,8 @@ class SyndicateApp:
 
     async def _status_css(self, _request: Request) -> Response:
         return Response(
-            STATUS_CSS, media_type="text/css; charset=utf-8",
+            STATUS_CSS,
+            media_type="text/css; charset=utf-8",
             headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
         )
 
@@ -639,7 +695,9 @@ class SyndicateApp:
 
     async def _readyz(self, _request: Request) -> Response:
         ok, details = await anyio.to_thread.run_sync(self.service.ready)
-        return JSONResponse({"ready": ok, **details}, status_code=200 if ok else 503, headers={"Cache-Control": "no-store"})
+        return JSONResponse(
+            {"ready": ok, **details}, status_code=200 if ok else 503, headers={"Cache-Control": "no-store"}
+        )
 
 
 def create_app(

@@ -50,14 +50,28 @@ MEDIA_TYPES: dict[str, str] = {
     ".gif": "image/gif",
     ".webp": "image/webp",
 }
-_TEXTUAL = ("text/", "application/xml", "application/atom+xml", "application/rss+xml", "application/json",
-            "application/feed+json", "image/svg+xml")
+_TEXTUAL = (
+    "text/",
+    "application/xml",
+    "application/atom+xml",
+    "application/rss+xml",
+    "application/json",
+    "application/feed+json",
+    "image/svg+xml",
+)
 
 #: Subscription documents of a language folder: file name -> media type.
-SUBSCRIPTION_FILES = {"atom.xml": "application/atom+xml", "rss.xml": "application/rss+xml", "feed.json": "application/feed+json"}
+SUBSCRIPTION_FILES = {
+    "atom.xml": "application/atom+xml",
+    "rss.xml": "application/rss+xml",
+    "feed.json": "application/feed+json",
+}
 #: Archive page suffixes -> (format name as the store keeps it, media type).
-ARCHIVE_SUFFIXES = {".xml": ("atom", "application/atom+xml"), ".rss": ("rss", "application/rss+xml"),
-                    ".json": ("json", "application/feed+json")}
+ARCHIVE_SUFFIXES = {
+    ".xml": ("atom", "application/atom+xml"),
+    ".rss": ("rss", "application/rss+xml"),
+    ".json": ("json", "application/feed+json"),
+}
 _ARCHIVE_RE = re.compile(r"^([1-9][0-9]{0,8})(\.xml|\.rss|\.json)$")
 #: An archive page of a language's page index (``translations/<lang>/archive/<n>.html``).
 _INDEX_PAGE_RE = re.compile(r"^([1-9][0-9]{0,8})\.html$")
@@ -267,8 +281,16 @@ class FileCache:
         key = (st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev)
         if st.st_size > STREAM_ABOVE:
             mtime = int(st.st_mtime)
-            return Found(big=BigFile(real, st.st_size, formatdate(mtime, usegmt=True), mtime,
-                                     f'W/"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}"', folder.kind(parts, st.st_size)))
+            return Found(
+                big=BigFile(
+                    real,
+                    st.st_size,
+                    formatdate(mtime, usegmt=True),
+                    mtime,
+                    f'W/"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}"',
+                    folder.kind(parts, st.st_size),
+                )
+            )
         with self._lock:
             cached = self._files.get(real)
             if cached is not None and cached.key == key:

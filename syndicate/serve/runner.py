@@ -35,29 +35,43 @@ def check_address(host: str, port: int) -> None:
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise ServeError(f"[serve] host {host!r} (or --host) cannot be resolved: {exc.strerror}",
-                         hint="give an address of this machine, such as 127.0.0.1 or 0.0.0.0") from None
+        raise ServeError(
+            f"[serve] host {host!r} (or --host) cannot be resolved: {exc.strerror}",
+            hint="give an address of this machine, such as 127.0.0.1 or 0.0.0.0",
+        ) from None
     family, kind, proto, _, address = found[0]
     with socket.socket(family, kind, proto) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
         try:
             probe.bind(address)
         except PermissionError:
-            raise ServeError(f"[serve] port {port} (or --port): ports below 1024 need privileges",
-                             hint="use a port above 1023 and a proxy in front (see docs/serving.md, \"nginx instead\")") from None
+            raise ServeError(
+                f"[serve] port {port} (or --port): ports below 1024 need privileges",
+                hint='use a port above 1023 and a proxy in front (see docs/serving.md, "nginx instead")',
+            ) from None
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise ServeError(f"[serve] port {port} (or --port) on {host} is in use by another program",
-                                 hint="stop that program, or choose another port") from None
+                raise ServeError(
+                    f"[serve] port {port} (or --port) on {host} is in use by another program",
+                    hint="stop that program, or choose another port",
+                ) from None
             if exc.errno == errno.EADDRNOTAVAIL:
-                raise ServeError(f"[serve] host {host!r} (or --host) is not an address of this machine",
-                                 hint="give an address of this machine, such as 127.0.0.1 or 0.0.0.0") from None
+                raise ServeError(
+                    f"[serve] host {host!r} (or --host) is not an address of this machine",
+                    hint="give an address of this machine, such as 127.0.0.1 or 0.0.0.0",
+                ) from None
             raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def _config(
-    settings: Settings, host: str, port: int, *, store: Store | None, runs_daemon: bool,
-    websub: WebSubSubscriber | None = None, on_review: Callable[[str], None] | None = None,
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    store: Store | None,
+    runs_daemon: bool,
+    websub: WebSubSubscriber | None = None,
+    on_review: Callable[[str], None] | None = None,
 ) -> uvicorn.Config:
     app = create_app(settings, store=store, runs_daemon=runs_daemon, websub=websub, on_review=on_review)
     return uvicorn.Config(
@@ -111,7 +125,9 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
         uvicorn.Server(config).run()
     except SystemExit as exc:  # uvicorn exits when it cannot bind
         if exc.code:
-            raise ServeError(f"cannot serve on {config.host}:{config.port}", hint="is another server using the port?") from None
+            raise ServeError(
+                f"cannot serve on {config.host}:{config.port}", hint="is another server using the port?"
+            ) from None
 
 
 #: How much nicer than the server the daemon's work runs under ``run --serve``.
@@ -138,8 +154,14 @@ class ServerThread:
     """uvicorn in a thread of its own (its own event loop), beside the daemon's threads."""
 
     def __init__(
-        self, settings: Settings, store: Store, host: str | None = None, port: int | None = None,
-        *, websub: WebSubSubscriber | None = None, on_review: Callable[[str], None] | None = None,
+        self,
+        settings: Settings,
+        store: Store,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        websub: WebSubSubscriber | None = None,
+        on_review: Callable[[str], None] | None = None,
     ) -> None:
         host = host if host is not None else settings.serve.host
         port = port if port is not None else settings.serve.port

@@ -22,9 +22,9 @@ from syndicate.config import LanguageQuality, Settings
 from syndicate.errors import SyndicateError
 from syndicate.models import public_url
 from syndicate.publish.edition import FEED_FORMATS, language_name
+from syndicate.sources.websub import next_attempt
 from syndicate.store import Store
 from syndicate.store.lock import lock_holder
-from syndicate.sources.websub import next_attempt
 from syndicate.store.overview import QualityOverview, StoreOverview
 from syndicate.store.publication import PublicationRepository, PublishRecord
 from syndicate.store.websub import HubPing, Subscription
@@ -79,8 +79,12 @@ def source_selections(settings: Settings, store: Store) -> dict[str, dict[str, A
     for source in settings.sources:
         if source.include or source.exclude:
             published, held = counts.get(source.name, (0, 0))
-            out[source.name] = {"include": list(source.include), "exclude": list(source.exclude),
-                                "published": published, "held_back": held}
+            out[source.name] = {
+                "include": list(source.include),
+                "exclude": list(source.exclude),
+                "published": published,
+                "held_back": held,
+            }
     return out
 
 
@@ -171,8 +175,10 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
     return {
         "generated": _iso(datetime.fromtimestamp(now, UTC)),
         # What an operator must act on, worst first; empty when all is well.
-        "attention": [*attention(settings, statuses, subscriptions, publishes, hubs),
-                      *(cluster["attention"] if cluster else ())],
+        "attention": [
+            *attention(settings, statuses, subscriptions, publishes, hubs),
+            *(cluster["attention"] if cluster else ()),
+        ],
         "site": {"title": settings.site.title, "base_url": settings.site.base_url},
         "daemon": {
             "running": bool(holder) or process.runs_daemon,
@@ -234,16 +240,28 @@ def cluster_overview(settings: Settings, store: Store) -> dict[str, Any]:
         # A lost worker's tasks come back after the visibility timeout: the oldest then.
         "redelivery_at": _iso(status.redelivery_at),
         "queues": [
-            {"queue": q.queue, "language": q.language, "waiting": q.waiting, "running": q.running} for q in status.queues
+            {"queue": q.queue, "language": q.language, "waiting": q.waiting, "running": q.running}
+            for q in status.queues
         ],
         "workers": [
-            {"name": w.name, "answering": w.answering, "starting": w.starting, "queues": list(w.queues),
-             "started": _iso(w.started), "last_seen": _iso(w.last_seen)}
+            {
+                "name": w.name,
+                "answering": w.answering,
+                "starting": w.starting,
+                "queues": list(w.queues),
+                "started": _iso(w.started),
+                "last_seen": _iso(w.last_seen),
+            }
             for w in status.workers
         ],
         "given_up": [
-            {"task": t.task, "args": list(t.args), "deliveries": t.deliveries, "last_error": t.last_error,
-             "updated": _iso(t.updated)}
+            {
+                "task": t.task,
+                "args": list(t.args),
+                "deliveries": t.deliveries,
+                "last_error": t.last_error,
+                "updated": _iso(t.updated),
+            }
             for t in status.given_up
         ],
         "errors": list(status.errors),
@@ -264,16 +282,20 @@ def attention(
     for code in settings.translate.languages:
         record = publishes.get(code)
         if record is not None and record.failures_in_row:
-            out.append(f"{code}: publishing failed {record.failures_in_row} time(s) in a row, last at "
-                       f"{_iso(record.last_failure)}: {record.last_error}")
+            out.append(
+                f"{code}: publishing failed {record.failures_in_row} time(s) in a row, last at "
+                f"{_iso(record.last_failure)}: {record.last_error}"
+            )
     for source in settings.sources:
         st = statuses.get(source.name)
         if st is not None and st.outcome == "failed":
             out.append(f"source {source.name}: the last poll failed: {st.last_error or 'no error recorded'}")
         view = _subscription(subscriptions.get(source.name), settings)
         if view is not None and view["problem"]:
-            out.append(f"source {source.name}: WebSub push is {view['state']}: {view['problem']}"
-                       + (f"; next attempt {view['next_attempt']}" if view["next_attempt"] else ""))
+            out.append(
+                f"source {source.name}: WebSub push is {view['state']}: {view['problem']}"
+                + (f"; next attempt {view['next_attempt']}" if view["next_attempt"] else "")
+            )
     for hub in hubs:
         if hub["outcome"] == "failed":
             out.append(f"hub {hub['hub']}: the last ping failed: {hub['last_error'] or 'no error recorded'}")
@@ -285,7 +307,8 @@ def retired_languages(settings: Settings, store: Store) -> list[dict[str, Any]]:
     configured = set(settings.translate.languages)
     return [
         {"language": code, "name": language_name(code), "retired": _iso(when), "files_removed": files}
-        for code, (when, files) in sorted(PublicationRepository(store).retired().items()) if code not in configured
+        for code, (when, files) in sorted(PublicationRepository(store).retired().items())
+        if code not in configured
     ]
 
 
@@ -300,8 +323,11 @@ def health(settings: Settings, store: Store) -> dict[str, Any]:
         "publish_failing": {code: publishes[code].failures_in_row if code in publishes else 0 for code in languages},
         "publish_failures": {code: publishes[code].failures if code in publishes else 0 for code in languages},
         "source_failing": {name: int(name in statuses and statuses[name].outcome == "failed") for name in names},
-        "push_off": {name: int(bool((view := _subscription(sub, settings)) and view["problem"]))
-                     for name, sub in subscriptions.items() if name in names},
+        "push_off": {
+            name: int(bool((view := _subscription(sub, settings)) and view["problem"]))
+            for name, sub in subscriptions.items()
+            if name in names
+        },
         "hub_failing": {hub["hub"]: int(hub["outcome"] == "failed") for hub in hubs},
         "attention": len(attention(settings, statuses, subscriptions, publishes, hubs)),
     }
@@ -350,19 +376,21 @@ def hub_pings(settings: Settings, pings: dict[str, HubPing]) -> list[dict[str, A
     out = []
     for hub in settings.publish.websub_hubs:
         ping = pings.get(hub, HubPing(hub))
-        out.append({
-            "hub": public_url(hub),
-            "outcome": ping.outcome or "never pinged",
-            "last_ping": _iso(ping.last_ping),
-            "last_success": _iso(ping.last_success),
-            "last_error": ping.last_error,
-            "pings_ok": ping.pings_ok,
-            "pings_failed": ping.pings_failed,
-        })
+        out.append(
+            {
+                "hub": public_url(hub),
+                "outcome": ping.outcome or "never pinged",
+                "last_ping": _iso(ping.last_ping),
+                "last_success": _iso(ping.last_success),
+                "last_error": ping.last_error,
+                "pings_ok": ping.pings_ok,
+                "pings_failed": ping.pings_failed,
+            }
+        )
     return out
 
 
-__all__ = ["ProcessInfo", "attention", "health", "hub_pings", "retired_languages", "publishable_languages", "snapshot"]
+__all__ = ["ProcessInfo", "attention", "health", "hub_pings", "publishable_languages", "retired_languages", "snapshot"]
 
 
 #: Seconds a status snapshot is reused (each one reads the store).
@@ -447,15 +475,20 @@ class StatusService:
         """Per language, the stored translations' confidence (for ``/metrics``)."""
         from syndicate.store.overview import StoreOverview
 
-        thresholds = {code: self.settings.translate.quality.of(code).threshold for code in self.settings.translate.languages}
+        thresholds = {
+            code: self.settings.translate.quality.of(code).threshold for code in self.settings.translate.languages
+        }
         return dict(StoreOverview(self.store).quality(thresholds))
 
     def retired(self) -> frozenset[str]:
         """Languages retired and not configured again (``410 Gone`` under both folders)."""
         from syndicate.store.publication import PublicationRepository
 
-        if self._store is None and not self.settings.cluster.store_url \
-                and not (self.settings.state_dir / "syndicate.db").is_file():
+        if (
+            self._store is None
+            and not self.settings.cluster.store_url
+            and not (self.settings.state_dir / "syndicate.db").is_file()
+        ):
             return frozenset()  # nothing published from here yet: serving files never makes a store
         configured = set(self.settings.translate.languages)
         return frozenset(code for code in PublicationRepository(self.store).retired() if code not in configured)

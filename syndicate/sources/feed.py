@@ -90,8 +90,12 @@ class FeedSource(HttpSource):
             feed = parse_feed(fetched, source=self.name)
             xml_problem = feed.get("syndicate_xml_problem")
             if xml_problem and xml_problem != state.cursor.get("xml_problem"):  # once per change, not per poll
-                logger.warning("[%s] %s; reading the %d entries feedparser recovered", self.name, xml_problem,
-                               len(feed.get("entries", [])))
+                logger.warning(
+                    "[%s] %s; reading the %d entries feedparser recovered",
+                    self.name,
+                    xml_problem,
+                    len(feed.get("entries", [])),
+                )
             charset_problem = feed.get("syndicate_charset_problem")
             if charset_problem and charset_problem != state.cursor.get("charset_problem"):
                 logger.warning("[%s] %s", self.name, charset_problem)
@@ -108,18 +112,29 @@ class FeedSource(HttpSource):
                 except ItemError as exc:  # the entry's own problem, in its words
                     result = exc
                 except SyndicateError as exc:  # ours (a configured pattern, the store): never the upstream's
-                    result = ItemError(exc.message, source=self.name, item=_entry_name(entry),
-                                       hint=f"{exc.hint}; the feed's other entries were read" if exc.hint
-                                       else "the feed's other entries were read")
+                    result = ItemError(
+                        exc.message,
+                        source=self.name,
+                        item=_entry_name(entry),
+                        hint=f"{exc.hint}; the feed's other entries were read"
+                        if exc.hint
+                        else "the feed's other entries were read",
+                    )
                 except Exception as exc:  # nothing expected this: our bug, not a malformed entry
-                    logger.exception("[%s] reading entry %s failed with an unexpected %s (a bug: please report it "
-                                     "with this traceback)", self.name, _entry_name(entry), type(exc).__name__)
+                    logger.exception(
+                        "[%s] reading entry %s failed with an unexpected %s (a bug: please report it "
+                        "with this traceback)",
+                        self.name,
+                        _entry_name(entry),
+                        type(exc).__name__,
+                    )
                     metrics.record_bug("source")
                     result = ItemError(
-                        f"syndicate failed on this entry ({type(exc).__name__}: {exc})", source=self.name,
+                        f"syndicate failed on this entry ({type(exc).__name__}: {exc})",
+                        source=self.name,
                         item=_entry_name(entry),
                         hint="this is a bug in syndicate, not a fault of the upstream: please report it with the "
-                             "traceback in the log; the feed's other entries were read",
+                        "traceback in the log; the feed's other entries were read",
                     )
                 if result is None:  # read on an earlier poll and unchanged since
                     if fingerprint is not None:
@@ -170,34 +185,58 @@ class FeedSource(HttpSource):
         summary = _summary(entry)
         if content is not None or not link:
             if not title:
-                return ItemError("the entry has no title", source=self.name, item=key,
-                                 hint="the feed must give each entry a <title>"), None
+                return ItemError(
+                    "the entry has no title", source=self.name, item=key, hint="the feed must give each entry a <title>"
+                ), None
             if content is None and not summary:
                 return ItemError(
-                    "the entry has neither content nor a summary nor a link to the article", source=self.name, item=key,
+                    "the entry has neither content nor a summary nor a link to the article",
+                    source=self.name,
+                    item=key,
                     hint="the feed must carry <content>, a summary or a link for each entry",
                 ), None
             item = RawItem(
-                source=self.name, key=key, data=(content or "").encode("utf-8"), media_type="text/html", url=link,
-                base_url=base, language=language, published=published,
+                source=self.name,
+                key=key,
+                data=(content or "").encode("utf-8"),
+                media_type="text/html",
+                url=link,
+                base_url=base,
+                language=language,
+                published=published,
                 known=Known(title=title, meta=meta, fragment=True, summary=summary),
             )
             # An entry carrying its content is read again only when any of it changed.
             fingerprint = _digest(repr(item))
             return (None if read_before.get(key) == fingerprint else item), fingerprint
-        fingerprint = _digest(link, title, dict.get(entry, "updated", ""), entry.get("published", ""), entry.get("summary", ""))
+        fingerprint = _digest(
+            link, title, dict.get(entry, "updated", ""), entry.get("published", ""), entry.get("summary", "")
+        )
         if read_before.get(key) == fingerprint:
             return None, fingerprint  # read on an earlier poll and unchanged since
         host = (urlsplit(link).hostname or "").lower()
         if self._host_failures.get(host, 0) >= MAX_HOST_FAILURES:
             # A host that timed out or failed again and again this poll is left for the next
             # one: otherwise a poll could take entries x attempts x timeout.
-            return ItemError(f"not fetched: {host} failed {MAX_HOST_FAILURES} times in this poll", source=self.name,
-                             item=link, hint="it is tried again on the next poll"), None
+            return ItemError(
+                f"not fetched: {host} failed {MAX_HOST_FAILURES} times in this poll",
+                source=self.name,
+                item=link,
+                hint="it is tried again on the next poll",
+            ), None
         try:
             page = http.get(link)
-            read = read_page(page, source=self.name, key=key, url=link, title=title or None, language=language,
-                             published=published, meta=meta, summary=summary)
+            read = read_page(
+                page,
+                source=self.name,
+                key=key,
+                url=link,
+                title=title or None,
+                language=language,
+                published=published,
+                meta=meta,
+                summary=summary,
+            )
         except FetchError as exc:
             if exc.status is None or exc.status >= 500 or exc.status == 429:  # the host, not the page
                 self._host_failures[host] = self._host_failures.get(host, 0) + 1
@@ -205,9 +244,12 @@ class FeedSource(HttpSource):
             hint = (
                 "the feed entry links to a page that is gone; the feed's publisher must fix the link "
                 "(it is tried again on the next poll)"
-                if exc.status in (404, 410) else exc.hint
+                if exc.status in (404, 410)
+                else exc.hint
             )
-            return ItemError(f"cannot fetch the linked page: {exc.message}", source=self.name, item=link, hint=hint), None
+            return ItemError(
+                f"cannot fetch the linked page: {exc.message}", source=self.name, item=link, hint=hint
+            ), None
         except ItemError as exc:
             return exc, None
         return read.item, fingerprint
@@ -233,32 +275,47 @@ def parse_feed(fetched: Fetched, *, source: str) -> Any:
             # A stream: feedparser never fetches or opens anything itself. References to
             # what is never text go first: they are fatal XML, and crash the loose parser.
             io.BytesIO(_few_categories(_without_bad_references(fetched.content))),
-            response_headers={"content-type": fetched.content_type or "application/xml", "content-location": fetched.url},
+            response_headers={
+                "content-type": fetched.content_type or "application/xml",
+                "content-location": fetched.url,
+            },
             # Our own reader keeps only what blocks can hold and nh3 cleans every output;
             # feedparser's sanitizer would also drop what we need (srcset, <figure> sizes,
             # <iframe>/<video> sources that become embed links).
             sanitize_html=False,
         )
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - feedparser failing on these bytes: the upstream's feed is broken
         raise SourceError(
-            f"{fetched.url} could not be parsed ({type(exc).__name__}: {exc})", source=source,
+            f"{fetched.url} could not be parsed ({type(exc).__name__}: {exc})",
+            source=source,
             hint="the upstream feed is broken; it is read again on the next poll",
         ) from None
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     declared = re.search(r"declared as (\S+?),", str(problem)) if problem else None
-    if (isinstance(problem, feedparser.CharacterEncodingOverride) and declared
-            and (relabelled := _relabelled(fetched, declared.group(1)))):
+    if (
+        isinstance(problem, feedparser.CharacterEncodingOverride)
+        and declared
+        and (relabelled := _relabelled(fetched, declared.group(1)))
+    ):
         data, detected = relabelled
-        parsed = feedparser.parse(io.BytesIO(_without_bad_references(data)), sanitize_html=False, response_headers={
-            "content-type": "application/xml; charset=utf-8", "content-location": fetched.url})
+        parsed = feedparser.parse(
+            io.BytesIO(_without_bad_references(data)),
+            sanitize_html=False,
+            response_headers={"content-type": "application/xml; charset=utf-8", "content-location": fetched.url},
+        )
         problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
         parsed["syndicate_charset_problem"] = (
             f"{fetched.url} says it is {declared.group(1)} but is not; read as {detected} "
-            "(the upstream should declare its real charset)")
+            "(the upstream should declare its real charset)"
+        )
     if not parsed.get("version"):
         content_type = fetched.content_type.split(";")[0].strip() or "no content type"
         alternate = _alternate_feed(fetched)
-        hint = f"the page names its feed: url = {alternate!r}" if alternate else "check that the URL is the feed's, not a web page's"
+        hint = (
+            f"the page names its feed: url = {alternate!r}"
+            if alternate
+            else "check that the URL is the feed's, not a web page's"
+        )
         what = "an HTML page" if b"<html" in fetched.content[:4096].lower() else "not RSS or Atom"
         raise SourceError(f"{fetched.url} is {what} ({content_type}), not a feed", source=source, hint=hint)
     if isinstance(problem, xml.sax.SAXException):
@@ -268,7 +325,9 @@ def parse_feed(fetched: Fetched, *, source: str) -> Any:
         # feedparser's loose parser read on past the error: keep what it read, as any
         # feed reader would. Only a document it got nothing out of fails the poll.
         if not any(_readable(entry) for entry in parsed.get("entries", [])):
-            raise SourceError(broken, source=source, hint="the upstream feed is broken; it is read again on the next poll")
+            raise SourceError(
+                broken, source=source, hint="the upstream feed is broken; it is read again on the next poll"
+            )
         parsed["syndicate_xml_problem"] = broken
     return parsed
 
@@ -439,8 +498,11 @@ def entry_meta(entry: Any, base: str | None) -> Meta:
     image: Image | None = None
     for media in entry.get("media_content") or []:
         url = safe_url(media.get("url"), base, http_only=True)
-        if url and (media.get("medium") == "image" or str(media.get("type", "")).startswith("image/")
-                    or (not media.get("type") and not media.get("medium"))):
+        if url and (
+            media.get("medium") == "image"
+            or str(media.get("type", "")).startswith("image/")
+            or (not media.get("type") and not media.get("medium"))
+        ):
             image = Image(url, width=_int(media.get("width")), height=_int(media.get("height")))
             break
     if image is None:

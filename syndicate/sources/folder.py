@@ -97,13 +97,18 @@ class FolderSource:
                     else:
                         changed.append((name, media_type, info, fingerprint))
         except OSError as exc:
-            raise SourceError(f"cannot list folder {self.path}: {exc.strerror or exc}", source=self.name,
-                              hint="check its permissions") from None
+            raise SourceError(
+                f"cannot list folder {self.path}: {exc.strerror or exc}", source=self.name, hint="check its permissions"
+            ) from None
         for name in sorted(skipped):
             logger.info("[%s] skipping %s: not a .txt or .html article", self.name, name)
         for name in sorted(outside):
-            yield ItemError("a link to a file outside the folder: never read", source=self.name, item=name,
-                            hint=f"copy the file into {self.path} instead of linking to it")
+            yield ItemError(
+                "a link to a file outside the folder: never read",
+                source=self.name,
+                item=name,
+                hint=f"copy the file into {self.path} instead of linking to it",
+            )
         changed.sort(key=lambda found: found[0])
         for name, media_type, info, fingerprint in changed:
             path = self.path / name
@@ -121,7 +126,12 @@ class FolderSource:
                 yield exc
                 continue
             except OSError as exc:
-                yield ItemError(f"cannot read: {exc.strerror or exc}", source=self.name, item=path.name, hint="check its permissions")
+                yield ItemError(
+                    f"cannot read: {exc.strerror or exc}",
+                    source=self.name,
+                    item=path.name,
+                    hint="check its permissions",
+                )
                 continue
             stored = yield RawItem(
                 source=self.name,

@@ -114,8 +114,9 @@ class Posted:
         return 200 <= self.status < 300
 
 
-def post_bounded(client: httpx.Client, url: str, data: Mapping[str, str], *, timeout: float,
-                 keep: int = 2000) -> Posted:
+def post_bounded(
+    client: httpx.Client, url: str, data: Mapping[str, str], *, timeout: float, keep: int = 2000
+) -> Posted:
     """POST ``data`` with a total deadline and a bound on what is read back.
 
     For requests to WebSub hubs, which a feed names (so they may be anyone's): httpx's
@@ -128,9 +129,17 @@ def post_bounded(client: httpx.Client, url: str, data: Mapping[str, str], *, tim
     deadline = time.monotonic() + timeout
     clean, auth = split_credentials(url)  # the URL httpx logs is clean; the password goes as auth
     try:
-        with _cut_at(deadline) as trace, client.stream(
-            "POST", clean, data=dict(data), timeout=httpx.Timeout(timeout), auth=auth, extensions={"trace": trace},
-        ) as resp:
+        with (
+            _cut_at(deadline) as trace,
+            client.stream(
+                "POST",
+                clean,
+                data=dict(data),
+                timeout=httpx.Timeout(timeout),
+                auth=auth,
+                extensions={"trace": trace},
+            ) as resp,
+        ):
             body = bytearray()
             for chunk in resp.iter_raw():  # raw: a compressed answer is never inflated
                 body += chunk
@@ -231,7 +240,10 @@ class HttpFetcher:
         # No kept-alive connections: each request opens its own, so the deadline's watchdog
         # (see _once) knows the socket to cut. A poll makes few requests per host.
         self._client = httpx.Client(
-            headers={"User-Agent": user_agent}, follow_redirects=False, timeout=timeout, transport=transport,
+            headers={"User-Agent": user_agent},
+            follow_redirects=False,
+            timeout=timeout,
+            transport=transport,
             limits=httpx.Limits(max_keepalive_connections=0),
         )
         #: Requests actually sent (attempts and redirect hops), for politeness checks.
@@ -273,7 +285,11 @@ class HttpFetcher:
             exc = state.outcome.exception() if state.outcome else None
             logger.debug(
                 "[%s] GET %s failed (%s); retry %d of %d in %.1fs",
-                self.source, url, exc, state.attempt_number, self.retries,
+                self.source,
+                url,
+                exc,
+                state.attempt_number,
+                self.retries,
                 state.next_action.sleep if state.next_action else 0.0,
             )
 
@@ -328,24 +344,34 @@ class HttpFetcher:
             except httpx.TimeoutException:
                 raise _Retry(self._error(f"timed out after {self.timeout:g}s", current, transient=True)) from None
             except httpx.RemoteProtocolError as exc:
-                raise _Retry(self._error(f"the connection broke mid-response: {exc}", current, transient=True)) from None
+                raise _Retry(
+                    self._error(f"the connection broke mid-response: {exc}", current, transient=True)
+                ) from None
             except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
                 raise self._error(f"cannot request this URL: {exc}", current) from None
             except httpx.DecodingError as exc:  # e.g. "Content-Encoding: gzip" over plain bytes
                 raise self._error(f"the response body cannot be decoded: {exc}", current) from None
             except httpx.TransportError as exc:
-                raise _Retry(self._error(f"network error: {exc or type(exc).__name__}", current, transient=True)) from None
+                raise _Retry(
+                    self._error(f"network error: {exc or type(exc).__name__}", current, transient=True)
+                ) from None
             if isinstance(fetched, str):  # a redirect: follow it by hand
                 target = strip_fragment(fetched)
                 if target in chain:
-                    loop = " -> ".join([*chain[chain.index(target):], target])
-                    raise self._error(f"redirect loop: {loop}", url, status=None, hint="the server redirects in a circle; check the URL")
+                    loop = " -> ".join([*chain[chain.index(target) :], target])
+                    raise self._error(
+                        f"redirect loop: {loop}",
+                        url,
+                        status=None,
+                        hint="the server redirects in a circle; check the URL",
+                    )
                 chain.append(target)
                 current = target
                 continue
             return fetched
         raise self._error(
-            f"more than {self.max_redirects} redirects: {' -> '.join(chain)}", url,
+            f"more than {self.max_redirects} redirects: {' -> '.join(chain)}",
+            url,
             hint="use the final URL in config.toml, or raise max_redirects",
         )
 
@@ -368,8 +394,9 @@ class HttpFetcher:
         self, url: str, headers: dict[str, str], deadline: float, remaining: float, trace: Callable[..., None]
     ) -> Fetched | str:
         auth = self._auth.get((urlsplit(url).hostname or "").lower()) if self._auth else None
-        with self._client.stream("GET", url, headers=headers, timeout=httpx.Timeout(remaining),
-                                 extensions={"trace": trace}, auth=auth) as resp:
+        with self._client.stream(
+            "GET", url, headers=headers, timeout=httpx.Timeout(remaining), extensions={"trace": trace}, auth=auth
+        ) as resp:
             status = resp.status_code
             if status in REDIRECT_CODES and "location" in resp.headers:
                 return self._credentials(urljoin(url, resp.headers["location"]))
@@ -415,7 +442,8 @@ class HttpFetcher:
 
     def _too_large(self, url: str, detail: str) -> FetchError:
         return self._error(
-            f"response too large ({detail}; max_bytes is {self.max_bytes})", url,
+            f"response too large ({detail}; max_bytes is {self.max_bytes})",
+            url,
             hint="raise max_bytes for this source if the upstream is really that large",
         )
 
@@ -435,7 +463,6 @@ class HttpFetcher:
             if left <= 0:
                 return
             time.sleep(min(left, 0.1))
-
 
 
 class HttpSource:
@@ -470,6 +497,7 @@ class HttpSource:
             # pointed this source at an internal host or allowed it explicitly.
             allow_private=s.allow_private_addresses or is_private_host(urlsplit(s.address).hostname or ""),
         )
+
 
 def _headers(resp: httpx.Response) -> dict[str, str]:
     return {k.lower(): v for k, v in resp.headers.items()}

@@ -24,8 +24,8 @@ from syndicate.config import PageSelectors, PagesSourceSettings
 from syndicate.errors import ItemError, SourceError
 from syndicate.extract.decode import charset_of
 from syndicate.extract.html import page_outline
-from syndicate.selectors import compile_selector
 from syndicate.models import Known, Meta, RawItem
+from syndicate.selectors import compile_selector
 from syndicate.sources.base import Checkpoint, Events, FetchResult, FetchState
 from syndicate.sources.http import (
     Fetched,
@@ -140,11 +140,17 @@ class PageSource(HttpSource):
             seen.update({page.key, strip_fragment(fetched.url), self.settings.start_url})
             if (yield page.item) is False:
                 return FetchResult(FetchState())  # not stored: start again on the next poll
-            cursor.update({
-                "start_url": self.settings.start_url,
-                "newest": page.key, "newest_url": strip_fragment(fetched.url), "newest_next": page.next,
-                "oldest": page.key, "oldest_prev": page.prev, "backfilled": 0,
-            })
+            cursor.update(
+                {
+                    "start_url": self.settings.start_url,
+                    "newest": page.key,
+                    "newest_url": strip_fragment(fetched.url),
+                    "newest_next": page.next,
+                    "oldest": page.key,
+                    "oldest_prev": page.prev,
+                    "backfilled": 0,
+                }
+            )
             validators = (fetched.etag, fetched.last_modified)
             yield checkpoint()
             changed = True
@@ -185,8 +191,12 @@ class PageSource(HttpSource):
         # Older articles: follow previous links until `backfill` are held, at most
         # MAX_OLDER_PER_POLL a poll (a backfill of thousands goes on at the next poll).
         older = 0
-        while (cursor.get("oldest_prev") and cursor["backfilled"] < self.settings.backfill and not self.should_stop()
-               and older < MAX_OLDER_PER_POLL):
+        while (
+            cursor.get("oldest_prev")
+            and cursor["backfilled"] < self.settings.backfill
+            and not self.should_stop()
+            and older < MAX_OLDER_PER_POLL
+        ):
             older += 1
             url = strip_fragment(cursor["oldest_prev"])
             if url in seen:
@@ -210,7 +220,9 @@ class PageSource(HttpSource):
         try:
             return self._read(fetched)
         except ItemError as exc:
-            raise SourceError(f"{fetched.url} is not an article page: {exc.message}", source=self.name, hint=exc.hint) from None
+            raise SourceError(
+                f"{fetched.url} is not an article page: {exc.message}", source=self.name, hint=exc.hint
+            ) from None
 
     def _get_page(self, http: HttpFetcher, url: str) -> tuple[Fetched, PageRead] | ItemError:
         try:

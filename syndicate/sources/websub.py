@@ -62,7 +62,7 @@ RENEW_SHARE = 0.1
 #: Seconds a request to a hub may take in all (connect, answer, body).
 TIMEOUT = 10.0
 
-_LINK_RE = re.compile(r'<([^>]*)>\s*((?:;\s*[^;,]+)*)')
+_LINK_RE = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]+)*)")
 
 
 def link_header_rels(value: str) -> dict[str, list[str]]:
@@ -145,7 +145,8 @@ class WebSubSubscriber:
         # No kept-alive connection: each request's socket is its own, so post_bounded's
         # watchdog can cut it at the deadline.
         self._client = client or httpx.Client(
-            timeout=TIMEOUT, limits=httpx.Limits(max_keepalive_connections=0),
+            timeout=TIMEOUT,
+            limits=httpx.Limits(max_keepalive_connections=0),
             headers={"User-Agent": f"syndicate/{__version__} (WebSub subscriber; +{settings.site.base_url})"},
         )
         self._buckets: dict[str, _Bucket] = {}
@@ -207,15 +208,26 @@ class WebSubSubscriber:
             due = next_attempt(sub, self.settings.websub.lease)
             if sub.state == "active" and sub.pending is None and sub.expires is not None:
                 if due is not None and now >= due:
-                    self._subscribe(name, hub, topic, sub.secret, previous=sub)  # the same secret: in-flight deliveries stay valid
+                    self._subscribe(
+                        name, hub, topic, sub.secret, previous=sub
+                    )  # the same secret: in-flight deliveries stay valid
             elif sub.pending == "subscribe" and now >= (due or now):
                 # The hub took the request but never came to verify it: most often the
                 # callback URL does not reach this server. Say so where operators look.
-                note = (f"the hub accepted the request at {sub.requested:%Y-%m-%d %H:%M}Z but never verified it at "
-                        f"{public_url(self.callback(name))}; check that [websub] callback_url reaches this server from the hub "
-                        "(asked again)") if sub.requested else None
+                note = (
+                    (
+                        f"the hub accepted the request at {sub.requested:%Y-%m-%d %H:%M}Z but never verified it at "
+                        f"{public_url(self.callback(name))}; check that [websub] callback_url reaches this server "
+                        "from the hub "
+                        "(asked again)"
+                    )
+                    if sub.requested
+                    else None
+                )
                 logger.warning("[%s] WebSub: %s", name, note)
-                self._subscribe(name, hub, topic, sub.secret, previous=sub if sub.state == "active" else None, note=note)
+                self._subscribe(
+                    name, hub, topic, sub.secret, previous=sub if sub.state == "active" else None, note=note
+                )
             elif sub.state in ("failed", "denied") and now >= (due or now):
                 self._subscribe(name, hub, topic, secrets.token_hex(32), previous=None)
             elif sub.state == "active" and sub.expires is not None and now >= sub.expires:
@@ -233,15 +245,23 @@ class WebSubSubscriber:
         assert source.type == "feed"
         return source.allow_private_addresses or is_private_host(urlsplit(source.url).hostname or "")
 
-    def _subscribe(self, name: str, hub: str, topic: str, secret: str, *, previous: Subscription | None,
-                   note: str | None = None) -> None:
+    def _subscribe(
+        self, name: str, hub: str, topic: str, secret: str, *, previous: Subscription | None, note: str | None = None
+    ) -> None:
         now = self.clock()
         renewing = previous is not None and previous.state == "active"
         sub = Subscription(
-            source=name, hub=hub, topic=topic, secret=secret, state="active" if renewing else "subscribing",
-            pending="subscribe", requested=now,
-            lease_seconds=previous.lease_seconds if previous else None, expires=previous.expires if previous else None,
-            last_delivery=previous.last_delivery if previous else None, deliveries=previous.deliveries if previous else 0,
+            source=name,
+            hub=hub,
+            topic=topic,
+            secret=secret,
+            state="active" if renewing else "subscribing",
+            pending="subscribe",
+            requested=now,
+            lease_seconds=previous.lease_seconds if previous else None,
+            expires=previous.expires if previous else None,
+            last_delivery=previous.last_delivery if previous else None,
+            deliveries=previous.deliveries if previous else 0,
             last_error=note,
         )
         self.records.put(sub)  # before the request: the hub may verify before it answers
@@ -297,8 +317,12 @@ class WebSubSubscriber:
                     # A denial is unsigned: for a subscription the hub verified and we did not
                     # just ask about, it may come from anyone. Ask the hub again (the next
                     # upkeep renews): it verifies, or denies while our request is pending.
-                    logger.warning("[%s] WebSub: a denial of the verified subscription at %s that we did not ask "
-                                   "about; asking the hub again", source, sub.hub)
+                    logger.warning(
+                        "[%s] WebSub: a denial of the verified subscription at %s that we did not ask "
+                        "about; asking the hub again",
+                        source,
+                        sub.hub,
+                    )
                     self.records.update(source, expires=self.clock())
                     metrics.record_websub_verification(mode, "rechecking")
                     return Answer(200, "", "rechecking")
@@ -309,16 +333,27 @@ class WebSubSubscriber:
                 metrics.record_websub_verification(mode, "noted")
                 return Answer(200, "", "noted")
             challenge = query.get("hub.challenge")
-            if mode not in ("subscribe", "unsubscribe") or not challenge or sub is None or sub.topic != topic \
-                    or sub.pending != mode:
-                logger.info("[%s] WebSub: refused a %s verification we did not ask for (topic %s)", source, mode or "?", topic)
+            if (
+                mode not in ("subscribe", "unsubscribe")
+                or not challenge
+                or sub is None
+                or sub.topic != topic
+                or sub.pending != mode
+            ):
+                logger.info(
+                    "[%s] WebSub: refused a %s verification we did not ask for (topic %s)", source, mode or "?", topic
+                )
                 metrics.record_websub_verification(mode if mode in ("subscribe", "unsubscribe") else "other", "refused")
                 return Answer(404, "no such subscription request\n", "refused")
             if mode == "subscribe":
                 lease = _int(query.get("hub.lease_seconds")) or int(self.settings.websub.lease.total_seconds())
                 self.records.update(
-                    source, state="active", pending=None, lease_seconds=lease,
-                    expires=self.clock() + timedelta(seconds=lease), last_error=None,
+                    source,
+                    state="active",
+                    pending=None,
+                    lease_seconds=lease,
+                    expires=self.clock() + timedelta(seconds=lease),
+                    last_error=None,
                 )
                 logger.info("[%s] WebSub: subscribed to %s at %s for %ds", source, topic, sub.hub, lease)
                 self.on_push_change(source, True)
@@ -361,8 +396,13 @@ class WebSubSubscriber:
                 return
             self._forged[source] = (now, 0)
         more = f"; {held} more since the last warning" if held else ""
-        logger.warning("[%s] WebSub: ignored a delivery with %s (%d bytes)%s", source,
-                       "no signature" if verdict == "unsigned" else "a wrong signature", size, more)
+        logger.warning(
+            "[%s] WebSub: ignored a delivery with %s (%d bytes)%s",
+            source,
+            "no signature" if verdict == "unsigned" else "a wrong signature",
+            size,
+            more,
+        )
 
     def _count(self, source: str, answer: Answer) -> Answer:
         metrics.record_websub_delivery(source if source in self.feeds else "<unknown>", answer.outcome)

@@ -74,9 +74,7 @@ class FeedHistory:
     def _lock(self, conn: Connection, language: Lang) -> int:
         """Take the language's lock; return its next sequence number."""
         conn.execute(
-            feed_state.update()
-            .where(feed_state.c.language == language)
-            .values(next_seq=feed_state.c.next_seq)
+            feed_state.update().where(feed_state.c.language == language).values(next_seq=feed_state.c.next_seq)
         )
         return int(conn.execute(select(feed_state.c.next_seq).where(feed_state.c.language == language)).scalar_one())
 
@@ -110,7 +108,10 @@ class FeedHistory:
             log = {
                 article_id: (seq, page)
                 for article_id, seq, page in plain_rows(
-                    conn, select(feed_log.c.article_id, feed_log.c.seq, feed_log.c.page).where(feed_log.c.language == language)
+                    conn,
+                    select(feed_log.c.article_id, feed_log.c.seq, feed_log.c.page).where(
+                        feed_log.c.language == language
+                    ),
                 )
             }
             for article_id in reversed(newest_first):
@@ -218,9 +219,13 @@ class FeedHistory:
         self._ensure_state(language)
         with self.store.transaction() as conn:
             self._lock(conn, language)
-            conn.execute(archive_documents.delete().where(
-                archive_documents.c.language == language, archive_documents.c.page == page,
-                archive_documents.c.format.in_(list(documents))))
+            conn.execute(
+                archive_documents.delete().where(
+                    archive_documents.c.language == language,
+                    archive_documents.c.page == page,
+                    archive_documents.c.format.in_(list(documents)),
+                )
+            )
             for fmt, body in documents.items():
                 conn.execute(archive_documents.insert().values(language=language, page=page, format=fmt, body=body))
         logger.debug("archive page %s/%d frozen again (%s)", language, page, ", ".join(sorted(documents)))

@@ -83,15 +83,23 @@ class ArticleRepository:
         for _ in range(_SLUG_ATTEMPTS):
             savepoint = conn.begin_nested()
             try:
-                inserted = conn.execute(
-                    insert(conn, articles)
-                    .values(
-                        source=article.source, key=article.key, slug=slug, first_seen=now, updated=now, seq=seq,
-                        **values,
-                    )
-                    .on_conflict_do_nothing(index_elements=["source", "key"])
-                    .returning(articles.c.id)  # (rowcount is -1 under PostgreSQL's implicit RETURNING)
-                ).first() is not None
+                inserted = (
+                    conn.execute(
+                        insert(conn, articles)
+                        .values(
+                            source=article.source,
+                            key=article.key,
+                            slug=slug,
+                            first_seen=now,
+                            updated=now,
+                            seq=seq,
+                            **values,
+                        )
+                        .on_conflict_do_nothing(index_elements=["source", "key"])
+                        .returning(articles.c.id)  # (rowcount is -1 under PostgreSQL's implicit RETURNING)
+                    ).first()
+                    is not None
+                )
             except IntegrityError:
                 # Another writer took this slug since we looked (a different article of
                 # the same title): try the next one.
@@ -114,9 +122,7 @@ class ArticleRepository:
         out: list[StoredArticle] = []
         with self.store.connect() as conn:
             for chunk in _chunks(wanted, 500):
-                rows = conn.execute(
-                    select(articles).where(articles.c.id.in_(chunk)).order_by(articles.c.id)
-                ).mappings()
+                rows = conn.execute(select(articles).where(articles.c.id.in_(chunk)).order_by(articles.c.id)).mappings()
                 out.extend(stored_article(r) for r in rows)
         return out
 
@@ -181,26 +187,32 @@ class ArticleRepository:
         with self.store.connect() as conn:
             return [int(i) for i in conn.execute(query).scalars()]
 
-
     def translation_sources(
         self, language: Lang, ids: Iterable[int] | None = None
     ) -> list[tuple[int, str, str | None, str, str]]:
         """(id, source, language, content_hash, translation's source_hash) of every article
         translated into ``language`` (of ``ids``, if given): light columns, enough to tell
         whether a translation was made from what the settings now say."""
-        query = select(
-            articles.c.id, articles.c.source, articles.c.language, articles.c.content_hash, translations.c.source_hash
-        ).select_from(articles.join(translations, translations.c.article_id == articles.c.id)).where(
-            translations.c.language == language
+        query = (
+            select(
+                articles.c.id,
+                articles.c.source,
+                articles.c.language,
+                articles.c.content_hash,
+                translations.c.source_hash,
+            )
+            .select_from(articles.join(translations, translations.c.article_id == articles.c.id))
+            .where(translations.c.language == language)
         )
         with self.store.connect() as conn:
             if ids is None:
-                return [tuple(row) for row in conn.execute(query)]  # type: ignore[misc]
-            wanted, out = sorted(set(ids)), []
+                return [tuple(row) for row in conn.execute(query)]
+            wanted = sorted(set(ids))
+            out: list[tuple[int, str, str | None, str, str]] = []
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 out += [tuple(row) for row in conn.execute(query.where(articles.c.id.in_(chunk)))]
-            return out  # type: ignore[return-value]
+            return out
 
 
 def _values(article: Article) -> dict[str, Any]:
@@ -233,9 +245,10 @@ def _free_slug(conn: Connection, base: str, start: int) -> str:
     n = start
     while True:
         slug = base if n == 1 else f"{base}-{n}"
-        if slug not in RESERVED_SLUGS and not conn.execute(
-            select(articles.c.id).where(articles.c.slug == slug)
-        ).first():
+        if (
+            slug not in RESERVED_SLUGS
+            and not conn.execute(select(articles.c.id).where(articles.c.slug == slug)).first()
+        ):
             return slug
         n += 1
 

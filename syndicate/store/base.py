@@ -27,8 +27,8 @@ from syndicate.store.archive import FeedHistory
 from syndicate.store.articles import ArticleRepository
 from syndicate.store.filters import FilterRepository
 from syndicate.store.memory import MemoryRepository
-from syndicate.store.review import ReviewRepository
 from syndicate.store.migrations import HEAD
+from syndicate.store.review import ReviewRepository
 from syndicate.store.sources_state import ReportedProblems, SourceStateStore
 from syndicate.store.stats import StatsRepository
 from syndicate.store.translations import TranslationRepository
@@ -193,8 +193,8 @@ class Store:
         if found != HEAD:
             where = (self.engine.url.database or "").removeprefix("file:")
             raise StoreError(
-                f"the store {where} is at revision {found or 'none'} and cannot be upgraded "
-                f"to {HEAD}: it is read-only", hint="make the state directory writable and run the command again",
+                f"the store {where} is at revision {found or 'none'} and cannot be upgraded to {HEAD}: it is read-only",
+                hint="make the state directory writable and run the command again",
             )
 
     def _migrate(self) -> None:
@@ -228,7 +228,9 @@ class Store:
                     if sqlite:
                         conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
         except StoreError as exc:
-            raise StoreError(f"cannot upgrade the store at {_safe(self.engine.url)}: {exc.message}", hint=exc.hint) from None
+            raise StoreError(
+                f"cannot upgrade the store at {_safe(self.engine.url)}: {exc.message}", hint=exc.hint
+            ) from None
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot upgrade the store at {_safe(self.engine.url)}: {_reason(exc)}") from None
         except Exception as exc:  # a failed migration (rolled back) is a store problem, not a crash

@@ -38,8 +38,10 @@ class FilterRepository:
         query = (
             select(articles.c.id)
             .select_from(articles.outerjoin(f, f.c.article_id == articles.c.id))
-            .where(articles.c.source == source,
-                   or_(f.c.article_id.is_(None), f.c.rules != rules, f.c.content_hash != articles.c.content_hash))
+            .where(
+                articles.c.source == source,
+                or_(f.c.article_id.is_(None), f.c.rules != rules, f.c.content_hash != articles.c.content_hash),
+            )
             .order_by(articles.c.id)
         )
         with self.store.connect() as conn:
@@ -53,25 +55,44 @@ class FilterRepository:
         for start in range(0, len(ids), _BATCH):
             chunk = ids[start : start + _BATCH]
             with self.store.transaction() as conn:
-                before = dict(conn.execute(
-                    select(article_filter.c.article_id, article_filter.c.kept).where(article_filter.c.article_id.in_(chunk))
-                ).all())
+                before = dict(
+                    conn.execute(
+                        select(article_filter.c.article_id, article_filter.c.kept).where(
+                            article_filter.c.article_id.in_(chunk)
+                        )
+                    ).all()
+                )
                 present = set(conn.execute(select(articles.c.id).where(articles.c.id.in_(chunk))).scalars())
                 rows = [
-                    {"article_id": aid, "rules": decisions[aid][0], "content_hash": decisions[aid][1],
-                     "kept": decisions[aid][2], "reason": decisions[aid][3][:500]}
-                    for aid in chunk if aid in present  # deleted meanwhile: nothing to decide
+                    {
+                        "article_id": aid,
+                        "rules": decisions[aid][0],
+                        "content_hash": decisions[aid][1],
+                        "kept": decisions[aid][2],
+                        "reason": decisions[aid][3][:500],
+                    }
+                    for aid in chunk
+                    if aid in present  # deleted meanwhile: nothing to decide
                 ]
                 if not rows:
                     continue
                 statement = insert(conn, article_filter)
-                conn.execute(statement.on_conflict_do_update(
-                    index_elements=["article_id"],
-                    set_={"rules": statement.excluded.rules, "content_hash": statement.excluded.content_hash,
-                          "kept": statement.excluded.kept, "reason": statement.excluded.reason},
-                ), rows)
+                conn.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=["article_id"],
+                        set_={
+                            "rules": statement.excluded.rules,
+                            "content_hash": statement.excluded.content_hash,
+                            "kept": statement.excluded.kept,
+                            "reason": statement.excluded.reason,
+                        },
+                    ),
+                    rows,
+                )
                 # No row read as "published": a first decision that holds back changes it.
-                changed = [row["article_id"] for row in rows if bool(before.get(row["article_id"], True)) != row["kept"]]
+                changed = [
+                    row["article_id"] for row in rows if bool(before.get(row["article_id"], True)) != row["kept"]
+                ]
                 if changed:
                     conn.execute(articles.update().where(articles.c.id.in_(changed)).values(seq=next_change(conn)))
                     moved += len(changed)
@@ -88,9 +109,12 @@ class FilterRepository:
         if any_row is None:
             return 0  # the usual case: nothing to forget, no write lock taken
         with self.store.transaction() as conn:
-            held = [int(i) for i in conn.execute(
-                select(f.c.article_id).where(f.c.article_id.in_(of_others), f.c.kept == false())
-            ).scalars()]
+            held = [
+                int(i)
+                for i in conn.execute(
+                    select(f.c.article_id).where(f.c.article_id.in_(of_others), f.c.kept == false())
+                ).scalars()
+            ]
             conn.execute(delete(f).where(f.c.article_id.in_(of_others)))
             if held:
                 conn.execute(articles.update().where(articles.c.id.in_(held)).values(seq=next_change(conn)))

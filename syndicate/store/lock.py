@@ -26,7 +26,9 @@ class StateLockedError(StoreError):
         running = f"a running `syndicate {command}`" if command else "another syndicate process"
         super().__init__(
             f"the state directory {path.parent} is in use by {holder} ({running})",
-            hint=f"wait for it to finish or stop it (kill {pid})" if pid else f"stop the other syndicate using {path.parent}",
+            hint=f"wait for it to finish or stop it (kill {pid})"
+            if pid
+            else f"stop the other syndicate using {path.parent}",
         )
         self.path = path
         self.pid = pid

@@ -90,12 +90,12 @@ class StoreOverview:
             ):
                 made.setdefault(row.language, {})[row.article_id] = row.source_hash
             shares: dict[str, list[EngineShare]] = {}
-            for row in conn.execute(
+            for share in conn.execute(
                 select(translations.c.language, translations.c.engine, translations.c.model, func.count())
                 .group_by(translations.c.language, translations.c.engine, translations.c.model)
                 .order_by(func.count().desc())
             ):
-                shares.setdefault(row[0], []).append(EngineShare(row[1], row[2] or "", int(row[3])))
+                shares.setdefault(share[0], []).append(EngineShare(share[1], share[2] or "", int(share[3])))
             published = {
                 row[0]: int(row[1])
                 for row in conn.execute(select(feed_log.c.language, func.count()).group_by(feed_log.c.language))
@@ -115,27 +115,35 @@ class StoreOverview:
             )
         return out
 
-
     def quality(self, thresholds: Mapping[Lang, float]) -> dict[Lang, QualityOverview]:
         """Per language of ``thresholds``: its machine translations' confidence, the mean,
         a histogram, and how many fall under the language's threshold. One aggregate query."""
         t = translations.c
         columns = [
-            t.language, func.count(), func.count(t.confidence), func.avg(t.confidence),
+            t.language,
+            func.count(),
+            func.count(t.confidence),
+            func.avg(t.confidence),
             func.coalesce(func.sum(t.confidence), 0.0),
             *(func.sum(case((t.confidence <= bound, 1), else_=0)) for bound in CONFIDENCE_BUCKETS),
         ]
         with self.store.engine.connect() as conn:
-            rows = {row[0]: row for row in conn.execute(
-                select(*columns).where(t.engine != "source", t.language.in_(list(thresholds))).group_by(t.language)
-            )}
+            rows = {
+                row[0]: row
+                for row in conn.execute(
+                    select(*columns).where(t.engine != "source", t.language.in_(list(thresholds))).group_by(t.language)
+                )
+            }
             low: dict[str, int] = {}
             for language, threshold in thresholds.items():
                 if threshold > 0 and language in rows:
-                    low[language] = int(conn.execute(
-                        select(func.count()).where(t.language == language, t.engine != "source",
-                                                   t.confidence < threshold)
-                    ).scalar_one())
+                    low[language] = int(
+                        conn.execute(
+                            select(func.count()).where(
+                                t.language == language, t.engine != "source", t.confidence < threshold
+                            )
+                        ).scalar_one()
+                    )
         out: dict[Lang, QualityOverview] = {}
         for language in thresholds:
             row = rows.get(language)
@@ -144,9 +152,13 @@ class StoreOverview:
                 continue
             counts = [int(v or 0) for v in row[5:]]
             out[language] = QualityOverview(
-                language=language, translations=int(row[1]), scored=int(row[2]),
-                mean=round(float(row[3]), 4) if row[3] is not None else None, low=low.get(language, 0),
-                buckets=tuple(zip(CONFIDENCE_BUCKETS, counts, strict=True)), total=float(row[4] or 0.0),
+                language=language,
+                translations=int(row[1]),
+                scored=int(row[2]),
+                mean=round(float(row[3]), 4) if row[3] is not None else None,
+                low=low.get(language, 0),
+                buckets=tuple(zip(CONFIDENCE_BUCKETS, counts, strict=True)),
+                total=float(row[4] or 0.0),
             )
         return out
 

@@ -202,9 +202,12 @@ class PublicationRepository:
             rows = conn.execute(select(publish_outcome)).mappings().all()
         return {
             row["language"]: PublishRecord(
-                language=row["language"], failures_in_row=int(row["failures_in_row"] or 0),
-                failures=int(row["failures"] or 0), last_failure=_datetime(row["last_failure"]),
-                last_error=row["last_error"], recovered=_datetime(row["recovered"]),
+                language=row["language"],
+                failures_in_row=int(row["failures_in_row"] or 0),
+                failures=int(row["failures"] or 0),
+                last_failure=_datetime(row["last_failure"]),
+                last_error=row["last_error"],
+                recovered=_datetime(row["recovered"]),
             )
             for row in rows
         }
@@ -214,29 +217,45 @@ class PublicationRepository:
         with self.store.transaction() as conn:
             for language in languages:
                 stmt = insert(conn, publish_outcome).values(
-                    language=language, failures_in_row=1, failures=1, last_failure=when, last_error=error[:2000],
+                    language=language,
+                    failures_in_row=1,
+                    failures=1,
+                    last_failure=when,
+                    last_error=error[:2000],
                 )
-                conn.execute(stmt.on_conflict_do_update(
-                    index_elements=[publish_outcome.c.language],
-                    set_={"failures_in_row": publish_outcome.c.failures_in_row + 1,
-                          "failures": publish_outcome.c.failures + 1,
-                          "last_failure": stmt.excluded.last_failure, "last_error": stmt.excluded.last_error},
-                ))
+                conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=[publish_outcome.c.language],
+                        set_={
+                            "failures_in_row": publish_outcome.c.failures_in_row + 1,
+                            "failures": publish_outcome.c.failures + 1,
+                            "last_failure": stmt.excluded.last_failure,
+                            "last_error": stmt.excluded.last_error,
+                        },
+                    )
+                )
 
     def record_success(self, languages: Iterable[str], when: datetime) -> None:
         """Each of ``languages`` published at ``when``: those that were failing recovered.
         One read, and a write only when one was failing."""
         wanted = list(languages)
         with self.store.connect() as conn:
-            failing = [row[0] for row in conn.execute(
-                select(publish_outcome.c.language).where(
-                    publish_outcome.c.language.in_(wanted), publish_outcome.c.failures_in_row > 0)
-            )]
+            failing = [
+                row[0]
+                for row in conn.execute(
+                    select(publish_outcome.c.language).where(
+                        publish_outcome.c.language.in_(wanted), publish_outcome.c.failures_in_row > 0
+                    )
+                )
+            ]
         if not failing:
             return
         with self.store.transaction() as conn:
-            conn.execute(publish_outcome.update().where(publish_outcome.c.language.in_(failing))
-                         .values(failures_in_row=0, recovered=when))
+            conn.execute(
+                publish_outcome.update()
+                .where(publish_outcome.c.language.in_(failing))
+                .values(failures_in_row=0, recovered=when)
+            )
 
     # -- light listings ---------------------------------------------------------------
 
@@ -246,8 +265,19 @@ class PublicationRepository:
         with self.store.connect() as conn:
             when = _when(conn)
             query = select(
-                a.id, a.slug, a.source, a.url, a.title, a.prev_url, a.prev_title, a.next_url, a.next_title,
-                a.language, when(a.published), when(a.first_seen), a.seq,
+                a.id,
+                a.slug,
+                a.source,
+                a.url,
+                a.title,
+                a.prev_url,
+                a.prev_title,
+                a.next_url,
+                a.next_title,
+                a.language,
+                when(a.published),
+                when(a.first_seen),
+                a.seq,
             ).order_by(a.id)
             rows = plain_rows(conn, query)
         times = _Times()
@@ -255,13 +285,33 @@ class PublicationRepository:
         line = ArticleLine
         return [
             line(
-                aid, slug, source, url, title,
+                aid,
+                slug,
+                source,
+                url,
+                title,
                 Ref(prev_url, prev_title) if prev_url or prev_title else None,  # _ref, inline: 10,000s of rows
                 Ref(next_url, next_title) if next_url or next_title else None,
-                language, times[published], times[first_seen], seq,
+                language,
+                times[published],
+                times[first_seen],
+                seq,
             )
-            for (aid, slug, source, url, title, prev_url, prev_title, next_url, next_title, language, published,
-                 first_seen, seq) in rows
+            for (
+                aid,
+                slug,
+                source,
+                url,
+                title,
+                prev_url,
+                prev_title,
+                next_url,
+                next_title,
+                language,
+                published,
+                first_seen,
+                seq,
+            ) in rows
         ]
 
     def translation_lines(self, languages: Iterable[Lang]) -> dict[Lang, dict[int, TranslationLine]]:
@@ -273,14 +323,16 @@ class PublicationRepository:
         t = translations.c
         with self.store.connect() as conn:
             approved = case((or_(t.engine == "source", t.reviewed_hash == t.source_hash), 1), else_=0)
-            query = select(t.article_id, t.language, t.title, _when(conn)(t.updated), t.seq, t.confidence,
-                           approved).where(t.language.in_(wanted))
+            query = select(
+                t.article_id, t.language, t.title, _when(conn)(t.updated), t.seq, t.confidence, approved
+            ).where(t.language.in_(wanted))
             rows = plain_rows(conn, query)
         times = _Times()
         line = TranslationLine
         for article_id, language, title, updated, seq, confidence, ok in rows:
-            out[language][article_id] = line(article_id, Lang(language), title, times[updated], int(seq), confidence,
-                                             bool(ok))
+            out[language][article_id] = line(
+                article_id, Lang(language), title, times[updated], int(seq), confidence, bool(ok)
+            )
         return out
 
     # -- bodies, only for what is rendered ---------------------------------------------
@@ -306,8 +358,11 @@ class PublicationRepository:
         out: dict[str, int | None] = {}
         with self.store.connect() as conn:
             for start in range(0, len(paths), CHUNK):
-                for path, article_id in conn.execute(select(f.path, f.article_id).where(
-                        f.language == language, f.path.in_(list(paths[start : start + CHUNK])))):
+                for path, article_id in conn.execute(
+                    select(f.path, f.article_id).where(
+                        f.language == language, f.path.in_(list(paths[start : start + CHUNK]))
+                    )
+                ):
                     out[str(path)] = int(article_id) if article_id is not None else None
         return out
 
@@ -315,7 +370,10 @@ class PublicationRepository:
         """(path, size) of every file recorded for ``language``: what a stat checks."""
         f = published_file.c
         with self.store.connect() as conn:
-            return [(str(path), int(size)) for path, size in conn.execute(select(f.path, f.size).where(f.language == language))]
+            return [
+                (str(path), int(size))
+                for path, size in conn.execute(select(f.path, f.size).where(f.language == language))
+            ]
 
     def record_files(self, language: str, files: Iterable[PublishedFile]) -> None:
         """Remember files just written (or found in place), replacing what was known."""
@@ -351,7 +409,6 @@ class PublicationRepository:
                     )
                 )
 
-
     # -- retired languages --------------------------------------------------------------
 
     def published_languages(self) -> set[str]:
@@ -368,10 +425,12 @@ class PublicationRepository:
             conn.execute(delete(publish_state).where(publish_state.c.language == language))
             conn.execute(delete(publish_outcome).where(publish_outcome.c.language == language))
             stmt = insert(conn, retired_language).values(language=language, retired=when, files_removed=files_removed)
-            conn.execute(stmt.on_conflict_do_update(
-                index_elements=[retired_language.c.language],
-                set_={"retired": stmt.excluded.retired, "files_removed": stmt.excluded.files_removed},
-            ))
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[retired_language.c.language],
+                    set_={"retired": stmt.excluded.retired, "files_removed": stmt.excluded.files_removed},
+                )
+            )
 
     def retired(self) -> dict[str, tuple[datetime, int]]:
         """{language: (when it was retired, files removed)}."""

@@ -35,10 +35,12 @@ def insert(conn: Connection, table: Table) -> Any:
     # Imported here: PostgreSQL's dialect costs a tenth of a second that SQLite users
     # (and every short `syndicate once`) would pay for nothing.
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table)
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(table)
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -175,9 +177,14 @@ def segments_of(stored: str | None) -> tuple[SegmentRecord, ...]:
 
 def segment_of(item: Mapping[str, Any]) -> SegmentRecord:
     return SegmentRecord(
-        source=str(item.get("s", "")), target=str(item.get("t", "")), origin=str(item.get("o", "machine")),
-        confidence=item.get("c"), flags=tuple(item.get("f", ())), slot=str(item.get("k", "text")),
-        previous=item.get("p"), previous_source=item.get("ps"),
+        source=str(item.get("s", "")),
+        target=str(item.get("t", "")),
+        origin=str(item.get("o", "machine")),
+        confidence=item.get("c"),
+        flags=tuple(item.get("f", ())),
+        slot=str(item.get("k", "text")),
+        previous=item.get("p"),
+        previous_source=item.get("ps"),
     )
 
 
@@ -203,14 +210,14 @@ def stored_translation(row: Any) -> Translation:
         image_alt=body.get("image_alt", ""),
         untranslated=int(body.get("untranslated", 0)),
         title_only=bool(body.get("title_only", False)),
-        confidence=row["confidence"] if "confidence" in row.keys() else None,
+        confidence=row.get("confidence", None),
         quality=tuple(sorted((str(k), int(v)) for k, v in body.get("quality", {}).items())),
-        rules=(row["rules"] or "") if "rules" in row.keys() else "",
-        corrected=int(row["corrected"] or 0) if "corrected" in row.keys() else 0,
-        needs_review=int(row["needs_review"] or 0) if "needs_review" in row.keys() else 0,
-        reviewed_by=row["reviewed_by"] if "reviewed_by" in row.keys() else None,
-        reviewed_at=utc(row["reviewed_at"]) if "reviewed_at" in row.keys() else None,
-        reviewed_hash=row["reviewed_hash"] if "reviewed_hash" in row.keys() else None,
+        rules=(row["rules"] or "") if "rules" in row else "",
+        corrected=int(row["corrected"] or 0) if "corrected" in row else 0,
+        needs_review=int(row["needs_review"] or 0) if "needs_review" in row else 0,
+        reviewed_by=row.get("reviewed_by", None),
+        reviewed_at=utc(row["reviewed_at"]) if "reviewed_at" in row else None,
+        reviewed_hash=row.get("reviewed_hash", None),
     )
 
 

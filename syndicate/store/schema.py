@@ -143,9 +143,7 @@ translate_state = Table(
 memory = Table(
     "memory",
     metadata,
-    Column(
-        "key", String(64), primary_key=True
-    ),  # sha256 of engine|model|src|tgt|segment[|rules]
+    Column("key", String(64), primary_key=True),  # sha256 of engine|model|src|tgt|segment[|rules]
     Column("engine", String(40), nullable=False),
     Column("model", Text, nullable=False),
     Column("source_language", String(35), nullable=False),
@@ -215,7 +213,10 @@ segment_use = Table(
     Column("language", String(35), primary_key=True),
     Column("digest", String(32), primary_key=True),  # segment_digest(source text)
     Column(
-        "article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True,
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
     ),
 )
 
@@ -241,9 +242,7 @@ stats = Table(
     metadata,
     Column("language", String(35), primary_key=True),
     Column("engine", String(40), primary_key=True),
-    Column(
-        "name", String(40), primary_key=True
-    ),  # translated, memory_hits, guard_failures, ...
+    Column("name", String(40), primary_key=True),  # translated, memory_hits, guard_failures, ...
     Column("value", Integer, nullable=False, default=0),
 )
 
@@ -284,9 +283,7 @@ websub_subscription = Table(
     Column("topic", Text, nullable=False),
     Column("secret", String(200), nullable=False),
     Column("state", String(20), nullable=False),
-    Column(
-        "pending", String(20)
-    ),  # the hub.mode we asked for and have not seen verified
+    Column("pending", String(20)),  # the hub.mode we asked for and have not seen verified
     Column("requested", DateTime(timezone=True)),
     Column("lease_seconds", Integer),
     Column("expires", DateTime(timezone=True)),
@@ -315,9 +312,7 @@ source_state = Table(
     Column("source", String(200), primary_key=True),
     Column("etag", Text),
     Column("last_modified", Text),
-    Column(
-        "cursor", Text, nullable=False, default="{}"
-    ),  # JSON: the source's resume point, as the source wrote it
+    Column("cursor", Text, nullable=False, default="{}"),  # JSON: the source's resume point, as the source wrote it
     # How the state above was read (work._reader_fingerprint): a poll under another
     # fingerprint ignores it and reads the source in full. NULL: never polled.
     Column("reader", String(64)),
@@ -340,9 +335,7 @@ reported_problem = Table(
     "reported_problem",
     metadata,
     Column("scope", String(200), primary_key=True),  # a source's name, or "translate"
-    Column(
-        "subject", String(500), primary_key=True
-    ),  # the item's key, or a language pair
+    Column("subject", String(500), primary_key=True),  # the item's key, or a language pair
     Column("fingerprint", String(64), nullable=False),
 )
 
@@ -365,9 +358,7 @@ feed_log = Table(
         ForeignKey("articles.id", ondelete="CASCADE"),
         primary_key=True,
     ),
-    Column(
-        "seq", Integer, nullable=False
-    ),  # order of first publication in this language
+    Column("seq", Integer, nullable=False),  # order of first publication in this language
     Column("page", Integer),  # archive page; NULL while in the subscription feed
     UniqueConstraint("language", "seq", name="uq_feed_log_language_seq"),
 )
@@ -417,9 +408,7 @@ publish_state = Table(
 published_file = Table(
     "published_file",
     metadata,
-    Column(
-        "language", String(35), primary_key=True
-    ),  # "" for the site-wide index and OPML
+    Column("language", String(35), primary_key=True),  # "" for the site-wide index and OPML
     Column("path", String(1000), primary_key=True),  # relative to the output root
     Column("article_id", Integer),  # the entry a page shows; NULL for feeds and indexes
     Column("digest", String(64), nullable=False),
@@ -455,10 +444,7 @@ def next_change(conn: Connection) -> int:
     writers never get the same number and a rolled-back write gives its number back.
     """
     value = conn.execute(
-        update(changes)
-        .where(changes.c.name == "store")
-        .values(value=changes.c.value + 1)
-        .returning(changes.c.value)
+        update(changes).where(changes.c.name == "store").values(value=changes.c.value + 1).returning(changes.c.value)
     ).scalar_one_or_none()
     if value is None:  # a store older than change tracking: the counter starts here
         conn.execute(changes.insert().values(name="store", value=1))

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 OUTCOMES = ("ok", "not-modified", "partial", "failed", "interrupted")
 
 
-
 @dataclass(frozen=True)
 class SourceStatus:
     """A source's row: what it remembers and how its last poll went."""
@@ -139,8 +138,11 @@ class SourceStateStore:
             row = conn.execute(stmt).mappings().one()
         # The rest is what was just written: not read back (nor its cursor decoded again).
         return replace(
-            first, last_success=utc(row["last_success"]), next_poll=utc(row["next_poll"]),
-            failures_in_row=row["failures_in_row"] or 0, polls=row["polls"] or 0,
+            first,
+            last_success=utc(row["last_success"]),
+            next_poll=utc(row["next_poll"]),
+            failures_in_row=row["failures_in_row"] or 0,
+            polls=row["polls"] or 0,
         )
 
     def set_next_poll(self, source: str, when: datetime | None) -> None:
@@ -202,9 +204,12 @@ class ReportedProblems:
             return
         with self.store.transaction() as conn:
             for start in range(0, len(gone), 500):
-                conn.execute(reported_problem.delete().where(
-                    (reported_problem.c.scope == scope[:200]) & reported_problem.c.subject.in_(gone[start:start + 500])
-                ))
+                conn.execute(
+                    reported_problem.delete().where(
+                        (reported_problem.c.scope == scope[:200])
+                        & reported_problem.c.subject.in_(gone[start : start + 500])
+                    )
+                )
         for subject in gone:
             known.pop((scope[:200], subject), None)
 

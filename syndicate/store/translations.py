@@ -51,15 +51,20 @@ class TranslationRepository:
                 chunks: list[Any] = [query]
             else:
                 wanted = sorted(set(ids))
-                chunks = [query.where(translations.c.article_id.in_(wanted[start : start + 500]))
-                          for start in range(0, len(wanted), 500)]
+                chunks = [
+                    query.where(translations.c.article_id.in_(wanted[start : start + 500]))
+                    for start in range(0, len(wanted), 500)
+                ]
             for chunk in chunks:
                 rows = list(conn.execute(chunk).mappings())
                 segments: dict[int, str] = {}
                 if with_segments and rows:
                     ts = translation_segments.c
-                    found = conn.execute(select(ts.article_id, ts.segments).where(
-                        ts.language == language, ts.article_id.in_([r["article_id"] for r in rows])))
+                    found = conn.execute(
+                        select(ts.article_id, ts.segments).where(
+                            ts.language == language, ts.article_id.in_([r["article_id"] for r in rows])
+                        )
+                    )
                     segments = {int(aid): text for aid, text in found}
                 for r in rows:
                     t = stored_translation(r)
@@ -88,7 +93,7 @@ class TranslationRepository:
 
     def put(self, t: Translation) -> bool:
         """Store a translation; True when something was written."""
-        values = {
+        values: dict[str, Any] = {
             "engine": t.engine,
             "model": t.model,
             "title": t.title,
@@ -104,9 +109,12 @@ class TranslationRepository:
         segments = segments_json(t.segments)
         with self.store.connect() as conn:
             row = conn.execute(select(translations).where(where)).mappings().first()
-            kept = conn.execute(select(translation_segments.c.segments).where(
-                translation_segments.c.article_id == t.article_id, translation_segments.c.language == t.language,
-            )).scalar_one_or_none()
+            kept = conn.execute(
+                select(translation_segments.c.segments).where(
+                    translation_segments.c.article_id == t.article_id,
+                    translation_segments.c.language == t.language,
+                )
+            ).scalar_one_or_none()
         if kept != segments and row is not None:
             # What an editor reviews changed (or was never kept): no new version for readers.
             with self.store.transaction() as conn:
@@ -134,7 +142,7 @@ class TranslationRepository:
             changed = _changes(row, values)
             if not changed:  # a concurrent writer stored the same translation first
                 return False
-            if "title" in changed or ("body" in changed and text_of(row["body"]) != text_of(values["body"])):
+            if "title" in changed or ("body" in changed and text_of(str(row["body"])) != text_of(values["body"])):
                 # Only a change of the text readers read moves `updated`: a summary, tag
                 # labels or alt text translated for the first time (a reader that finds
                 # more metadata than the release before it) are no new version.
@@ -169,8 +177,9 @@ class TranslationRepository:
         digest, listed = _digest(fingerprint), json.dumps(sorted(set(recheck)))
         with self.store.transaction() as conn:
             stmt = insert(conn, translate_state).values(language=language, fingerprint=digest, recheck=listed)
-            conn.execute(stmt.on_conflict_do_update(index_elements=["language"],
-                                                    set_={"fingerprint": digest, "recheck": listed}))
+            conn.execute(
+                stmt.on_conflict_do_update(index_elements=["language"], set_={"fingerprint": digest, "recheck": listed})
+            )
 
     def rechecked(self, language: Lang, still: Iterable[int], considered: Iterable[int] | None = None) -> None:
         """After a pass: of the listed articles it ``considered``, only ``still`` remain to
@@ -184,8 +193,11 @@ class TranslationRepository:
                     select(translate_state.c.recheck).where(translate_state.c.language == language).with_for_update()
                 ).scalar_one_or_none()
                 listed = (set(_ids(current)) - set(considered)) | set(still)
-            conn.execute(translate_state.update().where(translate_state.c.language == language)
-                         .values(recheck=json.dumps(sorted(listed))))
+            conn.execute(
+                translate_state.update()
+                .where(translate_state.c.language == language)
+                .values(recheck=json.dumps(sorted(listed)))
+            )
 
 
 def segment_digest(text: str) -> str:
@@ -198,13 +210,14 @@ def _keep_segments(conn: Any, t: Translation, segments: str) -> None:
     correction of one reaches)."""
     stmt = insert(conn, translation_segments).values(article_id=t.article_id, language=t.language, segments=segments)
     conn.execute(stmt.on_conflict_do_update(index_elements=["article_id", "language"], set_={"segments": segments}))
-    conn.execute(segment_use.delete().where(segment_use.c.article_id == t.article_id,
-                                            segment_use.c.language == t.language))
+    conn.execute(
+        segment_use.delete().where(segment_use.c.article_id == t.article_id, segment_use.c.language == t.language)
+    )
     digests = sorted({segment_digest(r.source) for r in t.segments})
     if digests:
-        conn.execute(segment_use.insert(), [
-            {"language": t.language, "digest": d, "article_id": t.article_id} for d in digests
-        ])
+        conn.execute(
+            segment_use.insert(), [{"language": t.language, "digest": d, "article_id": t.article_id} for d in digests]
+        )
 
 
 def _ids(stored: str | None) -> list[int]:

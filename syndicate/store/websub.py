@@ -74,9 +74,17 @@ class HubPing:
 
 def _subscription(row: Any) -> Subscription:
     return Subscription(
-        source=row["source"], hub=row["hub"], topic=row["topic"], secret=row["secret"], state=row["state"],
-        pending=row["pending"], requested=_utc(row["requested"]), lease_seconds=row["lease_seconds"],
-        expires=_utc(row["expires"]), last_delivery=_utc(row["last_delivery"]), deliveries=row["deliveries"] or 0,
+        source=row["source"],
+        hub=row["hub"],
+        topic=row["topic"],
+        secret=row["secret"],
+        state=row["state"],
+        pending=row["pending"],
+        requested=_utc(row["requested"]),
+        lease_seconds=row["lease_seconds"],
+        expires=_utc(row["expires"]),
+        last_delivery=_utc(row["last_delivery"]),
+        deliveries=row["deliveries"] or 0,
         last_error=row["last_error"],
     )
 
@@ -91,9 +99,11 @@ class WebSubStore:
 
     def get(self, source: str) -> Subscription | None:
         with self.store.engine.connect() as conn:
-            row = conn.execute(
-                select(websub_subscription).where(websub_subscription.c.source == source)
-            ).mappings().first()
+            row = (
+                conn.execute(select(websub_subscription).where(websub_subscription.c.source == source))
+                .mappings()
+                .first()
+            )
         return _subscription(row) if row else None
 
     def all(self) -> dict[str, Subscription]:
@@ -104,9 +114,17 @@ class WebSubStore:
     def put(self, sub: Subscription) -> Subscription:
         """Insert or replace a source's subscription row."""
         values = {
-            "source": sub.source, "hub": sub.hub, "topic": sub.topic, "secret": sub.secret, "state": sub.state,
-            "pending": sub.pending, "requested": sub.requested, "lease_seconds": sub.lease_seconds,
-            "expires": sub.expires, "last_delivery": sub.last_delivery, "deliveries": sub.deliveries,
+            "source": sub.source,
+            "hub": sub.hub,
+            "topic": sub.topic,
+            "secret": sub.secret,
+            "state": sub.state,
+            "pending": sub.pending,
+            "requested": sub.requested,
+            "lease_seconds": sub.lease_seconds,
+            "expires": sub.expires,
+            "last_delivery": sub.last_delivery,
+            "deliveries": sub.deliveries,
             "last_error": sub.last_error,
         }
         with self.store.transaction() as conn:
@@ -130,15 +148,22 @@ class WebSubStore:
         """One ping to ``hub`` (after its retries) succeeded or failed."""
         with self.store.transaction() as conn:
             stmt = insert(conn, websub_hub).values(
-                hub=hub, last_ping=when, outcome="ok" if ok else "failed", last_success=when if ok else None,
-                last_error=None if ok else error, pings_ok=1 if ok else 0, pings_failed=0 if ok else 1,
+                hub=hub,
+                last_ping=when,
+                outcome="ok" if ok else "failed",
+                last_success=when if ok else None,
+                last_error=None if ok else error,
+                pings_ok=1 if ok else 0,
+                pings_failed=0 if ok else 1,
             )
             new = stmt.excluded
             conn.execute(
                 stmt.on_conflict_do_update(
                     index_elements=["hub"],
                     set_={
-                        "last_ping": new.last_ping, "outcome": new.outcome, "last_error": new.last_error,
+                        "last_ping": new.last_ping,
+                        "outcome": new.outcome,
+                        "last_error": new.last_error,
                         "last_success": func.coalesce(new.last_success, websub_hub.c.last_success),
                         "pings_ok": websub_hub.c.pings_ok + new.pings_ok,
                         "pings_failed": websub_hub.c.pings_failed + new.pings_failed,
@@ -151,8 +176,12 @@ class WebSubStore:
             rows = conn.execute(select(websub_hub).order_by(websub_hub.c.hub)).mappings().all()
         return {
             row["hub"]: HubPing(
-                hub=row["hub"], last_ping=_utc(row["last_ping"]), last_success=_utc(row["last_success"]),
-                outcome=row["outcome"], last_error=row["last_error"], pings_ok=row["pings_ok"] or 0,
+                hub=row["hub"],
+                last_ping=_utc(row["last_ping"]),
+                last_success=_utc(row["last_success"]),
+                outcome=row["outcome"],
+                last_error=row["last_error"],
+                pings_ok=row["pings_ok"] or 0,
                 pings_failed=row["pings_failed"] or 0,
             )
             for row in rows

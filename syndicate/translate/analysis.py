@@ -88,8 +88,11 @@ class Unit:
     @property
     def finite_verb(self) -> bool:
         """Some reading is a verb in the past or the third person singular present."""
-        return any(("vblex" in t or "vbser" in t or "vbhaver" in t or "vbmod" in t)
-                   and ("past" in t or ("pri" in t and "p3" in t)) for t in self._tags())
+        return any(
+            ("vblex" in t or "vbser" in t or "vbhaver" in t or "vbmod" in t)
+            and ("past" in t or ("pri" in t and "p3" in t))
+            for t in self._tags()
+        )
 
     @property
     def acronym(self) -> bool:

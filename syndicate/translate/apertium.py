@@ -83,13 +83,48 @@ CHUNK_CHARS = 100_000
 
 # Apertium uses ISO 639-3 codes in newer pairs ("eng-spa"), ISO 639-1 in older ones.
 _ISO3 = {
-    "en": "eng", "es": "spa", "ca": "cat", "gl": "glg", "eo": "epo", "fr": "fra",
-    "pt": "por", "it": "ita", "de": "deu", "nl": "nld", "oc": "oci", "an": "arg",
-    "ro": "ron", "eu": "eus", "cy": "cym", "br": "bre", "nb": "nob", "nn": "nno",
-    "sv": "swe", "da": "dan", "is": "isl", "ru": "rus", "uk": "ukr", "be": "bel",
-    "kk": "kaz", "tt": "tat", "mt": "mlt", "ar": "ara", "hi": "hin", "ur": "urd",
-    "sq": "sqi", "mk": "mkd", "bg": "bul", "sr": "srp", "hr": "hrv", "bs": "bos",
-    "sl": "slv", "af": "afr", "id": "ind", "ms": "msa", "ga": "gle", "gd": "gla",
+    "en": "eng",
+    "es": "spa",
+    "ca": "cat",
+    "gl": "glg",
+    "eo": "epo",
+    "fr": "fra",
+    "pt": "por",
+    "it": "ita",
+    "de": "deu",
+    "nl": "nld",
+    "oc": "oci",
+    "an": "arg",
+    "ro": "ron",
+    "eu": "eus",
+    "cy": "cym",
+    "br": "bre",
+    "nb": "nob",
+    "nn": "nno",
+    "sv": "swe",
+    "da": "dan",
+    "is": "isl",
+    "ru": "rus",
+    "uk": "ukr",
+    "be": "bel",
+    "kk": "kaz",
+    "tt": "tat",
+    "mt": "mlt",
+    "ar": "ara",
+    "hi": "hin",
+    "ur": "urd",
+    "sq": "sqi",
+    "mk": "mkd",
+    "bg": "bul",
+    "sr": "srp",
+    "hr": "hrv",
+    "bs": "bos",
+    "sl": "slv",
+    "af": "afr",
+    "id": "ind",
+    "ms": "msa",
+    "ga": "gle",
+    "gd": "gla",
 }
 _ISO1 = {v: k for k, v in _ISO3.items()}
 
@@ -116,11 +151,23 @@ def debian_packages(pairs: Iterable[tuple[Lang, Lang]], available: Iterable[str]
             found.append(name)
     return found, missing
 
+
 # Stages that understand -z (null flush). Anything else in a mode file is left alone.
 _FLUSHABLE = (
-    "lt-proc", "apertium-tagger", "apertium-pretransfer", "apertium-transfer",
-    "apertium-interchunk", "apertium-postchunk", "lrx-proc", "cg-proc", "vislcg3",
-    "apertium-posttransfer", "rtx-proc", "apertium-anaphora", "lsx-proc", "hfst-proc",
+    "lt-proc",
+    "apertium-tagger",
+    "apertium-pretransfer",
+    "apertium-transfer",
+    "apertium-interchunk",
+    "apertium-postchunk",
+    "lrx-proc",
+    "cg-proc",
+    "vislcg3",
+    "apertium-posttransfer",
+    "rtx-proc",
+    "apertium-anaphora",
+    "lsx-proc",
+    "hfst-proc",
 )
 _SPECIAL = re.compile(r"([\\\[\]^$/@<>{}])")
 _UNESCAPE = re.compile(r"\\(.)")
@@ -141,7 +188,7 @@ _PIECE_END = "[<syndicate-seg-{}>]"
 _SEGMENT_MARKER = re.compile(r"\[<syndicate-seg-(\d+)>\]")
 # What the sentence end comes back as, at the end of a segment's output.
 _SENTENCE_END = re.compile(r"\.?\s*\[\]\s*$")
-_LONG_RUN = r"\S{%d,}" % LONG_RUN_CHARS
+_LONG_RUN = rf"\S{{{LONG_RUN_CHARS},}}"
 # What apertium-tagger -d says of a word of an ambiguity class it was not trained on.
 _NEW_CLASS_WORD = re.compile(r"Word '(.*?)'\.?\n")
 # Shell syntax a mode file may use: pipes only; anything else needs a shell we do not run.
@@ -228,7 +275,11 @@ def _setpriv() -> str | None:
     try:
         probe = subprocess.run(
             [path, "--pdeathsig", "KILL", "--", "true"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10, check=False,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=10,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -271,24 +322,29 @@ class _Spawner:
             job, future = self._jobs.get()
             try:
                 future.set_result(job())
-            except BaseException as error:  # handed to the caller, who re-raises it
+            except BaseException as error:  # noqa: BLE001 - handed to the caller, who re-raises it
                 future.set_exception(error)
 
 
 _SPAWNER = _Spawner()
 
 
-def _spawn(argv: Sequence[str], stdin: int | IO[bytes] | None, stdout: int, stderr: int, group: int) -> subprocess.Popen[bytes]:
+def _spawn(
+    argv: Sequence[str], stdin: int | IO[bytes] | None, stdout: int, stderr: int, group: int
+) -> subprocess.Popen[bytes]:
     """One stage, dying with us, in process group ``group`` (0: a new one it leads)."""
     setpriv = _setpriv()
     prefix: list[str] = [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
     prctl = None if setpriv else _prctl()
     preexec = functools.partial(_die_with_parent, prctl, os.getpid()) if prctl is not None else None
-    return subprocess.Popen([*prefix, *argv], stdin=stdin, stdout=stdout, stderr=stderr, process_group=group,
-                            preexec_fn=preexec)
+    return subprocess.Popen(
+        [*prefix, *argv], stdin=stdin, stdout=stdout, stderr=stderr, process_group=group, preexec_fn=preexec
+    )
 
 
-def _start(stages: Sequence[Sequence[str]], watched: int | None = None) -> tuple[list[subprocess.Popen[bytes]], tuple[int, int]]:
+def _start(
+    stages: Sequence[Sequence[str]], watched: int | None = None
+) -> tuple[list[subprocess.Popen[bytes]], tuple[int, int]]:
     """Start the stages connected by pipes, in one new process group led by the first.
 
     Stage ``watched`` (if any) gets its stderr on a pipe, and we keep the ends of the
@@ -311,8 +367,13 @@ def _start(stages: Sequence[Sequence[str]], watched: int | None = None) -> tuple
                 stdout = write_end
             elif watched is not None and index == watched + 1:
                 stdin = read_end
-            proc = _spawn(argv, stdin, stdout, subprocess.PIPE if index == watched else subprocess.DEVNULL,
-                          procs[0].pid if procs else 0)
+            proc = _spawn(
+                argv,
+                stdin,
+                stdout,
+                subprocess.PIPE if index == watched else subprocess.DEVNULL,
+                procs[0].pid if procs else 0,
+            )
             if watched is not None and index == watched - 1:
                 os.close(write_end)  # the stage before holds it now
             elif watched is not None and index == watched + 1:
@@ -475,11 +536,15 @@ class _Pipeline:
             _signal_one(old)
             _reap([old])
             try:
-                new = _SPAWNER.run(functools.partial(
-                    _spawn, self.stages[self.watched], self._feed, self._fed, subprocess.PIPE, self.procs[0].pid))
+                new = _SPAWNER.run(
+                    functools.partial(
+                        _spawn, self.stages[self.watched], self._feed, self._fed, subprocess.PIPE, self.procs[0].pid
+                    )
+                )
             except (OSError, subprocess.SubprocessError) as error:
-                logger.warning("apertium: cannot restart %s (%s); restarting the pipeline",
-                               self.stages[self.watched][0], error)
+                logger.warning(
+                    "apertium: cannot restart %s (%s); restarting the pipeline", self.stages[self.watched][0], error
+                )
                 self.close()
                 return
             self.procs[self.watched] = new
@@ -501,9 +566,7 @@ class _Pipeline:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     self.close()
-                    raise TranslationError(
-                        f"apertium did not answer within {self.timeout:g}s", engine="apertium"
-                    )
+                    raise TranslationError(f"apertium did not answer within {self.timeout:g}s", engine="apertium")
                 for key, _ in selector.select(remaining):
                     if key.fd == self._in:
                         try:
@@ -614,12 +677,48 @@ class _Shaped:
 #: read as proper nouns and give back unchanged in the probe sentences (:data:`_PROBE`).
 #: Place names for organisations, brands and places; given names for people.
 _PLACE_POOL = (
-    "Oslo", "Dakar", "Lima", "Ankara", "Vilnius", "Denver", "Dublin", "Seattle", "Boston", "Toronto",
-    "Hamburg", "Montreal", "Chicago", "Belgrade", "Madrid", "Tokyo", "Warsaw", "Moscow", "Prague", "Vienna",
+    "Oslo",
+    "Dakar",
+    "Lima",
+    "Ankara",
+    "Vilnius",
+    "Denver",
+    "Dublin",
+    "Seattle",
+    "Boston",
+    "Toronto",
+    "Hamburg",
+    "Montreal",
+    "Chicago",
+    "Belgrade",
+    "Madrid",
+    "Tokyo",
+    "Warsaw",
+    "Moscow",
+    "Prague",
+    "Vienna",
 )
 _PERSON_POOL = (
-    "Igor", "Olga", "Hugo", "Oscar", "Felix", "Elena", "Marta", "Pedro", "Diego", "Laura",
-    "Emma", "Victor", "Ivan", "Carmen", "Sarah", "Henry", "Edward", "Richard", "Tanya", "Sophia",
+    "Igor",
+    "Olga",
+    "Hugo",
+    "Oscar",
+    "Felix",
+    "Elena",
+    "Marta",
+    "Pedro",
+    "Diego",
+    "Laura",
+    "Emma",
+    "Victor",
+    "Ivan",
+    "Carmen",
+    "Sarah",
+    "Henry",
+    "Edward",
+    "Richard",
+    "Tanya",
+    "Sophia",
 )
 _PROBE = "{0} visited the hotel on Monday. The {0} hotel was closed. {0}'s company grew. She met {0}."
 _PROBE_USES = 4
@@ -649,8 +748,12 @@ def _remembered_pools(model: str) -> tuple[tuple[str, ...], tuple[str, ...]] | N
 def _remember_pools(model: str, pools: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
     if "unknown" in model:
         return
-    _update_cache(_pools_file(), f"{model}|{_POOLS_DIGEST}", [list(pools[0]), list(pools[1])],
-                  keep=lambda key: key.endswith(f"|{_POOLS_DIGEST}"))  # older probes go
+    _update_cache(
+        _pools_file(),
+        f"{model}|{_POOLS_DIGEST}",
+        [list(pools[0]), list(pools[1])],
+        keep=lambda key: key.endswith(f"|{_POOLS_DIGEST}"),
+    )  # older probes go
 
 
 def _changers_file() -> Path:
@@ -844,7 +947,9 @@ class ApertiumTranslator:
             # Terms without a placeholder (not noun-like, or more than the pool) go as
             # superblanks; names passed through go as they are.
             named = self._run(
-                [s.named if s is not None else "" for s in shaped], source, target,
+                [s.named if s is not None else "" for s in shaped],
+                source,
+                target,
                 [_without(own, s.passed) if s is not None else own for own, s in zip(terms, shaped, strict=True)],
                 generation,
             )
@@ -862,7 +967,9 @@ class ApertiumTranslator:
                 text, glued = back
                 out.append(_output(segment, text, _Raw(raw.text, raw.marked + glued, raw.unknown), shape.passed))
             if redo:
-                again = self._run([_spaced(shaped[i]) for i in redo], source, target, [terms[i] for i in redo], generation)
+                again = self._run(
+                    [_spaced(shaped[i]) for i in redo], source, target, [terms[i] for i in redo], generation
+                )
                 for index, raw in zip(redo, again, strict=True):
                     out[index] = _output(segments[index], raw.text, raw)
         except TranslationError as error:
@@ -871,7 +978,12 @@ class ApertiumTranslator:
         return [o if o is not None else EngineOutput(s) for o, s in zip(out, segments, strict=True)]
 
     def _shape(
-        self, segments: Sequence[str], source: Lang, target: Lang, terms: Sequence[Mapping[str, str]], generation: int,
+        self,
+        segments: Sequence[str],
+        source: Lang,
+        target: Lang,
+        terms: Sequence[Mapping[str, str]],
+        generation: int,
         known_people: Collection[str] = frozenset(),
     ) -> list[_Shaped | None]:
         """Each segment as the pipeline gets it (None for a blank one); see :class:`_Shaped`."""
@@ -910,8 +1022,11 @@ class ApertiumTranslator:
                 out.append(None)
                 continue
             spaced = _space_compounds(text, split, pattern) if split else text
-            passed = tuple(t for t in own if t in passing and own[t] == t and _present(t, spaced)
-                           and not _modifies(t, spaced, modifiers))
+            passed = tuple(
+                t
+                for t in own
+                if t in passing and own[t] == t and _present(t, spaced) and not _modifies(t, spaced, modifiers)
+            )
             named, held = _name_placeholders(spaced, pattern, _without(own, passed), places, persons, people)
             out.append(_Shaped(spaced, named, held, passed))
         return out
@@ -937,11 +1052,16 @@ class ApertiumTranslator:
             try:
                 raws = self._run(probes, source, target, [{}] * len(probes), generation)
             except TranslationError as error:
-                logger.warning("apertium %s->%s: cannot probe placeholder names (%s); protecting names as blanks",
-                               source, target, error)
+                logger.warning(
+                    "apertium %s->%s: cannot probe placeholder names (%s); protecting names as blanks",
+                    source,
+                    target,
+                    error,
+                )
                 return (), ()
             good = {
-                word for word, raw in zip((*_PLACE_POOL, *_PERSON_POOL), raws, strict=True)
+                word
+                for word, raw in zip((*_PLACE_POOL, *_PERSON_POOL), raws, strict=True)
                 if len(re.findall(rf"(?<!\w){re.escape(word)}(?!\w)", raw.text)) == _PROBE_USES and not raw.marked
             }
             pools = (tuple(w for w in _PLACE_POOL if w in good), tuple(w for w in _PERSON_POOL if w in good))
@@ -951,7 +1071,12 @@ class ApertiumTranslator:
             return pools
 
     def _run(
-        self, texts: Sequence[str], source: Lang, target: Lang, terms: Sequence[Mapping[str, str]], generation: int,
+        self,
+        texts: Sequence[str],
+        source: Lang,
+        target: Lang,
+        terms: Sequence[Mapping[str, str]],
+        generation: int,
     ) -> list[_Raw]:
         """The pipeline over ``texts`` (blank ones come back as they are), each text's
         protected ``terms`` as superblanks, long texts in pieces, many texts per flush."""
@@ -1037,20 +1162,27 @@ class ApertiumTranslator:
             _remember_changers(self.model_id(source, target), known)
 
     def _run_chunk(
-        self, chunk: Sequence[_Piece], source: Lang, target: Lang, generation: int,
+        self,
+        chunk: Sequence[_Piece],
+        source: Lang,
+        target: Lang,
+        generation: int,
     ) -> tuple[list[str], frozenset[str]]:
         """Translate a chunk in one flush, one flush per piece if its markers went astray;
         with the words that changed the tagger meanwhile (see :class:`_Pipeline`)."""
         stream = _FLUSH_START + "".join(
-            p.encoded + (_SEGMENT_END if p.last else _PIECE_END).format(i) for i, p in enumerate(chunk))
+            p.encoded + (_SEGMENT_END if p.last else _PIECE_END).format(i) for i, p in enumerate(chunk)
+        )
         raw, words = self._pipeline(source, target, generation).run_reporting(stream)
-        head, started, raw = raw.partition(_START_MARKER)
+        _head, started, raw = raw.partition(_START_MARKER)
         texts = _split_output(raw, [p.last for p in chunk]) if started else None
         if texts is not None:
             return texts, words
         logger.warning(
             "apertium %s->%s lost a segment marker in a chunk of %d segment(s); translating them one by one",
-            source, target, len(chunk),
+            source,
+            target,
+            len(chunk),
         )
         out: list[str] = []
         said = set(words)
@@ -1211,8 +1343,11 @@ def _modifiers(analyser: ApertiumAnalyser | None, words: set[str]) -> set[str]:
     except TranslationError:
         return set()
     nominal = re.compile(r"<(?:n|adj)>")
-    return {word for word, units in zip(ordered, analyses, strict=True)
-            if len(units) == 1 and any(nominal.search(r) for r in units[0].readings)}
+    return {
+        word
+        for word, units in zip(ordered, analyses, strict=True)
+        if len(units) == 1 and any(nominal.search(r) for r in units[0].readings)
+    }
 
 
 def _modifies(term: str, text: str, modifiers: set[str]) -> bool:
@@ -1381,7 +1516,9 @@ def _holds(encoded: str, words: Collection[str]) -> bool:
     return any(word and re.search(rf"(?<![\w\\]){re.escape(word)}(?!\w)", encoded) for word in words)
 
 
-def _take(groups: Sequence[Sequence[_Piece]], start: int, limit: int, changers: Collection[str]) -> list[Sequence[_Piece]]:
+def _take(
+    groups: Sequence[Sequence[_Piece]], start: int, limit: int, changers: Collection[str]
+) -> list[Sequence[_Piece]]:
     """The segments (groups of pieces) of the next flush from ``start``: as many as fit
     in ``limit``, ending after the first that holds a word known to change the tagger."""
     taken: list[Sequence[_Piece]] = []
@@ -1527,7 +1664,8 @@ def _installed_version(package: str) -> str | None:
     while start >= 0:
         end = text.find("\n\n", start + 1)
         fields = dict(
-            line.split(": ", 1) for line in text[start + 1 : end if end >= 0 else None].splitlines()
+            line.split(": ", 1)
+            for line in text[start + 1 : end if end >= 0 else None].splitlines()
             if ": " in line and not line.startswith(" ")
         )
         if fields.get("Status", "").endswith(" installed") and fields.get("Version"):

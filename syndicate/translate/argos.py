@@ -209,11 +209,7 @@ class ArgosTranslator:
                 return Version("0")
 
         pair = (lang(source), lang(target))
-        matches = [
-            p
-            for p in self.installed()
-            if (lang(p.from_code), lang(p.to_code)) == pair
-        ]
+        matches = [p for p in self.installed() if (lang(p.from_code), lang(p.to_code)) == pair]
         if not matches:
             raise ModelError(
                 f"no Argos package for {pair[0]}->{pair[1]} is installed in {self.packages_dir}",
@@ -292,8 +288,7 @@ class ArgosTranslator:
                 target_language=target,
             ) from exc
         return [
-            (self._decode(package, result.hypotheses[0], prefix), _confidence(result, prefix))
-            for result in results
+            (self._decode(package, result.hypotheses[0], prefix), _confidence(result, prefix)) for result in results
         ]
 
     def _batch_size(self, count: int) -> int:
@@ -359,7 +354,7 @@ class ArgosTranslator:
             copied = {term: form for term, form in terms.items() if term != form}
             if copied:
                 swapped = _terms_pattern(tuple(sorted(copied, key=len, reverse=True))).sub(
-                    lambda m: copied[m.group(0)], output
+                    functools.partial(_copied_form, copied), output
                 )
                 if _has_all(swapped, wanted):
                     results[index] = swapped
@@ -368,12 +363,10 @@ class ArgosTranslator:
         if not redo:
             return results
         logger.debug("argos: re-translating %s segments around protected terms", len(redo))
-        pieces = list(
-            dict.fromkeys(
-                part.strip() for parts, _ in redo.values() for part in parts[0::2] if part.strip()
-            )
-        )
-        pieces_out = {piece: text for piece, (text, _) in zip(pieces, self._run(loaded, pieces, source, target), strict=True)}
+        pieces = list(dict.fromkeys(part.strip() for parts, _ in redo.values() for part in parts[0::2] if part.strip()))
+        pieces_out = {
+            piece: text for piece, (text, _) in zip(pieces, self._run(loaded, pieces, source, target), strict=True)
+        }
         for index, (parts, terms) in redo.items():
             out: list[str] = []
             for i, part in enumerate(parts):
@@ -408,6 +401,11 @@ def _confidence(result: object, prefix: str) -> float | None:
     length = max(len([t for t in hypotheses[0] if t != prefix]), 1) + 1  # the end token counts
     total = float(scores[0]) * length**LENGTH_PENALTY
     return round(min(1.0, math.exp(total / length)), 4)
+
+
+def _copied_form(copied: Mapping[str, str], match: re.Match[str]) -> str:
+    """The form a protected term is to be written in, for the term ``match`` found."""
+    return copied[match.group(0)]
 
 
 @functools.lru_cache(maxsize=1024)

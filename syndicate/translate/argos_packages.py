@@ -180,9 +180,7 @@ def install_from_index(
         "(https://www.argosopentech.com/argospm/index/) and run "
         "`syndicate models install --file FILE.argosmodel`"
     )
-    with httpx.Client(
-        timeout=timeout, follow_redirects=True, max_redirects=_MAX_REDIRECTS
-    ) as client:
+    with httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=_MAX_REDIRECTS) as client:
         index = _fetch_index(client, url, from_code, to_code, offline_hint)
         candidate = _pick_package(index, url, from_code, to_code)
         links = [str(link) for link in candidate.get("links") or [] if link]
@@ -241,9 +239,7 @@ def _load_package(directory: Path) -> Package:
     except (OSError, ValueError, TypeError, AttributeError) as exc:
         # FileNotFoundError (no metadata.json), JSONDecodeError (a ValueError), a
         # metadata.json that is not an object: argostranslate lets all of them through.
-        raise ModelError(
-            f"{directory} is not a readable Argos package: {exc}", engine="argos"
-        ) from exc
+        raise ModelError(f"{directory} is not a readable Argos package: {exc}", engine="argos") from exc
     problems = []
     if not package.from_code or not package.to_code:
         problems.append("metadata.json lacks from_code/to_code")
@@ -259,9 +255,7 @@ def _load_package(directory: Path) -> Package:
     return package
 
 
-def _extract_and_swap(
-    path: Path, top: str, destination: Path, from_code: str, to_code: str
-) -> None:
+def _extract_and_swap(path: Path, top: str, destination: Path, from_code: str, to_code: str) -> None:
     """Extract the (validated) archive next to ``destination`` and rename it into place."""
     staging = Path(tempfile.mkdtemp(prefix=_TMP_PREFIX + "install-", dir=destination.parent))
     try:
@@ -292,9 +286,7 @@ def _extract_and_swap(
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _swap_into_place(
-    staging: Path, top: str, destination: Path, from_code: str, to_code: str
-) -> None:
+def _swap_into_place(staging: Path, top: str, destination: Path, from_code: str, to_code: str) -> None:
     """Rename ``staging/top`` to ``destination``, retiring older packages for the pair.
 
     Old copies are first moved aside into ``staging`` and moved back if the final rename
@@ -369,9 +361,7 @@ def _validate_archive(path: Path) -> tuple[str, Mapping[str, Any]]:
                 raise bad(f"the package directory {top!r} is hidden", redownload)
             members = set(names)
             missing = [
-                f"{top}/{name}"
-                for name in ("metadata.json", "model/model.bin")
-                if f"{top}/{name}" not in members
+                f"{top}/{name}" for name in ("metadata.json", "model/model.bin") if f"{top}/{name}" not in members
             ]
             if not any(f"{top}/{name}" in members for name in _TOKENIZER_FILES):
                 missing.append(f"{top}/sentencepiece.model (or bpe.model)")
@@ -425,9 +415,7 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _fetch_index(
-    client: httpx.Client, url: str, from_code: str, to_code: str, hint: str
-) -> list[Mapping[str, Any]]:
+def _fetch_index(client: httpx.Client, url: str, from_code: str, to_code: str, hint: str) -> list[Mapping[str, Any]]:
     import httpx
 
     try:
@@ -462,9 +450,7 @@ def _fetch_index(
     return [entry for entry in index if isinstance(entry, dict)]
 
 
-def _pick_package(
-    index: list[Mapping[str, Any]], url: str, from_code: str, to_code: str
-) -> Mapping[str, Any]:
+def _pick_package(index: list[Mapping[str, Any]], url: str, from_code: str, to_code: str) -> Mapping[str, Any]:
     from packaging.version import InvalidVersion, Version
 
     def version(entry: Mapping[str, Any]) -> Version:
@@ -474,9 +460,7 @@ def _pick_package(
             return Version("0")
 
     translate = [e for e in index if e.get("type", "translate") == "translate"]
-    matches = [
-        e for e in translate if (e.get("from_code"), e.get("to_code")) == (from_code, to_code)
-    ]
+    matches = [e for e in translate if (e.get("from_code"), e.get("to_code")) == (from_code, to_code)]
     if matches:
         return max(matches, key=version)
     targets = sorted({str(e.get("to_code")) for e in translate if e.get("from_code") == from_code})
@@ -491,9 +475,7 @@ def _pick_package(
     )
 
 
-def _download(
-    client: httpx.Client, url: str, sink: BinaryIO, on_progress: ProgressCallback | None
-) -> None:
+def _download(client: httpx.Client, url: str, sink: BinaryIO, on_progress: ProgressCallback | None) -> None:
     """Stream ``url`` into ``sink`` with size sanity checks (raises OSError on a bad size)."""
     with client.stream("GET", url) as response:
         response.raise_for_status()

@@ -8,7 +8,6 @@ from typing import Protocol, runtime_checkable
 
 from syndicate.models import Lang
 
-
 #: Protected terms: term -> required output text, or a sequence of verbatim terms.
 Protect = Mapping[str, str] | Sequence[str]
 

@@ -139,8 +139,9 @@ class Engines:
         if not jobs:
             return
         wanted = [(s, t) for s, t in pairs if primary(s) != primary(t)]
-        thread = threading.Thread(target=self._prepare, args=(list(jobs.items()), wanted), name="engines-prepare",
-                                  daemon=True)
+        thread = threading.Thread(
+            target=self._prepare, args=(list(jobs.items()), wanted), name="engines-prepare", daemon=True
+        )
         with self._lock:  # started under the lock: close() never joins a thread not yet started
             self._preparing = [t for t in self._preparing if t.is_alive()]
             self._preparing.append(thread)

@@ -25,7 +25,8 @@ _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 _INVARIANT = re.compile(
     r"""[\w.+-]+@[\w-]+(?:\.[\w-]+)+"""  # e-mail
     r"""|(?:https?://|www\.)\S+"""  # URL
-    r"""|\b(?:[\w-]+\.)+(?:com|org|net|edu|gov|io|co|uk|de|fr|es|it|ru|info|news|tv)(?:/\S*)?"""  # bare domain (pic.twitter.com/x)
+    # a bare domain (pic.twitter.com/x)
+    r"""|\b(?:[\w-]+\.)+(?:com|org|net|edu|gov|io|co|uk|de|fr|es|it|ru|info|news|tv)(?:/\S*)?"""
     r"""|[@#][\w.]+"""  # handle, hashtag
     r"""|\b\w*\d\w*\b"""  # anything with a digit (A320, 2026, COVID-19)
     r"""|\b\w+_\w+\b"""  # snake_case

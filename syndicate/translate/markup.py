@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import html
 import re
-from copy import deepcopy
 from collections.abc import Callable, Iterable, Mapping
+from copy import deepcopy
 from dataclasses import dataclass, field
 
 import lxml.html
@@ -198,7 +198,9 @@ class ParagraphPlan:
             text = "".join(c.text for c in line)
             lead, _, trail = _edges(text)
             translated = tr.text(text)
-            parts.append(html.escape(lead, quote=False) + _place(line, translated, tr) + html.escape(trail, quote=False))
+            parts.append(
+                html.escape(lead, quote=False) + _place(line, translated, tr) + html.escape(trail, quote=False)
+            )
         return "".join(parts).strip(), missing
 
 
@@ -329,7 +331,9 @@ def _place(children: list[_Text | _Elem], translated: str, tr: _Translator) -> s
             out.append(html.escape(lead, quote=False) + _element(child, core, tr) + html.escape(trail, quote=False))
         else:
             translated_core = _match_case(core, tr.text(core))
-            out.append(html.escape(lead, quote=False) + _element(child, translated_core, tr) + html.escape(trail, quote=False))
+            out.append(
+                html.escape(lead, quote=False) + _element(child, translated_core, tr) + html.escape(trail, quote=False)
+            )
     return _respace("".join(out))
 
 
@@ -353,4 +357,3 @@ def _match_case(source: str, translated: str) -> str:
 
 def _respace(text: str) -> str:
     return re.sub(r"[ \t]{2,}", " ", text)
-

@@ -91,7 +91,8 @@ class LanguageWords:
 
 
 _EN = LanguageWords(
-    function=frozenset("""
+    function=frozenset(
+        """
         a an the and or but nor so yet if as at by for from in into of off on onto out over to up with
         about above across after against along among around before behind below beneath beside besides
         between beyond despite during except inside like near since than through throughout till toward
@@ -106,8 +107,10 @@ _EN = LanguageWords(
         one two three four five six seven eight nine ten first second third last next
         according although because though unless whether while whereas once
         mr mrs ms dr
-    """.split()),
-    titles=frozenset("""
+    """.split()
+    ),
+    titles=frozenset(
+        """
         mr mrs ms miss dr prof president minister senator sen rep representative congressman
         congresswoman gov governor mayor judge justice chief general gen col colonel lt lieutenant sgt
         sergeant capt captain cmdr commander adm admiral pope king queen prince princess emperor empress
@@ -115,14 +118,18 @@ _EN = LanguageWords(
         coach officer detective sheriff deputy commissioner director speaker leader attorney agent
         inspector superintendent professor doctor father rev reverend bishop archbishop cardinal rabbi
         imam sheikh ayatollah president-elect hurricane typhoon cyclone
-    """.split()),
-    two_word_titles=frozenset("""
+    """.split()
+    ),
+    two_word_titles=frozenset(
+        """
         prime-minister vice-president vice-chancellor chief-executive attorney-general secretary-general
         foreign-minister finance-minister defense-secretary defence-secretary home-secretary first-lady
         crown-prince supreme-leader chief-justice police-chief head-coach
-    """.split()),
+    """.split()
+    ),
     connectors=frozenset("of the for on de del la le las los van von der den da di du dos das y bin al el &".split()),
-    institutions=frozenset("""
+    institutions=frozenset(
+        """
         department ministry court reserve committee council commission assembly administration agency
         authority bureau office parliament congress senate union nations party army navy service prize
         war day week festival observatory strip sea ocean islands lakes mountains river university
@@ -131,21 +138,33 @@ _EN = LanguageWords(
         revolution accords accord agreement treaty act convention conference summit program programme
         initiative board tribunal cabinet government republic kingdom state states hospital museum library
         school academy stadium award awards medal cup championship championships
-    """.split()),
+    """.split()
+    ),
 )
 
 _EN = LanguageWords(
-    function=_EN.function, titles=_EN.titles, two_word_titles=_EN.two_word_titles, connectors=_EN.connectors,
+    function=_EN.function,
+    titles=_EN.titles,
+    two_word_titles=_EN.two_word_titles,
+    connectors=_EN.connectors,
     institutions=_EN.institutions,
-    title_lower=frozenset("""
+    title_lower=frozenset(
+        """
         a an the and but or nor for yet so as at by in of off on per to up via vs from into onto over with than
         upon amid out
-    """.split()),
-    capitalised=frozenset("""
+    """.split()
+    ),
+    capitalised=frozenset(
+        """
         Earth Moon Sun Christmas Easter Thanksgiving Ramadan Passover Hanukkah Diwali Lent Advent God Bible Koran
         Quran Torah Internet Web
-    """.split()),
-    compass=frozenset("north south east west northern southern eastern western central northeast northwest southeast southwest".split()),
+    """.split()
+    ),
+    compass=frozenset(
+        (
+            "north south east west northern southern eastern western central northeast northwest southeast southwest"
+        ).split()
+    ),
 )
 
 LANGUAGE_WORDS: Mapping[str, LanguageWords] = {"en": _EN}
@@ -407,14 +426,25 @@ class NameFinder:
             break
         while out and (out[0].text in self.words.connectors or not _has_letter(out[0].text)):
             out.pop(0)  # a connector or a number left in front ("About 35": "About" was dropped)
-        while out and (out[-1].text in self.words.connectors or (
-                len(out) > 1 and out[-1].text.casefold().rstrip(".") in self.words.titles
-                and _POSSESSIVE.search(out[-2].text)) or (len(out) > 1 and out[-1].text in _weekdays())):
+        while out and (
+            out[-1].text in self.words.connectors
+            or (
+                len(out) > 1
+                and out[-1].text.casefold().rstrip(".") in self.words.titles
+                and _POSSESSIVE.search(out[-2].text)
+            )
+            or (len(out) > 1 and out[-1].text in _weekdays())
+        ):
             out.pop()  # a connector, a title after a possessive ("Ring's CEO"), a day ("The London Thursday")
         return out
 
     def _decide(
-        self, sentence: str, evidence: _Evidence, keep: set[str], people: set[str], places: dict[str, str],
+        self,
+        sentence: str,
+        evidence: _Evidence,
+        keep: set[str],
+        people: set[str],
+        places: dict[str, str],
         known_places: set[str],
     ) -> None:
         tokens = _tokens(sentence, title_case=False)
@@ -445,7 +475,7 @@ class NameFinder:
         return len(span) > 2 and f"{first}-{span[1].text.casefold()}" in self.words.two_word_titles
 
     def _verdict(self, span: Sequence[_Token], text: str, evidence: _Evidence, after: _Token | None) -> str:
-        """"keep", "place:<CLDR key>", or "engine" (left to the engine).
+        """ "keep", "place:<CLDR key>", or "engine" (left to the engine).
 
         A country or city CLDR names gets CLDR's form in each language ("Tokyo" ->
         "Tokio", "New York" -> "Nueva York"), unless it is of several words the
@@ -460,13 +490,20 @@ class NameFinder:
             return "engine" if several and unit is not None and unit.proper else f"place:{key}"
         if len(span) == 1:
             return self._single(span[0], evidence, after)
-        words = [_POSSESSIVE.sub("", t.text) for t in span
-                 if t.text[:1].isalpha() and t.text.casefold() not in self.words.connectors]
-        if words and all(w in _conventional_capitals() or w in self.words.capitalised or w in _TIME_ZONES
-                         or w in _CLOCK_WORDS for w in words):
+        words = [
+            _POSSESSIVE.sub("", t.text)
+            for t in span
+            if t.text[:1].isalpha() and t.text.casefold() not in self.words.connectors
+        ]
+        if words and all(
+            w in _conventional_capitals() or w in self.words.capitalised or w in _TIME_ZONES or w in _CLOCK_WORDS
+            for w in words
+        ):
             return "engine"  # a date or a time: "April 11", "Monday January 5", "GMT Friday", "PM Wednesday"
-        if len(words) > 1 and all(w.casefold() in self.words.compass for w in words[:-1]) and (
-            self.lookup.word(words[-1]).conventional or words[-1] in _conventional_capitals()
+        if (
+            len(words) > 1
+            and all(w.casefold() in self.words.compass for w in words[:-1])
+            and (self.lookup.word(words[-1]).conventional or words[-1] in _conventional_capitals())
         ):
             return "engine"  # "South African", "North Korean": an adjective the engine translates
         if self._institution(span):
@@ -494,7 +531,10 @@ class NameFinder:
                 return "engine"
             lower_unit = self.lookup.word(word.lower())
             subject = (
-                unit.proper and unit.singular and after is not None and _adjacent(after)
+                unit.proper
+                and unit.singular
+                and after is not None
+                and _adjacent(after)
                 and self.lookup.word(after.text).finite_verb
             )
             only_name = (unit.unknown or unit.only_proper) and (lower_unit.unknown or not lower_unit.lower_common)
@@ -539,7 +579,7 @@ class NameFinder:
         """A Title Case text in sentence case: names and words English always
         capitalises keep their capital, the rest is lowered."""
         tokens = _tokens(text, title_case=True)
-        known = [span for span in evidence.spans]
+        known = list(evidence.spans)
         protected: set[int] = set()
         words = [t.text for t in tokens]
         for span in sorted(known, key=len, reverse=True):
@@ -556,11 +596,14 @@ class NameFinder:
             if "-" in word and i not in protected:
                 # Each part of a compound on its own: "Two-Year" -> "two-year", "US-Backed" -> "US-backed".
                 parts = word.split("-")
-                out.append("-".join(
-                    part if (first and n == 0) or not part or self._headline_name(part, evidence)
-                    else part[0].lower() + part[1:]
-                    for n, part in enumerate(parts)
-                ))
+                out.append(
+                    "-".join(
+                        part
+                        if (first and n == 0) or not part or self._headline_name(part, evidence)
+                        else part[0].lower() + part[1:]
+                        for n, part in enumerate(parts)
+                    )
+                )
             elif first or not token.capitalised or i in protected or self._headline_name(word, evidence):
                 out.append(word)
             else:
@@ -638,7 +681,7 @@ def _quote_opens_sentence(before: str) -> bool:
     if before[-1] == "'" and before[-2:-1].isalnum():
         return False  # an apostrophe
     ahead = before[:-1].rstrip()
-    return not ahead or ahead[-1] in ",:;.!?…—–(\"“«"
+    return not ahead or ahead[-1] in ',:;.!?…—–("“«'
 
 
 def _raw_spans(tokens: Sequence[_Token], words: LanguageWords) -> list[list[_Token]]:
@@ -659,8 +702,13 @@ def _raw_spans(tokens: Sequence[_Token], words: LanguageWords) -> list[list[_Tok
                 j += 1
                 continue
             k = j
-            while k < len(tokens) and k - j < 2 and tokens[k].text.casefold() in words.connectors and _adjacent(tokens[k]):
-                if tokens[k].text.casefold() in _INSTITUTION_CONNECTORS and tokens[k - 1].text.casefold() not in words.institutions:
+            while (
+                k < len(tokens) and k - j < 2 and tokens[k].text.casefold() in words.connectors and _adjacent(tokens[k])
+            ):
+                if (
+                    tokens[k].text.casefold() in _INSTITUTION_CONNECTORS
+                    and tokens[k - 1].text.casefold() not in words.institutions
+                ):
                     break  # "for", "on" join only an institution's name: "Council on Foreign Relations"
                 k += 1
             if j < k < len(tokens) and tokens[k].capitalised and _adjacent(tokens[k]):

@@ -38,12 +38,31 @@ from syndicate.models import Lang, primary
 NUMBERS_REVISION = 1
 
 _SCALES_EN = {
-    "k": 3, "thousand": 3, "m": 6, "mn": 6, "mln": 6, "million": 6, "millions": 6,
-    "bn": 9, "b": 9, "billion": 9, "billions": 9, "tn": 12, "trillion": 12, "trillions": 12,
+    "k": 3,
+    "thousand": 3,
+    "m": 6,
+    "mn": 6,
+    "mln": 6,
+    "million": 6,
+    "millions": 6,
+    "bn": 9,
+    "b": 9,
+    "billion": 9,
+    "billions": 9,
+    "tn": 12,
+    "trillion": 12,
+    "trillions": 12,
 }
 _SYMBOLS = {"$": "USD", "US$": "USD", "£": "GBP", "€": "EUR", "¥": "JPY"}
-_CURRENCY_WORDS_EN = {"dollar": "USD", "dollars": "USD", "euro": "EUR", "euros": "EUR", "pound": "GBP",
-                      "pounds": "GBP", "yen": "JPY"}
+_CURRENCY_WORDS_EN = {
+    "dollar": "USD",
+    "dollars": "USD",
+    "euro": "EUR",
+    "euros": "EUR",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "yen": "JPY",
+}
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MONEY = re.compile(
     r"(?<![\w$£€¥])(?P<cur>US\$|[$£€¥])\s?(?P<num>" + _NUM + r")"
@@ -71,14 +90,28 @@ _CURRENCY_WORDS: dict[str, dict[str, tuple[str, str]]] = {
     "gl": {"USD": ("dólar", "dólares"), "EUR": ("euro", "euros"), "GBP": ("libra", "libras"), "JPY": ("ien", "iens")},
     "pt": {"USD": ("dólar", "dólares"), "EUR": ("euro", "euros"), "GBP": ("libra", "libras"), "JPY": ("iene", "ienes")},
     "fr": {"USD": ("dollar", "dollars"), "EUR": ("euro", "euros"), "GBP": ("livre", "livres"), "JPY": ("yen", "yens")},
-    "it": {"USD": ("dollaro", "dollari"), "EUR": ("euro", "euro"), "GBP": ("sterlina", "sterline"), "JPY": ("yen", "yen")},
+    "it": {
+        "USD": ("dollaro", "dollari"),
+        "EUR": ("euro", "euro"),
+        "GBP": ("sterlina", "sterline"),
+        "JPY": ("yen", "yen"),
+    },
     "eo": {"USD": ("dolaro", "dolaroj"), "EUR": ("eŭro", "eŭroj"), "GBP": ("pundo", "pundoj"), "JPY": ("eno", "enoj")},
     "de": {"USD": ("Dollar", "Dollar"), "EUR": ("Euro", "Euro"), "GBP": ("Pfund", "Pfund"), "JPY": ("Yen", "Yen")},
     "en": {"USD": ("dollar", "dollars"), "EUR": ("euro", "euros"), "GBP": ("pound", "pounds"), "JPY": ("yen", "yen")},
 }
 #: How a scaled amount names its currency: "12,9 mil millones de dólares", "12,9 miliardoj da dolaroj".
-_OF = {"es": " de ", "ca": " de ", "gl": " de ", "pt": " de ", "fr": " de ", "it": " di ", "eo": " da ",
-       "de": " ", "en": " "}
+_OF = {
+    "es": " de ",
+    "ca": " de ",
+    "gl": " de ",
+    "pt": " de ",
+    "fr": " de ",
+    "it": " di ",
+    "eo": " da ",
+    "de": " ",
+    "en": " ",
+}
 
 
 def _locale(target: Lang) -> str | None:
@@ -197,7 +230,9 @@ def number_terms(segment: str, source: Lang, target: Lang) -> dict[str, str]:
         except InvalidOperation:
             continue
         if free(match):
-            out[match.group(0)] = _money(value, _SCALES_EN.get(scale, 0), _decimals(num), _SYMBOLS[match.group("cur")], target)
+            out[match.group(0)] = _money(
+                value, _SCALES_EN.get(scale, 0), _decimals(num), _SYMBOLS[match.group("cur")], target
+            )
     for match in _SCALED.finditer(segment):
         num = match.group("num")
         try:
@@ -279,7 +314,9 @@ def localise(output: str, source_segment: str, source: Lang, target: Lang) -> st
             continue
     if not wanted:
         return output
-    pattern = re.compile(r"(?<![\w.,])(" + "|".join(re.escape(t) for t in sorted(wanted, key=len, reverse=True)) + r")(?![\w]|[.,]\d)")
+    pattern = re.compile(
+        r"(?<![\w.,])(" + "|".join(re.escape(t) for t in sorted(wanted, key=len, reverse=True)) + r")(?![\w]|[.,]\d)"
+    )
     return pattern.sub(lambda m: wanted[m.group(1)], output)
 
 

@@ -23,6 +23,7 @@ reaches everything stored):
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -34,11 +35,21 @@ POLISH_REVISION = 1
 
 #: CLDR delimiters per language: (open, close, alternate open, alternate close).
 QUOTES: dict[str, tuple[str, str, str, str]] = {
-    "es": ("«", "»", "“", "”"), "ca": ("«", "»", "“", "”"), "gl": ("“", "”", "‘", "’"),
-    "eo": ("“", "”", "‘", "’"), "pt": ("“", "”", "‘", "’"), "it": ("«", "»", "“", "”"),
-    "fr": ("«", "»", "«", "»"), "de": ("„", "“", "‚", "‘"), "en": ("“", "”", "‘", "’"),
-    "oc": ("«", "»", "“", "”"), "an": ("«", "»", "“", "”"), "ro": ("„", "”", "«", "»"),
-    "nl": ("‘", "’", "“", "”"), "ru": ("«", "»", "„", "“"), "uk": ("«", "»", "„", "“"),
+    "es": ("«", "»", "“", "”"),
+    "ca": ("«", "»", "“", "”"),
+    "gl": ("“", "”", "‘", "’"),
+    "eo": ("“", "”", "‘", "’"),
+    "pt": ("“", "”", "‘", "’"),
+    "it": ("«", "»", "“", "”"),
+    "fr": ("«", "»", "«", "»"),
+    "de": ("„", "“", "‚", "‘"),
+    "en": ("“", "”", "‘", "’"),
+    "oc": ("«", "»", "“", "”"),
+    "an": ("«", "»", "“", "”"),
+    "ro": ("„", "”", "«", "»"),
+    "nl": ("‘", "’", "“", "”"),
+    "ru": ("«", "»", "„", "“"),
+    "uk": ("«", "»", "„", "“"),
     "pl": ("„", "”", "«", "»"),
 }
 #: Languages that open questions and exclamations with ¿ and ¡.
@@ -54,7 +65,7 @@ _COMPOUNDING: dict[str, tuple[frozenset[str], frozenset[str]]] = {
 #: One-letter words that may stand alone after a glued word is split.
 _ONE_LETTER = {"es": "ayoeu", "ca": "aioe", "gl": "aoe", "pt": "aoe", "it": "aeio", "fr": "ay", "eo": "", "en": "ai"}
 
-_DOUBLE = "\"“”«»„"
+_DOUBLE = '"“”«»„'
 _SINGLE_OPEN = "‘‚"
 _CLOSING_PUNCT = ",.;:!?)]}…%"
 _SPACE_BEFORE = re.compile(r"[ \t]+([,.;:!?)\]}…»”’])")
@@ -108,8 +119,11 @@ class Polisher:
         candidates: dict[int, list[str]] = {}
         for index, ((source, _), (text, _)) in enumerate(zip(items, done, strict=True)):
             words = {w.casefold() for w in _WORD.findall(source)}
-            found = [m.group(0) for m in _GLUE.finditer(text) if m.group(0).casefold() not in words
-                     and not any(c.isupper() for c in m.group(0)[1:])]
+            found = [
+                m.group(0)
+                for m in _GLUE.finditer(text)
+                if m.group(0).casefold() not in words and not any(c.isupper() for c in m.group(0)[1:])
+            ]
             if found:
                 candidates[index] = found
         if not candidates:
@@ -178,12 +192,14 @@ class Polisher:
         compounding = _COMPOUNDING.get(self.target)
         if compounding is not None:
             prefixes, suffixes = compounding
-            best = [b for b in best if len(b[2]) == 1 and (lower[: b[2][0]] in prefixes or lower[b[2][0] :] in suffixes)]
+            best = [
+                b for b in best if len(b[2]) == 1 and (lower[: b[2][0]] in prefixes or lower[b[2][0] :] in suffixes)
+            ]
         if not best:
             return None
         _, _, cuts = min(best)
         bounds = [0, *cuts, n]
-        return [chunk[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+        return [chunk[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def _letters_only(token: str) -> str:
@@ -269,9 +285,7 @@ def _inverted(text: str, source: str) -> str:
                 pos = end + 1
                 continue
             start = end
-            while start > 0 and out[start - 1] not in ".!?…:;¿¡«“‘\"(—" and not (
-                out[start - 1] == close
-            ):
+            while start > 0 and out[start - 1] not in '.!?…:;¿¡«“‘"(—' and out[start - 1] != close:
                 start -= 1
             while start < end and out[start].isspace():
                 start += 1

@@ -75,8 +75,11 @@ def _is_boundary(before: str, text: str, after: int) -> bool:
     if re.fullmatch(r"[a-z]", word):  # an initial, as in "John F. Kennedy"
         return False
     if re.fullmatch(r"(?:[a-z]\.)+[a-z]", word):  # "U.S", "e.g"
-        return (_starts_sentence(text, after) and text[after : after + 1].isupper()
-                and not text.startswith(("S.", "K."), after))
+        return (
+            _starts_sentence(text, after)
+            and text[after : after + 1].isupper()
+            and not text.startswith(("S.", "K."), after)
+        )
     return _starts_sentence(text, after)
 
 

@@ -201,8 +201,15 @@ class _Plan:
     """
 
     def __init__(
-        self, stored: StoredArticle, names: Names, terms: Mapping[str, str], source: Lang, target: Lang,
-        fixed: Collection[str] = (), *, title_only: bool = False,
+        self,
+        stored: StoredArticle,
+        names: Names,
+        terms: Mapping[str, str],
+        source: Lang,
+        target: Lang,
+        fixed: Collection[str] = (),
+        *,
+        title_only: bool = False,
     ) -> None:
         self.stored = stored
         self.source = source
@@ -217,8 +224,13 @@ class _Plan:
             plain = [title]
         else:
             body = [(_recase(value, plain, recased), plain) for value, plain in texts(article.blocks)]
-            plain = [title, *(a.label for a in article.attributions), *article.meta.tags, article.meta.summary,
-                     article.meta.image.alt if article.meta.image else ""]
+            plain = [
+                title,
+                *(a.label for a in article.attributions),
+                *article.meta.tags,
+                article.meta.summary,
+                article.meta.image.alt if article.meta.image else "",
+            ]
         self.n_body = len(body)
         self.n_labels = 0 if title_only else len(article.attributions)
         self.n_tags = 0 if title_only else len(article.meta.tags)
@@ -230,8 +242,9 @@ class _Plan:
         # those that occur in it (a glossary of 10,000 terms made a pattern of 10,000
         # alternatives for every article, two seconds each to compile).
         text = "\n".join(sources)
-        self.terms = {term: value for term, value in terms.items()
-                      if term in text or html.escape(term, quote=False) in text}
+        self.terms = {
+            term: value for term, value in terms.items() if term in text or html.escape(term, quote=False) in text
+        }
         self.fixed = set(fixed)
         for paragraph in self.paragraphs:
             self.terms.update({t: t for t in paragraph.protected if t.strip()})
@@ -291,11 +304,16 @@ class _Plan:
             seen.add(key)
             found = done[key]
             human = found.engine == HUMAN
-            out.append(SegmentRecord(
-                source=segment, target=found.text, origin="human" if human else "machine",
-                confidence=None if found.confidence is None else round(found.confidence, 4),
-                flags=() if human else found.flags, slot=kind,
-            ))
+            out.append(
+                SegmentRecord(
+                    source=segment,
+                    target=found.text,
+                    origin="human" if human else "machine",
+                    confidence=None if found.confidence is None else round(found.confidence, 4),
+                    flags=() if human else found.flags,
+                    slot=kind,
+                )
+            )
         return out
 
     def wanted(self, done: Mapping[Key, _Done] | None) -> set[Key]:
@@ -330,7 +348,9 @@ class _Plan:
             out.append(_plain_text(body) if is_plain else body)
         return out, missing
 
-    def build(self, rendered: list[str], source_language: str) -> tuple[str, tuple[Block, ...], list[str], list[str], str, str]:
+    def build(
+        self, rendered: list[str], source_language: str
+    ) -> tuple[str, tuple[Block, ...], list[str], list[str], str, str]:
         """(title, blocks, labels, tag labels, summary, image alt) from rendered slots."""
         marked = f'<span lang="{html.escape(source_language)}" class="untranslated">'
 
@@ -343,10 +363,18 @@ class _Plan:
         title = fix_plain(rendered[0])
         if self.title_only:  # the rest is published as the original has it
             article = self.stored.article
-            return (title, article.blocks, [a.label for a in article.attributions], list(article.meta.tags),
-                    article.meta.summary, article.meta.image.alt if article.meta.image else "")
+            return (
+                title,
+                article.blocks,
+                [a.label for a in article.attributions],
+                list(article.meta.tags),
+                article.meta.summary,
+                article.meta.image.alt if article.meta.image else "",
+            )
         body = [
-            fix_plain(value) if self.plain[1 + i] else sanitize(value.replace(_UNTRANSLATED_OPEN, marked).replace(_UNTRANSLATED_CLOSE, "</span>"))
+            fix_plain(value)
+            if self.plain[1 + i]
+            else sanitize(value.replace(_UNTRANSLATED_OPEN, marked).replace(_UNTRANSLATED_CLOSE, "</span>"))
             for i, value in enumerate(rendered[1 : 1 + self.n_body])
         ]
         body_iter = iter(body)
@@ -381,8 +409,14 @@ def article_texts(stored: StoredArticle) -> tuple[list[str], list[str], list[str
     article = stored.article
     body = [value if plain else _plain_text(value) for value, plain in texts(article.blocks)]
     headings = [_plain_text(b.html) for b in article.blocks if isinstance(b, Heading)]
-    plain = [article.title, *body, *(a.label for a in article.attributions), *article.meta.tags, article.meta.summary,
-             article.meta.image.alt if article.meta.image else ""]
+    plain = [
+        article.title,
+        *body,
+        *(a.label for a in article.attributions),
+        *article.meta.tags,
+        article.meta.summary,
+        article.meta.image.alt if article.meta.image else "",
+    ]
     return [t for t in plain if t.strip()], [article.title, *headings], [a.name for a in article.meta.authors]
 
 
@@ -490,8 +524,10 @@ class ArticleTranslator:
             self.names.prepare([plain for plain, _, _ in read])
         fixed = {t: t for t in self.keep_verbatim}
         fixed.update(self.glossary)
-        found = [self.names.find(plain, title_case, authors) if self.names is not None else Names()
-                 for plain, title_case, authors in read]
+        found = [
+            self.names.find(plain, title_case, authors) if self.names is not None else Names()
+            for plain, title_case, authors in read
+        ]
         knows: Callable[[str], bool] | None = None
         if self.pair_lookup is not None:
             pair = self.pair_lookup
@@ -510,8 +546,17 @@ class ArticleTranslator:
         for stored, names in zip(batch, found, strict=True):
             people |= names.people
             terms = {**names.terms(self.target, knows), **fixed}  # the operator's terms win over found names
-            plans.append(_Plan(stored, names, terms, self.source, self.target, fixed,
-                               title_only=stored.article.source in self.title_only))
+            plans.append(
+                _Plan(
+                    stored,
+                    names,
+                    terms,
+                    self.source,
+                    self.target,
+                    fixed,
+                    title_only=stored.article.source in self.title_only,
+                )
+            )
         self.people = frozenset(people)
         return plans
 
@@ -574,14 +619,18 @@ class ArticleTranslator:
                 untranslated = view.missing
                 share = sum(len(m) for m in untranslated) / max(sum(len(s) for s in plan.segments()), 1)
                 reasons = sorted({failed.get(plan.key(m), "not translated") for m in untranslated})
-                what = (f"{len(untranslated)} segment(s) failed every engine for {self.target} "
-                        f"({'; '.join(reasons)})")
+                what = f"{len(untranslated)} segment(s) failed every engine for {self.target} ({'; '.join(reasons)})"
                 if share > MAX_UNTRANSLATED_SHARE:
-                    problems.append(Problem(
-                        "translate", f"{what}: most of the article, so it is not published in {self.target}",
-                        source=plan.stored.article.source, item=plan.stored.article.key, language=self.target,
-                        fix="check the engine's log; another engine or model for the pair may serve it",
-                    ))
+                    problems.append(
+                        Problem(
+                            "translate",
+                            f"{what}: most of the article, so it is not published in {self.target}",
+                            source=plan.stored.article.source,
+                            item=plan.stored.article.key,
+                            language=self.target,
+                            fix="check the engine's log; another engine or model for the pair may serve it",
+                        )
+                    )
                     continue
                 what = f"[{plan.stored.article.source}] {plan.stored.article.key}: {what}"
                 logger.warning("%s: published with them in the original language", what)
@@ -669,8 +718,8 @@ class ArticleTranslator:
         target forms; later legs keep those forms verbatim."""
         current: dict[Key, tuple[str, Terms]] = {k: (k[0], k[1]) for k in keys}
         engines: dict[Key, str] = {}
-        confidence: dict[Key, float | None] = {k: 1.0 for k in keys}
-        unknown: dict[Key, tuple[str, ...]] = {k: () for k in keys}
+        confidence: dict[Key, float | None] = dict.fromkeys(keys, 1.0)
+        unknown: dict[Key, tuple[str, ...]] = dict.fromkeys(keys, ())
         failed: dict[Key, str] = {}
         for index, leg in enumerate(self.route):
             if index:
@@ -688,10 +737,7 @@ class ArticleTranslator:
                 unknown[key] = (*unknown[key], *entry.unknown)
                 engines[key] = engine
                 current[key] = (entry.text, item[1])
-        done = {
-            key: _Done(text, engines[key], confidence[key], unknown[key])
-            for key, (text, _) in current.items()
-        }
+        done = {key: _Done(text, engines[key], confidence[key], unknown[key]) for key, (text, _) in current.items()}
         return done, failed
 
     def _translate_leg(
@@ -729,8 +775,13 @@ class ArticleTranslator:
                     if isinstance(exc, TranslationError | OSError):  # the engine's own failure, in its words
                         logger.error("%s failed on %s->%s: %s", engine.name, leg.source, leg.target, exc)
                     else:  # nothing expected this: our bug, or the engine library's
-                        logger.exception("%s failed on %s->%s with an unexpected %s (a bug: please report it with "
-                                         "this traceback)", engine.name, leg.source, leg.target, type(exc).__name__)
+                        logger.exception(
+                            "%s failed on %s->%s with an unexpected %s (a bug: please report it with this traceback)",
+                            engine.name,
+                            leg.source,
+                            leg.target,
+                            type(exc).__name__,
+                        )
                         metrics.record_bug("engine")
                     self.counts.add(language, engine.name, "engine_errors")
                     for item in todo:
@@ -748,14 +799,19 @@ class ArticleTranslator:
                     else:
                         bad[item] = reason
                         reasons[item] = f"{engine.name}: {reason}"
-                        logger.warning("guard (%s) rejected %s output for %r: %r", reason, engine.name, text[:80], result.text[:80])
+                        logger.warning(
+                            "guard (%s) rejected %s output for %r: %r", reason, engine.name, text[:80], result.text[:80]
+                        )
                         metrics.record_guard_rejection(language, engine.name, reason)
                 self.counts.add(language, engine.name, "translated", len(good))
                 self.counts.add(language, engine.name, "guard_failures", len(bad))
                 self.counts.add(language, engine.name, "unknown_words", sum(len(e.unknown) for _, e in good))
                 rows = [((text, rules_digest(terms)), entry, "") for (text, terms), entry in good]
-                rows += [((item[0], rules_digest(item[1])), MemoryEntry(result.text), bad[item])
-                         for item, result in zip(todo, results, strict=True) if item in bad]
+                rows += [
+                    ((item[0], rules_digest(item[1])), MemoryEntry(result.text), bad[item])
+                    for item, result in zip(todo, results, strict=True)
+                    if item in bad
+                ]
                 self.memory.put(engine.name, model, leg.source, leg.target, rows, self.clock(), replace=self.fresh)
                 for item, entry in good:
                     out[item] = (entry, engine.name)
@@ -767,8 +823,11 @@ class ArticleTranslator:
 
     @staticmethod
     def _run_engine(
-        engine: Translator, todo: list[tuple[str, Terms]], leg: Leg,
-        should_stop: Callable[[], bool] | None = None, people: frozenset[str] = frozenset(),
+        engine: Translator,
+        todo: list[tuple[str, Terms]],
+        leg: Leg,
+        should_stop: Callable[[], bool] | None = None,
+        people: frozenset[str] = frozenset(),
     ) -> list[EngineOutput]:
         """One engine call, or several when someone watches a progress bar or may stop us.
 
@@ -787,7 +846,10 @@ class ArticleTranslator:
                 chunk = todo[start : start + size]
                 began = time.monotonic()
                 outputs = engine.translate_scored(
-                    [text for text, _ in chunk], leg.source, leg.target, per_segment=[dict(terms) for _, terms in chunk],
+                    [text for text, _ in chunk],
+                    leg.source,
+                    leg.target,
+                    per_segment=[dict(terms) for _, terms in chunk],
                     people=people,
                 )
                 # An engine's output is input too: nothing that is never text goes further.
@@ -811,7 +873,8 @@ def _needs_review(records: list[SegmentRecord], previous: Translation | None) ->
     lost = [r for r in previous.segments if r.source not in sources and (r.origin == "human" or r.previous is not None)]
     out = [
         replace(r, previous=kept[r.source].previous, previous_source=kept[r.source].previous_source)
-        if r.source in kept and r.origin == "machine" else r
+        if r.source in kept and r.origin == "machine"
+        else r
         for r in records
     ]
     for old in lost:
@@ -824,12 +887,15 @@ def _needs_review(records: list[SegmentRecord], previous: Translation | None) ->
             if ratio >= score:
                 best, score = i, ratio
         if best is not None:
-            out[best] = replace(out[best], previous=text,
-                                previous_source=old.source if old.origin == "human" else old.previous_source)
+            out[best] = replace(
+                out[best], previous=text, previous_source=old.source if old.origin == "human" else old.previous_source
+            )
     return out
 
 
-def _quality(used: set[Key], done: Mapping[Key, _Done], untranslated: set[str]) -> tuple[float | None, tuple[tuple[str, int], ...]]:
+def _quality(
+    used: set[Key], done: Mapping[Key, _Done], untranslated: set[str]
+) -> tuple[float | None, tuple[tuple[str, int], ...]]:
     """An article's confidence (its segments' confidences, weighted by length; None when
     no engine said) and the counts of what the checks found in it."""
     weight = 0.0
@@ -874,8 +940,15 @@ class MemoryLike(Protocol):
     ) -> tuple[dict[tuple[str, str], MemoryEntry], set[tuple[str, str]]]: ...
 
     def put(
-        self, engine: str, model: str, source: str, target: str,
-        rows: Sequence[tuple[tuple[str, str], MemoryEntry, str]], now: datetime, *, replace: bool = False,
+        self,
+        engine: str,
+        model: str,
+        source: str,
+        target: str,
+        rows: Sequence[tuple[tuple[str, str], MemoryEntry, str]],
+        now: datetime,
+        *,
+        replace: bool = False,
     ) -> None: ...
 
 

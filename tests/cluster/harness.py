@@ -66,21 +66,27 @@ def cluster_config(
         cluster = f"""
 [cluster]
 broker_url = "{broker_url}"
-{f'store_url = "{store_url}"' if store_url else ''}
+{f'store_url = "{store_url}"' if store_url else ""}
 visibility_timeout = "{visibility_timeout}"
 task_time_limit = "{task_time_limit}"
 max_redeliveries = {max_redeliveries}
 """
-    sources = f"""
+    sources = (
+        f"""
 [[sources]]
 name = "generated"
 type = "folder"
 path = "generated"
 interval = "{interval}"
-""" if generated else ""
+"""
+        if generated
+        else ""
+    )
     path = write_config(directory, languages=languages, engines=("apertium",), extra=extra)
     text = path.read_text(encoding="utf-8")
-    text = text.replace('type = "folder"\npath = "articles"\n', f'type = "folder"\npath = "articles"\ninterval = "{interval}"\n')
+    text = text.replace(
+        'type = "folder"\npath = "articles"\n', f'type = "folder"\npath = "articles"\ninterval = "{interval}"\n'
+    )
     path.write_text(text + sources + cluster, encoding="utf-8")
     return path
 
@@ -131,8 +137,12 @@ class ClusterHarness:
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "tests.cluster.launch", role, "--config", str(self.config), "--now", NOW, *args],
-                cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}, start_new_session=True,
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
+                start_new_session=True,
             )
         finally:
             out.close()

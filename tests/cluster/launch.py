@@ -26,11 +26,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hostname")
     parser.add_argument("--max-interval", type=float, default=0.5)
     parser.add_argument("--lock-timeout", type=float, default=3.0)
-    parser.add_argument("--crash-translating", metavar="LANG",
-                        help="the worker child kills itself (SIGKILL) whenever it starts translating LANG")
+    parser.add_argument(
+        "--crash-translating",
+        metavar="LANG",
+        help="the worker child kills itself (SIGKILL) whenever it starts translating LANG",
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
+    )
     from syndicate.cluster.queues import parse_queues
     from syndicate.cluster.roles import run_scheduler, run_worker
     from syndicate.config import load_settings

@@ -75,9 +75,14 @@ def test_the_three_commands(tmp_path: Path, fresh_redis_url: str, fresh_postgres
     def start(name: str, *args: str) -> Role:
         log = tmp_path / f"{name}.log"
         with open(log, "wb") as out:
-            proc = subprocess.Popen([*SYNDICATE, "--config", str(config), "run", *args], cwd=ROOT,
-                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                                    env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            proc = subprocess.Popen(
+                [*SYNDICATE, "--config", str(config), "run", *args],
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
         role = Role(name, proc, log)
         cluster.roles.append(role)
         return role
@@ -86,8 +91,10 @@ def test_the_three_commands(tmp_path: Path, fresh_redis_url: str, fresh_postgres
         scheduler = start("scheduler", "--role", "scheduler")
         worker = start("worker", "--role", "worker")
         translator = start("translator", "--role", "worker", "--languages", "ca", "--queues", "translate")
-        cluster.wait_idle(120, check=lambda: polled(fresh_postgres_url, "sample")
-                          and (tmp_path / "feeds" / "ca" / "atom.xml").exists())
+        cluster.wait_idle(
+            120,
+            check=lambda: polled(fresh_postgres_url, "sample") and (tmp_path / "feeds" / "ca" / "atom.xml").exists(),
+        )
         status = syndicate("--config", str(config), "status")
         assert "translate.es 0/0" in status.stdout and "workers: 2 answering" in status.stdout, status.stdout
         for role in (scheduler, worker, translator):
@@ -103,13 +110,21 @@ def test_the_three_commands(tmp_path: Path, fresh_redis_url: str, fresh_postgres
     from syndicate.config import load_settings
 
     settings = load_settings(config)
-    files = {p: p.stat().st_mtime_ns for d in (settings.feeds_dir, settings.translations_dir) for p in d.rglob("*")
-             if p.is_file()}
+    files = {
+        p: p.stat().st_mtime_ns
+        for d in (settings.feeds_dir, settings.translations_dir)
+        for p in d.rglob("*")
+        if p.is_file()
+    }
     stats = syndicate("--config", str(config), "stats")
     assert stats.returncode == 0, stats.stderr
     once = syndicate("--config", str(config), "once", timeout=300)
     assert once.returncode == 0, once.stderr[-3000:]
     assert not (settings.state_dir / "syndicate.db").exists()
-    after = {p: p.stat().st_mtime_ns for d in (settings.feeds_dir, settings.translations_dir) for p in d.rglob("*")
-             if p.is_file()}
+    after = {
+        p: p.stat().st_mtime_ns
+        for d in (settings.feeds_dir, settings.translations_dir)
+        for p in d.rglob("*")
+        if p.is_file()
+    }
     assert after == files

@@ -37,19 +37,26 @@ def test_redis_restarted_mid_run_the_work_resumes(tmp_path: Path, fresh_postgres
     base.mkdir()
     with RedisServer() as redis_server:
         config = cluster_config(
-            base, broker_url=redis_server.url, store_url=fresh_postgres_url, generated=40,
-            visibility_timeout="12s", task_time_limit="10s",
+            base,
+            broker_url=redis_server.url,
+            store_url=fresh_postgres_url,
+            generated=40,
+            visibility_timeout="12s",
+            task_time_limit="10s",
         )
         cluster = ClusterHarness(config, redis_server.url)
         try:
             worker = cluster.worker("w1", "--queues", "poll,translate,publish")
             scheduler = cluster.scheduler()
-            cluster.wait_for("a translation batch running", lambda: log_has(worker, r"translating \d+ segment"), 90, interval=0.05)
+            cluster.wait_for(
+                "a translation batch running", lambda: log_has(worker, r"translating \d+ segment"), 90, interval=0.05
+            )
             # SIGTERM: Redis writes its append-only file first. Ten seconds down: RedBeat's
             # tick met the refused connection and the scheduler exited, before SteadyScheduler.
             redis_server.restart(down_for=10.0)
-            cluster.wait_for("a publish", lambda: log_has(worker, r"syndicate\.publish\[[^\]]+\] received"), 120,
-                             interval=0.05)
+            cluster.wait_for(
+                "a publish", lambda: log_has(worker, r"syndicate\.publish\[[^\]]+\] received"), 120, interval=0.05
+            )
             redis_server.restart(down_for=10.0)  # and again while publishing
             cluster.wait_idle(120, check=lambda: polled(fresh_postgres_url, "sample", "generated"))
             assert worker.alive(), cluster.logs()

@@ -22,8 +22,11 @@ def settings_for(tmp_path: Path, **kwargs: object):  # type: ignore[no-untyped-d
 
 
 def test_nothing_lost_nothing_twice_settings(tmp_path: Path) -> None:
-    conf = celery_config(settings_for(tmp_path, broker_url="redis://127.0.0.1:1/0", store_url=None,
-                                      visibility_timeout="2h", task_time_limit="1h"))
+    conf = celery_config(
+        settings_for(
+            tmp_path, broker_url="redis://127.0.0.1:1/0", store_url=None, visibility_timeout="2h", task_time_limit="1h"
+        )
+    )
     assert conf["task_acks_late"] is True
     assert conf["task_reject_on_worker_lost"] is True
     assert conf["worker_prefetch_multiplier"] == 1
@@ -38,14 +41,16 @@ def test_nothing_lost_nothing_twice_settings(tmp_path: Path) -> None:
 
 
 def test_no_broker_is_a_config_error_naming_the_key(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="cluster.broker_url"):
+    with pytest.raises(ConfigError, match=r"cluster\.broker_url"):
         celery_config(settings_for(tmp_path, broker_url=None, store_url=None))
 
 
 def test_routes() -> None:
     assert route_task("syndicate.poll", ("sample",), {}, {}) == {"queue": "poll"}
     assert route_task("syndicate.translate", ([1, 2], "ca", None), {}, {}) == {"queue": "translate.ca"}
-    assert route_task("syndicate.translate", (), {"article_ids": [1], "language": "es"}, {}) == {"queue": "translate.es"}
+    assert route_task("syndicate.translate", (), {"article_ids": [1], "language": "es"}, {}) == {
+        "queue": "translate.es"
+    }
     assert route_task("syndicate.publish", ("es",), {}, {}) == {"queue": "publish"}
     assert route_task("syndicate.sweep", (), {}, {}) == {"queue": "poll"}
     assert route_task("other", (), {}, {}) is None

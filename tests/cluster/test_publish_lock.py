@@ -46,11 +46,28 @@ def test_two_publishes_of_a_language_at_once_take_turns_and_write_whole_files(
     procs = []
     for name in ("a", "b"):
         out = tmp_path / f"{name}.json"
-        procs.append((out, subprocess.Popen(
-            [sys.executable, "-m", "tests.cluster.publish_race", str(config), str(out), str(barrier), "2", "es", "ca"],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )))
-    for out, proc in procs:
+        procs.append(
+            (
+                out,
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "tests.cluster.publish_race",
+                        str(config),
+                        str(out),
+                        str(barrier),
+                        "2",
+                        "es",
+                        "ca",
+                    ],
+                    cwd=ROOT,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                ),
+            )
+        )
+    for _out, proc in procs:
         output, _ = proc.communicate(timeout=120)
         assert proc.returncode == 0, output.decode(errors="replace")[-3000:]
     runs = [json.loads(out.read_text()) for out, _ in procs]

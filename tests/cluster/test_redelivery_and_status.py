@@ -31,8 +31,9 @@ def test_a_task_that_kills_its_worker_is_given_up_and_shown(
     from syndicate.cluster.status import cluster_status, describe
     from syndicate.config import load_settings
 
-    config = cluster_config(tmp_path, broker_url=fresh_redis_url, store_url=fresh_postgres_url, generated=0,
-                            max_redeliveries=3)
+    config = cluster_config(
+        tmp_path, broker_url=fresh_redis_url, store_url=fresh_postgres_url, generated=0, max_redeliveries=3
+    )
     settings = load_settings(config)
     cluster = ClusterHarness(config, fresh_redis_url)
     try:
@@ -80,7 +81,10 @@ def test_a_task_that_kills_its_worker_is_given_up_and_shown(
         assert "cluster worker crashing@test is lost" in data["attention"]
         shown = data["cluster"]
         assert [(q["queue"], q["waiting"], q["running"]) for q in shown["queues"]] == [
-            ("poll", 0, 0), ("translate.es", 0, 0), ("translate.ca", 0, 0), ("publish", 0, 0)
+            ("poll", 0, 0),
+            ("translate.es", 0, 0),
+            ("translate.ca", 0, 0),
+            ("publish", 0, 0),
         ]
         assert [(w["name"], w["answering"]) for w in shown["workers"]] == [("crashing@test", False)]
         assert [t["task"] for t in shown["given_up"]] == ["syndicate.translate"]

@@ -28,15 +28,17 @@ def test_a_correction_through_serve_reaches_the_cluster_feed(
 ) -> None:
     base = tmp_path / "cluster"
     base.mkdir()
-    config = cluster_config(base, broker_url=fresh_redis_url, store_url=fresh_postgres_url, languages=("es",),
-                            generated=0)
+    config = cluster_config(
+        base, broker_url=fresh_redis_url, store_url=fresh_postgres_url, languages=("es",), generated=0
+    )
     cluster = ClusterHarness(config, fresh_redis_url)
     server = None
     try:
         cluster.worker("w1", "--queues", "poll,translate,publish")
         cluster.scheduler()
-        cluster.wait_idle(150, check=lambda: polled(fresh_postgres_url, "sample")
-                          and (base / "feeds" / "es" / "atom.xml").exists())
+        cluster.wait_idle(
+            150, check=lambda: polled(fresh_postgres_url, "sample") and (base / "feeds" / "es" / "atom.xml").exists()
+        )
         monkeypatch.setenv("SYNDICATE_EDITORS", f"rosa:{TOKEN}")
         server = start_server(config, "serve")
         auth = {"Authorization": f"Bearer {TOKEN}"}
@@ -45,8 +47,11 @@ def test_a_correction_through_serve_reaches_the_cluster_feed(
             article = queue[0]["article"]
             fixed = "Frase corregida en el clúster."
             started = time.monotonic()
-            answer = client.post(f"/review/api/languages/es/entries/{article}/corrections", headers=auth,
-                                 json={"segment": 1, "text": fixed})
+            answer = client.post(
+                f"/review/api/languages/es/entries/{article}/corrections",
+                headers=auth,
+                json={"segment": 1, "text": fixed},
+            )
             assert answer.status_code == 200, answer.text
             assert answer.json()["published"] == "now"
             elapsed = None

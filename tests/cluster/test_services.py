@@ -20,7 +20,12 @@ def test_postgres_answers_and_databases_are_separate(postgres_server: PostgresSe
         engine.dispose()
     other = postgres_server.create_database()
     assert other != fresh_postgres_url
-    assert "t" not in postgres_server.psql("SELECT tablename FROM pg_tables WHERE schemaname = 'public'", database=other.rsplit("/", 1)[1]).split()
+    assert (
+        "t"
+        not in postgres_server.psql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'", database=other.rsplit("/", 1)[1]
+        ).split()
+    )
 
 
 def test_redis_restart_keeps_queued_data() -> None:

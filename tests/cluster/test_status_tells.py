@@ -29,8 +29,9 @@ from tests.services import free_port
 
 
 def syndicate(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "syndicate", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "syndicate", *args], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def test_a_broker_that_does_not_answer_is_an_exit_1_naming_it(tmp_path: Path) -> None:
@@ -45,8 +46,12 @@ def test_a_broker_that_does_not_answer_is_an_exit_1_naming_it(tmp_path: Path) ->
 
 def test_a_store_that_does_not_answer_still_shows_the_broker_side_and_exits_3(tmp_path: Path) -> None:
     redis_port, pg_port = free_port(), free_port()
-    config = cluster_config(tmp_path, broker_url=f"redis://127.0.0.1:{redis_port}/0",
-                            store_url=f"postgresql://syndicate@127.0.0.1:{pg_port}/syndicate", generated=0)
+    config = cluster_config(
+        tmp_path,
+        broker_url=f"redis://127.0.0.1:{redis_port}/0",
+        store_url=f"postgresql://syndicate@127.0.0.1:{pg_port}/syndicate",
+        generated=0,
+    )
     done = syndicate("--config", str(config), "status")
     assert done.returncode == 3, (done.stdout, done.stderr)
     assert "cluster queues" in done.stdout  # the broker's side is there, unknown as it is
@@ -73,12 +78,14 @@ class FakeRedis:
 
 def test_a_worker_that_just_registered_is_starting_not_lost() -> None:
     now = time.time()
-    client = FakeRedis({
-        "new@a": {"queues": ["translate.es"], "started": now - 5, "last_seen": None},
-        "old@b": {"queues": ["translate.es"], "started": now - STARTING_GRACE - 60, "last_seen": None},
-        "dead@c": {"queues": ["publish"], "started": now - 7200, "last_seen": now - 3600},
-        "ok@d": {"queues": ["poll"], "started": now - 7200, "last_seen": now - 30},
-    })
+    client = FakeRedis(
+        {
+            "new@a": {"queues": ["translate.es"], "started": now - 5, "last_seen": None},
+            "old@b": {"queues": ["translate.es"], "started": now - STARTING_GRACE - 60, "last_seen": None},
+            "dead@c": {"queues": ["publish"], "started": now - 7200, "last_seen": now - 3600},
+            "ok@d": {"queues": ["poll"], "started": now - 7200, "last_seen": now - 30},
+        }
+    )
     seen = {w.name: w for w in workers_seen(client, {"ok@d": {"ok": "pong"}})}  # type: ignore[arg-type]
     assert seen["new@a"].starting and not seen["new@a"].answering
     assert not seen["old@b"].starting and not seen["dead@c"].starting and seen["ok@d"].answering
@@ -91,12 +98,24 @@ def test_the_description_says_when_a_lost_workers_tasks_come_back_and_cuts_long_
     taken = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
     status = ClusterStatus(
         queues=(QueueDepth("translate.es", "es", 0, 1), QueueDepth("publish", None, 2, 0)),
-        workers=(WorkerSeen("w1@a", False, ("translate.es",), taken, taken),
-                 WorkerSeen("w2@b", False, ("translate.es",), taken, None, starting=True)),
-        given_up=(TaskRecord(task_id="t-1", task="syndicate.translate", args=(list(range(1, 308)), "es"),
-                             deliveries=21, state="failed", last_error="killed", first_started=taken,
-                             updated=taken),),
-        oldest_running=taken, visibility=7200.0,
+        workers=(
+            WorkerSeen("w1@a", False, ("translate.es",), taken, taken),
+            WorkerSeen("w2@b", False, ("translate.es",), taken, None, starting=True),
+        ),
+        given_up=(
+            TaskRecord(
+                task_id="t-1",
+                task="syndicate.translate",
+                args=(list(range(1, 308)), "es"),
+                deliveries=21,
+                state="failed",
+                last_error="killed",
+                first_started=taken,
+                updated=taken,
+            ),
+        ),
+        oldest_running=taken,
+        visibility=7200.0,
     )
     lines = describe(status)
     text = "\n".join(lines)

@@ -40,19 +40,27 @@ def test_postgresql_stopped_mid_translate_and_mid_publish_loses_nothing(tmp_path
     base.mkdir()
     with PostgresServer() as postgres:
         store = postgres.create_database()
-        config = cluster_config(base, broker_url=fresh_redis_url, store_url=store, generated=40,
-                                visibility_timeout="90s", task_time_limit="60s")
+        config = cluster_config(
+            base,
+            broker_url=fresh_redis_url,
+            store_url=store,
+            generated=40,
+            visibility_timeout="90s",
+            task_time_limit="60s",
+        )
         cluster = ClusterHarness(config, fresh_redis_url)
         try:
             worker = cluster.worker("w1", "--queues", "poll,translate,publish")
             cluster.scheduler()
-            cluster.wait_for("a translation batch running", lambda: log_has(worker, r"translating \d+ segment"), 90,
-                             interval=0.05)
+            cluster.wait_for(
+                "a translation batch running", lambda: log_has(worker, r"translating \d+ segment"), 90, interval=0.05
+            )
             postgres.stop()
             time.sleep(DOWN)
             postgres.start()
-            cluster.wait_for("a publish", lambda: log_has(worker, r"syndicate\.publish\[[^\]]+\] received"), 120,
-                             interval=0.05)
+            cluster.wait_for(
+                "a publish", lambda: log_has(worker, r"syndicate\.publish\[[^\]]+\] received"), 120, interval=0.05
+            )
             postgres.stop()
             time.sleep(DOWN)
             postgres.start()

@@ -41,8 +41,9 @@ def bugs() -> float:
     return metrics.REGISTRY.get_sample_value("syndicate_bugs_total", {"part": "task"}) or 0.0
 
 
-def test_a_bug_before_the_work_is_not_retried_as_a_store_outage(monkeypatch: pytest.MonkeyPatch,
-                                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_a_bug_before_the_work_is_not_retried_as_a_store_outage(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.setattr(tasks, "current", lambda: runtime(AttributeError("'NoneType' object has no attribute 'id'")))
     before = bugs()
     with caplog.at_level("ERROR", logger="syndicate.cluster.tasks"), pytest.raises(AttributeError):
@@ -72,13 +73,16 @@ class Counting:
         self.said.append(error)
 
 
-def test_a_bug_in_the_work_is_logged_with_its_traceback_and_counted(monkeypatch: pytest.MonkeyPatch,
-                                                                      caplog: pytest.LogCaptureFixture) -> None:
+def test_a_bug_in_the_work_is_logged_with_its_traceback_and_counted(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     from datetime import timedelta
 
     ledger = Counting()
-    rt = SimpleNamespace(settings=SimpleNamespace(cluster=SimpleNamespace(
-        max_redeliveries=3, task_time_limit=timedelta(minutes=10))), ledger=ledger)
+    rt = SimpleNamespace(
+        settings=SimpleNamespace(cluster=SimpleNamespace(max_redeliveries=3, task_time_limit=timedelta(minutes=10))),
+        ledger=ledger,
+    )
     monkeypatch.setattr(tasks, "current", lambda: rt)
 
     def work(rt: Any, deliveries: int) -> dict[str, Any]:

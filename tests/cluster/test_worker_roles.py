@@ -53,7 +53,9 @@ def test_sigterm_lets_the_batch_in_hand_finish(tmp_path: Path, fresh_redis_url: 
         assert log_has(worker, r"Task syndicate.translate\[.*\] succeeded"), cluster.logs()
         # Acknowledged (nothing running or queued for translation); its publishes asked for.
         assert cluster.busy() == {
-            "publish": 2, "syndicate:publish-pending:es": 1, "syndicate:publish-pending:ca": 1,
+            "publish": 2,
+            "syndicate:publish-pending:es": 1,
+            "syndicate:publish-pending:ca": 1,
         }
     finally:
         cluster.close()

@@ -65,19 +65,38 @@ def shape(block: Block) -> dict[str, Any]:
     if isinstance(block, Heading):
         return {"type": "h", "level": block.level, "text": fragment_text(block.html)}
     if isinstance(block, ListBlock):
-        return {"type": "list", "ordered": block.ordered,
-                "items": [{"text": fragment_text(i.html), "children": [shape(c) for c in i.children]} for i in block.items]}
+        return {
+            "type": "list",
+            "ordered": block.ordered,
+            "items": [{"text": fragment_text(i.html), "children": [shape(c) for c in i.children]} for i in block.items],
+        }
     if isinstance(block, Quote):
         return {"type": "quote", "cite": block.cite, "blocks": [shape(c) for c in block.blocks]}
     if isinstance(block, Figure):
         image = block.image
-        return {"type": "figure", "src": image.src if image else None, "alt": image.alt if image else "",
-                "caption": fragment_text(block.caption), "width": image.width if image else None,
-                "height": image.height if image else None}
+        return {
+            "type": "figure",
+            "src": image.src if image else None,
+            "alt": image.alt if image else "",
+            "caption": fragment_text(block.caption),
+            "width": image.width if image else None,
+            "height": image.height if image else None,
+        }
     if isinstance(block, Table):
-        return {"type": "table", "caption": fragment_text(block.caption), "rows": [
-            {"head": r.head, "cells": [{"text": fragment_text(c.html), "header": c.header, "colspan": c.colspan,
-                                        "rowspan": c.rowspan} for c in r.cells]} for r in block.rows]}
+        return {
+            "type": "table",
+            "caption": fragment_text(block.caption),
+            "rows": [
+                {
+                    "head": r.head,
+                    "cells": [
+                        {"text": fragment_text(c.html), "header": c.header, "colspan": c.colspan, "rowspan": c.rowspan}
+                        for c in r.cells
+                    ],
+                }
+                for r in block.rows
+            ],
+        }
     if isinstance(block, Preformatted):
         return {"type": "pre", "code": block.code, "text": block.text}
     if isinstance(block, Rule):
@@ -92,14 +111,28 @@ def complete(expected: dict[str, Any], actual: dict[str, Any] | None = None) -> 
     out = dict(expected)
     kind = out["type"]
     if kind == "list":
-        out["items"] = [{"text": i["text"], "children": [complete(c) for c in i.get("children", [])]} for i in out["items"]]
+        out["items"] = [
+            {"text": i["text"], "children": [complete(c) for c in i.get("children", [])]} for i in out["items"]
+        ]
     elif kind == "quote":
         out["blocks"] = [complete(c) for c in out["blocks"]]
     elif kind == "table":
         out.setdefault("caption", "")
-        out["rows"] = [{"head": r.get("head", False), "cells": [
-            {"text": c["text"], "header": c.get("header", False), "colspan": c.get("colspan", 1),
-             "rowspan": c.get("rowspan", 1)} for c in r["cells"]]} for r in out["rows"]]
+        out["rows"] = [
+            {
+                "head": r.get("head", False),
+                "cells": [
+                    {
+                        "text": c["text"],
+                        "header": c.get("header", False),
+                        "colspan": c.get("colspan", 1),
+                        "rowspan": c.get("rowspan", 1),
+                    }
+                    for c in r["cells"]
+                ],
+            }
+            for r in out["rows"]
+        ]
     elif kind == "figure":
         out.setdefault("alt", "")
         out.setdefault("caption", "")
@@ -145,16 +178,20 @@ def read_case(case: Path, site: TestSite) -> tuple[list[Article], dict[str, Any]
     source = _input(case)
     settings = ExtractSettings()
     if source.name == "page.html":
-        item = RawItem(source=case.name, key=source.name, data=source.read_bytes(), media_type="text/html",
-                       url=expected["url"])
+        item = RawItem(
+            source=case.name, key=source.name, data=source.read_bytes(), media_type="text/html", url=expected["url"]
+        )
         return [extract(item, settings)], expected
     if source.name == "article.txt":
         item = RawItem(source=case.name, key=source.name, data=source.read_bytes(), media_type="text/plain")
         return [extract(item, settings)], expected
     prefix = f"/{case.name}"
     base = site.url(prefix)
-    site.page(f"{prefix}/feed.xml", source.read_text(encoding="utf-8").replace("{base}", base),
-              content_type="application/xml; charset=utf-8")
+    site.page(
+        f"{prefix}/feed.xml",
+        source.read_text(encoding="utf-8").replace("{base}", base),
+        content_type="application/xml; charset=utf-8",
+    )
     pages = case / "pages"
     if pages.is_dir():
         for page in pages.rglob("*.html"):

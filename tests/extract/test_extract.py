@@ -20,9 +20,7 @@ CASES = sorted(p for p in (DATA / "extract").iterdir() if p.suffix in (".txt", "
 
 def _item(path: Path, base_url: str | None = None) -> RawItem:
     media = "text/html" if path.suffix == ".html" else "text/plain"
-    return RawItem(
-        source="test", key=path.name, data=path.read_bytes(), media_type=media, base_url=base_url
-    )
+    return RawItem(source="test", key=path.name, data=path.read_bytes(), media_type=media, base_url=base_url)
 
 
 def _ref(ref: object) -> list[str | None] | None:
@@ -35,26 +33,18 @@ def test_extract_case(path: Path) -> None:
     article = extract(_item(path, expected.get("base_url")), ExtractSettings())
     assert article.title == expected["title"]
     assert list(article.paragraphs) == expected["paragraphs"]
-    assert [[a.label, a.source, a.paragraph] for a in article.attributions] == expected[
-        "attributions"
-    ]
+    assert [[a.label, a.source, a.paragraph] for a in article.attributions] == expected["attributions"]
     assert _ref(article.prev) == expected["prev"]
     assert _ref(article.next) == expected["next"]
     for key in ("url", "language"):
         if key in expected:
             assert getattr(article, key) == expected[key]
     if "published" in expected:
-        assert (article.published.isoformat() if article.published else None) == expected[
-            "published"
-        ]
+        assert (article.published.isoformat() if article.published else None) == expected["published"]
 
 
 def _sample() -> list:
-    return [
-        extract(_item(p), ExtractSettings())
-        for p in sorted(EXAMPLES.iterdir())
-        if p.suffix in (".txt", ".html")
-    ]
+    return [extract(_item(p), ExtractSettings()) for p in sorted(EXAMPLES.iterdir()) if p.suffix in (".txt", ".html")]
 
 
 def test_sample_has_no_chrome_and_every_article_has_body_and_attributions() -> None:
@@ -119,17 +109,9 @@ def test_the_seed_article() -> None:
     seed = next(a for a in _sample() if a.key == "000_ed00217adbd5372c.txt")
     assert seed.title == "Russia Sees US-Backed Japan Militarization as Global Risk"
     assert len(seed.paragraphs) == 3
-    assert [a.source for a in seed.attributions] == ["Russian Security Council interviews"] * 2 + [
-        "Rossiyskaya Gazeta"
-    ]
-    assert (
-        seed.prev is not None
-        and seed.prev.title == "Official Statement on Immunostimulant Drug Access and Safety"
-    )
-    assert (
-        seed.next is not None
-        and seed.next.title == "Cuatro Expands Its Lineup With New Comedy and Political Drama"
-    )
+    assert [a.source for a in seed.attributions] == ["Russian Security Council interviews"] * 2 + ["Rossiyskaya Gazeta"]
+    assert seed.prev is not None and seed.prev.title == "Official Statement on Immunostimulant Drug Access and Safety"
+    assert seed.next is not None and seed.next.title == "Cuatro Expands Its Lineup With New Comedy and Political Drama"
 
 
 BAD = DATA / "bad"
@@ -155,26 +137,31 @@ def test_bad_input_names_the_file_and_the_reason(name: str, reason: str) -> None
 
 
 def test_custom_attribution_pattern() -> None:
-    settings = ExtractSettings(
-        attribution_patterns=(r"\((?P<label>Fuente|Source)\s*=\s*(?P<source>[^)]+)\)",)
-    )
-    item = RawItem(
-        "t", "x.txt", "Title\n\nBody text here. (Source = Wire Service)\n".encode(), "text/plain"
-    )
+    settings = ExtractSettings(attribution_patterns=(r"\((?P<label>Fuente|Source)\s*=\s*(?P<source>[^)]+)\)",))
+    item = RawItem("t", "x.txt", b"Title\n\nBody text here. (Source = Wire Service)\n", "text/plain")
     article = extract(item, settings)
     assert article.paragraphs == ("Body text here.",)
     assert [(a.label, a.source) for a in article.attributions] == [("Source", "Wire Service")]
 
 
 def test_control_characters_are_dropped_not_fatal() -> None:
-    text = RawItem("t", "c.txt", "Storm\x02 Warning\n\nThe storm\x0b reached the coast on Monday night.\n".encode(), "text/plain")
-    page = RawItem("t", "c.html", b"<html><body><article><h1>Storm\x02</h1><p>It \x1b reached the coast.</p></article></body></html>", "text/html")
+    text = RawItem(
+        "t", "c.txt", b"Storm\x02 Warning\n\nThe storm\x0b reached the coast on Monday night.\n", "text/plain"
+    )
+    page = RawItem(
+        "t",
+        "c.html",
+        b"<html><body><article><h1>Storm\x02</h1><p>It \x1b reached the coast.</p></article></body></html>",
+        "text/html",
+    )
     assert extract(text, ExtractSettings()).paragraphs == ("The storm reached the coast on Monday night.",)
     assert extract(page, ExtractSettings()).title == "Storm"
 
 
 def test_undeclared_utf8_html_is_read_as_utf8() -> None:
-    page = RawItem("t", "u.html", "<html><body><h1>Café in Münster</h1><p>Crème brûlée.</p></body></html>".encode(), "text/html")
+    page = RawItem(
+        "t", "u.html", "<html><body><h1>Café in Münster</h1><p>Crème brûlée.</p></body></html>".encode(), "text/html"
+    )
     article = extract(page, ExtractSettings())
     assert article.title == "Café in Münster" and article.paragraphs == ("Crème brûlée.",)
 
@@ -204,6 +191,8 @@ def test_a_page_with_text_but_no_title_is_titled_by_its_first_sentence() -> None
     # No <h1>, no <title>, no headline (issue 19: a page with text is never refused).
     article = extract(_item(BAD / "titleless.html"), ExtractSettings())
     # Its first sentence is longer than a title may be: cut at a word, with an ellipsis.
-    assert article.title == ("The city water utility said on Wednesday that it will replace about 12 kilometers "
-                             "of old pipes under the eastern…")
+    assert article.title == (
+        "The city water utility said on Wednesday that it will replace about 12 kilometers "
+        "of old pipes under the eastern…"
+    )
     assert article.paragraphs[0].startswith("The city water utility said on Wednesday")

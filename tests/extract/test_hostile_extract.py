@@ -15,7 +15,9 @@ BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 
 
 def page(body: str, *, head: str = "") -> bytes:
-    return f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{head}</head><body>{body}</body></html>'.encode()
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">{head}</head><body>{body}</body></html>'.encode()
+    )
 
 
 def read(data: bytes, *, media_type: str = "text/html", key: str = "k.html", known: Known | None = None):  # type: ignore[no-untyped-def]
@@ -25,7 +27,9 @@ def read(data: bytes, *, media_type: str = "text/html", key: str = "k.html", kno
 PARA = "<p>The second paragraph is long enough to be read as the body of the article.</p>"
 
 
-@pytest.mark.parametrize("ref", ["&#1;", "&#x1b;", "&#xfffe;", "&#0;", "&#x7f;", "&#x9f;", "&#xd800;", "&#1114112;", "&#xFFFF"])
+@pytest.mark.parametrize(
+    "ref", ["&#1;", "&#x1b;", "&#xfffe;", "&#0;", "&#x7f;", "&#x9f;", "&#xd800;", "&#1114112;", "&#xFFFF"]
+)
 def test_control_character_references_do_not_reject_a_page(ref: str) -> None:
     article = read(page(f"<article><h1>Title{ref} here</h1><p>Body{ref} text.</p>{PARA}</article>"))
     assert article.title == "Title here"
@@ -60,14 +64,21 @@ def test_bidi_controls_leave_feed_fragments() -> None:
 
 
 def test_script_inside_h1_is_never_in_the_title() -> None:
-    body = f"<article><h1>Real <script>document.write('Injected')</script>Title<style>h1{{}}</style></h1>{PARA}</article>"
+    body = (
+        f"<article><h1>Real <script>document.write('Injected')</script>Title<style>h1{{}}</style></h1>{PARA}</article>"
+    )
     article = read(page(body))
     assert article.title == "Real Title"
 
 
 @pytest.mark.parametrize("depth", [254, 255, 1000])
 def test_deep_nesting_keeps_the_body(depth: int) -> None:
-    body = "<h1>Deep Title</h1>" + "<div>" * depth + "<p>The body text at the bottom of a deep nesting of divs.</p>" + "</div>" * depth
+    body = (
+        "<h1>Deep Title</h1>"
+        + "<div>" * depth
+        + "<p>The body text at the bottom of a deep nesting of divs.</p>"
+        + "</div>" * depth
+    )
     article = read(page(body))
     assert article.title == "Deep Title"
     assert [b.html for b in article.blocks] == ["The body text at the bottom of a deep nesting of divs."]  # type: ignore[union-attr]
@@ -91,14 +102,23 @@ def test_utf16_with_a_lone_surrogate_is_reported_as_such(bom: bytes, codec: str)
 
 
 def test_valid_utf16_is_read() -> None:
-    article = read(codecs.BOM_UTF16_LE + "Título\n\nCuerpo del artículo.\n".encode("utf-16-le"), media_type="text/plain", key="k.txt")
+    article = read(
+        codecs.BOM_UTF16_LE + "Título\n\nCuerpo del artículo.\n".encode("utf-16-le"),
+        media_type="text/plain",
+        key="k.txt",
+    )
     assert (article.title, article.blocks[0].html) == ("Título", "Cuerpo del artículo.")  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("depth", [2100, 10_000])
 def test_nesting_past_libxml2s_limit_keeps_the_body(depth: int) -> None:
     # libxml2 stops at 2,048 levels even with huge_tree and drops everything deeper (issue 21).
-    body = "<h1>Deep Title</h1>" + "<div>" * depth + "<p>The body text at the bottom of a deep nesting of divs.</p>" + "</div>" * depth
+    body = (
+        "<h1>Deep Title</h1>"
+        + "<div>" * depth
+        + "<p>The body text at the bottom of a deep nesting of divs.</p>"
+        + "</div>" * depth
+    )
     article = read(page(body))
     assert article.title == "Deep Title"
     assert [b.html for b in article.blocks] == ["The body text at the bottom of a deep nesting of divs."]  # type: ignore[union-attr]
@@ -124,10 +144,12 @@ def test_a_whole_document_as_feed_content_is_read() -> None:
     assert [b.html for b in article.blocks] == ["A CMS put a whole document into the entry."]  # type: ignore[union-attr]
 
 
-RUSSIAN_PAGE = ('<html><head><meta charset="utf-8"><title>Новости</title></head><body><article>'
-                "<h1>Правительство объявило о новых мерах поддержки</h1><p>Министр финансов заявил в четверг, "
-                "что бюджет на следующий год будет сбалансирован, а расходы на образование вырастут.</p>"
-                "</article></body></html>")
+RUSSIAN_PAGE = (
+    '<html><head><meta charset="utf-8"><title>Новости</title></head><body><article>'
+    "<h1>Правительство объявило о новых мерах поддержки</h1><p>Министр финансов заявил в четверг, "
+    "что бюджет на следующий год будет сбалансирован, а расходы на образование вырастут.</p>"
+    "</article></body></html>"
+)
 
 
 def test_a_cp1251_page_declared_utf8_is_read_as_cp1251_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:

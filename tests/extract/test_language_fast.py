@@ -37,37 +37,153 @@ NAME = f"py3langid-{VERSION}.langid"
 TOLERANCE = 1e-4
 
 CORPUS = [
-    ("en", "en", "The city council approved the new budget on Tuesday after a long debate, promising more buses on evening routes and longer opening hours for public libraries."),
-    ("en-finance", "en", "Shares in the carmaker fell sharply in early trading after the company cut its forecast for the year, blaming weaker demand in China and the rising cost of batteries."),
-    ("es", "es", "El ayuntamiento aprobó ayer los presupuestos del próximo año tras un largo debate en el pleno, con una partida récord para vivienda pública y transporte nocturno."),
-    ("es-sport", "es", "El equipo local remontó en la segunda parte y se impuso por dos goles a uno, un resultado que le permite seguir soñando con el ascenso a falta de cuatro jornadas."),
-    ("ca", "ca", "L'Ajuntament de Barcelona ha aprovat aquest dimarts el pressupost per a l'any vinent, que preveu més inversió en habitatge públic i en la millora dels autobusos de barri."),
-    ("gl", "gl", "O concello de Vigo aprobou onte os orzamentos para o vindeiro ano, que inclúen unha partida para rehabilitar o casco vello e ampliar as liñas de autobús nocturno."),
-    ("pt", "pt", "A câmara municipal de Lisboa aprovou nesta terça-feira o orçamento para o próximo ano, com mais investimento em habitação acessível e nos transportes públicos."),
-    ("pt-br", "pt", "O governo federal anunciou nesta segunda-feira um novo pacote de medidas para conter a alta dos preços dos alimentos, que vem pressionando a inflação desde o início do ano."),
-    ("fr", "fr", "Le conseil municipal a adopté mardi soir le budget de l'année prochaine, après un long débat, en promettant davantage de bus le soir et des bibliothèques ouvertes plus tard."),
-    ("de", "de", "Der Stadtrat hat am Dienstag nach einer langen Debatte den neuen Haushalt beschlossen; im nächsten Jahr sollen mehr Busse fahren und die Bibliotheken länger geöffnet bleiben."),
-    ("it", "it", "Il consiglio comunale ha approvato martedì il bilancio per il prossimo anno, dopo un lungo dibattito, con più autobus nelle ore serali e biblioteche aperte più a lungo."),
-    ("nl", "nl", "De gemeenteraad heeft dinsdag na een lang debat de nieuwe begroting goedgekeurd; volgend jaar rijden er meer bussen en blijven de bibliotheken langer open."),
-    ("ru", "ru", "Городской совет во вторник после долгих обсуждений утвердил бюджет на следующий год, пообещав больше автобусов по вечерам и продление работы библиотек."),
-    ("uk", "uk", "Міська рада у вівторок після тривалої дискусії ухвалила бюджет на наступний рік, пообіцявши більше автобусів увечері та довший графік роботи бібліотек."),
-    ("pl", "pl", "Rada miasta po długiej debacie przyjęła we wtorek budżet na przyszły rok, obiecując więcej autobusów wieczorem i dłuższe godziny otwarcia bibliotek."),
-    ("tr", "tr", "Belediye meclisi salı günü uzun bir tartışmanın ardından gelecek yılın bütçesini onayladı; akşam saatlerinde daha fazla otobüs seferi ve kütüphanelerin daha uzun açık kalması planlanıyor."),
-    ("ar", "ar", "وافق المجلس البلدي يوم الثلاثاء على ميزانية العام المقبل بعد نقاش طويل، مع وعود بزيادة عدد الحافلات في المساء وتمديد ساعات عمل المكتبات العامة."),
+    (
+        "en",
+        "en",
+        "The city council approved the new budget on Tuesday after a long debate, promising more buses on evening routes and longer opening hours for public libraries.",
+    ),
+    (
+        "en-finance",
+        "en",
+        "Shares in the carmaker fell sharply in early trading after the company cut its forecast for the year, blaming weaker demand in China and the rising cost of batteries.",
+    ),
+    (
+        "es",
+        "es",
+        "El ayuntamiento aprobó ayer los presupuestos del próximo año tras un largo debate en el pleno, con una partida récord para vivienda pública y transporte nocturno.",
+    ),
+    (
+        "es-sport",
+        "es",
+        "El equipo local remontó en la segunda parte y se impuso por dos goles a uno, un resultado que le permite seguir soñando con el ascenso a falta de cuatro jornadas.",
+    ),
+    (
+        "ca",
+        "ca",
+        "L'Ajuntament de Barcelona ha aprovat aquest dimarts el pressupost per a l'any vinent, que preveu més inversió en habitatge públic i en la millora dels autobusos de barri.",
+    ),
+    (
+        "gl",
+        "gl",
+        "O concello de Vigo aprobou onte os orzamentos para o vindeiro ano, que inclúen unha partida para rehabilitar o casco vello e ampliar as liñas de autobús nocturno.",
+    ),
+    (
+        "pt",
+        "pt",
+        "A câmara municipal de Lisboa aprovou nesta terça-feira o orçamento para o próximo ano, com mais investimento em habitação acessível e nos transportes públicos.",
+    ),
+    (
+        "pt-br",
+        "pt",
+        "O governo federal anunciou nesta segunda-feira um novo pacote de medidas para conter a alta dos preços dos alimentos, que vem pressionando a inflação desde o início do ano.",
+    ),
+    (
+        "fr",
+        "fr",
+        "Le conseil municipal a adopté mardi soir le budget de l'année prochaine, après un long débat, en promettant davantage de bus le soir et des bibliothèques ouvertes plus tard.",
+    ),
+    (
+        "de",
+        "de",
+        "Der Stadtrat hat am Dienstag nach einer langen Debatte den neuen Haushalt beschlossen; im nächsten Jahr sollen mehr Busse fahren und die Bibliotheken länger geöffnet bleiben.",
+    ),
+    (
+        "it",
+        "it",
+        "Il consiglio comunale ha approvato martedì il bilancio per il prossimo anno, dopo un lungo dibattito, con più autobus nelle ore serali e biblioteche aperte più a lungo.",
+    ),
+    (
+        "nl",
+        "nl",
+        "De gemeenteraad heeft dinsdag na een lang debat de nieuwe begroting goedgekeurd; volgend jaar rijden er meer bussen en blijven de bibliotheken langer open.",
+    ),
+    (
+        "ru",
+        "ru",
+        "Городской совет во вторник после долгих обсуждений утвердил бюджет на следующий год, пообещав больше автобусов по вечерам и продление работы библиотек.",
+    ),
+    (
+        "uk",
+        "uk",
+        "Міська рада у вівторок після тривалої дискусії ухвалила бюджет на наступний рік, пообіцявши більше автобусів увечері та довший графік роботи бібліотек.",
+    ),
+    (
+        "pl",
+        "pl",
+        "Rada miasta po długiej debacie przyjęła we wtorek budżet na przyszły rok, obiecując więcej autobusów wieczorem i dłuższe godziny otwarcia bibliotek.",
+    ),
+    (
+        "tr",
+        "tr",
+        "Belediye meclisi salı günü uzun bir tartışmanın ardından gelecek yılın bütçesini onayladı; akşam saatlerinde daha fazla otobüs seferi ve kütüphanelerin daha uzun açık kalması planlanıyor.",
+    ),
+    (
+        "ar",
+        "ar",
+        "وافق المجلس البلدي يوم الثلاثاء على ميزانية العام المقبل بعد نقاش طويل، مع وعود بزيادة عدد الحافلات في المساء وتمديد ساعات عمل المكتبات العامة.",
+    ),
     ("zh", "zh", "市议会周二经过长时间辩论后通过了明年的预算，承诺增加晚间公交班次，并延长公共图书馆的开放时间。"),
-    ("ja", "ja", "市議会は火曜日、長い議論の末に来年度の予算案を可決し、夜間のバスの増便と図書館の開館時間の延長を約束した。"),
-    ("el", "el", "Το δημοτικό συμβούλιο ενέκρινε την Τρίτη τον προϋπολογισμό του επόμενου έτους μετά από μακρά συζήτηση, υποσχόμενο περισσότερα λεωφορεία το βράδυ."),
-    ("ko", "ko", "시의회는 화요일 긴 토론 끝에 내년도 예산안을 통과시키고 저녁 시간대 버스 증편과 도서관 운영 시간 연장을 약속했다."),
+    (
+        "ja",
+        "ja",
+        "市議会は火曜日、長い議論の末に来年度の予算案を可決し、夜間のバスの増便と図書館の開館時間の延長を約束した。",
+    ),
+    (
+        "el",
+        "el",
+        "Το δημοτικό συμβούλιο ενέκρινε την Τρίτη τον προϋπολογισμό του επόμενου έτους μετά από μακρά συζήτηση, υποσχόμενο περισσότερα λεωφορεία το βράδυ.",
+    ),
+    (
+        "ko",
+        "ko",
+        "시의회는 화요일 긴 토론 끝에 내년도 예산안을 통과시키고 저녁 시간대 버스 증편과 도서관 운영 시간 연장을 약속했다.",
+    ),
     ("he", "he", "מועצת העיר אישרה ביום שלישי את תקציב השנה הבאה לאחר דיון ארוך, והבטיחה יותר אוטובוסים בשעות הערב."),
-    ("sv", "sv", "Kommunfullmäktige godkände på tisdagen nästa års budget efter en lång debatt och lovade fler bussar på kvällarna och längre öppettider för biblioteken."),
-    ("cs", "cs", "Městské zastupitelstvo v úterý po dlouhé debatě schválilo rozpočet na příští rok a slíbilo více autobusů ve večerních hodinách."),
-    ("sr-cyrl", "sr", "Градско веће је у уторак после дуге расправе усвојило буџет за наредну годину и обећало више аутобуса у вечерњим сатима."),
-    ("sr-latn", None, "Gradsko veće je u utorak posle duge rasprave usvojilo budžet za narednu godinu i obećalo više autobusa u večernjim satima."),
-    ("uz-latn", None, "Shahar kengashi seshanba kuni uzoq muhokamadan so'ng kelgusi yil byudjetini tasdiqladi va kechki avtobuslar sonini oshirishga va'da berdi."),
-    ("uz-cyrl", None, "Шаҳар кенгаши сешанба куни узоқ муҳокамадан сўнг келгуси йил бюджетини тасдиқлади ва кечки автобуслар сонини оширишга ваъда берди."),
-    ("mixed-en-es", None, "The mayor said «vamos a cumplir» and promised that the new bridge will open before the summer, aunque los vecinos dudan de que las obras terminen a tiempo."),
-    ("mixed-de-fr", None, "Die Grenzpendler in Straßburg sagen: « nous voulons des trains plus fréquents », doch die Bahn verweist auf fehlendes Personal."),
-    ("caps-en", "en", "BREAKING: FLOODS FORCE THOUSANDS TO LEAVE THEIR HOMES AS THE RIVER BURSTS ITS BANKS AFTER A WEEK OF HEAVY RAIN"),
+    (
+        "sv",
+        "sv",
+        "Kommunfullmäktige godkände på tisdagen nästa års budget efter en lång debatt och lovade fler bussar på kvällarna och längre öppettider för biblioteken.",
+    ),
+    (
+        "cs",
+        "cs",
+        "Městské zastupitelstvo v úterý po dlouhé debatě schválilo rozpočet na příští rok a slíbilo více autobusů ve večerních hodinách.",
+    ),
+    (
+        "sr-cyrl",
+        "sr",
+        "Градско веће је у уторак после дуге расправе усвојило буџет за наредну годину и обећало више аутобуса у вечерњим сатима.",
+    ),
+    (
+        "sr-latn",
+        None,
+        "Gradsko veće je u utorak posle duge rasprave usvojilo budžet za narednu godinu i obećalo više autobusa u večernjim satima.",
+    ),
+    (
+        "uz-latn",
+        None,
+        "Shahar kengashi seshanba kuni uzoq muhokamadan so'ng kelgusi yil byudjetini tasdiqladi va kechki avtobuslar sonini oshirishga va'da berdi.",
+    ),
+    (
+        "uz-cyrl",
+        None,
+        "Шаҳар кенгаши сешанба куни узоқ муҳокамадан сўнг келгуси йил бюджетини тасдиқлади ва кечки автобуслар сонини оширишга ваъда берди.",
+    ),
+    (
+        "mixed-en-es",
+        None,
+        "The mayor said «vamos a cumplir» and promised that the new bridge will open before the summer, aunque los vecinos dudan de que las obras terminen a tiempo.",
+    ),
+    (
+        "mixed-de-fr",
+        None,
+        "Die Grenzpendler in Straßburg sagen: « nous voulons des trains plus fréquents », doch die Bahn verweist auf fehlendes Personal.",
+    ),
+    (
+        "caps-en",
+        "en",
+        "BREAKING: FLOODS FORCE THOUSANDS TO LEAVE THEIR HOMES AS THE RIVER BURSTS ITS BANKS AFTER A WEEK OF HEAVY RAIN",
+    ),
     ("caps-de", "de", "EILMELDUNG: BUNDESTAG BESCHLIESST NEUES GESETZ ZUR FÖRDERUNG ERNEUERBARER ENERGIEN"),
     ("short-es", None, "Sí, claro."),
     ("short-en", None, "OK"),
@@ -78,14 +194,24 @@ CORPUS = [
     ("emoji-only", None, "😀😃😄😁😆"),
     ("url", None, "https://example.com/news/2024/05/17/city-council-budget?utm_source=rss"),
     ("broken-utf8-tail", None, "Der Stadtrat hat am Dienstag den Haushalt beschlo\u00df".encode()[:-1]),
-    ("broken-utf8-middle", None, "Le conseil a adopté le budget".encode()[:12] + b"\xff\xfe" + "après un long débat".encode()),
+    (
+        "broken-utf8-middle",
+        None,
+        "Le conseil a adopté le budget".encode()[:12] + b"\xff\xfe" + "après un long débat".encode(),
+    ),
     ("latin1-bytes", None, "El ayuntamiento aprobó ayer los presupuestos del próximo año".encode("latin-1")),
     ("valid-utf8-bytes", "ru", "Городской совет утвердил бюджет на следующий год".encode()),
-    ("decomposed-accents", "es", "El alcalde inauguro\u0301 la nueva estacio\u0301n de autobuses y prometio\u0301 ma\u0301s frecuencias."),
+    (
+        "decomposed-accents",
+        "es",
+        "El alcalde inauguro\u0301 la nueva estacio\u0301n de autobuses y prometio\u0301 ma\u0301s frecuencias.",
+    ),
 ]
 
 SPANISH = Article(
-    source="s", key="k", title="El alcalde inaugura el nuevo puente del puerto",
+    source="s",
+    key="k",
+    title="El alcalde inaugura el nuevo puente del puerto",
     blocks=(Paragraph("Tras años de obras, el puente une por fin los dos muelles y los vecinos lo celebran."),),
 )
 
@@ -125,7 +251,9 @@ def _differences(mapped: MappedIdentifier, oracle: Any, text: str | bytes) -> li
 
 
 @pytest.mark.parametrize(("expected", "text"), [case[1:] for case in CORPUS], ids=[case[0] for case in CORPUS])
-def test_the_mapped_model_answers_as_py3langid(mapped: MappedIdentifier, oracle: Any, expected: str | None, text: str | bytes) -> None:
+def test_the_mapped_model_answers_as_py3langid(
+    mapped: MappedIdentifier, oracle: Any, expected: str | None, text: str | bytes
+) -> None:
     assert _differences(mapped, oracle, text) == []
     if expected is not None:
         assert mapped.classify(text)[0] == expected
@@ -154,7 +282,9 @@ def _random_identifier(seed: int, low: float, high: float) -> Any:
     return LanguageIdentifier(ptc, pc, classes, nextmove, output, norm_probs=True, tk_row=row)
 
 
-@pytest.mark.parametrize(("seed", "low", "high"), [(1, -15.0, -2.7), (2, -20.0, -0.001), (3, -1.0, 1.0), (4, -60000.0, -1000.0)])
+@pytest.mark.parametrize(
+    ("seed", "low", "high"), [(1, -15.0, -2.7), (2, -20.0, -0.001), (3, -1.0, 1.0), (4, -60000.0, -1000.0)]
+)
 def test_random_models_answer_as_py3langid(tmp_path: Path, seed: int, low: float, high: float) -> None:
     """Other value ranges than the shipped model's: other fixed-point grids and field widths."""
     oracle = _random_identifier(seed, low, high)

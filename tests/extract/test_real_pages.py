@@ -34,8 +34,9 @@ def page(name: str) -> tuple[bytes, str]:
 def read(name: str) -> Article:
     data, url = page(name)
     url = url or f"https://example.org/{name}"
-    return extract(RawItem(source="real", key=name, data=data, media_type="text/html", url=url, base_url=url),
-                   ExtractSettings())
+    return extract(
+        RawItem(source="real", key=name, data=data, media_type="text/html", url=url, base_url=url), ExtractSettings()
+    )
 
 
 def test_a_gallery_page_whose_items_sit_in_a_slideshow_shell_is_read_whole() -> None:
@@ -78,18 +79,38 @@ def test_a_story_in_an_article_widget_is_not_taken_for_a_widget() -> None:
     assert "Published 15 hours ago" not in text
 
 
-@pytest.mark.parametrize("line", ["Advertisement", "ADVERTISEMENT - CONTINUE READING BELOW", "Anzeige",
-                                  "Updated 14 hours ago", "Published 15 hours ago", "Aktualisiert am 12.05.2024, 10:15 Uhr",
-                                  "12 comments", "Share this article", "Teilen", "By Jane Smith and Ali Khan, Reuters",
-                                  "Lesedauer: 2 Min.", "15.04.2026 - 15:48 Uhr"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Advertisement",
+        "ADVERTISEMENT - CONTINUE READING BELOW",
+        "Anzeige",
+        "Updated 14 hours ago",
+        "Published 15 hours ago",
+        "Aktualisiert am 12.05.2024, 10:15 Uhr",
+        "12 comments",
+        "Share this article",
+        "Teilen",
+        "By Jane Smith and Ali Khan, Reuters",
+        "Lesedauer: 2 Min.",
+        "15.04.2026 - 15:48 Uhr",
+    ],
+)
 def test_label_lines_are_furniture(line: str) -> None:
     assert is_label_line(line)
 
 
-@pytest.mark.parametrize("line", ["By 2030 the port will double its capacity.", "Published",
-                                  "Updated guidance was published in May and it says much more than this.",
-                                  "Advertisement spending rose 4% in the first quarter.", "By Monday the river had risen.",
-                                  "Di Maio ha detto che"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "By 2030 the port will double its capacity.",
+        "Published",
+        "Updated guidance was published in May and it says much more than this.",
+        "Advertisement spending rose 4% in the first quarter.",
+        "By Monday the river had risen.",
+        "Di Maio ha detto che",
+    ],
+)
 def test_sentences_that_start_like_labels_are_text(line: str) -> None:
     assert not is_label_line(line)
 
@@ -135,10 +156,12 @@ def test_hidden_content_never_reaches_the_body() -> None:
 
 
 def test_a_noscript_that_holds_the_only_copy_of_the_posts_is_read() -> None:
-    page = (b"<!doctype html><html><head><title>Forum</title></head><body><div id='app'>Loading...</div>"
-            b"<noscript><div class='posts'><h1>Which tide app do you use?</h1><p>I have tried three tide apps this "
-            b"year and none of them shows the harbour at Porthleven correctly.</p><p>The official tables from the "
-            b"harbour office are still the only ones I trust for launching the boat.</p></div></noscript></body></html>")
+    page = (
+        b"<!doctype html><html><head><title>Forum</title></head><body><div id='app'>Loading...</div>"
+        b"<noscript><div class='posts'><h1>Which tide app do you use?</h1><p>I have tried three tide apps this "
+        b"year and none of them shows the harbour at Porthleven correctly.</p><p>The official tables from the "
+        b"harbour office are still the only ones I trust for launching the boat.</p></div></noscript></body></html>"
+    )
     text = body_text(extract(RawItem(source="s", key="forum", data=page, media_type="text/html"), ExtractSettings()))
     assert "three tide apps" in text and "official tables" in text
 
@@ -169,28 +192,53 @@ def test_a_review_page_whose_text_is_its_posts_is_read_with_them() -> None:
 def test_an_articles_reader_comments_never_join_its_body() -> None:
     # A story of its own (a sentence is enough) and eight readers' comments under it: the
     # comments are not even looked at, however much longer they are.
-    page = (b"<!doctype html><html><head><title>Harbour reopens</title></head><body><article><h1>Harbour reopens"
-            b"</h1><p>The harbour reopened on Monday after three weeks of repairs to the sea wall, the port "
-            b"authority said.</p></article><section class='comments'>"
-            + b"".join(b"<div class='comment'><p>I walked past it yesterday and it looks much better than before, "
-                       b"well done to the crews who worked there all winter. Reader %d.</p></div>" % i for i in range(8))
-            + b"</section></body></html>")
+    page = (
+        b"<!doctype html><html><head><title>Harbour reopens</title></head><body><article><h1>Harbour reopens"
+        b"</h1><p>The harbour reopened on Monday after three weeks of repairs to the sea wall, the port "
+        b"authority said.</p></article><section class='comments'>"
+        + b"".join(
+            b"<div class='comment'><p>I walked past it yesterday and it looks much better than before, "
+            b"well done to the crews who worked there all winter. Reader %d.</p></div>" % i
+            for i in range(8)
+        )
+        + b"</section></body></html>"
+    )
     text = body_text(extract(RawItem(source="s", key="c", data=page, media_type="text/html"), ExtractSettings()))
     assert "three weeks of repairs" in text
     assert "walked past it" not in text
 
 
-@pytest.mark.parametrize("line", ["关注", "展开全部", "举报收起", "只看该作者", "回答量：4932", "采纳数：1451 获赞数：249608",
-                                  "查看: 3481|回复: 3", "帮助的人：37.3万", "1个回答", "23条评论",
-                                  "2023-06-14 · 分享身边故事、身边知识、身边乐趣。"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "关注",
+        "展开全部",
+        "举报收起",
+        "只看该作者",
+        "回答量：4932",
+        "采纳数：1451 获赞数：249608",
+        "查看: 3481|回复: 3",
+        "帮助的人：37.3万",
+        "1个回答",
+        "23条评论",
+        "2023-06-14 · 分享身边故事、身边知识、身边乐趣。",
+    ],
+)
 def test_forum_buttons_and_posters_counters_are_furniture(line: str) -> None:
     # Baidu Zhidao's answer cards and a Discuz thread's header (zh-forum pages in the corpus).
     assert is_label_line(line)
 
 
-@pytest.mark.parametrize("line", ["Servings: 4", "Prep time: 15 min", "中国地震预警网能在地震发生前83秒做出正确的预警。",
-                                  "人口：3400万，是全国第二大城市。",
-                                  "2023-06-14 · the council approved the new bridge after a long debate about money"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Servings: 4",
+        "Prep time: 15 min",
+        "中国地震预警网能在地震发生前83秒做出正确的预警。",
+        "人口：3400万，是全国第二大城市。",
+        "2023-06-14 · the council approved the new bridge after a long debate about money",
+    ],
+)
 def test_counters_in_running_text_and_recipes_are_text(line: str) -> None:
     assert not is_label_line(line)
 

@@ -57,9 +57,7 @@ def _script(text: str, target: str) -> str:
 
 def script_engine(*targets: str) -> FakeEngine:
     """A fake engine from English into ``targets`` (keep_verbatim terms stay Latin)."""
-    return FakeEngine(
-        "script", {("en", t) for t in targets}, lambda segment, source, target: scripted(segment, target)
-    )
+    return FakeEngine("script", {("en", t) for t in targets}, lambda segment, source, target: scripted(segment, target))
 
 
 def write_feed_config(
@@ -169,7 +167,7 @@ def sfeed_listing(root: Path, feeds: dict[str, str], work: Path) -> dict[str, li
         rc = work / "sfeedrc"
         rc.write_text(
             f'sfeedpath="{store}"\n'
-            "merge() { cat \"$3\"; }  # keep the fetched document as it is\n"
+            'merge() { cat "$3"; }  # keep the fetched document as it is\n'
             "order() { cat; }  # in the feed's own order\n"
             f"feeds() {{\n{lines}\n}}\n",
             encoding="utf-8",
@@ -178,9 +176,7 @@ def sfeed_listing(root: Path, feeds: dict[str, str], work: Path) -> dict[str, li
     assert update.returncode == 0, update.stderr
     out: dict[str, list[tuple[str, str, str]]] = {}
     for name in feeds:
-        plain = subprocess.run(
-            [tools["sfeed_plain"], str(store / name)], env=env, capture_output=True, timeout=60
-        )
+        plain = subprocess.run([tools["sfeed_plain"], str(store / name)], env=env, capture_output=True, timeout=60)
         assert plain.returncode == 0, plain.stderr
         rows = []
         for line in plain.stdout.decode("utf-8").splitlines():

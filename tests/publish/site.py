@@ -6,6 +6,7 @@ Used by tests/publish/test_feeds.py (fake translations) and tests/test_feeds_sam
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,8 @@ from lxml import etree
 
 from syndicate.publish.edition import FEED_FORMATS
 from syndicate.store import Store
-from tests.publish import feedcheck
 from tests.conftest import SAMPLE_CHAIN
+from tests.publish import feedcheck
 from tests.publish.helpers import BASE_URL, url_path
 
 NS = {"a": feedcheck.ATOM}
@@ -210,7 +211,7 @@ def check_archive_links(site: Site, language: str) -> None:
     for fmt in ("atom", "rss"):
         docs = site.chain_docs(language, fmt)
         assert FH.encode()[1:-1] not in docs[0].read_bytes()  # the subscription is no archive
-        for newer, path in zip(docs, docs[1:], strict=False):
+        for newer, path in itertools.pairwise(docs):
             root = etree.parse(str(path)).getroot()
             links = {link.get("rel"): link.get("href") for link in root.iter(f"{{{feedcheck.ATOM}}}link")}
             assert url_path(site.root, links["current"]) == docs[0]

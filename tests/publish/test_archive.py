@@ -211,7 +211,10 @@ def test_runs_over_time_never_change_a_full_archive_and_every_entry_is_reachable
     # Its page, and the sitemap that lists it with its new lastmod (and the index that
     # says that sitemap changed): nothing else.
     assert sorted(name for name in before if before[name] != after[name]) == [
-        "harbour-news-alder.html", "sitemap-1.xml", "sitemap.xml"]
+        "harbour-news-alder.html",
+        "sitemap-1.xml",
+        "sitemap.xml",
+    ]
     for i in range(7, 10):
         _add(folder, titles, i)
         check_run(8 + i - 6)

@@ -20,9 +20,26 @@ def test_the_template_lists_every_message_the_code_uses(tmp_path: Path) -> None:
     """`make catalogs` extracts from the templates and code: the committed .pot is current."""
     out = tmp_path / "syndicate.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "--no-location",
-         "--omit-header", "-k", "_", "-k", "ngettext:1,2", "-o", str(out), "."],
-        cwd=REPO, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "--no-location",
+            "--omit-header",
+            "-k",
+            "_",
+            "-k",
+            "ngettext:1,2",
+            "-o",
+            str(out),
+            ".",
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
     )
     with out.open("rb") as fresh, (LOCALE_DIR / "syndicate.pot").open("rb") as committed:
         assert {m.id for m in read_po(fresh) if m.id} == {m.id for m in read_po(committed) if m.id}
@@ -48,11 +65,13 @@ def test_each_catalogue_translates_every_message_and_its_mo_is_compiled_from_it(
             assert (name in source) == all(name in s for s in strings), (language, message_id, name)
     with (folder / "syndicate.mo").open("rb") as handle:
         shipped = read_mo(handle)
+
     def norm(value: object) -> object:
         return tuple(value) if isinstance(value, list | tuple) else value
 
     assert {norm(m.id): norm(m.string) for m in shipped if m.id} == {norm(k): norm(v) for k, v in translated.items()}, (
-        "run `make catalogs`")
+        "run `make catalogs`"
+    )
 
 
 def test_words_in_each_language_and_english_where_none() -> None:
@@ -66,4 +85,6 @@ def test_words_in_each_language_and_english_where_none() -> None:
 def test_models_are_described_for_readers() -> None:
     assert describe_model("apertium:eng-spa@apertium-eng-spa=0.8.1-2") == "Apertium eng-spa (apertium-eng-spa 0.8.1-2)"
     assert describe_model("argos:en-es@1.9") == "Argos Translate en-es 1.9"
-    assert describe_model("argos:es-en@1.0 + apertium:eng-cat@unknown") == "Argos Translate es-en 1.0 + Apertium eng-cat"
+    assert (
+        describe_model("argos:es-en@1.0 + apertium:eng-cat@unknown") == "Argos Translate es-en 1.0 + Apertium eng-cat"
+    )

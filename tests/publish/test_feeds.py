@@ -97,8 +97,11 @@ def test_titles_are_translated_and_language_is_said_everywhere(site: Site, langu
     # case (what that is, names and all, is tests/translate/test_names.py's business).
     assert titles == [site.titles[language][t] for t in CHAIN]
     if language != "en":
-        assert all(title.split()[0] == scripted(t.split()[0], language) for title, t in zip(titles, CHAIN, strict=True)
-                   if t.split()[0] not in ("Volga", "Cuatro", "Russia", "Moscow"))
+        assert all(
+            title.split()[0] == scripted(t.split()[0], language)
+            for title, t in zip(titles, CHAIN, strict=True)
+            if t.split()[0] not in ("Volga", "Cuatro", "Russia", "Moscow")
+        )
         assert titles[0] == scripted("City library reopens after two-year renovation", language)
     for path in site.documents(language):
         data = path.read_bytes()

@@ -39,8 +39,12 @@ def settings_for(root: Path, languages: tuple[str, ...] = ("es", "el"), **site: 
     return parse_settings(
         {
             "site": {"title": "Inc News", "base_url": "https://news.example.org/", "author": "Desk", **site},
-            "output": {"feeds_dir": "feeds", "translations_dir": "translations", "state_dir": "state",
-                       "feed_size": FEED_SIZE},
+            "output": {
+                "feeds_dir": "feeds",
+                "translations_dir": "translations",
+                "state_dir": "state",
+                "feed_size": FEED_SIZE,
+            },
             "translate": {"languages": list(languages), "engines": ["apertium"]},
             "sources": [{"name": "inc", "type": "folder", "path": "articles"}],
         },
@@ -50,7 +54,9 @@ def settings_for(root: Path, languages: tuple[str, ...] = ("es", "el"), **site: 
 
 def article(n: int) -> Article:
     return Article(
-        source="inc", key=f"k{n}", title=f"Story number {n}",
+        source="inc",
+        key=f"k{n}",
+        title=f"Story number {n}",
         blocks=(Paragraph(f"Story {n} happened on day {n}."), Paragraph(f"It had {n} witnesses.")),
         url=f"https://source.example.org/{n}.html",
         prev=Ref(f"https://source.example.org/{n - 1}.html", f"Story number {n - 1}") if n else None,
@@ -62,10 +68,14 @@ def translate(store: Store, article_id: int, n: int, language: str, *, title: st
     source = article(n)
     store.translations.put(
         Translation(
-            article_id=article_id, language=Lang(language), engine="fake",
+            article_id=article_id,
+            language=Lang(language),
+            engine="fake",
             title=title or f"[{language}] {source.title}",
             blocks=tuple(Paragraph(f"[{language}] {b.html}") for b in source.blocks),  # type: ignore[attr-defined]
-            attributions=(), source_hash=source.content_hash, updated=T0 + timedelta(hours=n + at),
+            attributions=(),
+            source_hash=source.content_hash,
+            updated=T0 + timedelta(hours=n + at),
         )
     )
 
@@ -110,7 +120,9 @@ class Counted:
         def counted(name: str, render: Callable[..., bytes]) -> Callable[..., bytes]:
             def wrapper(*args: Any) -> bytes:
                 subject = args[1]  # an Edition, a FeedPage (of an edition) or a list of editions
-                language = getattr(subject, "language", None) or getattr(getattr(subject, "edition", None), "language", "")
+                language = getattr(subject, "language", None) or getattr(
+                    getattr(subject, "edition", None), "language", ""
+                )
                 self.others[f"{name}:{language}" if language else name] += 1
                 return render(*args)
 
@@ -137,7 +149,10 @@ class Site:
 
     def publisher(self, counted: Counted | None = None, writer: FileWriter | None = None) -> FeedPublisher:
         return FeedPublisher(
-            self.settings, self.store, writer, notify=lambda urls: None,
+            self.settings,
+            self.store,
+            writer,
+            notify=lambda urls: None,
             renderers=counted.renderers() if counted else None,
         )
 
@@ -206,8 +221,11 @@ def test_one_new_article_renders_only_the_files_it_touches(site: Site) -> None:
     archive = {f"feeds/{lang}/archive/3{ext}" for lang in ("es", "el") for ext in (".xml", ".rss", ".json")}
     archive |= {f"translations/{lang}/archive/3.html" for lang in ("es", "el")}
     # The last sitemap (oldest first: the new entry goes at its end), the news sitemap and the index.
-    sitemaps = {f"translations/{lang}/{name}" for lang in ("es", "el")
-                for name in ("sitemap-1.xml", "sitemap-news.xml", "sitemap.xml")}
+    sitemaps = {
+        f"translations/{lang}/{name}"
+        for lang in ("es", "el")
+        for name in ("sitemap-1.xml", "sitemap-news.xml", "sitemap.xml")
+    }
     assert site.rel(writer.changed) == touched | feeds | indexes | archive | sitemaps
     assert changed == len(writer.changed)
     # Bodies: the two pages, and the members of the documents rendered (never the history).

@@ -15,9 +15,11 @@ def project(directory: Path, languages: tuple[str, ...]) -> Path:
     (directory / "wire").mkdir(parents=True, exist_ok=True)
     for n in range(9):
         (directory / "wire" / f"s{n}.txt").write_text(
-            f"Harbour report number {n}\n\nThe harbour master logged ship number {n} on Monday.\n", encoding="utf-8")
-    config = write_config(directory, languages=languages,
-                          extra='\n[[sources]]\nname = "wire"\ntype = "folder"\npath = "wire"\n')
+            f"Harbour report number {n}\n\nThe harbour master logged ship number {n} on Monday.\n", encoding="utf-8"
+        )
+    config = write_config(
+        directory, languages=languages, extra='\n[[sources]]\nname = "wire"\ntype = "folder"\npath = "wire"\n'
+    )
     text = config.read_text(encoding="utf-8").replace('state_dir = "state"', 'state_dir = "state"\nfeed_size = 3')
     config.write_text(text, encoding="utf-8")
     return config
@@ -38,8 +40,9 @@ def test_a_language_added_later_is_linked_from_frozen_pages_once_as_from_the_sta
     assert len(frozen_before) >= 8  # 16 entries in pages of 3: several full pages, three formats and a page index each
     assert not any(b'hreflang="ca"' in data for data in frozen_before.values())
 
-    late.write_text(late.read_text(encoding="utf-8").replace('languages = ["es"]', 'languages = ["es", "ca"]'),
-                    encoding="utf-8")
+    late.write_text(
+        late.read_text(encoding="utf-8").replace('languages = ["es"]', 'languages = ["es", "ca"]'), encoding="utf-8"
+    )
     once_with(late)
     healed = archives(tmp_path / "late", "es")
     assert healed == archives(tmp_path / "clean", "es")  # byte for byte, as if Catalan had always been there

@@ -21,9 +21,7 @@ def art(
     url: str | None = None,
     seen: int = 0,
 ) -> StoredArticle:
-    a = Article(
-        source="s", key=str(aid), title=title, blocks=(Paragraph("x"),), url=url, prev=prev, next=next
-    )
+    a = Article(source="s", key=str(aid), title=title, blocks=(Paragraph("x"),), url=url, prev=prev, next=next)
     when = T0 + timedelta(minutes=seen)
     return StoredArticle(aid, f"slug-{aid}", a, when, when)
 
@@ -44,9 +42,7 @@ def test_one_sided_links_and_url_resolution() -> None:
     old = art(1, "Old", url="https://x.org/old.html")
     mid = art(2, "Mid", prev=Ref(url="https://x.org/old.html"))
     new = art(3, "New")
-    newest = art(
-        4, "Newest", prev=Ref(url="http://X.org/new/")
-    )  # slug of "New", scheme/case ignored
+    newest = art(4, "Newest", prev=Ref(url="http://X.org/new/"))  # slug of "New", scheme/case ignored
     order = publication_order([newest, mid, new, old])
     assert titles(order)[:2] == ["Newest", "New"]
     links = resolve_links([old, mid, new, newest])
@@ -64,10 +60,7 @@ def test_unrelated_articles_fall_back_to_time_and_cycles_terminate() -> None:
 
 
 def test_order_is_a_function_of_content_not_input_order() -> None:
-    items = [
-        art(i, f"T{i}", prev=Ref(title=f"T{i - 1}") if i > 1 else None, seen=10 - i)
-        for i in range(1, 6)
-    ]
+    items = [art(i, f"T{i}", prev=Ref(title=f"T{i - 1}") if i > 1 else None, seen=10 - i) for i in range(1, 6)]
     forward = titles(publication_order(items))
     backward = titles(publication_order(list(reversed(items))))
     assert forward == backward == ["T5", "T4", "T3", "T2", "T1"]
@@ -80,7 +73,7 @@ def _walk(placed, step: str) -> list[int]:
         here: int | None = start
         path: list[int] = []
         while here is not None:
-            assert here not in path, f"{step} links loop: {path + [here]}"
+            assert here not in path, f"{step} links loop: {[*path, here]}"
             path.append(here)
             here = getattr(by_id[here], step)
         seen.extend(path)
@@ -125,8 +118,12 @@ _SEEN = st.integers(min_value=0, max_value=40)
 def test_unrelated_articles_are_ordered_by_date_then_first_seen_then_id(rows) -> None:  # type: ignore[no-untyped-def]
     items = []
     for aid, (seen, published, dangling) in enumerate(rows, 1):
-        stored = art(aid, f"Story {aid}", seen=seen,
-                     prev=Ref(url=f"https://elsewhere.example/gone-{aid}.html") if dangling else None)
+        stored = art(
+            aid,
+            f"Story {aid}",
+            seen=seen,
+            prev=Ref(url=f"https://elsewhere.example/gone-{aid}.html") if dangling else None,
+        )
         if published is not None:
             stored = replace(stored, article=replace(stored.article, published=T0 + timedelta(minutes=published)))
         items.append(stored)

@@ -22,8 +22,10 @@ def listed(path: Path) -> list[str]:
 
 def index_files(site: Site, language: str = "es") -> dict[str, bytes]:
     folder = site.root / "translations" / language
-    return {str(p.relative_to(folder)): p.read_bytes()
-            for p in [folder / "index.html", *sorted((folder / "archive").glob("*.html"))]}
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in [folder / "index.html", *sorted((folder / "archive").glob("*.html"))]
+    }
 
 
 def test_the_front_page_lists_the_newest_and_every_entry_is_on_one_page(site: Site) -> None:
@@ -34,8 +36,11 @@ def test_the_front_page_lists_the_newest_and_every_entry_is_on_one_page(site: Si
     front = site.root / "translations" / "es" / "index.html"
     assert listed(front) == [f"[es] Story number {n}" for n in (9, 8, 7)]
     assert "10 artículos" in front.read_text(encoding="utf-8")  # the count is the language's, not the page's
-    everything = [title for name in ("index.html", "archive/3.html", "archive/2.html", "archive/1.html")
-                  for title in listed(site.root / "translations" / "es" / name)]
+    everything = [
+        title
+        for name in ("index.html", "archive/3.html", "archive/2.html", "archive/1.html")
+        for title in listed(site.root / "translations" / "es" / name)
+    ]
     assert everything == [f"[es] Story number {n}" for n in range(9, -1, -1)]
     page = lxml.html.parse(str(site.root / "translations" / "es" / "archive" / "2.html")).getroot()
     base = "https://news.example.org/translations/es/"
@@ -48,8 +53,11 @@ def test_the_front_page_lists_the_newest_and_every_entry_is_on_one_page(site: Si
 def index_writes(site: Site, changed: list[Path], language: str = "es") -> dict[str, int]:
     """The page-index files of ``language`` a publish changed, with their sizes."""
     folder = site.root / "translations" / language
-    return {str(p.relative_to(folder)): p.stat().st_size for p in changed
-            if p == folder / "index.html" or p.parent == folder / "archive"}
+    return {
+        str(p.relative_to(folder)): p.stat().st_size
+        for p in changed
+        if p == folder / "index.html" or p.parent == folder / "archive"
+    }
 
 
 def test_a_new_article_rewrites_the_same_few_index_files_whatever_the_history(site: Site) -> None:
@@ -80,7 +88,8 @@ def test_a_full_page_never_changes_and_comes_back_from_the_store(site: Site) -> 
     translate(site.store, ids[1], 1, "es", title="A corrected title", at=5)
     _, counted, writer, _ = site.publish()
     assert "A corrected title" in (site.root / "translations" / "es" / f"{site.slug(ids[1])}.html").read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
     assert page.read_bytes() == frozen and page not in writer.changed
     # Gone from disk: put back from the store as it was, without rendering it.
     page.unlink()

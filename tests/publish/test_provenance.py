@@ -29,8 +29,9 @@ STORIES = {
 }
 
 
-def publish(tmp_path: Path, *, languages: tuple[str, ...], confidence: dict[str, float] | None = None,
-            extra: str = "") -> Path:
+def publish(
+    tmp_path: Path, *, languages: tuple[str, ...], confidence: dict[str, float] | None = None, extra: str = ""
+) -> Path:
     """Publish the two stories, the fake engine saying ``confidence[language]`` of its work."""
     folder = tmp_path / "in"
     folder.mkdir(exist_ok=True)
@@ -41,7 +42,9 @@ def publish(tmp_path: Path, *, languages: tuple[str, ...], confidence: dict[str,
     confidence = confidence or {}
     engines = {}
     for language in languages:
-        engine = FakeEngine("apertium", {("en", language)}, tagged, model="0.8.1-2", confidence=confidence.get(language, 0.9))
+        engine = FakeEngine(
+            "apertium", {("en", language)}, tagged, model="0.8.1-2", confidence=confidence.get(language, 0.9)
+        )
         engines[language] = engine
 
     class ByLanguage(FakeEngine):
@@ -74,7 +77,8 @@ def test_a_page_says_it_is_a_machine_translation_in_the_readers_words(tmp_path: 
     # A language without a catalogue gets English words (and CLDR's language name and date).
     japanese = page(root, "ja", "rail-timetable-changes")
     assert " ".join(japanese.find(".//aside").text_content().split()).startswith(
-        "Machine translation. Original language: 英語.")
+        "Machine translation. Original language: 英語."
+    )
     index = lxml.html.fromstring((root / "translations" / "es" / "index.html").read_bytes())
     assert index.find(".//p[@class='count']").text == "2 artículos"
 
@@ -88,25 +92,35 @@ def test_feeds_carry_the_same_facts_for_programs(tmp_path: Path) -> None:
         assert entry.get(f"{ITS}annotatorsRef", "").startswith("mt-confidence|tag:news.example.org,")
         said = entry.find(f"{SYN}translation")
         assert said is not None and dict(said.attrib) == {
-            "engine": "apertium", "model": "apertium:en-es@0.8.1-2", "source-language": "en",
-            "confidence": "0.7500", "status": "machine",
+            "engine": "apertium",
+            "model": "apertium:en-es@0.8.1-2",
+            "source-language": "en",
+            "confidence": "0.7500",
+            "status": "machine",
         }
         assert not [c for c in entry.iter(f"{ATOM}category") if (c.get("term") or "").startswith("engine:")]
     rss = etree.parse(str(root / "feeds" / "es" / "rss.xml")).getroot()
     assert rss.get(f"{ITS}version") == "2.0"
-    assert all(item.find(f"{SYN}translation") is not None and item.get(f"{ITS}mtConfidence") == "0.7500"
-               for item in rss.iter("item"))
+    assert all(
+        item.find(f"{SYN}translation") is not None and item.get(f"{ITS}mtConfidence") == "0.7500"
+        for item in rss.iter("item")
+    )
     feed = json.loads((root / "feeds" / "es" / "feed.json").read_bytes())
     for item in feed["items"]:
         assert item["_syndicate"]["translation"] == {
-            "machine": True, "engine": "apertium", "model": "apertium:en-es@0.8.1-2", "source_language": "en",
-            "confidence": 0.75, "low_confidence": False,
-            "annotator": "tag:news.example.org,2026:mt/apertium:en-es@0.8.1-2", "status": "machine",
+            "machine": True,
+            "engine": "apertium",
+            "model": "apertium:en-es@0.8.1-2",
+            "source_language": "en",
+            "confidence": 0.75,
+            "low_confidence": False,
+            "annotator": "tag:news.example.org,2026:mt/apertium:en-es@0.8.1-2",
+            "status": "machine",
         }
 
 
 def test_low_confidence_is_marked_where_the_operator_says_mark(tmp_path: Path) -> None:
-    extra = "[translate.quality]\nthreshold = 0.8\naction = \"mark\"\n"
+    extra = '[translate.quality]\nthreshold = 0.8\naction = "mark"\n'
     root = publish(tmp_path, languages=("es", "ca"), confidence={"es": 0.6, "ca": 0.95}, extra=extra)
     spanish = page(root, "es", "rail-timetable-changes")
     aside = spanish.find(".//aside")
@@ -121,8 +135,7 @@ def test_low_confidence_is_marked_where_the_operator_says_mark(tmp_path: Path) -
 
 
 def test_low_confidence_is_held_back_where_the_operator_says_hold(tmp_path: Path) -> None:
-    extra = ("[translate.quality]\nthreshold = 0.5\n"
-             "[translate.quality.languages.es]\nthreshold = 0.8\naction = \"hold\"\n")
+    extra = '[translate.quality]\nthreshold = 0.5\n[translate.quality.languages.es]\nthreshold = 0.8\naction = "hold"\n'
     root = publish(tmp_path, languages=("es", "ca"), confidence={"es": 0.6, "ca": 0.6}, extra=extra)
     # Held: nothing under 80% is published in Spanish (a language with nothing to publish has no feed yet).
     assert not (root / "feeds" / "es" / "atom.xml").exists()
@@ -139,10 +152,15 @@ def test_an_operators_template_replaces_the_bundled_one(tmp_path: Path) -> None:
     folder = tmp_path / "my-templates"
     folder.mkdir()
     (folder / "language.html").write_text(
-        "<!doctype html><html lang=\"{{ edition.language }}\"><title>{{ edition.title }}</title>"
-        "<h1>{{ _('Feeds') }}: {{ edition.title }}</h1><ol>{{ listing }}</ol></html>\n", encoding="utf-8")
-    root = publish(tmp_path, languages=("es",), extra=f'[publish]\ntemplates_dir = "{folder}"\n'.replace(
-        "[publish]", "[publish]"))
+        '<!doctype html><html lang="{{ edition.language }}"><title>{{ edition.title }}</title>'
+        "<h1>{{ _('Feeds') }}: {{ edition.title }}</h1><ol>{{ listing }}</ol></html>\n",
+        encoding="utf-8",
+    )
+    root = publish(
+        tmp_path, languages=("es",), extra=f'[publish]\ntemplates_dir = "{folder}"\n'.replace("[publish]", "[publish]")
+    )
     index = (root / "translations" / "es" / "index.html").read_text(encoding="utf-8")
     assert "<h1>Canales: Test News (Español)</h1>" in index  # the operator's template, in the reader's words
-    assert (root / "translations" / "es" / "rail-timetable-changes.html").read_text(encoding="utf-8").count("<aside") == 1
+    assert (root / "translations" / "es" / "rail-timetable-changes.html").read_text(encoding="utf-8").count(
+        "<aside"
+    ) == 1

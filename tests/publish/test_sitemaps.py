@@ -33,14 +33,18 @@ def urlset_schema() -> etree.XMLSchema:
 
 
 def project(tmp_path: Path) -> Path:
-    extra = '\n[[sources]]\nname = "wire"\ntype = "folder"\npath = "wire"\nbase_url = "https://wire.example.com/stories/"\n'
+    extra = (
+        '\n[[sources]]\nname = "wire"\ntype = "folder"\npath = "wire"\nbase_url = "https://wire.example.com/stories/"\n'
+    )
     (tmp_path / "wire").mkdir()
     return write_config(tmp_path, languages=("es", "ca"), extra=extra)
 
 
 def add_story(tmp_path: Path, n: int) -> None:
     (tmp_path / "wire" / f"story-{n}.txt").write_text(
-        f"Harbour cranes number {n} arrive\n\nThe port received crane number {n} on Tuesday morning.\n", encoding="utf-8")
+        f"Harbour cranes number {n} arrive\n\nThe port received crane number {n} on Tuesday morning.\n",
+        encoding="utf-8",
+    )
 
 
 def urls(folder: Path) -> list[etree._Element]:
@@ -54,7 +58,9 @@ def urls(folder: Path) -> list[etree._Element]:
 
 
 def test_every_page_is_listed_once_with_its_languages_and_the_original(
-    tmp_path: Path, index_schema: etree.XMLSchema, urlset_schema: etree.XMLSchema,
+    tmp_path: Path,
+    index_schema: etree.XMLSchema,
+    urlset_schema: etree.XMLSchema,
 ) -> None:
     config = project(tmp_path)
     for n in range(3):
@@ -83,10 +89,14 @@ def test_every_page_is_listed_once_with_its_languages_and_the_original(
                 assert "/translations/" not in links.get("en", "")
         # lastmod is the entry's updated, as the Atom feed says it.
         feed = feedparser.parse((settings.feeds_dir / language / "atom.xml").read_bytes())
-        updated = {next(link.href for link in e.links if link.get("hreflang") == language):
-                   datetime.fromisoformat(e.updated) for e in feed.entries}
-        lastmod = {u.findtext("s:loc", namespaces=NS): datetime.fromisoformat(u.findtext("s:lastmod", namespaces=NS))
-                   for u in listed}
+        updated = {
+            next(link.href for link in e.links if link.get("hreflang") == language): datetime.fromisoformat(e.updated)
+            for e in feed.entries
+        }
+        lastmod = {
+            u.findtext("s:loc", namespaces=NS): datetime.fromisoformat(u.findtext("s:lastmod", namespaces=NS))
+            for u in listed
+        }
         assert updated and all(lastmod[link] == when for link, when in updated.items())
         news = etree.parse(str(folder / sitemaps.NEWS_NAME))
         urlset_schema.assertValid(news)
@@ -95,7 +105,10 @@ def test_every_page_is_listed_once_with_its_languages_and_the_original(
 
 
 def test_files_hold_at_most_the_limit_and_a_new_article_rewrites_only_the_last(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, index_schema: etree.XMLSchema, urlset_schema: etree.XMLSchema,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    index_schema: etree.XMLSchema,
+    urlset_schema: etree.XMLSchema,
 ) -> None:
     monkeypatch.setattr(sitemaps, "MAX_URLS", 4)
     config = project(tmp_path)
@@ -114,11 +127,15 @@ def test_files_hold_at_most_the_limit_and_a_new_article_rewrites_only_the_last(
     # (The index names the same files with the same lastmod: this test's clock stands still.)
     assert sorted(name for name in after if after[name] != before.get(name)) == ["sitemap-3.xml", "sitemap-news.xml"]
     index_schema.assertValid(etree.parse(str(folder / "sitemap.xml")))
-    assert len(urls(folder)) == 11 and len(etree.parse(str(folder / "sitemap-3.xml")).xpath("s:url", namespaces=NS)) == 3
+    assert (
+        len(urls(folder)) == 11 and len(etree.parse(str(folder / "sitemap-3.xml")).xpath("s:url", namespaces=NS)) == 3
+    )
 
     # The language shrinks (the wire's stories filtered out): the last file goes.
-    text = config.read_text(encoding="utf-8").replace('base_url = "https://wire.example.com/stories/"',
-                                                       'base_url = "https://wire.example.com/stories/"\nexclude = ["harbour cranes"]')
+    text = config.read_text(encoding="utf-8").replace(
+        'base_url = "https://wire.example.com/stories/"',
+        'base_url = "https://wire.example.com/stories/"\nexclude = ["harbour cranes"]',
+    )
     config.write_text(text, encoding="utf-8")
     once_with(config)
     assert sorted(p.name for p in folder.glob("sitemap-[0-9]*.xml")) == ["sitemap-1.xml", "sitemap-2.xml"]
@@ -134,10 +151,16 @@ def test_the_news_window_counts_from_the_newest_entry() -> None:
 
     def entry(n: int, days: float) -> ListedEntry:
         when = datetime(2026, 12, 6, tzinfo=UTC) - timedelta(days=days)
-        return ListedEntry(n, f"s{n}", f"t{n}", f"https://x.example/es/s{n}.html", when, when, None, None, (), "d",
-                           when.isoformat())
+        return ListedEntry(
+            n, f"s{n}", f"t{n}", f"https://x.example/es/s{n}.html", when, when, None, None, (), "d", when.isoformat()
+        )
 
-    edition = Edition(Lang("es"), "T", "https://x.example/feeds/es/", "https://x.example/es/",
-                      listing=(entry(1, 0), entry(2, 1.5), entry(3, 2.0), entry(4, 2.01), entry(5, 30)))
+    edition = Edition(
+        Lang("es"),
+        "T",
+        "https://x.example/feeds/es/",
+        "https://x.example/es/",
+        listing=(entry(1, 0), entry(2, 1.5), entry(3, 2.0), entry(4, 2.01), entry(5, 30)),
+    )
     assert [e.article_id for e in sitemaps.news_entries(edition)] == [1, 2, 3]
     assert sitemaps.news_language("zh-Hant-TW") == "zh-tw" and sitemaps.news_language("pt-BR") == "pt"

@@ -51,8 +51,12 @@ def test_a_damaged_compiled_copy_is_compiled_again(tmp_path: Path) -> None:
 
     pages._env.cache_clear()
     template = pages._env(state).get_template("index.html")
-    html = template.render(editions=[], site_title="Harbour Gazette", source_language="en",
-                           opml_url="https://news.example.org/feeds/opml.xml")
+    html = template.render(
+        editions=[],
+        site_title="Harbour Gazette",
+        source_language="en",
+        opml_url="https://news.example.org/feeds/opml.xml",
+    )
     assert "Harbour Gazette" in html
 
 

@@ -23,9 +23,7 @@ def test_writes_atomically_and_skips_identical(tmp_path: Path) -> None:
     assert [p.name for p in target.parent.iterdir()] == ["atom.xml"]  # no temp files left
 
 
-def test_failed_write_leaves_old_file_and_no_temp(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_failed_write_leaves_old_file_and_no_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "rss.xml"
     target.write_bytes(b"old")
 
@@ -81,9 +79,8 @@ def test_a_read_only_output_folder_is_a_publish_error(tmp_path: Path) -> None:
 
 
 def test_a_read_only_file_system_is_a_publish_error(tmp_path: Path) -> None:
-    with mounted_tmpfs(tmp_path / "ro", read_only=True) as folder:
-        with pytest.raises(PublishError) as info:
-            FileWriter().write(folder / "es" / "atom.xml", b"<feed/>")
+    with mounted_tmpfs(tmp_path / "ro", read_only=True) as folder, pytest.raises(PublishError) as info:
+        FileWriter().write(folder / "es" / "atom.xml", b"<feed/>")
     assert "Read-only file system" in str(info.value) and info.value.hint and "read-only" in info.value.hint
 
 
@@ -165,7 +162,9 @@ def test_a_claim_that_cannot_be_written_is_a_publish_error(tmp_path: Path) -> No
 def _cluster_config(directory: Path, store: str) -> Path:
     from tests.conftest import write_config
 
-    return write_config(directory, extra=f'\n[cluster]\nbroker_url = "redis://127.0.0.1:6390/0"\nstore_url = "{store}"\n')
+    return write_config(
+        directory, extra=f'\n[cluster]\nbroker_url = "redis://127.0.0.1:6390/0"\nstore_url = "{store}"\n'
+    )
 
 
 def test_a_clusters_folders_belong_to_its_store_whatever_machine_or_state_claims_them(tmp_path: Path) -> None:
@@ -181,8 +180,15 @@ def test_a_clusters_folders_belong_to_its_store_whatever_machine_or_state_claims
     assert owner == "store postgresql+psycopg://syndicate:***@127.0.0.1:5432/news" and "s3cret" not in owner
     assert formerly == (str(one.state_dir.resolve()),)
     shared = tmp_path / "public"
-    settings = [one.model_copy(update={"output": one.output.model_copy(update={
-        "feeds_dir": shared / "feeds", "translations_dir": shared / "pages"})})]
+    settings = [
+        one.model_copy(
+            update={
+                "output": one.output.model_copy(
+                    update={"feeds_dir": shared / "feeds", "translations_dir": shared / "pages"}
+                )
+            }
+        )
+    ]
     # An earlier release's marker: this configuration's state folder. Taken over.
     (shared / "feeds").mkdir(parents=True)
     (shared / "feeds" / OWNER_MARKER).write_text(f"{one.state_dir.resolve()}\n")
@@ -199,7 +205,8 @@ def test_a_clusters_folders_belong_to_its_store_whatever_machine_or_state_claims
     assert (shared / "feeds" / OWNER_MARKER).read_text().strip() == owner
     # And a single machine's configuration pointed at them: refused too.
     single = load_settings(_cluster_config(tmp_path / "four", url))
-    single = single.model_copy(update={"cluster": single.cluster.model_copy(update={"store_url": None}),
-                                       "output": settings[0].output})
+    single = single.model_copy(
+        update={"cluster": single.cluster.model_copy(update={"store_url": None}), "output": settings[0].output}
+    )
     with pytest.raises(OutputClaimedError):
         claim_outputs(single)

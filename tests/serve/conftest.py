@@ -35,7 +35,7 @@ def free_port() -> int:
 
 def site_config(directory: Path, *, serve: str = "", feed_size: int = 2) -> Path:
     """The test config with a ``/news/`` base path, small feeds and a ``[serve]`` table."""
-    config = write_config(directory, extra=f"\n[serve]\nmax_age = \"2m\"\n{serve}\n")
+    config = write_config(directory, extra=f'\n[serve]\nmax_age = "2m"\n{serve}\n')
     text = config.read_text(encoding="utf-8")
     text = text.replace('base_url = "https://news.example.org/"', 'base_url = "https://news.example.org/news/"')
     text = text.replace('state_dir = "state"', f'state_dir = "state"\nfeed_size = {feed_size}')
@@ -46,7 +46,11 @@ def site_config(directory: Path, *, serve: str = "", feed_size: int = 2) -> Path
 def run_cli(config: Path, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "syndicate", *args, "--config", str(config)],
-        capture_output=True, text=True, cwd=config.parent, timeout=timeout, check=False,
+        capture_output=True,
+        text=True,
+        cwd=config.parent,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -82,8 +86,13 @@ def start_server(config: Path, *args: str, ready: str = "/healthz", timeout: flo
     log = config.parent / f"server-{port}.log"
     command = [sys.executable, "-m", "syndicate", *(args or ("serve",)), "--config", str(config), "--port", str(port)]
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=config.parent, stdout=out, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        process = subprocess.Popen(
+            command,
+            cwd=config.parent,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
     server = Server(process, port, log)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -79,7 +79,9 @@ def test_validators(tmp_path: Path) -> None:
     assert _not_modified(file, {b"if-modified-since": formatdate(file.mtime, usegmt=True).encode()})
     assert not _not_modified(file, {b"if-modified-since": formatdate(file.mtime - 1, usegmt=True).encode()})
     assert not _not_modified(file, {b"if-modified-since": b"not a date"})
-    assert not _not_modified(file, {b"if-none-match": b'"a"', b"if-modified-since": formatdate(file.mtime, usegmt=True).encode()})
+    assert not _not_modified(
+        file, {b"if-none-match": b'"a"', b"if-modified-since": formatdate(file.mtime, usegmt=True).encode()}
+    )
 
 
 def test_variants_are_deterministic(tmp_path: Path) -> None:

@@ -45,6 +45,7 @@ def status_of(reply: bytes) -> int:
 
 # -- content types ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("path", "media_type"),
     [
@@ -83,6 +84,7 @@ def test_folder_urls_serve_index_pages_and_redirect(client: httpx.Client) -> Non
 
 # -- validators and 304 -------------------------------------------------------------------
 
+
 def test_strong_etag_and_last_modified(client: httpx.Client, site: Site) -> None:
     response = client.get(f"{FEEDS}/es/atom.xml", headers={"Accept-Encoding": "identity"})
     etag = response.headers["etag"]
@@ -94,7 +96,9 @@ def test_strong_etag_and_last_modified(client: httpx.Client, site: Site) -> None
 
 def test_if_none_match_gives_304(client: httpx.Client) -> None:
     first = client.get(f"{FEEDS}/es/atom.xml", headers={"Accept-Encoding": "gzip"})
-    again = client.get(f"{FEEDS}/es/atom.xml", headers={"If-None-Match": first.headers["etag"], "Accept-Encoding": "gzip"})
+    again = client.get(
+        f"{FEEDS}/es/atom.xml", headers={"If-None-Match": first.headers["etag"], "Accept-Encoding": "gzip"}
+    )
     assert again.status_code == 304
     assert again.content == b""
     assert again.headers["etag"] == first.headers["etag"]
@@ -142,6 +146,7 @@ def test_a_changed_file_gets_new_validators(client: httpx.Client, site: Site) ->
 
 # -- compression and HEAD -------------------------------------------------------------------
 
+
 def test_gzip(client: httpx.Client, site: Site) -> None:
     with httpx.stream("GET", client.base_url.join(f"{FEEDS}/es/atom.xml"), headers={"Accept-Encoding": "gzip"}) as r:
         body = b"".join(r.iter_raw())
@@ -153,7 +158,9 @@ def test_gzip(client: httpx.Client, site: Site) -> None:
 
 
 def test_brotli(client: httpx.Client, site: Site) -> None:
-    with httpx.stream("GET", client.base_url.join(f"{PAGES}/es/index.html"), headers={"Accept-Encoding": "gzip, br"}) as r:
+    with httpx.stream(
+        "GET", client.base_url.join(f"{PAGES}/es/index.html"), headers={"Accept-Encoding": "gzip, br"}
+    ) as r:
         body = b"".join(r.iter_raw())
         assert r.headers["content-encoding"] == "br"
         assert r.headers["vary"] == "Accept-Encoding"
@@ -162,15 +169,18 @@ def test_brotli(client: httpx.Client, site: Site) -> None:
     assert "content-encoding" not in refused.headers
 
 
-@pytest.mark.parametrize(("accept", "coding"), [
-    ("gzip;q=1.0, br;q=0.5", "gzip"),  # the client prefers gzip: it gets gzip (issue 20)
-    ("br;q=0.4, gzip;q=0.8", "gzip"),
-    ("gzip;q=0.5, br;q=0.9", "br"),
-    ("gzip, br", "br"),  # a tie: the smaller
-    ("*;q=0.3, gzip;q=0.2", "br"),  # br only through the wildcard, and preferred
-    ("identity", None),
-    ("gzip;q=0", None),
-])
+@pytest.mark.parametrize(
+    ("accept", "coding"),
+    [
+        ("gzip;q=1.0, br;q=0.5", "gzip"),  # the client prefers gzip: it gets gzip (issue 20)
+        ("br;q=0.4, gzip;q=0.8", "gzip"),
+        ("gzip;q=0.5, br;q=0.9", "br"),
+        ("gzip, br", "br"),  # a tie: the smaller
+        ("*;q=0.3, gzip;q=0.2", "br"),  # br only through the wildcard, and preferred
+        ("identity", None),
+        ("gzip;q=0", None),
+    ],
+)
 def test_accept_encoding_q_values_decide(client: httpx.Client, accept: str, coding: str | None) -> None:
     answer = client.get(f"{FEEDS}/es/atom.xml", headers={"Accept-Encoding": accept})
     assert answer.headers.get("content-encoding") == coding
@@ -187,6 +197,7 @@ def test_head_has_the_headers_and_no_body(server: Server, client: httpx.Client) 
 
 
 # -- cache headers, CORS, CSP -------------------------------------------------------------
+
 
 def test_cache_control_per_kind(client: httpx.Client, site: Site) -> None:
     short = "public, max-age=120"  # [serve] max_age = "2m"
@@ -210,13 +221,18 @@ def test_cors_on_feeds_only(client: httpx.Client) -> None:
     for path in (f"{FEEDS}/es/atom.xml", f"{FEEDS}/es/archive/1.json", f"{FEEDS}/opml.xml"):
         assert client.get(path).headers["access-control-allow-origin"] == "*"
         # A browser script may read the validator and the WebSub Link header (issue 20).
-        assert {h.strip().lower() for h in client.get(path).headers["access-control-expose-headers"].split(",")} \
-            >= {"etag", "link"}
+        assert {h.strip().lower() for h in client.get(path).headers["access-control-expose-headers"].split(",")} >= {
+            "etag",
+            "link",
+        }
     assert "access-control-allow-origin" not in client.get(f"{PAGES}/es/index.html").headers
     preflight = client.options(
         f"{FEEDS}/es/atom.xml",
-        headers={"Origin": "https://partner.example", "Access-Control-Request-Method": "GET",
-                 "Access-Control-Request-Headers": "if-none-match"},
+        headers={
+            "Origin": "https://partner.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "if-none-match",
+        },
     )
     assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-origin"] == "*"
@@ -227,8 +243,11 @@ def test_cors_on_feeds_only(client: httpx.Client) -> None:
 
 
 def test_pages_have_a_strict_csp_and_nosniff(client: httpx.Client) -> None:
-    for path in (f"{PAGES}/es/index.html", f"{PAGES}/es/city-library-reopens-after-two-year-renovation.html",
-                 f"{FEEDS}/index.html"):
+    for path in (
+        f"{PAGES}/es/index.html",
+        f"{PAGES}/es/city-library-reopens-after-two-year-renovation.html",
+        f"{FEEDS}/index.html",
+    ):
         headers = client.get(path).headers
         csp = headers["content-security-policy"]
         assert "default-src 'none'" in csp and "script-src" not in csp and "frame-ancestors 'none'" in csp

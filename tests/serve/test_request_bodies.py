@@ -20,11 +20,23 @@ from tests.conftest import write_config
 
 
 def _scope(path: str, length: int) -> dict[str, Any]:
-    return {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(), "query_string": b"",
-            "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/x-www-form-urlencoded"),
-                        (b"content-length", str(length).encode())],
-            "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8080), "scheme": "http", "http_version": "1.1",
-            "root_path": ""}
+    return {
+        "type": "http",
+        "method": "POST",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", str(length).encode()),
+        ],
+        "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8080),
+        "scheme": "http",
+        "http_version": "1.1",
+        "root_path": "",
+    }
 
 
 def _call(app: Any, scope: dict[str, Any], chunks: list[bytes], *, then_wait: bool) -> tuple[int, bytes, float]:
@@ -67,7 +79,7 @@ def test_a_body_that_never_comes_is_408_within_the_deadline(app: Any) -> None:
 
 
 def test_a_body_over_the_limit_is_413_unread(app: Any) -> None:
-    status, body, elapsed = _call(app, _scope("/review/login", app_module.MAX_BODY + 1), [], then_wait=True)
+    status, _body, elapsed = _call(app, _scope("/review/login", app_module.MAX_BODY + 1), [], then_wait=True)
     assert status == 413 and elapsed < 1
     big = [b"x" * 65536] * (app_module.MAX_BODY // 65536 + 2)  # no Content-Length promise: counted as it comes
     status, _, _ = _call(app, _scope("/review/login", 0), big, then_wait=False)

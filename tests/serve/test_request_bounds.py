@@ -41,7 +41,9 @@ def test_an_endless_request_head_is_refused_with_431_and_memory_stays_flat(serve
     assert httpx.get(server.url("/healthz"), timeout=5).status_code == 200
 
 
-def test_idle_and_trickling_connections_never_starve_a_normal_client(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_idle_and_trickling_connections_never_starve_a_normal_client(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SYNDICATE_TEST_HEAD_TIMEOUT", "2")
     server = start_server(site.config)
     held: list[socket.socket] = []
@@ -97,8 +99,9 @@ def test_a_large_file_is_streamed_not_read_whole_per_request(site: Site) -> None
         encodings: list[str | None] = []
 
         def fetch() -> None:
-            with httpx.stream("GET", server.url("/news/feeds/es/export.xml"), headers={"Accept-Encoding": "gzip, br"},
-                              timeout=30) as response:
+            with httpx.stream(
+                "GET", server.url("/news/feeds/es/export.xml"), headers={"Accept-Encoding": "gzip, br"}, timeout=30
+            ) as response:
                 encodings.append(response.headers.get("content-encoding"))
                 total = 0
                 for chunk in response.iter_raw():
@@ -116,8 +119,9 @@ def test_a_large_file_is_streamed_not_read_whole_per_request(site: Site) -> None
         assert peak - before < 60, (before, peak)
         head = httpx.head(server.url("/news/feeds/es/export.xml"), timeout=5)
         assert head.status_code == 200 and int(head.headers["content-length"]) == size
-        again = httpx.get(server.url("/news/feeds/es/export.xml"), headers={"If-None-Match": head.headers["etag"]},
-                          timeout=5)
+        again = httpx.get(
+            server.url("/news/feeds/es/export.xml"), headers={"If-None-Match": head.headers["etag"]}, timeout=5
+        )
         assert again.status_code == 304
     finally:
         big.unlink()

@@ -19,9 +19,9 @@ import feedparser
 import httpx
 import pytest
 
+from tests.conftest import write_config
 from tests.serve.conftest import run_cli, start_server
 from tests.serve.test_status_page import CHROMIUM, DRIVER
-from tests.conftest import write_config
 
 TOKEN = "desk-token-for-the-browser-test-0123"
 
@@ -54,15 +54,23 @@ def test_a_correction_on_the_review_page_reaches_the_served_feed_in_under_two_se
     assert result.returncode == 0, result.stderr
     monkeypatch.setenv("SYNDICATE_EDITORS", f"marta:{TOKEN}")
     server = start_server(config, "run", "--serve")
+
     def browser(profile: str, phone: bool) -> webdriver.Chrome:
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
-        for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-                     f"--user-data-dir={tmp_path / profile}"):
+        for flag in (
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / profile}",
+        ):
             options.add_argument(flag)
         if phone:  # (ChromeDriver's emulated taps do not submit forms with JavaScript off: the phone only looks)
-            options.add_experimental_option("mobileEmulation",
-                                            {"deviceMetrics": {"width": 390, "height": 1400, "pixelRatio": 1}})
+            options.add_experimental_option(
+                "mobileEmulation", {"deviceMetrics": {"width": 390, "height": 1400, "pixelRatio": 1}}
+            )
         options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
         made = webdriver.Chrome(service=Service(DRIVER), options=options)
         made.set_page_load_timeout(30)
@@ -136,7 +144,7 @@ def test_a_correction_on_the_review_page_reaches_the_served_feed_in_under_two_se
         settle(lambda: "Approved" in driver.current_url)
         assert "Approved." in driver.find_element(By.ID, "flash").text
         driver.get(server.url("/review/es"))
-        assert f"/review/es/{article}\"" not in driver.page_source
+        assert f'/review/es/{article}"' not in driver.page_source
         if target := os.environ.get("SYNDICATE_SCREENSHOTS"):
             Path(target).mkdir(parents=True, exist_ok=True)
             shutil.copy(shot, Path(target) / "review.png")

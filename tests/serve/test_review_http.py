@@ -47,12 +47,15 @@ class Desk:
 @pytest.fixture
 def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
     monkeypatch.setenv("SYNDICATE_EDITORS", f"luis:{OTHER}")
-    config = write_config(tmp_path, extra=f'\n[review.editors]\nana = "{token_digest(TOKEN)}"\n'
-                                           f'\n[serve]\nstatus_token = "{STATUS}"\n')
+    config = write_config(
+        tmp_path, extra=f'\n[review.editors]\nana = "{token_digest(TOKEN)}"\n\n[serve]\nstatus_token = "{STATUS}"\n'
+    )
     settings = load_settings(config)
     engine = FakeEngine("apertium", {("en", "es")}, tagged)
     with Store.open(settings.state_dir) as store:
-        report = once(settings, store, engines=Engines(settings, factories={"apertium": lambda s: engine}), clock=Clock())
+        report = once(
+            settings, store, engines=Engines(settings, factories={"apertium": lambda s: engine}), clock=Clock()
+        )
         assert report.ok, report.failures
         changed: list[str] = []
         app = create_app(settings, store=store, runs_daemon=True, on_review=changed.append)
@@ -62,17 +65,23 @@ def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
 
 def first_entry(desk: Desk) -> dict:
     queue = desk.client.get("/review/api/languages/es/entries", headers=desk.api()).json()
-    return desk.client.get(f"/review/api/languages/es/entries/{queue['entries'][0]['article']}", headers=desk.api()).json()
+    return desk.client.get(
+        f"/review/api/languages/es/entries/{queue['entries'][0]['article']}", headers=desk.api()
+    ).json()
 
 
 def test_the_api_corrects_approves_and_logs(desk: Desk) -> None:
     languages = desk.client.get("/review/api/languages", headers=desk.api()).json()
-    assert languages == [{"language": "es", "mode": "after", "waiting": 7, "needs_review": 0, "approved": 0,
-                          "corrected": 0}]
+    assert languages == [
+        {"language": "es", "mode": "after", "waiting": 7, "needs_review": 0, "approved": 0, "corrected": 0}
+    ]
     entry = first_entry(desk)
     segment = entry["segments"][1]
-    answer = desk.client.post(f"/review/api/languages/es/entries/{entry['article']}/corrections", headers=desk.api(),
-                              json={"segment": 1, "text": "Una frase corregida.", "expect": segment["target"]})
+    answer = desk.client.post(
+        f"/review/api/languages/es/entries/{entry['article']}/corrections",
+        headers=desk.api(),
+        json={"segment": 1, "text": "Una frase corregida.", "expect": segment["target"]},
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["saved"] is True and entry["article"] in answer.json()["republish"]
     assert desk.changed == ["es"]  # the daemon was asked to republish
@@ -80,29 +89,42 @@ def test_the_api_corrects_approves_and_logs(desk: Desk) -> None:
     assert again["segments"][1]["target"] == "Una frase corregida." and again["segments"][1]["origin"] == "human"
 
     # A stale "expect" (what another editor saw) is a conflict, not an overwrite.
-    stale = desk.client.post(f"/review/api/languages/es/entries/{entry['article']}/corrections",
-                             headers=desk.api(OTHER), json={"segment": 1, "text": "Otra.", "expect": segment["target"]})
+    stale = desk.client.post(
+        f"/review/api/languages/es/entries/{entry['article']}/corrections",
+        headers=desk.api(OTHER),
+        json={"segment": 1, "text": "Otra.", "expect": segment["target"]},
+    )
     assert stale.status_code == 409 and "changed since" in stale.json()["error"]
 
-    approved = desk.client.post(f"/review/api/languages/es/entries/{entry['article']}/approve", headers=desk.api(OTHER),
-                                json={})
+    approved = desk.client.post(
+        f"/review/api/languages/es/entries/{entry['article']}/approve", headers=desk.api(OTHER), json={}
+    )
     assert approved.status_code == 200 and approved.json()["approved"] is True
     history = desk.client.get("/review/api/history", headers=desk.api()).json()["history"]
-    assert [(h["editor"], h["action"], h["via"]) for h in history] == [("luis", "approve", "api"), ("ana", "correct", "api")]
+    assert [(h["editor"], h["action"], h["via"]) for h in history] == [
+        ("luis", "approve", "api"),
+        ("ana", "correct", "api"),
+    ]
     assert history[1]["old"] == segment["target"] and history[1]["new"] == "Una frase corregida."
 
 
-@pytest.mark.parametrize("headers, status", [
-    ({}, 401),
-    ({"Authorization": "Bearer wrong-token-0123456789"}, 401),
-    ({"Authorization": f"Basic {TOKEN}"}, 401),
-    ({"Authorization": f"Bearer {TOKEN}", "Origin": "https://evil.example"}, 403),
-    ({"Authorization": f"Bearer {TOKEN}", "Sec-Fetch-Site": "cross-site"}, 403),
-])
+@pytest.mark.parametrize(
+    "headers, status",
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer wrong-token-0123456789"}, 401),
+        ({"Authorization": f"Basic {TOKEN}"}, 401),
+        ({"Authorization": f"Bearer {TOKEN}", "Origin": "https://evil.example"}, 403),
+        ({"Authorization": f"Bearer {TOKEN}", "Sec-Fetch-Site": "cross-site"}, 403),
+    ],
+)
 def test_unauthenticated_or_cross_site_edits_are_refused(desk: Desk, headers: dict[str, str], status: int) -> None:
     entry = first_entry(desk)
-    answer = desk.client.post(f"/review/api/languages/es/entries/{entry['article']}/corrections", headers=headers,
-                              json={"segment": 0, "text": "Pirateado."})
+    answer = desk.client.post(
+        f"/review/api/languages/es/entries/{entry['article']}/corrections",
+        headers=headers,
+        json={"segment": 0, "text": "Pirateado."},
+    )
     assert answer.status_code == status, answer.text
     assert "error" in answer.json()
     assert desk.store.review.history() == []  # nothing stored, nothing logged
@@ -119,15 +141,28 @@ def test_bad_requests_get_clear_answers(desk: Desk) -> None:
     entry = first_entry(desk)
     base = f"/review/api/languages/es/entries/{entry['article']}"
     cases = [
-        (desk.client.post(base + "/corrections", headers={**desk.api(), "Content-Type": "application/json"},
-                          content=b"{not json"), 400, "not JSON"),
+        (
+            desk.client.post(
+                base + "/corrections", headers={**desk.api(), "Content-Type": "application/json"}, content=b"{not json"
+            ),
+            400,
+            "not JSON",
+        ),
         (desk.client.post(base + "/corrections", headers=desk.api(), json=["a"]), 400, "JSON object"),
         (desk.client.post(base + "/corrections", headers=desk.api(), json={"text": "x"}), 400, '"segment"'),
-        (desk.client.post(base + "/corrections", headers=desk.api(), json={"segment": 999, "text": "x"}), 400,
-         "not 999"),
+        (
+            desk.client.post(base + "/corrections", headers=desk.api(), json={"segment": 999, "text": "x"}),
+            400,
+            "not 999",
+        ),
         (desk.client.post(base + "/corrections", headers=desk.api(), json={"segment": 0, "text": ""}), 400, "empty"),
-        (desk.client.post(base + "/corrections", headers=desk.api(),
-                          content=b'{"segment": 0, "text": "' + b"x" * 300_000 + b'"}'), 400, "larger than"),
+        (
+            desk.client.post(
+                base + "/corrections", headers=desk.api(), content=b'{"segment": 0, "text": "' + b"x" * 300_000 + b'"}'
+            ),
+            400,
+            "larger than",
+        ),
         (desk.client.get("/review/api/languages/xx/entries", headers=desk.api()), 404, "not a target language"),
         (desk.client.get("/review/api/languages/es/entries/99999", headers=desk.api()), 404, "no translation"),
         (desk.client.get("/review/api/languages/es/xliff?since=yesterday", headers=desk.api()), 400, "not a date"),
@@ -142,14 +177,18 @@ def test_openapi_document_describes_every_route(desk: Desk) -> None:
     spec = desk.client.get("/review/api/openapi.json").json()
     openapi_spec_validator = pytest.importorskip("openapi_spec_validator")
     openapi_spec_validator.validate(spec)
-    routes = {re.sub(r"\{(\w+)(:int)?\}", r"{\1}", r.path).removeprefix("/review/api")
-              for r in desk.client.app.review.app.routes if r.path.startswith("/review/api/")}  # type: ignore[attr-defined]
+    routes = {
+        re.sub(r"\{(\w+)(:int)?\}", r"{\1}", r.path).removeprefix("/review/api")
+        for r in desk.client.app.review.app.routes
+        if r.path.startswith("/review/api/")
+    }  # type: ignore[attr-defined]
     assert routes - {"/openapi.json"} == set(spec["paths"])
 
 
 def _signed_in(desk: Desk, token: str = TOKEN) -> str:
-    page = desk.client.post("/review/login?next=/review/es", data={"token": token}, headers={"Origin": ORIGIN},
-                            follow_redirects=False)
+    page = desk.client.post(
+        "/review/login?next=/review/es", data={"token": token}, headers={"Origin": ORIGIN}, follow_redirects=False
+    )
     assert page.status_code == 303 and page.headers["location"] == "/review/es"
     cookie = page.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/review" in cookie
@@ -168,9 +207,18 @@ def test_the_page_signs_in_and_saves_a_correction_with_plain_forms(desk: Desk) -
     expect = re.findall(r'name="expect" value="([^"]*)"', page.text)[1]
     import html
 
-    saved = desk.client.post(f"/review/es/{article}/correct", headers={"Origin": ORIGIN}, follow_redirects=False,
-                             data={"csrf": csrf, "source": html.unescape(source), "expect": html.unescape(expect),
-                                   "text": "Corregido en la página.", "action": "save"})
+    saved = desk.client.post(
+        f"/review/es/{article}/correct",
+        headers={"Origin": ORIGIN},
+        follow_redirects=False,
+        data={
+            "csrf": csrf,
+            "source": html.unescape(source),
+            "expect": html.unescape(expect),
+            "text": "Corregido en la página.",
+            "action": "save",
+        },
+    )
     assert saved.status_code == 303 and "flash=Saved" in saved.headers["location"]
     shown = desk.client.get(saved.headers["location"])
     assert "Corregido en la página." in shown.text and "Saved. Published now" in shown.text
@@ -185,8 +233,12 @@ def test_page_forms_without_the_csrf_token_or_from_another_site_are_refused(desk
     assert no_token.status_code == 403
     page = desk.client.get(f"/review/es/{entry['article']}")
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    foreign = desk.client.post(f"/review/es/{entry['article']}/correct", data={**form, "csrf": csrf},
-                               headers={"Origin": "https://evil.example"}, follow_redirects=False)
+    foreign = desk.client.post(
+        f"/review/es/{entry['article']}/correct",
+        data={**form, "csrf": csrf},
+        headers={"Origin": "https://evil.example"},
+        follow_redirects=False,
+    )
     assert foreign.status_code == 403
     assert desk.store.review.history() == []
 
@@ -215,10 +267,13 @@ def test_xliff_round_trip_through_the_api(desk: Desk) -> None:
     exported = desk.client.get(f"/review/api/languages/es/xliff?article={entry['article']}", headers=desk.api())
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("application/xliff+xml")
     source = entry["segments"][0]["target"]
-    edited = exported.content.replace(f"<target>{source}</target>".encode(), "<target>Título revisado</target>".encode())
+    edited = exported.content.replace(
+        f"<target>{source}</target>".encode(), "<target>Título revisado</target>".encode()
+    )
     assert edited != exported.content
-    answer = desk.client.post("/review/api/xliff", headers={**desk.api(), "Content-Type": "application/xliff+xml"},
-                              content=edited)
+    answer = desk.client.post(
+        "/review/api/xliff", headers={**desk.api(), "Content-Type": "application/xliff+xml"}, content=edited
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["corrected"] == 1 and answer.json()["articles"] == [entry["article"]]
     assert desk.store.review.history()[0].via == "xliff"

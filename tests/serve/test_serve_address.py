@@ -14,8 +14,13 @@ from tests.conftest import write_config
 
 
 def serve(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "syndicate", "serve", "--config", str(config), *args],
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "syndicate", "serve", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("port", ["108236", "0", "-5", "http"])
@@ -36,10 +41,13 @@ def test_a_port_in_use_is_named(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("host, words", [
-    ("no-such-host.invalid", "cannot be resolved"),
-    ("192.0.2.7", "is not an address of this machine"),  # TEST-NET-1: never this machine's
-])
+@pytest.mark.parametrize(
+    "host, words",
+    [
+        ("no-such-host.invalid", "cannot be resolved"),
+        ("192.0.2.7", "is not an address of this machine"),  # TEST-NET-1: never this machine's
+    ],
+)
 def test_a_host_it_cannot_listen_on_is_named(tmp_path: Path, host: str, words: str) -> None:
     config = write_config(tmp_path, extra=f'\n[serve]\nhost = "{host}"\n')
     result = serve(config)

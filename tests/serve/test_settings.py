@@ -32,7 +32,11 @@ def test_defaults() -> None:
 
 def test_values() -> None:
     settings = parse_settings(data(host="0.0.0.0", port=9000, status_token="x" * 16, max_age="30s"))
-    assert (settings.serve.host, settings.serve.port, settings.serve.max_age) == ("0.0.0.0", 9000, timedelta(seconds=30))
+    assert (settings.serve.host, settings.serve.port, settings.serve.max_age) == (
+        "0.0.0.0",
+        9000,
+        timedelta(seconds=30),
+    )
 
 
 def test_bad_values_name_their_keys() -> None:

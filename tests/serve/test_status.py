@@ -114,7 +114,9 @@ def test_a_status_token_is_required_when_configured(tmp_path: Path, site: Site) 
                 denied = client.get(path)
                 assert denied.status_code == 401 and denied.headers["www-authenticate"].startswith("Bearer")
                 assert client.get(path, headers={"Authorization": "Bearer wrong-token-wrong-token"}).status_code == 401
-                allowed = client.get(path, headers={"Authorization": f"Bearer {TOKEN}", "X-Forwarded-For": "203.0.113.9"})
+                allowed = client.get(
+                    path, headers={"Authorization": f"Bearer {TOKEN}", "X-Forwarded-For": "203.0.113.9"}
+                )
                 assert allowed.status_code == 200, path
             assert client.get("/news/feeds/es/atom.xml").status_code == 200
             assert client.get("/readyz").status_code == 200
@@ -145,8 +147,12 @@ def test_run_serve_gives_a_live_site_and_stays_responsive(tmp_path: Path) -> Non
                 time.sleep(0.2)
                 data = client.get("/status.json").json()
             assert data["daemon"] | {"uptime_seconds": None} == {
-                "running": True, "pid": server.process.pid, "in_this_process": True, "uptime_seconds": None,
-                "lock": str(tmp_path / "state" / "daemon.lock"), "lock_holder": server.process.pid,
+                "running": True,
+                "pid": server.process.pid,
+                "in_this_process": True,
+                "uptime_seconds": None,
+                "lock": str(tmp_path / "state" / "daemon.lock"),
+                "lock_holder": server.process.pid,
             }
             assert data["sources"][0]["outcome"] == "ok" and data["sources"][0]["next_poll"] is not None
             found = samples(client.get("/metrics").text)

@@ -35,11 +35,19 @@ def test_status_page_in_headless_chromium(server: Server, tmp_path: Path) -> Non
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-                 f"--user-data-dir={tmp_path / 'profile'}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
         options.add_argument(flag)
     # A phone's screen (headless windows are never narrower than 500 pixels).
-    options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": 390, "height": 1100, "pixelRatio": 1}})
+    options.add_experimental_option(
+        "mobileEmulation", {"deviceMetrics": {"width": 390, "height": 1100, "pixelRatio": 1}}
+    )
     options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     try:

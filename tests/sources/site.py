@@ -14,8 +14,8 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from email.utils import format_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -129,7 +129,13 @@ class TestSite:
                 self._send(h, 503, b"busy", "text/plain", {"Retry-After": "0"})
                 return
             if route.location is not None:
-                self._send(h, route.status if route.status in (301, 302, 303, 307, 308) else 302, b"", "text/plain", {"Location": route.location})
+                self._send(
+                    h,
+                    route.status if route.status in (301, 302, 303, 307, 308) else 302,
+                    b"",
+                    "text/plain",
+                    {"Location": route.location},
+                )
                 return
             if route.status != 200:
                 self._send(h, route.status, f"<h1>{route.status}</h1>".encode(), "text/html", route.headers)
@@ -141,7 +147,9 @@ class TestSite:
                 validators["Last-Modified"] = route.last_modified
             inm = h.headers.get("If-None-Match")
             ims = h.headers.get("If-Modified-Since")
-            if (route.etag and inm == route.etag) or (not route.etag and route.last_modified and ims == route.last_modified):
+            if (route.etag and inm == route.etag) or (
+                not route.etag and route.last_modified and ims == route.last_modified
+            ):
                 self._send(h, 304, b"", None, validators)
                 return
             if route.truncate_to is not None:
@@ -165,7 +173,13 @@ class TestSite:
             pass  # the client gave up (timeout, size cap): that is the point of the test
 
     @staticmethod
-    def _send(h: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str | None, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        h: BaseHTTPRequestHandler,
+        status: int,
+        body: bytes,
+        content_type: str | None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         h.send_response(status)
         if content_type:
             h.send_header("Content-Type", content_type)
@@ -217,7 +231,9 @@ def story(n: int, *, words: str = "") -> Story:
     )
 
 
-def article_page(s: Story, base: str, *, prev: Story | None = None, next: Story | None = None, semantic: bool = True) -> str:  # noqa: A002
+def article_page(
+    s: Story, base: str, *, prev: Story | None = None, next: Story | None = None, semantic: bool = True
+) -> str:  # noqa: A002
     """An article page; ``semantic=False`` gives div soup (for the trafilatura path)."""
     esc = html.escape
     nav = ""
@@ -285,7 +301,7 @@ def atom(stories: Sequence[Story], base: str) -> str:
 
 
 HTML_NOT_FEED = (
-    '<!DOCTYPE html><html><head><title>Harbour Gazette</title>'
+    "<!DOCTYPE html><html><head><title>Harbour Gazette</title>"
     '<link rel="alternate" type="application/rss+xml" href="/real-feed.xml"></head>'
     "<body><h1>Welcome</h1><p>Our news.</p></body></html>"
 )

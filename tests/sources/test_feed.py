@@ -184,20 +184,28 @@ def test_an_html_title_of_bare_doctype_is_refused_as_titleless(site: TestSite) -
     items, _ = poll(feed_settings(site))
     errors = [str(i) for i in items if isinstance(i, ItemError)]
     assert len(items) == 2 and errors == [
-        "[harbour] tag:harbour,2026:bare: the entry has no title (fix: the feed must give each entry a <title>)"]
+        "[harbour] tag:harbour,2026:bare: the entry has no title (fix: the feed must give each entry a <title>)"
+    ]
 
 
-RUSSIAN = ("Правительство объявило о новых мерах поддержки", "Министр финансов заявил в четверг, что бюджет "
-           "на следующий год будет сбалансирован, а расходы на образование вырастут.")
+RUSSIAN = (
+    "Правительство объявило о новых мерах поддержки",
+    "Министр финансов заявил в четверг, что бюджет "
+    "на следующий год будет сбалансирован, а расходы на образование вырастут.",
+)
 
 
-def test_a_cp1251_feed_declared_utf8_is_read_as_cp1251_and_said_once(site: TestSite, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_cp1251_feed_declared_utf8_is_read_as_cp1251_and_said_once(
+    site: TestSite, caplog: pytest.LogCaptureFixture
+) -> None:
     # issue 21, case 9: it was stored as mojibake ("Ïðàâèòåëüñòâî") with nothing said.
     title, text = RUSSIAN
-    document = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
-                f"<channel><title>Лента</title><item><title>{title}</title><guid>ru-1</guid>"
-                f"<content:encoded>&lt;p&gt;{text}&lt;/p&gt;</content:encoded>"
-                "</item></channel></rss>").encode("cp1251")
+    document = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        f"<channel><title>Лента</title><item><title>{title}</title><guid>ru-1</guid>"
+        f"<content:encoded>&lt;p&gt;{text}&lt;/p&gt;</content:encoded>"
+        "</item></channel></rss>"
+    ).encode("cp1251")
     site.page("/feed.xml", document, content_type="application/rss+xml; charset=utf-8")
     with caplog.at_level("WARNING"):
         items, result = poll(feed_settings(site))
@@ -212,10 +220,15 @@ def test_a_cp1251_feed_declared_utf8_is_read_as_cp1251_and_said_once(site: TestS
 
 def test_a_utf8_feed_with_one_stray_byte_stays_utf8(site: TestSite) -> None:
     title, text = RUSSIAN
-    document = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
-                f"<channel><title>Лента</title><item><title>{title}</title><guid>ru-1</guid>"
-                f"<content:encoded>{text}</content:encoded></item></channel></rss>"
-                ).encode("utf-8").replace(b"</content:encoded>", b" \x93</content:encoded>")
+    document = (
+        (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+            f"<channel><title>Лента</title><item><title>{title}</title><guid>ru-1</guid>"
+            f"<content:encoded>{text}</content:encoded></item></channel></rss>"
+        )
+        .encode()
+        .replace(b"</content:encoded>", b" \x93</content:encoded>")
+    )
     site.page("/feed.xml", document, content_type="application/rss+xml; charset=utf-8")
     items, _ = poll(feed_settings(site))
     article = extract(next(i for i in items if isinstance(i, RawItem)), ExtractSettings())
@@ -233,11 +246,13 @@ def test_an_entry_with_100000_tags_authors_and_enclosures_is_read_in_time_and_ca
     tags = "".join(f"<category>tag {n}</category>" for n in range(many))
     authors = "".join(f"<dc:creator>Author {n}</dc:creator>" for n in range(many))
     enclosures = "".join(f'<enclosure url="/a/{n}.mp3" type="audio/mpeg" length="1"/>' for n in range(many))
-    feed = ('<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-            'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T</title>'
-            f'<item><title>Crowded entry</title><guid>crowd</guid>{tags}{authors}{enclosures}'
-            '<content:encoded>&lt;p&gt;The entry body is one ordinary paragraph of text.&lt;/p&gt;</content:encoded>'
-            '</item></channel></rss>')
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T</title>'
+        f"<item><title>Crowded entry</title><guid>crowd</guid>{tags}{authors}{enclosures}"
+        "<content:encoded>&lt;p&gt;The entry body is one ordinary paragraph of text.&lt;/p&gt;</content:encoded>"
+        "</item></channel></rss>"
+    )
     site.page("/feed.xml", feed, content_type="application/rss+xml")
     started = time.monotonic()
     items, _ = poll(feed_settings(site, max_bytes=50_000_000))
@@ -272,11 +287,13 @@ def test_a_host_that_keeps_timing_out_is_left_for_the_next_poll(site: TestSite) 
 
 
 def test_a_feed_declaring_a_charset_python_does_not_know_is_still_read(site: TestSite) -> None:
-    document = ('<?xml version="1.0" encoding="x-made-up"?><rss version="2.0" '
-                'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T</title>'
-                "<item><title>Cafe opens</title><guid>a</guid>"
-                "<content:encoded>&lt;p&gt;The cafe on the quay opened on Monday morning.&lt;/p&gt;</content:encoded>"
-                "</item></channel></rss>").encode("latin-1")
+    document = (
+        '<?xml version="1.0" encoding="x-made-up"?><rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>T</title>'
+        "<item><title>Cafe opens</title><guid>a</guid>"
+        "<content:encoded>&lt;p&gt;The cafe on the quay opened on Monday morning.&lt;/p&gt;</content:encoded>"
+        "</item></channel></rss>"
+    ).encode("latin-1")
     site.page("/feed.xml", document, content_type="application/rss+xml")
     items, _ = poll(feed_settings(site))
     article = extract(next(i for i in items if isinstance(i, RawItem)), ExtractSettings())
@@ -284,7 +301,8 @@ def test_a_feed_declaring_a_charset_python_does_not_know_is_still_read(site: Tes
 
 
 def test_our_own_failure_on_an_entry_is_reported_as_a_bug_not_as_a_malformed_entry(
-        site: TestSite, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    site: TestSite, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     # Issue 22: any exception reading an entry used to say "the upstream entry is
     # malformed", without a traceback, even when the fault was ours.
     from syndicate import metrics

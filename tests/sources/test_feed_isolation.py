@@ -35,7 +35,7 @@ def site() -> Iterator[TestSite]:
 
 def item(guid: str, title: str, content: str) -> str:
     return (
-        f"<item><title>{title}</title><guid isPermaLink=\"false\">{guid}</guid>"
+        f'<item><title>{title}</title><guid isPermaLink="false">{guid}</guid>'
         f"<pubDate>{http_date(story(1).published)}</pubDate>"
         f"<content:encoded><![CDATA[{content}]]></content:encoded></item>"
     )
@@ -53,7 +53,15 @@ def rss_of(*items: str, channel_extra: str = "") -> str:
 GOOD_1 = item("g1", "Ferries Return to the Quay", "<p>The ferries are back on the old quay this spring.</p>")
 GOOD_2 = item("g2", "The Market Moves Indoors", "<p>The Saturday market moves into the old fish hall.</p>")
 #: What upstream feeds were seen carrying in content:encoded.
-GARBAGE = ["<!DOCTYPE", "<!DOCTYPE html>", "<?xml version='1.0'?>", "<!--", "<![CDATA[", "<html><body></body></html>", "&#0;"]
+GARBAGE = [
+    "<!DOCTYPE",
+    "<!DOCTYPE html>",
+    "<?xml version='1.0'?>",
+    "<!--",
+    "<![CDATA[",
+    "<html><body></body></html>",
+    "&#0;",
+]
 
 
 def settings_for(site: TestSite, directory: Path, path: str = "/feed.xml") -> Settings:
@@ -72,7 +80,9 @@ def errors(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 @pytest.mark.parametrize("garbage", GARBAGE)
 def test_a_garbage_entry_costs_only_itself(site: TestSite, tmp_path: Path, garbage: str) -> None:
-    site.page("/feed.xml", rss_of(GOOD_2, item("bad", "A Broken Entry", garbage), GOOD_1), content_type="application/rss+xml")
+    site.page(
+        "/feed.xml", rss_of(GOOD_2, item("bad", "A Broken Entry", garbage), GOOD_1), content_type="application/rss+xml"
+    )
     settings = settings_for(site, tmp_path)
     result = daemon_for(settings, Clock()).cycle("harbour")
     assert result.status.items_new + result.status.items_failed == 3
@@ -100,8 +110,12 @@ def test_an_entry_that_raises_anything_is_isolated(site: TestSite, monkeypatch: 
     assert failure.item == "bad" and "RecursionError" in failure.message
 
 
-def test_a_failing_entry_is_logged_once_per_change(site: TestSite, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    site.page("/feed.xml", rss_of(GOOD_1, item("bad", "A Broken Entry", "<!DOCTYPE")), content_type="application/rss+xml")
+def test_a_failing_entry_is_logged_once_per_change(
+    site: TestSite, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.page(
+        "/feed.xml", rss_of(GOOD_1, item("bad", "A Broken Entry", "<!DOCTYPE")), content_type="application/rss+xml"
+    )
     settings = settings_for(site, tmp_path)
     clock = Clock()
     daemon = daemon_for(settings, clock)
@@ -119,17 +133,29 @@ def test_a_failing_entry_is_logged_once_per_change(site: TestSite, tmp_path: Pat
     assert errors(caplog) == []
 
     # The entry changes (still broken): reported again, once.
-    site.page("/feed.xml", rss_of(GOOD_1, item("bad", "A Broken Entry", "<!DOCTYPE html>")), content_type="application/rss+xml")
+    site.page(
+        "/feed.xml",
+        rss_of(GOOD_1, item("bad", "A Broken Entry", "<!DOCTYPE html>")),
+        content_type="application/rss+xml",
+    )
     clock.advance(hours=1)
     daemon.cycle("harbour")
     assert len([m for m in errors(caplog) if "[harbour] bad:" in m]) >= 1
 
     # Fixed, then broken again the same way: a new problem, logged again.
-    site.page("/feed.xml", rss_of(GOOD_1, item("bad", "A Mended Entry", "<p>Now it has a body.</p>")), content_type="application/rss+xml")
+    site.page(
+        "/feed.xml",
+        rss_of(GOOD_1, item("bad", "A Mended Entry", "<p>Now it has a body.</p>")),
+        content_type="application/rss+xml",
+    )
     clock.advance(hours=1)
     assert daemon.cycle("harbour").status.outcome == "ok"
     caplog.clear()
-    site.page("/feed.xml", rss_of(GOOD_1, item("bad", "A Broken Entry", "<!DOCTYPE html>")), content_type="application/rss+xml")
+    site.page(
+        "/feed.xml",
+        rss_of(GOOD_1, item("bad", "A Broken Entry", "<!DOCTYPE html>")),
+        content_type="application/rss+xml",
+    )
     clock.advance(hours=1)
     daemon.cycle("harbour")
     assert len([m for m in errors(caplog) if "[harbour] bad:" in m]) >= 1
@@ -137,7 +163,11 @@ def test_a_failing_entry_is_logged_once_per_change(site: TestSite, tmp_path: Pat
 
 def test_recoverable_xml_errors_keep_what_feedparser_read(site: TestSite, caplog: pytest.LogCaptureFixture) -> None:
     # An undeclared entity is a fatal XML error; feedparser's loose parser reads on.
-    site.page("/feed.xml", rss_of(GOOD_2.replace("Moves", "Moves&nbsp;Indoors &mdash;"), GOOD_1), content_type="application/rss+xml")
+    site.page(
+        "/feed.xml",
+        rss_of(GOOD_2.replace("Moves", "Moves&nbsp;Indoors &mdash;"), GOOD_1),
+        content_type="application/rss+xml",
+    )
     caplog.set_level(logging.WARNING, logger="syndicate.sources.feed")
     items, first = poll(feed_settings(site))
     assert [i.key for i in items if isinstance(i, RawItem)] == ["g1", "g2"]
@@ -151,8 +181,11 @@ def test_recoverable_xml_errors_keep_what_feedparser_read(site: TestSite, caplog
 def test_a_document_with_no_entries_and_a_fatal_error_fails(site: TestSite) -> None:
     from syndicate.errors import SourceError
 
-    site.page("/feed.xml", '<?xml version="1.0"?><rss version="2.0"><channel><title>x</titl></channel></rss>',
-              content_type="application/rss+xml")
+    site.page(
+        "/feed.xml",
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>x</titl></channel></rss>',
+        content_type="application/rss+xml",
+    )
     with pytest.raises(SourceError, match="not well-formed XML"):
         poll(feed_settings(site))
 
@@ -180,7 +213,9 @@ def test_bidi_controls_are_stripped_from_feed_titles_content_and_links(site: Tes
     assert article.blocks[0].html == 'Read evil <a href="http://example.org/ab">the link</a>.'  # type: ignore[union-attr]
 
 
-def test_an_unserved_language_is_logged_once_per_change(tmp_path: Path, make_config: object, caplog: pytest.LogCaptureFixture) -> None:
+def test_an_unserved_language_is_logged_once_per_change(
+    tmp_path: Path, make_config: object, caplog: pytest.LogCaptureFixture
+) -> None:
     from tests.conftest import write_config
 
     settings = load_settings(write_config(tmp_path, languages=("fr",)))

@@ -37,9 +37,14 @@ def desk(tmp_path: Path) -> Path:
     folder.mkdir()
     # Written out of name order, as a sync tool or a script would.
     for name in ("2026-12-02-budget.txt", "2026-11-30-ferries.html", "2026-12-01-harbour.TXT"):
-        body = _story(name) if not name.endswith(".html") else (
-            "<!doctype html><html><head><title>Ferries</title></head><body><article><h1>Ferries</h1>"
-            "<p>The ferry company cut two crossings from the winter timetable.</p></article></body></html>")
+        body = (
+            _story(name)
+            if not name.endswith(".html")
+            else (
+                "<!doctype html><html><head><title>Ferries</title></head><body><article><h1>Ferries</h1>"
+                "<p>The ferry company cut two crossings from the winter timetable.</p></article></body></html>"
+            )
+        )
         (folder / name).write_text(body, encoding="utf-8")
     (folder / ".2026-12-02-budget.txt.swp").write_bytes(b"\x00vim swap")
     (folder / "2026-12-03-election.txt.partial").write_text("half a copy", encoding="utf-8")
@@ -55,13 +60,19 @@ def test_articles_come_in_name_order_and_other_files_are_left_alone(
     with caplog.at_level(logging.INFO, logger="syndicate.sources.folder"):
         items, end = drain(_source(desk).fetch(FetchState()))
     assert [i.key for i in items if isinstance(i, RawItem)] == [
-        "2026-11-30-ferries.html", "2026-12-01-harbour.TXT", "2026-12-02-budget.txt",
+        "2026-11-30-ferries.html",
+        "2026-12-01-harbour.TXT",
+        "2026-12-02-budget.txt",
     ]
     assert [i.media_type for i in items if isinstance(i, RawItem)] == ["text/html", "text/plain", "text/plain"]
     skipped = [r.getMessage() for r in caplog.records if "skipping" in r.getMessage()]
-    assert skipped == ["[desk] skipping front-page.jpg: not a .txt or .html article"]  # notes and partial copies pass quietly
+    assert skipped == [
+        "[desk] skipping front-page.jpg: not a .txt or .html article"
+    ]  # notes and partial copies pass quietly
     assert sorted(end.state.cursor["files"]) == [
-        "2026-11-30-ferries.html", "2026-12-01-harbour.TXT", "2026-12-02-budget.txt",
+        "2026-11-30-ferries.html",
+        "2026-12-01-harbour.TXT",
+        "2026-12-02-budget.txt",
     ]
     assert not end.not_modified
 

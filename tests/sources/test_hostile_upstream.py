@@ -29,8 +29,10 @@ from syndicate.sources.http import Fetched, HttpFetcher
 TIMEOUT = 0.8
 MARGIN = 1.5
 
-FEED = (b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
-        b"<item><title>One</title><guid>1</guid></item></channel></rss>")
+FEED = (
+    b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
+    b"<item><title>One</title><guid>1</guid></item></channel></rss>"
+)
 
 PAYLOADS = {
     "valid": b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\nContent-Length: %d\r\n\r\n" % len(FEED) + FEED,
@@ -179,7 +181,9 @@ def test_a_ping_to_a_trickling_or_endless_hub_ends_in_time_and_reads_little(tmp_
             assert _rss_mb() - before < 50
 
 
-def test_subscribing_at_a_trickling_or_endless_hub_ends_in_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_subscribing_at_a_trickling_or_endless_hub_ends_in_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A feed names its hub: our subscription request there is bounded too (it ran inside
     the poll job, so a trickling hub stopped the source's polls and SIGTERM)."""
     import syndicate.sources.websub as websub
@@ -189,15 +193,23 @@ def test_subscribing_at_a_trickling_or_endless_hub_ends_in_time(tmp_path: Path, 
     from tests.sources.site import daemon_config
 
     monkeypatch.setattr(websub, "TIMEOUT", TIMEOUT)
-    config = daemon_config(tmp_path, '[[sources]]\nname = "harbour"\ntype = "feed"\nurl = "http://127.0.0.1:9/feed.xml"\n')
+    config = daemon_config(
+        tmp_path, '[[sources]]\nname = "harbour"\ntype = "feed"\nurl = "http://127.0.0.1:9/feed.xml"\n'
+    )
     config.write_text(config.read_text() + '\n[websub]\ncallback_url = "http://127.0.0.1:9/websub/"\n')
     settings = load_settings(config)
     with Store.open(settings.state_dir) as store:
         subscriber = websub.WebSubSubscriber(settings, store)
         for behaviour in (HUB_TRICKLE, EndlessError()):
             with upstream(behaviour) as (url, _stop):  # type: ignore[arg-type]
-                sub = Subscription(source="harbour", hub=url, topic="http://127.0.0.1:9/feed.xml", secret="s" * 64,
-                                   state="subscribing", pending="subscribe")
+                sub = Subscription(
+                    source="harbour",
+                    hub=url,
+                    topic="http://127.0.0.1:9/feed.xml",
+                    secret="s" * 64,
+                    state="subscribing",
+                    pending="subscribe",
+                )
                 before = _rss_mb()
                 started = time.monotonic()
                 error = subscriber._request(sub, "subscribe")

@@ -19,7 +19,13 @@ def site() -> Iterator[TestSite]:
 
 
 def fetcher(**kwargs: object) -> HttpFetcher:
-    options: dict[str, object] = {"source": "t", "user_agent": "syndicate-test/1 (+https://news.example.org/)", "timeout": 2.0, "retries": 2, "backoff": 0.01}
+    options: dict[str, object] = {
+        "source": "t",
+        "user_agent": "syndicate-test/1 (+https://news.example.org/)",
+        "timeout": 2.0,
+        "retries": 2,
+        "backoff": 0.01,
+    }
     options.update(kwargs)
     return HttpFetcher(**options)  # type: ignore[arg-type]
 
@@ -176,6 +182,7 @@ def test_a_public_feed_linking_to_a_local_address_is_not_followed() -> None:
     local = FeedSource(FeedSourceSettings(name="l", type="feed", url="http://127.0.0.1:8080/feed.xml"), Path("."))
     assert local._http().allow_private is True
     opted = FeedSource(
-        FeedSourceSettings(name="o", type="feed", url="https://93.184.215.14/f.xml", allow_private_addresses=True), Path(".")
+        FeedSourceSettings(name="o", type="feed", url="https://93.184.215.14/f.xml", allow_private_addresses=True),
+        Path("."),
     )
     assert opted._http().allow_private is True

@@ -45,7 +45,9 @@ def _as_expected(article: Article) -> dict[str, object]:
 def test_read_page_cases(name: str, url: str) -> None:
     selectors_file = CASES / f"{name}.toml"
     selectors = PageSelectors(**tomllib.loads(selectors_file.read_text())) if selectors_file.exists() else None
-    fetched = Fetched(url=url, status=200, content=(CASES / f"{name}.html").read_bytes(), headers={"content-type": "text/html"})
+    fetched = Fetched(
+        url=url, status=200, content=(CASES / f"{name}.html").read_bytes(), headers={"content-type": "text/html"}
+    )
     page = read_page(fetched, source="s", selectors=selectors)
     expected = json.loads((CASES / f"{name}.expected.json").read_text())
     assert _as_expected(extract(page.item, ExtractSettings(), selectors)) == expected
@@ -55,7 +57,12 @@ def test_read_page_cases(name: str, url: str) -> None:
 
 def test_charset_from_the_http_header() -> None:
     body = "<html><body><article><h1>Привет</h1><p>Новости дня.</p></article></body></html>".encode("cp1251")
-    fetched = Fetched(url="https://ru.example/a", status=200, content=body, headers={"content-type": "text/html; charset=windows-1251"})
+    fetched = Fetched(
+        url="https://ru.example/a",
+        status=200,
+        content=body,
+        headers={"content-type": "text/html; charset=windows-1251"},
+    )
     article = extract(read_page(fetched, source="s").item, ExtractSettings())
     assert (article.title, article.paragraphs) == ("Привет", ("Новости дня.",))
 
@@ -67,7 +74,14 @@ def test_bad_selector_is_a_config_error_naming_the_key() -> None:
     data = {
         "site": {"title": "T", "base_url": "https://x.org"},
         "translate": {"languages": ["es"]},
-        "sources": [{"name": "p", "type": "pages", "start_url": "https://x.org/a", "selectors": {"body": "div[", "next": "xpath://a[@"}}],
+        "sources": [
+            {
+                "name": "p",
+                "type": "pages",
+                "start_url": "https://x.org/a",
+                "selectors": {"body": "div[", "next": "xpath://a[@"},
+            }
+        ],
     }
     with pytest.raises(ConfigError) as info:
         parse_settings(data)
@@ -93,10 +107,14 @@ def publish_chain(site: TestSite, stories: list[Story], *, semantic: bool = True
 
 
 def settings(site: TestSite, start: Story, **kwargs: object) -> PagesSourceSettings:
-    return PagesSourceSettings(name="harbour", type="pages", start_url=site.url(start.path), retries=0, timeout="2s", **kwargs)  # type: ignore[arg-type]
+    return PagesSourceSettings(
+        name="harbour", type="pages", start_url=site.url(start.path), retries=0, timeout="2s", **kwargs
+    )  # type: ignore[arg-type]
 
 
-def poll(source_settings: PagesSourceSettings, state: FetchState | None = None) -> tuple[list[RawItem | ItemError], FetchResult]:
+def poll(
+    source_settings: PagesSourceSettings, state: FetchState | None = None
+) -> tuple[list[RawItem | ItemError], FetchResult]:
     return drain(PageSource(source_settings, Path(".")).fetch(state or FetchState()))
 
 

@@ -83,27 +83,34 @@ SLOW = [_trickle_headers, _trickle_body, _silent]
 @pytest.mark.parametrize("upstream", SLOW, indirect=True, ids=["headers-trickle", "body-trickle", "silent"])
 def test_the_timeout_bounds_the_whole_request(upstream: str) -> None:
     started = time.monotonic()
-    with HttpFetcher(source="wire", user_agent="test", timeout=1.5, retries=0) as fetcher:
-        with pytest.raises(SourceError, match=r"timed out after 1.5s"):
-            fetcher.get(upstream)
+    with (
+        HttpFetcher(source="wire", user_agent="test", timeout=1.5, retries=0) as fetcher,
+        pytest.raises(SourceError, match=r"timed out after 1.5s"),
+    ):
+        fetcher.get(upstream)
     assert time.monotonic() - started < 3.0
 
 
 @pytest.mark.parametrize("upstream", [_trickle_headers], indirect=True, ids=["headers-trickle"])
 def test_once_with_a_trickling_feed_ends_in_time(upstream: str, tmp_path: Path) -> None:
-    config = write_config(tmp_path, extra=f'''
+    config = write_config(
+        tmp_path,
+        extra=f'''
 [[sources]]
 name = "wire"
 type = "feed"
 url = "{upstream}"
 timeout = "2s"
 retries = 0
-''')
+''',
+    )
     settings = load_settings(config)
     engine = FakeEngine("apertium", {("en", "es")}, tagged)
     started = time.monotonic()
     with Store.open(settings.state_dir) as store:
-        report = once(settings, store, engines=Engines(settings, factories={"apertium": lambda s: engine}), clock=Clock())
+        report = once(
+            settings, store, engines=Engines(settings, factories={"apertium": lambda s: engine}), clock=Clock()
+        )
     assert time.monotonic() - started < 20
     wire = [p for p in report.problems if p.source == "wire"]
     assert wire and "timed out after 2s" in wire[0].message

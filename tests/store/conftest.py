@@ -58,5 +58,3 @@ def translation(article_id: int, language: str = "es", *, title: str = "Título"
     }
     fields.update(kwargs)
     return Translation(**fields)  # type: ignore[arg-type]
-
-

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import func, select
 
 from syndicate.store import Store
-from syndicate.translate.service import MemoryEntry
 from syndicate.store.rows import article_body
 from syndicate.store.schema import articles, memory, translations
+from syndicate.translate.service import MemoryEntry
 from tests.store.conftest import NOW, article, translation
 
 
@@ -63,7 +63,9 @@ def test_two_writers_upsert_the_same_articles(store: Store) -> None:
 def test_same_title_different_articles_get_distinct_slugs(store: Store) -> None:
     # Two sources publish different articles with one title at the same moment, many times.
     def writer(source: str) -> Callable[[], None]:
-        return lambda: [store.articles.upsert(article(f"{source}-{n}", "Breaking news", source=source), NOW) for n in range(25)]  # type: ignore[func-returns-value]
+        return lambda: [
+            store.articles.upsert(article(f"{source}-{n}", "Breaking news", source=source), NOW) for n in range(25)
+        ]  # type: ignore[func-returns-value]
 
     together(writer("left"), writer("right"))
     with store.connect() as conn:
@@ -146,11 +148,19 @@ def test_a_slug_taken_between_look_up_and_insert_is_retried(store: Store, caplog
         with conn.begin():
             conn.execute(
                 articles.insert().values(
-                    source=other.source, key=other.key, slug="scoop", title=other.title, body=article_body(other),
-                    content_hash=other.content_hash, first_seen=NOW, updated=NOW,
+                    source=other.source,
+                    key=other.key,
+                    slug="scoop",
+                    title=other.title,
+                    body=article_body(other),
+                    content_hash=other.content_hash,
+                    first_seen=NOW,
+                    updated=NOW,
                 )
             )
-            writer = threading.Thread(target=lambda: result.append(store.articles.upsert(article("ours", "Scoop"), NOW)[0].slug))
+            writer = threading.Thread(
+                target=lambda: result.append(store.articles.upsert(article("ours", "Scoop"), NOW)[0].slug)
+            )
             writer.start()
             time.sleep(1.0)  # let it reach its insert (PostgreSQL) or the lock (SQLite)
         writer.join(timeout=30)

@@ -24,9 +24,9 @@ from sqlalchemy import create_engine, inspect, select, text
 from syndicate.errors import StoreError
 from syndicate.models import Lang
 from syndicate.store import Store, migrations, schema
-from syndicate.translate.service import MemoryEntry
 from syndicate.store.migrations import HEAD
 from syndicate.store.schema import changes
+from syndicate.translate.service import MemoryEntry
 from tests.conftest import DATA
 
 FIXTURES = {
@@ -110,10 +110,16 @@ def test_the_bookkeeping_moves_out_of_cursors_and_problems(store_url: str) -> No
     engine = create_engine(store_url)
     with engine.begin() as conn:
         command.upgrade(migrations.config(conn), "0004")  # type: ignore[arg-type]
-        state = "INSERT INTO source_state (source, cursor, items_new, items_updated, items_failed, failures_in_row, polls)"
-        conn.execute(text(f"{state} VALUES ('sample', :c, 0, 0, 0, 0, 1)"),
-                     {"c": json.dumps({"_reader": "1fc0781831f75ae5929c2699", "files": {"a.txt": "12:34"}})})
-        conn.execute(text(f"{state} VALUES ('wire', :c, 0, 0, 0, 0, 1)"), {"c": json.dumps({"url": "https://x.example/feed"})})
+        state = (
+            "INSERT INTO source_state (source, cursor, items_new, items_updated, items_failed, failures_in_row, polls)"
+        )
+        conn.execute(
+            text(f"{state} VALUES ('sample', :c, 0, 0, 0, 0, 1)"),
+            {"c": json.dumps({"_reader": "1fc0781831f75ae5929c2699", "files": {"a.txt": "12:34"}})},
+        )
+        conn.execute(
+            text(f"{state} VALUES ('wire', :c, 0, 0, 0, 0, 1)"), {"c": json.dumps({"url": "https://x.example/feed"})}
+        )
         conn.execute(
             text("INSERT INTO reported_problem (scope, subject, fingerprint) VALUES (:s, :j, :f)"),
             [
@@ -179,14 +185,18 @@ def test_untranslated_is_filled_from_the_stored_body(tmp_path: Path) -> None:
     db = tmp_path / "syndicate.db"
     shutil.copy(FIXTURES["release-2c050c3"], db)
     with sqlite3.connect(db) as conn:
-        article_id, body = conn.execute("SELECT article_id, body FROM translations WHERE language = 'es' LIMIT 1").fetchone()
+        article_id, body = conn.execute(
+            "SELECT article_id, body FROM translations WHERE language = 'es' LIMIT 1"
+        ).fetchone()
         conn.execute(
             "UPDATE translations SET body = ? WHERE article_id = ? AND language = 'es'",
             (json.dumps({**json.loads(body), "untranslated": 2}), article_id),
         )
     with Store.open(tmp_path) as store:
         with store.connect() as conn:
-            filled = dict(conn.execute(text("SELECT article_id, untranslated FROM translations WHERE language = 'es'")).all())
+            filled = dict(
+                conn.execute(text("SELECT article_id, untranslated FROM translations WHERE language = 'es'")).all()
+            )
         assert filled[article_id] == 2 and sum(filled.values()) == 2
         assert store.articles.pending_translation(Lang("es")) == [article_id]
 
@@ -200,13 +210,18 @@ def test_a_store_from_the_first_release_gains_its_columns(tmp_path: Path) -> Non
             " source_language VARCHAR(35) NOT NULL, target_language VARCHAR(35) NOT NULL, source_text TEXT NOT NULL,"
             " target_text TEXT NOT NULL, created DATETIME NOT NULL)"
         )
-        conn.execute("INSERT INTO memory VALUES ('k', 'apertium', 'm', 'en', 'es', 'Hi.', 'Hola.', '2025-01-01 00:00:00')")
+        conn.execute(
+            "INSERT INTO memory VALUES ('k', 'apertium', 'm', 'en', 'es', 'Hi.', 'Hola.', '2025-01-01 00:00:00')"
+        )
     with Store.open(tmp_path) as store:
         assert store.revision() == HEAD
-        store.memory.put("apertium", "m", "en", "es", [(("Hello.", ""), MemoryEntry("Hola."), "")],
-                         datetime(2026, 1, 1, tzinfo=UTC))
+        store.memory.put(
+            "apertium", "m", "en", "es", [(("Hello.", ""), MemoryEntry("Hola."), "")], datetime(2026, 1, 1, tzinfo=UTC)
+        )
         assert store.memory.get("apertium", "m", "en", "es", [("Hello.", "")]) == (
-            {("Hello.", ""): MemoryEntry("Hola.")}, set())
+            {("Hello.", ""): MemoryEntry("Hola.")},
+            set(),
+        )
     with sqlite3.connect(db) as conn:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(memory)")]
         assert conn.execute("SELECT rejected FROM memory WHERE key = 'k'").fetchone() == ("",)
@@ -271,7 +286,9 @@ def release_code(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = Path(__file__).resolve().parents[2]
     folder = tmp_path_factory.mktemp("release-code")
     archive = subprocess.run(
-        ["git", "-C", str(repo), "archive", "--format=tar", RELEASE_COMMIT, "syndicate"], capture_output=True, check=False
+        ["git", "-C", str(repo), "archive", "--format=tar", RELEASE_COMMIT, "syndicate"],
+        capture_output=True,
+        check=False,
     )
     if archive.returncode != 0:
         pytest.skip(f"commit {RELEASE_COMMIT} is not in this checkout's history (a shallow clone?)")
@@ -307,7 +324,9 @@ def test_a_postgresql_store_made_by_the_release_upgrades(release_code: Path, fre
         assert [s.article.title for s in store.articles.all()] == ["Old news"]
         # A row the release wrote reads back under the key it had (no rules then).
         assert store.memory.get("apertium", "m", "en", "es", [("Hello.", "")]) == (
-            {("Hello.", ""): MemoryEntry("Hola.")}, set())
+            {("Hello.", ""): MemoryEntry("Hola.")},
+            set(),
+        )
         new, status = store.articles.upsert(
             replace(store.articles.all()[0].article, key="k2"), datetime(2026, 1, 2, tzinfo=UTC)
         )

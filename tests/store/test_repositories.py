@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from syndicate.models import Lang, Ref
 from syndicate.store import Store
-from syndicate.translate.service import MemoryEntry
 from syndicate.store.schema import articles, changes, reported_problem, translate_state, translations
 from syndicate.store.sources_state import PollRecord
+from syndicate.translate.service import MemoryEntry
 from tests.store.conftest import NOW, article, translation
 
 ES = Lang("es")
@@ -32,7 +32,9 @@ def test_article_upsert_reports_new_unchanged_relinked_updated(store: Store) -> 
     assert status == "unchanged" and again == first and seqs(store)[first.id] == seq_new
 
     relinked, status = store.articles.upsert(replace(article("a"), next=Ref("https://example.org/b", "B")), NOW)
-    assert status == "relinked" and relinked.updated == NOW and relinked.article.next == Ref("https://example.org/b", "B")
+    assert (
+        status == "relinked" and relinked.updated == NOW and relinked.article.next == Ref("https://example.org/b", "B")
+    )
     seq_relinked = seqs(store)[first.id]
     assert seq_relinked > seq_new
 
@@ -143,11 +145,19 @@ def test_translations_for_language(store: Store) -> None:
 
 def test_memory_keeps_the_first_translation(store: Store) -> None:
     hello, bad = ("Hello.", "r1"), ("Bad.", "r1")
-    store.memory.put("apertium", "m", "en", "es", [(hello, MemoryEntry("Hola.", 0.9, ("x",)), ""),
-                                                  (bad, MemoryEntry("Malo."), "length")], NOW)
+    store.memory.put(
+        "apertium",
+        "m",
+        "en",
+        "es",
+        [(hello, MemoryEntry("Hola.", 0.9, ("x",)), ""), (bad, MemoryEntry("Malo."), "length")],
+        NOW,
+    )
     store.memory.put("apertium", "m", "en", "es", [(hello, MemoryEntry("Buenas."), "")], NOW)
     assert store.memory.get("apertium", "m", "en", "es", [hello, bad, ("Unknown.", "r1")]) == (
-        {hello: MemoryEntry("Hola.", 0.9, ("x",))}, {bad})
+        {hello: MemoryEntry("Hola.", 0.9, ("x",))},
+        {bad},
+    )
     assert store.memory.get("apertium", "other model", "en", "es", [hello]) == ({}, set())
     # Other protected terms, other rules: another entry.
     assert store.memory.get("apertium", "m", "en", "es", [("Hello.", "r2")]) == ({}, set())
@@ -225,4 +235,10 @@ def test_websub_ping_counts(store: Store) -> None:
     store.websub.record_ping("https://hub.example/", ok=True, when=NOW)
     store.websub.record_ping("https://hub.example/", ok=False, when=NOW + timedelta(minutes=1), error="503")
     ping = store.websub.hubs()["https://hub.example/"]
-    assert (ping.pings_ok, ping.pings_failed, ping.last_success, ping.outcome, ping.last_error) == (1, 1, NOW, "failed", "503")
+    assert (ping.pings_ok, ping.pings_failed, ping.last_success, ping.outcome, ping.last_error) == (
+        1,
+        1,
+        NOW,
+        "failed",
+        "503",
+    )

@@ -55,7 +55,9 @@ def content(db: Path) -> dict[str, list[tuple[object, ...]]]:
     """Every row readers' output is made from (the columns the release had)."""
     return {
         "articles": table(db, "articles", "id, source, key, slug, url, title, body, content_hash, first_seen, updated"),
-        "translations": table(db, "translations", "article_id, language, engine, model, title, body, source_hash, updated"),
+        "translations": table(
+            db, "translations", "article_id, language, engine, model, title, body, source_hash, updated"
+        ),
         "memory": table(db, "memory", "key, source_text, target_text, rejected, created"),
         "stats": table(db, "stats", "language, engine, name, value"),
         "feed_log": table(db, "feed_log", "language, article_id, seq, page"),
@@ -160,7 +162,9 @@ def test_once_after_the_upgrade_redoes_the_translations_once(upgraded: Upgraded)
     # And only once: the next run translates nothing and writes nothing.
     assert upgraded.again.returncode == 0, upgraded.again.stderr[-3000:]
     assert upgraded.after_again == upgraded.after
-    assert "0 segment(s) translated" in upgraded.again.stdout and "0 file(s) written" in upgraded.again.stdout, upgraded.again.stdout
+    assert "0 segment(s) translated" in upgraded.again.stdout and "0 file(s) written" in upgraded.again.stdout, (
+        upgraded.again.stdout
+    )
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -174,17 +178,23 @@ def test_feeds_keep_the_release_entries(upgraded: Upgraded, language: str, name:
     mine = feedparser.parse(upgraded.feeds[(language, name)]) if name != "feed.json" else None
     theirs = feedparser.parse((RELEASE / "feeds" / language / name).read_bytes()) if name != "feed.json" else None
     if name == "feed.json":
-        ours, release = json.loads(upgraded.feeds[(language, name)]), json.loads((RELEASE / "feeds" / language / name).read_bytes())
+        ours, release = (
+            json.loads(upgraded.feeds[(language, name)]),
+            json.loads((RELEASE / "feeds" / language / name).read_bytes()),
+        )
         assert [(i["id"], i["date_published"]) for i in ours["items"]] == [
-            (i["id"], i["date_published"]) for i in release["items"]]
+            (i["id"], i["date_published"]) for i in release["items"]
+        ]
     else:
         assert mine is not None and theirs is not None
-        assert [(e.id, e.get("published")) for e in mine.entries] == [(e.id, e.get("published")) for e in theirs.entries]
+        assert [(e.id, e.get("published")) for e in mine.entries] == [
+            (e.id, e.get("published")) for e in theirs.entries
+        ]
     assert (upgraded.directory / "feeds" / language / name).read_bytes() == upgraded.feeds[(language, name)]
 
 
 def test_the_starting_points_keep_their_bookkeeping_as_they_did(upgraded: Upgraded) -> None:
-    (source, cursor), = upgraded.bookkeeping["cursors"]
+    ((source, cursor),) = upgraded.bookkeeping["cursors"]
     languages = sorted(str(p[1]) for p in upgraded.bookkeeping["problems"] if p[0] == "translate-settings")
     if upgraded.start == "revision-0004":
         assert source == "sample" and "_reader" in json.loads(str(cursor))
@@ -202,7 +212,7 @@ def test_the_bookkeeping_moves_to_its_own_column_and_table(upgraded: Upgraded) -
     remembered = dict(table(db, "translate_state", "language, fingerprint"))
     assert sorted(remembered) == sorted(LANGUAGES)
     if upgraded.start == "revision-0004":  # carried over as it was
-        (_, old_cursor), = upgraded.bookkeeping["cursors"]
+        ((_, old_cursor),) = upgraded.bookkeeping["cursors"]
         assert reader == json.loads(str(old_cursor))["_reader"]
         # The settings each language was checked under now include the translation
         # rules, which changed: checked again once, under a new fingerprint.

@@ -75,7 +75,9 @@ def test_a_protected_name_comes_back_once_when_the_generator_writes_two_forms(en
     # Esperanto's generator writes an object both ways ("Diegon/Diego"): the name stands
     # once, no slash left (the sample's headline read "Diegon/Japanujo armeigo").
     (out,) = engine.translate_scored(
-        ["Russia sees US-backed Japan militarization as global risk"], EN, Lang("eo"),
+        ["Russia sees US-backed Japan militarization as global risk"],
+        EN,
+        Lang("eo"),
         per_segment=[{"Japan": "Japanujo", "Russia": "Rusujo"}],
     )
     assert "/" not in out.text and out.text.count("Japanujo") == 1 and out.text.startswith("Rusujo "), out.text

@@ -30,8 +30,9 @@ def sentences(name: str) -> list[str]:
     return [line.strip() for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def translated(segments: list[str], source: str, target: str, order: list[int] | None = None,
-               batch: int | None = None) -> list[str]:
+def translated(
+    segments: list[str], source: str, target: str, order: list[int] | None = None, batch: int | None = None
+) -> list[str]:
     """``segments`` translated by a new translator, in ``order`` and batches of ``batch``;
     returned in the segments' own order."""
     order = order if order is not None else list(range(len(segments)))
@@ -41,18 +42,22 @@ def translated(segments: list[str], source: str, target: str, order: list[int] |
         size = batch or len(order)
         for start in range(0, len(order), size):
             chosen = order[start : start + size]
-            for index, text in zip(chosen, engine.translate([segments[i] for i in chosen], Lang(source), Lang(target)),
-                                   strict=True):
+            for index, text in zip(
+                chosen, engine.translate([segments[i] for i in chosen], Lang(source), Lang(target)), strict=True
+            ):
                 out[index] = text
         return [out[i] for i in range(len(segments))]
     finally:
         engine.close()
 
 
-@pytest.mark.parametrize(("source", "target", "name", "count"), [
-    ("en", "es", "src.en", None),  # the 341 sentences
-    ("gl", "en", "ref.gl", 100),  # a tagger that changes on most sentences ("como", "cando", "ben")
-])
+@pytest.mark.parametrize(
+    ("source", "target", "name", "count"),
+    [
+        ("en", "es", "src.en", None),  # the 341 sentences
+        ("gl", "en", "ref.gl", 100),  # a tagger that changes on most sentences ("como", "cando", "ben")
+    ],
+)
 def test_any_order_and_batching_gives_the_same_text(source: str, target: str, name: str, count: int | None) -> None:
     if not (MODES / ("eng-spa.mode" if source == "en" else "gl-en.mode")).exists():
         pytest.skip(f"the {source}-{target} pair is not installed")
@@ -78,7 +83,7 @@ def test_a_tagger_that_changed_is_replaced_and_says_which_word() -> None:
     pipe = _Pipeline(_stages(mode), mode.name, timeout=30)
     try:
         assert pipe.watched is not None and "-d" in pipe.stages[pipe.watched]
-        calm, words = pipe.run_reporting("The council met on Monday .[][<m0>]")
+        _calm, words = pipe.run_reporting("The council met on Monday .[][<m0>]")
         assert words == frozenset() and pipe.renewals == 0
         _, words = pipe.run_reporting("Numbers are not known .[][<m0>]")
         assert words == {"known"} and pipe.renewals == 1
@@ -102,10 +107,15 @@ def test_the_upstream_defect_is_still_there_without_the_renewal() -> None:
 
     def tag(*segments: str) -> list[str]:
         data = "".join(s + "\0" for s in segments).encode()
-        morph = subprocess.run(["lt-proc", "-z", str(base / "eng-spa.automorf.bin")], input=data, capture_output=True,
-                               check=True)
-        tagged = subprocess.run(["apertium-tagger", "-z", "-g", str(base / "eng-spa.prob")], input=morph.stdout,
-                                capture_output=True, check=True)
+        morph = subprocess.run(
+            ["lt-proc", "-z", str(base / "eng-spa.automorf.bin")], input=data, capture_output=True, check=True
+        )
+        tagged = subprocess.run(
+            ["apertium-tagger", "-z", "-g", str(base / "eng-spa.prob")],
+            input=morph.stdout,
+            capture_output=True,
+            check=True,
+        )
         return tagged.stdout.decode().split("\0")
 
     after = tag("Numbers are not known.", "Dr. Tony Moll discovered it.")[1]

@@ -151,7 +151,7 @@ def test_close_from_another_thread_ends_a_running_translation_at_once() -> None:
     def work() -> None:
         try:
             translator.translate([" ".join(["the house is red and the dog is small"] * 60_000)], EN, ES)
-        except BaseException as error:
+        except BaseException as error:  # noqa: BLE001 - the main thread re-raises what the worker met
             errors.append(error)
 
     worker = threading.Thread(target=work)
@@ -198,8 +198,9 @@ def test_many_segments_with_stream_format_characters_come_back_aligned_one_to_on
 def test_many_segments_take_one_flush(engine: ApertiumTranslator, monkeypatch: pytest.MonkeyPatch) -> None:
     flushes: list[int] = []
     real_run = apertium._Pipeline.run_reporting
-    monkeypatch.setattr(apertium._Pipeline, "run_reporting",
-                        lambda self, text: flushes.append(len(text)) or real_run(self, text))
+    monkeypatch.setattr(
+        apertium._Pipeline, "run_reporting", lambda self, text: flushes.append(len(text)) or real_run(self, text)
+    )
     assert len(engine.translate(_segments(), EN, ES)) == 600
     assert len(flushes) == 1  # not one round trip through ten processes per segment
 
@@ -301,15 +302,18 @@ def test_model_id_reads_the_version_from_dpkgs_status_without_a_process(
     log = tmp_path / "calls"
     fake = tmp_path / "bin" / "dpkg-query"
     fake.parent.mkdir()
-    real = subprocess.run(["sh", "-c", "command -v dpkg-query"], capture_output=True, text=True, check=True).stdout.strip()
+    real = subprocess.run(
+        ["sh", "-c", "command -v dpkg-query"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     fake.write_text(f'#!/bin/sh\necho "$@" >> {log}\nexec {real} "$@"\n')
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
     translator = ApertiumTranslator()
     first = translator.model_id(EN, ES)
     assert all(translator.model_id(EN, ES) == first for _ in range(3))
-    expected = subprocess.run([real, "-W", "-f=${Version}", "apertium-eng-spa"], capture_output=True, text=True,
-                              check=True).stdout.strip()
+    expected = subprocess.run(
+        [real, "-W", "-f=${Version}", "apertium-eng-spa"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert first == f"apertium:eng-spa@apertium-eng-spa={expected}"
     assert not log.exists()  # the package's version came from dpkg's status file: no dpkg-query run
 

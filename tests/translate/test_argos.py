@@ -75,9 +75,7 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("archives")
     return {
         "echo": build_package(out / "echo-en_es-1.0.argosmodel", "en", "es"),
-        "echo-1.1": build_package(
-            out / "echo-en_es-1.1.argosmodel", "en", "es", package_version="1.1"
-        ),
+        "echo-1.1": build_package(out / "echo-en_es-1.1.argosmodel", "en", "es", package_version="1.1"),
         "echo-other-dir": build_package(
             out / "echo-en_es-2.0.argosmodel",
             "en",
@@ -86,9 +84,7 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             dir_name="translate-en_es-2_0",
         ),
         "permuted": build_package(out / "permuted-en_fr.argosmodel", "en", "fr", kind="permuted"),
-        "prefix": build_package(
-            out / "echo-en_de-prefix.argosmodel", "en", "de", target_prefix="__de__"
-        ),
+        "prefix": build_package(out / "echo-en_de-prefix.argosmodel", "en", "de", target_prefix="__de__"),
         "random": build_package(
             out / "random-de_en.argosmodel",
             "de",
@@ -131,9 +127,7 @@ def test_importing_the_engine_does_not_import_heavy_libraries() -> None:
         "heavy = ('ctranslate2', 'argostranslate', 'httpx', 'sentencepiece', 'torch')\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
 
 
@@ -150,9 +144,7 @@ def test_thread_overrides(packages_dir: Path) -> None:
     assert (engine.inter_threads, engine.intra_threads) == (1, 3)
 
 
-def test_default_packages_dir_follows_argos_rules(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_default_packages_dir_follows_argos_rules(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("XDG_DATA_HOME")
     assert default_packages_dir() == tmp_path / "home/.local/share/argos-translate/packages"
@@ -171,9 +163,7 @@ def test_default_packages_dir_follows_argos_rules(
 
 
 def test_resolve_index_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert resolve_index_url() == (
-        "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
-    )
+    assert resolve_index_url() == ("https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json")
     monkeypatch.setenv("ARGOS_PACKAGE_INDEX", "http://mirror.example/argos/")
     assert resolve_index_url() == "http://mirror.example/argos/index.json"
     assert resolve_index_url("http://h/x") == "http://h/x/index.json"
@@ -204,15 +194,11 @@ def test_newer_version_replaces_the_old_one(archives: dict[str, Path], tmp_path:
     engine = ArgosTranslator(directory)
     assert engine.model_id(EN, ES) == "argos:en-es@1.0"
     install_from_file(archives["echo-1.1"], directory)
-    assert [(i.package_version, i.path.name) for i in list_installed(directory)] == [
-        ("1.1", "translate-en_es-fixture")
-    ]
+    assert [(i.package_version, i.path.name) for i in list_installed(directory)] == [("1.1", "translate-en_es-fixture")]
     assert engine.model_id(EN, ES) == "argos:en-es@1.1"
     # Another directory name for the same pair replaces it too: one package per pair.
     install_from_file(archives["echo-other-dir"], directory)
-    assert [(i.package_version, i.path.name) for i in list_installed(directory)] == [
-        ("2.0", "translate-en_es-2_0")
-    ]
+    assert [(i.package_version, i.path.name) for i in list_installed(directory)] == [("2.0", "translate-en_es-2_0")]
     assert _entries(directory) == ["translate-en_es-2_0"]
     assert engine.translate(["Still works."], EN, ES) == ["Still works."]
 
@@ -305,9 +291,7 @@ def test_bad_archives_are_refused_cleanly(case: str, tmp_path: Path) -> None:
 
 
 def test_damaged_archive_is_refused_and_cleaned_up(tmp_path: Path) -> None:
-    damaged = _zip(
-        tmp_path / "damaged.argosmodel", {**COMPLETE, "pkg/model/model.bin": b"x" * 4096}
-    )
+    damaged = _zip(tmp_path / "damaged.argosmodel", {**COMPLETE, "pkg/model/model.bin": b"x" * 4096})
     damaged.write_bytes(damaged.read_bytes().replace(b"x" * 64, b"y" * 64, 1))  # bad CRC
     directory = tmp_path / "packages"
     with pytest.raises(ModelError, match="cannot extract") as caught:
@@ -339,9 +323,7 @@ def test_echo_returns_every_sentence_in_order(translator: ArgosTranslator) -> No
     assert translator.translate(segments, EN, ES) == segments
 
 
-def test_blank_and_duplicate_segments(
-    translator: ArgosTranslator, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_blank_and_duplicate_segments(translator: ArgosTranslator, caplog: pytest.LogCaptureFixture) -> None:
     segments = ["", "  ", "The same line.", "Another line.", "The same line.", "\n"]
     with caplog.at_level(logging.DEBUG, logger="syndicate.translate.argos"):
         out = translator.translate(segments, EN, FR)
@@ -358,9 +340,7 @@ def test_underscores_survive(translator: ArgosTranslator) -> None:
     # Argos's own decode would have turned every "_" into a space.
     from argostranslate.package import Package
 
-    package = Package(
-        next(p.path for p in list_installed(translator.packages_dir) if p.to_code == "es")
-    )
+    package = Package(next(p.path for p in list_installed(translator.packages_dir) if p.to_code == "es"))
     assert "_" not in package.tokenizer.decode(package.tokenizer.encode(text))
 
 
@@ -369,9 +349,7 @@ def test_target_prefix_is_stripped(translator: ArgosTranslator) -> None:
     assert translator.translate(segments, EN, DE) == segments
 
 
-def test_permuted_model_is_deterministic_and_changes_text(
-    translator: ArgosTranslator, packages_dir: Path
-) -> None:
+def test_permuted_model_is_deterministic_and_changes_text(translator: ArgosTranslator, packages_dir: Path) -> None:
     segments = list(EN_LINES)
     first = translator.translate(segments, EN, FR)
     fresh = ArgosTranslator(packages_dir, beam_size=4, inter_threads=1, intra_threads=1)
@@ -413,7 +391,9 @@ def _count_model_calls(translator: ArgosTranslator, monkeypatch: pytest.MonkeyPa
     """The size of every batch the model is given from now on."""
     calls: list[int] = []
     run = translator._run
-    monkeypatch.setattr(translator, "_run", lambda loaded, texts, *a: calls.append(len(texts)) or run(loaded, texts, *a))
+    monkeypatch.setattr(
+        translator, "_run", lambda loaded, texts, *a: calls.append(len(texts)) or run(loaded, texts, *a)
+    )
     return calls
 
 
@@ -429,7 +409,10 @@ def test_a_copied_term_gets_its_required_form_without_another_model_call(
         {"Tim Cook": "Tim Cook"},
     ]
     out = translator.translate_scored(segments, EN, ES, per_segment=terms)  # the echo model copies everything
-    assert [o.text for o in out] == ["It cost about 14,5 millones de dólares, the Consejo de Seguridad said.", "Tim Cook spoke."]
+    assert [o.text for o in out] == [
+        "It cost about 14,5 millones de dólares, the Consejo de Seguridad said.",
+        "Tim Cook spoke.",
+    ]
     assert calls == [2]
 
 
@@ -490,18 +473,14 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def index_server(
-    tmp_path_factory: pytest.TempPathFactory, archives: dict[str, Path]
-) -> Iterator[str]:
+def index_server(tmp_path_factory: pytest.TempPathFactory, archives: dict[str, Path]) -> Iterator[str]:
     """A local argospm-style index: index.json plus package files, on 127.0.0.1."""
     root = tmp_path_factory.mktemp("index")
     (root / "files").mkdir()
     for key, name in (("echo", "en_es-1.0"), ("echo-1.1", "en_es-1.1"), ("permuted", "en_fr")):
         (root / "files" / f"{name}.argosmodel").write_bytes(archives[key].read_bytes())
     (root / "files" / "error-page.argosmodel").write_text("<html>" + "x" * 4000 + "</html>")
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(_QuietHandler, directory=str(root))
-    )
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(root)))
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     index = [
         {

@@ -64,7 +64,9 @@ def test_reordered_markup_moves_with_its_words() -> None:
 
 
 def test_attributes_kept_title_and_alt_translated() -> None:
-    out, _ = render('<a href="/p?q=1&amp;r=2" title="Read more" hreflang="en">link text</a> <img src="a.png" alt="A map">')
+    out, _ = render(
+        '<a href="/p?q=1&amp;r=2" title="Read more" hreflang="en">link text</a> <img src="a.png" alt="A map">'
+    )
     root = lxml.html.fragment_fromstring(out, create_parent="div")
     a, img = root.find("a"), root.find("img")
     assert a.get("href") == "/p?q=1&r=2" and a.get("hreflang") == "en"
@@ -76,6 +78,7 @@ def test_code_pre_and_translate_no_are_copied_verbatim() -> None:
     fragment = 'Run <code>make test</code> now and <span translate="no">Keep This</span> please.'
     plan = ParagraphPlan(fragment)
     assert set(plan.protected) == {"make test", "Keep This"}
+
     # An engine honouring protection keeps the words; the markup is copied as is.
     def fn(s: str, a: str, b: str) -> str:
         out = s

@@ -70,8 +70,16 @@ def test_what_a_newspaper_translates_is_left_to_the_engine_or_given_its_form(fin
         "The Department of Justice and the Federal Reserve agreed with American officials in January.",
         "Flights from New York to Tokyo and Germany resumed.",
     )
-    for word in ("White House", "Supreme Court", "Congress", "Monday", "Department of Justice", "Federal Reserve",
-                 "American", "January"):
+    for word in (
+        "White House",
+        "Supreme Court",
+        "Congress",
+        "Monday",
+        "Department of Justice",
+        "Federal Reserve",
+        "American",
+        "January",
+    ):
         assert word not in names.keep, (word, sorted(names.keep))
     terms = names.terms(ES)
     # One-word countries and cities take CLDR's form; "New York", which the dictionary knows
@@ -120,10 +128,19 @@ def test_title_case_headline_in_sentence_case(finder: NameFinder) -> None:
         "The central city library reopened on Saturday after a two-year renovation led by Helen Carter.",
         headline="City Library Reopens After Two-Year Renovation",
     )
-    assert names.recased["City Library Reopens After Two-Year Renovation"] == "City library reopens after two-year renovation"
-    names = names_of(finder, "NASA said on Monday that Europa has plumes.",
-                     headline="NASA Just Confirmed There Are Water Plumes Above The Surface of Europa")
-    assert names.recased[next(iter(names.recased))] == "NASA just confirmed there are water plumes above the surface of Europa"
+    assert (
+        names.recased["City Library Reopens After Two-Year Renovation"]
+        == "City library reopens after two-year renovation"
+    )
+    names = names_of(
+        finder,
+        "NASA said on Monday that Europa has plumes.",
+        headline="NASA Just Confirmed There Are Water Plumes Above The Surface of Europa",
+    )
+    assert (
+        names.recased[next(iter(names.recased))]
+        == "NASA just confirmed there are water plumes above the surface of Europa"
+    )
 
 
 @pytest.mark.parametrize(

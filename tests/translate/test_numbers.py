@@ -24,7 +24,9 @@ def test_money_with_scale_words_keeps_its_value() -> None:
     assert number_terms("He earned $40,000 a year.", EN, ES) == {"$40,000": "40.000 dólares"}
     assert number_terms("It raised $12.9bn.", EN, EO) == {"$12.9bn": "12,9 miliardoj da dolaroj"}
     assert number_terms("It raised $12.9bn.", EN, DE) == {"$12.9bn": "12,9 Milliarden Dollar"}
-    assert number_terms("2.5 billion euros were spent.", EN, CA) == {"2.5 billion euros": "2,5 milers de milions de euros"}
+    assert number_terms("2.5 billion euros were spent.", EN, CA) == {
+        "2.5 billion euros": "2,5 milers de milions de euros"
+    }
 
 
 def test_percentages_and_clock_times() -> None:
@@ -89,5 +91,9 @@ def test_the_check_compares_values(source: str, output: str, agree: bool) -> Non
 
 
 def test_values_are_read_with_each_language_s_conventions() -> None:
-    assert parse_values("12,9 mil millones y 3.500 a las 0:21", ES) == [Decimal(-21), Decimal("1.29E+10"), Decimal("3.5E+3")]
+    assert parse_values("12,9 mil millones y 3.500 a las 0:21", ES) == [
+        Decimal(-21),
+        Decimal("1.29E+10"),
+        Decimal("3.5E+3"),
+    ]
     assert parse_values("$12.9bn and 3,500 at 12:21 AM", EN) == [Decimal(-21), Decimal("1.29E+10"), Decimal("3.5E+3")]

@@ -18,7 +18,9 @@ def polish(target: str, source: str, output: str, lookup: Lookup | None = None) 
 
 def test_engine_marks_and_bracket_debris_never_reach_readers() -> None:
     assert polish("eo", "‘We had some things,’ he said.", "[']Ni havis kelkajn aferojn,['] li diris.") == (
-        "Ni havis kelkajn aferojn, li diris.", ("debris",))
+        "Ni havis kelkajn aferojn, li diris.",
+        ("debris",),
+    )
     assert polish("es", "Three fatalities.", "Tres *fatalities.")[0] == "Tres fatalities."
     # What the source itself has stays.
     assert polish("es", "Rate *this* [now].", "Valora *esto* [ahora].")[0] == "Valora *esto* [ahora]."
@@ -31,12 +33,16 @@ def test_spacing_around_punctuation() -> None:
 
 
 def test_typographic_quotes_become_the_target_s_own() -> None:
-    assert polish("es", "‘He died in my hands’, he said.", "‘ Murió en mis manos', dijo.")[0] == "«Murió en mis manos», dijo."
+    assert (
+        polish("es", "‘He died in my hands’, he said.", "‘ Murió en mis manos', dijo.")[0]
+        == "«Murió en mis manos», dijo."
+    )
     assert polish("gl", "“It is over,” she said.", "“Acabou,” dixo.")[0] == "“Acabou,” dixo."
     assert polish("de", "“It is over,” she said.", "“Es ist vorbei,” sagte sie.")[0] == "„Es ist vorbei,“ sagte sie."
     # Plain quotes are valid everywhere: paired and spaced, not restyled.
     assert polish("es", 'named "The Seven Sisters", it', 'llamado "Las Siete Hermanas ", es')[0] == (
-        'llamado "Las Siete Hermanas", es')
+        'llamado "Las Siete Hermanas", es'
+    )
 
 
 @pytest.mark.parametrize(
@@ -56,7 +62,10 @@ def test_spanish_opens_questions_and_exclamations(source: str, output: str, expe
 
 
 def test_a_sentence_that_starts_with_a_capital_keeps_it() -> None:
-    assert polish("ca", "Johnson's company grew.", "l'empresa de Johnson va créixer.")[0] == "L'empresa de Johnson va créixer."
+    assert (
+        polish("ca", "Johnson's company grew.", "l'empresa de Johnson va créixer.")[0]
+        == "L'empresa de Johnson va créixer."
+    )
 
 
 @pytest.mark.apertium
@@ -69,7 +78,9 @@ def test_glued_words_are_split_with_the_target_dictionary() -> None:
         assert polish("es", "A record-breaking year.", "Un año queromperécord.", es)[1] == ("glued",)
         # Esperanto makes words by joining words: only the article and "de" an engine glued on are split.
         assert polish("eo", "His company grew.", "lafirmao de Johnson kreskis.", eo) == (
-            "La firmao de Johnson kreskis.", ("glued",))
+            "La firmao de Johnson kreskis.",
+            ("glued",),
+        )
         assert polish("eo", "The culture of the town.", "La kulturode la urbo.", eo)[0] == "La kulturo de la urbo."
         assert polish("eo", "It runs out.", "Ĝi elkuras.", eo) == ("Ĝi elkuras.", ())
         # A word the source has (a name, a code) is never split.

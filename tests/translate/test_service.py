@@ -10,8 +10,8 @@ import logging
 from pathlib import Path
 
 import feedparser
-import pytest
 import lxml.html
+import pytest
 from lxml import etree
 
 from syndicate.config import load_settings
@@ -30,7 +30,14 @@ Officials said more buses will run next year. [Source attribution: Rossiyskaya G
 """
 
 
-def setup(tmp_path: Path, engines: dict[str, FakeEngine], *, languages=("es",), extra: str = "", articles: dict[str, str] | None = None):
+def setup(
+    tmp_path: Path,
+    engines: dict[str, FakeEngine],
+    *,
+    languages=("es",),
+    extra: str = "",
+    articles: dict[str, str] | None = None,
+):
     folder = tmp_path / "in"
     folder.mkdir()
     for name, text in (articles or {"budget.txt": ARTICLE}).items():
@@ -104,7 +111,10 @@ def test_guards_each_failure_mode() -> None:
     assert check(source, "debate debate debate debate debate") == "repetition loop"
     names = {"Rossiyskaya Gazeta": "Rossiyskaya Gazeta"}
     assert check("Rossiyskaya Gazeta reported it.", "Rossiyskaya Gazeta", names) == "nothing but protected terms"
-    assert check("Rossiyskaya Gazeta reported it.", "Rossiyskaya informó.", names) == "lost protected term 'Rossiyskaya Gazeta'"
+    assert (
+        check("Rossiyskaya Gazeta reported it.", "Rossiyskaya informó.", names)
+        == "lost protected term 'Rossiyskaya Gazeta'"
+    )
     # Names, numbers and short labels may legitimately come back unchanged.
     assert check("Cuatro", "Cuatro") is None and check("3.5%", "3,5 %") is None
     assert check("Rossiyskaya Gazeta", "Rossiyskaya Gazeta", names) is None
@@ -132,8 +142,10 @@ def test_guards_let_benign_copies_and_short_translations_through() -> None:
     sentence = "Read the full report on the website of the council at https://example.org/report."
     assert check(sentence, sentence) == "copy of the source"
     # "Nothing but protected terms" needs protected terms.
-    assert check("Rossiyskaya Gazeta reported it.", "Rossiyskaya Gazeta", {"Rossiyskaya Gazeta": "Rossiyskaya Gazeta"}) \
+    assert (
+        check("Rossiyskaya Gazeta reported it.", "Rossiyskaya Gazeta", {"Rossiyskaya Gazeta": "Rossiyskaya Gazeta"})
         == "nothing but protected terms"
+    )
 
 
 def test_one_segment_failing_every_engine_is_published_in_the_original_marked(tmp_path: Path) -> None:
@@ -169,7 +181,11 @@ def test_engine_exception_moves_to_next_engine(tmp_path: Path) -> None:
         raise RuntimeError("model crashed")
 
     settings, store, pool = setup(
-        tmp_path, {"argos": FakeEngine("argos", {("en", "es")}, boom), "apertium": FakeEngine("apertium", {("en", "es")}, tagged)}
+        tmp_path,
+        {
+            "argos": FakeEngine("argos", {("en", "es")}, boom),
+            "apertium": FakeEngine("apertium", {("en", "es")}, tagged),
+        },
     )
     report = run(settings, store, pool)
     assert report.ok
@@ -184,12 +200,17 @@ def _bugs(part: str) -> float:
 
 
 def test_an_unexpected_engine_exception_is_logged_with_its_traceback_and_counted_as_a_bug(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     def boom(s: str, a: str, b: str) -> str:
         raise KeyError("vocabulary")  # nothing an engine is expected to raise
 
     settings, store, pool = setup(
-        tmp_path, {"argos": FakeEngine("argos", {("en", "es")}, boom), "apertium": FakeEngine("apertium", {("en", "es")}, tagged)}
+        tmp_path,
+        {
+            "argos": FakeEngine("argos", {("en", "es")}, boom),
+            "apertium": FakeEngine("apertium", {("en", "es")}, tagged),
+        },
     )
     before = _bugs("engine")
     with caplog.at_level(logging.ERROR, logger="syndicate.translate.service"):
@@ -200,13 +221,17 @@ def test_an_unexpected_engine_exception_is_logged_with_its_traceback_and_counted
 
 
 def test_an_engines_own_failure_is_logged_in_its_words_and_is_no_bug(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     def refuses(s: str, a: str, b: str) -> str:
         raise TranslationError("the model ran out of memory", engine="argos")
 
     settings, store, pool = setup(
-        tmp_path, {"argos": FakeEngine("argos", {("en", "es")}, refuses),
-                   "apertium": FakeEngine("apertium", {("en", "es")}, tagged)}
+        tmp_path,
+        {
+            "argos": FakeEngine("argos", {("en", "es")}, refuses),
+            "apertium": FakeEngine("apertium", {("en", "es")}, tagged),
+        },
     )
     before = _bugs("engine")
     with caplog.at_level(logging.ERROR, logger="syndicate.translate.service"):
@@ -240,7 +265,9 @@ def test_engine_losing_a_protected_term_is_rejected(tmp_path: Path) -> None:
 
 
 def test_pivot_through_english_is_noted(tmp_path: Path) -> None:
-    spanish = {"nota.txt": "Nueva biblioteca abre en la ciudad\n\nLa nueva biblioteca abrió sus puertas el lunes por la mañana con muchos visitantes.\n"}
+    spanish = {
+        "nota.txt": "Nueva biblioteca abre en la ciudad\n\nLa nueva biblioteca abrió sus puertas el lunes por la mañana con muchos visitantes.\n"
+    }
     es_en = FakeEngine("apertium", {("es", "en"), ("en", "ca")}, tagged)
     settings, store, pool = setup(tmp_path, {"apertium": es_en}, languages=("ca", "es"), articles=spanish)
     report = run(settings, store, pool)
@@ -305,7 +332,9 @@ def test_verbatim_code_text_protects_only_its_own_paragraph(tmp_path: Path) -> N
     engine = FakeEngine("apertium", {("en", "es")}, tagged)
     settings, store, pool = setup(tmp_path, {"apertium": engine}, articles=articles)
     assert run(settings, store, pool).ok
-    by_title = {store.translations.get(sa.id, "es").title: store.translations.get(sa.id, "es") for sa in store.articles.all()}
+    by_title = {
+        store.translations.get(sa.id, "es").title: store.translations.get(sa.id, "es") for sa in store.articles.all()
+    }
     town = by_title["Small~es Town~es"]
     assert town.paragraphs[0] == "It~es was~es a~es good~es day~es in~es a~es small~es town.~es"
     tips = by_title["Shell~es Tips~es"]
@@ -366,8 +395,14 @@ def test_a_found_name_never_cuts_a_number_but_the_operators_terms_win() -> None:
         (("PM Wednesday",), [{"2 percent": "2\u00a0%"}, {"8 AM": "8:00", "PM Wednesday": "PM Wednesday"}]),
     ]:
         seen.clear()
-        translator = ArticleTranslator(Memory(), [Leg(Lang("en"), Lang("es"), (engine,))], clock=lambda: now,
-                                       counts=Counts(), names=Finder(), keep_verbatim=keep)  # type: ignore[arg-type]
+        translator = ArticleTranslator(
+            Memory(),
+            [Leg(Lang("en"), Lang("es"), (engine,))],
+            clock=lambda: now,
+            counts=Counts(),
+            names=Finder(),
+            keep_verbatim=keep,
+        )  # type: ignore[arg-type]
         translations, problems = translator.translate([article])
         assert not problems and translations
         assert sorted(map(sorted, (t.items() for t in seen if t))) == sorted(map(sorted, (e.items() for e in expected)))

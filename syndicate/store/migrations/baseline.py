@@ -27,6 +27,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from syndicate.errors import StoreError
 
@@ -194,13 +195,15 @@ def bring_to_baseline(conn: Connection) -> None:
         for column in table.columns:
             if column.name in present:
                 continue
-            default = column.default.arg if column.default is not None and column.default.is_scalar else None
+            default = column.default.arg if isinstance(column.default, ScalarElementColumnDefault) else None
             if default is None and not column.nullable:
                 raise StoreError(f"cannot upgrade the store: {table.name}.{column.name} has no default")
             kind = column.type.compile(dialect=conn.dialect)
             clause = ""
             if default is not None:
-                value = literal(default, column.type).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+                value = literal(default, column.type).compile(
+                    dialect=conn.dialect, compile_kwargs={"literal_binds": True}
+                )
                 clause = f" NOT NULL DEFAULT {value}"
             logger.info("upgrading the store: adding %s.%s", table.name, column.name)
             conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}{clause}'))
