@@ -403,14 +403,8 @@ class Work:
         settings = self.sources.get(item.source, None)
         selectors = settings.selectors if isinstance(settings, PagesSourceSettings) else None
         try:
+            # Extraction gives every article a title or refuses it (extract._titled).
             article = _scrub(_safe_links(self._with_language(extract(item, self.settings.extract, selectors))))
-            if not article.title.strip():
-                raise ItemError(
-                    "the article has no title",
-                    source=item.source,
-                    item=item.key,
-                    hint="the source must give each article a title",
-                )
             if len(article.title) > MAX_TITLE:
                 logger.warning(
                     "[%s] %s: a title of %d characters, cut to %d (a headline is never that long)",

@@ -9,12 +9,18 @@ from the source's settings.
 
 from __future__ import annotations
 
+import logging
+from dataclasses import replace
+
 from syndicate.config import ExtractSettings, PageSelectors
 from syndicate.errors import ItemError
 from syndicate.extract.blocks import blocks_text
-from syndicate.extract.html import extract_html
+from syndicate.extract.decode import clean
+from syndicate.extract.html import extract_html, title_from_body
 from syndicate.extract.text import decode_text, extract_text
-from syndicate.models import Article, RawItem
+from syndicate.models import Article, Attribution, RawItem
+
+logger = logging.getLogger(__name__)
 
 #: A larger body is refused: no real article is this long, and every stage after this
 #: one is proportional to it.
@@ -45,6 +51,8 @@ def extract(item: RawItem, settings: ExtractSettings, selectors: PageSelectors |
         hint = "check that the body is separated from the title by a blank line"
     if not article.blocks:
         raise ItemError("the article has no body text", source=item.source, item=item.key, hint=hint)
+    if not clean(article.title).strip():
+        article = _titled(article, item)
     if len(article.blocks) > MAX_BLOCKS:
         raise ItemError(
             f"the article has {len(article.blocks)} blocks (more than {MAX_BLOCKS})",
@@ -60,6 +68,26 @@ _WARM_UP_PAGE = (
     b"<h1>Warm-up</h1><p>A short paragraph that loads the page reader and its second opinion.</p>"
     b"<p>Another paragraph, so that the reader has something to compare.</p></article></main></body></html>"
 )
+
+
+def _titled(article: Article, item: RawItem) -> Article:
+    """An article without a title (a page with no <h1>, <title> or headline, a feed entry
+    without one, as RSS allows) is titled by its body: the heading that opens it (taken
+    out of the body), else its first sentence or words. The one place a title is checked:
+    refused only when the body has no text either (pictures only)."""
+    title, blocks = title_from_body(list(article.blocks))
+    if not title or not blocks:
+        raise ItemError(
+            "the article has no title, and no text to title it by",
+            source=item.source,
+            item=item.key,
+            hint="give the article a title (a feed entry's <title>, a page's <h1> or <title>, a file's first line); "
+            "for a site whose pages hide it, set [sources.selectors] title",
+        )
+    logger.info("[%s] %s: no title; titled by its first words: %r", item.source, item.key, title)
+    taken = len(article.blocks) - len(blocks)  # the opening heading, when it became the title
+    attributions = tuple(Attribution(a.label, a.source, max(a.paragraph - taken, 0)) for a in article.attributions)
+    return replace(article, title=title, blocks=tuple(blocks), attributions=attributions)
 
 
 def warm_up() -> None:

@@ -196,18 +196,6 @@ def extract_html(item: RawItem, settings: ExtractSettings, selectors: PageSelect
         blocks = _fallback_blocks(doc, url or base, ctx, item)
     elif not (selectors is not None and selectors.body):
         blocks = _with_discussion(doc, blocks, url or base, ctx, item)
-    if not title:
-        # No <h1>, no headline, no <title>: a page with text is still an article (an old
-        # government page, a forum post); it is titled by its first heading or words.
-        title, blocks = title_from_body(blocks)
-        if not title:
-            raise ItemError(
-                "no title and no text: the page has no <h1>, no <title> and no readable text",
-                source=item.source,
-                item=item.key,
-                hint="check the page; if it has an article, set selectors.title and selectors.body for this source",
-            )
-        logger.info("[%s] %s: the page has no title; titled by its first words: %r", item.source, item.key, title)
     if selectors is not None and selectors.attribution:
         _selected_attributions(doc, selectors.attribution, ctx, len(blocks))
     if not blocks and known.summary:

@@ -184,10 +184,6 @@ class FeedSource(HttpSource):
         meta = entry_meta(entry, base)
         summary = _summary(entry)
         if content is not None or not link:
-            if not title:
-                return ItemError(
-                    "the entry has no title", source=self.name, item=key, hint="the feed must give each entry a <title>"
-                ), None
             if content is None and not summary:
                 return ItemError(
                     "the entry has neither content nor a summary nor a link to the article",

@@ -174,18 +174,55 @@ def test_an_entry_of_bare_doctype_is_refused_alone(site: TestSite) -> None:
     assert "tag:harbour,2026:bare" in refused and "no body text" in refused and "upstream feed" in refused
 
 
-def test_an_html_title_of_bare_doctype_is_refused_as_titleless(site: TestSite) -> None:
+def test_an_html_title_of_bare_doctype_is_titled_by_the_entrys_text(site: TestSite) -> None:
+    # Issue 22: a title is checked in one place, extraction, which titles an entry without
+    # one by its first words (it was refused here, with a hint of its own).
     feed = atom([story(1)], site.base).replace(
         "</feed>",
         '<entry><id>tag:harbour,2026:bare</id><title type="html">&lt;!DOCTYPE</title>'
-        '<updated>2026-02-02T09:00:00Z</updated><content type="html">&lt;p&gt;Text.&lt;/p&gt;</content></entry></feed>',
+        '<updated>2026-02-02T09:00:00Z</updated><content type="html">&lt;p&gt;The ferry to Port Alden runs '
+        "again from Monday. Tickets are on sale.&lt;/p&gt;</content></entry></feed>",
     )
     site.page("/feed.xml", feed, content_type="application/atom+xml")
     items, _ = poll(feed_settings(site))
-    errors = [str(i) for i in items if isinstance(i, ItemError)]
-    assert len(items) == 2 and errors == [
-        "[harbour] tag:harbour,2026:bare: the entry has no title (fix: the feed must give each entry a <title>)"
-    ]
+    assert not [i for i in items if isinstance(i, ItemError)]
+    bare = next(i for i in items if isinstance(i, RawItem) and i.key == "tag:harbour,2026:bare")
+    article = extract(bare, ExtractSettings())
+    assert article.title == "The ferry to Port Alden runs again from Monday."
+    assert "Tickets are on sale" in article.paragraphs[0]
+
+
+def test_an_rss_item_with_only_a_description_is_read(site: TestSite) -> None:
+    # RSS 2.0: "All elements of an item are optional, however at least one of title or
+    # description must be present." Such an item was refused as titleless.
+    feed = rss([story(1)], site.base).replace(
+        "</channel>",
+        '<item><guid isPermaLink="false">urn:harbour:brief-7</guid><description>&lt;p&gt;Council approves the new bridge. '
+        "Work starts in May and should take two years.&lt;/p&gt;</description></item></channel>",
+    )
+    site.page("/feed.xml", feed, content_type="application/rss+xml")
+    items, _ = poll(feed_settings(site))
+    brief = next(i for i in items if isinstance(i, RawItem) and i.key == "urn:harbour:brief-7")
+    article = extract(brief, ExtractSettings())
+    assert article.title == "Council approves the new bridge."
+    assert "Work starts in May" in " ".join(article.paragraphs)
+
+
+def test_an_entry_with_neither_title_nor_text_is_refused_saying_so() -> None:
+    from syndicate.models import Known
+
+    item = RawItem(
+        source="harbour",
+        key="pic-1",
+        data=b'<p><img src="https://example.org/a.jpg" alt=""></p>',
+        media_type="text/html",
+        base_url="https://example.org/",
+        known=Known(fragment=True),
+    )
+    with pytest.raises(ItemError) as info:
+        extract(item, ExtractSettings())
+    assert "no title, and no text to title it by" in str(info.value)
+    assert "<title>" in (info.value.hint or "")
 
 
 RUSSIAN = (
