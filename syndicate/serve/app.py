@@ -433,7 +433,7 @@ class SyndicateApp:
         """A reloaded configuration (``run --serve`` on SIGHUP): the status page, the
         metrics, the review desk and the files' caching and hub headers use it from the
         next request; connections and requests in flight are untouched. Where the files
-        are and the URL paths they are served at need a restart (see :func:`restart_needed`)."""
+        are and the URL paths they are served at need a restart (see :func:`syndicate.config.reloadable`)."""
         self.settings = settings
         self.service.settings = settings
         self.service._snapshot = None

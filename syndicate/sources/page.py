@@ -5,7 +5,7 @@ extraction's job: this module hands over the page's bytes, its HTTP charset and 
 caller already knows (a feed entry's title and metadata) as a :class:`RawItem`; the
 pipeline extracts it with the operator's ``[extract]`` settings and this source's
 ``[sources.selectors]``. To walk, the source asks extraction for the page's
-previous/next links (:func:`syndicate.extract.html.page_links`), selectors included.
+previous/next links (:func:`syndicate.extract.html.page_outline`), selectors included.
 
 Walking: the first poll reads ``start_url``, follows next links to the newest article,
 then previous links to backfill up to ``backfill`` older ones. Later polls re-check the

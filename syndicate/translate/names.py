@@ -47,7 +47,7 @@ from syndicate.translate.analysis import Lookup
 from syndicate.translate.segments import split_sentences
 
 #: Bump when the rules below change what is protected: translations made under an older
-#: revision are redone (see :mod:`syndicate.translate.rules`).
+#: revision are redone (see :meth:`syndicate.translate.service._Plan.rules`).
 NAMES_REVISION = 1
 
 #: Words: letters and digits, with inner apostrophes, hyphens and ampersands ("O'Hare",

@@ -34,7 +34,7 @@ from functools import lru_cache
 from syndicate.models import Lang, primary
 
 #: Bump when what these functions produce changes: translations made by an older
-#: revision are redone (see :mod:`syndicate.translate.rules`).
+#: revision are redone (see :meth:`syndicate.translate.service._Plan.rules`).
 NUMBERS_REVISION = 1
 
 _SCALES_EN = {
