@@ -59,69 +59,13 @@ from syndicate.models import (
     Rule,
     Table,
 )
+from syndicate.sanitize import INLINE_TAGS as SANITIZED_INLINE
 
+#: Inline tags that survive serialisation (the rest are unwrapped to their content): the
+#: inline markup the sanitiser lets through, one list for both.
+KEPT_INLINE = frozenset(SANITIZED_INLINE)
 #: Inline elements kept in text-bearing blocks; other inline elements are unwrapped.
-INLINE_TAGS = frozenset(
-    {
-        "a",
-        "em",
-        "strong",
-        "b",
-        "i",
-        "span",
-        "sup",
-        "sub",
-        "br",
-        "code",
-        "q",
-        "abbr",
-        "cite",
-        "mark",
-        "small",
-        "s",
-        "u",
-        "kbd",
-        "samp",
-        "var",
-        "time",
-        "del",
-        "ins",
-        "dfn",
-        "bdi",
-        "wbr",
-        "font",
-        "label",
-        "big",
-        "tt",
-        "strike",
-        "data",
-    }
-)
-#: Inline tags that survive serialisation (the rest are unwrapped to their content).
-KEPT_INLINE = frozenset(
-    {
-        "a",
-        "em",
-        "strong",
-        "b",
-        "i",
-        "span",
-        "sup",
-        "sub",
-        "br",
-        "code",
-        "q",
-        "abbr",
-        "cite",
-        "mark",
-        "small",
-        "s",
-        "u",
-        "kbd",
-        "samp",
-        "var",
-    }
-)
+INLINE_TAGS = KEPT_INLINE | {"time", "del", "ins", "dfn", "bdi", "wbr", "font", "label", "big", "tt", "strike", "data"}
 #: Attributes kept on inline elements (links made absolute).
 KEPT_ATTRIBUTES = {
     "a": ("href", "title", "hreflang"),
