@@ -340,25 +340,16 @@ def _once(
     done, and the error that stopped it (a full or read-only disk, a broken store), if
     one did."""
     from syndicate.errors import RunAborted, SyndicateError
+    from syndicate.sources.base import never_stop
     from syndicate.store import Store
-    from syndicate.translate.engines import Engines
-    from syndicate.work import Work, run_once
+    from syndicate.work import once
 
     store = Store.for_settings(settings)
     try:
-        if not reinitialise:
-            from syndicate.publish import check_history
-
-            check_history(settings, store)  # an emptied or replaced store never starts the feeds over
-        # One set of engines for every source and language: Apertium and the models
-        # start once, and stop when the pass ends.
-        with Engines(settings) as engines:
-            try:
-                work = Work(settings, store, engines, **({"should_stop": should_stop} if should_stop else {}))
-                return run_once(work), None
-            except RunAborted as exc:  # what was stored stays stored: still say what was done
-                cause = exc.cause if isinstance(exc.cause, SyndicateError) else exc
-                return exc.done, cause
+        return once(settings, store, reinitialise=reinitialise, should_stop=should_stop or never_stop), None
+    except RunAborted as exc:  # what was stored stays stored: still say what was done
+        cause = exc.cause if isinstance(exc.cause, SyndicateError) else exc
+        return exc.done, cause
     finally:
         store.close()
 

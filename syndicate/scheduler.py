@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -34,12 +34,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from syndicate.config import Settings, SourceSettings
 from syndicate.cron import cron_trigger
-from syndicate.errors import StoreError, SyndicateError
+from syndicate.errors import RunAborted
 from syndicate.models import RunReport
 from syndicate.store import Store
 from syndicate.store.sources_state import SourceStatus
 from syndicate.translate.engines import Engines
-from syndicate.work import Clock, PollOutcome, TranslateOutcome, Work, utc_now
+from syndicate.work import Clock, PollOutcome, Work, translate_and_publish, utc_now
 
 if TYPE_CHECKING:
     from syndicate.publish import FeedPublisher
@@ -62,22 +62,23 @@ def trigger_for(source: SourceSettings) -> BaseTrigger:
 
 @dataclass(frozen=True)
 class Cycle:
-    """One source's turn in the daemon: its poll, then every language translated and published."""
+    """One source's turn in the daemon: its poll, then every language translated and
+    published (:func:`~syndicate.work.translate_and_publish`)."""
 
     poll: PollOutcome
-    translated: tuple[TranslateOutcome, ...] = ()
-    files_written: int = 0
+    after: RunReport = field(default_factory=RunReport)  # what translating and publishing did
 
     @property
     def status(self) -> SourceStatus | None:
         return self.poll.status
 
     @property
+    def files_written(self) -> int:
+        return self.after.files_written
+
+    @property
     def report(self) -> RunReport:
-        report = self.poll.report()
-        for outcome in self.translated:
-            report += outcome.report()
-        return report + RunReport(files_written=self.files_written)
+        return self.poll.report() + self.after
 
 
 class Daemon:
@@ -154,32 +155,22 @@ class Daemon:
         """One source's turn: :meth:`Work.poll`, then :meth:`translate_and_publish`."""
         with self._source_locks[name]:
             poll = self.work.poll(name)
-        translated, files = self.translate_and_publish()
-        return Cycle(poll=poll, translated=translated, files_written=files)
+        return Cycle(poll=poll, after=self.translate_and_publish())
 
-    def translate_and_publish(self) -> tuple[tuple[TranslateOutcome, ...], int]:
-        """Translate what waits in every language, then publish each: after every poll,
-        and at start (what a crash left stored but not published). Returns what was
-        translated and the number of files written.
+    def translate_and_publish(self) -> RunReport:
+        """:func:`~syndicate.work.translate_and_publish`, the loop ``once`` runs too: after
+        every poll, at start (what a crash left stored but not published) and after an
+        editor's change. One at a time, whatever the number of polling threads.
 
-        Both cost next to nothing when the poll brought nothing. A store or output that
-        fails is logged and retried with the next poll; the daemon keeps running.
+        It costs next to nothing when the poll brought nothing. A store or output that
+        fails is logged and tried again after the next poll; the daemon keeps running.
         """
-        files = 0
-        translated: list[TranslateOutcome] = []
         with self._output_lock:
-            for language in self.settings.translate.languages:
-                try:
-                    translated.append(self.work.translate(language))
-                except SyndicateError as exc:
-                    logger.error("%s: translation failed: %s", language, exc)
-                    if isinstance(exc, StoreError):
-                        return tuple(translated), files
             try:
-                files += self.work.publish_all().files_written
-            except SyndicateError as exc:
-                logger.error("publishing failed: %s", exc)
-        return tuple(translated), files
+                return translate_and_publish(self.work)
+            except RunAborted as exc:
+                logger.error("%s (tried again after the next poll)", exc.cause)
+                return exc.done
 
     def republish_soon(self, language: str) -> None:
         """An editor saved a correction or an approval in ``language``: translate what it
@@ -241,7 +232,7 @@ class Daemon:
             from syndicate.extract import warm_up
 
             warm_up()
-        _, files = self.translate_and_publish()  # catch up on what a crash left unpublished
+        files = self.translate_and_publish().files_written  # catch up on what a crash left unpublished
         if files:
             logger.info("caught up: %d file(s) written", files)
         now = datetime.now(UTC)

@@ -1,4 +1,4 @@
-"""The three units of work, and the one loop ``syndicate once`` runs over them.
+"""The three units of work, and the one loop over them.
 
 Each unit is an idempotent function over the store, safe to repeat and to run as one
 job of a queue:
@@ -11,8 +11,11 @@ job of a queue:
 - :meth:`Work.publish` ``(language)``: bring that language's outputs up to date with the
   store (rendering only what changed).
 
-``syndicate once`` is :func:`run_once`; the daemon (:mod:`syndicate.scheduler`) and the
-cluster's tasks call the same three methods. The engines and the store belong to the
+One loop runs them: ``syndicate once`` is :func:`once` (every source polled, then
+:func:`translate_and_publish`); the daemon (:mod:`syndicate.scheduler`) runs
+:func:`translate_and_publish` after each poll and ``retranslate`` runs it over the
+chosen articles, so a store or output that fails is met by one policy everywhere. The
+cluster's tasks are the three units themselves, one per task. The engines and the store belong to the
 process that made them (the CLI, the daemon, a worker child): a unit borrows them and
 never closes them.
 """
@@ -920,35 +923,63 @@ class Work:
         return PublishOutcome(languages=chosen, files_written=files, changed_feeds=self.publisher.changed_feeds)
 
 
-# -- the one loop `syndicate once` runs -----------------------------------------------
+# -- the one loop: `syndicate once`, the daemon, `retranslate` -------------------------
 
 
-def run_once(work: Work, *, sources: Sequence[str] | None = None, publish: bool = True) -> RunReport:
-    """Poll every source (or the named ones), translate every language, publish each.
+def translate_and_publish(
+    work: Work,
+    *,
+    languages: Sequence[Lang] | None = None,
+    article_ids: Sequence[int] | None = None,
+    again: bool = False,
+    publish: bool = True,
+) -> RunReport:
+    """Translate what waits in every language (or ``languages``; only ``article_ids``, all
+    over again when ``again``), then publish every language: the second half of every
+    pass, after ``syndicate once``'s polls, after each of the daemon's, and for
+    ``syndicate retranslate``.
 
-    A failing source, item or language is a problem in the report. A store or output
-    that fails raises :class:`~syndicate.errors.RunAborted`, carrying the report of what
-    was done before (what was stored stays stored).
+    One language's trouble is a problem in the report and the others go on. A store or
+    output that fails raises :class:`~syndicate.errors.RunAborted` carrying the report of
+    what was done before (what was stored stays stored): ``once`` says so and exits
+    non-zero, the daemon logs it and tries again after its next poll.
     """
-    settings = work.settings
     report = RunReport()
+    chosen = tuple(work.settings.translate.languages if languages is None else languages)
     try:
-        for source in settings.sources:
-            if sources is None or source.name in sources:
-                report += work.poll(source.name).report()
-        for language in settings.translate.languages:
+        for language in chosen:
             try:
-                report += work.translate(language).report()
+                report += work.translate(language, article_ids, again=again).report()
             except StoreError:
                 raise
             except SyndicateError as exc:  # one language's trouble is not the others'
-                logger.error("%s", exc)
+                logger.error("%s: translation failed: %s", language, exc)
                 report += RunReport(problems=(exc.problem("translate", language=language),))
         if publish:
             report += work.publish_all().report()
     except (StoreError, PublishError) as exc:
         raise RunAborted(exc, report) from exc
     return report
+
+
+def run_once(work: Work, *, sources: Sequence[str] | None = None, publish: bool = True) -> RunReport:
+    """Poll every source (or the named ones), then :func:`translate_and_publish`.
+
+    A failing source or item is a problem in the report. A store or output that fails
+    raises :class:`~syndicate.errors.RunAborted`, carrying the report of what was done
+    before (what was stored stays stored).
+    """
+    report = RunReport()
+    try:
+        for source in work.settings.sources:
+            if sources is None or source.name in sources:
+                report += work.poll(source.name).report()
+    except StoreError as exc:
+        raise RunAborted(exc, report) from exc
+    try:
+        return report + translate_and_publish(work, publish=publish)
+    except RunAborted as exc:
+        raise RunAborted(exc.cause, report + exc.done) from exc.cause
 
 
 def retranslate(
@@ -963,22 +994,8 @@ def retranslate(
     configured one), engines included, then published. Returns the report and how many
     articles were chosen."""
     ids = work.store.articles.chosen(sources=sources, since=since)
-    report = RunReport()
-    chosen = tuple(languages or work.settings.translate.languages)
-    try:
-        if ids:
-            for language in chosen:
-                try:
-                    report += work.translate(language, ids, again=True).report()
-                except StoreError:
-                    raise
-                except SyndicateError as exc:
-                    logger.error("%s", exc)
-                    report += RunReport(problems=(exc.problem("translate", language=language),))
-        report += work.publish_all().report()
-    except (StoreError, PublishError) as exc:
-        raise RunAborted(exc, report) from exc
-    return report, len(ids)
+    chosen = tuple(languages or work.settings.translate.languages) if ids else ()
+    return translate_and_publish(work, languages=chosen, article_ids=ids, again=True), len(ids)
 
 
 def once(
@@ -992,10 +1009,22 @@ def once(
     publish: bool = True,
     source_factory: SourceFactory | None = None,
     translate_grace: float = TRANSLATE_GRACE,
+    reinitialise: bool = False,
 ) -> RunReport:
-    """:func:`run_once` with engines of its own when none are given (closed after)."""
+    """``syndicate once``: :func:`run_once` over ``store``, with engines of its own when
+    none are given (one set for every source and language: Apertium and the models start
+    once, and stop when the pass ends).
+
+    First, unless ``reinitialise``, an emptied or replaced store is refused rather than
+    starting the feeds over (:func:`~syndicate.publish.check_history` raises
+    :class:`~syndicate.errors.HistoryLostError`). Raises
+    :class:`~syndicate.errors.RunAborted` as :func:`run_once` does.
+    """
+    from syndicate.publish import check_history
     from syndicate.translate.engines import Engines
 
+    if not reinitialise:
+        check_history(settings, store)
     options: dict[str, Any] = {
         "clock": clock,
         "should_stop": should_stop,

@@ -62,7 +62,7 @@ def test_apertium_starts_once_per_pair_across_daemon_polls_and_stops_at_shutdown
             )
             cycle = daemon.cycle("sample")
             assert len(cycle.poll.new) == 1
-            assert sum(len(t.written) for t in cycle.translated) == 2  # es and ca
+            assert cycle.after.translations_written == 2  # es and ca
             after_first = after_first or len(dictionaries)
         assert len(started) == 2  # one pipeline per pair (en-es, en-ca), not one per poll
         assert after_first and len(dictionaries) == after_first  # each dictionary started once too
