@@ -1045,30 +1045,32 @@ def _optional_settings(path: Path | None) -> Settings | None:
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:
+    from syndicate.config import ENGINE_TYPES, load_implementation
+    from syndicate.errors import SyndicateError
+    from syndicate.translate import make_engine
+
     settings = _optional_settings(args.config)
-    packages_dir = _argos_dir(settings)
     rows: list[tuple[str, str, str]] = []
-    try:
-        from syndicate.translate.argos_packages import list_installed
-
-        for info in list_installed(packages_dir):
-            rows.append(("argos", f"{info.from_code}->{info.to_code}", f"{info.name} {info.package_version}"))
-        argos_note = f"packages in {packages_dir}"
-    except ImportError as exc:
-        argos_note = f"not installed ({exc.name}); run `make setup`"
-    from syndicate.translate.apertium import ApertiumTranslator
-
-    apertium = ApertiumTranslator()
-    for source, target in sorted(apertium.pairs()):
-        rows.append(("apertium", f"{source}->{target}", apertium.model_id(source, target).split("@", 1)[1]))
-    if argos_note.startswith("packages in") and not any(r[0] == "argos" for r in rows):
-        argos_note += " (none installed: `syndicate models install --file F.argosmodel` or `models install SRC TGT`)"
-    print(f"argos: {argos_note}")
-    if not any(r[0] == "apertium" for r in rows):
-        print("apertium: no language pairs (apt-get install apertium apertium-eng-spa ...)")
+    for name, kind in ENGINE_TYPES.items():
+        # Without a config file, each engine as its defaults make it (Argos's own folder).
+        engine_settings = settings.translate.engine(name) if settings is not None else kind(engine=name)
+        try:
+            if settings is not None:
+                engine = make_engine(name, settings)
+            else:
+                engine = load_implementation(kind.implementation)(**engine_settings.options(lambda path: path))
+            pairs = sorted(engine.pairs())
+        except (ImportError, OSError, SyndicateError) as exc:
+            print(f"{name}: cannot start ({exc}); run `make setup`")
+            continue
+        where = engine_settings.describe(engine)
+        print(f"{name} ({kind.label or name}): {where}" if where else f"{name} ({kind.label or name})")
+        if not pairs:
+            print(f"  {name}: none installed: {engine_settings.install_hint('SRC', 'TGT')}")
+        rows += [(name, f"{source}->{target}", engine.model_id(source, target)) for source, target in pairs]
     width = max((len(r[1]) for r in rows), default=0)
-    for engine, pair, detail in rows:
-        print(f"  {engine:<9} {pair:<{width}}  {detail}")
+    for engine_name, pair, detail in rows:
+        print(f"  {engine_name:<9} {pair:<{width}}  {detail}")
     if settings is not None:
         served = {(s, t) for e, p, _ in rows for s, t in [p.split("->")]}
         for target in settings.translate.languages:
@@ -1078,45 +1080,28 @@ def cmd_models_list(args: argparse.Namespace) -> int:
 
 
 def cmd_models_packages(args: argparse.Namespace) -> int:
-    import subprocess
-
-    from syndicate.translate.apertium import debian_packages
+    """The system packages the configured engines need for the configured pairs."""
+    from syndicate.config import load_implementation
 
     settings = _settings(args.config)
-    if "apertium" not in settings.translate.engines:
-        print("")
-        return EXIT_OK
-    sources = {settings.site.source_language} | {s.language for s in settings.sources if getattr(s, "language", None)}
+    sources = {settings.site.source_language} | {s.language for s in settings.sources if s.language}
     pairs = sorted({(src, tgt) for src in sources for tgt in settings.translate.languages if src != tgt})
-    try:
-        names = subprocess.run(
-            ["apt-cache", "pkgnames", "apertium-"], capture_output=True, text=True, timeout=60, check=False
-        ).stdout.split()
-    except (OSError, subprocess.TimeoutExpired):
-        names = []
-    if not names:
-        print("error: the package index lists no apertium-* package (fix: run `apt-get update`)", file=sys.stderr)
-        return EXIT_CONFIG
-    found, missing = debian_packages(pairs, names)
-    pivot = settings.translate.pivot_language
-    if missing and pivot:  # a pair with no package of its own goes through the pivot language
-        legs = sorted(
-            {
-                leg
-                for pair in missing
-                for leg in ((pair.split("-")[0], pivot), (pivot, pair.split("-")[1]))
-                if leg[0] != leg[1]
-            }
-        )
-        through, unreachable = debian_packages(legs, names)
-        found += [name for name in through if name not in found]
-        missing = [
-            pair
-            for pair in missing
-            if f"{pair.split('-')[0]}-{pivot}" in unreachable or f"{pivot}-{pair.split('-')[1]}" in unreachable
-        ]
-    for pair in missing:
-        print(f"warning: no Debian package gives Apertium {pair}; another engine must translate it", file=sys.stderr)
+    found: list[str] = []
+    for name in settings.translate.engines:
+        kind = type(settings.translate.engine(name))
+        if not kind.system_packages:
+            continue
+        try:
+            packages, missing = load_implementation(kind.system_packages)(pairs, settings.translate.pivot_language)
+        except OSError as exc:
+            print(f"error: {name}: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
+        found += [package for package in packages if package not in found]
+        for pair in missing:
+            print(
+                f"warning: no package gives {kind.label or name} {pair}; another engine must translate it",
+                file=sys.stderr,
+            )
     print(" ".join(found))
     return EXIT_OK
 

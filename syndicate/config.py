@@ -23,14 +23,17 @@ import tomllib
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 from urllib.parse import SplitResult, parse_qs, urlsplit, urlunsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializeAsAny,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -139,19 +142,40 @@ def load_implementation(path: str) -> Any:
 
 
 class EngineSettings(_Frozen):
-    """What every ``[translate.<engine>]`` table shares. Each engine subclasses it with
-    its own options and registers the subclass in :data:`ENGINE_TYPES`."""
+    """What every ``[translate.<engine>]`` table shares, and what the rest of the code asks
+    of an engine. Each engine subclasses it with its own options and is registered in
+    :data:`ENGINE_TYPES` (or by :func:`register_engine`): ``models list``, the install
+    hints, the cluster's thread limits and :func:`syndicate.translate.make_engine` read it."""
 
     #: The engine's name (the registry key); set from the table's name, never written.
     engine: str
     #: ``"module:Class"`` of the :class:`~syndicate.translate.base.Translator`.
     implementation: ClassVar[str]
+    #: What people call it (``syndicate models list``).
+    label: ClassVar[str] = ""
     #: Keys that older config files put in ``[translate]`` itself -> this table's key.
     legacy_keys: ClassVar[Mapping[str, str]] = {}
+    #: ``"module:function"`` naming the system packages that serve language pairs,
+    #: ``(pairs, pivot language) -> (package names, pairs none serves)``, for
+    #: ``syndicate models packages``; "" when the engine needs none.
+    system_packages: ClassVar[str] = ""
 
     def options(self, resolve: Callable[[Path], Path]) -> dict[str, Any]:
         """Keyword arguments for the implementation's constructor (paths resolved)."""
         return {}
+
+    def thread_options(self, threads: int) -> dict[str, Any]:
+        """Constructor arguments that hold the engine to ``threads`` native threads (a
+        cluster worker child's share of the machine); {} when it starts none of its own."""
+        return {}
+
+    def install_hint(self, source: str, target: str) -> str:
+        """How an operator gives this engine the pair ``source``-``target``."""
+        return f"a model of the {self.engine} engine for {source}->{target}"
+
+    def describe(self, engine: Any) -> str:
+        """What ``models list`` says of a made engine beside its pairs (where its models are)."""
+        return ""
 
 
 class ArgosSettings(EngineSettings):
@@ -159,6 +183,7 @@ class ArgosSettings(EngineSettings):
 
     engine: Literal["argos"] = "argos"
     implementation: ClassVar[str] = "syndicate.translate.argos:ArgosTranslator"
+    label: ClassVar[str] = "Argos Translate"
     legacy_keys: ClassVar[Mapping[str, str]] = {"beam_size": "beam_size", "argos_packages_dir": "packages_dir"}
 
     #: Beam width of CTranslate2's search: wider is slower and sometimes better.
@@ -170,27 +195,70 @@ class ArgosSettings(EngineSettings):
     def options(self, resolve: Callable[[Path], Path]) -> dict[str, Any]:
         return {"packages_dir": resolve(self.packages_dir) if self.packages_dir else None, "beam_size": self.beam_size}
 
+    def thread_options(self, threads: int) -> dict[str, Any]:
+        # One translation at a time per child, on its share of the cores.
+        return {"inter_threads": 1, "intra_threads": threads}
+
+    def install_hint(self, source: str, target: str) -> str:
+        return (
+            f"`syndicate models install {source} {target}` (online) or "
+            f"`syndicate models install --file translate-{source}_{target}.argosmodel`"
+        )
+
+    def describe(self, engine: Any) -> str:
+        return f"packages in {engine.packages_dir}"
+
 
 class ApertiumSettings(EngineSettings):
     """``[translate.apertium]``: Apertium's rule-based pipelines (Debian packages)."""
 
     engine: Literal["apertium"] = "apertium"
     implementation: ClassVar[str] = "syndicate.translate.apertium:ApertiumTranslator"
+    label: ClassVar[str] = "Apertium"
+    system_packages: ClassVar[str] = "syndicate.translate.apertium:system_packages"
+
+    def install_hint(self, source: str, target: str) -> str:
+        return f"the Debian package for Apertium's {source}-{target} pair (`apt-cache search apertium-`)"
+
+    def describe(self, engine: Any) -> str:
+        return f"language pairs in {engine.modes_dir} (Debian packages apertium-*)"
 
 
 #: Engine registry: the name in ``translate.engines`` and ``[translate.<name>]`` -> its
-#: settings class. The only list of engine names.
+#: settings class, which carries everything the rest of the code asks of an engine (its
+#: implementation, label, install hint, thread options, what ``models list`` shows). The
+#: only list of engine names; :func:`register_engine` adds one at run time.
 ENGINE_TYPES: dict[str, type[EngineSettings]] = {
     "argos": ArgosSettings,
     "apertium": ApertiumSettings,
 }
 
-if TYPE_CHECKING:
-    EngineName = str
-    AnyEngineSettings = EngineSettings
-else:
-    EngineName = Literal[tuple(ENGINE_TYPES)]
-    AnyEngineSettings = Annotated[Union[tuple(ENGINE_TYPES.values())], Field(discriminator="engine")]  # noqa: UP007
+#: A configured engine name (checked against :data:`ENGINE_TYPES` when a config loads).
+EngineName = str
+#: One ``[translate.<engine>]`` table's settings, of its registered class.
+AnyEngineSettings = SerializeAsAny[EngineSettings]
+
+
+def _registered_engine(value: str) -> str:
+    """``value`` names a registered engine."""
+    if value not in ENGINE_TYPES:
+        raise ValueError(f"must be one of {', '.join(ENGINE_TYPES)}")
+    return value
+
+
+_cached_adapters: dict[tuple[str, tuple[type[BaseModel], ...]], TypeAdapter[Any]] = {}
+
+
+def _adapter(shape: str, classes: tuple[type[BaseModel], ...], tag: str) -> TypeAdapter[Any]:
+    """A validator for ``shape`` ("sources": a non-empty list; "engines": a table by name)
+    of the registered ``classes``, picked by their ``tag`` field: built when a registry
+    changed, so a type registered at run time is read like the built-in ones."""
+    key = (shape, classes)
+    if key not in _cached_adapters:
+        one: Any = classes[0] if len(classes) == 1 else Annotated[Union[classes], Field(discriminator=tag)]  # noqa: UP007
+        whole: Any = Annotated[tuple[one, ...], Field(min_length=1)] if shape == "sources" else dict[str, one]
+        _cached_adapters[key] = TypeAdapter(whole)
+    return _cached_adapters[key]
 
 
 class LanguageQuality(_Frozen):
@@ -232,8 +300,10 @@ class TranslateSettings(_Frozen):
 
     #: The target languages (BCP 47): one feed set and page folder each.
     languages: tuple[Lang, ...] = Field(min_length=1)
-    #: Tried in this order for each language pair.
-    engines: tuple[EngineName, ...] = tuple(ENGINE_TYPES)
+    #: Tried in this order for each language pair (default: every registered engine).
+    engines: tuple[Annotated[EngineName, AfterValidator(_registered_engine)], ...] = Field(
+        default_factory=lambda: tuple(ENGINE_TYPES)
+    )
     #: Every registered engine's settings, by name (defaults where no table is given).
     engine_settings: dict[str, AnyEngineSettings] = Field(default_factory=dict)
     #: Terms never translated (names of outlets, brands) wherever they occur.
@@ -288,6 +358,13 @@ class TranslateSettings(_Frozen):
             tables[name] = {**legacy, **table, "engine": name} if isinstance(table, dict) else table
         data["engine_settings"] = tables
         return data
+
+    @field_validator("engine_settings", mode="wrap")
+    @classmethod
+    def _engine_classes(cls, value: Any, handler: Any, info: ValidationInfo) -> dict[str, EngineSettings]:
+        """Each table read by its engine's registered settings class."""
+        adapter = _adapter("engines", tuple(ENGINE_TYPES.values()), "engine")
+        return dict(adapter.validate_python(value, context=info.context))
 
     def engine(self, name: str) -> EngineSettings:
         """The settings of the engine registered as ``name``."""
@@ -524,6 +601,10 @@ class _SourceBase(_Frozen):
     def _lang(cls, value: Any) -> Lang | None:
         return None if value is None else _check_lang(str(value))
 
+    def page_selectors(self) -> PageSelectors | None:
+        """Where this source's pages keep their parts, for extraction; None: extraction finds them."""
+        return None
+
     @field_validator("languages", mode="before")
     @classmethod
     def _langs(cls, value: Any) -> Any:
@@ -700,6 +781,9 @@ class PagesSourceSettings(_HttpSourceBase):
     @property
     def address(self) -> str:
         return self.start_url
+
+    def page_selectors(self) -> PageSelectors | None:
+        return self.selectors
 
     @field_validator("start_url")
     @classmethod
@@ -928,20 +1012,17 @@ class ClusterSettings(_Frozen):
         return self.result_backend or self.broker_url
 
 
-#: Source registry: ``[[sources]] type`` -> its settings class. The only list of source
-#: type names: the ``[[sources]]`` union below is built from it.
+#: Source registry: ``[[sources]] type`` -> its settings class, which names its
+#: implementation. The only list of source type names; :func:`register_source` adds one
+#: at run time.
 SOURCE_TYPES: dict[str, type[_SourceBase]] = {
     "folder": FolderSourceSettings,
     "feed": FeedSourceSettings,
     "pages": PagesSourceSettings,
 }
 
-if TYPE_CHECKING:
-    # What mypy sees (it cannot read a union built at run time); the registry decides.
-    SourceSettings = FolderSourceSettings | FeedSourceSettings | PagesSourceSettings
-else:
-    #: One ``[[sources]]`` table, picked by its ``type``.
-    SourceSettings = Annotated[Union[tuple(SOURCE_TYPES.values())], Field(discriminator="type")]  # noqa: UP007
+#: One ``[[sources]]`` table's settings, of the class its ``type`` is registered with.
+SourceSettings = SerializeAsAny[_SourceBase]
 HttpSourceSettings = FeedSourceSettings | PagesSourceSettings
 
 
@@ -961,6 +1042,42 @@ def _check_registries() -> None:
 
 
 _check_registries()
+
+
+def _tag(kind: type[BaseModel], field: str) -> str:
+    """The name a settings class answers to: its ``Literal["name"]`` tag field."""
+    annotation = kind.model_fields[field].annotation if field in kind.model_fields else None
+    values = get_args(annotation) if get_origin(annotation) is Literal else ()
+    if len(values) != 1 or not isinstance(values[0], str):
+        raise TypeError(f"{kind.__name__}.{field} must be Literal['<name>'] (the name config files use)")
+    return values[0]
+
+
+def _check_implementation(kind: type[BaseModel]) -> None:
+    implementation = getattr(kind, "implementation", None)
+    if not isinstance(implementation, str) or ":" not in implementation:
+        raise TypeError(f"{kind.__name__}.implementation must name its class as 'package.module:Class'")
+
+
+def register_source(kind: type[_SourceBase]) -> None:
+    """Make ``[[sources]] type = "<name>"`` read by ``kind``: a subclass of the sources'
+    base settings with ``type: Literal["<name>"]`` and an ``implementation``. A source
+    type is this and its own module (what the built-in ones are: see :data:`SOURCE_TYPES`)."""
+    if not (isinstance(kind, type) and issubclass(kind, _SourceBase)):
+        raise TypeError(f"{kind!r} is not a source settings class")
+    _check_implementation(kind)
+    SOURCE_TYPES[_tag(kind, "type")] = kind
+
+
+def register_engine(kind: type[EngineSettings]) -> None:
+    """Make ``translate.engines = ["<name>"]`` and ``[translate.<name>]`` use ``kind``: a
+    subclass of :class:`EngineSettings` with ``engine: Literal["<name>"]`` and an
+    ``implementation`` (its ``label``, ``install_hint``, ``thread_options`` and
+    ``inventory`` have defaults). An engine is this and its own module."""
+    if not (isinstance(kind, type) and issubclass(kind, EngineSettings)):
+        raise TypeError(f"{kind!r} is not an engine settings class")
+    _check_implementation(kind)
+    ENGINE_TYPES[_tag(kind, "engine")] = kind
 
 
 class Settings(_Frozen):
@@ -997,6 +1114,13 @@ class Settings(_Frozen):
             for s in data["sources"]
         ]
         return {**data, "sources": sources}
+
+    @field_validator("sources", mode="wrap")
+    @classmethod
+    def _source_classes(cls, value: Any, handler: Any, info: ValidationInfo) -> tuple[_SourceBase, ...]:
+        """Each ``[[sources]]`` table read by the settings class its ``type`` is registered with."""
+        adapter = _adapter("sources", tuple(SOURCE_TYPES.values()), "type")
+        return tuple(adapter.validate_python(value, context=info.context))
 
     @model_validator(mode="after")
     def _cross_checked(self, info: ValidationInfo) -> Settings:

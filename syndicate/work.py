@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from syndicate import metrics
-from syndicate.config import PagesSourceSettings, Settings, SourceSettings
+from syndicate.config import Settings, SourceSettings
 from syndicate.errors import (
     ItemError,
     PatternTimeout,
@@ -404,7 +404,7 @@ class Work:
         from syndicate.extract import extract
 
         settings = self.sources.get(item.source, None)
-        selectors = settings.selectors if isinstance(settings, PagesSourceSettings) else None
+        selectors = settings.page_selectors() if settings is not None else None
         try:
             # Extraction gives every article a title or refuses it (extract._titled).
             article = _scrub(_safe_links(self._with_language(extract(item, self.settings.extract, selectors))))
@@ -806,7 +806,7 @@ class Work:
                     "translate",
                     f"no engine can translate {source}->{target} ({len(batch)} article(s) wait)",
                     language=target,
-                    fix=install_hint(source, target),
+                    fix=install_hint(self.settings, source, target),
                 )
                 # Logged when the set of waiting articles changes, not on every poll.
                 waiting = ",".join(str(stored.id) for stored in sorted(batch, key=lambda sa: sa.id))

@@ -150,15 +150,18 @@ def test_engine_tables_load_and_their_problems_name_the_table_key() -> None:
 
 
 def test_engines_are_made_from_their_settings(tmp_path: Path) -> None:
-    from syndicate.translate import ENGINES
+    from syndicate.translate import engine_factories
 
-    assert set(ENGINES) == set(ENGINE_TYPES)
+    assert set(engine_factories()) == set(ENGINE_TYPES)
     settings = parse_settings(
         {**BASE, "translate": {"languages": ["es"], "argos": {"beam_size": 2, "packages_dir": "pk"}}}, root=tmp_path
     )
-    argos: Any = ENGINES["argos"](settings)
+    argos: Any = engine_factories()["argos"](settings)
     assert type(argos).__name__ == "ArgosTranslator"
     assert (argos.beam_size, argos.packages_dir) == (2, tmp_path / "pk")
+    # A cluster worker child's engine, held to its share of the cores by its settings class.
+    limited: Any = engine_factories(threads=3)["argos"](settings)
+    assert (limited.inter_threads, limited.intra_threads, limited.beam_size) == (1, 3, 2)
 
 
 def test_make_source_imports_the_implementation_and_passes_options(tmp_path: Path) -> None:

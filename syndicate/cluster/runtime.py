@@ -50,19 +50,11 @@ def limit_threads(threads: int) -> None:
 
 
 def thread_limited_engines(threads: int) -> Mapping[str, Callable[[Settings], Translator]]:
-    """The engine registry, with Argos made with ``threads`` CTranslate2 threads per child."""
-    from syndicate.config import load_implementation
-    from syndicate.translate import ENGINES
+    """The engine registry, each engine made with ``threads`` native threads per child
+    (what its settings class says that takes: see ``EngineSettings.thread_options``)."""
+    from syndicate.translate import engine_factories
 
-    def argos(settings: Settings) -> Translator:
-        engine_settings = settings.translate.engine("argos")
-        implementation = load_implementation(type(engine_settings).implementation)
-        translator: Translator = implementation(
-            **engine_settings.options(settings.resolve), inter_threads=1, intra_threads=threads
-        )
-        return translator
-
-    return {**ENGINES, "argos": argos} if "argos" in ENGINES else dict(ENGINES)
+    return engine_factories(threads)
 
 
 class Runtime:

@@ -20,6 +20,7 @@ from syndicate.models import (
     StoredArticle,
     Translation,
 )
+from syndicate.publish.formats import FORMATS
 from syndicate.publish.render import body_html
 
 LANGUAGE_NAMES = {
@@ -43,13 +44,6 @@ LANGUAGE_NAMES = {
     "el": "Ελληνικά",
     "bg": "Български",
     "sr": "Српски",
-}
-
-#: Every feed format: (subscription file name, archive file suffix, media type).
-FEED_FORMATS: dict[str, tuple[str, str, str]] = {
-    "atom": ("atom.xml", ".xml", "application/atom+xml"),
-    "rss": ("rss.xml", ".rss", "application/rss+xml"),
-    "json": ("feed.json", ".json", "application/feed+json"),
 }
 
 
@@ -236,7 +230,7 @@ class Edition:
     def feed_url(self, fmt: str, language: str | None = None) -> str:
         """The subscription feed of format ``fmt`` ("atom", "rss", "json")."""
         url = self.feeds_url if language is None else urljoin(self.feeds_url, f"../{language}/")
-        return urljoin(url, FEED_FORMATS[fmt][0])
+        return urljoin(url, FORMATS[fmt].file)
 
     @property
     def feed_url_atom(self) -> str:

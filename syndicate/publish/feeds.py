@@ -29,7 +29,7 @@ from typing import Any
 
 from syndicate.config import Settings
 from syndicate.models import Enclosure
-from syndicate.publish.edition import FEED_FORMATS, EntryLink, FeedEntry
+from syndicate.publish.edition import EntryLink, FeedEntry
 from syndicate.publish.feedgen_ext import (
     DC_NS,
     MEDIA_NS,
@@ -39,6 +39,7 @@ from syndicate.publish.feedgen_ext import (
     RssEnclosure,
     TranslationInfo,
 )
+from syndicate.publish.formats import FORMATS, renderers
 from syndicate.publish.history import FeedPage
 from syndicate.publish.i18n import engine_iri
 
@@ -55,7 +56,7 @@ def _author(settings: Settings) -> str:
 def _feed_links(page: FeedPage, fmt: str, hubs: Sequence[str] = ()) -> list[EntryLink]:
     """Feed-level links besides self and the home page: archives, other languages and,
     in a subscription document, its WebSub ``hubs`` (the topic is its ``self`` link)."""
-    media_type = FEED_FORMATS[fmt][2]
+    media_type = FORMATS[fmt].media_type
     links: list[EntryLink] = [EntryLink("hub", hub) for hub in hubs] if not page.is_archive else []
     if page.is_archive:
         links.append(EntryLink("current", page.current_url(fmt), media_type))
@@ -81,7 +82,7 @@ def _generator(settings: Settings, page: FeedPage, fmt: str) -> QuietFeedGenerat
     fg.description(settings.site.description or edition.title)
     fg.language(edition.language)
     # feedgen takes the RSS channel <link> from the last link given: self first.
-    fg.link(href=page.url(fmt), rel="self", type=FEED_FORMATS[fmt][2])
+    fg.link(href=page.url(fmt), rel="self", type=FORMATS[fmt].media_type)
     fg.link(href=edition.page_index_url, rel="alternate", type="text/html", hreflang=edition.language)
     fg.author({"name": _author(settings)})
     if settings.site.rights:
@@ -322,10 +323,6 @@ def json_bytes(settings: Settings, page: FeedPage) -> bytes:
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-#: Format name -> renderer.
-RENDERERS = {"atom": atom_bytes, "rss": rss_bytes, "json": json_bytes}
-
-
 def documents(settings: Settings, page: FeedPage) -> dict[str, bytes]:
     """A feed page in every format: {format: bytes}."""
-    return {fmt: render(settings, page) for fmt, render in RENDERERS.items()}
+    return {fmt: render(settings, page) for fmt, render in renderers().items()}

@@ -1,7 +1,7 @@
 """RFC 5005 archived feeds: which entries each document of a language holds, and its links.
 
 Pure: the store decides membership (:class:`syndicate.store.archive.FeedLayout`); this
-module turns it into documents, each in every format (:data:`FEED_FORMATS`):
+module turns it into documents, each in every format (:data:`~syndicate.publish.formats.FORMATS`):
 
 - the subscription document ``feeds/<lang>/atom.xml`` (``rss.xml``, ``feed.json``): the
   newest entries, ``prev-archive`` -> the newest archive page;
@@ -23,7 +23,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
-from syndicate.publish.edition import FEED_FORMATS, Edition, FeedEntry, ListedEntry
+from syndicate.publish.edition import Edition, FeedEntry, ListedEntry
+from syndicate.publish.formats import FORMATS
 from syndicate.store.archive import FeedLayout
 
 #: The date a document with no entries (and no older page) says it was updated.
@@ -57,7 +58,7 @@ class FeedPage:
 
     def path(self, fmt: str) -> str:
         """The document's file path relative to ``feeds/<lang>/``."""
-        return archive_path(self.number, fmt) if self.number is not None else FEED_FORMATS[fmt][0]
+        return archive_path(self.number, fmt) if self.number is not None else FORMATS[fmt].file
 
     def url(self, fmt: str) -> str:
         return urljoin(self.edition.feeds_url, self.path(fmt))
@@ -70,7 +71,7 @@ class FeedPage:
 
 
 def archive_path(number: int, fmt: str) -> str:
-    return f"archive/{number}{FEED_FORMATS[fmt][1]}"
+    return f"archive/{number}{FORMATS[fmt].suffix}"
 
 
 #: The "format" a page index's archive page is frozen under in the store, beside its feeds'.

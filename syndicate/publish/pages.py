@@ -22,17 +22,13 @@ from markupsafe import Markup, escape
 
 from syndicate.config import Settings
 from syndicate.errors import PublishError
-from syndicate.publish.edition import FEED_FORMATS, Edition, FeedEntry, ListedEntry, language_name
+from syndicate.publish.edition import Edition, FeedEntry, ListedEntry, language_name
+from syndicate.publish.formats import FORMATS, OPML_FORMAT
 from syndicate.publish.history import FeedPage, index_path
 from syndicate.publish.i18n import catalogue, describe_model, words
 
 #: (format, media type, label) of every feed, in the order pages list them.
-_LABELS = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
-PAGE_FEEDS = tuple((fmt, media_type, _LABELS[fmt]) for fmt, (_, _, media_type) in FEED_FORMATS.items())
-
-#: The format OPML subscribes a reader to (one subscription per language; the index and
-#: every page's <link rel="alternate"> tags offer the others).
-OPML_FORMAT = "atom"
+PAGE_FEEDS = tuple((fmt.name, fmt.media_type, fmt.label) for fmt in FORMATS.values())
 
 
 #: The territory OpenGraph readers expect for a bare language ("es" -> "es_ES").

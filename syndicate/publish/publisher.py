@@ -25,12 +25,12 @@ from syndicate.config import Settings
 from syndicate.errors import PublishError, StoreError
 from syndicate.models import Lang
 from syndicate.publish.edition import (
-    FEED_FORMATS,
     Edition,
     FeedEntry,
     ListedEntry,
     feed_entry,
 )
+from syndicate.publish.formats import FORMATS
 from syndicate.publish.history import INDEX_FORMAT, FeedPage, feed_pages, index_path
 from syndicate.publish.plan import (
     feed_digest,
@@ -75,7 +75,7 @@ class Renderers:
 
 def default_renderers() -> Renderers:
     """Jinja2 pages and feedgen documents (imported here: both are heavy)."""
-    from syndicate.publish.feeds import RENDERERS
+    from syndicate.publish.formats import renderers
     from syndicate.publish.pages import (
         index_bytes,
         language_index_bytes,
@@ -83,7 +83,7 @@ def default_renderers() -> Renderers:
         page_bytes,
     )
 
-    return Renderers(page_bytes, language_index_bytes, index_bytes, opml_bytes, RENDERERS)
+    return Renderers(page_bytes, language_index_bytes, index_bytes, opml_bytes, renderers())
 
 
 def _without_held(
@@ -596,10 +596,10 @@ class FeedPublisher:
                 # been had it been there all along.
                 languages = _linked_languages(page)
                 digest = f"{FROZEN}:{','.join(languages)}"
-                grew = any(_grown(known.get(f"feeds/{language}/{page.path(fmt)}"), languages) for fmt in FEED_FORMATS)
+                grew = any(_grown(known.get(f"feeds/{language}/{page.path(fmt)}"), languages) for fmt in FORMATS)
             else:
                 digest = feed_digest(fingerprint, page)
-            keys = {fmt: f"feeds/{language}/{page.path(fmt)}" for fmt in FEED_FORMATS}
+            keys = {fmt: f"feeds/{language}/{page.path(fmt)}" for fmt in FORMATS}
             produced.update(keys.values())
             if not grew and all(self._current(known, key, digest) for key in keys.values()):
                 continue

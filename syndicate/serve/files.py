@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
 
+from syndicate.publish.formats import FORMATS
 from syndicate.publish.history import INDEX_FORMAT
 
 logger = logging.getLogger(__name__)
@@ -61,18 +62,10 @@ _TEXTUAL = (
 )
 
 #: Subscription documents of a language folder: file name -> media type.
-SUBSCRIPTION_FILES = {
-    "atom.xml": "application/atom+xml",
-    "rss.xml": "application/rss+xml",
-    "feed.json": "application/feed+json",
-}
+SUBSCRIPTION_FILES = {fmt.file: fmt.media_type for fmt in FORMATS.values()}
 #: Archive page suffixes -> (format name as the store keeps it, media type).
-ARCHIVE_SUFFIXES = {
-    ".xml": ("atom", "application/atom+xml"),
-    ".rss": ("rss", "application/rss+xml"),
-    ".json": ("json", "application/feed+json"),
-}
-_ARCHIVE_RE = re.compile(r"^([1-9][0-9]{0,8})(\.xml|\.rss|\.json)$")
+ARCHIVE_SUFFIXES = {fmt.suffix: (fmt.name, fmt.media_type) for fmt in FORMATS.values()}
+_ARCHIVE_RE = re.compile(r"^([1-9][0-9]{0,8})(" + "|".join(re.escape(suffix) for suffix in ARCHIVE_SUFFIXES) + r")$")
 #: An archive page of a language's page index (``translations/<lang>/archive/<n>.html``).
 _INDEX_PAGE_RE = re.compile(r"^([1-9][0-9]{0,8})\.html$")
 

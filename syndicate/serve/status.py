@@ -21,7 +21,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from syndicate.config import LanguageQuality, Settings
 from syndicate.errors import SyndicateError
 from syndicate.models import public_url
-from syndicate.publish.edition import FEED_FORMATS, language_name
+from syndicate.publish.edition import language_name
+from syndicate.publish.formats import FORMATS, OPML_FORMAT
 from syndicate.sources.websub import next_attempt
 from syndicate.store import Store
 from syndicate.store.lock import lock_holder
@@ -60,7 +61,7 @@ def _process_start(pid: int) -> float | None:
 
 def _feed_mtime(settings: Settings, language: str) -> float | None:
     try:
-        return (settings.feeds_dir / language / FEED_FORMATS["atom"][0]).stat().st_mtime
+        return (settings.feeds_dir / language / FORMATS[OPML_FORMAT].file).stat().st_mtime
     except OSError:
         return None
 
@@ -166,7 +167,7 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
                 "engines": [
                     {"engine": e.engine, "model": e.model, "translations": e.translations} for e in overview.engines
                 ],
-                "feed_url": settings.feeds_url + f"{code}/{FEED_FORMATS['atom'][0]}",
+                "feed_url": settings.feeds_url + f"{code}/{FORMATS[OPML_FORMAT].file}",
                 "publish": _publish(publishes.get(code)),
             }
         )

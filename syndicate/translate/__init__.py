@@ -3,12 +3,12 @@
 Engines are registered with their settings classes in
 :data:`syndicate.config.ENGINE_TYPES` (the only list of their names); each settings
 class names its implementation by import path, imported here only when an engine is
-made, so importing this package stays cheap.
+made, so importing this package stays cheap, and says what else the code asks of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -19,15 +19,22 @@ if TYPE_CHECKING:
     from syndicate.config import Settings
 
 
-def make_engine(name: str, settings: Settings) -> Translator:
-    """The engine registered as ``name``, built from its ``[translate.<name>]`` settings."""
+def make_engine(name: str, settings: Settings, *, threads: int | None = None) -> Translator:
+    """The engine registered as ``name``, built from its ``[translate.<name>]`` settings
+    (held to ``threads`` native threads when given: a cluster worker child's share)."""
     engine_settings = settings.translate.engine(name)
+    options = engine_settings.options(settings.resolve)
+    if threads is not None:
+        options.update(engine_settings.thread_options(threads))
     implementation = load_implementation(type(engine_settings).implementation)
-    translator: Translator = implementation(**engine_settings.options(settings.resolve))
+    translator: Translator = implementation(**options)
     return translator
 
 
-#: Engine factories by config name, one per entry of :data:`~syndicate.config.ENGINE_TYPES`.
-ENGINES: Mapping[str, Callable[[Settings], Translator]] = {name: partial(make_engine, name) for name in ENGINE_TYPES}
+def engine_factories(threads: int | None = None) -> dict[str, Callable[[Settings], Translator]]:
+    """A factory per engine registered now (see :data:`~syndicate.config.ENGINE_TYPES`),
+    each holding its engine to ``threads`` native threads when given."""
+    return {name: partial(make_engine, name, threads=threads) for name in ENGINE_TYPES}
 
-__all__ = ["ENGINES", "Translator", "make_engine"]
+
+__all__ = ["Translator", "engine_factories", "make_engine"]

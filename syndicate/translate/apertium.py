@@ -63,7 +63,7 @@ from typing import IO, Any, TypeVar
 
 from syndicate.config import machine_cache_dir
 from syndicate.errors import ModelError, TranslationError
-from syndicate.models import Lang
+from syndicate.models import Lang, lang
 from syndicate.translate.analysis import Unit
 from syndicate.translate.base import EngineOutput, Protect, segment_terms
 
@@ -149,6 +149,39 @@ def debian_packages(pairs: Iterable[tuple[Lang, Lang]], available: Iterable[str]
             missing.append(f"{source}-{target}")
         elif name not in found:
             found.append(name)
+    return found, missing
+
+
+def system_packages(pairs: Sequence[tuple[Lang, Lang]], pivot: str) -> tuple[list[str], list[str]]:
+    """``syndicate models packages``: the Debian packages that give Apertium ``pairs``
+    (through ``pivot`` where a pair has no package of its own), and the pairs none gives,
+    as ``src-tgt``. Raises :class:`OSError` when the package index lists no Apertium
+    package (``apt-get update`` was never run)."""
+    try:
+        names = subprocess.run(
+            ["apt-cache", "pkgnames", "apertium-"], capture_output=True, text=True, timeout=60, check=False
+        ).stdout.split()
+    except subprocess.TimeoutExpired:
+        names = []
+    if not names:
+        raise OSError("the package index lists no apertium-* package (fix: run `apt-get update`)")
+    found, missing = debian_packages(pairs, names)
+    if missing and pivot:  # a pair with no package of its own goes through the pivot language
+        legs = sorted(
+            {
+                (lang(a), lang(b))
+                for pair in missing
+                for a, b in ((pair.split("-")[0], pivot), (pivot, pair.split("-")[1]))
+                if a != b
+            }
+        )
+        through, unreachable = debian_packages(legs, names)
+        found += [name for name in through if name not in found]
+        missing = [
+            pair
+            for pair in missing
+            if f"{pair.split('-')[0]}-{pivot}" in unreachable or f"{pivot}-{pair.split('-')[1]}" in unreachable
+        ]
     return found, missing
 
 

@@ -28,12 +28,11 @@ logger = logging.getLogger(__name__)
 Factory = Callable[[Settings], Translator]
 
 
-def install_hint(source: str, target: str) -> str:
-    """How to get a model for a language pair (a missing one disables the pair)."""
-    return (
-        f"`syndicate models install {source} {target}` (online) or "
-        f"`syndicate models install --file translate-{source}_{target}.argosmodel`, "
-        f"or the Debian package for Apertium's {source}-{target} pair (`apt-cache search apertium-`)"
+def install_hint(settings: Settings, source: str, target: str) -> str:
+    """How to get a model for a language pair (a missing one disables the pair), from
+    each configured engine in turn."""
+    return ", or ".join(
+        settings.translate.engine(name).install_hint(source, target) for name in settings.translate.engines
     )
 
 
@@ -45,9 +44,9 @@ class Engines:
 
     def __init__(self, settings: Settings, factories: Mapping[str, Factory] | None = None) -> None:
         if factories is None:
-            from syndicate.translate import ENGINES
+            from syndicate.translate import engine_factories
 
-            factories = ENGINES
+            factories = engine_factories()
         self.settings = settings
         self.factories = factories
         self._engines: dict[str, Translator | None] = {}

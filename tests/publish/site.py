@@ -15,7 +15,7 @@ import feedparser
 import lxml.html
 from lxml import etree
 
-from syndicate.publish.edition import FEED_FORMATS
+from syndicate.publish.formats import FORMATS
 from syndicate.store import Store
 from tests.conftest import SAMPLE_CHAIN
 from tests.publish import feedcheck
@@ -65,7 +65,7 @@ class Site:
 
     def chain_docs(self, language: str, fmt: str) -> list[Path]:
         """The subscription document, then each archive page following prev-archive."""
-        path = self.feeds / language / FEED_FORMATS[fmt][0]
+        path = self.feeds / language / FORMATS[fmt].file
         out = [path]
         while (older := prev_archive(path.read_bytes(), fmt)) is not None:
             path = url_path(self.root, older)
@@ -156,7 +156,7 @@ def check_pages_and_indexes(site: Site) -> None:
     assert advertised == {
         (language, media_type, f"{BASE_URL}feeds/{language}/{name}")
         for language in site.languages
-        for name, _, media_type in FEED_FORMATS.values()
+        for name, media_type in ((f.file, f.media_type) for f in FORMATS.values())
     }
     assert all(url_path(site.root, href).is_file() for _, _, href in advertised)
     assert index.xpath('//link[@rel="outline"]/@href') == [f"{BASE_URL}feeds/opml.xml"]
@@ -175,7 +175,9 @@ def check_pages_and_indexes(site: Site) -> None:
             page = lxml.html.parse(str(url_path(site.root, site.page(language, title)))).getroot()
             assert page.get("lang") == language
             feeds = {(link.get("type"), link.get("href")) for link in page.xpath('//link[@rel="alternate"][@type]')}
-            assert feeds == {(t, f"{BASE_URL}feeds/{language}/{n}") for n, _, t in FEED_FORMATS.values()}
+            assert feeds == {
+                (t, f"{BASE_URL}feeds/{language}/{n}") for n, t in ((f.file, f.media_type) for f in FORMATS.values())
+            }
             hreflang = {
                 link.get("hreflang"): link.get("href") for link in page.xpath('//link[@rel="alternate"][not(@type)]')
             }

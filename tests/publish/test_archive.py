@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 
 from syndicate.models import Article, Lang, Paragraph
-from syndicate.publish.edition import FEED_FORMATS
+from syndicate.publish.formats import FORMATS
 from syndicate.store import Store
 from tests.conftest import Clock
 from tests.publish import feedcheck
@@ -131,7 +131,7 @@ def _add(folder: Path, titles: list[str], index: int, *, previous: bool = True) 
 
 def _walk(root: Path, fmt: str) -> list[tuple[Path, list[str]]]:
     """Follow prev-archive (JSON: next_url) from the subscription document: (doc, ids)."""
-    path = root / "feeds" / "es" / FEED_FORMATS[fmt][0]
+    path = root / "feeds" / "es" / FORMATS[fmt].file
     out: list[tuple[Path, list[str]]] = []
     seen: set[Path] = set()
     while True:
@@ -169,7 +169,7 @@ def test_runs_over_time_never_change_a_full_archive_and_every_entry_is_reachable
         _, report = run(config, clock, engine)
         assert report.ok, report.failures
         clock.advance(hours=1)
-        for fmt in FEED_FORMATS:
+        for fmt in FORMATS:
             walk = _walk(tmp_path, fmt)
             ids = [i for _, doc_ids in walk for i in doc_ids]
             assert len(ids) == len(set(ids)) == expected_entries, (fmt, ids)
