@@ -232,11 +232,11 @@ def test_a_half_registered_plug_in_is_refused_when_registered() -> None:
         implementation: ClassVar[str] = "tests.test_plugins:NotesSource"
 
     before = (dict(SOURCE_TYPES), dict(ENGINE_TYPES))
-    with pytest.raises(TypeError, match="Nameless.engine must be Literal"):
+    with pytest.raises(TypeError, match=r"Nameless\.engine must be Literal"):
         register_engine(Nameless)
-    with pytest.raises(TypeError, match="Homeless.implementation must name"):
+    with pytest.raises(TypeError, match=r"Homeless\.implementation must name"):
         register_engine(Homeless)
-    with pytest.raises(TypeError, match="Untyped.type must be Literal"):
+    with pytest.raises(TypeError, match=r"Untyped\.type must be Literal"):
         register_source(Untyped)
     with pytest.raises(TypeError, match="is not a source settings class"):
         register_source(ShoutSettings)  # type: ignore[arg-type]

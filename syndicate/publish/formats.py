@@ -10,10 +10,9 @@ archive pages, the pages' ``<link rel="alternate">`` tags and format lists, and
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from syndicate.config import Settings
@@ -66,28 +65,4 @@ def renderers() -> dict[str, Callable[[Settings, FeedPage], bytes]]:
     return {name: fmt.render() for name, fmt in FORMATS.items()}
 
 
-def check_formats(formats: dict[str, FeedFormat] | None = None) -> list[str]:
-    """What is wrong with the registry (empty: nothing): every name, file and suffix
-    unique, files and suffixes safe as URL segments, the OPML format registered."""
-    formats = FORMATS if formats is None else formats
-    problems: list[str] = []
-    seen: dict[str, Any] = {}
-    for key, fmt in formats.items():
-        if key != fmt.name:
-            problems.append(f"FORMATS[{key!r}] is named {fmt.name!r}")
-        for what, value in (("file", fmt.file), ("suffix", fmt.suffix)):
-            if value in seen:
-                problems.append(f"{fmt.name}: {what} {value!r} is also {seen[value]}'s")
-            seen[value] = fmt.name
-        if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", fmt.file) or fmt.file.endswith(".html"):
-            problems.append(f"{fmt.name}: file {fmt.file!r} is not a plain file name")
-        if not re.fullmatch(r"\.[a-z0-9]+", fmt.suffix) or fmt.suffix == ".html":
-            problems.append(f"{fmt.name}: suffix {fmt.suffix!r} is not a file suffix")
-        if ":" not in fmt.renderer:
-            problems.append(f"{fmt.name}: renderer {fmt.renderer!r} is not 'module:function'")
-    if OPML_FORMAT not in formats:
-        problems.append(f"OPML_FORMAT {OPML_FORMAT!r} is not registered")
-    return problems
-
-
-__all__ = ["FORMATS", "OPML_FORMAT", "FeedFormat", "check_formats", "renderers"]
+__all__ = ["FORMATS", "OPML_FORMAT", "FeedFormat", "renderers"]
