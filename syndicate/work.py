@@ -30,7 +30,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from syndicate import metrics
 from syndicate.config import Settings, SourceSettings
@@ -65,6 +65,7 @@ from syndicate.sources.base import (
     FetchState,
     Source,
     StopCheck,
+    Stored,
     never_stop,
 )
 from syndicate.store.sources_state import PollRecord, SourceStatus
@@ -293,7 +294,7 @@ class Work:
         try:
             events = self._make_source(settings).fetch(state)
             try:
-                reply: bool | None = None
+                reply: Stored | bool | None = None
                 while True:
                     try:
                         event = events.send(reply)
@@ -399,8 +400,9 @@ class Work:
 
         return make_source(settings, self.settings.root, should_stop=self.should_stop)
 
-    def _store_item(self, item: RawItem, tally: _PollTally) -> bool:
-        """Extract one item and upsert its article; False when it failed (and was noted)."""
+    def _store_item(self, item: RawItem, tally: _PollTally) -> Stored | Literal[False]:
+        """Extract one item and upsert its article: the links extraction read in it (a
+        source walking pages goes on by them), or False when it failed (and was noted)."""
         from syndicate.extract import extract
 
         settings = self.sources.get(item.source, None)
@@ -445,7 +447,10 @@ class Work:
             tally.updated.append(stored.id)
         elif status == "relinked":
             tally.relinked.append(stored.id)
-        return True
+        return Stored(
+            prev=article.prev.url if article.prev is not None else None,
+            next=article.next.url if article.next is not None else None,
+        )
 
     def _with_language(self, article: Article) -> Article:
         """Detect the language of an article when neither it nor its source declares one."""

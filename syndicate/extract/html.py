@@ -958,28 +958,4 @@ def neighbours(doc: lxml.html.HtmlElement, base: str | None) -> tuple[Ref | None
     return refs.get("prev"), refs.get("next")
 
 
-@dataclass(frozen=True)
-class PageOutline:
-    """What walking a site needs of a page: its neighbours and whether it is an article."""
-
-    prev: Ref | None
-    next: Ref | None
-    title: str
-    has_text: bool
-
-
-def page_outline(
-    data: bytes, url: str, *, charset: str | None = None, selectors: PageSelectors | None = None, source: str = ""
-) -> PageOutline:
-    """A page's previous/next links and title, for walking a site (the ``pages`` source)."""
-    doc = parse_html(data, charset=charset, source=source, key=url).doc
-    canonical = next((safe_url(str(h), url, http_only=True) for h in doc.xpath('//link[@rel="canonical"]/@href')), None)
-    base = canonical or url
-    prev_ref, next_ref = _links(doc, base, selectors)
-    title = (first_text(doc, selectors.title) if selectors and selectors.title else None) or page_title(doc)
-    body = doc.find("body")
-    has_text = body is not None and bool(squash(body.text_content()))
-    return PageOutline(prev_ref, next_ref, title, has_text)
-
-
-__all__ = ["PageOutline", "best_container", "extract_html", "neighbours", "page_outline", "page_title", "parse_html"]
+__all__ = ["best_container", "extract_html", "neighbours", "page_title", "parse_html"]

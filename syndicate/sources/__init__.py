@@ -19,6 +19,7 @@ from syndicate.sources.base import (
     FetchState,
     Source,
     StopCheck,
+    Stored,
     never_stop,
 )
 
@@ -43,6 +44,7 @@ __all__ = [
     "FetchState",
     "Source",
     "StopCheck",
+    "Stored",
     "make_source",
     "never_stop",
 ]

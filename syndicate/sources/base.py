@@ -49,12 +49,23 @@ class FetchResult:
     not_modified: bool = False
 
 
+@dataclass(frozen=True)
+class Stored:
+    """The poll's answer to an item it extracted and stored: the previous/next links
+    extraction read in it. A source that walks pages follows them, so a page is parsed
+    once, by extraction."""
+
+    prev: str | None = None
+    next: str | None = None
+
+
 #: What ``fetch`` yields: an item, an item it could not read, or a checkpoint.
 Event = RawItem | ItemError | Checkpoint
 
-#: ``fetch``'s type: events out; in, whether the item just yielded was stored; the new
-#: state as its return value.
-Events = Generator[Event, bool | None, FetchResult]
+#: ``fetch``'s type: events out; in, the answer to the item just yielded (:class:`Stored`,
+#: or ``False`` when it did not reach the store; ``True`` or ``None`` from a caller that
+#: only says "stored"); the new state as its return value.
+Events = Generator[Event, Stored | bool | None, FetchResult]
 
 
 class Source(Protocol):
@@ -63,8 +74,9 @@ class Source(Protocol):
     ``fetch(state)`` starts from the state the last poll returned and yields one
     :class:`RawItem` per article, an :class:`ItemError` for an item it could not read
     (one bad item never stops the rest) and :class:`Checkpoint` s; it *returns*
-    :class:`FetchResult` (the new state). The caller stores each item before asking for the
-    next and keeps the returned state only when every item reached the store. A failure
+    :class:`FetchResult` (the new state). The caller extracts and stores each item before
+    asking for the next, answers with :class:`Stored` (or ``False``), and keeps the
+    returned state only when every item reached the store. A failure
     of the whole source raises :class:`~syndicate.errors.SourceError`. Nothing is
     mutated on the source behind the caller's back.
     """

@@ -246,8 +246,6 @@ class FeedSource(HttpSource):
             return ItemError(
                 f"cannot fetch the linked page: {exc.message}", source=self.name, item=link, hint=hint
             ), None
-        except ItemError as exc:
-            return exc, None
         return read.item, fingerprint
 
 

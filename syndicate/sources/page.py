@@ -4,8 +4,9 @@ Reading one page (also used by the feed source for entries without full content)
 extraction's job: this module hands over the page's bytes, its HTTP charset and what the
 caller already knows (a feed entry's title and metadata) as a :class:`RawItem`; the
 pipeline extracts it with the operator's ``[extract]`` settings and this source's
-``[sources.selectors]``. To walk, the source asks extraction for the page's
-previous/next links (:func:`syndicate.extract.html.page_outline`), selectors included.
+``[sources.selectors]``, and answers with the previous/next links extraction read in
+it (:class:`~syndicate.sources.base.Stored`), selectors included, which the walk
+follows: a page is parsed once, by extraction.
 
 Walking: the first poll reads ``start_url``, follows next links to the newest article,
 then previous links to backfill up to ``backfill`` older ones. Later polls re-check the
@@ -20,13 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from syndicate.config import PageSelectors, PagesSourceSettings
-from syndicate.errors import ItemError, SourceError
+from syndicate.config import PagesSourceSettings
+from syndicate.errors import ItemError
 from syndicate.extract.decode import charset_of
-from syndicate.extract.html import page_outline
 from syndicate.models import Known, Meta, RawItem
 from syndicate.selectors import compile_selector
-from syndicate.sources.base import Checkpoint, Events, FetchResult, FetchState
+from syndicate.sources.base import Checkpoint, Events, FetchResult, FetchState, Stored
 from syndicate.sources.http import (
     Fetched,
     FetchError,
@@ -47,19 +47,16 @@ __all__ = ["PageRead", "PageSource", "compile_selector", "read_page"]
 
 @dataclass(frozen=True)
 class PageRead:
-    """One page, read: the item for extraction and the links to walk on."""
+    """One fetched page as the item for extraction, and the key it is stored under."""
 
     key: str
     item: RawItem
-    prev: str | None
-    next: str | None
 
 
 def read_page(
     fetched: Fetched,
     *,
     source: str,
-    selectors: PageSelectors | None = None,
     key: str | None = None,
     url: str | None = None,
     title: str | None = None,
@@ -68,20 +65,12 @@ def read_page(
     meta: Meta | None = None,
     summary: str = "",
 ) -> PageRead:
-    """A fetched article page as an item, with its previous/next links.
-
-    ``key``, ``url``, ``title``, ``published`` and ``meta`` are what the caller knows
-    better than the page (a feed entry); raise :class:`ItemError` when the page is not
-    HTML at all.
-    """
+    """A fetched article page as an item: its bytes, its HTTP charset and what the caller
+    knows better than the page (a feed entry's ``key``, ``url``, ``title``,
+    ``published`` and ``meta``). Nothing is parsed here: extraction reads the page, titles
+    it or refuses it when it has no text (the one place that decides either)."""
     page_url = strip_fragment(fetched.url)
     charset = charset_of(fetched.content_type)
-    outline = page_outline(fetched.content, page_url, charset=charset, selectors=selectors, source=source)
-    # A page without a title of its own is still read: extraction titles it by its first
-    # words when it has text (the one place that decides what a title is).
-    if not outline.has_text:
-        raise ItemError("the page has no text", source=source, item=page_url, hint="check the URL")
-    prev, nxt = outline.prev, outline.next
     # The page's own address identifies it: some sites point every canonical link at
     # their home page, which would fold all articles into one.
     item_key = key or page_url
@@ -98,7 +87,7 @@ def read_page(
         known=known,
         charset=charset,
     )
-    return PageRead(key=item_key, item=item, prev=prev.url if prev else None, next=nxt.url if nxt else None)
+    return PageRead(key=item_key, item=item)
 
 
 class PageSource(HttpSource):
@@ -107,7 +96,7 @@ class PageSource(HttpSource):
     settings: PagesSourceSettings
 
     def _read(self, fetched: Fetched) -> PageRead:
-        return read_page(fetched, source=self.name, selectors=self.settings.selectors, language=self.settings.language)
+        return read_page(fetched, source=self.name, language=self.settings.language)
 
     def fetch(self, state: FetchState) -> Events:
         start = self.settings.start_url
@@ -136,18 +125,19 @@ class PageSource(HttpSource):
 
         if not cursor:
             fetched = http.get(self.settings.start_url)  # FetchError: the whole source failed
-            page = self._page_or_fail(fetched)
+            page = self._read(fetched)
             seen.update({page.key, strip_fragment(fetched.url), self.settings.start_url})
-            if (yield page.item) is False:
+            links = _links((yield page.item))
+            if links is None:
                 return FetchResult(FetchState())  # not stored: start again on the next poll
             cursor.update(
                 {
                     "start_url": self.settings.start_url,
                     "newest": page.key,
                     "newest_url": strip_fragment(fetched.url),
-                    "newest_next": page.next,
+                    "newest_next": links.next,
                     "oldest": page.key,
-                    "oldest_prev": page.prev,
+                    "oldest_prev": links.prev,
                     "backfilled": 0,
                 }
             )
@@ -159,9 +149,10 @@ class PageSource(HttpSource):
             fetched = http.get(newest_url, etag=state.etag, last_modified=state.last_modified)
             seen.update({cursor["newest"], newest_url})
             if not fetched.not_modified:
-                page = self._page_or_fail(fetched)
-                if (yield page.item) is not False:
-                    cursor["newest_next"] = page.next
+                page = self._read(fetched)
+                links = _links((yield page.item))
+                if links is not None:
+                    cursor["newest_next"] = links.next
                     validators = (fetched.etag, fetched.last_modified)
                     yield checkpoint()
                     changed = True
@@ -180,9 +171,10 @@ class PageSource(HttpSource):
                 break
             fetched, page = result
             seen.update({url, page.key})
-            if (yield page.item) is False:
+            links = _links((yield page.item))
+            if links is None:
                 break  # retried from here on the next poll
-            cursor.update(newest=page.key, newest_url=strip_fragment(fetched.url), newest_next=page.next)
+            cursor.update(newest=page.key, newest_url=strip_fragment(fetched.url), newest_next=links.next)
             validators = (fetched.etag, fetched.last_modified)
             yield checkpoint()
             walked += 1
@@ -209,26 +201,25 @@ class PageSource(HttpSource):
                 break
             fetched, page = result
             seen.update({url, page.key})
-            if (yield page.item) is False:
+            links = _links((yield page.item))
+            if links is None:
                 break
-            cursor.update(oldest=page.key, oldest_prev=page.prev, backfilled=cursor["backfilled"] + 1)
+            cursor.update(oldest=page.key, oldest_prev=links.prev, backfilled=cursor["backfilled"] + 1)
             yield checkpoint()
             changed = True
         return FetchResult(checkpoint().state, not_modified=not changed)
 
-    def _page_or_fail(self, fetched: Fetched) -> PageRead:
-        try:
-            return self._read(fetched)
-        except ItemError as exc:
-            raise SourceError(
-                f"{fetched.url} is not an article page: {exc.message}", source=self.name, hint=exc.hint
-            ) from None
-
     def _get_page(self, http: HttpFetcher, url: str) -> tuple[Fetched, PageRead] | ItemError:
         try:
             fetched = http.get(url)
-            return fetched, self._read(fetched)
         except FetchError as exc:
             return ItemError(f"{exc.message}", source=self.name, item=url, hint=exc.hint)
-        except ItemError as exc:
-            return exc
+        return fetched, self._read(fetched)
+
+
+def _links(reply: Stored | bool | None) -> Stored | None:
+    """The links to walk on from the poll's answer to a page; None when it was not stored
+    (a caller that only says "stored" gives none: the walk ends there)."""
+    if reply is False:
+        return None
+    return reply if isinstance(reply, Stored) else Stored()

@@ -4,17 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from syndicate.config import ExtractSettings, PageSelectors
 from syndicate.errors import ItemError
 from syndicate.models import RawItem
-from syndicate.sources.base import Checkpoint, Events, FetchResult
+from syndicate.sources.base import Checkpoint, Events, FetchResult, Stored
+
+
+def extracted(selectors: PageSelectors | None = None) -> Callable[[RawItem], Stored | bool]:
+    """The poll's answer to an item: extracted (with ``selectors``), its links; False
+    when extraction refuses it."""
+    from syndicate.extract import extract
+
+    def answer(item: RawItem) -> Stored | bool:
+        try:
+            article = extract(item, ExtractSettings(), selectors)
+        except ItemError:
+            return False
+        return Stored(article.prev.url if article.prev else None, article.next.url if article.next else None)
+
+    return answer
 
 
 def drain(
-    events: Events, stored: Callable[[RawItem], bool] = lambda _item: True, *, reply: bool | None = None
+    events: Events, stored: Callable[[RawItem], Stored | bool] | None = None, *, reply: Stored | bool | None = None
 ) -> tuple[list[RawItem | ItemError], FetchResult]:
     """Every item and item error ``events`` yields (checkpoints left out) and how it
-    ended. ``stored`` answers whether an item reached the store; ``reply`` is the answer
-    for an item already taken from ``events`` by the caller."""
+    ended. ``stored`` answers for each item as the poll does (default: it is extracted
+    and its links are the answer); ``reply`` is the answer for an item already taken from
+    ``events`` by the caller."""
+    answer = stored or extracted()
     items: list[RawItem | ItemError] = []
     while True:
         try:
@@ -26,4 +44,4 @@ def drain(
             continue
         items.append(event)
         if isinstance(event, RawItem):
-            reply = stored(event)
+            reply = answer(event)

@@ -17,7 +17,7 @@ from syndicate.sources.base import Checkpoint, FetchResult, FetchState
 from syndicate.sources.http import Fetched
 from syndicate.sources.page import PageSource, read_page
 from tests.conftest import DATA
-from tests.sources.events import drain
+from tests.sources.events import drain, extracted
 from tests.sources.site import Route, Story, TestSite, article_page, story
 
 CASES = DATA / "sources"
@@ -48,10 +48,9 @@ def test_read_page_cases(name: str, url: str) -> None:
     fetched = Fetched(
         url=url, status=200, content=(CASES / f"{name}.html").read_bytes(), headers={"content-type": "text/html"}
     )
-    page = read_page(fetched, source="s", selectors=selectors)
+    page = read_page(fetched, source="s")
     expected = json.loads((CASES / f"{name}.expected.json").read_text())
     assert _as_expected(extract(page.item, ExtractSettings(), selectors)) == expected
-    assert (page.prev, page.next) == (expected["prev"], expected["next"])
     assert page.key == url
 
 
@@ -115,7 +114,9 @@ def settings(site: TestSite, start: Story, **kwargs: object) -> PagesSourceSetti
 def poll(
     source_settings: PagesSourceSettings, state: FetchState | None = None
 ) -> tuple[list[RawItem | ItemError], FetchResult]:
-    return drain(PageSource(source_settings, Path(".")).fetch(state or FetchState()))
+    return drain(
+        PageSource(source_settings, Path(".")).fetch(state or FetchState()), extracted(source_settings.selectors)
+    )
 
 
 def titles(items: list[RawItem | ItemError]) -> list[str]:
@@ -191,9 +192,18 @@ def test_next_links_in_a_circle_end_the_walk(site: TestSite) -> None:
 def test_start_page_failure_fails_the_source(site: TestSite) -> None:
     with pytest.raises(SourceError, match="HTTP 404"):
         poll(settings(site, story(9)))
+
+
+def test_a_start_page_extraction_refuses_is_read_again_from_the_start(site: TestSite) -> None:
+    """Extraction, which reads the page (once), refuses one without text; the walk keeps
+    no place, so the next poll starts over at start_url."""
     site.page("/feed-not-page", "<html><body></body></html>")
-    with pytest.raises(SourceError, match="not an article page"):
-        poll(PagesSourceSettings(name="p", type="pages", start_url=site.url("/feed-not-page")))
+    config = PagesSourceSettings(name="p", type="pages", start_url=site.url("/feed-not-page"))
+    items, end = poll(config)
+    assert len(items) == 1 and isinstance(items[0], RawItem)
+    with pytest.raises(ItemError, match=r"no text|no body"):
+        extract(items[0], ExtractSettings())
+    assert end.state == FetchState()
 
 
 def test_stopping_mid_walk_keeps_a_state_that_points_at_stored_items(site: TestSite) -> None:
@@ -202,7 +212,7 @@ def test_stopping_mid_walk_keeps_a_state_that_points_at_stored_items(site: TestS
     source = PageSource(settings(site, stories[0]), Path("."))
     walk = source.fetch(FetchState())
     first = next(walk)
-    checkpoint = walk.send(True)  # the first page is stored: the walk may move past it
+    checkpoint = walk.send(extracted()(first))  # the first page is stored: the walk may move past it
     second = next(walk)
     assert isinstance(first, RawItem) and isinstance(second, RawItem) and isinstance(checkpoint, Checkpoint)
     walk.close()  # stopped while the second item was in hand: it may not be stored
@@ -211,3 +221,25 @@ def test_stopping_mid_walk_keeps_a_state_that_points_at_stored_items(site: TestS
     # The newest stored page answers 304; the walk resumes at the item that was in hand.
     assert titles(items) == [s.title for s in stories[1:]]
     assert resumed.state.cursor["newest"] == site.url(stories[4].path)
+
+
+def test_each_page_is_parsed_once_by_extraction(site: TestSite, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The walk follows the links extraction read (issue 22, item 3): before, the source
+    parsed every page for its links and extraction parsed it again."""
+    import syndicate.extract.html as html
+
+    parsed: list[str] = []
+    real = html.parse_html
+
+    def counting(data: bytes, **kwargs: object) -> object:
+        parsed.append(str(kwargs.get("key")))
+        return real(data, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(html, "parse_html", counting)
+    stories = [story(n) for n in range(1, 5)]
+    publish_chain(site, stories)
+    items, _ = poll(settings(site, stories[0]))
+    assert titles(items) == [s.title for s in stories]  # titles() extracts again: counted apart
+    pages = [site.url(s.path) for s in stories]
+    assert parsed[: len(pages)] == pages  # one parse per page while walking, in walking order
+    assert len(parsed) == 2 * len(pages)  # then one each for titles()
