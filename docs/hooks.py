@@ -1,4 +1,4 @@
-"""MkDocs hook: the settings reference, generated from syndicate/config.py at every build.
+"""MkDocs hook: the settings reference, generated from syndicate/config/ at every build.
 
 ``{{ settings_reference }}`` in a page becomes one table per configuration section: each
 key, its type, its default and what it does, taken from the settings classes themselves

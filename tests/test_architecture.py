@@ -126,8 +126,22 @@ def test_imports_only_go_down(module: str) -> None:
 
 def test_config_imports_no_stage() -> None:
     stages = {p for p, layer in LAYERS.items() if layer >= 2}
-    reached = {t for t in GRAPH["syndicate.config"] if part_of(t) in stages}
+    config = [m for m in GRAPH if part_of(m) == "config"]
+    assert len(config) > 1  # a package by concern
+    reached = {t for m in config for t in GRAPH[m] if part_of(t) in stages}
     assert not reached
+
+
+#: The config package's modules, bottom up: each may import only those before it.
+CONFIG_ORDER = ("base", "engines", "sources", "sections", "problems", "settings")
+
+
+def test_config_modules_stack_by_concern() -> None:
+    modules = {m.split(".")[-1] for m in GRAPH if part_of(m) == "config" and m != "syndicate.config"}
+    assert modules == set(CONFIG_ORDER), "give new config modules a place in CONFIG_ORDER"
+    for position, name in enumerate(CONFIG_ORDER):
+        imported = {t.split(".")[2] for t in GRAPH[f"syndicate.config.{name}"] if t.startswith("syndicate.config.")}
+        assert imported <= set(CONFIG_ORDER[:position]), f"syndicate.config.{name} imports {sorted(imported)}"
 
 
 def test_no_import_cycle_between_modules() -> None:

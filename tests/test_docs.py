@@ -39,7 +39,7 @@ def test_the_site_builds_strict_and_documents_every_key(tmp_path: Path) -> None:
     for cls in [*SOURCE_TYPES.values(), *ENGINE_TYPES.values()]:
         _keys(cls, wanted)
     assert wanted <= documented, sorted(wanted - documented)
-    # Every key says what it does: the comment above its field in syndicate/config.py.
+    # Every key says what it does: the comment above its field in syndicate/config/.
     assert not re.findall(r"<td><code>[a-z_]+</code></td>\s*<td>.*?</td>\s*<td>.*?</td>\s*<td></td>", reference)
     assert "Keep a Changelog" in (tmp_path / "site" / "changelog" / "index.html").read_text(encoding="utf-8")
 
