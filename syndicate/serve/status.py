@@ -133,7 +133,7 @@ def snapshot(settings: Settings, store: Store, process: ProcessInfo, now: float 
     rules = {code: settings.translate.quality.of(code) for code in settings.translate.languages}
     qualities = StoreOverview(store).quality({code: rule.threshold for code, rule in rules.items()})
     reviews = review_counts(settings, store)
-    for overview in StoreOverview(store).languages(settings.translate.languages, settings.article_language):
+    for overview in StoreOverview(store).languages(settings.translate.languages, settings.sources_into):
         code = overview.language
         counts: dict[str, int] = {}
         for (language, _engine), values in totals.items():

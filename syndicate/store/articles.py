@@ -14,14 +14,22 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from slugify import slugify
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from syndicate.errors import StoreError
 from syndicate.models import Article, Lang, StoredArticle
+from syndicate.store import counts
 from syndicate.store.rows import article_body, differs, insert, stored_article
-from syndicate.store.schema import articles, next_change, translations
+from syndicate.store.schema import (
+    article_counts,
+    article_filter,
+    articles,
+    current_counts,
+    next_change,
+    translations,
+)
 
 if TYPE_CHECKING:
     from syndicate.store.base import Store
@@ -36,6 +44,17 @@ _BY_KEY = select(articles).where(articles.c.source == bindparam("source"), artic
 
 #: How many slugs a new article tries when concurrent writers keep taking them.
 _SLUG_ATTEMPTS = 20
+
+
+def _waiting(t: Any) -> ColumnElement[bool]:
+    """An article (outer-joined to its translation ``t`` into one language) waits for a
+    pass: no translation, segments left untranslated, or changed since what was translated."""
+    made_from = func.substr(t.c.source_hash, 1, func.length(articles.c.content_hash))
+    return or_(
+        t.c.article_id.is_(None),
+        t.c.untranslated > 0,
+        and_(articles.c.seq > t.c.seq, made_from != articles.c.content_hash),
+    )
 
 
 class ArticleRepository:
@@ -71,7 +90,9 @@ class ArticleRepository:
                     if status == "updated":
                         changed["updated"] = now
                     changed["seq"] = next_change(conn)
+                    before = counts.state_of(conn, [row["id"]])
                     conn.execute(articles.update().where(articles.c.id == row["id"]).values(**changed))
+                    counts.moved(conn, before, counts.state_of(conn, [row["id"]]))
             stored = conn.execute(_BY_KEY, key).mappings().one()
         return stored_article(stored), status
 
@@ -108,6 +129,8 @@ class ArticleRepository:
                 slug = _free_slug(conn, base, _number(base, slug) + 1)
                 continue
             savepoint.commit()
+            if inserted:
+                counts.add_article(conn, article.source)
             return inserted
         raise StoreError(f"no free page name for {article.title!r} after {_SLUG_ATTEMPTS} attempts")
 
@@ -168,24 +191,67 @@ class ArticleRepository:
         A change of the language an article is read as is the caller's to detect (it is
         configuration, not stored content).
         """
-        t = translations.alias("t")
-        made_from = func.substr(t.c.source_hash, 1, func.length(articles.c.content_hash))
-        query = (
-            select(articles.c.id)
-            .select_from(articles.outerjoin(t, and_(t.c.article_id == articles.c.id, t.c.language == language)))
-            .where(
-                or_(
-                    t.c.article_id.is_(None),
-                    t.c.untranslated > 0,
-                    and_(articles.c.seq > t.c.seq, made_from != articles.c.content_hash),
-                )
-            )
-            .order_by(articles.c.id)
-        )
-        if sources is not None:  # only the sources whose articles go into the language
-            query = query.where(articles.c.source.in_(list(sources)))
+        query = self._pending(language, sources, select(articles.c.id)).order_by(articles.c.id)
         with self.store.connect() as conn:
             return [int(i) for i in conn.execute(query).scalars()]
+
+    def pending_count(self, language: Lang, sources: Iterable[str] | None = None, also: Iterable[int] = ()) -> int:
+        """How many articles :meth:`pending_translation` gives, and of ``also`` (articles a
+        settings change listed), less those the sources' filters hold back: what the next
+        pass into ``language`` takes. From the counts kept as the work happens
+        (:mod:`syndicate.store.counts`): the articles of the sources less their current
+        translations; only the held-back and listed articles are looked at one by one."""
+        chosen = None if sources is None else list(sources)
+        held = select(article_filter.c.article_id).where(article_filter.c.kept == false())
+        with self.store.connect() as conn:
+            total = select(func.coalesce(func.sum(article_counts.c.articles), 0))
+            current = select(func.coalesce(func.sum(current_counts.c.translations), 0)).where(
+                current_counts.c.language == language
+            )
+            if chosen is not None:
+                total = total.where(article_counts.c.source.in_(chosen))
+                current = current.where(current_counts.c.source.in_(chosen))
+            pending = int(conn.execute(total).scalar_one()) - int(conn.execute(current).scalar_one())
+            # Held back and waiting: read from the filters' decisions (one row per article of a
+            # filtered source), never from the whole history.
+            f, t = article_filter.c, translations.alias("t")
+            held_pending = (
+                select(func.count())
+                .select_from(
+                    article_filter.join(articles, articles.c.id == f.article_id).outerjoin(
+                        t, and_(t.c.article_id == articles.c.id, t.c.language == language)
+                    )
+                )
+                .where(f.kept == false(), _waiting(t))
+            )
+            if chosen is not None:
+                held_pending = held_pending.where(articles.c.source.in_(chosen))
+            pending -= int(conn.execute(held_pending).scalar_one())
+            listed = sorted(set(also))
+            for start in range(0, len(listed), 500):  # listed and current: taken again all the same
+                query = (
+                    select(func.count())
+                    .select_from(articles.join(translations, translations.c.article_id == articles.c.id))
+                    .where(
+                        translations.c.language == language,
+                        articles.c.id.in_(listed[start : start + 500]),
+                        articles.c.id.not_in(held),
+                        counts.current_rule(),
+                    )
+                )
+                if chosen is not None:
+                    query = query.where(articles.c.source.in_(chosen))
+                pending += int(conn.execute(query).scalar_one())
+        return pending
+
+    def _pending(self, language: Lang, sources: Iterable[str] | None, query: Select[Any]) -> Select[Any]:
+        t = translations.alias("t")
+        query = query.select_from(
+            articles.outerjoin(t, and_(t.c.article_id == articles.c.id, t.c.language == language))
+        ).where(_waiting(t))
+        if sources is not None:  # only the sources whose articles go into the language
+            query = query.where(articles.c.source.in_(list(sources)))
+        return query
 
     def translation_sources(
         self, language: Lang, ids: Iterable[int] | None = None

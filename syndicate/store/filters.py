@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, false, func, or_, select
 
+from syndicate.store import counts
 from syndicate.store.rows import insert
 from syndicate.store.schema import article_filter, articles, next_change
 
@@ -94,7 +95,10 @@ class FilterRepository:
                     row["article_id"] for row in rows if bool(before.get(row["article_id"], True)) != row["kept"]
                 ]
                 if changed:
+                    ids = [int(str(i)) for i in changed]
+                    was = counts.state_of(conn, ids)
                     conn.execute(articles.update().where(articles.c.id.in_(changed)).values(seq=next_change(conn)))
+                    counts.moved(conn, was, counts.state_of(conn, ids))
                     moved += len(changed)
         return moved
 
@@ -117,7 +121,9 @@ class FilterRepository:
             ]
             conn.execute(delete(f).where(f.c.article_id.in_(of_others)))
             if held:
+                was = counts.state_of(conn, held)
                 conn.execute(articles.update().where(articles.c.id.in_(held)).values(seq=next_change(conn)))
+                counts.moved(conn, was, counts.state_of(conn, held))
         return len(held)
 
     def held_back(self) -> set[int]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import case, func, select, text
 
 from syndicate.models import Lang
-from syndicate.store.schema import articles, feed_log, translations
+from syndicate.store.schema import feed_state, translation_counts, translations
 
 if TYPE_CHECKING:
     from syndicate.store.base import Store
@@ -69,48 +69,47 @@ class StoreOverview:
         return True
 
     def languages(
-        self, languages: Sequence[Lang], article_language: Callable[[str, str | None], Lang]
+        self, languages: Sequence[Lang], sources_into: Callable[[Lang], Sequence[str] | None]
     ) -> list[LanguageOverview]:
         """Per language: published entries, translations, pending work and engines.
 
-        ``article_language(source, declared)`` is the configured rule for the language an
-        article is read as (:meth:`Settings.article_language`), which decides whether a
-        stored translation is still current.
+        Nothing here reads a row per article or per translation: entries published are the
+        feed's sequence counter, translations and engines the counts kept as each
+        translation is stored (``translation_counts``), and pending work the count the
+        database makes of what the next pass into the language takes (its own query, with
+        the articles a settings change listed and less those the sources' filters hold
+        back). ``sources_into`` is :meth:`Settings.sources_into`.
         """
         with self.store.engine.connect() as conn:
-            sources = {
-                row.id: f"{row.content_hash}:{article_language(row.source, row.language)}"
-                for row in conn.execute(
-                    select(articles.c.id, articles.c.source, articles.c.language, articles.c.content_hash)
-                )
-            }
-            made: dict[str, dict[int, str]] = {}
-            for row in conn.execute(
-                select(translations.c.language, translations.c.article_id, translations.c.source_hash)
-            ):
-                made.setdefault(row.language, {})[row.article_id] = row.source_hash
             shares: dict[str, list[EngineShare]] = {}
-            for share in conn.execute(
-                select(translations.c.language, translations.c.engine, translations.c.model, func.count())
-                .group_by(translations.c.language, translations.c.engine, translations.c.model)
-                .order_by(func.count().desc())
+            for language, engine, model, n in conn.execute(
+                select(
+                    translation_counts.c.language,
+                    translation_counts.c.engine,
+                    translation_counts.c.model,
+                    translation_counts.c.translations,
+                )
+                .where(translation_counts.c.translations > 0)
+                .order_by(translation_counts.c.translations.desc(), translation_counts.c.engine)
             ):
-                shares.setdefault(share[0], []).append(EngineShare(share[1], share[2] or "", int(share[3])))
+                shares.setdefault(language, []).append(EngineShare(engine, model or "", int(n)))
             published = {
-                row[0]: int(row[1])
-                for row in conn.execute(select(feed_log.c.language, func.count()).group_by(feed_log.c.language))
+                language: int(next_seq) - 1
+                for language, next_seq in conn.execute(select(feed_state.c.language, feed_state.c.next_seq))
             }
         out: list[LanguageOverview] = []
         for language in languages:
-            done = made.get(language, {})
-            pending = sum(1 for aid, key in sources.items() if done.get(aid) != key)
+            engines = tuple(shares.get(language, ()))
+            pending = self.store.articles.pending_count(
+                language, sources_into(language), also=self.store.translations.recheck(language)
+            )
             out.append(
                 LanguageOverview(
                     language=language,
                     published=published.get(language, 0),
-                    translated=len(done),
+                    translated=sum(share.translations for share in engines),
                     pending=pending,
-                    engines=tuple(shares.get(language, ())),
+                    engines=engines,
                 )
             )
         return out

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, case, func, or_, select
 
 from syndicate.models import Lang, primary
+from syndicate.store import counts
 from syndicate.store.rows import insert, plain_rows, utc
 from syndicate.store.schema import (
     corrections,
@@ -248,7 +249,9 @@ class ReviewRepository:
             }
             if approved:
                 values["needs_review"] = 0
+            before = counts.state_of(conn, [article_id], language)
             conn.execute(translations.update().where(where).values(**values))
+            counts.moved(conn, before, counts.state_of(conn, [article_id], language))
             conn.execute(
                 review_log.insert().values(
                     at=now,

@@ -237,6 +237,37 @@ article_filter = Table(
 )
 
 
+#: Counts kept as the work happens (see :mod:`syndicate.store.counts`), each moved in the
+#: transaction of the write it counts: what the status page shows without a scan.
+#: Stored translations per language, engine and model.
+translation_counts = Table(
+    "translation_counts",
+    metadata,
+    Column("language", String(35), primary_key=True),
+    Column("engine", String(40), primary_key=True),
+    Column("model", Text, primary_key=True),
+    Column("translations", Integer, nullable=False, default=0),
+)
+
+#: Articles per source.
+article_counts = Table(
+    "article_counts",
+    metadata,
+    Column("source", String(200), primary_key=True),
+    Column("articles", Integer, nullable=False, default=0),
+)
+
+#: Per language and source, the translations that are current (nothing left untranslated,
+#: made from the article's content): the rest of the source's articles wait for a pass.
+current_counts = Table(
+    "current_counts",
+    metadata,
+    Column("language", String(35), primary_key=True),
+    Column("source", String(200), primary_key=True),
+    Column("translations", Integer, nullable=False, default=0),
+)
+
+
 stats = Table(
     "stats",
     metadata,

@@ -21,8 +21,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, select
 
 from syndicate.models import Lang, Translation
+from syndicate.store import counts
 from syndicate.store.rows import insert, segments_json, segments_of, stored_translation, text_of, translation_body
-from syndicate.store.schema import next_change, segment_use, translate_state, translation_segments, translations
+from syndicate.store.schema import (
+    next_change,
+    segment_use,
+    translate_state,
+    translation_segments,
+    translations,
+)
 
 if TYPE_CHECKING:
     from syndicate.store.base import Store
@@ -134,6 +141,8 @@ class TranslationRepository:
                 ).first()
                 if inserted is not None:
                     _keep_segments(conn, t, segments)
+                    counts.add_translation(conn, t.language, t.engine, t.model, 1)
+                    counts.moved(conn, {}, counts.state_of(conn, [t.article_id], t.language))
                     return True
             # The row exists (or a concurrent writer just made it): change what differs.
             row = conn.execute(select(translations).where(where).with_for_update()).mappings().one()
@@ -148,7 +157,12 @@ class TranslationRepository:
                 # more metadata than the release before it) are no new version.
                 changed["updated"] = t.updated
             changed["seq"] = seq if seq is not None else next_change(conn)
+            before = counts.state_of(conn, [t.article_id], t.language)
             conn.execute(translations.update().where(where).values(**changed))
+            counts.moved(conn, before, counts.state_of(conn, [t.article_id], t.language))
+            if "engine" in changed or "model" in changed:  # made anew by another engine or model
+                counts.add_translation(conn, t.language, str(row["engine"]), str(row["model"]), -1)
+                counts.add_translation(conn, t.language, t.engine, t.model, 1)
             return True
 
     # -- the settings that decide what each translation is made from ---------------------

@@ -171,6 +171,21 @@ def test_an_old_store_upgrades_in_place(fixture: str, tmp_path: Path) -> None:
         assert schema_differences(store) == []
         assert counter(store) == 0
         assert store.articles.pending_translation(Lang("es")) == []  # nothing to translate again
+        # The status page's counts (revision 0011) are counted once from what is stored.
+        with store.connect() as conn:
+            counted = set(conn.execute(text("SELECT language, engine, model, translations FROM translation_counts")))
+            truth = set(
+                conn.execute(
+                    text("SELECT language, engine, model, COUNT(*) FROM translations GROUP BY language, engine, model")
+                )
+            )
+        assert counted == truth and sum(n for *_, n in truth) == len(before["translations"])
+        with store.connect() as conn:
+            per_source = set(conn.execute(text("SELECT source, articles FROM article_counts")))
+            assert per_source == set(conn.execute(text("SELECT source, COUNT(*) FROM articles GROUP BY source")))
+        for language in {str(row[1]) for row in before["translations"]}:  # nothing waits, as the scan says
+            found = len(store.articles.pending_translation(Lang(language)))
+            assert store.articles.pending_count(Lang(language)) == found
     assert rows(db) == before
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
