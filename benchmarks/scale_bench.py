@@ -5,8 +5,10 @@ For each N in ``--sizes`` this builds, in a temporary directory, a folder source
 short, distinct, news-like English articles (the plain-text format of
 ``examples/articles/*.txt``: a title line, a blank line, 2-3 short paragraphs; the text
 comes from a seeded generator, no network) and a ``config.toml`` translating into
-``es`` and ``ca`` with Apertium only. Then it runs whole ``syndicate once`` processes
-(``<python> -m syndicate --config <cfg> -q once``) and measures:
+``es`` and ``ca`` with Apertium only, or, with ``--languages N`` above 2, into N
+languages with ``benchmarks/bench_engine.py``'s fast deterministic engine (the store and
+publishing code are the real ones: issue 23). Then it runs whole ``syndicate once``
+processes (``<python> -m syndicate --config <cfg> -q once``) and measures:
 
   fill      the first ``once`` over all N articles (reported, not a target);
   no-change a ``once`` with nothing new (median of 5);
@@ -15,11 +17,13 @@ comes from a seeded generator, no network) and a ``config.toml`` translating int
   peak RSS  the largest maximum resident set size of the ``syndicate`` process over
             the no-change and one-new runs (``os.wait4`` rusage of that very child;
             Apertium's own processes are separate and much smaller). The fill's
-            peak is printed separately.
+            peak is printed separately;
+  written   the bytes a one-new run writes (median): the output files it adds or
+            replaces (their sizes) and what the store's files grew by.
 
 Prints a table, the issue's targets beside it, then one JSON object as the last line.
 
-    python benchmarks/scale_bench.py [--sizes 200,2000,10000] [--python PY] [--keep DIR]
+    python benchmarks/scale_bench.py [--sizes 200,2000,10000] [--languages N] [--python PY] [--keep DIR]
 
 The fill at 10,000 translates about 60,000 segments and can take a long time; it is
 built only when ``--sizes`` asks for it, and progress is printed while it runs.
@@ -51,6 +55,12 @@ TARGET_RSS_MB = 400.0
 TARGET_GROWTH = 1.5  # one-new at 10,000 / one-new at 200
 
 LANGUAGES = ("es", "ca")
+#: Target languages of ``--languages`` above 2 (the bench engine serves them all).
+MANY_LANGUAGES = (
+    "es", "ca", "eo", "gl", "fr", "it", "pt", "de", "nl", "pl",
+    "ro", "sv", "da", "nb", "fi", "cs", "sk", "sl", "hr", "eu",
+)  # fmt: skip
+BENCH_ENGINE = ROOT / "benchmarks" / "bench_engine.py"
 REPEATS = 5
 #: A fixed pure-Python loop, timed in a fresh process before and after: this machine's
 #: speed drifts by a quarter between hours, and the times it prints mean little without it.
@@ -188,7 +198,8 @@ def write_article(folder: Path, index: int) -> Path:
     return path
 
 
-def write_config(base: Path) -> Path:
+def write_config(base: Path, languages: tuple[str, ...] = LANGUAGES) -> Path:
+    engine = "apertium" if languages == LANGUAGES else "bench"
     cfg = base / "config.toml"
     cfg.write_text(
         f"""# written by benchmarks/scale_bench.py
@@ -203,8 +214,8 @@ translations_dir = "{base / "out" / "translations"}"
 state_dir = "{base / "state"}"
 
 [translate]
-languages = {json.dumps(list(LANGUAGES))}
-engines = ["apertium"]
+languages = {json.dumps(list(languages))}
+engines = ["{engine}"]
 
 [[sources]]
 name = "bench"
@@ -256,7 +267,8 @@ def run_once(
     extra: list[str] | None = None,
 ) -> Run:
     """One whole ``syndicate once`` process: wall time, its own peak RSS, exit status."""
-    cmd = [python, *(extra or []), "-m", "syndicate", "--config", str(cfg), "-q", "once"]
+    program = [str(BENCH_ENGINE)] if 'engines = ["bench"]' in cfg.read_text() else ["-m", "syndicate"]
+    cmd = [python, *(extra or []), *program, "--config", str(cfg), "-q", "once"]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     started = time.perf_counter()
     with tempfile.TemporaryFile() as log:
@@ -293,6 +305,8 @@ class Result:
     no_change_s: float
     one_new_s: float
     peak_rss_mb: float
+    written_bytes: int = 0  # median bytes a one-new run writes
+    written_files: int = 0
     no_change_runs: list[float] = field(default_factory=list)
     one_new_runs: list[float] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
@@ -307,12 +321,41 @@ def calibrate(python: str) -> float:
     return round(min(runs), 3)
 
 
-def bench_size(n: int, python: str, base: Path) -> Result:
+def _files(*roots: Path) -> dict[str, tuple[int, int]]:
+    """{path: (size, mtime_ns)} of every file under ``roots``."""
+    out: dict[str, tuple[int, int]] = {}
+    stack = [str(root) for root in roots if root.exists()]
+    while stack:
+        with os.scandir(stack.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    out[entry.path] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def _written(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]], state: str) -> tuple[int, int]:
+    """(bytes, files) a run wrote: output files added or replaced, whole; the store's
+    files by what they grew (SQLite writes pages in place: growth is a lower bound)."""
+    total = files = 0
+    for path, (size, mtime) in after.items():
+        old = before.get(path)
+        if path.startswith(state):
+            total += max(0, size - (old[0] if old else 0))
+        elif old is None or old[1] != mtime:
+            total += size
+            files += 1
+    return total, files
+
+
+def bench_size(n: int, python: str, base: Path, languages: tuple[str, ...] = LANGUAGES) -> Result:
     articles = base / "articles"
     articles.mkdir(parents=True, exist_ok=True)
     for i in range(n):
         write_article(articles, i)
-    cfg = write_config(base)
+    cfg = write_config(base, languages)
     print(f"N={n}: {n} articles in {articles}; fill (one `once` over all of them)...", flush=True)
     fill = run_once(python, cfg, progress_every=30.0, state=base / "state", label=f"fill N={n}")
     print(f"N={n}: fill {fill.seconds:.1f} s, peak RSS {fill.rss_mb:.0f} MB ({_db_counts(base / 'state')})", flush=True)
@@ -329,11 +372,19 @@ def bench_size(n: int, python: str, base: Path) -> Result:
         print(f"N={n}: no-change #{k + 1} {r.seconds:.2f} s, RSS {r.rss_mb:.0f} MB", flush=True)
 
     one_new = []
+    written: list[tuple[int, int]] = []
+    roots = (base / "out", base / "state")
     for k in range(REPEATS):
         write_article(articles, n + k)  # fresh, distinct, never seen by the store
+        before = _files(*roots)
         r = run_once(python, cfg, label=f"one-new N={n} #{k + 1}")
+        written.append(_written(before, _files(*roots), str(base / "state")))
         one_new.append(r)
-        print(f"N={n}: one-new #{k + 1} {r.seconds:.2f} s, RSS {r.rss_mb:.0f} MB", flush=True)
+        print(
+            f"N={n}: one-new #{k + 1} {r.seconds:.2f} s, RSS {r.rss_mb:.0f} MB, "
+            f"{written[-1][0] / 1024:.0f} KiB in {written[-1][1]} file(s)",
+            flush=True,
+        )
 
     runs = no_change + one_new
     return Result(
@@ -343,6 +394,8 @@ def bench_size(n: int, python: str, base: Path) -> Result:
         no_change_s=round(statistics.median(r.seconds for r in no_change), 3),
         one_new_s=round(statistics.median(r.seconds for r in one_new), 3),
         peak_rss_mb=round(max(r.rss_mb for r in runs), 1),
+        written_bytes=int(statistics.median(b for b, _ in written)),
+        written_files=int(statistics.median(f for _, f in written)),
         no_change_runs=[round(r.seconds, 3) for r in no_change],
         one_new_runs=[round(r.seconds, 3) for r in one_new],
         statuses=[fill.status, settle.status, *(r.status for r in runs)],
@@ -356,13 +409,16 @@ def _mark(ok: bool | None) -> str:
     return "" if ok is None else ("  ok" if ok else "  MISSED")
 
 
-def report(results: list[Result], calibration: tuple[float, float]) -> dict:
+def report(results: list[Result], calibration: tuple[float, float], languages: tuple[str, ...] = LANGUAGES) -> dict:
     print()
-    print(f"{'N':>7} {'fill s':>9} {'no-change s':>12} {'one-new s':>10} {'peak RSS MB':>12}  (fill RSS MB)")
+    print(
+        f"{'N':>7} {'fill s':>9} {'no-change s':>12} {'one-new s':>10} {'peak RSS MB':>12} {'written KiB':>12}"
+        f" {'files':>6}  (fill RSS MB)"
+    )
     for r in results:
         print(
-            f"{r.n:>7} {r.fill_s:>9.1f} {r.no_change_s:>12.2f} {r.one_new_s:>10.2f} {r.peak_rss_mb:>12.0f}  "
-            f"({r.fill_rss_mb:.0f})"
+            f"{r.n:>7} {r.fill_s:>9.1f} {r.no_change_s:>12.2f} {r.one_new_s:>10.2f} {r.peak_rss_mb:>12.0f} "
+            f"{r.written_bytes / 1024:>12.0f} {r.written_files:>6}  ({r.fill_rss_mb:.0f})"
         )
     by_n = {r.n: r for r in results}
     big = by_n.get(10_000)
@@ -409,8 +465,8 @@ def report(results: list[Result], calibration: tuple[float, float]) -> dict:
     print(f"machine speed: sum(range(3e7)) took {calibration[0]:.3f} s before, {calibration[1]:.3f} s after")
     summary = {
         "bench": "scale",
-        "languages": list(LANGUAGES),
-        "engines": ["apertium"],
+        "languages": list(languages),
+        "engines": ["apertium" if languages == LANGUAGES else "bench"],
         "repeats": REPEATS,
         "results": [asdict(r) for r in results],
         "one_new_growth_10000_over_200": growth,
@@ -433,6 +489,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sizes", default="200,2000", help="comma-separated N (default 200,2000; add 10000 for the target)"
     )
+    parser.add_argument(
+        "--languages",
+        type=int,
+        default=len(LANGUAGES),
+        help=f"target languages (default {len(LANGUAGES)}, Apertium's es and ca; up to {len(MANY_LANGUAGES)} "
+        "with the fast bench engine)",
+    )
     parser.add_argument("--python", default=sys.executable, help="interpreter that runs syndicate (default: this one)")
     parser.add_argument(
         "--keep", type=Path, help="build in DIR/N<size> and leave it there (default: a temporary directory, removed)"
@@ -446,7 +509,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--sizes needs at least one positive N")
     if max(sizes) + REPEATS > COMBOS:
         parser.error(f"at most {COMBOS - REPEATS} articles (distinct titles)")
-    if shutil.which("apertium") is None:
+    if not 1 <= args.languages <= len(MANY_LANGUAGES):
+        parser.error(f"--languages takes 1 to {len(MANY_LANGUAGES)}")
+    languages = LANGUAGES if args.languages == len(LANGUAGES) else MANY_LANGUAGES[: args.languages]
+    if languages == LANGUAGES and shutil.which("apertium") is None:
         raise SystemExit("apertium is not installed (apt-get install apertium apertium-eng-spa apertium-eng-cat)")
 
     # Byte-compiled, as pip leaves an installed package: an editable checkout run with
@@ -467,11 +533,11 @@ def main(argv: list[str] | None = None) -> int:
             if base.exists():
                 raise SystemExit(f"{base} exists; remove it or choose another --keep")
             base.mkdir(parents=True)
-            results.append(bench_size(n, args.python, base))
+            results.append(bench_size(n, args.python, base, languages))
         else:
             with tempfile.TemporaryDirectory(prefix=f"scale-bench-{n}-") as tmp:
-                results.append(bench_size(n, args.python, Path(tmp)))
-    report(results, (before, calibrate(args.python)))
+                results.append(bench_size(n, args.python, Path(tmp), languages))
+    report(results, (before, calibrate(args.python)), languages)
     return 0
 
 
