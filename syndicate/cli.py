@@ -1053,7 +1053,11 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     rows: list[tuple[str, str, str]] = []
     for name, kind in ENGINE_TYPES.items():
         # Without a config file, each engine as its defaults make it (Argos's own folder).
-        engine_settings = settings.translate.engine(name) if settings is not None else kind(engine=name)
+        try:
+            engine_settings = settings.translate.engine(name) if settings is not None else kind(engine=name)
+        except ValueError as exc:  # pydantic's ValidationError: an engine with required options
+            print(f"{name}: needs its [translate.{name}] table ({str(exc).splitlines()[0]}); give --config")
+            continue
         try:
             if settings is not None:
                 engine = make_engine(name, settings)
