@@ -4,7 +4,7 @@ Per language, in its pages folder (``translations/<lang>/``):
 
 - ``sitemap.xml``, a sitemap index (sitemaps.org 0.9) naming the files below;
 - ``sitemap-1.xml``, ``sitemap-2.xml`` ...: every page of the language, oldest first, at
-  most :data:`MAX_URLS` (the protocol's 50,000) a file, each ``<url>`` with its
+  most :data:`PART_URLS` a file (the protocol allows 50,000), each ``<url>`` with its
   ``lastmod`` (the entry's ``updated``) and an ``xhtml:link rel="alternate" hreflang``
   to itself, to each other language's version and to the original (the convention
   search engines read for multilingual sites);
@@ -12,7 +12,10 @@ Per language, in its pages folder (``translations/<lang>/``):
   up to the language's newest one (at most 1,000), when there are any.
 
 Oldest first, so a new article changes the last file only (and the index): the
-earlier files are rewritten only when an entry in them changes. The news window is
+earlier files are rewritten only when an entry in them changes. Small files, so what a new
+article rewrites stays small however long the history: an entry carries an alternate per
+language (about 1.2 KB in 20 languages), and a file of the protocol's 50,000 would be
+rewritten whole, some 60 MB a language, for every new article. The news window is
 counted from the newest entry, not the clock, so the same store always gives the same
 bytes (a publish from scratch writes what an incremental one did).
 """
@@ -31,8 +34,10 @@ from syndicate.publish.edition import Edition, ListedEntry
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
-#: URLs per sitemap file (the protocol's limit).
+#: URLs a sitemap file may hold (the protocol's limit).
 MAX_URLS = 50_000
+#: URLs per sitemap file here: what a new article rewrites in each language.
+PART_URLS = 500
 #: The news sitemap: entries published this long before the newest one, at most this many.
 NEWS_WINDOW = timedelta(days=2)
 NEWS_MAX = 1_000
@@ -54,8 +59,8 @@ class Original:
 
 
 def parts(edition: Edition, limit: int | None = None) -> list[tuple[ListedEntry, ...]]:
-    """The language's entries, oldest first, in files of at most ``limit`` (:data:`MAX_URLS`)."""
-    limit = limit or MAX_URLS
+    """The language's entries, oldest first, in files of at most ``limit`` (:data:`PART_URLS`)."""
+    limit = min(limit or PART_URLS, MAX_URLS)
     oldest = tuple(reversed(edition.listing))
     return [oldest[start : start + limit] for start in range(0, len(oldest), max(limit, 1))]
 

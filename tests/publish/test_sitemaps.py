@@ -1,4 +1,4 @@
-"""Sitemaps (issue 23, part 3): per language an index and files of at most 50,000 URLs,
+"""Sitemaps (issue 23, part 3): per language an index and files of at most 500 URLs (50,000 allowed),
 every page with its other languages and the original as hreflang alternates, lastmod
 from the entry's updated, a news sitemap of the last two days; valid against the
 sitemaps.org schemas; a new article rewrites the last file, the news sitemap and the
@@ -110,7 +110,7 @@ def test_files_hold_at_most_the_limit_and_a_new_article_rewrites_only_the_last(
     index_schema: etree.XMLSchema,
     urlset_schema: etree.XMLSchema,
 ) -> None:
-    monkeypatch.setattr(sitemaps, "MAX_URLS", 4)
+    monkeypatch.setattr(sitemaps, "PART_URLS", 4)
     config = project(tmp_path)
     for n in range(3):
         add_story(tmp_path, n)
@@ -164,3 +164,17 @@ def test_the_news_window_counts_from_the_newest_entry() -> None:
     )
     assert [e.article_id for e in sitemaps.news_entries(edition)] == [1, 2, 3]
     assert sitemaps.news_language("zh-Hant-TW") == "zh-tw" and sitemaps.news_language("pt-BR") == "pt"
+
+
+def test_files_are_small_so_a_new_article_rewrites_little() -> None:
+    """An entry lists every language (about 1.2 KB in 20): files of the protocol's 50,000
+    would mean some 60 MB a language rewritten for each new article at that history."""
+
+    class Listing:
+        listing = tuple(range(1201, 0, -1))  # newest first, as an edition lists them
+
+    groups = sitemaps.parts(Listing())  # type: ignore[arg-type]
+    assert [len(g) for g in groups] == [sitemaps.PART_URLS, sitemaps.PART_URLS, 201] == [500, 500, 201]
+    assert groups[0][0] == 1 and groups[-1][-1] == 1201  # oldest first: a new one joins the last
+    assert [len(g) for g in sitemaps.parts(Listing(), limit=10**6)] == [1201]  # never above the protocol's limit
+    assert len(sitemaps.parts(Listing(), limit=10**6)[0]) <= sitemaps.MAX_URLS
