@@ -19,7 +19,6 @@ from tests.cluster.harness import (
     log_has,
     outputs,
     polled,
-    reference,
 )
 from tests.services import PostgresServer, postgres_bindir
 
@@ -36,10 +35,10 @@ pytestmark = [
 DOWN = 2.0
 
 
-def test_postgresql_stopped_mid_translate_and_mid_publish_loses_nothing(tmp_path: Path, fresh_redis_url: str) -> None:
-    single = tmp_path / "single"
-    single.mkdir()
-    expected = reference_of(single)
+def test_postgresql_stopped_mid_translate_and_mid_publish_loses_nothing(
+    tmp_path: Path, fresh_redis_url: str, expected_40: dict[str, bytes]
+) -> None:
+    expected = expected_40  # the single-machine run over the same articles (40 generated and the sample)
     base = tmp_path / "cluster"
     base.mkdir()
     with PostgresServer() as postgres:
@@ -90,9 +89,3 @@ def outage(postgres: PostgresServer, cluster: ClusterHarness, worker: Role) -> N
     )
     time.sleep(DOWN)
     postgres.start()
-
-
-def reference_of(directory: Path) -> dict[str, bytes]:
-    """The single-machine run over the same articles (40 generated and the sample)."""
-    cluster_config(directory, broker_url=None, store_url=None, generated=40)
-    return reference(directory)
