@@ -10,6 +10,7 @@ sockets on 127.0.0.1; examples bounded so the test takes well under a minute.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -117,6 +118,10 @@ def upstream(behaviour: Behaviour) -> Iterator[tuple[str, threading.Event]]:
         yield f"http://127.0.0.1:{server.getsockname()[1]}/feed.xml", stop
     finally:
         stop.set()
+        # Wake the accept() now (on Linux a shut-down listening socket fails it at once)
+        # instead of at its next 0.1 s timeout, once per example.
+        with contextlib.suppress(OSError):
+            server.shutdown(socket.SHUT_RDWR)
         thread.join(5)
         server.close()
 
