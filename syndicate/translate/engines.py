@@ -29,11 +29,13 @@ Factory = Callable[[Settings], Translator]
 
 
 def install_hint(settings: Settings, source: str, target: str) -> str:
-    """How to get a model for a language pair (a missing one disables the pair), from
-    each configured engine in turn."""
-    return ", or ".join(
-        settings.translate.engine(name).install_hint(source, target) for name in settings.translate.engines
-    )
+    """How to get a model for a language pair (a missing one disables the pair): each
+    configured engine's way first, then the other registered engines' (one of those is
+    added to ``translate.engines`` too)."""
+    from syndicate.config import ENGINE_TYPES
+
+    names = [*settings.translate.engines, *(name for name in ENGINE_TYPES if name not in settings.translate.engines)]
+    return ", or ".join(settings.translate.engine(name).install_hint(source, target) for name in names)
 
 
 class Engines:
