@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
 from jinja2 import (
@@ -26,6 +28,8 @@ from syndicate.publish.edition import Edition, FeedEntry, ListedEntry, language_
 from syndicate.publish.formats import FORMATS, OPML_FORMAT
 from syndicate.publish.history import FeedPage, index_path
 from syndicate.publish.i18n import catalogue, describe_model, words
+
+logger = logging.getLogger(__name__)
 
 #: (format, media type, label) of every feed, in the order pages list them.
 PAGE_FEEDS = tuple((fmt.name, fmt.media_type, fmt.label) for fmt in FORMATS.values())
@@ -112,6 +116,18 @@ def _templates_dir(settings: Settings) -> Path | None:
     return settings.resolve(folder) if folder is not None else None
 
 
+class _SpareBytecodeCache(FileSystemBytecodeCache):
+    """Jinja2's compiled templates in the state folder, as a saving only: a folder that
+    cannot take them (full, read-only) means templates compile each time, never a failed
+    publish (Jinja2 raises the OSError from deep in get_template)."""
+
+    def dump_bytecode(self, bucket: Any) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError as exc:
+            logger.debug("compiled template not kept in %s: %s", self.directory, exc)
+
+
 def _bytecode_cache(state_dir: Path | None) -> FileSystemBytecodeCache | None:
     if state_dir is None:
         return None
@@ -120,7 +136,7 @@ def _bytecode_cache(state_dir: Path | None) -> FileSystemBytecodeCache | None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:  # a read-only state folder: compile each time (the publish reports the folder)
         return None
-    return FileSystemBytecodeCache(str(folder))
+    return _SpareBytecodeCache(str(folder))
 
 
 def page_bytes(settings: Settings, edition: Edition, entry: FeedEntry) -> bytes:

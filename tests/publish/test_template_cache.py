@@ -7,6 +7,7 @@ made means no cache, and what is rendered never depends on it.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,3 +67,16 @@ def test_no_cache_where_the_state_folder_cannot_hold_one(tmp_path: Path) -> None
     env = pages._env(blocked)
     assert env.bytecode_cache is None
     assert env.get_template("page.html").name == "page.html"
+
+
+def test_a_state_folder_that_cannot_keep_compiled_templates_never_fails_a_publish(tmp_path: Path) -> None:
+    """Found on a full state disk: Jinja2 raised the cache's ENOSPC from inside
+    get_template, and `once` ended on "error: [Errno 28]" without its summary. The cache
+    is a saving only; here its folder is gone, so every write to it fails."""
+    pages._env.cache_clear()
+    env = pages._env(tmp_path / "state", "en")
+    shutil.rmtree(tmp_path / "state" / "cache" / "templates")
+    try:
+        assert env.get_template("index.html") is not None  # compiled, not kept
+    finally:
+        pages._env.cache_clear()
