@@ -12,7 +12,8 @@
 A write that can change whether a translation is current (an article's content, links or
 change number; a translation stored, replaced or reviewed) reads the current state of the
 translations it touches before and after, by primary key, and moves the counts by the
-difference: one small read per write, never a scan.
+difference: one small read per write, never a scan. A migration that rewrites these rows
+counts again from what it leaves (revision 0011 counts a store's history once, in SQL).
 """
 
 from __future__ import annotations
