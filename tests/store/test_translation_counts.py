@@ -99,6 +99,8 @@ def test_pending_counts_follow_every_write_path(store: Store) -> None:
                 )
             elif roll < 0.8:
                 store.review.approve(Lang(language), row.id, editor="ed", now=NOW, via="test")
+            elif roll < 0.83:  # the wire's filters removed from the config: its held articles go out again
+                store.filters.forget(["desk"])
             else:
                 kept = rng.random() < 0.5
                 store.filters.decide({row.id: ("rules", content_hash, kept, "" if kept else "excluded")})
@@ -136,3 +138,25 @@ def test_the_overview_reads_counts_not_rows(store: Store) -> None:
     for statement in statements:
         if re.search(r"\bFROM (articles|translations)\b|\bJOIN (articles|translations)\b", statement):
             assert re.search(r"count\(", statement, re.IGNORECASE), statement
+
+
+def test_a_filter_that_holds_back_or_releases_moves_what_is_current(store: Store) -> None:
+    """Holding an article back, or releasing it when its source's filters are removed,
+    stamps its change number: a translation that was current only because it was written
+    after the article's last change (made from another text) is then stale. Both paths move
+    the counts as the scan sees it."""
+    wire = store.articles.upsert(article("w1", source="wire"), NOW)[0].id
+    desk = store.articles.upsert(article("d1", source="desk"), NOW)[0].id
+    for aid in (wire, desk):  # written after the article: current by the rule, whatever it was made from
+        store.translations.put(translation(aid, "es", source_hash="another-text:en"))
+    assert store.articles.pending_count(Lang("es")) == _pending_truth(store, "es", None, []) == 0
+    store.filters.decide({wire: ("rules", "h", False, "excluded"), desk: ("rules", "h", False, "excluded")})
+    assert store.articles.pending_count(Lang("es")) == _pending_truth(store, "es", None, []) == 0  # held: not taken
+    store.filters.decide({desk: ("rules", "h", True, "")})  # desk published again: stale now, so it waits
+    assert store.articles.pending_count(Lang("es")) == _pending_truth(store, "es", None, []) == 1
+    # The wire's, translated again while held back: current again (written after the stamp).
+    store.translations.put(translation(wire, "es", title="Otra vez", source_hash="another-text:en"))
+    assert store.articles.pending_count(Lang("es")) == _pending_truth(store, "es", None, []) == 1
+    store.filters.forget(["desk"])  # the wire's filters removed: its article goes out again, and waits too
+    assert store.articles.pending_count(Lang("es")) == _pending_truth(store, "es", None, []) == 2
+    assert _counted(store) == _truth(store)
