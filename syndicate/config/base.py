@@ -145,11 +145,6 @@ def _check_http_url(value: str) -> str:
     return value
 
 
-def _is_literal(annotation: object, value: str) -> bool:
-    """Whether ``annotation`` is ``Literal[value]``."""
-    return get_origin(annotation) is Literal and get_args(annotation) == (value,)
-
-
 def _tag(kind: type[BaseModel], field: str) -> str:
     """The name a settings class answers to: its ``Literal["name"]`` tag field."""
     annotation = kind.model_fields[field].annotation if field in kind.model_fields else None

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from syndicate.config.base import DEFAULT_CONFIG, _adapter, _Frozen, _is_literal
+from syndicate.config.base import DEFAULT_CONFIG, _adapter, _Frozen, _tag
 from syndicate.config.engines import ENGINE_TYPES
 from syndicate.config.problems import _cross_field_problems, _folder_problems, _validation_problems
 from syndicate.config.sections import (
@@ -33,12 +33,10 @@ from syndicate.models import Lang, lang
 
 def _check_registries() -> None:
     """Each registry key is the name its settings class answers to (caught at import)."""
-    for key, source in SOURCE_TYPES.items():
-        if not _is_literal(source.model_fields["type"].annotation, key):
-            raise TypeError(f"SOURCE_TYPES[{key!r}]: {source.__name__}.type must be Literal[{key!r}]")
-    for key, engine in ENGINE_TYPES.items():
-        if not _is_literal(engine.model_fields["engine"].annotation, key):
-            raise TypeError(f"ENGINE_TYPES[{key!r}]: {engine.__name__}.engine must be Literal[{key!r}]")
+    for registry, field, kinds in (("SOURCE_TYPES", "type", SOURCE_TYPES), ("ENGINE_TYPES", "engine", ENGINE_TYPES)):
+        for key, kind in kinds.items():
+            if _tag(kind, field) != key:
+                raise TypeError(f"{registry}[{key!r}]: {kind.__name__}.{field} must be Literal[{key!r}]")
 
 
 _check_registries()
