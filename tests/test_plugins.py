@@ -11,7 +11,7 @@ publishes through them. A half-registered plug-in is refused when it is register
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -28,12 +28,12 @@ from syndicate.config import (
     register_source,
 )
 from syndicate.errors import ConfigError
-from syndicate.models import Lang, RawItem
+from syndicate.models import RawItem
 from syndicate.sources.base import Events, FetchResult, FetchState
 from syndicate.store import Store
-from syndicate.translate.base import EngineOutput, Protect, segment_terms
 from syndicate.work import once
 from tests.conftest import Clock
+from tests.fakes import FakeEngine
 
 # ---------------------------------------------------------------- the plug-in module
 
@@ -79,44 +79,12 @@ class ShoutSettings(EngineSettings):
         return f"shout cannot do {source}->{target}: it only shouts into es"
 
 
-class ShoutEngine:
-    name = "shout"
+class ShoutEngine(FakeEngine):
+    """A Translator (the tests' :class:`FakeEngine`, which honours kept names) that shouts."""
 
     def __init__(self, suffix: str, threads: int | None = None) -> None:
+        super().__init__("shout", {("en", "es")}, lambda segment, _s, _t: f"{segment.upper()} {suffix}")
         self.suffix, self.threads = suffix, threads
-
-    def pairs(self) -> frozenset[tuple[Lang, Lang]]:
-        return frozenset({(Lang("en"), Lang("es"))})
-
-    def model_id(self, source: Lang, target: Lang) -> str:
-        return f"shout:{source}-{target}@1"
-
-    def translate(self, segments: Sequence[str], source: Lang, target: Lang, *, protect: Protect = ()) -> list[str]:
-        return [o.text for o in self.translate_scored(segments, source, target, protect=protect)]
-
-    def translate_scored(
-        self,
-        segments: Sequence[str],
-        source: Lang,
-        target: Lang,
-        *,
-        protect: Protect = (),
-        per_segment: Sequence[Mapping[str, str]] | None = None,
-        people: Collection[str] = frozenset(),
-    ) -> list[EngineOutput]:
-        out = []
-        for segment, terms in zip(segments, segment_terms(len(segments), protect, per_segment), strict=True):
-            text = f"{segment.upper()} {self.suffix}"
-            for term, replacement in terms.items():  # a kept name stays as it is
-                text = text.replace(term.upper(), replacement)
-            out.append(EngineOutput(text, None))
-        return out
-
-    def prepare(self, source: Lang, target: Lang) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 # ---------------------------------------------------------------- the tests
