@@ -61,6 +61,10 @@ MANY_LANGUAGES = (
     "ro", "sv", "da", "nb", "fi", "cs", "sk", "sl", "hr", "eu",
 )  # fmt: skip
 BENCH_ENGINE = ROOT / "benchmarks" / "bench_engine.py"
+HISTORY_FILL = ROOT / "benchmarks" / "history_fill.py"
+#: Articles ``--fill store`` translates through the real translate stage; the others
+#: share their paragraphs.
+TEMPLATES = 200
 REPEATS = 5
 #: A fixed pure-Python loop, timed in a fresh process before and after: this machine's
 #: speed drifts by a quarter between hours, and the times it prints mean little without it.
@@ -162,14 +166,22 @@ MONTHS = ["January", "March", "April", "June", "September", "October", "November
 COMBOS = len(WHO) * len(DOES) * len(WHAT) * len(WHERE)
 
 
+#: What sets apart the titles of each further round of the combos (a year of news says
+#: the same things again).
+ROUNDS = ("", ", again", ", once more")
+TITLES = COMBOS * len(ROUNDS)
+
+
 def _title(index: int) -> str:
-    """A distinct title for every index below COMBOS (a fixed permutation of the combos)."""
+    """A distinct title for every index below TITLES (a fixed permutation of the combos,
+    round after round)."""
+    rounds, index = divmod(index, COMBOS)
     k = (index * 7919 + 13) % COMBOS  # 7919 is prime and does not divide COMBOS: a bijection
     k, a = divmod(k, len(WHO))
     k, b = divmod(k, len(DOES))
     k, c = divmod(k, len(WHAT))
     d = k % len(WHERE)
-    return f"{WHO[a]} in {WHERE[d]} {DOES[b]} {WHAT[c]}"
+    return f"{WHO[a]} in {WHERE[d]} {DOES[b]} {WHAT[c]}{ROUNDS[rounds]}"
 
 
 def _sentence(rng: random.Random) -> str:
@@ -182,18 +194,21 @@ def _sentence(rng: random.Random) -> str:
     )
 
 
-def article_text(index: int, seed: int = 10) -> str:
-    """Article ``index``: title, blank line, 2-3 paragraphs of 1-2 sentences, an attribution."""
-    rng = random.Random(seed * 1_000_003 + index)
+def article_text(index: int, seed: int = 10, *, body: int | None = None) -> str:
+    """Article ``index``: title, blank line, 2-3 paragraphs of 1-2 sentences, an
+    attribution; the paragraphs those of article ``body`` when given."""
+    rng = random.Random(seed * 1_000_003 + (index if body is None else body))
     paragraphs = [" ".join(_sentence(rng) for _ in range(rng.randint(1, 2))) for _ in range(rng.randint(2, 3))]
     paragraphs[-1] += f" [Source attribution: {rng.choice(ATTRIBUTIONS)}]"
     return _title(index) + "\n\n" + "\n\n".join(paragraphs) + "\n"
 
 
-def write_article(folder: Path, index: int) -> Path:
+def write_article(folder: Path, index: int, templates: int = 0) -> Path:
+    """Article ``index`` as a file; with ``templates``, its paragraphs are those of article
+    ``index % templates`` (see ``history_fill.py``)."""
     path = folder / f"{index:06d}.txt"
     tmp = folder / f".{index:06d}.tmp"
-    tmp.write_text(article_text(index), encoding="utf-8")
+    tmp.write_text(article_text(index, body=index % templates if templates else None), encoding="utf-8")
     tmp.replace(path)  # never half a file in the folder
     return path
 
@@ -350,15 +365,52 @@ def _written(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int
     return total, files
 
 
-def bench_size(n: int, python: str, base: Path, languages: tuple[str, ...] = LANGUAGES) -> Result:
+def fill_through_store(n: int, python: str, cfg: Path, articles: Path) -> Run:
+    """``--fill store``: the first :data:`TEMPLATES` articles through a real ``once``, the
+    rest stored by ``history_fill.py`` (the real poll, and the templates' translations
+    retitled, through the store's API), then a real ``once`` that publishes them all."""
+    templates = min(n, TEMPLATES)
+    state = cfg.parent / "state"
+    for i in range(templates):
+        write_article(articles, i)
+    print(f"N={n}: fill: {templates} template article(s) through a real `once`...", flush=True)
+    first = run_once(python, cfg, progress_every=30.0, state=state, label=f"templates N={n}")
+    for i in range(templates, n):
+        write_article(articles, i, templates)
+    started = time.perf_counter()
+    if n > templates:
+        subprocess.run(
+            [python, str(HISTORY_FILL), "--config", str(cfg), "--templates", str(templates)], check=True, cwd=cfg.parent
+        )
+    stored = time.perf_counter() - started
+    print(f"N={n}: fill: {n - templates} article(s) stored through the store's API in {stored:.0f} s", flush=True)
+    publish = run_once(python, cfg, progress_every=60.0, state=state, label=f"publish fill N={n}")
+    print(f"N={n}: fill: the `once` that publishes them took {publish.seconds:.0f} s", flush=True)
+    return Run(first.seconds + stored + publish.seconds, max(first.rss_mb, publish.rss_mb), publish.status)
+
+
+def bench_size(
+    n: int, python: str, base: Path, languages: tuple[str, ...] = LANGUAGES, fill_mode: str = "once"
+) -> Result:
     articles = base / "articles"
     articles.mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        write_article(articles, i)
     cfg = write_config(base, languages)
-    print(f"N={n}: {n} articles in {articles}; fill (one `once` over all of them)...", flush=True)
-    fill = run_once(python, cfg, progress_every=30.0, state=base / "state", label=f"fill N={n}")
+    filled = base / "filled.json"
+    if filled.exists():  # --keep DIR again: measure the history built before
+        fill = Run(**json.loads(filled.read_text()))
+        print(f"N={n}: reusing the history in {base}", flush=True)
+    elif fill_mode == "store":
+        fill = fill_through_store(n, python, cfg, articles)
+    else:
+        for i in range(n):
+            write_article(articles, i)
+        print(f"N={n}: {n} articles in {articles}; fill (one `once` over all of them)...", flush=True)
+        fill = run_once(python, cfg, progress_every=30.0, state=base / "state", label=f"fill N={n}")
+    filled.write_text(json.dumps(asdict(fill)))
     print(f"N={n}: fill {fill.seconds:.1f} s, peak RSS {fill.rss_mb:.0f} MB ({_db_counts(base / 'state')})", flush=True)
+    fresh = n + sum(
+        1 for name in os.listdir(articles) if name[:1] != "." and int(name.split(".", 1)[0]) >= n
+    )  # the next new article
 
     # One settling run: anything the fill left for a second pass (retries, feed history)
     # should not count as "nothing new".
@@ -375,7 +427,7 @@ def bench_size(n: int, python: str, base: Path, languages: tuple[str, ...] = LAN
     written: list[tuple[int, int]] = []
     roots = (base / "out", base / "state")
     for k in range(REPEATS):
-        write_article(articles, n + k)  # fresh, distinct, never seen by the store
+        write_article(articles, fresh + k)  # distinct, never seen by the store
         before = _files(*roots)
         r = run_once(python, cfg, label=f"one-new N={n} #{k + 1}")
         written.append(_written(before, _files(*roots), str(base / "state")))
@@ -496,9 +548,20 @@ def main(argv: list[str] | None = None) -> int:
         help=f"target languages (default {len(LANGUAGES)}, Apertium's es and ca; up to {len(MANY_LANGUAGES)} "
         "with the fast bench engine)",
     )
+    parser.add_argument(
+        "--fill",
+        choices=("once", "store"),
+        default="once",
+        help="how the history is built: one real `once` over every article (default), or, with the bench engine, "
+        f"{TEMPLATES} articles through a real `once` and the rest through the store's API (history_fill.py), "
+        "then a real `once` that publishes them all",
+    )
     parser.add_argument("--python", default=sys.executable, help="interpreter that runs syndicate (default: this one)")
     parser.add_argument(
-        "--keep", type=Path, help="build in DIR/N<size> and leave it there (default: a temporary directory, removed)"
+        "--keep",
+        type=Path,
+        help="build in DIR/N<size> and leave it there, or measure the history a run with the same DIR built "
+        "(default: a temporary directory, removed)",
     )
     args = parser.parse_args(argv)
     try:
@@ -507,11 +570,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--sizes takes comma-separated integers, e.g. 200,2000")
     if not sizes or any(n < 1 for n in sizes):
         parser.error("--sizes needs at least one positive N")
-    if max(sizes) + REPEATS > COMBOS:
-        parser.error(f"at most {COMBOS - REPEATS} articles (distinct titles)")
+    if max(sizes) + 10 * REPEATS > TITLES:
+        parser.error(f"at most {TITLES - 10 * REPEATS} articles (distinct titles)")
     if not 1 <= args.languages <= len(MANY_LANGUAGES):
         parser.error(f"--languages takes 1 to {len(MANY_LANGUAGES)}")
     languages = LANGUAGES if args.languages == len(LANGUAGES) else MANY_LANGUAGES[: args.languages]
+    if args.fill == "store" and languages == LANGUAGES:
+        parser.error("--fill store needs the bench engine: --languages other than 2")
     if languages == LANGUAGES and shutil.which("apertium") is None:
         raise SystemExit("apertium is not installed (apt-get install apertium apertium-eng-spa apertium-eng-cat)")
 
@@ -530,13 +595,13 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         if args.keep:
             base = args.keep.resolve() / f"N{n}"
-            if base.exists():
-                raise SystemExit(f"{base} exists; remove it or choose another --keep")
-            base.mkdir(parents=True)
-            results.append(bench_size(n, args.python, base, languages))
+            if base.exists() and not (base / "filled.json").exists():
+                raise SystemExit(f"{base} exists but its history was never completed; remove it")
+            base.mkdir(parents=True, exist_ok=True)
+            results.append(bench_size(n, args.python, base, languages, args.fill))
         else:
             with tempfile.TemporaryDirectory(prefix=f"scale-bench-{n}-") as tmp:
-                results.append(bench_size(n, args.python, Path(tmp), languages))
+                results.append(bench_size(n, args.python, Path(tmp), languages, args.fill))
     report(results, (before, calibrate(args.python)), languages)
     return 0
 

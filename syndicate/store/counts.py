@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, and_, func, not_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, not_, select
 
 from syndicate.store.rows import insert
 from syndicate.store.schema import article_counts, articles, current_counts, translation_counts, translations
@@ -44,6 +44,15 @@ def current_rule() -> ColumnElement[bool]:
     )
 
 
+#: :func:`state_of`'s two reads, built once: a translation put runs them twice, and
+#: building the expression cost more than running it.
+_STATE = select(articles.c.id, articles.c.source, translations.c.language, current_rule()).select_from(
+    articles.join(translations, translations.c.article_id == articles.c.id)
+)
+_STATE_ALL = _STATE.where(articles.c.id.in_(bindparam("ids", expanding=True)))
+_STATE_ONE = _STATE_ALL.where(translations.c.language == bindparam("language"))
+
+
 def state_of(
     conn: Connection, article_ids: Iterable[int], language: str | None = None
 ) -> dict[tuple[int, str], tuple[str, bool]]:
@@ -51,14 +60,13 @@ def state_of(
     ids = sorted(set(article_ids))
     out: dict[tuple[int, str], tuple[str, bool]] = {}
     for start in range(0, len(ids), 500):
-        query = (
-            select(articles.c.id, articles.c.source, translations.c.language, current_rule())
-            .select_from(articles.join(translations, translations.c.article_id == articles.c.id))
-            .where(articles.c.id.in_(ids[start : start + 500]))
+        chunk = ids[start : start + 500]
+        rows = (
+            conn.execute(_STATE_ALL, {"ids": chunk})
+            if language is None
+            else conn.execute(_STATE_ONE, {"ids": chunk, "language": language})
         )
-        if language is not None:
-            query = query.where(translations.c.language == language)
-        for aid, source, lang, current in conn.execute(query):
+        for aid, source, lang, current in rows:
             out[(int(aid), str(lang))] = (str(source), bool(current))
     return out
 
