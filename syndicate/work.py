@@ -517,6 +517,8 @@ class Work:
         into = self.settings.sources_into(language)  # None: every source's articles go into it
         if again:
             candidates = sorted(set(article_ids or ()))
+        elif not recheck and not self._any_pending(language):
+            return TranslateOutcome(language=language)  # the counts say so: no scan of the history
         else:
             candidates = sorted(set(self.store.articles.pending_translation(language, into)).union(recheck))
             if article_ids is not None:
@@ -584,8 +586,16 @@ class Work:
         return (
             self.store.translations.settings_changed(language, fingerprint)
             or bool(self.store.translations.recheck(language))
-            or bool(self.pending(language))
+            or self._any_pending(language)
         )
+
+    def _any_pending(self, language: Lang) -> bool:
+        """Whether an article waits for a translation into ``language`` (see
+        :meth:`pending`), from the counts the store keeps as the work happens: a pass with
+        nothing to do reads a few rows, not the history (issue 23). The held back are
+        decided first, as :meth:`pending` does."""
+        self.apply_filters()
+        return self.store.articles.pending_count(language, self.settings.sources_into(language)) > 0
 
     def pending(self, language: Lang) -> list[int]:
         """The articles a pass into ``language`` would translate: without a current

@@ -173,6 +173,61 @@ def test_translate_is_batched_and_idempotent(tmp_path: Path) -> None:
         store.close()
 
 
+def test_a_pass_with_nothing_to_translate_reads_the_counts_not_the_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 23: a pass into a language whose articles are all translated (or held back)
+    answers from the counts the store keeps; the scan of every article runs only when
+    the counts say something waits, and then finds it."""
+    from syndicate.store.articles import ArticleRepository
+
+    settings = load_settings(write_config(tmp_path, articles=folder_of(tmp_path, 6)))
+    engine = FakeEngine("apertium", {("en", "es")}, tagged)
+    store = Store.open(settings.state_dir)
+    scans: list[str] = []
+    scan = ArticleRepository.pending_translation
+
+    def counted(self: ArticleRepository, language: Lang, sources: object = None) -> list[int]:
+        scans.append(language)
+        return scan(self, language, sources)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ArticleRepository, "pending_translation", counted)
+    folder = tmp_path / "articles"
+    try:
+        work = Work(settings, store, engines_for(settings, engine), clock=Clock())
+        work.poll("sample")
+        assert len(work.translate("es").written) == 6 and scans == ["es"]
+        calls = len(engine.calls)
+        # Nothing new: no scan, no engine call.
+        assert work.translate("es").written == () and not work.waiting("es")
+        assert (scans, len(engine.calls)) == (["es"], calls)
+        # One new and one edited article: the counts say so, the scan finds both.
+        (folder / "story-007.txt").write_text(article(7), encoding="utf-8")
+        edited = folder / "story-003.txt"
+        edited.write_text(article(3, "The ferry timetable changes on Monday for the whole summer."), encoding="utf-8")
+        os.utime(edited, ns=(edited.stat().st_atime_ns, edited.stat().st_mtime_ns + 2_000_000_000))
+        work.poll("sample")
+        assert work.waiting("es")
+        done = work.translate("es")
+        assert len(done.written) == 2 and scans == ["es", "es"]
+        assert not work.waiting("es") and work.translate("es").written == () and len(scans) == 2
+    finally:
+        store.close()
+
+    # A new article its source's filter holds back waits for nothing either.
+    config = write_config(tmp_path)
+    config.write_text(config.read_text(encoding="utf-8") + 'include = ["harbour"]\n', encoding="utf-8")
+    filtered = load_settings(config)
+    (folder / "story-008.txt").write_text("Ferry Story\n\nThe ferries run late again today.\n", encoding="utf-8")
+    store = Store.open(filtered.state_dir)
+    try:
+        work = Work(filtered, store, engines_for(filtered, engine), clock=Clock())
+        assert len(work.poll("sample").new) == 1
+        assert work.translate("es").written == () and not work.waiting("es") and len(scans) == 2
+    finally:
+        store.close()
+
+
 def test_a_corrected_source_language_redoes_its_articles_whatever_cuts_a_pass_short(tmp_path: Path) -> None:
     config = write_config(tmp_path, articles=folder_of(tmp_path, 3))
     settings = load_settings(config)
