@@ -85,7 +85,9 @@ def index_path(number: int | None) -> str:
 
 
 def feed_pages(edition: Edition, layout: FeedLayout) -> list[FeedPage]:
-    """Every document of ``edition``: archive pages oldest first, then the subscription.
+    """Every document of ``edition`` the layout names: archive pages oldest first, then
+    the subscription (every page, or those a change can reach: see
+    :meth:`~syndicate.store.archive.FeedHistory.advance`).
 
     Entries the layout names but the edition no longer has (no translation) are left out.
     """
@@ -98,6 +100,7 @@ def feed_pages(edition: Edition, layout: FeedLayout) -> list[FeedPage]:
     pages: list[FeedPage] = []
     updated = EPOCH
     numbers = [p.number for p in layout.pages]
+    newest = numbers[-1] if numbers else 0  # pages are numbered 1 to the newest, none missing
     for page in layout.pages:
         entries = ordered(page.article_ids)
         updated = max((e.updated for e in entries), default=updated)
@@ -107,7 +110,7 @@ def feed_pages(edition: Edition, layout: FeedLayout) -> list[FeedPage]:
                 members=entries,
                 number=page.number,
                 prev_archive=page.number - 1 if page.number > 1 else None,
-                next_archive=page.number + 1 if page.number + 1 in numbers else None,
+                next_archive=page.number + 1 if page.number < newest else None,
                 full=page.full,
                 updated=updated,
             )

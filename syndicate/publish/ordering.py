@@ -127,8 +127,9 @@ def resolve_links(items: Sequence[StoredArticle | Chained]) -> dict[int, tuple[i
     return {a.id: (prev.get(a.id), nxt.get(a.id)) for a in articles}
 
 
-def _rank(sa: Chained) -> tuple[float, float, int]:
-    """Newest first (times negated): publication date, then first seen, then id."""
+def rank(sa: Chained) -> tuple[float, float, int]:
+    """An article's sort key, newest first (times negated): publication date, then first
+    seen, then id: the order of articles the chain does not relate."""
     when = sa.published or sa.first_seen
     return (-when.timestamp(), -sa.first_seen.timestamp(), -sa.id)
 
@@ -147,7 +148,7 @@ def publication_order(items: Sequence[T]) -> list[Placed[T]]:
     links = resolve_links(articles)
     if not any(p is not None or n is not None for p, n in links.values()):
         # No chain at all (a drop folder, most feeds): the sort below, without a graph.
-        ranked = sorted(zip(articles, items, strict=True), key=lambda pair: _rank(pair[0]))
+        ranked = sorted(zip(articles, items, strict=True), key=lambda pair: rank(pair[0]))
         return [Placed(item, None, None) for _, item in ranked]
     by_id = {sa.id: sa for sa in articles}
     original = {sa.id: item for sa, item in zip(articles, items, strict=True)}
@@ -161,18 +162,18 @@ def publication_order(items: Sequence[T]) -> list[Placed[T]]:
             older_of[newer].add(older)
             indegree[older] += 1
 
-    def rank(aid: int) -> tuple[float, float, int]:
-        return _rank(by_id[aid])
+    def by_rank(aid: int) -> tuple[float, float, int]:
+        return rank(by_id[aid])
 
-    heap = [(rank(aid), aid) for aid, deg in indegree.items() if deg == 0]
+    heap = [(by_rank(aid), aid) for aid, deg in indegree.items() if deg == 0]
     heapq.heapify(heap)
     order: list[int] = []
     done: set[int] = set()
     while len(order) < len(articles):
         if not heap:  # a cycle: release the newest-looking remaining article
             rest = [aid for aid in indegree if aid not in done]
-            aid = min(rest, key=rank)
-            heap.append((rank(aid), aid))
+            aid = min(rest, key=by_rank)
+            heap.append((by_rank(aid), aid))
         _, aid = heapq.heappop(heap)
         if aid in done:
             continue
@@ -181,7 +182,7 @@ def publication_order(items: Sequence[T]) -> list[Placed[T]]:
         for older in sorted(older_of[aid]):
             indegree[older] -= 1
             if indegree[older] == 0 and older not in done:
-                heapq.heappush(heap, (rank(older), older))
+                heapq.heappush(heap, (by_rank(older), older))
     position = {aid: i for i, aid in enumerate(order)}
 
     def along(aid: int, neighbour: int | None, older: bool) -> int | None:

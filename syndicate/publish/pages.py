@@ -172,7 +172,7 @@ def language_index_bytes(settings: Settings, page: FeedPage) -> bytes:
         edition=edition,
         page=page,
         listing=_listing(page.members),
-        total=len(edition.listing),
+        total=edition.size,
         url=urljoin(base, index_path(page.number)) if page.number is not None else base,
         older_url=urljoin(base, index_path(page.prev_archive)) if page.prev_archive is not None else None,
         newer_url=newer,

@@ -178,35 +178,64 @@ def plan_edition(
 
     listing: list[ListedEntry] = []
     append = listing.append
-    sha256 = hashlib.sha256
     for p, published, published_iso in placed:
         a = p.article
-        t = mine[a.id]
-        (previous, previous_key), (following, following_key) = neighbour(p.previous), neighbour(p.next)
         siblings = tuple([(other, f"{pages}{other}/{a.slug}.html") for other, ids in others if a.id in ids])
-        names = ",".join([other for other, _ in siblings])
-        digest = sha256(
-            f"{fingerprint}\x1f{a.id}\x1f{a.seq}\x1f{t.seq}\x1f{previous_key}\x1f{following_key}\x1f{names}".encode(
-                "utf-8", "surrogatepass"
-            )
-        ).hexdigest()
-        updated = t.updated if t.updated >= a.first_seen else a.first_seen
         append(
-            ListedEntry(
-                a.id,
-                a.slug,
-                t.title,
-                f"{base}{a.slug}.html",  # edition.page_url, spelt out for speed
-                published,
-                _second(updated),
-                previous,
-                following,
+            listed_entry(
+                a,
+                mine[a.id],
+                base,
                 siblings,
-                digest,
-                published_iso,
+                neighbour(p.previous),
+                neighbour(p.next),
+                fingerprint,
+                (published, published_iso),
             )
         )
     return edition_header(settings, language, publishing, listing)
+
+
+_NO_NEIGHBOUR: tuple[Neighbour | None, str] = (None, "")
+
+
+def listed_entry(
+    a: ArticleLine,
+    t: TranslationLine,
+    base: str,
+    siblings: tuple[tuple[Lang, str], ...],
+    previous: tuple[Neighbour | None, str] = _NO_NEIGHBOUR,
+    following: tuple[Neighbour | None, str] = _NO_NEIGHBOUR,
+    fingerprint: str = "",
+    published: tuple[datetime, str] | None = None,
+) -> ListedEntry:
+    """One entry of a listing and its input digest: its article and translation (their
+    change numbers), its neighbours (each with its part of the digest), the other
+    languages' versions (``siblings``), the language's fingerprint. ``base`` is the
+    language's pages URL; ``published`` the entry's date and its text, if known."""
+    if published is None:
+        when = _second(a.published or a.first_seen)
+        published = (when, when.isoformat())
+    names = ",".join([other for other, _ in siblings])
+    digest = hashlib.sha256(
+        f"{fingerprint}\x1f{a.id}\x1f{a.seq}\x1f{t.seq}\x1f{previous[1]}\x1f{following[1]}\x1f{names}".encode(
+            "utf-8", "surrogatepass"
+        )
+    ).hexdigest()
+    updated = t.updated if t.updated >= a.first_seen else a.first_seen
+    return ListedEntry(
+        a.id,
+        a.slug,
+        t.title,
+        f"{base}{a.slug}.html",  # edition.page_url, spelt out for speed
+        published[0],
+        _second(updated),
+        previous[0],
+        following[0],
+        siblings,
+        digest,
+        published[1],
+    )
 
 
 def feed_digest(fingerprint: str, page: FeedPage) -> str:
@@ -231,18 +260,16 @@ def language_index_digest(fingerprint: str, page: FeedPage) -> str:
     other languages; the front page also counts the language's entries."""
     edition = page.edition
     listed = "\x1e".join([f"{e.page_url}\x1f{e.title}\x1f{e.published_iso}" for e in page.members])
-    total = len(edition.listing) if page.number is None else ""
+    total = edition.size if page.number is None else ""
     head = _digest(
         fingerprint, "index", page.number, page.prev_archive, page.next_archive, total, ",".join(edition.siblings)
     )
     return hashlib.sha256(f"{head}\x1d{listed}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def site_editions(
-    settings: Settings, translated: Mapping[Lang, Mapping[int, TranslationLine]], publishing: Sequence[Lang]
-) -> list[Edition]:
+def site_editions(settings: Settings, sizes: Mapping[Lang, int], publishing: Sequence[Lang]) -> list[Edition]:
     """What the site index and OPML list: each publishing language and its size."""
-    return [edition_header(settings, language, publishing, size=len(translated[language])) for language in publishing]
+    return [edition_header(settings, language, publishing, size=sizes[language]) for language in publishing]
 
 
 def site_digest(fingerprint: str, editions: Sequence[Edition]) -> str:
@@ -259,6 +286,7 @@ __all__ = [
     "code_digest",
     "feed_digest",
     "language_index_digest",
+    "listed_entry",
     "plan_edition",
     "scope_fingerprint",
     "settings_fingerprint",

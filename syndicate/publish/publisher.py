@@ -24,6 +24,7 @@ from syndicate import metrics
 from syndicate.config import Settings
 from syndicate.errors import PublishError, StoreError
 from syndicate.models import Lang
+from syndicate.publish import delta
 from syndicate.publish.edition import (
     Edition,
     FeedEntry,
@@ -151,13 +152,14 @@ def check_history(settings: Settings, store: Store) -> None:
 
 @dataclass(frozen=True)
 class _Snapshot:
-    """What one publish read of the store: light columns only."""
+    """What one publish of the whole history read of the store: light columns only."""
 
     watermark: int
     fingerprint: str
-    lines: Sequence[ArticleLine]
+    lines: Mapping[int, ArticleLine]  # by id, in id order
     translated: Mapping[Lang, Mapping[int, TranslationLine]]  # configured order
     publishing: Sequence[Lang]
+    links: bool  # whether any article names a neighbour
 
 
 class FeedPublisher:
@@ -191,6 +193,9 @@ class FeedPublisher:
         self.notify = notify if notify is not None else _default_notifier(settings, store)
         #: The subscription-feed URLs whose bytes the last :meth:`publish` changed.
         self.changed_feeds: tuple[str, ...] = ()
+        #: How the last :meth:`publish` planned: "change" (what changed alone, see
+        #: :mod:`syndicate.publish.delta`), "history" (everything), "" (nothing to do).
+        self.last_plan = ""
 
     @property
     def renderers(self) -> Renderers:
@@ -238,21 +243,35 @@ class FeedPublisher:
         changed = self._retire([*self.settings.translate.languages, *wanted])
         changed_feeds: list[str] = []
         if not all(self._in_place(scope, watermark, fingerprint) for scope in [*wanted, SITE]):
-            with _paused_gc():
-                lines = self.publication.article_lines()
-                translated = _without_held(
-                    self.settings, self.publication.translation_lines(configured), lines, self.store.filters.held_back()
+            held = self.store.filters.held_back()
+            found = self._change(wanted, configured, fingerprint, held)
+            if found is not None:  # a small change: planned and published alone
+                change, markers = found
+                self.last_plan = "change"
+                for language in wanted:
+                    changed += self._publish_change(language, change, markers[language], watermark, changed_feeds)
+                changed += self._publish_site(watermark, fingerprint, change.sizes, change.publishing)
+            else:
+                self.last_plan = "history"
+                with _paused_gc():
+                    lines = self.publication.article_lines()
+                    translated = _without_held(
+                        self.settings, self.publication.translation_lines(configured), lines, held
+                    )
+                snapshot = _Snapshot(
+                    watermark=watermark,
+                    fingerprint=fingerprint,
+                    lines={line.id: line for line in lines},
+                    translated=translated,
+                    publishing=[language for language in configured if translated[language]],
+                    links=self.publication.any_links(),
                 )
-            snapshot = _Snapshot(
-                watermark=watermark,
-                fingerprint=fingerprint,
-                lines=lines,
-                translated=translated,
-                publishing=[language for language in configured if translated[language]],
-            )
-            for language in wanted:
-                changed += self._publish_language(language, snapshot, changed_feeds)
-            changed += self._publish_site(snapshot)
+                for language in wanted:
+                    changed += self._publish_language(language, snapshot, changed_feeds)
+                sizes = {language: len(lines) for language, lines in translated.items()}
+                changed += self._publish_site(watermark, fingerprint, sizes, snapshot.publishing)
+        else:
+            self.last_plan = ""
         metrics.record_publish(time.monotonic() - started, changed)
         self.changed_feeds = tuple(changed_feeds)
         if changed_feeds and self.notify is not None:
@@ -279,7 +298,7 @@ class FeedPublisher:
         if not all(size(self._where(key)) == expected for key, expected in self.publication.sizes(scope)):
             return False
         # Every file is where it was left: the folders as they are now stand for that.
-        self.publication.save_state(scope, PublishState(state.seq, state.fingerprint, folders))
+        self.publication.save_state(scope, PublishState(state.seq, state.fingerprint, folders, state.plan))
         return True
 
     def _folders(self, scope: str) -> list[str]:
@@ -362,7 +381,12 @@ class FeedPublisher:
         fingerprint = scope_fingerprint(snapshot.fingerprint, language)
         with _paused_gc():
             edition = plan_edition(
-                self.settings, language, snapshot.lines, snapshot.translated, snapshot.publishing, fingerprint
+                self.settings,
+                language,
+                tuple(snapshot.lines.values()),
+                snapshot.translated,
+                snapshot.publishing,
+                fingerprint,
             )
             known = self.publication.files(language)
         if not known:  # a first publish, or a language configured again after it was retired
@@ -371,9 +395,9 @@ class FeedPublisher:
         changed = 0
         self._trusted = self._unmoved(language)  # before this publish writes anything
         try:
-            changed = self._publish_edition(edition, fingerprint, known, produced, changed_feeds)
+            changed, seqs = self._publish_edition(edition, fingerprint, known, produced, changed_feeds)
             if edition.listing:
-                changed += self._publish_sitemaps(edition, fingerprint, known, produced, snapshot.lines)
+                changed += self._publish_sitemaps(edition, fingerprint, known, produced, snapshot.lines, seqs)
         finally:
             self._trusted = False
         gone = [key for key in known if key not in produced]
@@ -387,7 +411,92 @@ class FeedPublisher:
                     changed += self.writer.remove(self._path(key))
         self.publication.forget_files(language, gone)
         folders = self._folder_times(self._folders(language))
-        self.publication.save_state(language, PublishState(snapshot.watermark, fingerprint, folders))
+        plan = delta.marker(snapshot.publishing, snapshot.links, self.history, language)
+        self.publication.save_state(language, PublishState(snapshot.watermark, fingerprint, folders, plan))
+        return changed
+
+    # -- one language, a small change ----------------------------------------------------
+
+    def _change(
+        self, wanted: Sequence[Lang], configured: Sequence[Lang], fingerprint: str, held: Collection[int]
+    ) -> tuple[delta.Change, dict[Lang, delta.Marker]] | None:
+        """The change to publish alone (see :mod:`syndicate.publish.delta`), or None: the
+        whole history is planned. Each language's folders must be as its last publish
+        left them, and its sitemap files on record with their dates."""
+        for language in wanted:
+            if self._unmoved(language):
+                continue
+            state = self.publication.state(language)
+            if state is None or state.folders or self._folder_times(self._folders(language)):
+                return None
+            # A language with nothing published yet has no folders to trust: nothing to
+            # publish again either (the change path leaves an empty language as it is).
+        for language in wanted:
+            prefix = f"pages/{language}/sitemap-"
+            recorded = self.publication.sitemap_files(language, prefix)
+            if any(lastmod is None and key[len(prefix) : -4].isdigit() for key, (_, lastmod) in recorded.items()):
+                return None  # files written before their dates were recorded: the whole plan records them
+        return delta.change(
+            self.settings,
+            self.publication,
+            self.history,
+            languages=wanted,
+            configured=configured,
+            fingerprint=fingerprint,
+            states={language: self.publication.state(language) for language in wanted},
+            held=held,
+        )
+
+    def _publish_change(
+        self,
+        language: Lang,
+        change: delta.Change,
+        before: delta.Marker,
+        watermark: int,
+        changed_feeds: list[str],
+    ) -> int:
+        """Publish ``language`` where ``change`` reaches it: the changed entries' pages, the
+        documents and index pages that can hold them, the sitemap files that do."""
+        fingerprint = scope_fingerprint(change.fingerprint, language)
+        if not change.sizes[language]:  # no entry yet (nor before: its first one plans everything)
+            state = PublishState(
+                watermark, fingerprint, {}, delta.marker(change.publishing, False, self.history, language)
+            )
+            self.publication.save_state(language, state)
+            return 0
+        with _paused_gc():
+            window = change.window(language, before)
+        edition = window.edition
+        by_id = {entry.article_id: entry for entry in edition.listing}
+        pages = feed_pages(edition, window.layout)
+        keys = [f"pages/{language}/{by_id[aid].slug}.html" for aid in window.candidates]
+        for page in pages:
+            keys.extend(f"feeds/{language}/{page.path(fmt)}" for fmt in FORMATS)
+            keys.append(f"pages/{language}/{index_path(page.number)}")
+        keys.extend(f"pages/{language}/{name}" for name in ("sitemap.xml", "sitemap-news.xml"))
+        known = self.publication.files(language, keys)
+        produced: set[str] = set()
+        self._trusted = True  # _change saw the folders as the last publish left them
+        try:
+            changed = self._publish_pages(edition, [by_id[aid] for aid in window.candidates], known, produced)
+            changed += self._publish_feeds(pages, fingerprint, known, produced, changed_feeds)
+            changed += self._publish_indexes(pages, fingerprint, known, produced)
+            if edition.listing:
+                changed += self._publish_sitemaps(
+                    edition, fingerprint, known, produced, window.lines, window.layout.seqs, only=window.parts
+                )
+        finally:
+            self._trusted = False
+        folders = self._folder_times(self._folders(language))
+        plan = delta.marker(change.publishing, False, self.history, language)
+        self.publication.save_state(language, PublishState(watermark, fingerprint, folders, plan))
+        logger.info(
+            "published %s: %d changed entr(y/ies) of %d, %d file(s) changed",
+            language,
+            len(window.candidates),
+            edition.size,
+            changed,
+        )
         return changed
 
     def _publish_edition(
@@ -397,21 +506,24 @@ class FeedPublisher:
         known: Mapping[str, tuple[str, int]],
         produced: set[str],
         changed_feeds: list[str],
-    ) -> int:
+    ) -> tuple[int, Mapping[int, int]]:
+        """The whole edition's pages, feeds and index pages; the number of files changed,
+        and each entry's sequence number in the feed history."""
         language = edition.language
         changed = 0
-        if edition.listing:
-            self._sweep(language)
-            changed += self._publish_pages(edition, known, produced)
-            with _paused_gc():
-                layout = self.history.place(
-                    language, [item.article_id for item in edition.listing], self.settings.output.feed_size
-                )
-                pages = feed_pages(edition, layout)
-            changed += self._publish_feeds(pages, fingerprint, known, produced, changed_feeds)
-            changed += self._publish_indexes(pages, fingerprint, known, produced)
-            logger.info("published %s: %d entries, %d file(s) changed", language, len(edition.listing), changed)
-        return changed
+        if not edition.listing:
+            return 0, {}
+        self._sweep(language)
+        changed += self._publish_pages(edition, edition.listing, known, produced)
+        with _paused_gc():
+            layout = self.history.place(
+                language, [item.article_id for item in edition.listing], self.settings.output.feed_size
+            )
+            pages = feed_pages(edition, layout)
+        changed += self._publish_feeds(pages, fingerprint, known, produced, changed_feeds)
+        changed += self._publish_indexes(pages, fingerprint, known, produced)
+        logger.info("published %s: %d entries, %d file(s) changed", language, len(edition.listing), changed)
+        return changed, layout.seqs
 
     def _publish_indexes(
         self, pages: Sequence[FeedPage], fingerprint: str, known: Mapping[str, tuple[str, int]], produced: set[str]
@@ -458,46 +570,59 @@ class FeedPublisher:
         fingerprint: str,
         known: Mapping[str, tuple[str, int]],
         produced: set[str],
-        lines: Sequence[ArticleLine],
+        lines: Mapping[int, ArticleLine],
+        seqs: Mapping[int, int],
+        only: Collection[int] | None = None,
     ) -> int:
         """The language's sitemap index, sitemap files and news sitemap (see
         :mod:`syndicate.publish.sitemaps`), each rendered only when an entry it lists
-        changed; files a smaller history no longer needs are removed."""
+        changed; files a smaller history no longer needs are removed.
+
+        With ``only``, the edition lists part of the language (a change published alone):
+        the sitemap files ``only`` are planned from it, and the index names the others as
+        they are on record."""
         from syndicate.publish import sitemaps
 
         language = edition.language
         prefix = f"pages/{language}/"
         base = f"{self.settings.translations_url}{language}/"
-        originals: dict[int, sitemaps.Original] | None = None
         changed = 0
         records: list[PublishedFile] = []
-        listed: list[tuple[str, datetime]] = []
-        digests: list[str] = []
-        groups = sitemaps.parts(edition)
-        for number, entries in enumerate(groups, 1):
+        listed: dict[int, tuple[str, str]] = {}  # file number -> (digest, lastmod)
+        recorded = self.publication.sitemap_files(language, f"{prefix}sitemap-")
+        if only is not None:
+            for key, (digest, lastmod) in recorded.items():
+                text = key[len(f"{prefix}sitemap-") : -len(".xml")]
+                if text.isdigit() and int(text) not in only and lastmod is not None:
+                    listed[int(text)] = (digest, lastmod)
+        for number, entries in sitemaps.parts(edition, seqs, only=only):
             key = f"{prefix}{sitemaps.part_name(number)}"
             digest = sitemap_digest(fingerprint, "sitemap", (entry.digest for entry in entries))
+            lastmod = sitemaps.w3c(max(entry.updated for entry in entries))
             produced.add(key)
-            listed.append((f"{base}{sitemaps.part_name(number)}", max(entry.updated for entry in entries)))
-            digests.append(digest)
+            listed[number] = (digest, lastmod)
             if self._current(known, key, digest):
+                if recorded.get(key, (None, None))[1] != lastmod:  # on record with its date, for the index
+                    records.append(PublishedFile(key, digest, known[key][1], lastmod=lastmod))
                 continue
-            if originals is None:
-                wanted = {entry.article_id for entry in edition.listing}
-                originals = {
-                    line.id: sitemaps.Original(line.url, self.settings.article_language(line.source, line.language))
-                    for line in lines
-                    if line.id in wanted
-                }
+            originals = {
+                entry.article_id: sitemaps.Original(
+                    lines[entry.article_id].url,
+                    self.settings.article_language(lines[entry.article_id].source, lines[entry.article_id].language),
+                )
+                for entry in entries
+            }
             written, record = self._write(key, sitemaps.urlset_bytes(language, entries, originals), digest)
             changed += written
-            records.append(record)
+            records.append(PublishedFile(record.path, record.digest, record.size, lastmod=lastmod))
+        index = [(f"{base}{sitemaps.part_name(number)}", listed[number][1]) for number in sorted(listed)]
+        digests = [listed[number][0] for number in sorted(listed)]
         news = sitemaps.news_entries(edition)
         news_key = f"{prefix}{sitemaps.NEWS_NAME}"
         if news:
             digest = sitemap_digest(fingerprint, "news", (entry.digest for entry in news))
             produced.add(news_key)
-            listed.append((f"{base}{sitemaps.NEWS_NAME}", max(entry.updated for entry in news)))
+            index.append((f"{base}{sitemaps.NEWS_NAME}", sitemaps.w3c(max(entry.updated for entry in news))))
             digests.append(digest)
             if not self._current(known, news_key, digest):
                 written, record = self._write(
@@ -509,13 +634,14 @@ class FeedPublisher:
         digest = sitemap_digest(fingerprint, "sitemap-index", digests)
         produced.add(index_key)
         if not self._current(known, index_key, digest):
-            written, record = self._write(index_key, sitemaps.index_bytes(listed), digest)
+            written, record = self._write(index_key, sitemaps.index_bytes(index), digest)
             changed += written
             records.append(record)
-        # Files of a longer history, or a news sitemap with nothing recent: gone.
-        stale = [key for key in known if key.startswith(f"{prefix}sitemap") and key not in produced]
-        for key in stale:
-            changed += self.writer.remove(self._path(key))
+        if only is None:
+            # Files of a longer history, or a news sitemap with nothing recent: gone.
+            stale = [key for key in known if key.startswith(f"{prefix}sitemap") and key not in produced]
+            for key in stale:
+                changed += self.writer.remove(self._path(key))
         self.publication.record_files(language, records)
         return changed
 
@@ -538,10 +664,15 @@ class FeedPublisher:
                     sa, t = bodies[item.article_id]
                     yield feed_entry(self.settings, language, item, sa, t)
 
-    def _publish_pages(self, edition: Edition, known: Mapping[str, tuple[str, int]], produced: set[str]) -> int:
-        """The pages of the entries whose inputs changed (or whose file is gone)."""
+    def _publish_pages(
+        self,
+        edition: Edition,
+        listing: Sequence[ListedEntry],
+        known: Mapping[str, tuple[str, int]],
+        produced: set[str],
+    ) -> int:
+        """The pages of the entries of ``listing`` whose inputs changed (or whose file is gone)."""
         language = edition.language
-        listing = edition.listing
         prefix = f"pages/{language}/"
         keys = [f"{prefix}{item.slug}.html" for item in listing]
         produced.update(keys)
@@ -641,11 +772,13 @@ class FeedPublisher:
 
     # -- the site-wide files ----------------------------------------------------------
 
-    def _publish_site(self, snapshot: _Snapshot) -> int:
-        """``feeds/index.html`` and ``feeds/opml.xml``: every publishing language."""
-        fingerprint = scope_fingerprint(snapshot.fingerprint, SITE)
-        editions = site_editions(self.settings, snapshot.translated, snapshot.publishing)
-        digest = site_digest(fingerprint, editions)
+    def _publish_site(
+        self, watermark: int, fingerprint: str, sizes: Mapping[Lang, int], publishing: Sequence[Lang]
+    ) -> int:
+        """``feeds/index.html`` and ``feeds/opml.xml``: every publishing language and its size."""
+        scope = scope_fingerprint(fingerprint, SITE)
+        editions = site_editions(self.settings, sizes, publishing)
+        digest = site_digest(scope, editions)
         known = self.publication.files(SITE)
         changed = 0
         records: list[PublishedFile] = []
@@ -656,9 +789,7 @@ class FeedPublisher:
             changed += written
             records.append(record)
         self.publication.record_files(SITE, records)
-        self.publication.save_state(
-            SITE, PublishState(snapshot.watermark, fingerprint, self._folder_times(self._folders(SITE)))
-        )
+        self.publication.save_state(SITE, PublishState(watermark, scope, self._folder_times(self._folders(SITE))))
         return changed
 
 

@@ -11,8 +11,9 @@ Per language, in its pages folder (``translations/<lang>/``):
 - ``sitemap-news.xml``, a Google News sitemap of the entries published in the two days
   up to the language's newest one (at most 1,000), when there are any.
 
-Oldest first, so a new article changes the last file only (and the index): the
-earlier files are rewritten only when an entry in them changes. Small files, so what a new
+Oldest first, by the order each entry was first published in (the feed history's
+sequence), so a new article changes the last file only (and the index): the earlier
+files are rewritten only when an entry in them changes. Small files, so what a new
 article rewrites stays small however long the history: an entry carries an alternate per
 language (about 1.2 KB in 20 languages), and a file of the protocol's 50,000 would be
 rewritten whole, some 60 MB a language, for every new article. The news window is
@@ -22,7 +23,7 @@ bytes (a publish from scratch writes what an incremental one did).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -58,11 +59,29 @@ class Original:
     language: str
 
 
-def parts(edition: Edition, limit: int | None = None) -> list[tuple[ListedEntry, ...]]:
-    """The language's entries, oldest first, in files of at most ``limit`` (:data:`PART_URLS`)."""
-    limit = min(limit or PART_URLS, MAX_URLS)
-    oldest = tuple(reversed(edition.listing))
-    return [oldest[start : start + limit] for start in range(0, len(oldest), max(limit, 1))]
+def part_of(seq: int, limit: int | None = None) -> int:
+    """The sitemap file of the entry first published ``seq``-th in its language."""
+    return (seq - 1) // min(limit or PART_URLS, MAX_URLS) + 1
+
+
+def parts(
+    edition: Edition, seqs: Mapping[int, int], limit: int | None = None, only: Collection[int] | None = None
+) -> list[tuple[int, tuple[ListedEntry, ...]]]:
+    """The language's entries in files of at most ``limit`` (:data:`PART_URLS`), by the
+    order each was first published in (``seqs``, the feed history's), oldest first:
+    (file number, entries), of the files ``only`` if given (a listing of part of the
+    edition: entries without a sequence number are not in those files). A file keeps its
+    entries whatever is published after them, so a new article changes the last file
+    only; one left out (held back) leaves a gap."""
+    grouped: dict[int, list[tuple[int, ListedEntry]]] = {}
+    for entry in edition.listing:
+        seq = seqs.get(entry.article_id)
+        if seq is None:
+            continue
+        number = part_of(seq, limit)
+        if only is None or number in only:
+            grouped.setdefault(number, []).append((seq, entry))
+    return [(number, tuple(entry for _, entry in sorted(grouped[number]))) for number in sorted(grouped)]
 
 
 def news_entries(edition: Edition) -> tuple[ListedEntry, ...]:
@@ -75,7 +94,7 @@ def news_entries(edition: Edition) -> tuple[ListedEntry, ...]:
     return tuple(entry for entry in edition.listing if entry.published >= since)[:NEWS_MAX]
 
 
-def _w3c(value: datetime) -> str:
+def w3c(value: datetime) -> str:
     """A W3C datetime, to the second, in UTC ("2026-12-06T17:19:43+00:00")."""
     return value.replace(microsecond=0).isoformat()
 
@@ -86,7 +105,7 @@ def urlset_bytes(language: Lang, entries: Sequence[ListedEntry], originals: Mapp
     for entry in entries:
         url = etree.SubElement(root, f"{{{SITEMAP_NS}}}url")
         etree.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = entry.page_url
-        etree.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = _w3c(entry.updated)
+        etree.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = w3c(entry.updated)
         links = [(language, entry.page_url), *entry.siblings]
         original = originals.get(entry.article_id)
         taken = {code for code, _ in links}
@@ -97,13 +116,13 @@ def urlset_bytes(language: Lang, entries: Sequence[ListedEntry], originals: Mapp
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
-def index_bytes(files: Sequence[tuple[str, datetime]]) -> bytes:
-    """The sitemap index: each file's URL and when its newest entry changed."""
+def index_bytes(files: Sequence[tuple[str, str]]) -> bytes:
+    """The sitemap index: each file's URL and when its newest entry changed (:func:`w3c`)."""
     root = etree.Element(f"{{{SITEMAP_NS}}}sitemapindex", nsmap={None: SITEMAP_NS})
     for loc, lastmod in files:
         item = etree.SubElement(root, f"{{{SITEMAP_NS}}}sitemap")
         etree.SubElement(item, f"{{{SITEMAP_NS}}}loc").text = loc
-        etree.SubElement(item, f"{{{SITEMAP_NS}}}lastmod").text = _w3c(lastmod)
+        etree.SubElement(item, f"{{{SITEMAP_NS}}}lastmod").text = lastmod
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
@@ -117,7 +136,7 @@ def news_bytes(language: Lang, publication: str, entries: Sequence[ListedEntry])
         name = etree.SubElement(news, f"{{{NEWS_NS}}}publication")
         etree.SubElement(name, f"{{{NEWS_NS}}}name").text = publication
         etree.SubElement(name, f"{{{NEWS_NS}}}language").text = news_language(language)
-        etree.SubElement(news, f"{{{NEWS_NS}}}publication_date").text = _w3c(entry.published)
+        etree.SubElement(news, f"{{{NEWS_NS}}}publication_date").text = w3c(entry.published)
         etree.SubElement(news, f"{{{NEWS_NS}}}title").text = entry.title
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 

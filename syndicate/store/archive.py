@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -59,10 +59,17 @@ class ArchivePage:
 
 @dataclass(frozen=True)
 class FeedLayout:
-    """Where a language's published entries live: the subscription feed or a page."""
+    """Where a language's published entries live: the subscription feed or a page.
+
+    From :meth:`FeedHistory.place`, every page; from :meth:`FeedHistory.advance`, only
+    the pages a change can reach (always the newest two), in order, numbers as stored.
+    """
 
     current: tuple[int, ...]  # article ids in the subscription feed
     pages: tuple[ArchivePage, ...]  # oldest first; the last one is open (not full)
+    #: Each listed entry's sequence number (its order of first publication): of every
+    #: entry placed, or of those :meth:`FeedHistory.advance` was asked about and read.
+    seqs: Mapping[int, int] = field(default_factory=dict)
 
 
 class FeedHistory:
@@ -114,24 +121,8 @@ class FeedHistory:
                     ),
                 )
             }
-            for article_id in reversed(newest_first):
-                if article_id in log:
-                    continue
-                conn.execute(
-                    feed_log.insert().values(language=language, article_id=article_id, seq=next_seq, page=None)
-                )
-                log[article_id] = (next_seq, None)
-                next_seq += 1
-            conn.execute(feed_state.update().where(feed_state.c.language == language).values(next_seq=next_seq))
-
-            capacity = {
-                row.page: row.capacity
-                for row in conn.execute(
-                    select(archive_pages.c.page, archive_pages.c.capacity)
-                    .where(archive_pages.c.language == language)
-                    .order_by(archive_pages.c.page)
-                )
-            }
+            self._log_new(conn, language, [i for i in reversed(newest_first) if i not in log], next_seq, log)
+            capacity = self._capacities(conn, language)
             members: dict[int, list[tuple[int, int]]] = {n: [] for n in capacity}
             waiting: list[tuple[int, int]] = []
             for article_id, (seq, page) in log.items():
@@ -140,32 +131,173 @@ class FeedHistory:
                         waiting.append((seq, article_id))
                 else:
                     members.setdefault(page, []).append((seq, article_id))
-            waiting.sort()
-
-            def open_page(number: int) -> None:
-                conn.execute(archive_pages.insert().values(language=language, page=number, capacity=feed_size))
-                capacity[number] = feed_size
-                members[number] = []
-
-            while len(waiting) > feed_size:
-                if not capacity:
-                    open_page(1)
-                newest = max(capacity)
-                seq, article_id = waiting.pop(0)
-                conn.execute(
-                    feed_log.update()
-                    .where(feed_log.c.language == language, feed_log.c.article_id == article_id)
-                    .values(page=newest)
-                )
-                members[newest].append((seq, article_id))
-                if len(members[newest]) >= capacity[newest]:
-                    # Open the next page now, so the full one's next-archive link is final.
-                    open_page(newest + 1)
+            self._overflow(conn, language, waiting, feed_size, capacity, members)
         pages = tuple(
             ArchivePage(number=n, article_ids=tuple(aid for _, aid in sorted(members[n])), capacity=capacity[n])
             for n in sorted(capacity)
         )
-        return FeedLayout(current=tuple(aid for _, aid in waiting), pages=pages)
+        seqs = {aid: seq for aid, (seq, _) in log.items() if aid in present}
+        return FeedLayout(current=tuple(aid for _, aid in waiting), pages=pages, seqs=seqs)
+
+    def advance(
+        self,
+        language: Lang,
+        new_oldest_first: Sequence[int],
+        feed_size: int,
+        touched: Collection[int],
+        since_page: int = 0,
+    ) -> FeedLayout:
+        """:meth:`place` for a change alone, when no entry left the edition since the last
+        publish (:mod:`syndicate.publish.delta`): log ``new_oldest_first`` (those not yet
+        logged), move the overflow as :meth:`place` does, and return the layout of the
+        pages that can differ from the last publish's: the newest two, those from
+        ``since_page`` on (the newest when it last published: every page that filled
+        since, even in a publish that failed before its end), and those holding an entry
+        of ``touched``. Reads what the change reaches, not the log."""
+        if feed_size < 1:
+            raise ValueError("feed_size must be at least 1")
+        self._ensure_state(language)
+        asked = sorted({*new_oldest_first, *touched})
+        with self.store.transaction() as conn:
+            next_seq = self._lock(conn, language)
+            log: dict[int, tuple[int, int | None]] = {}
+            for start in range(0, len(asked), 500):
+                for article_id, seq, page in plain_rows(
+                    conn,
+                    select(feed_log.c.article_id, feed_log.c.seq, feed_log.c.page).where(
+                        feed_log.c.language == language, feed_log.c.article_id.in_(asked[start : start + 500])
+                    ),
+                ):
+                    log[article_id] = (seq, page)
+            self._log_new(conn, language, [i for i in new_oldest_first if i not in log], next_seq, log)
+            capacity = self._capacities(conn, language)
+            waiting = sorted(
+                (seq, article_id)
+                for article_id, seq in plain_rows(
+                    conn,
+                    select(feed_log.c.article_id, feed_log.c.seq).where(
+                        feed_log.c.language == language, feed_log.c.page.is_(None)
+                    ),
+                )
+            )
+            newest = max(capacity, default=0)
+            wanted = {n for n in (newest - 1, newest, *range(max(since_page, 1), newest + 1)) if n in capacity}
+            wanted.update(page for _, page in log.values() if page is not None)
+            members = self._members(conn, language, wanted)
+            moved = self._overflow(conn, language, waiting, feed_size, capacity, members)
+            wanted.update(moved)
+        pages = tuple(
+            ArchivePage(number=n, article_ids=tuple(aid for _, aid in sorted(members[n])), capacity=capacity[n])
+            for n in sorted(wanted)
+        )
+        seqs = {aid: seq for aid, (seq, _) in log.items()}
+        seqs.update((aid, seq) for n in wanted for seq, aid in members[n])
+        seqs.update((aid, seq) for seq, aid in waiting)
+        return FeedLayout(current=tuple(aid for _, aid in waiting), pages=pages, seqs=seqs)
+
+    def newest_page(self, language: Lang) -> int:
+        """The number of ``language``'s newest archive page (0: none yet)."""
+        with self.store.engine.connect() as conn:
+            found = conn.execute(
+                select(func.max(archive_pages.c.page)).where(archive_pages.c.language == language)
+            ).scalar()
+        return int(found or 0)
+
+    def last_seq(self, language: Lang) -> int:
+        """The sequence number of ``language``'s newest logged entry (0: none yet)."""
+        with self.store.engine.connect() as conn:
+            found = conn.execute(select(feed_state.c.next_seq).where(feed_state.c.language == language)).scalar()
+        return int(found) - 1 if found is not None else 0
+
+    def by_seq(self, language: Lang, first: int, last: int) -> list[tuple[int, int]]:
+        """(seq, article id) of ``language``'s logged entries numbered ``first`` to ``last``."""
+        c = feed_log.c
+        with self.store.engine.connect() as conn:
+            return sorted(
+                plain_rows(
+                    conn,
+                    select(c.seq, c.article_id).where(c.language == language, c.seq >= first, c.seq <= last),
+                )
+            )
+
+    @staticmethod
+    def _log_new(
+        conn: Connection,
+        language: Lang,
+        oldest_first: Sequence[int],
+        next_seq: int,
+        log: dict[int, tuple[int, int | None]],
+    ) -> None:
+        """Give ``oldest_first`` (none logged yet) the next sequence numbers, in that order."""
+        for article_id in oldest_first:
+            conn.execute(feed_log.insert().values(language=language, article_id=article_id, seq=next_seq, page=None))
+            log[article_id] = (next_seq, None)
+            next_seq += 1
+        conn.execute(feed_state.update().where(feed_state.c.language == language).values(next_seq=next_seq))
+
+    @staticmethod
+    def _capacities(conn: Connection, language: Lang) -> dict[int, int]:
+        """{page number: capacity} of every archive page of ``language`` (a row per page)."""
+        return {
+            int(row.page): int(row.capacity)
+            for row in conn.execute(
+                select(archive_pages.c.page, archive_pages.c.capacity)
+                .where(archive_pages.c.language == language)
+                .order_by(archive_pages.c.page)
+            )
+        }
+
+    @staticmethod
+    def _members(conn: Connection, language: Lang, numbers: Collection[int]) -> dict[int, list[tuple[int, int]]]:
+        """{page: [(seq, article id)]} of the archive pages ``numbers``."""
+        members: dict[int, list[tuple[int, int]]] = {n: [] for n in numbers}
+        if numbers:
+            for article_id, seq, page in plain_rows(
+                conn,
+                select(feed_log.c.article_id, feed_log.c.seq, feed_log.c.page).where(
+                    feed_log.c.language == language, feed_log.c.page.in_(sorted(numbers))
+                ),
+            ):
+                members[page].append((seq, article_id))
+        return members
+
+    @staticmethod
+    def _overflow(
+        conn: Connection,
+        language: Lang,
+        waiting: list[tuple[int, int]],
+        feed_size: int,
+        capacity: dict[int, int],
+        members: dict[int, list[tuple[int, int]]],
+    ) -> set[int]:
+        """Move the entries waiting beyond ``feed_size`` (``waiting`` sorted, oldest
+        first, and left with the rest) into the open page, opening the next page the
+        moment one is full; return the numbers of the pages that changed."""
+        waiting.sort()
+        changed: set[int] = set()
+
+        def open_page(number: int) -> None:
+            conn.execute(archive_pages.insert().values(language=language, page=number, capacity=feed_size))
+            capacity[number] = feed_size
+            members[number] = []
+            changed.add(number)
+
+        while len(waiting) > feed_size:
+            if not capacity:
+                open_page(1)
+            newest = max(capacity)
+            seq, article_id = waiting.pop(0)
+            conn.execute(
+                feed_log.update()
+                .where(feed_log.c.language == language, feed_log.c.article_id == article_id)
+                .values(page=newest)
+            )
+            members.setdefault(newest, []).append((seq, article_id))
+            changed.add(newest)
+            if len(members[newest]) >= capacity[newest]:
+                # Open the next page now, so the full one's next-archive link is final.
+                open_page(newest + 1)
+        return changed
 
     def frozen(self, language: Lang, page: int, formats: Collection[str] | None = None) -> dict[str, bytes]:
         """The stored documents of a full page ({format: bytes}), of ``formats`` only if

@@ -38,6 +38,7 @@ from syndicate.store.schema import (
     publish_state,
     published_file,
     retired_language,
+    translation_counts,
     translations,
 )
 
@@ -88,6 +89,9 @@ class PublishState:
     seq: int
     fingerprint: str
     folders: Mapping[str, int] = field(default_factory=dict, compare=False)
+    #: What the next publish must find unchanged to publish the change alone
+    #: (:mod:`syndicate.publish.delta`); "" when unknown (it plans the whole history).
+    plan: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,7 @@ class PublishedFile:
     digest: str  # of the inputs it was rendered from
     size: int  # bytes on disk
     article_id: int | None = None  # the entry a page shows
+    lastmod: str | None = None  # a sitemap file's newest entry (what the sitemap index says of it)
 
 
 def _when(conn: Connection) -> Callable[[Any], Any]:
@@ -165,9 +170,9 @@ class PublicationRepository:
     def state(self, language: str) -> PublishState | None:
         with self.store.connect() as conn:
             row = conn.execute(
-                select(publish_state.c.seq, publish_state.c.fingerprint, publish_state.c.folders).where(
-                    publish_state.c.language == language
-                )
+                select(
+                    publish_state.c.seq, publish_state.c.fingerprint, publish_state.c.folders, publish_state.c.plan
+                ).where(publish_state.c.language == language)
             ).first()
         if row is None:
             return None
@@ -175,13 +180,17 @@ class PublicationRepository:
             folders = {str(k): int(v) for k, v in json.loads(row.folders or "{}").items()}
         except (ValueError, TypeError, AttributeError):
             folders = {}  # unreadable: every file is checked instead
-        return PublishState(int(row.seq), str(row.fingerprint), folders)
+        return PublishState(int(row.seq), str(row.fingerprint), folders, str(row.plan or ""))
 
     def save_state(self, language: str, state: PublishState) -> None:
         with self.store.transaction() as conn:
             folders = json.dumps(dict(sorted(state.folders.items())))
             stmt = insert(conn, publish_state).values(
-                language=language, seq=state.seq, fingerprint=state.fingerprint, folders=folders
+                language=language,
+                seq=state.seq,
+                fingerprint=state.fingerprint,
+                folders=folders,
+                plan=state.plan or None,
             )
             conn.execute(
                 stmt.on_conflict_do_update(
@@ -190,6 +199,7 @@ class PublicationRepository:
                         "seq": stmt.excluded.seq,
                         "fingerprint": stmt.excluded.fingerprint,
                         "folders": stmt.excluded.folders,
+                        "plan": stmt.excluded.plan,
                     },
                 )
             )
@@ -259,8 +269,18 @@ class PublicationRepository:
 
     # -- light listings ---------------------------------------------------------------
 
-    def article_lines(self) -> list[ArticleLine]:
-        """Every article's light columns, by id."""
+    def article_lines(self, ids: Iterable[int] | None = None) -> list[ArticleLine]:
+        """Every article's light columns (of ``ids`` only, if given), by id."""
+        if ids is not None:
+            wanted = sorted(set(ids))
+            return [
+                line
+                for start in range(0, len(wanted), CHUNK)
+                for line in self._article_lines(wanted[start : start + CHUNK])
+            ]
+        return self._article_lines(None)
+
+    def _article_lines(self, ids: list[int] | None) -> list[ArticleLine]:
         a = articles.c
         with self.store.connect() as conn:
             when = _when(conn)
@@ -279,6 +299,8 @@ class PublicationRepository:
                 when(a.first_seen),
                 a.seq,
             ).order_by(a.id)
+            if ids is not None:
+                query = query.where(a.id.in_(ids))
             rows = plain_rows(conn, query)
         times = _Times()
         times[None] = None
@@ -314,19 +336,28 @@ class PublicationRepository:
             ) in rows
         ]
 
-    def translation_lines(self, languages: Iterable[Lang]) -> dict[Lang, dict[int, TranslationLine]]:
-        """{language: {article id: light translation}} for ``languages`` (each present, maybe empty)."""
+    def translation_lines(
+        self, languages: Iterable[Lang], ids: Iterable[int] | None = None
+    ) -> dict[Lang, dict[int, TranslationLine]]:
+        """{language: {article id: light translation}} for ``languages`` (each present, maybe
+        empty), of the articles ``ids`` only if given."""
         wanted = list(dict.fromkeys(languages))
         out: dict[Lang, dict[int, TranslationLine]] = {language: {} for language in wanted}
         if not wanted:
             return out
         t = translations.c
+        chosen = None if ids is None else sorted(set(ids))
+        rows: list[tuple[Any, ...]] = []
         with self.store.connect() as conn:
             approved = case((or_(t.engine == "source", t.reviewed_hash == t.source_hash), 1), else_=0)
             query = select(
                 t.article_id, t.language, t.title, _when(conn)(t.updated), t.seq, t.confidence, approved
             ).where(t.language.in_(wanted))
-            rows = plain_rows(conn, query)
+            if chosen is None:
+                rows = plain_rows(conn, query)
+            else:
+                for start in range(0, len(chosen), CHUNK):
+                    rows.extend(plain_rows(conn, query.where(t.article_id.in_(chosen[start : start + CHUNK]))))
         times = _Times()
         line = TranslationLine
         for article_id, language, title, updated, seq, confidence, ok in rows:
@@ -344,13 +375,64 @@ class PublicationRepository:
 
     # -- published files ---------------------------------------------------------------
 
-    def files(self, language: str) -> dict[str, tuple[str, int]]:
+    def files(self, language: str, paths: Iterable[str] | None = None) -> dict[str, tuple[str, int]]:
         """{path: (digest, size)} of everything the last publishes of ``language`` wrote
-        ("" = site-wide). Plain tuples: a language has a row per page."""
+        ("" = site-wide), of ``paths`` only if given. Plain tuples: a language has a row per page."""
         f = published_file.c
+        query = select(f.path, f.digest, f.size).where(f.language == language)
         with self.store.connect() as conn:
-            rows = plain_rows(conn, select(f.path, f.digest, f.size).where(f.language == language))
+            if paths is None:
+                rows = plain_rows(conn, query)
+            else:
+                wanted = sorted(set(paths))
+                rows = []
+                for start in range(0, len(wanted), CHUNK):
+                    rows.extend(plain_rows(conn, query.where(f.path.in_(wanted[start : start + CHUNK]))))
         return {path: (digest, int(size)) for path, digest, size in rows}
+
+    def sitemap_files(self, language: str, prefix: str) -> dict[str, tuple[str, str | None]]:
+        """{path: (digest, lastmod)} of ``language``'s recorded files under ``prefix``
+        (its sitemap files: a few hundred at most, whatever the history)."""
+        f = published_file.c
+        query = select(f.path, f.digest, f.lastmod).where(f.language == language, f.path.startswith(prefix))
+        with self.store.connect() as conn:
+            return {str(path): (str(digest), lastmod) for path, digest, lastmod in conn.execute(query)}
+
+    # -- what changed since a publish (syndicate.publish.delta) --------------------------
+
+    def changed_since(self, seq: int, limit: int) -> set[int] | None:
+        """The articles whose row or any translation changed after change number ``seq``
+        (both are stamped with the change number of every write), read by the change
+        numbers' indexes; None when there are more than ``limit``."""
+        with self.store.connect() as conn:
+            found = {
+                int(i)
+                for i in conn.execute(select(articles.c.id).where(articles.c.seq > seq).limit(limit + 1)).scalars()
+            }
+            if len(found) <= limit:
+                found.update(
+                    int(i)
+                    for i in conn.execute(
+                        select(translations.c.article_id).where(translations.c.seq > seq).distinct().limit(limit + 1)
+                    ).scalars()
+                )
+        return found if len(found) <= limit else None
+
+    def any_links(self) -> bool:
+        """Whether any article names a previous or next one (the source's chain)."""
+        a = articles.c
+        query = select(a.id).where(
+            or_(a.prev_url.is_not(None), a.prev_title.is_not(None), a.next_url.is_not(None), a.next_title.is_not(None))
+        )
+        with self.store.connect() as conn:
+            return conn.execute(query.limit(1)).first() is not None
+
+    def translated_counts(self) -> dict[str, int]:
+        """{language: translations stored}, from the counts kept as they are written."""
+        c = translation_counts.c
+        with self.store.connect() as conn:
+            rows = conn.execute(select(c.language, func.sum(c.translations)).group_by(c.language))
+            return {str(language): int(n or 0) for language, n in rows}
 
     def articles_of(self, language: str, paths: Sequence[str]) -> dict[str, int | None]:
         """{path: the article whose page it is (None: a feed or an index)} of ``paths``."""
@@ -378,7 +460,14 @@ class PublicationRepository:
     def record_files(self, language: str, files: Iterable[PublishedFile]) -> None:
         """Remember files just written (or found in place), replacing what was known."""
         rows = [
-            {"language": language, "path": f.path, "digest": f.digest, "size": f.size, "article_id": f.article_id}
+            {
+                "language": language,
+                "path": f.path,
+                "digest": f.digest,
+                "size": f.size,
+                "article_id": f.article_id,
+                "lastmod": f.lastmod,
+            }
             for f in files
         ]
         if not rows:
@@ -392,6 +481,7 @@ class PublicationRepository:
                         "digest": stmt.excluded.digest,
                         "size": stmt.excluded.size,
                         "article_id": stmt.excluded.article_id,
+                        "lastmod": stmt.excluded.lastmod,
                     },
                 )
                 conn.execute(stmt, rows[start : start + CHUNK])

@@ -433,6 +433,9 @@ publish_state = Table(
     # JSON {folder: mtime_ns} of the output folders it wrote, right after: unchanged
     # folders mean no file in them was added, removed or replaced since.
     Column("folders", Text, nullable=False, default="{}", server_default="{}"),
+    # JSON: what the next publish must find unchanged to publish only what changed
+    # (syndicate.publish.delta): the languages published together, chain links or not.
+    Column("plan", Text),
 )
 
 #: One row per output file a publish wrote: the digest of the inputs it was rendered from.
@@ -444,6 +447,7 @@ published_file = Table(
     Column("article_id", Integer),  # the entry a page shows; NULL for feeds and indexes
     Column("digest", String(64), nullable=False),
     Column("size", Integer, nullable=False),
+    Column("lastmod", String(40)),  # a sitemap file's newest entry (W3C datetime)
 )
 
 # -- the cluster's task bookkeeping (syndicate/cluster/ledger.py) ----------------------

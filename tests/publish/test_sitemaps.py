@@ -57,6 +57,12 @@ def urls(folder: Path) -> list[etree._Element]:
     return out
 
 
+def locs(folder: Path, name: str | None = None) -> list[str]:
+    """The pages the index's sitemap files list, or file ``name``'s."""
+    entries = urls(folder) if name is None else etree.parse(str(folder / name)).xpath("s:url", namespaces=NS)
+    return [str(url.findtext("s:loc", namespaces=NS)) for url in entries]
+
+
 def test_every_page_is_listed_once_with_its_languages_and_the_original(
     tmp_path: Path,
     index_schema: etree.XMLSchema,
@@ -131,16 +137,24 @@ def test_files_hold_at_most_the_limit_and_a_new_article_rewrites_only_the_last(
         len(urls(folder)) == 11 and len(etree.parse(str(folder / "sitemap-3.xml")).xpath("s:url", namespaces=NS)) == 3
     )
 
-    # The language shrinks (the wire's stories filtered out): the last file goes.
+    # The language shrinks (the wire's stories filtered out): each file keeps the entries
+    # it had that are still published (a file is where an entry was first published, not
+    # a place in the order that a removal would shift), and a file left empty goes.
+    members = {name: set(locs(folder, name)) for name in after if name.startswith("sitemap-") and name[8].isdigit()}
     text = config.read_text(encoding="utf-8").replace(
         'base_url = "https://wire.example.com/stories/"',
         'base_url = "https://wire.example.com/stories/"\nexclude = ["harbour cranes"]',
     )
     config.write_text(text, encoding="utf-8")
     once_with(config)
-    assert sorted(p.name for p in folder.glob("sitemap-[0-9]*.xml")) == ["sitemap-1.xml", "sitemap-2.xml"]
-    assert len(urls(folder)) == 7
-    index_schema.assertValid(etree.parse(str(folder / "sitemap.xml")))
+    remaining = set(locs(folder))
+    assert len(remaining) == 7
+    expected = {name: kept & remaining for name, kept in members.items() if kept & remaining}
+    assert {p.name: set(locs(folder, p.name)) for p in folder.glob("sitemap-[0-9]*.xml")} == expected
+    index = etree.parse(str(folder / "sitemap.xml"))
+    index_schema.assertValid(index)
+    listed = {loc.rsplit("/", 1)[1] for loc in index.xpath("//s:sitemap/s:loc/text()", namespaces=NS)}
+    assert listed == {*expected, sitemaps.NEWS_NAME}
 
 
 def test_the_news_window_counts_from_the_newest_entry() -> None:
@@ -170,11 +184,20 @@ def test_files_are_small_so_a_new_article_rewrites_little() -> None:
     """An entry lists every language (about 1.2 KB in 20): files of the protocol's 50,000
     would mean some 60 MB a language rewritten for each new article at that history."""
 
-    class Listing:
-        listing = tuple(range(1201, 0, -1))  # newest first, as an edition lists them
+    from types import SimpleNamespace
 
-    groups = sitemaps.parts(Listing())  # type: ignore[arg-type]
-    assert [len(g) for g in groups] == [sitemaps.PART_URLS, sitemaps.PART_URLS, 201] == [500, 500, 201]
-    assert groups[0][0] == 1 and groups[-1][-1] == 1201  # oldest first: a new one joins the last
-    assert [len(g) for g in sitemaps.parts(Listing(), limit=10**6)] == [1201]  # never above the protocol's limit
-    assert len(sitemaps.parts(Listing(), limit=10**6)[0]) <= sitemaps.MAX_URLS
+    class Listing:  # newest first, as an edition lists them
+        listing = tuple(SimpleNamespace(article_id=n) for n in range(1201, 0, -1))
+
+    seqs = {n: n for n in range(1, 1202)}  # first published in id order
+    groups = sitemaps.parts(Listing(), seqs)  # type: ignore[arg-type]
+    assert [len(g) for _, g in groups] == [sitemaps.PART_URLS, sitemaps.PART_URLS, 201] == [500, 500, 201]
+    assert [n for n, _ in groups] == [1, 2, 3]
+    # Oldest first: a new one joins the last.
+    assert groups[0][1][0].article_id == 1 and groups[-1][1][-1].article_id == 1201
+    whole = sitemaps.parts(Listing(), seqs, limit=10**6)  # type: ignore[arg-type]
+    assert [len(g) for _, g in whole] == [1201] and len(whole[0][1]) <= sitemaps.MAX_URLS  # never above the limit
+    # An entry published late into an old file's range (a backfill) joins that file.
+    seqs[1201], seqs[1] = 1, 1201
+    late = dict(sitemaps.parts(Listing(), seqs))  # type: ignore[arg-type]
+    assert late[1][0].article_id == 1201 and late[3][-1].article_id == 1
