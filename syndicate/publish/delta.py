@@ -14,8 +14,9 @@ would; the publisher falls back to the whole plan whenever that cannot be shown:
   entries): an entry never leaves an edition, and an entry's versions in the other
   languages only change when one of them is written.
 - **No article names a neighbour**, now or at the language's last publish (the marker
-  :func:`marker` leaves in the store): the order is then the sort by date, so an
-  unchanged article keeps its place among the others and every input of its page.
+  :func:`marker` leaves in the store): the order is then the sort by date (which the
+  database does for the news window), so an unchanged article keeps its place among the
+  others and every input of its page.
 - The language's settings, its output folders (see
   :meth:`~syndicate.publish.publisher.FeedPublisher._unmoved`) and the languages
   published together are as the last publish left them.
@@ -145,26 +146,25 @@ class Change:
         self.sizes = dict(sizes)
         self.touched = frozenset(touched)
         self.fingerprint = fingerprint
-        self._lines: dict[int, ArticleLine] | None = None
-        self._ranked: list[int] | None = None
+        self._lines: dict[int, ArticleLine] = {}
+        self._newest: dict[int, list[int]] = {}
         self._translated: dict[int, dict[Lang, TranslationLine]] = {}
 
     # -- shared by the languages ---------------------------------------------------------
 
-    @property
-    def lines(self) -> dict[int, ArticleLine]:
-        """Every article's light columns (read once for every language)."""
-        if self._lines is None:
-            self._lines = {line.id: line for line in self.publication.article_lines()}
-        return self._lines
+    def lines(self, ids: Collection[int]) -> dict[int, ArticleLine]:
+        """The light columns of the articles ``ids`` (each read once for every language)."""
+        missing = [aid for aid in ids if aid not in self._lines]
+        if missing:
+            self._lines.update((line.id, line) for line in self.publication.article_lines(missing))
+        return {aid: self._lines[aid] for aid in ids}
 
-    @property
-    def ranked(self) -> list[int]:
-        """Every article, newest first: the order of an edition whose articles name no neighbour."""
-        if self._ranked is None:
-            lines = self.lines
-            self._ranked = sorted(lines, key=lambda aid: rank(lines[aid]))
-        return self._ranked
+    def newest(self, start: int) -> list[int]:
+        """Articles newest first, :data:`_CHUNK` from ``start`` (each chunk read once)."""
+        chunk = self._newest.get(start)
+        if chunk is None:
+            chunk = self._newest[start] = self.publication.newest(start, _CHUNK)
+        return chunk
 
     def translations(self, ids: Collection[int]) -> dict[int, dict[Lang, TranslationLine]]:
         """{article: {language: translation}} of ``ids``, every configured language (each
@@ -188,8 +188,8 @@ class Change:
         :meth:`~syndicate.store.archive.FeedHistory.place` does).
         """
         settings = self.settings
-        lines = self.lines
         changed = [aid for aid, versions in self.translations(self.touched).items() if language in versions]
+        lines = self.lines(changed)
         # New entries take their sequence numbers oldest first, as a whole plan gives them.
         oldest_first = sorted(changed, key=lambda aid: rank(lines[aid]), reverse=True)
         layout = self.history.advance(language, oldest_first, settings.output.feed_size, changed, before.page)
@@ -207,6 +207,7 @@ class Change:
                 wanted.add(aid)
         wanted.update(self._news(language))
         versions = self.translations(wanted)
+        lines = self.lines(wanted)
         fingerprint = scope_fingerprint(self.fingerprint, language)
         pages_url = settings.translations_url
         base = f"{pages_url}{language}/"
@@ -226,13 +227,13 @@ class Change:
         """The language's entries published in the two days up to its newest (the news
         sitemap's, at most :data:`~syndicate.publish.sitemaps.NEWS_MAX`): a prefix of the
         order by date, read a chunk at a time."""
-        lines = self.lines
-        ranked = self.ranked
         found: list[int] = []
         since: datetime | None = None
-        for start in range(0, len(ranked), _CHUNK):
-            chunk = ranked[start : start + _CHUNK]
+        start = 0
+        while chunk := self.newest(start):
+            start += len(chunk)
             versions = self.translations(chunk)
+            lines = self.lines(chunk)
             for aid in chunk:
                 if language not in versions[aid]:
                     continue

@@ -418,6 +418,20 @@ class PublicationRepository:
                 )
         return found if len(found) <= limit else None
 
+    def newest(self, offset: int, limit: int) -> list[int]:
+        """Article ids newest first, as :func:`~syndicate.publish.ordering.rank` orders
+        articles no chain relates (publication date or else first seen, then first seen,
+        then id, each descending): ``limit`` of them from ``offset``. The database sorts."""
+        a = articles.c
+        query = (
+            select(a.id)
+            .order_by(func.coalesce(a.published, a.first_seen).desc(), a.first_seen.desc(), a.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        with self.store.connect() as conn:
+            return [int(i) for i in conn.execute(query).scalars()]
+
     def any_links(self) -> bool:
         """Whether any article names a previous or next one (the source's chain)."""
         a = articles.c

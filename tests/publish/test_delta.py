@@ -307,3 +307,38 @@ def test_nothing_new_after_a_change_alone_reads_nothing(tmp_path: Path) -> None:
         assert publisher.publish([Lang("es")]) == 0 and publisher.last_plan == ""
     finally:
         store.close()
+
+
+def test_a_change_alone_on_postgresql_is_what_a_publish_from_scratch_makes(
+    fresh_postgres_url: str, tmp_path: Path, small_sitemaps: None
+) -> None:
+    from sqlalchemy import text
+
+    languages = (Lang("es"), Lang("el"))
+    root = tmp_path / "incremental"
+    settings = settings_for(root, languages)
+    store = Store.from_url(fresh_postgres_url)
+    try:
+        history = History(store, random.Random(99))
+        plans = []
+        for n in range(16):
+            if n % 5 == 4:
+                history.edit(n - 2, "es")
+            history.add(n, n - 8.5 if n % 7 == 6 else n, ("es", "el"))  # some are backfills
+            publisher = FeedPublisher(settings, store, notify=lambda urls: None)
+            publisher.publish(languages)
+            plans.append(publisher.last_plan)
+        assert plans[0] == "history" and set(plans[1:]) == {"change"}
+        # From scratch: the same store, its feed history kept, what was published forgotten.
+        with store.transaction() as conn:
+            conn.execute(text("DELETE FROM publish_state"))
+            conn.execute(text("DELETE FROM published_file"))
+        scratch = tmp_path / "scratch"
+        publisher = FeedPublisher(settings_for(scratch, languages), store, notify=lambda urls: None)
+        publisher.publish(languages)
+        assert publisher.last_plan == "history"
+    finally:
+        store.close()
+    mine, fresh = _outputs(root), _outputs(scratch)
+    assert sorted(mine) == sorted(fresh)
+    assert [k for k in mine if mine[k] != fresh[k]] == []
