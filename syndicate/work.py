@@ -517,8 +517,11 @@ class Work:
         into = self.settings.sources_into(language)  # None: every source's articles go into it
         if again:
             candidates = sorted(set(article_ids or ()))
-        elif not recheck and not self._any_pending(language):
-            return TranslateOutcome(language=language)  # the counts say so: no scan of the history
+        elif not recheck:
+            # The counts say how many wait: the newest are read until that many are found
+            # (none at all when none waits), not the whole history.
+            waiting = self.store.articles.waiting_count(language, into)
+            candidates = self.store.articles.newest_pending(language, into, waiting)
         else:
             candidates = sorted(set(self.store.articles.pending_translation(language, into)).union(recheck))
             if article_ids is not None:

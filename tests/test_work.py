@@ -173,35 +173,39 @@ def test_translate_is_batched_and_idempotent(tmp_path: Path) -> None:
         store.close()
 
 
-def test_a_pass_with_nothing_to_translate_reads_the_counts_not_the_history(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Issue 23: a pass into a language whose articles are all translated (or held back)
-    answers from the counts the store keeps; the scan of every article runs only when
-    the counts say something waits, and then finds it."""
+def test_a_pass_reads_as_many_articles_as_the_counts_say_wait(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 23: a pass into a language asks the counts the store keeps how many articles
+    wait, and reads the newest until it found that many: none when all are translated (or
+    held back), a new one at the top, an edited old one further down; never a scan of the
+    whole history."""
     from syndicate.store.articles import ArticleRepository
 
     settings = load_settings(write_config(tmp_path, articles=folder_of(tmp_path, 6)))
     engine = FakeEngine("apertium", {("en", "es")}, tagged)
     store = Store.open(settings.state_dir)
-    scans: list[str] = []
-    scan = ArticleRepository.pending_translation
+    scans: list[tuple[str, int | None]] = []
+    whole, newest = ArticleRepository.pending_translation, ArticleRepository.newest_pending
 
-    def counted(self: ArticleRepository, language: Lang, sources: object = None) -> list[int]:
-        scans.append(language)
-        return scan(self, language, sources)  # type: ignore[arg-type]
+    def scan(self: ArticleRepository, language: Lang, sources: object = None) -> list[int]:
+        scans.append((language, None))
+        return whole(self, language, sources)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ArticleRepository, "pending_translation", counted)
+    def top(self: ArticleRepository, language: Lang, sources: object, count: int) -> list[int]:
+        scans.append((language, count))
+        return newest(self, language, sources, count)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ArticleRepository, "pending_translation", scan)
+    monkeypatch.setattr(ArticleRepository, "newest_pending", top)
     folder = tmp_path / "articles"
     try:
         work = Work(settings, store, engines_for(settings, engine), clock=Clock())
         work.poll("sample")
-        assert len(work.translate("es").written) == 6 and scans == ["es"]
+        assert len(work.translate("es").written) == 6 and scans == [("es", 6)]
         calls = len(engine.calls)
-        # Nothing new: no scan, no engine call.
+        # Nothing new: nothing read, no engine call.
         assert work.translate("es").written == () and not work.waiting("es")
-        assert (scans, len(engine.calls)) == (["es"], calls)
-        # One new and one edited article: the counts say so, the scan finds both.
+        assert scans[-1] == ("es", 0) and len(engine.calls) == calls
+        # One new and one edited old article: two wait, and both are found.
         (folder / "story-007.txt").write_text(article(7), encoding="utf-8")
         edited = folder / "story-003.txt"
         edited.write_text(article(3, "The ferry timetable changes on Monday for the whole summer."), encoding="utf-8")
@@ -209,12 +213,13 @@ def test_a_pass_with_nothing_to_translate_reads_the_counts_not_the_history(
         work.poll("sample")
         assert work.waiting("es")
         done = work.translate("es")
-        assert len(done.written) == 2 and scans == ["es", "es"]
-        assert not work.waiting("es") and work.translate("es").written == () and len(scans) == 2
+        assert len(done.written) == 2 and scans[-1] == ("es", 2)
+        assert not work.waiting("es") and work.translate("es").written == () and scans[-1] == ("es", 0)
+        assert ("es", None) not in scans
     finally:
         store.close()
 
-    # A new article its source's filter holds back waits for nothing either.
+    # A new article its source's filter holds back: waiting, but not taken, nor waited for.
     config = write_config(tmp_path)
     config.write_text(config.read_text(encoding="utf-8") + 'include = ["harbour"]\n', encoding="utf-8")
     filtered = load_settings(config)
@@ -223,7 +228,7 @@ def test_a_pass_with_nothing_to_translate_reads_the_counts_not_the_history(
     try:
         work = Work(filtered, store, engines_for(filtered, engine), clock=Clock())
         assert len(work.poll("sample").new) == 1
-        assert work.translate("es").written == () and not work.waiting("es") and len(scans) == 2
+        assert work.translate("es").written == () and not work.waiting("es") and scans[-1] == ("es", 1)
     finally:
         store.close()
 

@@ -195,6 +195,35 @@ class ArticleRepository:
         with self.store.connect() as conn:
             return [int(i) for i in conn.execute(query).scalars()]
 
+    def newest_pending(self, language: Lang, sources: Iterable[str] | None, count: int) -> list[int]:
+        """:meth:`pending_translation` when the counts say ``count`` articles wait
+        (:meth:`waiting_count`): read newest first and stopped at the ``count``-th, so a
+        pass over a new article reads the newest rows, not the history. In id order."""
+        if count <= 0:
+            return []
+        query = self._pending(language, sources, select(articles.c.id)).order_by(articles.c.id.desc()).limit(count)
+        with self.store.connect() as conn:
+            return sorted(int(i) for i in conn.execute(query).scalars())
+
+    def waiting_count(self, language: Lang, sources: Iterable[str] | None = None) -> int:
+        """How many articles of ``sources`` (all when None) :meth:`pending_translation`
+        gives for ``language``, held back or not: from the counts kept as the work
+        happens (:mod:`syndicate.store.counts`), their articles less their current
+        translations."""
+        with self.store.connect() as conn:
+            return self._waiting_total(conn, language, None if sources is None else list(sources))
+
+    @staticmethod
+    def _waiting_total(conn: Connection, language: Lang, chosen: list[str] | None) -> int:
+        total = select(func.coalesce(func.sum(article_counts.c.articles), 0))
+        current = select(func.coalesce(func.sum(current_counts.c.translations), 0)).where(
+            current_counts.c.language == language
+        )
+        if chosen is not None:
+            total = total.where(article_counts.c.source.in_(chosen))
+            current = current.where(current_counts.c.source.in_(chosen))
+        return int(conn.execute(total).scalar_one()) - int(conn.execute(current).scalar_one())
+
     def pending_count(self, language: Lang, sources: Iterable[str] | None = None, also: Iterable[int] = ()) -> int:
         """How many articles :meth:`pending_translation` gives, and of ``also`` (articles a
         settings change listed), less those the sources' filters hold back: what the next
@@ -204,14 +233,7 @@ class ArticleRepository:
         chosen = None if sources is None else list(sources)
         held = select(article_filter.c.article_id).where(article_filter.c.kept == false())
         with self.store.connect() as conn:
-            total = select(func.coalesce(func.sum(article_counts.c.articles), 0))
-            current = select(func.coalesce(func.sum(current_counts.c.translations), 0)).where(
-                current_counts.c.language == language
-            )
-            if chosen is not None:
-                total = total.where(article_counts.c.source.in_(chosen))
-                current = current.where(current_counts.c.source.in_(chosen))
-            pending = int(conn.execute(total).scalar_one()) - int(conn.execute(current).scalar_one())
+            pending = self._waiting_total(conn, language, chosen)
             # Held back and waiting: read from the filters' decisions (one row per article of a
             # filtered source), never from the whole history.
             f, t = article_filter.c, translations.alias("t")
