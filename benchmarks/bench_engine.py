@@ -20,13 +20,13 @@ from typing import ClassVar, Literal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scale_bench import MANY_LANGUAGES  # noqa: E402  # this folder: sys.path[0] when run
+from languages import MANY_LANGUAGES  # noqa: E402  # this folder: sys.path[0] when run
 
 from syndicate.config import EngineSettings, register_engine  # noqa: E402
 from syndicate.models import Lang  # noqa: E402
 from syndicate.translate.base import EngineOutput, Protect, segment_terms  # noqa: E402
 
-#: The languages it serves, to and from each other: English and scale_bench's twenty.
+#: The languages it serves, to and from each other: English and the benchmarks' twenty.
 CODES = tuple(Lang(code) for code in ("en", *MANY_LANGUAGES))
 
 

@@ -618,10 +618,12 @@ class Work:
         are current: the source languages, the rules around the engines (glossary,
         ``keep_verbatim``, the revisions of the code that finds names and finishes text),
         the dictionaries and models in use."""
-        from syndicate.translate.names import NAMES_REVISION
-        from syndicate.translate.numbers import NUMBERS_REVISION
-        from syndicate.translate.polish import POLISH_REVISION
-        from syndicate.translate.service import SHAPING_REVISION
+        from syndicate.translate.revisions import (
+            NAMES_REVISION,
+            NUMBERS_REVISION,
+            POLISH_REVISION,
+            SHAPING_REVISION,
+        )
 
         settings = self.settings
         sources = sorted(

@@ -19,12 +19,12 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from syndicate import metrics
 from syndicate.config import Settings
 from syndicate.errors import PublishError, StoreError
 from syndicate.models import Lang
-from syndicate.publish import delta
 from syndicate.publish.edition import (
     Edition,
     FeedEntry,
@@ -52,6 +52,9 @@ from syndicate.store.publication import (
     PublishState,
     TranslationLine,
 )
+
+if TYPE_CHECKING:
+    from syndicate.publish import delta
 
 logger = logging.getLogger(__name__)
 
@@ -411,6 +414,8 @@ class FeedPublisher:
                     changed += self.writer.remove(self._path(key))
         self.publication.forget_files(language, gone)
         folders = self._folder_times(self._folders(language))
+        from syndicate.publish import delta  # (lxml: loaded when something is published)
+
         plan = delta.marker(snapshot.publishing, snapshot.links, self.history, language)
         self.publication.save_state(language, PublishState(snapshot.watermark, fingerprint, folders, plan))
         return changed
@@ -423,6 +428,8 @@ class FeedPublisher:
         """The change to publish alone (see :mod:`syndicate.publish.delta`), or None: the
         whole history is planned. Each language's folders must be as its last publish
         left them, and its sitemap files on record with their dates."""
+        from syndicate.publish import delta
+
         for language in wanted:
             if self._unmoved(language):
                 continue
@@ -457,6 +464,8 @@ class FeedPublisher:
     ) -> int:
         """Publish ``language`` where ``change`` reaches it: the changed entries' pages, the
         documents and index pages that can hold them, the sitemap files that do."""
+        from syndicate.publish import delta
+
         fingerprint = scope_fingerprint(change.fingerprint, language)
         if not change.sizes[language]:  # no entry yet (nor before: its first one plans everything)
             state = PublishState(

@@ -109,3 +109,12 @@ class Translator(Protocol):
     def close(self) -> None:
         """Release processes and models."""
         ...
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One hop of a route: a language pair and the engines that serve it, in order."""
+
+    source: Lang
+    target: Lang
+    engines: tuple[Translator, ...]

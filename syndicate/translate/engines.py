@@ -21,7 +21,7 @@ from syndicate.translate.base import Translator
 if TYPE_CHECKING:
     from syndicate.translate.analysis import Analyser
     from syndicate.translate.apertium import ApertiumTranslator
-    from syndicate.translate.service import Leg
+    from syndicate.translate.base import Leg
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class Engines:
         Language tags match exactly first, then by primary subtag (an ``en-GB`` article
         goes to an engine's ``en`` model).
         """
-        from syndicate.translate.service import Leg
+        from syndicate.translate.base import Leg
 
         for src, tgt in dict.fromkeys(((source, target), (primary(source), primary(target)))):
             direct = self.chain(src, tgt)

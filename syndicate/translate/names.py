@@ -46,9 +46,8 @@ from syndicate.models import Lang, primary
 from syndicate.translate.analysis import Lookup
 from syndicate.translate.segments import split_sentences
 
-#: Bump when the rules below change what is protected: translations made under an older
-#: revision are redone (see :meth:`syndicate.translate.service._Plan.rules`).
-NAMES_REVISION = 1
+# NAMES_REVISION (syndicate.translate.revisions): bump it when the rules below change
+# what is protected; translations made under an older revision are redone.
 
 #: Words: letters and digits, with inner apostrophes, hyphens and ampersands ("O'Hare",
 #: "Chick-O-Stix", "AT&T"), or initials with periods ("U.S.", "D.A.").
@@ -803,4 +802,4 @@ def place_name(key: str, target: Lang) -> str | None:
     return code.rsplit("/", 1)[-1].replace("_", " ")
 
 
-__all__ = ["LANGUAGE_WORDS", "NAMES_REVISION", "NameFinder", "Names", "cldr_place", "is_title_case", "place_name"]
+__all__ = ["LANGUAGE_WORDS", "NameFinder", "Names", "cldr_place", "is_title_case", "place_name"]

@@ -33,9 +33,8 @@ from functools import lru_cache
 
 from syndicate.models import Lang, primary
 
-#: Bump when what these functions produce changes: translations made by an older
-#: revision are redone (see :meth:`syndicate.translate.service._Plan.rules`).
-NUMBERS_REVISION = 1
+# NUMBERS_REVISION (syndicate.translate.revisions): bump it when what these functions
+# produce changes; translations made by an older revision are redone.
 
 _SCALES_EN = {
     "k": 3,

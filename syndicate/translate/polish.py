@@ -30,8 +30,8 @@ from collections.abc import Sequence
 from syndicate.models import Lang, primary
 from syndicate.translate.analysis import Lookup
 
-#: Bump when the output of this module changes: stored translations are redone.
-POLISH_REVISION = 1
+# POLISH_REVISION (syndicate.translate.revisions): bump it when the output of this
+# module changes; stored translations are redone.
 
 #: CLDR delimiters per language: (open, close, alternate open, alternate close).
 QUOTES: dict[str, tuple[str, str, str, str]] = {

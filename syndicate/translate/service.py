@@ -62,18 +62,19 @@ from syndicate.models import (
 from syndicate.sanitize import sanitize
 from syndicate.translate import guards
 from syndicate.translate.analysis import Lookup
-from syndicate.translate.base import EngineOutput, Translator
+from syndicate.translate.base import EngineOutput, Leg, Translator
 from syndicate.translate.markup import Fixed, ParagraphPlan
-from syndicate.translate.names import NAMES_REVISION, NameFinder, Names
-from syndicate.translate.numbers import NUMBERS_REVISION, localise, number_terms, numbers_agree
-from syndicate.translate.polish import POLISH_REVISION, Polisher
+from syndicate.translate.names import NameFinder, Names
+from syndicate.translate.numbers import localise, number_terms, numbers_agree
+from syndicate.translate.polish import Polisher
+from syndicate.translate.revisions import NAMES_REVISION, NUMBERS_REVISION, POLISH_REVISION, SHAPING_REVISION
 
 logger = logging.getLogger(__name__)
 
-#: Bump when what the engines are given changes for the same segment and terms (how
-#: protected terms are sent, how compounds are spaced): memory entries made before are
-#: not reused, and stored translations are redone.
-SHAPING_REVISION = 1
+# SHAPING_REVISION (syndicate.translate.revisions): bump it when what the engines are
+# given changes for the same segment and terms (how protected terms are sent, how
+# compounds are spaced); memory entries made before are not reused, and stored
+# translations are redone.
 
 #: A segment's protected terms, (term, what must stand for it) sorted: part of its identity.
 Terms = tuple[tuple[str, str], ...]
@@ -102,15 +103,6 @@ class Counts:
 
     def total(self, name: str) -> int:
         return sum(v for (_, _, n), v in self.values.items() if n == name)
-
-
-@dataclass(frozen=True)
-class Leg:
-    """One hop of a route: a language pair and the engines that serve it, in order."""
-
-    source: Lang
-    target: Lang
-    engines: tuple[Translator, ...]
 
 
 @dataclass(frozen=True)
