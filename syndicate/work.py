@@ -613,7 +613,7 @@ class Work:
             return [i for i in ids if i not in held]
         return ids
 
-    def _translate_fingerprint(self, language: Lang) -> str:
+    def _translate_fingerprint(self, language: Lang, *, every_source: bool = False) -> str:
         """Everything besides the articles themselves that decides which translations
         are current: the source languages, the rules around the engines (glossary,
         ``keep_verbatim``, the revisions of the code that finds names and finishes text),
@@ -639,7 +639,7 @@ class Work:
                 for engine in leg.engines
             ]
         parts = {
-            "sources": _translate_fingerprint(settings, language),
+            "sources": _translate_fingerprint(settings, language, every_source=every_source),
             "keep_verbatim": sorted(settings.translate.keep_verbatim),
             "glossary": sorted(settings.translate.glossary.get(language, {}).items()),
             "revisions": [SHAPING_REVISION, NAMES_REVISION, NUMBERS_REVISION, POLISH_REVISION],
@@ -657,6 +657,14 @@ class Work:
         fingerprint = self._translate_fingerprint(language)
         if not self.store.translations.settings_changed(language, fingerprint):
             return self.store.translations.recheck(language)
+        if not self.store.translations.settings_changed(
+            language, self._translate_fingerprint(language, every_source=True)
+        ):
+            # The same settings, fingerprinted as releases before this one did (every
+            # source's name in it): nothing to check again, the new fingerprint kept.
+            listed = self.store.translations.recheck(language)
+            self.store.translations.settings_checked(language, fingerprint, listed)
+            return listed
         elsewhere = self._made_elsewhere(language)
         if elsewhere:
             logger.info(
@@ -1079,11 +1087,15 @@ def _reader_fingerprint(settings: Settings, source: SourceSettings) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
-def _translate_fingerprint(settings: Settings, language: Lang) -> str:
-    """What decides which translations are current, besides the articles themselves."""
+def _translate_fingerprint(settings: Settings, language: Lang, *, every_source: bool = False) -> str:
+    """What decides which translations are current, besides the articles themselves: the
+    site's source language, the sources that declare their own, and those translated by
+    title only. A source that declares neither changes nothing already translated, so one
+    added or removed leaves it as it was (``every_source``: as releases before made it,
+    with every source's name)."""
     parts = {
         "site": settings.site.source_language,
-        "sources": sorted((s.name, s.language or "") for s in settings.sources),
+        "sources": sorted((s.name, s.language or "") for s in settings.sources if every_source or s.language),
         "language": language,
     }
     # [[sources]] title_only (only when set, so configurations without it keep theirs).

@@ -233,6 +233,52 @@ def test_a_pass_reads_as_many_articles_as_the_counts_say_wait(tmp_path: Path, mo
         store.close()
 
 
+def test_a_source_added_without_a_language_of_its_own_checks_nothing_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 23: adding a source is routine; unless it declares a source language (or is
+    translated by title only) it changes no translation already made, and checking every
+    one of them again (loading each article, finding its names) cost minutes at 10,000
+    articles in 20 languages. A source that declares a language still does."""
+    settings = load_settings(write_config(tmp_path, articles=folder_of(tmp_path, 4)))
+    store = Store.open(settings.state_dir)
+    checked: list[str] = []
+    real = Work._rules_changed
+
+    def counting(self: Work, language: Lang) -> list[int]:
+        checked.append(language)
+        return real(self, language)
+
+    monkeypatch.setattr(Work, "_rules_changed", counting)
+    (tmp_path / "wire").mkdir()
+
+    def with_source(extra: str) -> Work:
+        config = write_config(tmp_path)
+        text = (
+            config.read_text(encoding="utf-8")
+            + f'\n[[sources]]\nname = "wire"\ntype = "folder"\npath = "wire"\n{extra}'
+        )
+        config.write_text(text, encoding="utf-8")
+        changed = load_settings(config)
+        return Work(changed, store, engines_for(changed), clock=Clock())
+
+    try:
+        work = Work(settings, store, engines_for(settings), clock=Clock())
+        work.poll("sample")
+        assert len(work.translate("es").written) == 4 and checked == ["es"]  # the first pass checks
+        assert with_source("").translate("es").written == () and checked == ["es"]
+        # The fingerprint a release before this one stored (every source's name in it) is
+        # taken as the same settings, and replaced.
+        plain = Work(settings, store, engines_for(settings), clock=Clock())
+        store.translations.settings_checked(Lang("es"), plain._translate_fingerprint(Lang("es"), every_source=True), [])
+        assert plain.translate("es").written == () and checked == ["es"]
+        assert not store.translations.settings_changed(Lang("es"), plain._translate_fingerprint(Lang("es")))
+        # A source that declares its language: checked again.
+        assert with_source('language = "de"\n').translate("es").written == () and checked == ["es", "es"]
+    finally:
+        store.close()
+
+
 def test_a_corrected_source_language_redoes_its_articles_whatever_cuts_a_pass_short(tmp_path: Path) -> None:
     config = write_config(tmp_path, articles=folder_of(tmp_path, 3))
     settings = load_settings(config)
