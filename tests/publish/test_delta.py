@@ -245,17 +245,23 @@ def test_a_change_alone_renders_what_it_reaches_and_reads_no_history(tmp_path: P
         store.close()
 
 
-def test_a_chain_of_links_or_a_rule_that_holds_back_plans_the_whole_history(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path, languages=("es",))
+def _five_then_one(settings: Settings, seed: int) -> tuple[Store, History, FeedPublisher]:
+    """Five Spanish articles published, then a sixth: the store (open), the history, and
+    the publisher that published the sixth (its ``last_plan`` says how)."""
     store = Store.open(settings.state_dir)
+    history = History(store, random.Random(seed))
+    for n in range(5):
+        history.add(n, n, ("es",))
+    FeedPublisher(settings, store, notify=lambda urls: None).publish([Lang("es")])
+    history.add(5, 5, ("es",))
+    publisher = FeedPublisher(settings, store, notify=lambda urls: None)
+    publisher.publish([Lang("es")])
+    return store, history, publisher
+
+
+def test_a_chain_of_links_plans_the_whole_history(tmp_path: Path) -> None:
+    store, history, publisher = _five_then_one(settings_for(tmp_path, languages=("es",)), 2)
     try:
-        history = History(store, random.Random(2))
-        for n in range(5):
-            history.add(n, n, ("es",))
-        publisher = FeedPublisher(settings, store, notify=lambda urls: None)
-        publisher.publish([Lang("es")])
-        history.add(5, 5, ("es",))
-        publisher.publish([Lang("es")])
         assert publisher.last_plan == "change"
         history.add(6, 6, ("es",), prev=5)  # the source starts naming neighbours
         publisher.publish([Lang("es")])
@@ -276,33 +282,15 @@ def test_a_rule_that_holds_entries_back_plans_the_whole_history(tmp_path: Path, 
     """An entry held back can join the edition later, between older ones: only the whole
     plan places it. Without the rule, the same change is published alone."""
     for held in (False, True):
-        root = tmp_path / str(held)
-        settings = settings_for(root, languages=("es",), **(rule if held else {}))
-        store = Store.open(settings.state_dir)
-        try:
-            history = History(store, random.Random(4))
-            for n in range(5):
-                history.add(n, n, ("es",))
-            FeedPublisher(settings, store, notify=lambda urls: None).publish([Lang("es")])
-            history.add(5, 5, ("es",))
-            publisher = FeedPublisher(settings, store, notify=lambda urls: None)
-            publisher.publish([Lang("es")])
-            assert publisher.last_plan == ("history" if held else "change")
-        finally:
-            store.close()
+        settings = settings_for(tmp_path / str(held), languages=("es",), **(rule if held else {}))
+        store, _, publisher = _five_then_one(settings, 4)
+        store.close()
+        assert publisher.last_plan == ("history" if held else "change")
 
 
 def test_nothing_new_after_a_change_alone_reads_nothing(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path, languages=("es",))
-    store = Store.open(settings.state_dir)
+    store, _, publisher = _five_then_one(settings_for(tmp_path, languages=("es",)), 3)
     try:
-        history = History(store, random.Random(3))
-        for n in range(5):
-            history.add(n, n, ("es",))
-        FeedPublisher(settings, store, notify=lambda urls: None).publish([Lang("es")])
-        history.add(5, 5, ("es",))
-        publisher = FeedPublisher(settings, store, notify=lambda urls: None)
-        publisher.publish([Lang("es")])
         assert publisher.last_plan == "change"
         assert publisher.publish([Lang("es")]) == 0 and publisher.last_plan == ""
     finally:
