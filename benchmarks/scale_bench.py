@@ -10,7 +10,10 @@ languages with ``benchmarks/bench_engine.py``'s fast deterministic engine (the s
 publishing code are the real ones: issue 23). Then it runs whole ``syndicate once``
 processes (``<python> -m syndicate --config <cfg> -q once``) and measures:
 
-  fill      the first ``once`` over all N articles (reported, not a target);
+  fill      the first ``once`` over all N articles (reported, not a target); with
+            ``--fill store`` (the bench engine only), 200 articles through a real
+            ``once``, the rest stored through the store's API (``history_fill.py``),
+            then a real ``once`` that publishes them all;
   no-change a ``once`` with nothing new (median of 5);
   one-new   a ``once`` after one fresh article was dropped into the folder (median of
             5, a different article each time; its translation is included);
@@ -21,9 +24,14 @@ processes (``<python> -m syndicate --config <cfg> -q once``) and measures:
   written   the bytes a one-new run writes (median): the output files it adds or
             replaces (their sizes) and what the store's files grew by.
 
-Prints a table, the issue's targets beside it, then one JSON object as the last line.
+Prints a table, the issue's targets beside it (issue 10's in two languages, issue 23's in
+more: the largest N against the smallest), then one JSON object as the last line.
 
-    python benchmarks/scale_bench.py [--sizes 200,2000,10000] [--languages N] [--python PY] [--keep DIR]
+    python benchmarks/scale_bench.py [--sizes 200,2000,10000] [--languages N] [--fill once|store]
+                                     [--python PY] [--keep DIR]
+
+``--keep DIR`` leaves each history in ``DIR/N<size>``; run again with the same ``DIR``,
+it measures those histories without filling them (each run adds its five new articles).
 
 The fill at 10,000 translates about 60,000 segments and can take a long time; it is
 built only when ``--sizes`` asks for it, and progress is printed while it runs.
