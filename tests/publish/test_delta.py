@@ -194,6 +194,46 @@ def test_a_history_published_change_by_change_is_what_a_publish_from_scratch_mak
     assert sum(plan == "change" for _, plan in plans) >= 30
 
 
+def test_articles_a_removed_filter_releases_are_published_as_a_whole_plan_would(
+    tmp_path: Path, small_sitemaps: None
+) -> None:
+    """While a keyword filter holds articles back, the whole history is planned; once the
+    filter is gone, its articles come back as a change (their change numbers were stamped)
+    and land where a publish from scratch puts them."""
+    root = tmp_path / "site"
+    settings = settings_for(root, languages=("es", "el"))
+    store = Store.open(settings.state_dir)
+    languages = [Lang("es"), Lang("el")]
+    try:
+        history = History(store, random.Random(5))
+        for n in range(12):
+            history.add(n, n, ("es", "el"))
+        held = [history.ids[n] for n in (3, 7, 11)]
+        slugs = [store.articles.get(aid).slug for aid in held]  # type: ignore[union-attr]
+        store.filters.decide(
+            {aid: ("rules", store.articles.get(aid).article.content_hash, False, "exclude") for aid in held}  # type: ignore[union-attr]
+        )
+        publisher = FeedPublisher(settings, store, notify=lambda urls: None)
+        publisher.publish(languages)
+        assert publisher.last_plan == "history"
+        history.add(12, 12, ("es", "el"))  # published while three are held back
+        publisher = FeedPublisher(settings, store, notify=lambda urls: None)
+        publisher.publish(languages)
+        assert publisher.last_plan == "history"
+        assert not any((root / "translations" / "es" / f"{slug}.html").exists() for slug in slugs)
+        store.filters.forget(set())  # the filter is taken out of the config
+        history.add(13, 13, ("es", "el"))
+        publisher = FeedPublisher(settings, store, notify=lambda urls: None)
+        publisher.publish(languages)
+        assert publisher.last_plan == "change"
+        assert all((root / "translations" / "es" / f"{slug}.html").exists() for slug in slugs)
+    finally:
+        store.close()
+    fresh, mine = _from_scratch(root, tmp_path / "scratch"), _outputs(root)
+    assert sorted(mine) == sorted(fresh)
+    assert [k for k in mine if mine[k] != fresh[k]] == []
+
+
 def test_a_change_alone_renders_what_it_reaches_and_reads_no_history(tmp_path: Path, small_sitemaps: None) -> None:
     settings = settings_for(tmp_path, languages=("es", "el"))
     store = Store.open(settings.state_dir)
