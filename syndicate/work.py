@@ -524,9 +524,9 @@ class Work:
             candidates = self.store.articles.newest_pending(language, into, waiting)
         else:
             candidates = sorted(set(self.store.articles.pending_translation(language, into)).union(recheck))
-            if article_ids is not None:
-                wanted = set(article_ids)
-                candidates = [i for i in candidates if i in wanted]
+        if article_ids is not None and not again:  # a batch of its own (a cluster's task)
+            wanted = set(article_ids)
+            candidates = [i for i in candidates if i in wanted]
         if into is not None and candidates:  # [[sources]] languages: not this source's language
             allowed = set(self.store.articles.chosen(sources=into))
             candidates = [i for i in candidates if i in allowed]

@@ -216,6 +216,12 @@ def test_a_pass_reads_as_many_articles_as_the_counts_say_wait(tmp_path: Path, mo
         assert len(done.written) == 2 and scans[-1] == ("es", 2)
         assert not work.waiting("es") and work.translate("es").written == () and scans[-1] == ("es", 0)
         assert ("es", None) not in scans
+        # A pass asked for some articles (a cluster's task) translates those, not every one waiting.
+        (folder / "story-009.txt").write_text(article(9), encoding="utf-8")
+        (folder / "story-010.txt").write_text(article(10), encoding="utf-8")
+        batch = sorted(work.poll("sample").article_ids)
+        assert len(batch) == 2 and work.translate("es", batch[:1]).written == (batch[0],)
+        assert work.translate("es").written == (batch[1],)
     finally:
         store.close()
 
