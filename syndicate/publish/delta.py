@@ -201,8 +201,7 @@ class Change:
             wanted.update(page.article_ids)
         seqs = dict(layout.seqs)
         for number in sorted(parts):
-            first = (number - 1) * sitemaps.PART_URLS + 1
-            for seq, aid in self.history.by_seq(language, first, first + sitemaps.PART_URLS - 1):
+            for seq, aid in self.history.by_seq(language, *sitemaps.part_seqs(number)):
                 seqs[aid] = seq
                 wanted.add(aid)
         wanted.update(self._news(language))

@@ -438,10 +438,14 @@ class FeedPublisher:
                 return None
             # A language with nothing published yet has no folders to trust: nothing to
             # publish again either (the change path leaves an empty language as it is).
+        from syndicate.publish.sitemaps import part_number
+
         for language in wanted:
-            prefix = f"pages/{language}/sitemap-"
-            recorded = self.publication.sitemap_files(language, prefix)
-            if any(lastmod is None and key[len(prefix) : -4].isdigit() for key, (_, lastmod) in recorded.items()):
+            recorded = self.publication.sitemap_files(language, f"pages/{language}/sitemap-")
+            if any(
+                lastmod is None and part_number(key.rsplit("/", 1)[1]) is not None
+                for key, (_, lastmod) in recorded.items()
+            ):
                 return None  # files written before their dates were recorded: the whole plan records them
         return delta.change(
             self.settings,
@@ -601,9 +605,9 @@ class FeedPublisher:
         recorded = self.publication.sitemap_files(language, f"{prefix}sitemap-")
         if only is not None:
             for key, (digest, lastmod) in recorded.items():
-                text = key[len(f"{prefix}sitemap-") : -len(".xml")]
-                if text.isdigit() and int(text) not in only and lastmod is not None:
-                    listed[int(text)] = (digest, lastmod)
+                number = sitemaps.part_number(key[len(prefix) :])
+                if number is not None and number not in only and lastmod is not None:
+                    listed[number] = (digest, lastmod)
         for number, entries in sitemaps.parts(edition, seqs, only=only):
             key = f"{prefix}{sitemaps.part_name(number)}"
             digest = sitemap_digest(fingerprint, "sitemap", (entry.digest for entry in entries))

@@ -59,9 +59,21 @@ class Original:
     language: str
 
 
+def part_number(name: str) -> int | None:
+    """The number of the sitemap file named ``name`` (:func:`part_name`); None for another file."""
+    number = name.removeprefix("sitemap-").removesuffix(".xml")
+    return int(number) if name.startswith("sitemap-") and name.endswith(".xml") and number.isdigit() else None
+
+
 def part_of(seq: int, limit: int | None = None) -> int:
     """The sitemap file of the entry first published ``seq``-th in its language."""
     return (seq - 1) // min(limit or PART_URLS, MAX_URLS) + 1
+
+
+def part_seqs(number: int, limit: int | None = None) -> tuple[int, int]:
+    """The first and last sequence numbers sitemap file ``number`` holds (:func:`part_of`)."""
+    size = min(limit or PART_URLS, MAX_URLS)
+    return (number - 1) * size + 1, number * size
 
 
 def parts(

@@ -197,6 +197,15 @@ def test_files_are_small_so_a_new_article_rewrites_little() -> None:
     assert groups[0][1][0].article_id == 1 and groups[-1][1][-1].article_id == 1201
     whole = sitemaps.parts(Listing(), seqs, limit=10**6)  # type: ignore[arg-type]
     assert [len(g) for _, g in whole] == [1201] and len(whole[0][1]) <= sitemaps.MAX_URLS  # never above the limit
+    # File numbers, names and the sequence numbers each holds agree.
+    assert [sitemaps.part_seqs(n) for n in (1, 2, 3)] == [(1, 500), (501, 1000), (1001, 1500)]
+    assert all(sitemaps.part_of(seq) == n for n in (1, 2, 3) for seq in sitemaps.part_seqs(n))
+    assert [sitemaps.part_number(sitemaps.part_name(n)) for n in (1, 12)] == [1, 12]
+    assert [sitemaps.part_number(name) for name in (sitemaps.NEWS_NAME, sitemaps.INDEX_NAME, "sitemap-x.xml")] == [
+        None,
+        None,
+        None,
+    ]
     # An entry published late into an old file's range (a backfill) joins that file.
     seqs[1201], seqs[1] = 1, 1201
     late = dict(sitemaps.parts(Listing(), seqs))  # type: ignore[arg-type]
