@@ -34,15 +34,14 @@ import json
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from syndicate.config import Settings
 from syndicate.models import Lang
 from syndicate.publish import sitemaps
 from syndicate.publish.edition import Edition, edition_header
-from syndicate.publish.edition import _second as _to_second
 from syndicate.publish.ordering import rank
-from syndicate.publish.plan import listed_entry, scope_fingerprint
+from syndicate.publish.plan import _second, listed_entry, scope_fingerprint
 from syndicate.store.archive import FeedHistory, FeedLayout
 from syndicate.store.publication import ArticleLine, PublicationRepository, PublishState, TranslationLine
 
@@ -244,10 +243,6 @@ class Change:
                     return found
                 found.append(aid)
         return found
-
-
-def _second(value: datetime) -> datetime:
-    return value if value.tzinfo is UTC and not value.microsecond else _to_second(value)
 
 
 def _whole(reason: str) -> tuple[Change, dict[Lang, Marker]] | None:

@@ -341,7 +341,10 @@ class FeedPublisher:
         """The output folders of ``scope`` are as its last completed publish left them
         (their modification times say so: a stat per folder), so every file it recorded
         is still in place and need not be stat'ed one by one."""
-        state = self.publication.state(scope)
+        return self._left_as(scope, self.publication.state(scope))
+
+    def _left_as(self, scope: str, state: PublishState | None) -> bool:
+        """:meth:`_unmoved`, with the state of ``scope`` the caller read."""
         if state is None or not state.folders:
             return False
         return state.folders == self._folder_times(self._folders(scope))
@@ -430,10 +433,10 @@ class FeedPublisher:
         left them, and its sitemap files on record with their dates."""
         from syndicate.publish import delta
 
-        for language in wanted:
-            if self._unmoved(language):
+        states = {language: self.publication.state(language) for language in wanted}
+        for language, state in states.items():
+            if self._left_as(language, state):
                 continue
-            state = self.publication.state(language)
             if state is None or state.folders or self._folder_times(self._folders(language)):
                 return None
             # A language with nothing published yet has no folders to trust: nothing to
@@ -454,7 +457,7 @@ class FeedPublisher:
             languages=wanted,
             configured=configured,
             fingerprint=fingerprint,
-            states={language: self.publication.state(language) for language in wanted},
+            states=states,
             held=held,
         )
 
