@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from syndicate.config import Settings
@@ -218,8 +218,7 @@ class Change:
             )
             listing.append(listed_entry(line, translated[language], base, siblings, fingerprint=fingerprint))
         edition = edition_header(settings, language, self.publishing, listing, size=self.sizes[language])
-        layout = FeedLayout(current=layout.current, pages=layout.pages, seqs=seqs)
-        return Window(edition, tuple(sorted(changed)), layout, tuple(sorted(parts)), lines)
+        return Window(edition, tuple(sorted(changed)), replace(layout, seqs=seqs), tuple(sorted(parts)), lines)
 
     def _news(self, language: Lang) -> list[int]:
         """The language's entries published in the two days up to its newest (the news

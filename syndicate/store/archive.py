@@ -132,12 +132,8 @@ class FeedHistory:
                 else:
                     members.setdefault(page, []).append((seq, article_id))
             self._overflow(conn, language, waiting, feed_size, capacity, members)
-        pages = tuple(
-            ArchivePage(number=n, article_ids=tuple(aid for _, aid in sorted(members[n])), capacity=capacity[n])
-            for n in sorted(capacity)
-        )
         seqs = {aid: seq for aid, (seq, _) in log.items() if aid in present}
-        return FeedLayout(current=tuple(aid for _, aid in waiting), pages=pages, seqs=seqs)
+        return self._layout(capacity, capacity, members, waiting, seqs)
 
     def advance(
         self,
@@ -186,14 +182,10 @@ class FeedHistory:
             members = self._members(conn, language, wanted)
             moved = self._overflow(conn, language, waiting, feed_size, capacity, members)
             wanted.update(moved)
-        pages = tuple(
-            ArchivePage(number=n, article_ids=tuple(aid for _, aid in sorted(members[n])), capacity=capacity[n])
-            for n in sorted(wanted)
-        )
         seqs = {aid: seq for aid, (seq, _) in log.items()}
         seqs.update((aid, seq) for n in wanted for seq, aid in members[n])
         seqs.update((aid, seq) for seq, aid in waiting)
-        return FeedLayout(current=tuple(aid for _, aid in waiting), pages=pages, seqs=seqs)
+        return self._layout(wanted, capacity, members, waiting, seqs)
 
     def newest_page(self, language: Lang) -> int:
         """The number of ``language``'s newest archive page (0: none yet)."""
@@ -219,6 +211,22 @@ class FeedHistory:
                     select(c.seq, c.article_id).where(c.language == language, c.seq >= first, c.seq <= last),
                 )
             )
+
+    @staticmethod
+    def _layout(
+        numbers: Collection[int],
+        capacity: Mapping[int, int],
+        members: Mapping[int, list[tuple[int, int]]],
+        waiting: Sequence[tuple[int, int]],
+        seqs: Mapping[int, int],
+    ) -> FeedLayout:
+        """The layout of the archive pages ``numbers`` and of the entries ``waiting`` in the
+        subscription feed, members by sequence number."""
+        pages = tuple(
+            ArchivePage(number=n, article_ids=tuple(aid for _, aid in sorted(members[n])), capacity=capacity[n])
+            for n in sorted(numbers)
+        )
+        return FeedLayout(current=tuple(aid for _, aid in waiting), pages=pages, seqs=seqs)
 
     @staticmethod
     def _log_new(
