@@ -155,9 +155,11 @@ class Daemon:
         """One source's turn: :meth:`Work.poll`, then :meth:`translate_and_publish`."""
         with self._source_locks[name]:
             poll = self.work.poll(name)
-        return Cycle(poll=poll, after=self.translate_and_publish())
+        # What a poll brought is news: its first language is published before the others
+        # are translated (a push reaches its first readers after one translation).
+        return Cycle(poll=poll, after=self.translate_and_publish(first_early=bool(poll.article_ids)))
 
-    def translate_and_publish(self) -> RunReport:
+    def translate_and_publish(self, *, first_early: bool = False) -> RunReport:
         """:func:`~syndicate.work.translate_and_publish`, the loop ``once`` runs too: after
         every poll, at start (what a crash left stored but not published) and after an
         editor's change. One at a time, whatever the number of polling threads.
@@ -167,7 +169,7 @@ class Daemon:
         """
         with self._output_lock:
             try:
-                return translate_and_publish(self.work)
+                return translate_and_publish(self.work, first_early=first_early)
             except RunAborted as exc:
                 logger.error("%s (tried again after the next poll)", exc.cause)
                 return exc.done

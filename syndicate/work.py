@@ -961,11 +961,18 @@ def translate_and_publish(
     article_ids: Sequence[int] | None = None,
     again: bool = False,
     publish: bool = True,
+    first_early: bool = False,
 ) -> RunReport:
     """Translate what waits in every language (or ``languages``; only ``article_ids``, all
     over again when ``again``), then publish every language: the second half of every
     pass, after ``syndicate once``'s polls, after each of the daemon's, and for
     ``syndicate retranslate``.
+
+    ``first_early`` (the daemon, after a poll): the first language whose translations
+    changed is published as soon as it is translated, before the others are, so its
+    readers wait for one translation rather than one per language. It is published again
+    with the others at the end (its entries gain their new siblings' links), which costs
+    one language's publish more when there is something new and nothing otherwise.
 
     One language's trouble is a problem in the report and the others go on. A store or
     output that fails raises :class:`~syndicate.errors.RunAborted` carrying the report of
@@ -975,14 +982,19 @@ def translate_and_publish(
     report = RunReport()
     chosen = tuple(work.settings.translate.languages if languages is None else languages)
     try:
-        for language in chosen:
+        for index, language in enumerate(chosen):
             try:
-                report += work.translate(language, article_ids, again=again).report()
+                done = work.translate(language, article_ids, again=again)
             except StoreError:
                 raise
             except SyndicateError as exc:  # one language's trouble is not the others'
                 logger.error("%s: translation failed: %s", language, exc)
                 report += RunReport(problems=(exc.problem("translate", language=language),))
+                continue
+            report += done.report()
+            if first_early and publish and done.written and index + 1 < len(chosen):
+                first_early = False
+                report += work.publish(language).report()
         if publish:
             report += work.publish_all().report()
     except (StoreError, PublishError) as exc:

@@ -25,6 +25,7 @@ from syndicate.scheduler import Daemon, cron_trigger, trigger_for
 from syndicate.store import Store
 from syndicate.store.lock import StateLock, StateLockedError, lock_holder
 from syndicate.translate.engines import Engines
+from syndicate.work import run_once
 from tests.conftest import Clock, snapshot
 from tests.fakes import FakeEngine, tagged
 from tests.sources.site import (
@@ -162,6 +163,47 @@ def test_item_failures_make_a_partial_poll_and_updates_republish(site: TestSite,
         assert fourth.status.items_updated == 1 and fourth.files_written > 0
         parsed = feedparser.parse((settings.feeds_dir / "es" / "atom.xml").read_bytes())
         assert any("ribbon" in e.content[0].value for e in parsed.entries)
+    finally:
+        store.close()
+
+
+def test_what_a_poll_brings_is_served_in_the_first_language_before_the_others_are_translated(
+    site: TestSite, tmp_path: Path
+) -> None:
+    """A push's reader waits for one translation, not one per language: the daemon
+    publishes the first language as soon as it is translated, then every language
+    (the first again, its entries now linking their new siblings)."""
+    serve_good_feed(site, 1)
+    sources = f'[[sources]]\nname = "good"\ntype = "feed"\nurl = "{site.url("/good.xml")}"\n{LIMITS}\n'
+    settings = load_settings(daemon_config(tmp_path, sources, languages=("es", "ca")))
+    seen_while_translating: list[list[str]] = []  # the es feed's titles each time Catalan is asked for a title
+
+    def translate(segment: str, source: str, target: str) -> str:
+        if target == "ca" and segment.startswith("Harbour report"):
+            atom = settings.feeds_dir / "es" / "atom.xml"
+            seen_while_translating.append(feed_entries(settings) if atom.exists() else [])
+        return tagged(segment, source, target)
+
+    engine = FakeEngine("apertium", {("en", "es"), ("en", "ca")}, translate)
+    store = Store.open(settings.state_dir)
+    daemon = Daemon(settings, store, engines=Engines(settings, {"apertium": lambda _s: engine}), clock=Clock())
+    try:
+        daemon.cycle("good")
+        assert seen_while_translating == [[tagged("Harbour report number 1", "en", "es")]]
+        page = (settings.translations_dir / "es" / "harbour-report-number-1.html").read_text(encoding="utf-8")
+        assert 'hreflang="ca"' in page  # published again once Catalan was there
+        catalan = feedparser.parse((settings.feeds_dir / "ca" / "atom.xml").read_bytes())
+        assert [e.title for e in catalan.entries] == [tagged("Harbour report number 1", "en", "ca")]
+
+        serve_good_feed(site, 2)
+        daemon.cycle("good")
+        assert seen_while_translating[-1][0] == tagged("Harbour report number 2", "en", "es")
+
+        # `once` publishes when every language is translated (nobody reads it before it ends).
+        serve_good_feed(site, 3)
+        run_once(daemon.work)
+        assert tagged("Harbour report number 3", "en", "es") not in seen_while_translating[-1]
+        assert tagged("Harbour report number 3", "en", "es") in feed_entries(settings)
     finally:
         store.close()
 
