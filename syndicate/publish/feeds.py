@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from syndicate.config import Settings
 from syndicate.models import Enclosure
@@ -207,8 +209,24 @@ def _rfc3339(value: datetime) -> str:
     return value.isoformat()
 
 
-def _link_json(link: EntryLink) -> dict[str, str]:
-    return {k: v for k, v in asdict(link).items() if v is not None}
+#: EntryLink's fields, in their order (what the JSON Feed item lists of each link).
+_LINK_FIELDS = tuple(f.name for f in fields(EntryLink))
+
+
+def _link_json(link: EntryLink) -> dict[str, Any]:
+    return {k: v for k in _LINK_FIELDS if (v := getattr(link, k)) is not None}
+
+
+def _pretty_json(doc: dict[str, Any]) -> bytes:
+    """``doc`` indented by two spaces, as ``json.dumps(doc, ensure_ascii=False, indent=2)``
+    writes it (but for the exponent of tiny floats: ``1e-7``, not ``1e-07``), by orjson:
+    the standard library's encoder is pure Python as soon as it indents. A string orjson
+    refuses (a lone surrogate, which UTF-8 cannot hold) is written by the standard
+    library, the surrogate as "?"."""
+    try:
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
+    except TypeError:  # orjson.JSONEncodeError
+        return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8", "replace")
 
 
 def _json_item(settings: Settings, entry: FeedEntry) -> dict[str, Any]:
@@ -320,7 +338,7 @@ def json_bytes(settings: Settings, page: FeedPage) -> bytes:
     extension["links"] = [_link_json(link) for link in _feed_links(page, "json")]
     doc["_syndicate"] = extension
     doc["items"] = [_json_item(settings, entry) for entry in page.entries]
-    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return _pretty_json(doc)
 
 
 def documents(settings: Settings, page: FeedPage) -> dict[str, bytes]:

@@ -202,6 +202,24 @@ def test_attribution_in_content_and_as_structured_metadata_and_rights(site: Site
     assert rss_translation is not None and dict(rss_translation.attrib) == dict(translation.attrib)
 
 
+def test_json_feeds_keep_the_layout_of_json_dumps(site: Site) -> None:
+    """The JSON Feed documents are written as ``json.dumps(..., indent=2)`` wrote them
+    before orjson did, so an upgrade rewrites none of them (archive pages included)."""
+    documents = sorted(site.feeds.glob("*/feed.json")) + sorted(site.feeds.glob("*/archive/*.json"))
+    assert len(documents) > len(LANGUAGES)  # archive pages too
+    for path in documents:
+        data = path.read_bytes()
+        assert data == (json.dumps(json.loads(data), ensure_ascii=False, indent=2) + "\n").encode(), path
+        assert "Ελ" in data.decode() or "el" not in path.parts  # Greek as UTF-8, not escaped
+
+
+def test_a_string_utf8_cannot_hold_still_makes_a_json_feed() -> None:
+    from syndicate.publish.feeds import _pretty_json
+
+    written = _pretty_json({"title": "Half a pair \ud83d here", "n": [1, 0.5, None, True]})
+    assert json.loads(written) == {"title": "Half a pair ? here", "n": [1, 0.5, None, True]}
+
+
 def test_regenerating_with_no_change_is_byte_identical(tmp_path: Path) -> None:
     config = write_feed_config(tmp_path, languages=("es", "el"), feed_size=2)
     clock = Clock()
