@@ -1082,7 +1082,7 @@ def once(
 
 
 #: ``[[sources]]`` keys that decide what becomes of the articles read, not how they are read.
-_NOT_READING = frozenset({"languages", "include", "exclude", "title_only"})
+_NOT_READING = frozenset({"languages", "include", "exclude", "title_only", "move_to"})
 
 
 def _reader_fingerprint(settings: Settings, source: SourceSettings) -> str:
@@ -1091,7 +1091,8 @@ def _reader_fingerprint(settings: Settings, source: SourceSettings) -> str:
     parts = {
         "revision": READER_REVISION,
         # Where its articles go ([[sources]] languages), which are published (include,
-        # exclude) and how much is translated (title_only) do not change how they are read.
+        # exclude), how much is translated (title_only) and where a drop folder's files go
+        # once stored (move_to) do not change how they are read.
         "source": source.model_dump(mode="json", exclude=set(_NOT_READING)),
         "extract": settings.extract.model_dump(mode="json"),
         "detect": settings.translate.detect_language,

@@ -119,3 +119,48 @@ def test_progress_is_reported_in_chunks_when_someone_watches(tmp_path: Path) -> 
     assert report.ok
     assert recorder.tasks == [("apertium en->es", 4, 4)]
     assert [len(c) for c in engine.calls] == [2, 2]  # split for the progress bar, nothing lost
+
+
+def test_move_to_set_on_a_folder_already_read_moves_its_files_and_reads_nothing_again(tmp_path: Path) -> None:
+    """Turning ``move_to`` on for a drop folder that was polled before: its stored files
+    are moved by the next pass without being read, extracted or translated again, and a
+    new article dropped after is read, moved and published."""
+    from syndicate.config import load_settings
+    from syndicate.store import Store
+    from syndicate.translate.engines import Engines
+    from syndicate.work import once
+    from tests.conftest import Clock, write_config
+    from tests.fakes import FakeEngine, tagged
+
+    config = write_config(tmp_path)
+    engine = FakeEngine("apertium", {("en", "es")}, tagged)
+    engines = lambda s: Engines(s, {"apertium": lambda _s: engine})  # noqa: E731
+    settings = load_settings(config)
+    store = Store.open(settings.state_dir)
+    try:
+        first = once(settings, store, engines=engines(settings), clock=Clock())
+        assert first.ok and first.articles_new >= 1
+        everything = sorted(p.name for p in (tmp_path / "articles").iterdir())
+        sample = [name for name in everything if name.endswith((".txt", ".html"))]
+        assert sample and len(sample) < len(everything)  # notes beside the articles
+
+        config.write_text(config.read_text().replace('path = "articles"', 'path = "articles"\nmove_to = "done"'))
+        settings = load_settings(config)
+        calls = len(engine.calls)
+        second = once(settings, store, engines=engines(settings), clock=Clock())
+        assert (second.ok, second.items_seen, second.files_written, len(engine.calls)) == (True, 0, 0, calls)
+        assert sorted(p.name for p in (tmp_path / "articles" / "done").iterdir()) == sample
+        left = sorted(p.name for p in (tmp_path / "articles").iterdir())
+        assert left == sorted({*everything, "done"} - set(sample))  # notes stay where they are
+
+        (tmp_path / "articles" / "late.txt").write_text(
+            "Ferry timetable changes for the winter\n\nThe ferry company cut two crossings from the winter timetable.\n",
+            encoding="utf-8",
+        )
+        third = once(settings, store, engines=engines(settings), clock=Clock())
+        assert (third.ok, third.articles_new) == (True, 1)
+        assert (tmp_path / "articles" / "done" / "late.txt").is_file()
+        atom = (settings.feeds_dir / "es" / "atom.xml").read_text(encoding="utf-8")
+        assert tagged("Ferry timetable changes for the winter", "en", "es") in atom
+    finally:
+        store.close()

@@ -153,6 +153,18 @@ class FolderSourceSettings(_SourceBase):
     path: Path
     #: Where the originals are published, if anywhere (for links to them).
     base_url: str | None = None  # where the originals are published, if anywhere
+    #: Where each article file is moved once it is stored: a folder (relative to ``path``,
+    #: or absolute), made if missing. A poll then lists and checks only what was dropped
+    #: since, however many articles the folder took before; a file dropped again under
+    #: the same name updates its article. Unset: files stay, and every poll checks each.
+    move_to: Path | None = None
+
+    @field_validator("move_to")
+    @classmethod
+    def _move_to(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_absolute() and value.parts in ((), (".",)):
+            raise ValueError('must be another folder than the drop folder itself (e.g. "imported")')
+        return value
 
 
 class _HttpSourceBase(_SourceBase):

@@ -4,12 +4,19 @@ A poll reads only the files that are new or changed since the last one: the stat
 each stored file's size and modification time (``cursor["files"]``), so a folder of
 thousands of articles with nothing new costs one directory listing and a ``stat`` per
 file. A file that failed is read again on the next poll.
+
+With ``move_to``, each file is moved there once its article is stored (and the files an
+earlier poll stored, when ``move_to`` is first set), so the folder holds only what waits
+and a poll's cost does not grow with the articles it ever took. A file that cannot be
+moved stays, is remembered like any stored file, and is moved by a later poll.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -44,6 +51,8 @@ class FolderSource:
         self.language = settings.language
         self.base_url = settings.base_url
         self.should_stop = should_stop
+        move_to = settings.move_to
+        self.move_to = None if move_to is None else (move_to if move_to.is_absolute() else self.path / move_to)
 
     def fetch(self, state: FetchState) -> Events:
         if not self.path.is_dir():
@@ -52,6 +61,7 @@ class FolderSource:
                 source=self.name,
                 hint=f"create it or fix sources.path for source {self.name!r} in config.toml",
             )
+        self._ready_to_move()
         before: dict[str, Any] = dict(state.cursor.get("files", {}))
         kept: dict[str, str] = {}  # name -> fingerprint of a file that is stored
         changed: list[tuple[str, str, os.stat_result, str]] = []  # new or changed article files
@@ -100,6 +110,9 @@ class FolderSource:
             raise SourceError(
                 f"cannot list folder {self.path}: {exc.strerror or exc}", source=self.name, hint="check its permissions"
             ) from None
+        for name in sorted(kept):  # stored before move_to was set, or not movable then
+            if self._moved(name):
+                del kept[name]
         for name in sorted(skipped):
             logger.info("[%s] skipping %s: not a .txt or .html article", self.name, name)
         for name in sorted(outside):
@@ -143,13 +156,60 @@ class FolderSource:
                 language=self.language,
             )
             if stored is not False:
-                kept[path.name] = fingerprint
+                if not self._moved(path.name):
+                    kept[path.name] = fingerprint
                 read += 1
                 if read % CHECKPOINT_EVERY == 0:
                     yield Checkpoint(FetchState(cursor={"files": {**before, **kept}}))
             if self.should_stop():
                 break
         return FetchResult(FetchState(cursor={"files": kept}), not_modified=read == 0)
+
+    def _ready_to_move(self) -> None:
+        """Make ``move_to`` if missing; a SourceError naming it when it cannot be used."""
+        if self.move_to is None:
+            return
+        hint = f"fix sources.move_to for source {self.name!r} in config.toml"
+        if os.path.realpath(self.move_to) == os.path.realpath(self.path):
+            raise SourceError(f"move_to {self.move_to} is the drop folder itself", source=self.name, hint=hint)
+        try:
+            self.move_to.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            raise SourceError(f"move_to {self.move_to} is a file, not a folder", source=self.name, hint=hint) from None
+        except OSError as exc:
+            raise SourceError(
+                f"cannot make the move_to folder {self.move_to}: {exc.strerror or exc}",
+                source=self.name,
+                hint=f"check its permissions, or {hint}",
+            ) from None
+
+    def _moved(self, name: str) -> bool:
+        """Move a stored article file to ``move_to`` (replacing an older one of its name);
+        False when there is no ``move_to`` or the move failed (logged: tried again next poll)."""
+        if self.move_to is None:
+            return False
+        source, target = self.path / name, self.move_to / name
+        try:
+            try:
+                os.replace(source, target)
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+                # Another file system: a copy beside the target, renamed into place.
+                partial = target.with_name(f".{name}.partial")
+                shutil.copy2(source, partial, follow_symlinks=False)
+                os.replace(partial, target)
+                source.unlink()
+        except OSError as exc:
+            logger.warning(
+                "[%s] %s is stored but could not be moved to %s: %s (tried again at the next poll)",
+                self.name,
+                name,
+                self.move_to,
+                exc.strerror or exc,
+            )
+            return False
+        return True
 
 
 def _read_no_follow(path: str) -> bytes:

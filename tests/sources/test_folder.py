@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,72 @@ def test_links_out_of_the_folder_are_never_read(tmp_path: Path) -> None:
     assert sorted(refused) == ["cfg.txt", "shadow.txt", "up.txt"]
     assert all("outside the folder" in message and "copy the file" in message for message in refused.values())
     assert not any(b"S3cret" in data or b"root:" in data for data in read.values())
+
+
+def _moving(folder: Path, move_to: str) -> FolderSource:
+    settings = FolderSourceSettings(name="desk", type="folder", path=folder, move_to=Path(move_to))
+    return FolderSource(settings, folder.parent)
+
+
+def test_with_move_to_stored_files_leave_the_folder_and_a_file_dropped_again_is_read(desk: Path) -> None:
+    source = _moving(desk, "imported")
+    items, first = drain(source.fetch(FetchState()), stored=lambda item: item.key != "2026-12-02-budget.txt")
+    assert sorted(i.key for i in items if isinstance(i, RawItem)) == [
+        "2026-11-30-ferries.html",
+        "2026-12-01-harbour.TXT",
+        "2026-12-02-budget.txt",
+    ]
+    imported = desk / "imported"
+    assert sorted(p.name for p in imported.iterdir()) == ["2026-11-30-ferries.html", "2026-12-01-harbour.TXT"]
+    # What the store refused stays, to be read again; notes and partial copies stay untouched.
+    assert (desk / "2026-12-02-budget.txt").exists() and (desk / "README.md").exists()
+    assert (desk / "2026-12-03-election.txt.partial").exists()
+    assert first.state.cursor["files"] == {}  # nothing left to check file by file
+
+    again, second = drain(source.fetch(first.state))
+    assert [i.key for i in again if isinstance(i, RawItem)] == ["2026-12-02-budget.txt"]
+    assert not (desk / "2026-12-02-budget.txt").exists() and second.state.cursor["files"] == {}
+
+    # The same name dropped again (a corrected version): read, and it replaces the old file.
+    (desk / "2026-12-01-harbour.TXT").write_text(_story("Harbour, corrected"), encoding="utf-8")
+    third, end = drain(source.fetch(second.state))
+    assert [i.key for i in third if isinstance(i, RawItem)] == ["2026-12-01-harbour.TXT"]
+    assert "corrected" in (imported / "2026-12-01-harbour.TXT").read_text(encoding="utf-8")
+    nothing, last = drain(source.fetch(end.state))
+    assert nothing == [] and last.not_modified
+
+
+def test_move_to_set_later_moves_what_was_stored_without_reading_it_again(desk: Path, tmp_path: Path) -> None:
+    _, first = drain(_source(desk).fetch(FetchState()))
+    elsewhere = tmp_path / "done"  # an absolute folder, made by the poll
+    items, end = drain(_moving(desk, str(elsewhere)).fetch(first.state))
+    assert items == [] and end.not_modified
+    assert sorted(p.name for p in elsewhere.iterdir()) == sorted(first.state.cursor["files"])
+    assert end.state.cursor["files"] == {}
+
+
+def test_a_move_to_that_cannot_be_used_is_named(desk: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from syndicate.errors import SourceError
+
+    (desk.parent / "taken").write_text("a file, not a folder", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"move_to .*taken is a file, not a folder") as raised:
+        drain(_moving(desk, "../taken").fetch(FetchState()))
+    assert "sources.move_to" in str(raised.value.hint) and list(desk.glob("*.txt"))  # nothing read or moved
+    with pytest.raises(SourceError, match="is the drop folder itself"):
+        drain(_moving(desk, str(desk)).fetch(FetchState()))
+    with pytest.raises(ValueError, match="another folder than the drop folder"):
+        FolderSourceSettings(name="desk", type="folder", path=desk, move_to=Path("."))
+
+    # A file that cannot be moved (its name is taken by a folder there) is stored, kept in
+    # the cursor like any stored file, and moved by a later poll once the way is clear.
+    blocked = desk / "imported" / "2026-12-02-budget.txt"
+    (blocked / "inside").mkdir(parents=True)
+    (blocked / "inside" / "x").write_text("x", encoding="utf-8")
+    source = _moving(desk, "imported")
+    with caplog.at_level(logging.WARNING, logger="syndicate.sources.folder"):
+        _, first = drain(source.fetch(FetchState()))
+    assert list(first.state.cursor["files"]) == ["2026-12-02-budget.txt"]
+    assert any("2026-12-02-budget.txt is stored but could not be moved" in r.getMessage() for r in caplog.records)
+    shutil.rmtree(blocked)
+    _, second = drain(source.fetch(first.state))
+    assert second.state.cursor["files"] == {} and (desk / "imported" / "2026-12-02-budget.txt").is_file()
