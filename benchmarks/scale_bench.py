@@ -240,10 +240,13 @@ state_dir = "{base / "state"}"
 languages = {json.dumps(list(languages))}
 engines = ["{engine}"]
 
+# A desk's drop folder: each file leaves it once stored (a folder that keeps 100,000
+# files costs half a second a poll to check them; docs/sources.md).
 [[sources]]
 name = "bench"
 type = "folder"
 path = "{base / "articles"}"
+move_to = "imported"
 """,
         encoding="utf-8",
     )
@@ -416,9 +419,13 @@ def bench_size(
         fill = run_once(python, cfg, progress_every=30.0, state=base / "state", label=f"fill N={n}")
     filled.write_text(json.dumps(asdict(fill)))
     print(f"N={n}: fill {fill.seconds:.1f} s, peak RSS {fill.rss_mb:.0f} MB ({_db_counts(base / 'state')})", flush=True)
-    fresh = n + sum(
-        1 for name in os.listdir(articles) if name[:1] != "." and int(name.split(".", 1)[0]) >= n
-    )  # the next new article
+    fresh = n + sum(  # the next new article: the runs before added theirs (most are moved to imported/)
+        1
+        for folder in (articles, articles / "imported")
+        if folder.is_dir()
+        for name in os.listdir(folder)
+        if name.endswith(".txt") and int(name.split(".", 1)[0]) >= n
+    )
 
     # One settling run: anything the fill left for a second pass (retries, feed history)
     # should not count as "nothing new".
