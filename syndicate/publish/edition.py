@@ -124,7 +124,7 @@ class FeedEntry:
         """A machine translation (not an article published in its own language)."""
         return self.engine != "source"
 
-    @property
+    @cached_property
     def alternates(self) -> tuple[EntryLink, ...]:
         """``rel="alternate"`` links: this page, each other language's page, the original.
 
@@ -140,7 +140,7 @@ class FeedEntry:
             )
         return tuple(links)
 
-    @property
+    @cached_property
     def links(self) -> tuple[EntryLink, ...]:
         """Every link the feeds carry: alternates, ``via`` (the original), ``previous``/``next``."""
         links = list(self.alternates)
