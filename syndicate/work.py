@@ -972,7 +972,9 @@ def translate_and_publish(
     changed is published as soon as it is translated, before the others are, so its
     readers wait for one translation rather than one per language. It is published again
     with the others at the end (its entries gain their new siblings' links), which costs
-    one language's publish more when there is something new and nothing otherwise.
+    one language's publish more when there is something new and nothing otherwise. An
+    output that fails it does not stop the others' translation: the publish at the end
+    meets it again and stops the pass as it would have without the early publish.
 
     One language's trouble is a problem in the report and the others go on. A store or
     output that fails raises :class:`~syndicate.errors.RunAborted` carrying the report of
@@ -994,7 +996,10 @@ def translate_and_publish(
             report += done.report()
             if first_early and publish and done.written and index + 1 < len(chosen):
                 first_early = False
-                report += work.publish(language).report()
+                try:
+                    report += work.publish(language).report()
+                except PublishError as exc:  # the others are translated all the same
+                    logger.warning("%s: early publish failed, the others are translated first: %s", language, exc)
         if publish:
             report += work.publish_all().report()
     except (StoreError, PublishError) as exc:
