@@ -591,7 +591,12 @@ class _Reader:
         elif tag in HEADINGS:
             fragment = tidy(inline_html(el, self.ctx.base))
             text = fragment_text(fragment)
-            if text and text != self.ctx.title and not is_chrome(text, self.ctx.chrome_lines):
+            if (
+                text
+                and text != self.ctx.title
+                and not is_chrome(text, self.ctx.chrome_lines)
+                and not is_label_line(text)  # "Related stories", "Anzeige" as a heading
+            ):
                 self.blocks.append(Heading(HEADINGS[tag], fragment))
         elif tag in ("ul", "ol"):
             self.list_block(el, depth, ordered=tag == "ol")

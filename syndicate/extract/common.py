@@ -60,7 +60,9 @@ def _chrome_keys(chrome_lines: tuple[str, ...]) -> tuple[frozenset[str], int]:
 #: metadata), comment counts ("12 comments", "1个回答"), a date with a poster's line
 #: after it ("2023-06-14 · 分享身边故事"); a forum's or Q&A site's buttons ("关注", "展开全部",
 #: "只看该作者") and its posters' counters ("回答量：4932", "查看: 3481|回复: 3", CJK
-#: labels only: "Servings: 4" is a recipe's). Matched on a whole short paragraph only
+#: labels only: "Servings: 4" is a recipe's); a gallery's counter ("1/12", "1 - 15 / 7"); the
+#: heading of related reading ("Lese-Empfehlung", "Related stories") and a teaser line
+#: ("Lesen Sie hier: <another story's headline>", "Read more: ..."). Matched on a whole short paragraph only
 #: (never inside text). Photo credits are not among them: a republished picture keeps its credit.
 _LABEL_LINES = regex.compile(
     r"""^[•·|]?\s*(?:
@@ -83,6 +85,16 @@ _LABEL_LINES = regex.compile(
       | (?:von|by|par|por|di|av|af|door|od|от)\ (?-i:\p{Lu}[\p{L}.'’-]*(?:\ \p{Lu}[\p{L}.'’-]*){0,3}
           (?:\s*(?:,|und|and|et|y|e|&|og|och|en|i|и)\s*\p{Lu}[\p{L}.'’-]*(?:\ \p{Lu}[\p{L}.'’-]*){0,3}){0,5})
           (?:\s*[,|/·•–-]\s*[\p{L}\d .:|/-]{1,40})?
+      | \d{1,3}\s*(?:[-–]\s*\d{1,3}\s*)?/\s*\d{1,3}
+      | (?:lese-?empfehlung(?:en)?|mehr\ lesen(?:\ über)?|mehr\ zum\ thema|weitere\ artikel|auch\ interessant|
+           das\ könnte\ sie\ auch\ interessieren|related|related\ (?:articles?|stories|content|coverage)|
+           more\ on\ this\ (?:story|topic)|you\ may\ also\ like|recommended(?:\ for\ you)?|
+           sur\ le\ même\ sujet|noticias\ relacionadas|articoli\ correlati|notícias\ relacionadas|
+           相关阅读|相关文章|関連記事|관련\ 기사)
+      | (?:lesen\ sie\ (?:auch|hier|mehr|dazu)|mehr\ zum\ thema|auch\ interessant|siehe\ auch|read\ more|read\ also|
+           see\ also|also\ read|lire\ aussi|à\ lire\ aussi|voir\ aussi|leer\ más|lee\ también|lea\ también|
+           leggi\ anche|leia\ também|leia\ mais|czytaj\ (?:też|także|więcej)|читайте\ также)
+          (?:\s*[:：]\s*[^\n]{1,80})?
       | \d{1,6}\ (?:comments?|kommentare?|commentaires?|comentarios?|commenti|comentários|komentarzy|комментари[йяев]*)
       | (?:comments?|kommentare|commentaires|comentarios|commenti)\ \(\d{1,6}\)
       | \d{1,6}\s*(?:个回答|条评论|条回复|个评论|則回答|件のコメント|개의\ 댓글)

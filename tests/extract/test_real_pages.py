@@ -258,3 +258,38 @@ def test_teaser_cards_inside_the_article_are_not_its_text() -> None:
     assert "Flüchtlingsschiff sinkt" not in text
     assert "Nordkorea baut Atomwaffenprogramm" not in text
     assert "Jesus" in text
+
+
+def test_a_gallerys_counters_and_related_reading_lines_are_not_the_story() -> None:
+    # Berliner Morgenpost: a twelve-picture gallery ends "1/12", a teaser line "Lesen Sie
+    # hier: <another story's headline>" sits between paragraphs and "Mehr lesen über" heads
+    # the related links. Vogue (de): "Lese-Empfehlung" and a pager "1 - 15 / 7" under the
+    # gallery.
+    fire = [line.strip() for line in body_text(read("003_de-regional-berlinermorgenpost")).splitlines()]
+    assert "1/12" not in fire and "Mehr lesen über" not in fire
+    assert not any(line.startswith("Lesen Sie hier:") for line in fire)
+    assert any("Flughafenfeuerwehr aus Schönefeld" in line for line in fire)
+    sweaters = [line.strip() for line in body_text(read("078_de-lifestyle-vogue")).splitlines()]
+    assert "Lese-Empfehlung" not in sweaters and "1 - 15 / 7" not in sweaters
+    assert any("Tradition des Weihnachtspullovers" in line for line in sweaters)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["1/12", "1 - 15 / 7", "Lese-Empfehlung", "Related stories", "Read more: Floods close the A1 again", "相关阅读"],
+)
+def test_gallery_counters_and_related_reading_labels_are_furniture(line: str) -> None:
+    assert is_label_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "1/2 cup sugar",
+        "Lesen Sie auch die Studie der Universität, bevor Sie urteilen.",
+        "Related to this, the council said no.",
+        "Read more about this in the report the ministry published on Monday.",
+    ],
+)
+def test_sentences_that_start_like_related_reading_are_text(line: str) -> None:
+    assert not is_label_line(line)
