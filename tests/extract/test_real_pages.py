@@ -276,7 +276,16 @@ def test_a_gallerys_counters_and_related_reading_lines_are_not_the_story() -> No
 
 @pytest.mark.parametrize(
     "line",
-    ["1/12", "1 - 15 / 7", "Lese-Empfehlung", "Related stories", "Read more: Floods close the A1 again", "相关阅读"],
+    [
+        "1/12",
+        "1 - 15 / 7",
+        "Lese-Empfehlung",
+        "Related stories",
+        "Read more: Floods close the A1 again",
+        "相关阅读",
+        "|",
+        "Themen: Weihnachten, Pullover",
+    ],
 )
 def test_gallery_counters_and_related_reading_labels_are_furniture(line: str) -> None:
     assert is_label_line(line)
@@ -289,6 +298,7 @@ def test_gallery_counters_and_related_reading_labels_are_furniture(line: str) ->
         "Lesen Sie auch die Studie der Universität, bevor Sie urteilen.",
         "Related to this, the council said no.",
         "Read more about this in the report the ministry published on Monday.",
+        "Themen der Woche sind Klima und Energie, sagte sie am Montag.",
     ],
 )
 def test_sentences_that_start_like_related_reading_are_text(line: str) -> None:
