@@ -469,7 +469,9 @@ cluster_tasks = Table(
 Index("ix_articles_seq", articles.c.seq)
 Index("ix_translations_seq", translations.c.seq)
 Index("ix_review_log_language", review_log.c.language, review_log.c.article_id)
-Index("ix_segment_use_article", segment_use.c.article_id)
+# Storing a translation replaces its article's rows in one language: with article_id
+# alone, SQLite read every row of the language through the primary key (revision 0013).
+Index("ix_segment_use_article_language", segment_use.c.article_id, segment_use.c.language)
 
 
 def next_change(conn: Connection) -> int:
