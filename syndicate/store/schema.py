@@ -46,6 +46,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -467,6 +468,15 @@ cluster_tasks = Table(
 )
 
 Index("ix_articles_seq", articles.c.seq)
+# The order of the news (publish/ordering.rank for articles no chain relates), read a
+# chunk at a time newest first by each publish's news window: without it the database
+# sorted every article for each chunk (0.1 s at 100,000; revision 0014).
+Index(
+    "ix_articles_rank",
+    func.coalesce(articles.c.published, articles.c.first_seen).desc(),
+    articles.c.first_seen.desc(),
+    articles.c.id.desc(),
+)
 Index("ix_translations_seq", translations.c.seq)
 Index("ix_review_log_language", review_log.c.language, review_log.c.article_id)
 # Storing a translation replaces its article's rows in one language: with article_id
