@@ -109,7 +109,10 @@ class FilterRepository:
         f = article_filter
         of_others = select(articles.c.id).where(articles.c.source.not_in(list(keep_sources)))
         with self.store.connect() as conn:
-            any_row = conn.execute(select(f.c.article_id).where(f.c.article_id.in_(of_others)).limit(1)).first()
+            # No decision at all (no source has filters): nothing to look up per article.
+            any_row = conn.execute(select(f.c.article_id).limit(1)).first()
+            if any_row is not None:
+                any_row = conn.execute(select(f.c.article_id).where(f.c.article_id.in_(of_others)).limit(1)).first()
         if any_row is None:
             return 0  # the usual case: nothing to forget, no write lock taken
         with self.store.transaction() as conn:

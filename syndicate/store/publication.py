@@ -396,6 +396,11 @@ class PublicationRepository:
         f = published_file.c
         query = select(f.path, f.digest, f.lastmod).where(f.language == language, f.path.startswith(prefix))
         with self.store.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # SQLite's LIKE (what startswith makes) is case-insensitive, so it read every
+                # file of the language; a range of the primary key (language, path) in its
+                # binary collation, where no path holds U+10FFFF, reads only these.
+                query = query.where(f.path >= prefix, f.path < prefix + "\U0010ffff")
             return {str(path): (str(digest), lastmod) for path, digest, lastmod in conn.execute(query)}
 
     # -- what changed since a publish (syndicate.publish.delta) --------------------------
@@ -410,12 +415,12 @@ class PublicationRepository:
                 for i in conn.execute(select(articles.c.id).where(articles.c.seq > seq).limit(limit + 1)).scalars()
             }
             if len(found) <= limit:
-                found.update(
-                    int(i)
-                    for i in conn.execute(
-                        select(translations.c.article_id).where(translations.c.seq > seq).distinct().limit(limit + 1)
-                    ).scalars()
-                )
+                # Read through ix_translations_seq, the distinct ids counted here: with
+                # DISTINCT, SQLite walked the primary key, every translation of the history.
+                for i in conn.execute(select(translations.c.article_id).where(translations.c.seq > seq)).scalars():
+                    found.add(int(i))
+                    if len(found) > limit:
+                        break
         return found if len(found) <= limit else None
 
     def newest(self, offset: int, limit: int) -> list[int]:

@@ -68,3 +68,22 @@ def test_the_news_order_is_read_from_an_index_not_sorted(tmp_path: Path, how: st
             store.articles.upsert(article(f"a{n}"), NOW)
         (plan,) = _plans(store, "SELECT ARTICLES.ID", lambda: PublicationRepository(store).newest(0, 3))
         assert "ix_articles_rank" in plan and "TEMP B-TREE" not in plan, plan
+
+
+@pytest.mark.parametrize("how", ["new", "migrated"])
+def test_what_changed_since_a_publish_is_read_by_change_number(tmp_path: Path, how: str) -> None:
+    with _store(tmp_path, how) as store:
+        ids = [store.articles.upsert(article(f"a{n}"), NOW)[0].id for n in range(4)]
+        for aid in ids:
+            store.translations.put(translation(aid, "es"))
+        publication = PublicationRepository(store)
+        plans = _plans(store, "SELECT TRANSLATIONS.ARTICLE_ID", lambda: publication.changed_since(0, 500))
+        assert all("ix_translations_seq" in plan for plan in plans), plans
+        assert publication.changed_since(0, 500) == set(ids) and publication.changed_since(0, 2) is None
+
+
+def test_a_languages_sitemap_files_are_read_as_a_range_of_its_files(tmp_path: Path) -> None:
+    with _store(tmp_path, "new") as store:
+        publication = PublicationRepository(store)
+        (plan,) = _plans(store, "SELECT PUBLISHED_FILE.PATH", lambda: publication.sitemap_files("es", "es/sitemap-"))
+        assert "language=? AND path>? AND path<?" in plan, plan
