@@ -468,6 +468,9 @@ cluster_tasks = Table(
 )
 
 Index("ix_articles_seq", articles.c.seq)
+# A publish reads a language's open page (page IS NULL) and the archive pages it touches
+# (page IN ...): by (language) alone that read every entry of the language (revision 0015).
+Index("ix_feed_log_page", feed_log.c.language, feed_log.c.page)
 # The order of the news (publish/ordering.rank for articles no chain relates), read a
 # chunk at a time newest first by each publish's news window: without it the database
 # sorted every article for each chunk (0.1 s at 100,000; revision 0014).

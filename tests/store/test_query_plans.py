@@ -15,7 +15,9 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, event
 
+from syndicate.models import Lang
 from syndicate.store import Store, migrations
+from syndicate.store.archive import FeedHistory
 from syndicate.store.publication import PublicationRepository
 from tests.store.conftest import NOW, article, translation
 
@@ -87,3 +89,14 @@ def test_a_languages_sitemap_files_are_read_as_a_range_of_its_files(tmp_path: Pa
         publication = PublicationRepository(store)
         (plan,) = _plans(store, "SELECT PUBLISHED_FILE.PATH", lambda: publication.sitemap_files("es", "es/sitemap-"))
         assert "language=? AND path>? AND path<?" in plan, plan
+
+
+@pytest.mark.parametrize("how", ["new", "migrated"])
+def test_a_languages_open_and_touched_pages_are_read_by_page(tmp_path: Path, how: str) -> None:
+    with _store(tmp_path, how) as store:
+        ids = [store.articles.upsert(article(f"a{n}"), NOW)[0].id for n in range(12)]
+        history = FeedHistory(store)
+        history.place(Lang("es"), ids[:10][::-1], 3)  # ten entries: pages and an open feed
+        plans = _plans(store, "SELECT FEED_LOG.ARTICLE_ID", lambda: history.advance(Lang("es"), ids[10:], 3, ids[10:]))
+        by_page = [plan for plan in plans if "page" in plan]
+        assert by_page and all("ix_feed_log_page" in plan for plan in by_page), plans
