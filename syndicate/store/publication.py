@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 
 #: Rows per statement (``IN (...)`` lists, batched upserts): well under SQLite's limits.
 CHUNK = 500
+#: More target languages than a site publishes in (changed_since's bound on rows read).
+_LANGUAGES_AT_MOST = 64
 
 
 class ArticleLine(NamedTuple):
@@ -417,10 +419,20 @@ class PublicationRepository:
             if len(found) <= limit:
                 # Read through ix_translations_seq, the distinct ids counted here: with
                 # DISTINCT, SQLite walked the primary key, every translation of the history.
-                for i in conn.execute(select(translations.c.article_id).where(translations.c.seq > seq)).scalars():
+                # At most a row per language of limit + 1 articles is read (a client that
+                # buffers the whole result, as psycopg does, never holds the history):
+                # that many rows for no more than ``limit`` articles is "too many" too.
+                cap = (limit + 1) * _LANGUAGES_AT_MOST
+                rows = 0
+                for i in conn.execute(
+                    select(translations.c.article_id).where(translations.c.seq > seq).limit(cap)
+                ).scalars():
+                    rows += 1
                     found.add(int(i))
                     if len(found) > limit:
                         break
+                if rows == cap:
+                    return None
         return found if len(found) <= limit else None
 
     def newest(self, offset: int, limit: int) -> list[int]:

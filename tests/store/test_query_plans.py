@@ -100,3 +100,21 @@ def test_a_languages_open_and_touched_pages_are_read_by_page(tmp_path: Path, how
         plans = _plans(store, "SELECT FEED_LOG.ARTICLE_ID", lambda: history.advance(Lang("es"), ids[10:], 3, ids[10:]))
         by_page = [plan for plan in plans if "page" in plan]
         assert by_page and all("ix_feed_log_page" in plan for plan in by_page), plans
+
+
+def test_what_changed_reads_a_bounded_number_of_rows_and_says_too_many_when_unsure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """changed_since reads at most a row per language of limit + 1 articles; reaching that
+    many rows with no more than ``limit`` articles found is "too many" (None: the whole
+    history is planned, which is always right)."""
+    with _store(tmp_path, "new") as store:
+        first, second = (store.articles.upsert(article(f"a{n}"), NOW)[0].id for n in range(2))
+        for language in ("es", "ca", "eo"):
+            store.translations.put(translation(first, language))
+        publication = PublicationRepository(store)
+        assert publication.changed_since(0, 2) == {first, second}
+        monkeypatch.setattr("syndicate.store.publication._LANGUAGES_AT_MOST", 1)
+        assert publication.changed_since(0, 2) is None  # 3 rows read, the cap: unsure
+        monkeypatch.setattr("syndicate.store.publication._LANGUAGES_AT_MOST", 2)
+        assert publication.changed_since(0, 2) == {first, second}  # 3 rows of at most 6
