@@ -60,11 +60,12 @@ def _chrome_keys(chrome_lines: tuple[str, ...]) -> tuple[frozenset[str], int]:
 #: metadata), comment counts ("12 comments", "1个回答"), a date with a poster's line
 #: after it ("2023-06-14 · 分享身边故事"); a forum's or Q&A site's buttons ("关注", "展开全部",
 #: "只看该作者") and its posters' counters ("回答量：4932", "查看: 3481|回复: 3", CJK
-#: labels only: "Servings: 4" is a recipe's); a gallery's counter ("1/12", "1 - 15 / 7"), a lone
-#: separator ("|") and a line of tags ("Themen: Weihnachten, Pullover"); the
+#: labels only: "Servings: 4" is a recipe's); a gallery's counter ("1/12", "1 - 15 / 7"),
+#: a lone separator ("|") and a line of tags ("Themen: Weihnachten, Pullover"); the
 #: heading of related reading ("Lese-Empfehlung", "Related stories") and a teaser line
-#: ("Lesen Sie hier: <another story's headline>", "Read more: ..."). Matched on a whole short paragraph only
-#: (never inside text). Photo credits are not among them: a republished picture keeps its credit.
+#: ("Lesen Sie hier: <another story's headline>", "Read more: ..."; its label alone too).
+#: Matched on a whole short paragraph only (never inside text). Photo credits are not
+#: among them: a republished picture keeps its credit.
 _LABEL_LINES = regex.compile(
     r"""^[•·|]?\s*(?:
         (?:advertisement|advertising|ad|ads|anuncio|sponsored|sponsored\ content|paid\ content|anzeige|werbung|
@@ -91,7 +92,7 @@ _LABEL_LINES = regex.compile(
       | (?:themen|schlagwörter|schlagworte|stichwörter|tags|topics|mots-clés|etiquetas|argomenti|标签|タグ|태그)
           (?:\s*[:：]\s*[^\n]{1,80})?
       | thema
-      | (?:lese-?empfehlung(?:en)?|mehr\ lesen(?:\ über)?|mehr\ zum\ thema|weitere\ artikel|auch\ interessant|
+      | (?:lese-?empfehlung(?:en)?|mehr\ lesen(?:\ über)?|weitere\ artikel|
            das\ könnte\ sie\ auch\ interessieren|related|related\ (?:articles?|stories|content|coverage)|
            more\ on\ this\ (?:story|topic)|you\ may\ also\ like|recommended(?:\ for\ you)?|
            sur\ le\ même\ sujet|noticias\ relacionadas|articoli\ correlati|notícias\ relacionadas|

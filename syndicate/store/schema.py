@@ -468,9 +468,6 @@ cluster_tasks = Table(
 )
 
 Index("ix_articles_seq", articles.c.seq)
-# A publish reads a language's open page (page IS NULL) and the archive pages it touches
-# (page IN ...): by (language) alone that read every entry of the language (revision 0015).
-Index("ix_feed_log_page", feed_log.c.language, feed_log.c.page)
 # The order of the news (publish/ordering.rank for articles no chain relates), read a
 # chunk at a time newest first by each publish's news window: without it the database
 # sorted every article for each chunk (0.1 s at 100,000; revision 0014).
@@ -485,6 +482,9 @@ Index("ix_review_log_language", review_log.c.language, review_log.c.article_id)
 # Storing a translation replaces its article's rows in one language: with article_id
 # alone, SQLite read every row of the language through the primary key (revision 0013).
 Index("ix_segment_use_article_language", segment_use.c.article_id, segment_use.c.language)
+# A publish reads a language's open page (page IS NULL) and the archive pages it touches
+# (page IN ...): by (language) alone that read every entry of the language (revision 0015).
+Index("ix_feed_log_page", feed_log.c.language, feed_log.c.page)
 
 
 def next_change(conn: Connection) -> int:
