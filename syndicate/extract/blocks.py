@@ -29,6 +29,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
@@ -396,6 +397,40 @@ def _serialise(el: lxml.html.HtmlElement, base: str | None, images: list[Image] 
     return f"<{tag}{''.join(attrs)}>{inner}</{tag}>{tail}"
 
 
+#: Elements that start a line of a caption (a gallery sets its caption, credit, tags and
+#: counter in blocks of their own inside one <figcaption>).
+_CAPTION_LINES = frozenset(
+    "p div ul ol li dl dt dd section header footer blockquote h1 h2 h3 h4 h5 h6 table tr".split()
+)
+#: Marks where a caption's blocks begin and end while it is flattened (a private-use
+#: character: never whitespace, never in a page's caption).
+_LINE_MARK = "\ue000"
+
+
+def caption_html(caption: lxml.html.HtmlElement, base: str | None) -> str:
+    """A caption as one inline fragment, less the furniture a gallery sets inside it.
+
+    Each of its lines (a block inside it, or a run a ``<br>`` ends) that is a label line
+    (:func:`is_label_line`: a slide counter "1 / 8", a line of tags "Themen: Weihnachten,
+    Pullover", a share label) is left out; what stays is joined as the page showed it, its
+    blocks by a space and its runs by their ``<br>``. The caption text and its credit stay:
+    a picture is published with both.
+    """
+    copy = deepcopy(caption)
+    copy.tail = None
+    for el in copy.iterdescendants():
+        if isinstance(el.tag, str) and el.tag.lower() in _CAPTION_LINES:
+            el.text = _LINE_MARK + (el.text or "")
+            el.tail = _LINE_MARK + (el.tail or "")
+    kept = []
+    for block in inline_html(copy, base).split(_LINE_MARK):
+        runs = re.split(r"<br>", block)
+        piece = tidy("<br>".join(run for run in runs if not is_label_line(fragment_text(run))))
+        if piece:
+            kept.append(piece)
+    return tidy(" ".join(kept))
+
+
 def fragment_text(fragment: str) -> str:
     """The plain text of an inline HTML fragment."""
     if "<" not in fragment and "&" not in fragment:
@@ -442,6 +477,21 @@ def reads_as_prose(text: str, minimum: int = LEDE_CHARACTERS) -> bool:
     if len(text) + cjk < minimum:
         return False
     return bool(_SENTENCE_STOP.search(text) or (cjk and _CJK_CLAUSE.search(text)))
+
+
+#: Text beside an item's one link that still makes it a teaser: a kicker ("Statistik:").
+KICKER_CHARACTERS = 30
+
+
+def _kicker_and_link(li: lxml.html.HtmlElement) -> bool:
+    """A list item that is one link and at most a kicker ("<b>Drogen:</b> <a>Fentanyl in
+    Berlin</a>"): a list of them is a list of other stories, however dense its links."""
+    links = [a for a in li.iter("a") if squash(a.text_content())]
+    if len(links) != 1:
+        return False
+    linked = len(squash(links[0].text_content()))
+    rest = len(squash(li.text_content())) - linked
+    return rest <= KICKER_CHARACTERS and linked >= rest
 
 
 def _teasers(el: lxml.html.HtmlElement) -> bool:
@@ -644,8 +694,8 @@ class _Reader:
     def list_block(self, el: lxml.html.HtmlElement, depth: int, *, ordered: bool) -> None:
         items: list[ListItem] = []
         lis = [li for li in el if isinstance(li.tag, str) and not self.ctx.is_chrome(li)]
-        if len(lis) >= 3 and _link_density(el) > 0.85:
-            return  # a list of links (related stories, tags): chrome
+        if len(lis) >= 3 and (_link_density(el) > 0.85 or all(_kicker_and_link(li) for li in lis)):
+            return  # a list of links (related stories, tags), kickers or not: chrome
         for li in lis:
             inner = self.sub(li, depth)  # an <li>, or stray content a CMS put between items
             if not inner:
@@ -665,7 +715,7 @@ class _Reader:
             and class_words(c) & {"wp-caption-text", "caption", "wp-element-caption"}
             and c is not el
         ]
-        caption = tidy(inline_html(captions[0], self.ctx.base)) if captions else ""
+        caption = caption_html(captions[0], self.ctx.base) if captions else ""
         img = next(iter(el.xpath(".//img")), None)
         image = image_of(img, self.ctx.base) if img is not None else None
         if image is not None:
@@ -796,7 +846,9 @@ def to_blocks(root: lxml.html.HtmlElement, ctx: Context) -> list[Block]:
 
 
 def _trim(blocks: list[Block]) -> list[Block]:
-    while blocks and isinstance(blocks[-1], Rule):
+    """Rules at either end go, and so do headings at the end: titles of sections that
+    were furniture ("Berita Lainnya" over a list of other stories), over nothing."""
+    while blocks and isinstance(blocks[-1], Rule | Heading):
         blocks.pop()
     while blocks and isinstance(blocks[0], Rule):
         blocks.pop(0)

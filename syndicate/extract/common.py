@@ -63,7 +63,8 @@ def _chrome_keys(chrome_lines: tuple[str, ...]) -> tuple[frozenset[str], int]:
 #: labels only: "Servings: 4" is a recipe's); a gallery's counter ("1/12", "1 - 15 / 7"),
 #: a lone separator ("|") and a line of tags ("Themen: Weihnachten, Pullover"); the
 #: heading of related reading ("Lese-Empfehlung", "Related stories") and a teaser line
-#: ("Lesen Sie hier: <another story's headline>", "Read more: ..."; its label alone too).
+#: ("Lesen Sie hier: <another story's headline>", "Read more: ..."; its label alone too);
+#: a site's copyright line ("Copyright @ 2026 Media Group. All Rights Reserved").
 #: Matched on a whole short paragraph only (never inside text). Photo credits are not
 #: among them: a republished picture keeps its credit.
 _LABEL_LINES = regex.compile(
@@ -92,6 +93,9 @@ _LABEL_LINES = regex.compile(
       | (?:themen|schlagwörter|schlagworte|stichwörter|tags|topics|mots-clés|etiquetas|argomenti|标签|タグ|태그)
           (?:\s*[:：]\s*[^\n]{1,80})?
       | thema
+      | (?:copyright|©|\(c\))[^\n]{0,80}?(?:all\ rights\ reserved|alle\ rechte\ vorbehalten|tous\ droits\ réservés|
+           todos\ los\ derechos\ reservados|tutti\ i\ diritti\ riservati|todos\ os\ direitos\ reservados|
+           wszelkie\ prawa\ zastrzeżone|все\ права\ защищены|hak\ cipta\ dilindungi(?:\ undang-undang)?)
       | (?:lese-?empfehlung(?:en)?|mehr\ lesen(?:\ über)?|weitere\ artikel|
            das\ könnte\ sie\ auch\ interessieren|related|related\ (?:articles?|stories|content|coverage)|
            more\ on\ this\ (?:story|topic)|you\ may\ also\ like|recommended(?:\ for\ you)?|
