@@ -412,6 +412,9 @@ archive_documents = Table(
     Column("page", Integer, primary_key=True),
     Column("format", String(16), primary_key=True),  # "atom", "rss", "json"
     Column("body", LargeBinary, nullable=False),
+    # The document's size when ``body`` holds it zlib-compressed (revision 0016: frozen
+    # pages were most of a long history's store); NULL: ``body`` is the document itself.
+    Column("size", Integer),
 )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from sqlalchemy import text
 
 from syndicate.models import Article, Lang, Paragraph
 from syndicate.publish.formats import FORMATS
@@ -85,6 +86,36 @@ def test_freeze_keeps_the_first_documents(store: Store) -> None:
     assert history.freeze(ES, 1, {"atom": b"first", "rss": b"r"}) == {"atom": b"first", "rss": b"r"}
     assert history.freeze(ES, 1, {"atom": b"second", "json": b"j"}) == {"atom": b"first", "rss": b"r", "json": b"j"}
     assert history.frozen(ES, 1) == {"atom": b"first", "rss": b"r", "json": b"j"}
+
+
+def test_frozen_documents_are_stored_compressed_and_read_back_whole(store: Store) -> None:
+    # A page of 50 entries with their whole content: the store keeps a fraction of it,
+    # gives back the same bytes, and reports the document's own size (what is served).
+    entry = "<entry><title>Ayuntamiento aprueba el presupuesto</title><content>{}</content></entry>"
+    atom = "<?xml version='1.0'?><feed>" + "".join(entry.format("texto " * (40 + i)) for i in range(50)) + "</feed>"
+    documents = {"atom": atom.encode(), "json": json.dumps({"items": list(range(500))}).encode()}
+    store.history.freeze(ES, 1, documents)
+    store.history.refreeze(ES, 2, documents)
+    assert store.history.frozen(ES, 1) == documents == store.history.frozen(ES, 2)
+    assert store.history.frozen_sizes(ES) == {(n, fmt): len(body) for n in (1, 2) for fmt, body in documents.items()}
+    with store.engine.connect() as conn:
+        held = conn.execute(text("SELECT sum(length(body)) FROM archive_documents WHERE page = 1")).scalar_one()
+    assert held < sum(map(len, documents.values())) / 5
+
+
+def test_documents_frozen_before_compression_are_read_as_they_are(store: Store) -> None:
+    # Rows from before revision 0016 hold the document itself and no size.
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO archive_documents (language, page, format, body) VALUES ('es', 3, 'rss', :body)"),
+            {"body": b"<rss>old</rss>"},
+        )
+    assert store.history.frozen(ES, 3) == {"rss": b"<rss>old</rss>"}
+    assert store.history.frozen_sizes(ES) == {(3, "rss"): len(b"<rss>old</rss>")}
+    assert store.history.freeze(ES, 3, {"rss": b"<rss>new</rss>", "atom": b"<feed/>"}) == {
+        "rss": b"<rss>old</rss>",
+        "atom": b"<feed/>",
+    }
 
 
 def test_two_publishers_at_once_agree(tmp_path: Path) -> None:

@@ -379,3 +379,20 @@ def test_a_failed_upgrade_changes_nothing(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         assert sorted(conn.execute("SELECT type, name, sql FROM sqlite_master").fetchall()) == schema_before
     assert rows(db) == before
+
+
+def test_compressed_archive_documents_are_written_back_whole_when_the_store_is_downgraded(tmp_path: Path) -> None:
+    # Revision 0016 stores frozen documents compressed; the revision before reads a body
+    # as the document itself, so going back decompresses them.
+    document = b"<feed>" + b"<entry>el presupuesto municipal</entry>" * 200 + b"</feed>"
+    with Store.open(tmp_path) as store:
+        store.history.freeze(Lang("es"), 1, {"atom": document})
+        url = str(store.engine.url)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT length(body) FROM archive_documents")).scalar_one() < len(document) / 5
+        command.downgrade(migrations.config(conn), "0015")  # type: ignore[arg-type]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT body FROM archive_documents")).scalar_one() == document
+        assert "size" not in {c["name"] for c in inspect(conn).get_columns("archive_documents")}
+    engine.dispose()
