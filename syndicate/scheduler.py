@@ -132,6 +132,10 @@ class Daemon:
         #: An editor's change waits here for :meth:`_republisher` (see :meth:`republish_soon`).
         self._review_wanted = threading.Event()
         self._republisher_thread: threading.Thread | None = None
+        # A daemon publishes the same open documents again and again: keep their entries.
+        from syndicate.publish import feeds
+
+        feeds.ENTRIES.resize(feeds.DAEMON_ENTRY_BYTES)
 
     def _next_run(self, name: str) -> datetime | None:
         job = self.scheduler.get_job(name)

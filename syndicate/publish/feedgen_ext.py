@@ -14,15 +14,23 @@ feedgen loses rel, type, hreflang and title of every entry link in Atom, keeps o
 
 RSS dates are formatted with :func:`email.utils.format_datetime`, which does not depend on
 the locale; feeds.py never hands feedgen an RSS date, so feedgen never calls setlocale.
+
+:class:`EntryCache` keeps the entries feedgen rendered (an Atom ``<entry>``, an RSS
+``<item>``) by what they were made from: a daemon's next publish of a language re-renders
+its subscription feed and open archive page, where all but the new entry are unchanged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import Any
 
+from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -251,3 +259,108 @@ class QuietFeedGenerator(FeedGenerator):  # type: ignore[misc]
         super().__init__()
         self._FeedGenerator__rss_lastBuildDate = None
         self.register_extension(NAME, FeedExtension, EntryExtension, atom=atom, rss=rss)
+
+
+#: The XML parser for entries kept by :class:`EntryCache` (our own output: no entities to
+#: resolve; a long article's content may pass libxml2's default text limit).
+_ENTRY_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
+
+
+class RenderedEntry(FeedEntry):  # type: ignore[misc]
+    """An entry rendered before: feedgen appends a new copy of it, as it was serialised."""
+
+    def __init__(self, xml: bytes) -> None:
+        super().__init__()
+        self._xml = xml
+
+    def atom_entry(self, extensions: bool = True) -> etree._Element:
+        return etree.fromstring(self._xml, _ENTRY_PARSER)
+
+    def rss_entry(self, extensions: bool = True) -> etree._Element:
+        return etree.fromstring(self._xml, _ENTRY_PARSER)
+
+
+class RecordingEntry(FeedEntry):  # type: ignore[misc]
+    """A feedgen entry that hands what it renders to ``keep`` (serialised) as well."""
+
+    def __init__(self, keep: Callable[[bytes], None]) -> None:
+        super().__init__()
+        self._keep = keep
+
+    def atom_entry(self, extensions: bool = True) -> etree._Element:
+        element: etree._Element = super().atom_entry(extensions)
+        self._keep(etree.tostring(element))
+        return element
+
+    def rss_entry(self, extensions: bool = True) -> etree._Element:
+        element: etree._Element = super().rss_entry(extensions)
+        self._keep(etree.tostring(element))
+        return element
+
+
+class EntryCache:
+    """Rendered entries of this process by key (a format and everything the entry was
+    rendered from), least recently used out first past ``max_bytes`` of XML kept.
+
+    An entry is kept as the bytes lxml serialised it to and parsed again when used: the
+    same element, for 11 us against the 172 us feedgen takes to build a 4 KB entry with
+    twenty alternates. An entry larger than ``largest`` (an eighth of the budget unless
+    given) is not kept: one huge article must not push out every other.
+    """
+
+    def __init__(self, max_bytes: int = 0, largest: int | None = None) -> None:
+        self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+        self.resize(max_bytes, largest)
+
+    def resize(self, max_bytes: int, largest: int | None = None) -> None:
+        """Keep at most ``max_bytes`` from now on (0: keep nothing, render every entry)."""
+        with self._lock:
+            self.max_bytes = max_bytes
+            self.largest = max_bytes // 8 if largest is None else largest
+            while self._bytes > self.max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self._bytes -= len(dropped)
+
+    def entry(self, key: Hashable, render: Callable[[FeedEntry], Any], fg: FeedGenerator) -> None:
+        """Append to ``fg`` the entry kept under ``key``, or a new one ``render`` fills
+        (and whose rendering is kept under ``key``). A key that cannot be hashed (a list
+        where a tuple was expected) is rendered and not kept: a cache never fails a publish."""
+        if not self.max_bytes:
+            render(fg.add_entry(order="append"))
+            return
+        try:
+            hash(key)
+        except TypeError:
+            render(fg.add_entry(order="append"))
+            return
+        with self._lock:
+            xml = self._entries.get(key)
+            if xml is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+            else:
+                self.misses += 1
+        if xml is not None:
+            fg.add_entry(RenderedEntry(xml), order="append")
+            return
+        render(fg.add_entry(RecordingEntry(lambda made: self._put(key, made)), order="append"))
+
+    def _put(self, key: Hashable, xml: bytes) -> None:
+        if len(xml) > self.largest:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            self._bytes += len(xml) - (len(old) if old is not None else 0)
+            self._entries[key] = xml
+            while self._bytes > self.max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self._bytes -= len(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0

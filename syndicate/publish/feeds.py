@@ -25,6 +25,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import orjson
@@ -36,6 +37,7 @@ from syndicate.publish.feedgen_ext import (
     DC_NS,
     MEDIA_NS,
     NAME,
+    EntryCache,
     Media,
     QuietFeedGenerator,
     RssEnclosure,
@@ -49,6 +51,14 @@ from syndicate.publish.i18n import engine_iri
 ATTRIBUTION_SCHEME = "urn:syndicate:attribution"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 GENERATOR = "syndicate"
+#: The Atom entries and RSS items this process rendered (see :class:`EntryCache`). Off
+#: unless a daemon turns it on (:data:`DAEMON_ENTRY_BYTES`): a ``once`` renders each
+#: document once and would only hold the memory.
+ENTRIES = EntryCache()
+#: A daemon's publish re-renders each changed language's subscription feed and open
+#: archive page, where every entry but the new one is as it was: 32 MiB of XML holds a few
+#: thousand news entries, every language's open documents in both formats at 20 languages.
+DAEMON_ENTRY_BYTES = 32 * 1024 * 1024
 
 
 def _author(settings: Settings) -> str:
@@ -101,8 +111,11 @@ def _generator(settings: Settings, page: FeedPage, fmt: str) -> QuietFeedGenerat
         ext.last_build = page.updated
         namespaces["dc"] = DC_NS
     ext.namespaces = namespaces
+    author, site = _author(settings), settings.site.base_url
     for entry in page.entries:
-        _add_entry(settings, fg, entry, fmt)
+        # Everything an entry's element is made of: its format, the two settings it reads
+        # and the entry itself (a frozen dataclass: equal entries render equal elements).
+        ENTRIES.entry((fmt, author, site, entry), partial(_fill_entry, settings, entry, fmt), fg)
     return fg
 
 
@@ -137,8 +150,8 @@ def _media(entry: FeedEntry, *, rss: bool = False) -> list[Media]:
     return out
 
 
-def _add_entry(settings: Settings, fg: QuietFeedGenerator, entry: FeedEntry, fmt: str) -> None:
-    fe = fg.add_entry(order="append")
+def _fill_entry(settings: Settings, entry: FeedEntry, fmt: str, fe: Any) -> None:
+    """Give feedgen's entry ``fe`` what ``entry`` says in ``fmt``."""
     fe.id(entry.id)  # also the RSS guid, isPermaLink="false"
     fe.title(entry.title)
     fe.content(entry.content_html, type="html")  # RSS: <description>
