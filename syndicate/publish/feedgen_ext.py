@@ -300,16 +300,18 @@ class RecordingEntry(FeedEntry):  # type: ignore[misc]
 
 class EntryCache:
     """Rendered entries of this process by key (a format and everything the entry was
-    rendered from), least recently used out first past ``max_bytes`` of XML kept.
+    rendered from), least recently used out first past ``max_bytes`` kept.
 
-    An entry is kept as the bytes lxml serialised it to and parsed again when used: the
-    same element, for 11 us against the 172 us feedgen takes to build a 4 KB entry with
-    twenty alternates. An entry larger than ``largest`` (an eighth of the budget unless
-    given) is not kept: one huge article must not push out every other.
+    An Atom or RSS entry is kept as the bytes lxml serialised it to and parsed again when
+    used (:meth:`entry`): the same element, for 11 us against the 172 us feedgen takes to
+    build a 4 KB entry with twenty alternates. A JSON Feed item is kept as its dict
+    (:meth:`get`, :meth:`put`), counted at its serialised size. An entry larger than
+    ``largest`` (an eighth of the budget unless given) is not kept: one huge article must
+    not push out every other.
     """
 
     def __init__(self, max_bytes: int = 0, largest: int | None = None) -> None:
-        self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
@@ -321,44 +323,55 @@ class EntryCache:
         with self._lock:
             self.max_bytes = max_bytes
             self.largest = max_bytes // 8 if largest is None else largest
-            while self._bytes > self.max_bytes:
-                _, dropped = self._entries.popitem(last=False)
-                self._bytes -= len(dropped)
+            self._trim()
 
-    def entry(self, key: Hashable, render: Callable[[FeedEntry], Any], fg: FeedGenerator) -> None:
-        """Append to ``fg`` the entry kept under ``key``, or a new one ``render`` fills
-        (and whose rendering is kept under ``key``). A key that cannot be hashed (a list
-        where a tuple was expected) is rendered and not kept: a cache never fails a publish."""
+    def get(self, key: Hashable) -> Any:
+        """What is kept under ``key``; None when nothing is, the cache is off or ``key``
+        cannot be hashed (a list where a tuple was expected: a cache never fails a publish)."""
         if not self.max_bytes:
-            render(fg.add_entry(order="append"))
+            return None
+        try:
+            hash(key)
+        except TypeError:
+            return None
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return found[0]
+
+    def put(self, key: Hashable, value: Any, size: int) -> None:
+        """Keep ``value`` (``size`` bytes) under ``key``, if on and it is small enough."""
+        if not self.max_bytes or size > self.largest:
             return
         try:
             hash(key)
         except TypeError:
-            render(fg.add_entry(order="append"))
-            return
-        with self._lock:
-            xml = self._entries.get(key)
-            if xml is not None:
-                self._entries.move_to_end(key)
-                self.hits += 1
-            else:
-                self.misses += 1
-        if xml is not None:
-            fg.add_entry(RenderedEntry(xml), order="append")
-            return
-        render(fg.add_entry(RecordingEntry(lambda made: self._put(key, made)), order="append"))
-
-    def _put(self, key: Hashable, xml: bytes) -> None:
-        if len(xml) > self.largest:
             return
         with self._lock:
             old = self._entries.pop(key, None)
-            self._bytes += len(xml) - (len(old) if old is not None else 0)
-            self._entries[key] = xml
-            while self._bytes > self.max_bytes:
-                _, dropped = self._entries.popitem(last=False)
-                self._bytes -= len(dropped)
+            self._bytes += size - (old[1] if old is not None else 0)
+            self._entries[key] = (value, size)
+            self._trim()
+
+    def entry(self, key: Hashable, render: Callable[[FeedEntry], Any], fg: FeedGenerator) -> None:
+        """Append to ``fg`` the Atom entry or RSS item kept under ``key``, or a new one
+        ``render`` fills (and whose rendering is then kept under ``key``)."""
+        xml = self.get(key)
+        if xml is not None:
+            fg.add_entry(RenderedEntry(xml), order="append")
+        elif self.max_bytes:
+            render(fg.add_entry(RecordingEntry(lambda made: self.put(key, made, len(made))), order="append"))
+        else:
+            render(fg.add_entry(order="append"))
+
+    def _trim(self) -> None:
+        while self._bytes > self.max_bytes:
+            _, (_, size) = self._entries.popitem(last=False)
+            self._bytes -= size
 
     def clear(self) -> None:
         with self._lock:

@@ -51,7 +51,8 @@ from syndicate.publish.i18n import engine_iri
 ATTRIBUTION_SCHEME = "urn:syndicate:attribution"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 GENERATOR = "syndicate"
-#: The Atom entries and RSS items this process rendered (see :class:`EntryCache`). Off
+#: The Atom entries, RSS items and JSON Feed items this process rendered (see
+#: :class:`EntryCache`). Off
 #: unless a daemon turns it on (:data:`DAEMON_ENTRY_BYTES`): a ``once`` renders each
 #: document once and would only hold the memory.
 ENTRIES = EntryCache()
@@ -350,8 +351,20 @@ def json_bytes(settings: Settings, page: FeedPage) -> bytes:
         extension["rights"] = settings.site.rights
     extension["links"] = [_link_json(link) for link in _feed_links(page, "json")]
     doc["_syndicate"] = extension
-    doc["items"] = [_json_item(settings, entry) for entry in page.entries]
+    author, site = _author(settings), settings.site.base_url
+    doc["items"] = [_kept_json_item(settings, entry, author, site) for entry in page.entries]
     return _pretty_json(doc)
+
+
+def _kept_json_item(settings: Settings, entry: FeedEntry, author: str, site: str) -> dict[str, Any]:
+    """An entry's JSON Feed item, as kept by :data:`ENTRIES` or made now (and kept)."""
+    key = ("json", author, site, entry)
+    item: dict[str, Any] | None = ENTRIES.get(key)
+    if item is None:
+        item = _json_item(settings, entry)
+        if ENTRIES.max_bytes:
+            ENTRIES.put(key, item, len(orjson.dumps(item)))
+    return item
 
 
 def documents(settings: Settings, page: FeedPage) -> dict[str, bytes]:
