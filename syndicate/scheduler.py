@@ -133,9 +133,10 @@ class Daemon:
         self._review_wanted = threading.Event()
         self._republisher_thread: threading.Thread | None = None
         # A daemon publishes the same open documents again and again: keep their entries.
-        from syndicate.publish import feeds
+        from syndicate.publish import feeds, sitemaps
 
         feeds.ENTRIES.resize(feeds.DAEMON_ENTRY_BYTES)
+        sitemaps.URLS.resize(sitemaps.DAEMON_URL_BYTES)
 
     def _next_run(self, name: str) -> datetime | None:
         job = self.scheduler.get_job(name)

@@ -22,8 +22,6 @@ its subscription feed and open archive page, where all but the new entry are unc
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +34,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from syndicate.publish.edition import EntryLink
+from syndicate.publish.kept import RenderCache
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005
@@ -298,64 +297,11 @@ class RecordingEntry(FeedEntry):  # type: ignore[misc]
         return element
 
 
-class EntryCache:
-    """Rendered entries of this process by key (a format and everything the entry was
-    rendered from), least recently used out first past ``max_bytes`` kept.
-
-    An Atom or RSS entry is kept as the bytes lxml serialised it to and parsed again when
-    used (:meth:`entry`): the same element, for 11 us against the 172 us feedgen takes to
-    build a 4 KB entry with twenty alternates. A JSON Feed item is kept as its dict
-    (:meth:`get`, :meth:`put`), counted at its serialised size. An entry larger than
-    ``largest`` (an eighth of the budget unless given) is not kept: one huge article must
-    not push out every other.
-    """
-
-    def __init__(self, max_bytes: int = 0, largest: int | None = None) -> None:
-        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-        self.resize(max_bytes, largest)
-
-    def resize(self, max_bytes: int, largest: int | None = None) -> None:
-        """Keep at most ``max_bytes`` from now on (0: keep nothing, render every entry)."""
-        with self._lock:
-            self.max_bytes = max_bytes
-            self.largest = max_bytes // 8 if largest is None else largest
-            self._trim()
-
-    def get(self, key: Hashable) -> Any:
-        """What is kept under ``key``; None when nothing is, the cache is off or ``key``
-        cannot be hashed (a list where a tuple was expected: a cache never fails a publish)."""
-        if not self.max_bytes:
-            return None
-        try:
-            hash(key)
-        except TypeError:
-            return None
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return found[0]
-
-    def put(self, key: Hashable, value: Any, size: int) -> None:
-        """Keep ``value`` (``size`` bytes) under ``key``, if on and it is small enough."""
-        if not self.max_bytes or size > self.largest:
-            return
-        try:
-            hash(key)
-        except TypeError:
-            return
-        with self._lock:
-            old = self._entries.pop(key, None)
-            self._bytes += size - (old[1] if old is not None else 0)
-            self._entries[key] = (value, size)
-            self._trim()
+class EntryCache(RenderCache):
+    """Atom entries and RSS items by key (a format and everything the entry was rendered
+    from): kept as the bytes lxml serialised them to and parsed again when used, the same
+    element for 11 us against the 172 us feedgen takes to build a 4 KB entry with twenty
+    alternates. JSON Feed items are kept as their dicts (:meth:`get`, :meth:`put`)."""
 
     def entry(self, key: Hashable, render: Callable[[FeedEntry], Any], fg: FeedGenerator) -> None:
         """Append to ``fg`` the Atom entry or RSS item kept under ``key``, or a new one
@@ -367,13 +313,3 @@ class EntryCache:
             render(fg.add_entry(RecordingEntry(lambda made: self.put(key, made, len(made))), order="append"))
         else:
             render(fg.add_entry(order="append"))
-
-    def _trim(self) -> None:
-        while self._bytes > self.max_bytes:
-            _, (_, size) = self._entries.popitem(last=False)
-            self._bytes -= size
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._bytes = 0

@@ -23,6 +23,7 @@ bytes (a publish from scratch writes what an incremental one did).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +32,7 @@ from lxml import etree
 
 from syndicate.models import Lang
 from syndicate.publish.edition import Edition, ListedEntry
+from syndicate.publish.kept import RenderCache
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -45,6 +47,12 @@ NEWS_MAX = 1_000
 #: File names in a language's pages folder.
 INDEX_NAME = "sitemap.xml"
 NEWS_NAME = "sitemap-news.xml"
+#: Each entry's ``<url>`` as this process wrote it, by what it is made of (a daemon
+#: rewrites the last sitemap file and the news sitemap on every publish, and all their
+#: entries but the new one are as they were). Off unless a daemon turns it on.
+URLS = RenderCache()
+#: A daemon's budget: a few thousand entries in 20 languages (about 1.2 KB each there).
+DAEMON_URL_BYTES = 32 * 1024 * 1024
 
 
 def part_name(number: int) -> str:
@@ -113,19 +121,33 @@ def w3c(value: datetime) -> str:
 
 def urlset_bytes(language: Lang, entries: Sequence[ListedEntry], originals: Mapping[int, Original]) -> bytes:
     """One sitemap file: each entry's page with its alternates."""
-    root = etree.Element(f"{{{SITEMAP_NS}}}urlset", nsmap={None: SITEMAP_NS, "xhtml": XHTML_NS})
+    urls = []
     for entry in entries:
-        url = etree.SubElement(root, f"{{{SITEMAP_NS}}}url")
-        etree.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = entry.page_url
-        etree.SubElement(url, f"{{{SITEMAP_NS}}}lastmod").text = w3c(entry.updated)
-        links = [(language, entry.page_url), *entry.siblings]
         original = originals.get(entry.article_id)
-        taken = {code for code, _ in links}
-        if original is not None and original.url and original.language not in taken:
-            links.append((Lang(original.language), original.url))
-        for code, href in links:
-            etree.SubElement(url, f"{{{XHTML_NS}}}link", rel="alternate", hreflang=code, href=href)
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+        key = ("url", language, entry.page_url, entry.updated, entry.siblings, original)
+        url: str | None = URLS.get(key)
+        if url is None:
+            url = _url(language, entry, original)
+            URLS.put(key, url, len(url))
+        urls.append(url)
+    return _document(f'<urlset xmlns="{SITEMAP_NS}" xmlns:xhtml="{XHTML_NS}"', urls, "urlset")
+
+
+def _url(language: Lang, entry: ListedEntry, original: Original | None) -> str:
+    links = [(language, entry.page_url), *entry.siblings]
+    taken = {code for code, _ in links}
+    if original is not None and original.url and original.language not in taken:
+        links.append((Lang(original.language), original.url))
+    return "".join(
+        [
+            f"  <url>\n    <loc>{_text(entry.page_url)}</loc>\n    <lastmod>{w3c(entry.updated)}</lastmod>\n",
+            *(
+                f'    <xhtml:link rel="alternate" hreflang="{_attr(code)}" href="{_attr(href)}"/>\n'
+                for code, href in links
+            ),
+            "  </url>\n",
+        ]
+    )
 
 
 def index_bytes(files: Sequence[tuple[str, str]]) -> bytes:
@@ -140,17 +162,51 @@ def index_bytes(files: Sequence[tuple[str, str]]) -> bytes:
 
 def news_bytes(language: Lang, publication: str, entries: Sequence[ListedEntry]) -> bytes:
     """The Google News sitemap of ``entries`` (publication name, language, date, title)."""
-    root = etree.Element(f"{{{SITEMAP_NS}}}urlset", nsmap={None: SITEMAP_NS, "news": NEWS_NS})
+    urls = []
     for entry in entries:
-        url = etree.SubElement(root, f"{{{SITEMAP_NS}}}url")
-        etree.SubElement(url, f"{{{SITEMAP_NS}}}loc").text = entry.page_url
-        news = etree.SubElement(url, f"{{{NEWS_NS}}}news")
-        name = etree.SubElement(news, f"{{{NEWS_NS}}}publication")
-        etree.SubElement(name, f"{{{NEWS_NS}}}name").text = publication
-        etree.SubElement(name, f"{{{NEWS_NS}}}language").text = news_language(language)
-        etree.SubElement(news, f"{{{NEWS_NS}}}publication_date").text = w3c(entry.published)
-        etree.SubElement(news, f"{{{NEWS_NS}}}title").text = entry.title
-    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+        key = ("news", language, publication, entry.page_url, entry.published, entry.title)
+        url: str | None = URLS.get(key)
+        if url is None:
+            url = (
+                f"  <url>\n    <loc>{_text(entry.page_url)}</loc>\n    <news:news>\n      <news:publication>\n"
+                f"        <news:name>{_text(publication)}</news:name>\n"
+                f"        <news:language>{_text(news_language(language))}</news:language>\n"
+                f"      </news:publication>\n"
+                f"      <news:publication_date>{w3c(entry.published)}</news:publication_date>\n"
+                f"      <news:title>{_text(entry.title)}</news:title>\n    </news:news>\n  </url>\n"
+            )
+            URLS.put(key, url, len(url))
+        urls.append(url)
+    return _document(f'<urlset xmlns="{SITEMAP_NS}" xmlns:news="{NEWS_NS}"', urls, "urlset")
+
+
+#: Characters XML 1.0 cannot hold (lxml refuses them): left out of a sitemap's text.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ESCAPED = re.compile('[&<>"\r\n\t\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+
+
+def _text(value: str) -> str:
+    """Element text as lxml writes it: ``&``, ``<``, ``>`` and a carriage return escaped."""
+    if not _ESCAPED.search(value):
+        return value
+    value = _NOT_XML.sub("", value)
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def _attr(value: str) -> str:
+    """An attribute value as lxml writes it (in double quotes)."""
+    if not _ESCAPED.search(value):
+        return value
+    return _text(value).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+
+
+def _document(start: str, parts: Sequence[str], name: str) -> bytes:
+    """A whole sitemap document: the declaration, the root (``start``: its open tag
+    without the ``>``) and ``parts``, indented as lxml's pretty printer indents."""
+    head = "<?xml version='1.0' encoding='UTF-8'?>\n"
+    if not parts:
+        return f"{head}{start}/>\n".encode()
+    return "".join([head, start, ">\n", *parts, f"</{name}>\n"]).encode()
 
 
 def news_language(language: str) -> str:

@@ -83,7 +83,7 @@ def test_the_cache_keeps_no_more_than_its_budget_and_drops_the_least_recently_us
     assert cache.misses == 6
     assert entry(5) == first[5] and cache.hits == 1  # kept
     assert entry(0) == first[0] and cache.misses == 7  # the oldest went past the budget
-    assert cache._bytes <= cache.max_bytes  # noqa: SLF001 - the bound under test
+    assert cache.size <= cache.max_bytes
     small = EntryCache(max_bytes=4 * 400, largest=100)
     cache = small
     entry(1)
@@ -113,7 +113,7 @@ def test_a_process_that_is_no_daemon_keeps_no_entry(tmp_path: Path) -> None:
     feeds.ENTRIES.resize(0)
     hits, misses = feeds.ENTRIES.hits, feeds.ENTRIES.misses
     _publish(tmp_path / "once")
-    assert (feeds.ENTRIES.hits, feeds.ENTRIES.misses, feeds.ENTRIES._bytes) == (hits, misses, 0)  # noqa: SLF001
+    assert (feeds.ENTRIES.hits, feeds.ENTRIES.misses, feeds.ENTRIES.size) == (hits, misses, 0)
 
 
 def test_a_daemon_turns_the_cache_on(tmp_path: Path) -> None:

@@ -210,3 +210,84 @@ def test_files_are_small_so_a_new_article_rewrites_little() -> None:
     seqs[1201], seqs[1] = 1, 1201
     late = dict(sitemaps.parts(Listing(), seqs))  # type: ignore[arg-type]
     assert late[1][0].article_id == 1201 and late[3][-1].article_id == 1
+
+
+def _listed(n: int, title: str, siblings: tuple[tuple[str, str], ...] = ()) -> object:
+    from datetime import UTC
+
+    from syndicate.models import Lang
+    from syndicate.publish.edition import ListedEntry
+
+    when = datetime(2026, 12, 6, 9, n, tzinfo=UTC)
+    return ListedEntry(
+        n,
+        f"s{n}",
+        title,
+        f"https://x.example/es/s{n}.html?from=feed&n=<{n}>",
+        when,
+        when,
+        None,
+        None,
+        tuple((Lang(code), url) for code, url in siblings),
+        "d",
+        when.isoformat(),
+    )
+
+
+AWKWARD = [
+    "Plain title",
+    "Fish & chips <cheap> \"now\" 'again'",
+    "Ünïcödé — 中文 \r second line",
+    "tab\tand\nnewline",
+]
+
+
+def test_sitemaps_are_written_as_lxml_would_write_them_whatever_the_text(urlset_schema: etree.XMLSchema) -> None:
+    # The documents are written as text (a daemon keeps each entry's <url>): parsed and
+    # written again by lxml they must come out byte for byte, escapes included.
+    from syndicate.models import Lang
+
+    entries = [_listed(n, t, (("ca", f'https://x.example/ca/s{n}.html?q="{n}"\t'),)) for n, t in enumerate(AWKWARD)]
+    originals = {0: sitemaps.Original("https://orig.example/a?x=1&y=2", "en"), 1: sitemaps.Original(None, "en")}
+    for data in (
+        sitemaps.urlset_bytes(Lang("es"), entries, originals),  # type: ignore[arg-type]
+        sitemaps.news_bytes(Lang("es"), "Harbour & Hill News", entries),  # type: ignore[arg-type]
+        sitemaps.urlset_bytes(Lang("es"), [], {}),
+    ):
+        root = etree.fromstring(data)
+        assert etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8", pretty_print=True) == data
+        if len(root):  # (the protocol wants a url at least: an empty file is never written)
+            urlset_schema.assertValid(root)
+    news = etree.fromstring(sitemaps.news_bytes(Lang("es"), "Harbour & Hill News", entries))  # type: ignore[arg-type]
+    assert news.xpath("//n:title/text()", namespaces=NS)[:2] == AWKWARD[:2]
+    assert news.xpath("//n:name/text()", namespaces=NS)[0] == "Harbour & Hill News"
+
+
+def test_a_control_character_in_a_title_is_left_out_not_a_failed_publish() -> None:
+    from syndicate.models import Lang
+
+    data = sitemaps.news_bytes(Lang("es"), "News", [_listed(1, "Bell\x07 rings\x00 twice")])  # type: ignore[list-item]
+    assert etree.fromstring(data).xpath("//n:title/text()", namespaces=NS) == ["Bell rings twice"]
+
+
+def test_a_daemon_writes_each_url_once_and_the_same_bytes_after() -> None:
+    from syndicate.models import Lang
+
+    entries = [_listed(n, f"Story {n}", (("ca", f"https://x.example/ca/s{n}.html"),)) for n in range(5)]
+    cold = sitemaps.urlset_bytes(Lang("es"), entries, {}), sitemaps.news_bytes(Lang("es"), "N", entries)  # type: ignore[arg-type]
+    sitemaps.URLS.resize(sitemaps.DAEMON_URL_BYTES)
+    try:
+        first = sitemaps.urlset_bytes(Lang("es"), entries, {}), sitemaps.news_bytes(Lang("es"), "N", entries)  # type: ignore[arg-type]
+        hits = sitemaps.URLS.hits
+        moved = [
+            *entries[:4],
+            entries[4]._replace(title="Story 4, updated", updated=entries[4].updated.replace(hour=11)),
+        ]  # type: ignore[attr-defined]
+        again = sitemaps.urlset_bytes(Lang("es"), moved, {}), sitemaps.news_bytes(Lang("es"), "N", moved)  # type: ignore[arg-type]
+        assert sitemaps.URLS.hits == hits + 8  # four unchanged entries in both documents
+        assert first == cold
+        assert again[0].count(b"2026-12-06T11:04:00") == 1 and b"Story 4, updated" in again[1]
+        assert again[0].replace(b"2026-12-06T11:04:00", b"2026-12-06T09:04:00") == cold[0]
+    finally:
+        sitemaps.URLS.resize(0)
+        sitemaps.URLS.clear()
