@@ -148,8 +148,18 @@ class Change:
         self._lines: dict[int, ArticleLine] = {}
         self._newest: dict[int, list[int]] = {}
         self._translated: dict[int, dict[Lang, TranslationLine]] = {}
+        self._pages: dict[int, tuple[tuple[Lang, str], ...]] = {}
 
     # -- shared by the languages ---------------------------------------------------------
+
+    def pages(self, aid: int, slug: str, translated: Mapping[Lang, TranslationLine]) -> tuple[tuple[Lang, str], ...]:
+        """(language, page URL) of every translation of ``aid``, in the configured order
+        (made once for every language: each takes its siblings from it)."""
+        found = self._pages.get(aid)
+        if found is None:
+            pages_url = self.settings.translations_url
+            found = self._pages[aid] = tuple((other, f"{pages_url}{other}/{slug}.html") for other in translated)
+        return found
 
     def lines(self, ids: Collection[int]) -> dict[int, ArticleLine]:
         """The light columns of the articles ``ids`` (each read once for every language)."""
@@ -213,9 +223,7 @@ class Change:
         for aid in sorted(wanted, key=lambda i: rank(lines[i])):
             line = lines[aid]
             translated = versions[aid]
-            siblings = tuple(
-                (other, f"{pages_url}{other}/{line.slug}.html") for other in translated if other != language
-            )
+            siblings = tuple(page for page in self.pages(aid, line.slug, translated) if page[0] != language)
             listing.append(listed_entry(line, translated[language], base, siblings, fingerprint=fingerprint))
         edition = edition_header(settings, language, self.publishing, listing, size=self.sizes[language])
         return Window(edition, tuple(sorted(changed)), replace(layout, seqs=seqs), tuple(sorted(parts)), lines)
