@@ -21,7 +21,10 @@ hidden text can never become article text, whichever reading wins:
 Pages hide what a script later shows (an article body revealed on load, tabs of a
 story's language versions): an element that holds more than half of the page's text is
 never removed, and a selector that another rule shows again (``display: block`` inside
-``@media``: a narrow screen's layout) does not hide.
+``@media``: a narrow screen's layout) does not hide. Nor is a hidden element whose text
+the page itself declares to be its article's (its JSON-LD ``articleBody``: the rest of a
+story behind a paywall that is in the page, ``<div class="paywall" hidden>``) when the
+page shows that text nowhere else.
 """
 
 from __future__ import annotations
@@ -108,9 +111,11 @@ def hiding_selectors(doc: lxml.html.HtmlElement) -> list[str]:
     return [selector for selector in found if selector not in shown][:MAX_SELECTORS]
 
 
-def prune_hidden(doc: lxml.html.HtmlElement) -> int:
+def prune_hidden(doc: lxml.html.HtmlElement, declared: str = "") -> int:
     """Remove what the page never shows (see the module docstring) from its ``<body>``,
-    in place, keeping each removed element's tail text; return how many were removed."""
+    in place, keeping each removed element's tail text; return how many were removed.
+    ``declared`` is the article's text as the page's structured data gives it
+    (whitespace squashed)."""
     body = doc.find("body")
     if body is None:
         return 0
@@ -145,7 +150,11 @@ def prune_hidden(doc: lxml.html.HtmlElement) -> int:
         doomed.extend(_duplicate_noscripts(body, noscripts))
     if styled:
         half = 0.5 * visible
-        doomed.extend(el for el in styled if el is not body and visible_length(el) <= half)
+        doomed.extend(
+            el
+            for el in styled
+            if el is not body and visible_length(el) <= half and not _declared_article(el, body, declared)
+        )
     removed = 0
     for el in doomed:
         parent = el.getparent()
@@ -156,6 +165,30 @@ def prune_hidden(doc: lxml.html.HtmlElement) -> int:
     if removed:
         logger.debug("removed %d hidden element(s)", removed)
     return removed
+
+
+#: Characters of a hidden element's text compared with the declared article (at its start
+#: and at its end): enough to be a passage of the story, not a phrase any page repeats.
+DECLARED_SAMPLE = 120
+
+
+def _declared_article(el: lxml.html.HtmlElement, body: lxml.html.HtmlElement, declared: str) -> bool:
+    """Whether hidden ``el`` is a part of the article the page declares (``declared``,
+    its ``articleBody``) that the page does not also show: its text begins and ends with
+    passages of the declared text, each found once in the whole body (a hidden copy of
+    text that is shown, a phone layout's duplicate, stays hidden). Compared without
+    whitespace: structured data often runs a story's paragraphs together."""
+    if not declared:
+        return False
+    text = "".join(el.text_content().split())
+    if len(text) < DECLARED_SAMPLE:
+        return False
+    head, tail = text[:DECLARED_SAMPLE], text[-DECLARED_SAMPLE:]
+    compact = "".join(declared.split())
+    if head not in compact or tail not in compact:
+        return False
+    whole = "".join(body.text_content().split())
+    return whole.count(head) == 1 and whole.count(tail) == 1
 
 
 def visible_length(el: lxml.html.HtmlElement) -> int:

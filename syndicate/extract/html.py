@@ -177,7 +177,7 @@ def extract_html(item: RawItem, settings: ExtractSettings, selectors: PageSelect
     doc = parsed.doc
     base = item.base_url or item.url
     meta = page_meta(doc, parsed.text, item.url or base)
-    prune_hidden(doc)  # after the metadata (JSON-LD, <head>), before anything reads the body
+    prune_hidden(doc, meta.body)  # after the metadata (JSON-LD, <head>), before anything reads the body
     # A feed entry's link names the article better than the page's canonical link.
     url = (item.url if item.known is not None and item.url else None) or meta.canonical or item.url
     base = url or base

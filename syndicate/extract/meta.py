@@ -68,6 +68,13 @@ class PageMeta:
     canonical: str | None = None
     site_name: str = ""
     headline: str = ""  # og:title / JSON-LD headline: a witness for choosing the <h1>
+    #: The article's text as its JSON-LD ``articleBody`` gives it (whitespace squashed):
+    #: what the publisher declares the article says, hidden on the page or not.
+    body: str = ""
+
+
+#: Characters of a JSON-LD ``articleBody`` kept (a long feature is 60,000).
+MAX_DECLARED_BODY = 200_000
 
 
 def parse_date(value: Any) -> datetime | None:
@@ -217,6 +224,7 @@ def page_meta(doc: lxml.html.HtmlElement, page_html: str, url: str | None) -> Pa
     summary = ""
     published = modified = None
     headline = ""
+    body = ""
     objects = list(_jsonld_objects(doc))
     nodes = {str(o["@id"]): o for o in objects if isinstance(o.get("@id"), str) and "name" in o}
     for obj in objects:
@@ -232,6 +240,8 @@ def page_meta(doc: lxml.html.HtmlElement, page_html: str, url: str | None) -> Pa
         published = published or parse_date(obj.get("datePublished"))
         modified = modified or parse_date(obj.get("dateModified"))
         headline = headline or squash(str(obj.get("headline") or obj.get("name") or ""))
+        if not body and isinstance(obj.get("articleBody"), str):
+            body = squash(obj["articleBody"][:MAX_DECLARED_BODY])
 
     for value in _meta(
         doc, "author", "article:author", "dc.creator", "DC.creator", "parsely-author", "sailthru.author"
@@ -341,6 +351,7 @@ def page_meta(doc: lxml.html.HtmlElement, page_html: str, url: str | None) -> Pa
         canonical=canonical,
         site_name=squash(site_name),
         headline=headline,
+        body=body,
     )
 
 

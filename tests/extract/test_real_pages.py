@@ -383,3 +383,43 @@ def test_a_heading_left_over_nothing_at_the_end_is_not_the_story() -> None:
         "How the vote went",
         "Twenty-one members voted for it and nine against it.",
     ]
+
+
+def test_the_rest_of_a_story_the_page_hides_but_declares_as_its_body_is_read() -> None:
+    # ABC (es): after the first paragraph the story sits in <div class="paywall" hidden>,
+    # and the page's JSON-LD articleBody holds the whole of it. Only the first paragraph
+    # was read (recall 0.08).
+    text = body_text(read("114_es-regional-abc-cordoba"))
+    assert "El encuentro en Vista Alegre comenzó con toda una declaración de intenciones" in text
+    assert text.count("El encuentro en Vista Alegre comenzó") == 1
+
+
+DECLARED_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Harbour</title>
+<script type="application/ld+json">{{"@type": "NewsArticle", "headline": "Harbour reopens",
+"articleBody": "{body}"}}</script></head><body><main><article><h1>Harbour reopens</h1>
+<p>{first}</p>
+<div class="mobile-copy" hidden><p>{first}</p></div>
+<div class="paywall" hidden><p>{rest}</p></div>
+<div class="promo" hidden><p>{promo}</p></div>
+</article></main></body></html>"""
+FIRST = "The harbour reopened on Monday after three weeks of repairs to the northern quay and its cranes."
+REST = "Ships queued from dawn. The port authority said the repairs cost less than planned, and that the quay would take the largest container ships again from June."
+PROMO = "Subscribe now and read every story of the Harbour Gazette for one euro a month, cancel at any time you like."
+
+
+def test_only_hidden_text_the_page_declares_and_shows_nowhere_else_is_read() -> None:
+    from syndicate.extract.hidden import prune_hidden
+    from syndicate.extract.html import parse_html
+    from syndicate.extract.meta import page_meta
+
+    def kept(body: str) -> str:
+        page = DECLARED_PAGE.format(body=body, first=FIRST, rest=REST, promo=PROMO)
+        parsed = parse_html(page.encode())
+        prune_hidden(parsed.doc, page_meta(parsed.doc, parsed.text, None).body)
+        return " ".join(parsed.doc.find("body").text_content().split())
+
+    text = kept(f"{FIRST}{REST}")  # paragraphs run together, as structured data often has them
+    assert "Ships queued from dawn." in text  # declared, hidden, shown nowhere else: the story's rest
+    assert text.count("The harbour reopened on Monday") == 1  # a hidden copy of what is shown stays out
+    assert "Subscribe now" not in text  # hidden and not declared: never text
+    assert "Ships queued" not in kept("")  # without the declaration, hidden is hidden
