@@ -363,7 +363,10 @@ def _kept_json_item(settings: Settings, entry: FeedEntry, author: str, site: str
     if item is None:
         item = _json_item(settings, entry)
         if ENTRIES.max_bytes:
-            ENTRIES.put(key, item, len(orjson.dumps(item)))
+            try:
+                ENTRIES.put(key, item, len(orjson.dumps(item)))
+            except TypeError:  # orjson refuses it (a lone surrogate): made again next time
+                pass
     return item
 
 

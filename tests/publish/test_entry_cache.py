@@ -129,3 +129,12 @@ def test_a_daemon_turns_the_cache_on(tmp_path: Path) -> None:
             assert feeds.ENTRIES.max_bytes == feeds.DAEMON_ENTRY_BYTES
         finally:
             daemon.shutdown()
+
+
+def test_an_item_orjson_refuses_is_made_and_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A lone surrogate (which UTF-8 cannot hold) makes orjson refuse an item; the document
+    # is then written by the standard library, and keeping the item must not fail first.
+    half = {"title": "Half a pair \ud83d here"}
+    monkeypatch.setattr(feeds, "_json_item", lambda _settings, _entry: half)
+    assert feeds._kept_json_item(None, "entry", "desk", "https://x.example/") is half  # type: ignore[arg-type]
+    assert feeds.ENTRIES.size == 0
