@@ -398,9 +398,10 @@ def _serialise(el: lxml.html.HtmlElement, base: str | None, images: list[Image] 
 
 
 #: Elements that start a line of a caption (a gallery sets its caption, credit, tags and
-#: counter in blocks of their own inside one <figcaption>).
+#: counter in blocks of their own inside one <figcaption>; a video's date and length in a
+#: ``<small>``).
 _CAPTION_LINES = frozenset(
-    "p div ul ol li dl dt dd section header footer blockquote h1 h2 h3 h4 h5 h6 table tr".split()
+    "p div ul ol li dl dt dd section header footer blockquote h1 h2 h3 h4 h5 h6 table tr small".split()
 )
 #: Marks where a caption's blocks begin and end while it is flattened (a private-use
 #: character: never whitespace, never in a page's caption).

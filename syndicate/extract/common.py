@@ -84,7 +84,8 @@ _LABEL_LINES = regex.compile(
            tempo\ de\ leitura|czas\ czytania|время\ чтения)\s*:?\s*(?:ca\.\s*)?\d{1,3}\s*
           (?:min\.?|minuten?|minutes?|minutos?|minuti|minut|мин\.?|минут[аы]?)
       | \d{1,3}\s*(?:min\.?|minutes?|minuten?)\ (?:read|lesezeit|lecture|de\ lectura|di\ lettura)
-      | (?=[^\n]*\d{1,4}[./-]\d{1,2}[./-]\d{1,4})[\d\s./:|,–-]{6,40}(?:\s*(?:uhr|h|am|pm|et|cet|cest|mez|mesz|utc|gmt))?
+      | (?=[^\n]*\d{1,4}[./-]\d{1,2}[./-]\d{1,4})[\d\s./:|,–-]{6,40}
+          (?:\s*(?:uhr|h|am|pm|et|cet|cest|mez|mesz|utc|gmt|min\.?))?
       | (?:von|by|par|por|di|av|af|door|od|от)\ (?-i:\p{Lu}[\p{L}.'’-]*(?:\ \p{Lu}[\p{L}.'’-]*){0,3}
           (?:\s*(?:,|und|and|et|y|e|&|og|och|en|i|и)\s*\p{Lu}[\p{L}.'’-]*(?:\ \p{Lu}[\p{L}.'’-]*){0,3}){0,5})
           (?:\s*[,|/·•–-]\s*[\p{L}\d .:|/-]{1,40})?

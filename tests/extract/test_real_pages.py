@@ -287,6 +287,7 @@ def test_a_gallerys_counters_and_related_reading_lines_are_not_the_story() -> No
         "相关阅读",
         "|",
         "Themen: Weihnachten, Pullover",
+        "26.10.2025 | 2:43 min",
     ],
 )
 def test_gallery_counters_and_related_reading_labels_are_furniture(line: str) -> None:
@@ -301,6 +302,7 @@ def test_gallery_counters_and_related_reading_labels_are_furniture(line: str) ->
         "Related to this, the council said no.",
         "Read more about this in the report the ministry published on Monday.",
         "Themen der Woche sind Klima und Energie, sagte sie am Montag.",
+        "Die Sitzung dauerte 2:43 min.",
     ],
 )
 def test_sentences_that_start_like_related_reading_are_text(line: str) -> None:
@@ -423,3 +425,11 @@ def test_only_hidden_text_the_page_declares_and_shows_nowhere_else_is_read() -> 
     assert text.count("The harbour reopened on Monday") == 1  # a hidden copy of what is shown stays out
     assert "Subscribe now" not in text  # hidden and not declared: never text
     assert "Ships queued" not in kept("")  # without the declaration, hidden is hidden
+
+
+def test_a_videos_date_and_length_stay_out_of_its_caption() -> None:
+    # ZDF: a video's <figcaption> is its description and a <small>26.10.2025 | 2:43 min</small>.
+    article = read("108_de-politics-zdf")
+    captions = [b.caption for b in _walk(article.blocks) if isinstance(b, Figure) and b.caption]
+    assert any(c.startswith("In Russland gehen junge Menschen") for c in captions), captions
+    assert not any("2:43 min" in c or "26.10.2025" in c for c in captions)
