@@ -33,6 +33,7 @@ from syndicate.models import Lang, Ref, StoredArticle, Translation
 from syndicate.store.rows import insert, plain_rows
 from syndicate.store.rows import utc as _utc
 from syndicate.store.schema import (
+    LINKED,
     articles,
     publish_outcome,
     publish_state,
@@ -451,10 +452,7 @@ class PublicationRepository:
 
     def any_links(self) -> bool:
         """Whether any article names a previous or next one (the source's chain)."""
-        a = articles.c
-        query = select(a.id).where(
-            or_(a.prev_url.is_not(None), a.prev_title.is_not(None), a.next_url.is_not(None), a.next_title.is_not(None))
-        )
+        query = select(articles.c.id).where(LINKED)  # the condition of ix_articles_linked, to the letter
         with self.store.connect() as conn:
             return conn.execute(query.limit(1)).first() is not None
 

@@ -47,6 +47,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    or_,
     update,
 )
 from sqlalchemy.engine import Connection
@@ -488,6 +489,16 @@ Index("ix_segment_use_article_language", segment_use.c.article_id, segment_use.c
 # A publish reads a language's open page (page IS NULL) and the archive pages it touches
 # (page IN ...): by (language) alone that read every entry of the language (revision 0015).
 Index("ix_feed_log_page", feed_log.c.language, feed_log.c.page)
+# Whether any article names a neighbour (a publish asks, to know whether a change can be
+# published alone): without it, when none does, the answer read every article (30 ms at
+# 100,000). Only the articles that name one are in it (revision 0017).
+LINKED = or_(
+    articles.c.prev_url.is_not(None),
+    articles.c.prev_title.is_not(None),
+    articles.c.next_url.is_not(None),
+    articles.c.next_title.is_not(None),
+)
+Index("ix_articles_linked", articles.c.id, sqlite_where=LINKED, postgresql_where=LINKED)
 
 
 def next_change(conn: Connection) -> int:

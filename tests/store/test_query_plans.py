@@ -1,5 +1,5 @@
 """The store's hot queries find their rows through an index, not by reading the history
-(store revisions 0013 and 0014): at 100,000 articles the planner's other choices read
+(store revisions 0013, 0014 and 0017): at 100,000 articles the planner's other choices read
 every segment of a language for each translation stored (20 ms a translation at 10,000)
 and sorted every article for each chunk of a publish's news window (0.1 s a chunk).
 Checked with SQLite's own query plans, on a new store and on one Alembic built from
@@ -118,3 +118,22 @@ def test_what_changed_reads_a_bounded_number_of_rows_and_says_too_many_when_unsu
         assert publication.changed_since(0, 2) is None  # 3 rows read, the cap: unsure
         monkeypatch.setattr("syndicate.store.publication._LANGUAGES_AT_MOST", 2)
         assert publication.changed_since(0, 2) == {first, second}  # 3 rows of at most 6
+
+
+@pytest.mark.parametrize("how", ["new", "migrated"])
+def test_whether_any_article_names_a_neighbour_is_one_lookup(tmp_path: Path, how: str) -> None:
+    # Each publish asks; when no article names one, the answer read every article.
+    from dataclasses import replace
+
+    from syndicate.models import Ref
+
+    with _store(tmp_path, how) as store:
+        for n in range(5):
+            store.articles.upsert(article(f"a{n}"), NOW)
+        publication = PublicationRepository(store)
+        (plan,) = _plans(store, "SELECT ARTICLES.ID", publication.any_links)
+        # The partial index holds only the articles that name one: scanning it is a lookup.
+        assert plan.endswith("INDEX ix_articles_linked"), plan
+        assert not publication.any_links()
+        store.articles.upsert(replace(article("a9"), next=Ref(url="https://x.example/a8", title="Older")), NOW)
+        assert publication.any_links()
