@@ -150,11 +150,8 @@ def prune_hidden(doc: lxml.html.HtmlElement, declared: str = "") -> int:
         doomed.extend(_duplicate_noscripts(body, noscripts))
     if styled:
         half = 0.5 * visible
-        doomed.extend(
-            el
-            for el in styled
-            if el is not body and visible_length(el) <= half and not _declared_article(el, body, declared)
-        )
+        article = _Declared(body, declared)
+        doomed.extend(el for el in styled if el is not body and visible_length(el) <= half and not article.holds(el))
     removed = 0
     for el in doomed:
         parent = el.getparent()
@@ -172,23 +169,32 @@ def prune_hidden(doc: lxml.html.HtmlElement, declared: str = "") -> int:
 DECLARED_SAMPLE = 120
 
 
-def _declared_article(el: lxml.html.HtmlElement, body: lxml.html.HtmlElement, declared: str) -> bool:
-    """Whether hidden ``el`` is a part of the article the page declares (``declared``,
-    its ``articleBody``) that the page does not also show: its text begins and ends with
-    passages of the declared text, each found once in the whole body (a hidden copy of
-    text that is shown, a phone layout's duplicate, stays hidden). Compared without
-    whitespace: structured data often runs a story's paragraphs together."""
-    if not declared:
-        return False
-    text = "".join(el.text_content().split())
-    if len(text) < DECLARED_SAMPLE:
-        return False
-    head, tail = text[:DECLARED_SAMPLE], text[-DECLARED_SAMPLE:]
-    compact = "".join(declared.split())
-    if head not in compact or tail not in compact:
-        return False
-    whole = "".join(body.text_content().split())
-    return whole.count(head) == 1 and whole.count(tail) == 1
+class _Declared:
+    """The article a page declares (its JSON-LD ``articleBody``), to tell whether a hidden
+    element is a part of it that the page does not also show. Compared without
+    whitespace (structured data often runs a story's paragraphs together); each text is
+    compacted once per page, however many hidden elements a page has."""
+
+    def __init__(self, body: lxml.html.HtmlElement, declared: str) -> None:
+        self.body = body
+        self.compact = "".join(declared.split())
+        self._whole: str | None = None
+
+    def holds(self, el: lxml.html.HtmlElement) -> bool:
+        """Whether ``el``'s text begins and ends with passages of the declared text, each
+        found once in the whole body (a hidden copy of text that is shown, a phone
+        layout's duplicate, stays hidden)."""
+        if not self.compact:
+            return False
+        text = "".join(el.text_content().split())
+        if len(text) < DECLARED_SAMPLE:
+            return False
+        head, tail = text[:DECLARED_SAMPLE], text[-DECLARED_SAMPLE:]
+        if head not in self.compact or tail not in self.compact:
+            return False
+        if self._whole is None:
+            self._whole = "".join(self.body.text_content().split())
+        return self._whole.count(head) == 1 and self._whole.count(tail) == 1
 
 
 def visible_length(el: lxml.html.HtmlElement) -> int:
