@@ -425,8 +425,7 @@ def caption_html(caption: lxml.html.HtmlElement, base: str | None) -> str:
             el.tail = _LINE_MARK + (el.tail or "")
     kept = []
     for block in inline_html(copy, base).split(_LINE_MARK):
-        runs = re.split(r"<br>", block)
-        piece = tidy("<br>".join(run for run in runs if not is_label_line(fragment_text(run))))
+        piece = tidy("<br>".join(run for run in block.split("<br>") if not is_label_line(fragment_text(run))))
         if piece:
             kept.append(piece)
     return tidy(" ".join(kept))

@@ -275,8 +275,7 @@ class RenderedEntry(FeedEntry):  # type: ignore[misc]
     def atom_entry(self, extensions: bool = True) -> etree._Element:
         return etree.fromstring(self._xml, _ENTRY_PARSER)
 
-    def rss_entry(self, extensions: bool = True) -> etree._Element:
-        return etree.fromstring(self._xml, _ENTRY_PARSER)
+    rss_entry = atom_entry  # an <item> is kept and parsed as an <entry> is
 
 
 class RecordingEntry(FeedEntry):  # type: ignore[misc]

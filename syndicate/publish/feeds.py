@@ -358,16 +358,16 @@ def json_bytes(settings: Settings, page: FeedPage) -> bytes:
 
 def _kept_json_item(settings: Settings, entry: FeedEntry, author: str, site: str) -> dict[str, Any]:
     """An entry's JSON Feed item, as kept by :data:`ENTRIES` or made now (and kept)."""
-    key = ("json", author, site, entry)
-    item: dict[str, Any] | None = ENTRIES.get(key)
-    if item is None:
-        item = _json_item(settings, entry)
-        if ENTRIES.max_bytes:
-            try:
-                ENTRIES.put(key, item, len(orjson.dumps(item)))
-            except TypeError:  # orjson refuses it (a lone surrogate): made again next time
-                pass
-    return item
+    return ENTRIES.kept(("json", author, site, entry), lambda: _json_item(settings, entry), _json_size)
+
+
+def _json_size(item: dict[str, Any]) -> int | None:
+    """An item's size as JSON; None when orjson refuses it (a lone surrogate): not kept,
+    made again next time."""
+    try:
+        return len(orjson.dumps(item))
+    except TypeError:  # orjson.JSONEncodeError
+        return None
 
 
 def documents(settings: Settings, page: FeedPage) -> dict[str, bytes]:

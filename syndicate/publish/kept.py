@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class RenderCache:
@@ -71,6 +73,16 @@ class RenderCache:
             self._bytes += size - (old[1] if old is not None else 0)
             self._entries[key] = (value, size)
             self._trim()
+
+    def kept(self, key: Hashable, make: Callable[[], T], size: Callable[[T], int | None]) -> T:
+        """What is kept under ``key``, or ``make()`` now, then kept (``size`` of it in
+        bytes, asked only when the cache is on; None: not to be kept)."""
+        found: T | None = self.get(key)
+        if found is None:
+            found = make()
+            if self.max_bytes and (n := size(found)) is not None:
+                self.put(key, found, n)
+        return found
 
     def _trim(self) -> None:
         while self._bytes > self.max_bytes:

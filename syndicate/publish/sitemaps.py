@@ -27,6 +27,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from lxml import etree
 
@@ -125,11 +126,7 @@ def urlset_bytes(language: Lang, entries: Sequence[ListedEntry], originals: Mapp
     for entry in entries:
         original = originals.get(entry.article_id)
         key = ("url", language, entry.page_url, entry.updated, entry.siblings, original)
-        url: str | None = URLS.get(key)
-        if url is None:
-            url = _url(language, entry, original)
-            URLS.put(key, url, len(url))
-        urls.append(url)
+        urls.append(URLS.kept(key, partial(_url, language, entry, original), len))
     return _document(f'<urlset xmlns="{SITEMAP_NS}" xmlns:xhtml="{XHTML_NS}"', urls, "urlset")
 
 
@@ -165,19 +162,19 @@ def news_bytes(language: Lang, publication: str, entries: Sequence[ListedEntry])
     urls = []
     for entry in entries:
         key = ("news", language, publication, entry.page_url, entry.published, entry.title)
-        url: str | None = URLS.get(key)
-        if url is None:
-            url = (
-                f"  <url>\n    <loc>{_text(entry.page_url)}</loc>\n    <news:news>\n      <news:publication>\n"
-                f"        <news:name>{_text(publication)}</news:name>\n"
-                f"        <news:language>{_text(news_language(language))}</news:language>\n"
-                f"      </news:publication>\n"
-                f"      <news:publication_date>{w3c(entry.published)}</news:publication_date>\n"
-                f"      <news:title>{_text(entry.title)}</news:title>\n    </news:news>\n  </url>\n"
-            )
-            URLS.put(key, url, len(url))
-        urls.append(url)
+        urls.append(URLS.kept(key, partial(_news_url, language, publication, entry), len))
     return _document(f'<urlset xmlns="{SITEMAP_NS}" xmlns:news="{NEWS_NS}"', urls, "urlset")
+
+
+def _news_url(language: Lang, publication: str, entry: ListedEntry) -> str:
+    return (
+        f"  <url>\n    <loc>{_text(entry.page_url)}</loc>\n    <news:news>\n      <news:publication>\n"
+        f"        <news:name>{_text(publication)}</news:name>\n"
+        f"        <news:language>{_text(news_language(language))}</news:language>\n"
+        f"      </news:publication>\n"
+        f"      <news:publication_date>{w3c(entry.published)}</news:publication_date>\n"
+        f"      <news:title>{_text(entry.title)}</news:title>\n    </news:news>\n  </url>\n"
+    )
 
 
 #: Characters XML 1.0 cannot hold (lxml refuses them): left out of a sitemap's text.

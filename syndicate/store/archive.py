@@ -59,6 +59,15 @@ def _unpacked(body: bytes, size: int | None) -> bytes:
     return bytes(body) if size is None else zlib.decompress(body)
 
 
+def _stored(conn: Connection, language: Lang, page: int, formats: Collection[str] | None = None) -> dict[str, bytes]:
+    """A page's stored documents ({format: bytes}), of ``formats`` only if given."""
+    d = archive_documents.c
+    query = select(d.format, d.body, d.size).where(d.language == language, d.page == page)
+    if formats is not None:
+        query = query.where(d.format.in_(list(formats)))
+    return {row.format: _unpacked(row.body, row.size) for row in conn.execute(query)}
+
+
 @dataclass(frozen=True)
 class ArchivePage:
     """One archive page: its number (1 = oldest), entries and capacity."""
@@ -326,13 +335,8 @@ class FeedHistory:
     def frozen(self, language: Lang, page: int, formats: Collection[str] | None = None) -> dict[str, bytes]:
         """The stored documents of a full page ({format: bytes}), of ``formats`` only if
         given; empty if none yet."""
-        query = select(archive_documents.c.format, archive_documents.c.body, archive_documents.c.size).where(
-            archive_documents.c.language == language, archive_documents.c.page == page
-        )
-        if formats is not None:
-            query = query.where(archive_documents.c.format.in_(list(formats)))
         with self.store.engine.connect() as conn:
-            return {row.format: _unpacked(row.body, row.size) for row in conn.execute(query)}
+            return _stored(conn, language, page, formats)
 
     def frozen_sizes(self, language: Lang) -> dict[tuple[int, str], int]:
         """{(page, format): size in bytes} of every stored document, without loading them."""
@@ -354,14 +358,7 @@ class FeedHistory:
         self._ensure_state(language)
         with self.store.transaction() as conn:
             self._lock(conn, language)
-            stored = {
-                row.format: _unpacked(row.body, row.size)
-                for row in conn.execute(
-                    select(archive_documents.c.format, archive_documents.c.body, archive_documents.c.size).where(
-                        archive_documents.c.language == language, archive_documents.c.page == page
-                    )
-                )
-            }
+            stored = _stored(conn, language, page)
             for fmt, body in documents.items():
                 if fmt not in stored:
                     conn.execute(
