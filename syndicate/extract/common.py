@@ -54,7 +54,7 @@ def _chrome_keys(chrome_lines: tuple[str, ...]) -> tuple[frozenset[str], int]:
 
 
 #: Lines a page prints around its story that are never the story, in the languages our
-#: sources publish in: ad and sponsor labels, share prompts, "updated 14 hours ago"
+#: sources publish in: ad and sponsor labels, share and gift prompts, "updated 14 hours ago"
 #: stamps and lines that are only a date and time, reading times, bylines ("By Jane
 #: Smith and Ali Khan, Reuters": names only, each capitalised; the authors are the page's
 #: metadata), comment counts ("12 comments", "1个回答"), a date with a poster's line
@@ -75,7 +75,8 @@ _LABEL_LINES = regex.compile(
           (?:\s*[-–—:|·]\s*(?:continue\ reading\ below|story\ continues\ below|scroll\ to\ continue(?:\ with\ content)?|
              weiterlesen\ nach\ der\ anzeige|lesen\ sie\ weiter))?
       | (?:share|share\ this|share\ this\ article|share\ this\ story|share\ on\ \w+|tweet|teilen|artikel\ teilen|
-           partager|compartir|condividi|compartilhar|udostępnij|поделиться|分享|シェア|공유)
+           partager|compartir|condividi|compartilhar|udostępnij|поделиться|分享|シェア|공유|
+           gift\ this\ article|artikel\ verschenken|regala\ esta\ noticia|offrir\ cet\ article|regala\ l'articolo)
       | (?:updated|last\ updated|published|posted|aktualisiert|zuletzt\ aktualisiert|veröffentlicht|mis\ à\ jour|publié|
            actualizado|publicado|aggiornato|pubblicato|atualizado|zaktualizowano|обновлено|опубликовано)
           (?:\ (?:on|am|le|el|il|em|at))?:?\ (?=[^\n]{0,60}$)

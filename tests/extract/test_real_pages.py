@@ -288,6 +288,7 @@ def test_a_gallerys_counters_and_related_reading_lines_are_not_the_story() -> No
         "|",
         "Themen: Weihnachten, Pullover",
         "26.10.2025 | 2:43 min",
+        "Gift this article",
     ],
 )
 def test_gallery_counters_and_related_reading_labels_are_furniture(line: str) -> None:
@@ -393,6 +394,7 @@ def test_the_rest_of_a_story_the_page_hides_but_declares_as_its_body_is_read() -
     # was read (recall 0.08).
     text = body_text(read("114_es-regional-abc-cordoba"))
     assert "El encuentro en Vista Alegre comenzó con toda una declaración de intenciones" in text
+    assert "Regala esta noticia" not in text  # the gift button's label, above the story
     assert text.count("El encuentro en Vista Alegre comenzó") == 1
 
 
