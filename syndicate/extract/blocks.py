@@ -127,7 +127,8 @@ _STRONG_CHROME = frozenset(
     comments comment commentlist respond disqus cookie cookies consent gdpr cmp byline bylines breadcrumb breadcrumbs
     recirc recirculation outbrain taboola paywall deals deal trending popular mostread most-read mostpopular readmore
     read-more more-stories morestories jp-relatedposts yarpp author-bio authorbio author-box about-author sr-only
-    screen-reader-text visually-hidden visuallyhidden skip-link skiplink print-only donate donation
+    screen-reader-text visually-hidden visuallyhidden skip-link skiplink print-only donate donation shortbio
+    poll polls voting umfrage
 """.split()
 )
 _WEAK_CHROME = frozenset(
@@ -144,6 +145,17 @@ _CONTENT_WORDS = frozenset(
 """.split()
 )
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
+_CAMEL = re.compile(r"[a-z][A-Z]")
+_CAMEL_WORD = re.compile(r"[A-Z]?[a-z]+")
+#: The words a CSS module's camel-cased names ("NewsletterBox", "Article_elementPoll") are
+#: read for: those that name furniture whatever they are part of. Not "comment" (a
+#: forum's "CommentPost" is its content), "header" or "meta".
+_CAMEL_CHROME = frozenset(
+    """
+    newsletter newsletters poll polls share sharing social related recommended promo paywall breadcrumb breadcrumbs
+    byline cookie consent subscribe signup outbrain taboola donate sponsored advertisement
+""".split()
+)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _CHROME_ROLES = frozenset(
     {
@@ -160,6 +172,9 @@ _CHROME_ROLES = frozenset(
     }
 )
 _BYLINE_CLASSES = frozenset({"byline", "dateline", "meta", "credit", "kicker", "author", "post-meta", "entry-meta"})
+#: A video teaser's card: its blurb ends in the video's date and length ("... über die
+#: Zukunft der Industrie. 06.09.2023 | 31:42 min"), where a story's sentence never does.
+_VIDEO_CARD = re.compile(r"\d{1,2}\.\d{1,2}\.\d{2,4}\s*\|\s*\d{1,3}:\d{2}(?::\d{2})?\s*min\.?$", re.IGNORECASE)
 #: WordPress and friends' last line in feeds: "The post X appeared first on Y."
 _FEED_FOOTER = re.compile(
     r"^(?:The post .{1,300} appeared first on .{1,200}"
@@ -175,12 +190,16 @@ _TAXONOMY_PREFIXES = ("category-", "tag-", "post_tag-", "tags-", "topic-", "form
 
 
 def class_words(el: lxml.html.HtmlElement) -> set[str]:
-    """The words of an element's class and id ("post-share bar" -> {post, share, bar, post-share})."""
-    raw = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
-    words = set(raw.split())
+    """The words of an element's class and id ("post-share bar" -> {post, share, bar,
+    post-share}; a CSS module's "Article_elementPoll__0I_DP" and "NewsletterBox" give
+    "poll" and "newsletter" too: see :data:`_CAMEL_CHROME`)."""
+    raw = f"{el.get('class') or ''} {el.get('id') or ''}"
+    words = set(raw.lower().split())
     for w in list(words):
         if not w.startswith(_TAXONOMY_PREFIXES):
             words.update(p for p in _WORD_SPLIT.split(w) if p)
+    if _CAMEL.search(raw):
+        words.update(w for p in _CAMEL_WORD.findall(raw) if (w := p.lower()) in _CAMEL_CHROME)
     return words
 
 
@@ -549,7 +568,7 @@ class _Reader:
             or is_label_line(text)
         ):
             return
-        if _FEED_FOOTER.match(text):
+        if _FEED_FOOTER.match(text) or _VIDEO_CARD.search(text):
             return
         if (
             self.ctx.title

@@ -64,7 +64,9 @@ def _chrome_keys(chrome_lines: tuple[str, ...]) -> tuple[frozenset[str], int]:
 #: a lone separator ("|") and a line of tags ("Themen: Weihnachten, Pullover"); the
 #: heading of related reading ("Lese-Empfehlung", "Related stories") and a teaser line
 #: ("Lesen Sie hier: <another story's headline>", "Read more: ..."; its label alone too);
-#: a site's copyright line ("Copyright @ 2026 Media Group. All Rights Reserved").
+#: a site's copyright line ("Copyright @ 2026 Media Group. All Rights Reserved"); a
+#: prompt to report an error ("Fehler gefunden? Jetzt melden."); "Stand: 15.04.2024" and
+#: a date run into its reading time ("15.04.2026 - 15:48 UhrLesedauer: 2 Min.").
 #: Matched on a whole short paragraph only (never inside text). Photo credits are not
 #: among them: a republished picture keeps its credit.
 _LABEL_LINES = regex.compile(
@@ -74,19 +76,23 @@ _LABEL_LINES = regex.compile(
            广告|広告|광고|إعلان|פרסומת)
           (?:\s*[-–—:|·]\s*(?:continue\ reading\ below|story\ continues\ below|scroll\ to\ continue(?:\ with\ content)?|
              weiterlesen\ nach\ der\ anzeige|lesen\ sie\ weiter))?
+      | fehler\ gefunden\?(?:\s*jetzt\ melden)?|spotted\ an?\ (?:error|mistake)\?(?:\s*(?:let\ us\ know|report\ it))?
       | (?:share|share\ this|share\ this\ article|share\ this\ story|share\ on\ \w+|tweet|teilen|artikel\ teilen|
            partager|compartir|condividi|compartilhar|udostępnij|поделиться|分享|シェア|공유|
            gift\ this\ article|artikel\ verschenken|regala\ esta\ noticia|offrir\ cet\ article|regala\ l'articolo)
-      | (?:updated|last\ updated|published|posted|aktualisiert|zuletzt\ aktualisiert|veröffentlicht|mis\ à\ jour|publié|
-           actualizado|publicado|aggiornato|pubblicato|atualizado|zaktualizowano|обновлено|опубликовано)
+      | (?:updated|last\ updated|published|posted|aktualisiert|zuletzt\ aktualisiert|veröffentlicht|publiziert|
+           erschienen|mis\ à\ jour|publié|actualizado|publicado|aggiornato|pubblicato|atualizado|zaktualizowano|
+           обновлено|опубликовано)
           (?:\ (?:on|am|le|el|il|em|at))?:?\ (?=[^\n]{0,60}$)
           (?=[^\n]*(?:\d|\bago\b|\bvor\b|\bhace\b|\bil\ y\ a\b|\bfa\b|\bhá\b))[^\n]*
+      | stand\s*:\s*(?=[^\n]{0,60}$)(?=[^\n]*\d)[^\n]*
       | (?:lesezeit|lesedauer|reading\ time|read\ time|temps\ de\ lecture|tiempo\ de\ lectura|tempo\ di\ lettura|
            tempo\ de\ leitura|czas\ czytania|время\ чтения)\s*:?\s*(?:ca\.\s*)?\d{1,3}\s*
           (?:min\.?|minuten?|minutes?|minutos?|minuti|minut|мин\.?|минут[аы]?)
       | \d{1,3}\s*(?:min\.?|minutes?|minuten?)\ (?:read|lesezeit|lecture|de\ lectura|di\ lettura)
       | (?=[^\n]*\d{1,4}[./-]\d{1,2}[./-]\d{1,4})[\d\s./:|,–-]{6,40}
           (?:\s*(?:uhr|h|am|pm|et|cet|cest|mez|mesz|utc|gmt|min\.?))?
+          (?:\s*(?:lesedauer|lesezeit|reading\ time)\s*:?\s*\d{1,3}\s*(?:min\.?|minuten?|minutes?))?
       | (?:von|by|par|por|di|av|af|door|od|от)\ (?-i:\p{Lu}[\p{L}.'’-]*(?:\ \p{Lu}[\p{L}.'’-]*){0,3}
           (?:\s*(?:,|und|and|et|y|e|&|og|och|en|i|и)\s*\p{Lu}[\p{L}.'’-]*(?:\ \p{Lu}[\p{L}.'’-]*){0,3}){0,5})
           (?:\s*[,|/·•–-]\s*[\p{L}\d .:|/-]{1,40})?

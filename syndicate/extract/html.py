@@ -53,6 +53,7 @@ from syndicate.extract.common import is_next_label, is_previous_label, squash
 from syndicate.extract.decode import clean, decode_html
 from syndicate.extract.hidden import prune_hidden
 from syndicate.extract.meta import PageMeta, page_meta, parse_date
+from syndicate.extract.standfirst import with_standfirst
 from syndicate.models import (
     Article,
     Block,
@@ -196,6 +197,8 @@ def extract_html(item: RawItem, settings: ExtractSettings, selectors: PageSelect
         blocks = _fallback_blocks(doc, url or base, ctx, item)
     elif not (selectors is not None and selectors.body):
         blocks = _with_discussion(doc, blocks, url or base, ctx, item)
+    if blocks and meta.summary and not (selectors is not None and selectors.body):
+        blocks = with_standfirst(doc, blocks, meta.summary, title, ctx.attributions)
     if selectors is not None and selectors.attribution:
         _selected_attributions(doc, selectors.attribution, ctx, len(blocks))
     if not blocks and known.summary:

@@ -16,7 +16,7 @@ import pytest
 
 from syndicate.config import ExtractSettings
 from syndicate.extract import body_text, extract
-from syndicate.extract.blocks import Context, blocks_text, caption_html, to_blocks
+from syndicate.extract.blocks import Context, blocks_text, caption_html, is_chrome_element, to_blocks
 from syndicate.extract.common import is_label_line
 from syndicate.models import Article, Block, Figure, ListBlock, RawItem
 
@@ -435,3 +435,111 @@ def test_a_videos_date_and_length_stay_out_of_its_caption() -> None:
     captions = [b.caption for b in _walk(article.blocks) if isinstance(b, Figure) and b.caption]
     assert any(c.startswith("In Russland gehen junge Menschen") for c in captions), captions
     assert not any("2:43 min" in c or "26.10.2025" in c for c in captions)
+
+
+def test_the_standfirst_between_headline_and_story_opens_the_body() -> None:
+    # Berliner Zeitung: <div class="article_header"> holds the headline and
+    # <p class="article_header-lead">, the page's description word for word; the header
+    # was read as chrome and the translated page began at the second paragraph.
+    blocks = read("006_de-news-berlinerzeitung").blocks
+    lines = blocks_text(list(blocks)).splitlines()
+    assert lines[0].startswith("Ein Mann bot sein Sperma mindestens zwölf Kliniken")
+    assert lines[1].startswith("Nach der Zeugung von mindestens 550 Kindern")
+    # euronews: the description ends with a hashtag the page does not show.
+    text = body_text(read("028_de-news-euronewsde"))
+    assert text.startswith("Tausende sind am Montag in Tiflis auf die Straße gegangen")
+    assert "#EuropeNews" not in text
+
+
+def test_a_standfirst_the_body_tells_already_in_other_words_is_not_doubled() -> None:
+    # Börsen-Zeitung: the description says "mischt Madrid", the story's first heading
+    # "mischt die Regierung"; both are the standfirst, one is enough.
+    text = body_text(read("009_de-opinion-boersenzeitung"))
+    assert text.count("Nach dem Einstieg bei Telefónica mischt") == 1
+
+
+STANDFIRST_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Ferry</title>
+<meta name="description" content="{description}"></head><body>
+<div class="masthead">{masthead}</div>
+<main><div class="article-header"><h1>Island ferry returns</h1>{shown}</div>
+<div class="article-body">
+<p>The island's ferry sailed again on Tuesday morning, three weeks after a storm damaged its ramp at the old harbour.</p>
+<p>Forty passengers and six cars made the first crossing, the operator said, and the timetable is back to normal.</p>
+<p>Repairs to the ramp cost the council less than expected, and the work was finished two days early.</p>
+</div>{teaser}</main></body></html>"""
+LEAD = "After three weeks without a crossing, islanders can reach the mainland again and the schools reopen."
+
+
+def _lead_of(**parts: str) -> str:
+    page = STANDFIRST_PAGE.format(**{"description": LEAD, "masthead": "", "shown": "", "teaser": "", **parts})
+    return body_text(
+        extract(RawItem(source="s", key="f", data=page.encode(), media_type="text/html"), ExtractSettings())
+    )
+
+
+def test_the_description_is_the_standfirst_only_where_the_page_shows_it_before_the_story() -> None:
+    assert _lead_of(shown=f'<p class="lead">{LEAD}</p>').startswith(LEAD)
+    assert LEAD not in _lead_of()  # written for search engines: shown nowhere
+    assert LEAD not in _lead_of(masthead=f"<p>{LEAD}</p>")  # above the headline: a slogan
+    assert LEAD not in _lead_of(teaser=f'<a href="/ferry"><p>{LEAD}</p></a>')  # a link to a page
+    assert LEAD not in _lead_of(teaser=f"<aside><p>{LEAD}</p></aside>")  # after the story starts
+    assert LEAD not in _lead_of(shown="<p>Islanders can sail again.</p>", description="Islanders can sail again.")
+
+
+def test_a_newsletter_box_named_in_camel_case_and_an_authors_bio_are_not_the_story() -> None:
+    # Tages-Anzeiger: <section class="NewsletterBox_root__rh9I2">, <span class="shortbio">,
+    # "Publiziert heute um 12:19 Uhr" and <p class="Feedback">Fehler gefunden? ...
+    trump = body_text(read("091_de-news-tagesanzeiger"))
+    assert "Der perfekte Start in den Tag" not in trump
+    assert "ist Redaktor am Newsdesk" not in trump
+    assert "Publiziert heute um" not in trump
+    assert "Fehler gefunden" not in trump
+    assert "Helikopterlandeplatz" in trump
+
+
+def test_a_poll_named_in_camel_case_is_furniture() -> None:
+    # 20 Minuten: <div class="Article_elementPoll__0I_DP"> holds a poll's question and answers.
+    poll = lxml.html.fragment_fromstring('<div class="Article_elementPoll__0I_DP"><label>Eine Suppe.</label></div>')
+    assert is_chrome_element(poll)
+    assert not is_chrome_element(lxml.html.fragment_fromstring('<div class="ArticleBody_root__x1">text</div>'))
+
+
+def test_a_forums_camel_cased_posts_are_still_its_content() -> None:
+    # Flarum: each post is <article class="CommentPost">; "comment" read from camel case
+    # would make every post chrome.
+    text = body_text(read("127_zh-forum-flarum"))
+    assert len(text) > 300
+
+
+def test_video_teaser_cards_ending_in_date_and_length_are_not_the_story() -> None:
+    # ZDF: video cards inside the story end "... Handelspartner.27.06.2023 | 8:55 min".
+    text = body_text(read("106_de-business-zdf"))
+    assert "8:55 min" not in text and "43:49 min" not in text
+    assert "Volkswagen" in text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Publiziert heute um 12:19 Uhr",
+        "Stand: 15.04.2024, 12:00 Uhr",
+        "Erschienen am 3. März 2024",
+        "15.04.2026 - 15:48 UhrLesedauer: 2 Min.",
+        "Fehler gefunden? Jetzt melden.",
+        "Fehler gefunden?Jetzt melden.",
+    ],
+)
+def test_update_stamps_and_error_report_prompts_are_furniture(line: str) -> None:
+    assert is_label_line(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Stand der Dinge ist, dass der Bau 2026 beginnt.",
+        "Erschienen sind nur zwei der zehn Abgeordneten.",
+        "Der Film dauert 1:43 Stunden und lief am 27.06.2023 im Kino.",
+    ],
+)
+def test_sentences_that_start_like_stamps_are_text(line: str) -> None:
+    assert not is_label_line(line)
