@@ -138,6 +138,9 @@ _WEAK_CHROME = frozenset(
     topics categories category follow rating
 """.split()
 )
+#: A paragraph classed so is the story's text behind a paywall that the page holds (Condé
+#: Nast's ``<p class="paywall">``); a box classed so is the subscription prompt.
+_PAYWALLED = frozenset({"paywall"})
 _CONTENT_WORDS = frozenset(
     """
     content body text prose richtext rich-text articlebody article-body post-body entry-content story-body
@@ -220,7 +223,8 @@ def is_chrome_element(el: lxml.html.HtmlElement) -> bool:
     words = class_words(el)
     if not words:
         return False
-    if words & _STRONG_CHROME:
+    strong = words & _STRONG_CHROME
+    if strong and not (tag == "p" and strong <= _PAYWALLED):
         return True
     if tag in HEADINGS:
         return False  # a heading's class names its styling ("header-anchor-post"), not chrome

@@ -59,12 +59,17 @@ def _chrome_keys(chrome_lines: tuple[str, ...]) -> tuple[frozenset[str], int]:
 #: Smith and Ali Khan, Reuters": names only, each capitalised; the authors are the page's
 #: metadata), comment counts ("12 comments", "1个回答"), a date with a poster's line
 #: after it ("2023-06-14 · 分享身边故事"); a forum's or Q&A site's buttons ("关注", "展开全部",
-#: "只看该作者") and its posters' counters ("回答量：4932", "查看: 3481|回复: 3", CJK
-#: labels only: "Servings: 4" is a recipe's); a gallery's counter ("1/12", "1 - 15 / 7"),
+#: "只看该作者", a Japanese news site's "ブックマーク", "印刷", "すべて見る"), a teaser's
+#: relative stamp ("1時間前", "3小时前", "2 hours ago", "vor 5 Minuten") and posters'
+#: counters ("回答量：4932", "查看: 3481|回复: 3", CJK labels only: "Servings: 4" is a
+#: recipe's); a gallery's counter ("1/12", "1 - 15 / 7"),
 #: a lone separator ("|") and a line of tags ("Themen: Weihnachten, Pullover"); the
 #: heading of related reading ("Lese-Empfehlung", "Related stories") and a teaser line
 #: ("Lesen Sie hier: <another story's headline>", "Read more: ..."; its label alone too);
-#: a site's copyright line ("Copyright @ 2026 Media Group. All Rights Reserved"); a
+#: "Copy link", "Show comments", "Jump to navigation", "Von:" with no name after it;
+#: a site's copyright line ("Copyright @ 2026 Media Group. All Rights Reserved", "<Copyright
+#: ⓒ 한국일보. All rights reserved. 무단 전재 및 재배포 금지>"), a Korean byline ("박준석 기자 외
+#: 1명", "순천, 광양 구현모 기자 ninek@hankookilbo.com"); a
 #: prompt to report an error ("Fehler gefunden? Jetzt melden."); "Stand: 15.04.2024" and
 #: a date run into its reading time ("15.04.2026 - 15:48 UhrLesedauer: 2 Min.").
 #: Matched on a whole short paragraph only (never inside text). Photo credits are not
@@ -79,7 +84,13 @@ _LABEL_LINES = regex.compile(
       | fehler\ gefunden\?(?:\s*jetzt\ melden)?|spotted\ an?\ (?:error|mistake)\?(?:\s*(?:let\ us\ know|report\ it))?
       | (?:share|share\ this|share\ this\ article|share\ this\ story|share\ on\ \w+|tweet|teilen|artikel\ teilen|
            partager|compartir|condividi|compartilhar|udostępnij|поделиться|分享|シェア|공유|
-           gift\ this\ article|artikel\ verschenken|regala\ esta\ noticia|offrir\ cet\ article|regala\ l'articolo)
+           gift\ this\ article|artikel\ verschenken|regala\ esta\ noticia|offrir\ cet\ article|regala\ l'articolo|
+           copy\ link|link\ kopieren|copier\ le\ lien|copiar\ enlace|copia\ link|कॉपी\ लिंक|リンクをコピー)
+      | (?:show|view)\ (?:all\ )?comments|kommentare\ anzeigen|afficher\ les\ commentaires|mostrar\ comentarios|
+        ver\ comentarios|mostra\ commenti|jump\ to\ (?:search|navigation|content)|skip\ to\ (?:main\ )?content|
+        zum\ inhalt\ springen|weitere\ videos|more\ videos|von:|by:|
+        mit\ meiner\ anmeldung\ zum\ newsletter\ [^\n]{1,80}
+      | (?:©\s*copyright|copyright\s*©)\ [^\n]{1,80}
       | (?:updated|last\ updated|published|posted|aktualisiert|zuletzt\ aktualisiert|veröffentlicht|publiziert|
            erschienen|mis\ à\ jour|publié|actualizado|publicado|aggiornato|pubblicato|atualizado|zaktualizowano|
            обновлено|опубликовано)
@@ -98,12 +109,16 @@ _LABEL_LINES = regex.compile(
           (?:\s*[,|/·•–-]\s*[\p{L}\d .:|/-]{1,40})?
       | \d{1,3}\s*(?:[-–]\s*\d{1,3}\s*)?/\s*\d{1,3}
       | [|•·—–]{1,3}
-      | (?:themen|schlagwörter|schlagworte|stichwörter|tags|topics|mots-clés|etiquetas|argomenti|标签|タグ|태그)
-          (?:\s*[:：]\s*[^\n]{1,80})?
+      | (?:themen|schlagwörter|schlagworte|stichwörter|tags|topics|mots-clés|etiquetas|argomenti|etiketler|tagi|
+           štítky|теги|emneord|标签|タグ|태그)
+          (?:\s*[:：]\s*[^\n]{0,80})?
       | thema
-      | (?:copyright|©|\(c\))[^\n]{0,80}?(?:all\ rights\ reserved|alle\ rechte\ vorbehalten|tous\ droits\ réservés|
-           todos\ los\ derechos\ reservados|tutti\ i\ diritti\ riservati|todos\ os\ direitos\ reservados|
-           wszelkie\ prawa\ zastrzeżone|все\ права\ защищены|hak\ cipta\ dilindungi(?:\ undang-undang)?)
+      | [<\[(]?\s*(?:copyright|©|ⓒ|\(c\))[^\n]{0,80}?(?:all\ rights\ reserved|alle\ rechte\ vorbehalten|
+           tous\ droits\ réservés|todos\ los\ derechos\ reservados|tutti\ i\ diritti\ riservati|
+           todos\ os\ direitos\ reservados|wszelkie\ prawa\ zastrzeżone|все\ права\ защищены|
+           hak\ cipta\ dilindungi(?:\ undang-undang)?|무단\ ?전재\ 및\ 재배포\ 금지|無断転載を禁じます|版权所有)
+          [^\n]{0,40}?[>\])]?
+      | (?:[\p{Hangul}, ]{2,20}\ )?\p{Hangul}{2,4}\ ?기자(?:\ 외\ \d{1,2}명)?(?:\ [\w.+-]+@[\w.-]+)?
       | (?:lese-?empfehlung(?:en)?|mehr\ lesen(?:\ über)?|weitere\ artikel|
            das\ könnte\ sie\ auch\ interessieren|related|related\ (?:articles?|stories|content|coverage)|
            more\ on\ this\ (?:story|topic)|you\ may\ also\ like|recommended(?:\ for\ you)?|
@@ -119,7 +134,11 @@ _LABEL_LINES = regex.compile(
       | \d{4}-\d{1,2}-\d{1,2}(?:\ \d{1,2}:\d{2}(?::\d{2})?)?\ [·•|]\ [^\n]{1,40}
       | (?:关注|展开全部|展开|收起|举报|举报收起|回复|点赞|抢首赞|已赞过|已踩过<?|私信TA|向TA提问|只看该作者|复制链接|
            \[复制链接\]|阅读模式|倒序浏览|打印|上一主题|下一主题|你对这个回答的评价是？|もっと見る|フォロー|返信|通報|
-           팔로우|더보기|답글|신고)
+           팔로우|더보기|답글|신고|ブックマーク|保存|印刷|メール|リンク|ポスト|すべて見る|みんなのポストを見る|
+           あわせて読みたい|特集一覧|この記事の筆者)
+      | \d{1,3}\s*(?:分|時間|日|週間|か月|カ月|ヶ月|年|分钟|小时|天|周|个月)前|\d{1,3}\s*(?:분|시간|일|주|개월|년)\s*전
+      | \d{1,3}\ (?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\ ago
+      | vor\ \d{1,3}\ (?:minuten|stunden|tagen|wochen|monaten)
       | (?:[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]{1,6}\s*[:：]\s*\d[\d.,]*\s*[%万千萬]?\s*[|·/]?\s*){1,4}
     )$""",
     regex.IGNORECASE | regex.VERBOSE | regex.V0,

@@ -56,11 +56,13 @@ from syndicate.extract.meta import PageMeta, page_meta, parse_date
 from syndicate.extract.standfirst import with_standfirst
 from syndicate.models import (
     Article,
+    Attribution,
     Block,
     Embed,
     Figure,
     Heading,
     Known,
+    ListBlock,
     Meta,
     Paragraph,
     RawItem,
@@ -522,7 +524,7 @@ def _best_reading(
     own_ctx = replace(ctx, attributions=[])
     own = to_blocks(deepcopy(container), own_ctx)
     traf_ctx = replace(ctx, attributions=[])
-    traf = _trafilatura_blocks(doc, url, traf_ctx)
+    traf = _without_cards(_trafilatura_blocks(doc, url, traf_ctx), doc, traf_ctx)
     if not traf:
         ctx.attributions.extend(own_ctx.attributions)
         return own
@@ -589,6 +591,56 @@ def _best_reading(
     )
     ctx.attributions.extend(traf_ctx.attributions)
     return _with_figures(traf, own)
+
+
+#: Elements that make a link a card: it wraps a headline, a picture's box, a paragraph.
+_CARD_PARTS = frozenset({"div", "p", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "figure", "li"})
+#: Characters a card's text has at least (a link around an icon and a word is a button).
+CARD_LINE = 8
+
+
+def _without_cards(blocks: list[Block], doc: lxml.html.HtmlElement, ctx: Context) -> list[Block]:
+    """trafilatura's reading less the lines of teaser cards: a link to another page that
+    wraps a headline and a date (``<a href><h3>headline</h3><span>1時間前</span></a>``, a
+    timeline of a story's earlier articles). trafilatura drops a link that holds blocks
+    and keeps its text, so its reading shows the cards as headings and stamps of the
+    story; ours sees the links and leaves them out."""
+    cards = [
+        text
+        for a in doc.iter("a")
+        if (a.get("href") or "").strip()[:1] not in ("", "#")
+        and any(isinstance(c.tag, str) and c.tag in _CARD_PARTS for c in a.iterdescendants())
+        and len(text := squash(a.text_content())) >= CARD_LINE
+    ]
+    if not cards:
+        return blocks
+
+    def carded(lines: list[str]) -> bool:
+        return bool(lines) and all(any(line in card for card in cards) for line in lines)
+
+    kept: list[Block] = []
+    moved: dict[int, int] = {}
+    for i, block in enumerate(blocks):
+        if isinstance(block, Paragraph | Heading) and carded([fragment_text(block.html)]):
+            block = None
+        elif isinstance(block, ListBlock):
+            items = tuple(it for it in block.items if not carded(blocks_text([ListBlock((it,))]).splitlines()))
+            block = replace(block, items=items) if items else None
+        if block is None:  # a card, and the heading over it ("【時系列で見る】") goes too
+            if kept and isinstance(kept[-1], Heading):
+                kept.pop()
+            continue
+        moved[i] = len(kept)
+        kept.append(block)
+    if len(kept) == len(blocks):
+        return blocks
+    while kept and isinstance(kept[-1], Heading):  # headings left over cards at the end
+        kept.pop()
+    last = max(len(kept) - 1, 0)
+    ctx.attributions[:] = [
+        Attribution(a.label, a.source, min(moved.get(a.paragraph, last), last)) for a in ctx.attributions
+    ]
+    return kept
 
 
 #: A reading with fewer characters of sentences than this has no running text (a film's

@@ -527,6 +527,22 @@ def test_video_teaser_cards_ending_in_date_and_length_are_not_the_story() -> Non
         "15.04.2026 - 15:48 UhrLesedauer: 2 Min.",
         "Fehler gefunden? Jetzt melden.",
         "Fehler gefunden?Jetzt melden.",
+        "1時間前",
+        "3小时前",
+        "2 hours ago",
+        "vor 5 Minuten",
+        "ブックマーク",
+        "すべて見る",
+        "<Copyright ⓒ 한국일보. All rights reserved. 무단 전재 및 재배포 금지>",
+        "박준석 기자 외 1명",
+        "순천, 광양 구현모 기자 ninek@hankookilbo.com",
+        "कॉपी लिंक",
+        "Mostrar comentarios",
+        "Jump to navigation",
+        "Von:",
+        "© Copyright Chemnitzer Verlag und Druck GmbH & Co. KG",
+        "Etiketler :",
+        "Mit meiner Anmeldung zum Newsletter stimme ich der Werbevereinbarung zu.",
     ],
 )
 def test_update_stamps_and_error_report_prompts_are_furniture(line: str) -> None:
@@ -539,7 +555,51 @@ def test_update_stamps_and_error_report_prompts_are_furniture(line: str) -> None
         "Stand der Dinge ist, dass der Bau 2026 beginnt.",
         "Erschienen sind nur zwei der zehn Abgeordneten.",
         "Der Film dauert 1:43 Stunden und lief am 27.06.2023 im Kino.",
+        "2 hours ago the council voted to close the bridge.",
+        "保存方法",
+        "3年前に閉店した。",
+        "정청래 대표는 기자들에게 입장을 밝혔다.",
+        "© 2014 Julia Malysch",
     ],
 )
 def test_sentences_that_start_like_stamps_are_text(line: str) -> None:
     assert not is_label_line(line)
+
+
+def test_teaser_cards_trafilatura_reads_as_headings_are_not_the_story() -> None:
+    # Mainichi: a timeline of the story's earlier articles, each <a href><h3>headline</h3>
+    # <span>1時間前</span></a>. trafilatura drops a link that wraps blocks and keeps its
+    # text, so its reading ended with twenty headlines and "N時間前" stamps.
+    text = body_text(read("125_ja-news-mainichi"))
+    assert "カタールの外務省報道官は14日" in text
+    assert "時間前" not in text
+    assert "多国間連携に注力" not in text
+
+
+def test_a_sentence_that_is_a_link_inside_the_story_stays() -> None:
+    from syndicate.extract.html import _without_cards
+
+    doc = lxml.html.document_fromstring(
+        "<html><body><article><p><a href='/report'>The council published the whole report on Monday.</a></p>"
+        "<a href='/other'><h3>Bus fares rise in May</h3><span>2 hours ago</span></a></article></body></html>"
+    )
+    ctx = Context(base=None, title="")
+    blocks = to_blocks(
+        lxml.html.fragment_fromstring(
+            "<div><p>The council published the whole report on Monday.</p><h3>Bus fares rise in May</h3></div>"
+        ),
+        ctx,
+    )
+    kept = blocks_text(_without_cards(blocks, doc, ctx))
+    assert kept == "The council published the whole report on Monday."
+
+
+def test_paragraphs_classed_paywall_are_the_story_and_a_paywall_box_is_not() -> None:
+    # The New Yorker (and Wired): after the opening, every paragraph of the story is
+    # <p class="paywall">; "paywall" named chrome, and the body was its first paragraph.
+    text = body_text(read("230_en-magazine-thenewyorker"))
+    assert "Manzara and Johnson wanted me to see the place" in text
+    assert "No amount of glass spheres or roofing granules will reverse climate change." in text
+    box = lxml.html.fragment_fromstring('<div class="paywall"><p>Subscribe to keep reading.</p></div>')
+    assert is_chrome_element(box)
+    assert not is_chrome_element(lxml.html.fragment_fromstring('<p class="paywall">The pond thawed late.</p>'))
