@@ -619,28 +619,37 @@ def _without_cards(blocks: list[Block], doc: lxml.html.HtmlElement, ctx: Context
         return bool(lines) and all(any(line in card for card in cards) for line in lines)
 
     kept: list[Block] = []
-    moved: dict[int, int] = {}
+    moved: dict[int, int] = {}  # index in ``blocks`` -> index in ``kept``
     for i, block in enumerate(blocks):
+        found: Block | None = block
         if isinstance(block, Paragraph | Heading) and carded([fragment_text(block.html)]):
-            block = None
+            found = None
         elif isinstance(block, ListBlock):
             items = tuple(it for it in block.items if not carded(blocks_text([ListBlock((it,))]).splitlines()))
-            block = replace(block, items=items) if items else None
-        if block is None:  # a card, and the heading over it ("【時系列で見る】") goes too
+            found = replace(block, items=items) if items else None
+        if found is None:  # a card, and the heading over it ("【時系列で見る】") goes too
             if kept and isinstance(kept[-1], Heading):
-                kept.pop()
+                _pop(kept, moved)
             continue
         moved[i] = len(kept)
-        kept.append(block)
+        kept.append(found)
     if len(kept) == len(blocks):
         return blocks
     while kept and isinstance(kept[-1], Heading):  # headings left over cards at the end
-        kept.pop()
+        _pop(kept, moved)
     last = max(len(kept) - 1, 0)
     ctx.attributions[:] = [
         Attribution(a.label, a.source, min(moved.get(a.paragraph, last), last)) for a in ctx.attributions
     ]
     return kept
+
+
+def _pop(kept: list[Block], moved: dict[int, int]) -> None:
+    """Drop the last kept block; an attribution that named it goes to the block before."""
+    kept.pop()
+    for i, j in moved.items():
+        if j >= len(kept):
+            moved[i] = max(len(kept) - 1, 0)
 
 
 #: A reading with fewer characters of sentences than this has no running text (a film's

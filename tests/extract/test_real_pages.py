@@ -603,3 +603,27 @@ def test_paragraphs_classed_paywall_are_the_story_and_a_paywall_box_is_not() -> 
     box = lxml.html.fragment_fromstring('<div class="paywall"><p>Subscribe to keep reading.</p></div>')
     assert is_chrome_element(box)
     assert not is_chrome_element(lxml.html.fragment_fromstring('<p class="paywall">The pond thawed late.</p>'))
+
+
+def test_attribution_lines_follow_their_blocks_when_cards_leave_the_reading() -> None:
+    from syndicate.extract.html import _without_cards
+    from syndicate.models import Attribution
+
+    doc = lxml.html.document_fromstring(
+        "<html><body><a href='/a'><h3>Bus fares rise in May</h3><span>2 hours ago</span></a></body></html>"
+    )
+    ctx = Context(base=None, title="")
+    blocks = to_blocks(
+        lxml.html.fragment_fromstring(
+            "<div><p>The ferry sailed again on Tuesday.</p><h2>Earlier</h2><h3>Bus fares rise in May</h3>"
+            "<p>Forty passengers made the first crossing.</p></div>"
+        ),
+        ctx,
+    )
+    ctx.attributions[:] = [Attribution("Source", "Island Times", 3)]
+    kept = _without_cards(blocks, doc, ctx)
+    assert blocks_text(kept).splitlines() == [
+        "The ferry sailed again on Tuesday.",
+        "Forty passengers made the first crossing.",
+    ]
+    assert ctx.attributions == [Attribution("Source", "Island Times", 1)]
