@@ -67,6 +67,8 @@ def _chrome_keys(chrome_lines: tuple[str, ...]) -> tuple[frozenset[str], int]:
 #: heading of related reading ("Lese-Empfehlung", "Related stories") and a teaser line
 #: ("Lesen Sie hier: <another story's headline>", "Read more: ..."; its label alone too);
 #: "Copy link", "Show comments", "Jump to navigation", "Von:" with no name after it;
+#: empty or dated date labels ("公開日： 更新日："), a page turner ("次ページ→ ..."), a
+#: follower count ("16.7万");
 #: a site's copyright line ("Copyright @ 2026 Media Group. All Rights Reserved", "<Copyright
 #: ⓒ 한국일보. All rights reserved. 무단 전재 및 재배포 금지>"), a Korean byline ("박준석 기자 외
 #: 1명", "순천, 광양 구현모 기자 ninek@hankookilbo.com"); a
@@ -75,7 +77,7 @@ def _chrome_keys(chrome_lines: tuple[str, ...]) -> tuple[frozenset[str], int]:
 #: Matched on a whole short paragraph only (never inside text). Photo credits are not
 #: among them: a republished picture keeps its credit.
 _LABEL_LINES = regex.compile(
-    r"""^[•·|]?\s*(?:
+    r"""^[•·|■◆●▶]?\s*(?:
         (?:advertisement|advertising|ad|ads|anuncio|sponsored|sponsored\ content|paid\ content|anzeige|werbung|
            publicidad|publicité|pubblicità|publicidade|reklama|reklam|реклама|реклама\ на\ сайте|
            广告|広告|광고|إعلان|פרסומת)
@@ -123,7 +125,11 @@ _LABEL_LINES = regex.compile(
            das\ könnte\ sie\ auch\ interessieren|related|related\ (?:articles?|stories|content|coverage)|
            more\ on\ this\ (?:story|topic)|you\ may\ also\ like|recommended(?:\ for\ you)?|
            sur\ le\ même\ sujet|noticias\ relacionadas|articoli\ correlati|notícias\ relacionadas|
-           相关阅读|相关文章|関連記事|관련\ 기사)
+           相关阅读|相关文章|関連記事|関連キーワード|관련\ 기사|
+           our\ standards:\ the\ thomson\ reuters\ trust\ principles)
+      | (?:(?:公開日|更新日|配信日|掲載日|投稿日|发布时间|发布日期|更新时间|입력|수정|업데이트)\s*[:：]?\s*
+          [\d/.:年月日\s-]*){1,3}
+      | (?:次|前)の?ページ(?:\s*[→>＞][^\n]{0,40})?|\d[\d.,]*\s*[万千億亿만]
       | (?:lesen\ sie\ (?:auch|hier|mehr|dazu)|mehr\ zum\ thema|auch\ interessant|siehe\ auch|read\ more|read\ also|
            see\ also|also\ read|lire\ aussi|à\ lire\ aussi|voir\ aussi|leer\ más|lee\ también|lea\ también|
            leggi\ anche|leia\ também|leia\ mais|czytaj\ (?:też|także|więcej)|читайте\ также)

@@ -543,6 +543,11 @@ def test_video_teaser_cards_ending_in_date_and_length_are_not_the_story() -> Non
         "© Copyright Chemnitzer Verlag und Druck GmbH & Co. KG",
         "Etiketler :",
         "Mit meiner Anmeldung zum Newsletter stimme ich der Werbevereinbarung zu.",
+        "公開日： 更新日：",
+        "次ページ→ 「スポーツ支援＝高リスク」へ",
+        "■関連キーワード",
+        "16.7万",
+        "Our Standards: The Thomson Reuters Trust Principles.",
     ],
 )
 def test_update_stamps_and_error_report_prompts_are_furniture(line: str) -> None:
@@ -560,6 +565,8 @@ def test_update_stamps_and_error_report_prompts_are_furniture(line: str) -> None
         "3年前に閉店した。",
         "정청래 대표는 기자들에게 입장을 밝혔다.",
         "© 2014 Julia Malysch",
+        "次のページで詳しく説明します。",
+        "観客は5.8万人に達した。",
     ],
 )
 def test_sentences_that_start_like_stamps_are_text(line: str) -> None:
