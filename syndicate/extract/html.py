@@ -199,8 +199,10 @@ def extract_html(item: RawItem, settings: ExtractSettings, selectors: PageSelect
         blocks = _fallback_blocks(doc, url or base, ctx, item)
     elif not (selectors is not None and selectors.body):
         blocks = _with_discussion(doc, blocks, url or base, ctx, item)
-    if blocks and meta.summary and not (selectors is not None and selectors.body):
-        blocks = with_standfirst(doc, blocks, meta.summary, title, ctx.attributions)
+    if blocks and not (selectors is not None and selectors.body):
+        blocks = _without_byline(blocks, [a.name for a in meta.authors], ctx)
+        if meta.summary:
+            blocks = with_standfirst(doc, blocks, meta.summary, title, ctx.attributions)
     if selectors is not None and selectors.attribution:
         _selected_attributions(doc, selectors.attribution, ctx, len(blocks))
     if not blocks and known.summary:
@@ -640,6 +642,37 @@ def _without_cards(blocks: list[Block], doc: lxml.html.HtmlElement, ctx: Context
     last = max(len(kept) - 1, 0)
     ctx.attributions[:] = [
         Attribution(a.label, a.source, min(moved.get(a.paragraph, last), last)) for a in ctx.attributions
+    ]
+    return kept
+
+
+_BY = re.compile(r"^(?:by|von|par|por|di|da|av|af|door|od|от)\s+", re.IGNORECASE)
+
+
+def _without_byline(blocks: list[Block], authors: list[str], ctx: Context) -> list[Block]:
+    """``blocks`` less the lines above the story that are only its author's name, as the
+    page's metadata gives it ("Daniel Aragón", "Por Mercedes Benítez"): a byline set
+    without "By", which no label pattern can tell from a sentence. A name at the end
+    stays (Russian papers sign their stories so)."""
+    names = {squash(a).casefold() for a in authors if len(squash(a)) >= 5}
+    if not names:
+        return blocks
+    gone: set[int] = set()
+    for i, block in enumerate(blocks):
+        if not isinstance(block, Paragraph):
+            continue
+        text = fragment_text(block.html)
+        if _BY.sub("", text).strip(" ,.·|").casefold() in names:
+            gone.add(i)
+        elif reads_as_prose(text):
+            break  # the story has begun
+    if not gone:
+        return blocks
+    kept = [b for i, b in enumerate(blocks) if i not in gone]
+    before = [sum(1 for g in gone if g < i) for i in range(len(blocks))]
+    ctx.attributions[:] = [
+        Attribution(a.label, a.source, max(a.paragraph - before[min(a.paragraph, len(blocks) - 1)], 0))
+        for a in ctx.attributions
     ]
     return kept
 

@@ -634,3 +634,19 @@ def test_attribution_lines_follow_their_blocks_when_cards_leave_the_reading() ->
         "Forty passengers made the first crossing.",
     ]
     assert ctx.attributions == [Attribution("Source", "Island Times", 1)]
+
+
+def test_a_byline_set_as_a_bare_name_above_the_story_is_not_the_story() -> None:
+    # ABC (es) and Evening Standard: the author's name alone on a line above the story,
+    # with no "Por"/"By" for a label pattern to see; the page's metadata names the author.
+    abc = body_text(read("114_es-regional-abc-cordoba")).splitlines()
+    assert "Daniel Aragón" not in abc
+    standard = body_text(read("209_en-sports-eveningstandard")).splitlines()
+    assert "Alex Young" not in standard
+
+
+def test_a_name_that_signs_the_story_at_its_end_stays() -> None:
+    # Kommersant signs its stories with the author's name after the last paragraph; the
+    # page's expected text keeps it.
+    lines = body_text(read("188_ru-news-kommersant")).splitlines()
+    assert lines[-1] == "Андрей Колесников"
