@@ -66,7 +66,8 @@ def _chrome_keys(chrome_lines: tuple[str, ...]) -> tuple[frozenset[str], int]:
 #: a lone separator ("|") and a line of tags ("Themen: Weihnachten, Pullover"); the
 #: heading of related reading ("Lese-Empfehlung", "Related stories") and a teaser line
 #: ("Lesen Sie hier: <another story's headline>", "Read more: ..."; its label alone too);
-#: "Copy link", "Show comments", "Jump to navigation", "Von:" with no name after it;
+#: "Copy link", "Show comments", "Jump to navigation", "Von:" with no name after it, a
+#: "Close" button, a Unix time ("1692003712"), a video's "02:57 Min.. Verfügbar bis ...";
 #: empty or dated date labels ("公開日： 更新日："), a page turner ("次ページ→ ..."), a
 #: follower count ("16.7万");
 #: a site's copyright line ("Copyright @ 2026 Media Group. All Rights Reserved", "<Copyright
@@ -93,6 +94,9 @@ _LABEL_LINES = regex.compile(
         zum\ inhalt\ springen|weitere\ videos|more\ videos|von:|by:|
         mit\ meiner\ anmeldung\ zum\ newsletter\ [^\n]{1,80}
       | (?:©\s*copyright|copyright\s*©)\ [^\n]{1,80}
+      | \d{10}(?:\d{3})?
+      | close|schließen|schliessen|fermer|cerrar|chiudi|fechar|закрыть|关闭|閉じる|닫기
+      | (?:\d{1,2}:\d{2}\s*min\.*\s*)?(?:verfügbar\ bis|available\ until|disponible\ jusqu'au)\ [^\n]{1,30}
       | (?:updated|last\ updated|published|posted|aktualisiert|zuletzt\ aktualisiert|veröffentlicht|publiziert|
            erschienen|mis\ à\ jour|publié|actualizado|publicado|aggiornato|pubblicato|atualizado|zaktualizowano|
            обновлено|опубликовано)

@@ -548,6 +548,9 @@ def test_video_teaser_cards_ending_in_date_and_length_are_not_the_story() -> Non
         "■関連キーワード",
         "16.7万",
         "Our Standards: The Thomson Reuters Trust Principles.",
+        "Close",
+        "1692003712",
+        "02:57 Min.. Verfügbar bis 06.05.2024.",
     ],
 )
 def test_update_stamps_and_error_report_prompts_are_furniture(line: str) -> None:
@@ -567,6 +570,9 @@ def test_update_stamps_and_error_report_prompts_are_furniture(line: str) -> None
         "© 2014 Julia Malysch",
         "次のページで詳しく説明します。",
         "観客は5.8万人に達した。",
+        "Close to 2,000 people came.",
+        "2023",
+        "Verfügbar bis Ende Mai sind nur noch wenige Karten, sagte der Veranstalter am Montag.",
     ],
 )
 def test_sentences_that_start_like_stamps_are_text(line: str) -> None:
