@@ -37,6 +37,7 @@ import lxml.html
 
 from syndicate.extract.common import (
     is_chrome,
+    is_headline,
     is_label_line,
     is_next_label,
     is_previous_label,
@@ -666,7 +667,7 @@ class _Reader:
             text = fragment_text(fragment)
             if (
                 text
-                and text != self.ctx.title
+                and not is_headline(text, self.ctx.title)  # the page's own <h1>, a kicker fused to it
                 and not is_chrome(text, self.ctx.chrome_lines)
                 and not is_label_line(text)  # "Related stories", "Anzeige" as a heading
             ):

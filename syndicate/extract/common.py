@@ -25,6 +25,30 @@ def squash(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+_NOT_WORDS = re.compile(r"\W+")
+
+
+def compact(text: str) -> str:
+    """Text without case, spaces, punctuation or soft hyphens: how two renderings of one
+    text on a page are compared (sites change quotes, dashes and spacing between them)."""
+    return _NOT_WORDS.sub("", text.casefold())
+
+
+#: Characters a kicker fused to the headline has at most ("Umbau des Weissen Hauses").
+KICKER = 40
+
+
+def is_headline(text: str, title: str) -> bool:
+    """Whether ``text`` is the article's headline: the title itself, or with the section
+    kicker the page sets before or after it in the same element."""
+    if not title:
+        return False
+    have, want = compact(text), compact(title)
+    if not want or len(have) > len(want) + KICKER:
+        return False
+    return have == want or (len(want) >= 20 and (have.endswith(want) or have.startswith(want)))
+
+
 def label_key(text: str) -> str:
     return squash(text).casefold().strip(" :»«←→")
 
@@ -93,7 +117,7 @@ _LABEL_LINES = regex.compile(
         ver\ comentarios|mostra\ commenti|jump\ to\ (?:search|navigation|content)|skip\ to\ (?:main\ )?content|
         zum\ inhalt\ springen|weitere\ videos|more\ videos|von:|by:|
         mit\ meiner\ anmeldung\ zum\ newsletter\ [^\n]{1,80}
-      | (?:©\s*copyright|copyright\s*©)\ [^\n]{1,80}
+      | (?:©\s*copyright|copyright\s*©)\ [^\n]{1,80}|[^\n]{0,40}rechte\ am\ artikel\ können\ sie\ hier\ erwerben
       | \d{10}(?:\d{3})?
       | close|schließen|schliessen|fermer|cerrar|chiudi|fechar|закрыть|关闭|閉じる|닫기
       | (?:\d{1,2}:\d{2}\s*min\.*\s*)?(?:verfügbar\ bis|available\ until|disponible\ jusqu'au)\ [^\n]{1,30}

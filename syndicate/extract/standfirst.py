@@ -23,7 +23,7 @@ from collections.abc import Iterator
 import lxml.html
 
 from syndicate.extract.blocks import blocks_text, fragment_text, reads_as_prose
-from syndicate.extract.common import squash
+from syndicate.extract.common import compact, squash
 from syndicate.models import Attribution, Block, Heading, Paragraph
 
 #: Compacted characters a description has at least to be taken as a standfirst (a shorter
@@ -38,7 +38,6 @@ LONGEST = 1.5
 SLACK = 40
 #: Elements up from the text that starts the standfirst to the one that holds it all.
 CLIMB = 4
-_NOT_WORDS = re.compile(r"\W+")
 _ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…|\[…\]|\[\.\.\.\])\s*$")
 _KEY = re.compile(r"\w{3,}")
 #: Where a description's text is not the standfirst: code, links to other pages (a
@@ -46,12 +45,6 @@ _KEY = re.compile(r"\w{3,}")
 _NOT_SHOWN = frozenset(
     {"script", "style", "noscript", "template", "a", "button", "select", "option", "textarea", "nav", "footer"}
 )
-
-
-def compact(text: str) -> str:
-    """Text without case, spaces or punctuation: how a description and the page's text of
-    it are compared (sites change quotes, dashes and spacing between the two)."""
-    return _NOT_WORDS.sub("", text.casefold())
 
 
 def with_standfirst(

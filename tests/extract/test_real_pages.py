@@ -17,7 +17,7 @@ import pytest
 from syndicate.config import ExtractSettings
 from syndicate.extract import body_text, extract
 from syndicate.extract.blocks import Context, blocks_text, caption_html, is_chrome_element, to_blocks
-from syndicate.extract.common import is_label_line
+from syndicate.extract.common import is_headline, is_label_line
 from syndicate.models import Article, Block, Figure, ListBlock, RawItem
 
 REAL = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "extract_real"
@@ -551,6 +551,7 @@ def test_video_teaser_cards_ending_in_date_and_length_are_not_the_story() -> Non
         "Close",
         "1692003712",
         "02:57 Min.. Verfügbar bis 06.05.2024.",
+        "© SZ/KNA/chrk - Rechte am Artikel können Sie hier erwerben.",
     ],
 )
 def test_update_stamps_and_error_report_prompts_are_furniture(line: str) -> None:
@@ -656,3 +657,26 @@ def test_a_name_that_signs_the_story_at_its_end_stays() -> None:
     # page's expected text keeps it.
     lines = body_text(read("188_ru-news-kommersant")).splitlines()
     assert lines[-1] == "Андрей Колесников"
+
+
+def test_the_headline_with_its_kicker_fused_to_it_is_not_a_heading_of_the_story() -> None:
+    # Süddeutsche: <h2>Chile:Ex-Präsident stirbt bei Hubschrauberabsturz</h2> above the
+    # story is the page's headline with its kicker, not a heading of the story.
+    lines = body_text(read("086_de-politics-sz")).splitlines()
+    assert not any("Ex-Präsident stirbt bei Hubschrauberabsturz" in line for line in lines)
+    assert lines[0].startswith("Nach Angaben chilenischer Medien")
+    assert not any("Rechte am Artikel" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("text", "headline"),
+    [
+        ("Ex-Präsident stirbt bei Hubschrauberabsturz", True),
+        ("Chile:Ex-Präsident stirbt bei Hubschrauberabsturz", True),
+        ("Ex-Präsident stirbt bei Hubschrauber\xadabsturz – Analyse", True),
+        ("Wie der Ex-Präsident bei einem Hubschrauberabsturz starb und was jetzt in Chile geschieht", False),
+        ("Absturz", False),
+    ],
+)
+def test_a_heading_is_the_headline_when_it_is_the_title_and_at_most_a_kicker(text: str, headline: bool) -> None:
+    assert is_headline(text, "Ex-Präsident stirbt bei Hubschrauberabsturz") is headline
