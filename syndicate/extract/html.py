@@ -634,8 +634,10 @@ def _without_cards(blocks: list[Block], doc: lxml.html.HtmlElement, ctx: Context
         if isinstance(block, Paragraph | Heading) and carded([fragment_text(block.html)]):
             found = None
         elif isinstance(block, ListBlock):
-            items = tuple(it for it in block.items if not carded(blocks_text([ListBlock((it,))]).splitlines()))
-            found = replace(block, items=items) if items else None
+            lines = [blocks_text([ListBlock((it,))]).splitlines() for it in block.items]
+            if any(carded(item) for item in lines):  # a list of cards: their pictures go too
+                items = tuple(it for it, item in zip(block.items, lines, strict=True) if item and not carded(item))
+                found = replace(block, items=items) if items else None
         if found is None:  # a card, and the heading over it ("【時系列で見る】") goes too
             if kept and isinstance(kept[-1], Heading):
                 _pop(kept, moved)

@@ -18,7 +18,7 @@ from syndicate.config import ExtractSettings
 from syndicate.extract import body_text, extract
 from syndicate.extract.blocks import Context, blocks_text, caption_html, is_chrome_element, to_blocks
 from syndicate.extract.common import is_headline, is_label_line
-from syndicate.models import Article, Block, Figure, ListBlock, RawItem
+from syndicate.models import Article, Block, Figure, ListBlock, Paragraph, RawItem
 
 REAL = Path(__file__).resolve().parents[2] / "benchmarks" / "data" / "extract_real"
 
@@ -584,10 +584,14 @@ def test_teaser_cards_trafilatura_reads_as_headings_are_not_the_story() -> None:
     # Mainichi: a timeline of the story's earlier articles, each <a href><h3>headline</h3>
     # <span>1時間前</span></a>. trafilatura drops a link that wraps blocks and keeps its
     # text, so its reading ended with twenty headlines and "N時間前" stamps.
-    text = body_text(read("125_ja-news-mainichi"))
+    article = read("125_ja-news-mainichi")
+    text = body_text(article)
     assert "カタールの外務省報道官は14日" in text
     assert "時間前" not in text
     assert "多国間連携に注力" not in text
+    # The timeline's heading and its cards' pictures go with it.
+    assert text.splitlines()[-1].startswith("一方で、イスラエル軍は13日")
+    assert isinstance(article.blocks[-1], Paragraph)
 
 
 def test_a_sentence_that_is_a_link_inside_the_story_stays() -> None:
