@@ -575,6 +575,8 @@ class _Reader:
             return
         if _FEED_FOOTER.match(text) or _VIDEO_CARD.search(text):
             return
+        if _only_links(fragment) and _shouting(text):
+            return  # "<p><a><strong>VIDEO SHOWS SUSPECT ACCUSED OF ...</strong></a></p>": a teaser
         if (
             self.ctx.title
             and text == self.ctx.title
@@ -786,6 +788,11 @@ class _Reader:
             rows.append(Row(tuple(cells), head=bool(head)))
         if any(fragment_text(c.html) for r in rows for c in r.cells):
             self.blocks.append(Table(tuple(rows), caption))
+
+
+def _shouting(text: str) -> bool:
+    """Capitals only, in at least three words (a script without case never is)."""
+    return len(text.split()) >= 3 and any(c.isupper() for c in text) and not any(c.islower() for c in text)
 
 
 def _only_links(fragment: str) -> bool:

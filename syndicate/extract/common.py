@@ -161,7 +161,8 @@ _LABEL_LINES = regex.compile(
       | (?:lesen\ sie\ (?:auch|hier|mehr|dazu)|mehr\ zum\ thema|auch\ interessant|siehe\ auch|read\ more|read\ also|
            see\ also|also\ read|lire\ aussi|à\ lire\ aussi|voir\ aussi|leer\ más|lee\ también|lea\ también|
            leggi\ anche|leia\ também|leia\ mais|czytaj\ (?:też|także|więcej)|читайте\ также)
-          (?:\s*[:：]\s*[^\n]{1,80})?
+          (?:\s*[:：]\s*[^\n]{1,120})?
+      | click\ here\ to\ (?:get|download|subscribe|sign\ up)[^\n]{0,60}
       | \d{1,6}\ (?:comments?|kommentare?|commentaires?|comentarios?|commenti|comentários|komentarzy|комментари[йяев]*)
       | (?:comments?|kommentare|commentaires|comentarios|commenti)\ \(\d{1,6}\)
       | \d{1,6}\s*(?:个回答|条评论|条回复|个评论|則回答|件のコメント|개의\ 댓글)
@@ -179,11 +180,16 @@ _LABEL_LINES = regex.compile(
 )
 
 
+#: Characters a label line has at most (a teaser line "READ MORE: <another headline>" is
+#: as long as a headline).
+LABEL_LINE = 130
+
+
 def is_label_line(text: str) -> bool:
     """A whole paragraph that is an ad or share label, an update stamp or a comment count
     (see :data:`_LABEL_LINES`): page furniture, whatever element the page put it in."""
     text = squash(text)
-    return 0 < len(text) <= 90 and _LABEL_LINES.match(text.strip(" .…")) is not None
+    return 0 < len(text) <= LABEL_LINE and _LABEL_LINES.match(text.strip(" .…")) is not None
 
 
 def is_chrome(text: str, chrome_lines: tuple[str, ...]) -> bool:

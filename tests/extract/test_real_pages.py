@@ -552,6 +552,8 @@ def test_video_teaser_cards_ending_in_date_and_length_are_not_the_story() -> Non
         "1692003712",
         "02:57 Min.. Verfügbar bis 06.05.2024.",
         "© SZ/KNA/chrk - Rechte am Artikel können Sie hier erwerben.",
+        "READ MORE: First look at Thorpe Park's terrifying new rollercoaster that's UK's tallest and fastest",
+        "CLICK HERE TO GET THE FOX NEWS APP",
     ],
 )
 def test_update_stamps_and_error_report_prompts_are_furniture(line: str) -> None:
@@ -684,3 +686,23 @@ def test_the_headline_with_its_kicker_fused_to_it_is_not_a_heading_of_the_story(
 )
 def test_a_heading_is_the_headline_when_it_is_the_title_and_at_most_a_kicker(text: str, headline: bool) -> None:
     assert is_headline(text, "Ex-Präsident stirbt bei Hubschrauberabsturz") is headline
+
+
+def test_a_paragraph_that_is_one_link_in_capitals_is_a_teaser() -> None:
+    # Fox News sets links to other stories between paragraphs as
+    # <p><a href><strong>VIDEO SHOWS SUSPECT ACCUSED OF ...</strong></a></p>.
+    text = body_text(read("211_en-politics-foxnews"))
+    assert "VIDEO SHOWS SUSPECT ACCUSED" not in text
+    assert "CLICK HERE TO GET THE FOX NEWS APP" not in text
+    assert "Chinese police stations" in text
+    ctx = Context(base=None, title="")
+    kept = blocks_text(
+        to_blocks(
+            lxml.html.fragment_fromstring(
+                "<div><p><a href='/r'>Read the full report</a></p><p><a href='/n'><b>NATO</b></a></p>"
+                "<p><a href='/z'>台风今天登陆浙江沿海地区</a></p></div>"
+            ),
+            ctx,
+        )
+    ).splitlines()
+    assert kept == ["Read the full report", "NATO", "台风今天登陆浙江沿海地区"]
