@@ -675,13 +675,23 @@ def _without_byline(blocks: list[Block], authors: list[str], ctx: Context) -> li
             gone.add(i)
         elif reads_as_prose(text):
             break  # the story has begun
+    return _dropped(blocks, gone, ctx)
+
+
+def _dropped(blocks: list[Block], gone: set[int], ctx: Context) -> list[Block]:
+    """``blocks`` less those at the indices ``gone``; the attribution lines, which name
+    blocks by index, follow their blocks (a dropped block's go to the one before it)."""
     if not gone:
         return blocks
-    kept = [b for i, b in enumerate(blocks) if i not in gone]
-    before = [sum(1 for g in gone if g < i) for i in range(len(blocks))]
+    kept: list[Block] = []
+    moved: list[int] = []  # index in ``blocks`` -> index in the result
+    for i, block in enumerate(blocks):
+        if i not in gone:
+            kept.append(block)
+        moved.append(max(len(kept) - 1, 0))
+    last = len(moved) - 1
     ctx.attributions[:] = [
-        Attribution(a.label, a.source, max(a.paragraph - before[min(a.paragraph, len(blocks) - 1)], 0))
-        for a in ctx.attributions
+        Attribution(a.label, a.source, moved[min(max(a.paragraph, 0), last)]) for a in ctx.attributions
     ]
     return kept
 

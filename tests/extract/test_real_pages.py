@@ -706,3 +706,15 @@ def test_a_paragraph_that_is_one_link_in_capitals_is_a_teaser() -> None:
         )
     ).splitlines()
     assert kept == ["Read the full report", "NATO", "台风今天登陆浙江沿海地区"]
+
+
+def test_attribution_lines_follow_their_blocks_when_blocks_are_dropped() -> None:
+    from syndicate.extract.html import _dropped
+    from syndicate.models import Attribution
+
+    ctx = Context(base=None, title="")
+    blocks: list[Block] = [Paragraph(t) for t in ("Jane Smith", "First.", "Second.", "Third.")]
+    ctx.attributions[:] = [Attribution("Source", "A", 0), Attribution("Source", "B", 2), Attribution("Source", "C", 3)]
+    kept = _dropped(blocks, {0, 2}, ctx)
+    assert [b.html for b in kept if isinstance(b, Paragraph)] == ["First.", "Third."]
+    assert [a.paragraph for a in ctx.attributions] == [0, 0, 1]
