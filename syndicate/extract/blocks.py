@@ -139,8 +139,9 @@ _WEAK_CHROME = frozenset(
     topics categories category follow rating
 """.split()
 )
-#: A paragraph classed so is the story's text behind a paywall that the page holds (Condé
-#: Nast's ``<p class="paywall">``); a box classed so is the subscription prompt.
+#: A paragraph classed exactly so is the story's text behind a paywall that the page holds
+#: (Condé Nast's ``<p class="paywall">``); a box classed so, or a paragraph classed
+#: ``paywall-prompt``, is the subscription prompt.
 _PAYWALLED = frozenset({"paywall"})
 _CONTENT_WORDS = frozenset(
     """
@@ -225,7 +226,7 @@ def is_chrome_element(el: lxml.html.HtmlElement) -> bool:
     if not words:
         return False
     strong = words & _STRONG_CHROME
-    if strong and not (tag == "p" and strong <= _PAYWALLED):
+    if strong and not (tag == "p" and strong <= _PAYWALLED and _PAYWALLED & set((el.get("class") or "").split())):
         return True
     if tag in HEADINGS:
         return False  # a heading's class names its styling ("header-anchor-post"), not chrome

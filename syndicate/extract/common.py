@@ -40,13 +40,14 @@ KICKER = 40
 
 def is_headline(text: str, title: str) -> bool:
     """Whether ``text`` is the article's headline: the title itself, or with the section
-    kicker the page sets before or after it in the same element."""
+    kicker the page sets before it in the same element ("Chile:Ex-Präsident stirbt ...").
+    A heading that goes on after the title ("...: what we know") is the story's."""
     if not title:
         return False
     have, want = compact(text), compact(title)
     if not want or len(have) > len(want) + KICKER:
         return False
-    return have == want or (len(want) >= 20 and (have.endswith(want) or have.startswith(want)))
+    return have == want or (len(want) >= 20 and have.endswith(want))
 
 
 def label_key(text: str) -> str:
@@ -117,16 +118,20 @@ _LABEL_LINES = regex.compile(
         ver\ comentarios|mostra\ commenti|jump\ to\ (?:search|navigation|content)|skip\ to\ (?:main\ )?content|
         zum\ inhalt\ springen|weitere\ videos|more\ videos|von:|by:|
         mit\ meiner\ anmeldung\ zum\ newsletter\ [^\n]{1,80}
-      | (?:©\s*copyright|copyright\s*©)\ [^\n]{1,80}|[^\n]{0,40}rechte\ am\ artikel\ können\ sie\ hier\ erwerben
+      | (?:©\s*copyright|copyright\s*©)\ (?![^\n]*(?:licen[cs]|lizenz|creative\ commons|cc\ by))[^\n]{1,80}
+      | [^\n]{0,40}rechte\ am\ artikel\ können\ sie\ hier\ erwerben
       | \d{10}(?:\d{3})?
       | close|schließen|schliessen|fermer|cerrar|chiudi|fechar|закрыть|关闭|閉じる|닫기
-      | (?:\d{1,2}:\d{2}\s*min\.*\s*)?(?:verfügbar\ bis|available\ until|disponible\ jusqu'au)\ [^\n]{1,30}
-      | (?:updated|last\ updated|published|posted|aktualisiert|zuletzt\ aktualisiert|veröffentlicht|publiziert|
-           erschienen|mis\ à\ jour|publié|actualizado|publicado|aggiornato|pubblicato|atualizado|zaktualizowano|
+      | \d{1,2}:\d{2}\s*min\.*\s*(?:verfügbar\ bis|available\ until|disponible\ jusqu'au)\ [^\n]{1,30}
+      | (?:updated|last\ updated|published|posted|aktualisiert|zuletzt\ aktualisiert|veröffentlicht|
+           mis\ à\ jour|publié|actualizado|publicado|aggiornato|pubblicato|atualizado|zaktualizowano|
            обновлено|опубликовано)
           (?:\ (?:on|am|le|el|il|em|at))?:?\ (?=[^\n]{0,60}$)
-          (?=[^\n]*(?:\d|\bago\b|\bvor\b|\bhace\b|\bil\ y\ a\b|\bfa\b|\bhá\b))[^\n]*
-      | stand\s*:\s*(?=[^\n]{0,60}$)(?=[^\n]*\d)[^\n]*
+          (?=[^\n]*(?:\d|\bago\b|\bvor\b|\bhace\b|\bil\ y\ a\b|\bfa\b|\bhá\b))
+          (?=\d|heute|gestern|today|yesterday|vor\b|hace\b|il\ y\ a\b|fa\b|há\b|
+             (?:\p{L}{3,10}\.?,?\ )?\p{L}{3,10}\.?\ \d)[^\n]*
+      | stand\s*:\s*\d{1,2}\.\s?(?:\d{1,2}\.|\p{L}+)\s?(?:\d{2,4})?[^\n]{0,30}
+      | (?:publiziert|erschienen)\ (?:am|um|heute|gestern)\ (?=[^\n]{0,50}$)(?=[^\n]*\d)[^\n]*
       | (?:lesezeit|lesedauer|reading\ time|read\ time|temps\ de\ lecture|tiempo\ de\ lectura|tempo\ di\ lettura|
            tempo\ de\ leitura|czas\ czytania|время\ чтения)\s*:?\s*(?:ca\.\s*)?\d{1,3}\s*
           (?:min\.?|minuten?|minutes?|minutos?|minuti|minut|мин\.?|минут[аы]?)
@@ -147,8 +152,8 @@ _LABEL_LINES = regex.compile(
            tous\ droits\ réservés|todos\ los\ derechos\ reservados|tutti\ i\ diritti\ riservati|
            todos\ os\ direitos\ reservados|wszelkie\ prawa\ zastrzeżone|все\ права\ защищены|
            hak\ cipta\ dilindungi(?:\ undang-undang)?|무단\ ?전재\ 및\ 재배포\ 금지|無断転載を禁じます|版权所有)
-          [^\n]{0,40}?[>\])]?
-      | (?:[\p{Hangul}, ]{2,20}\ )?\p{Hangul}{2,4}\ ?기자(?:\ 외\ \d{1,2}명)?(?:\ [\w.+-]+@[\w.-]+)?
+          (?:[.\s]{0,3}(?:무단\ ?전재\ 및\ 재배포\ 금지|禁止转载|無断転載を禁じます))?[.\s]*[>\])]?
+      | (?:[\p{Hangul}, ]{2,20}\ )?\p{Hangul}{2,4}\ ?기자(?:\ 외\ \d{1,2}명|\ [\w.+-]+@[\w.-]+)
       | (?:lese-?empfehlung(?:en)?|mehr\ lesen(?:\ über)?|weitere\ artikel|
            das\ könnte\ sie\ auch\ interessieren|related|related\ (?:articles?|stories|content|coverage)|
            more\ on\ this\ (?:story|topic)|you\ may\ also\ like|recommended(?:\ for\ you)?|
@@ -163,6 +168,7 @@ _LABEL_LINES = regex.compile(
            leggi\ anche|leia\ também|leia\ mais|czytaj\ (?:też|także|więcej)|читайте\ также)
           (?:\s*[:：]\s*[^\n]{1,120})?
       | click\ here\ to\ (?:get|download|subscribe|sign\ up)[^\n]{0,60}
+      | subscribe|subscribe\ now|abonnieren|jetzt\ abonnieren|s'abonner|suscríbete|iscriviti|abone\ ol|подписаться
       | \d{1,6}\ (?:comments?|kommentare?|commentaires?|comentarios?|commenti|comentários|komentarzy|комментари[йяев]*)
       | (?:comments?|kommentare|commentaires|comentarios|commenti)\ \(\d{1,6}\)
       | \d{1,6}\s*(?:个回答|条评论|条回复|个评论|則回答|件のコメント|개의\ 댓글)
@@ -171,7 +177,7 @@ _LABEL_LINES = regex.compile(
            \[复制链接\]|阅读模式|倒序浏览|打印|上一主题|下一主题|你对这个回答的评价是？|もっと見る|フォロー|返信|通報|
            팔로우|더보기|답글|신고|ブックマーク|保存|印刷|メール|リンク|ポスト|すべて見る|みんなのポストを見る|
            あわせて読みたい|特集一覧|この記事の筆者)
-      | \d{1,3}\s*(?:分|時間|日|週間|か月|カ月|ヶ月|年|分钟|小时|天|周|个月)前|\d{1,3}\s*(?:분|시간|일|주|개월|년)\s*전
+      | \d{1,3}\s*(?:分|時間|日|週間|か月|カ月|ヶ月|分钟|小时|天|周|个月)前|\d{1,3}\s*(?:분|시간|일|주|개월)\s*전
       | \d{1,3}\ (?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\ ago
       | vor\ \d{1,3}\ (?:minuten|stunden|tagen|wochen|monaten)
       | (?:[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]{1,6}\s*[:：]\s*\d[\d.,]*\s*[%万千萬]?\s*[|·/]?\s*){1,4}

@@ -597,8 +597,18 @@ def _best_reading(
 
 #: Elements that make a link a card: it wraps a headline, a picture's box, a paragraph.
 _CARD_PARTS = frozenset({"div", "p", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "figure", "li"})
-#: Characters a card's text has at least (a link around an icon and a word is a button).
+#: Characters a card's text has at least (a link around an icon and a word is a button) ...
 CARD_LINE = 8
+#: ... and at most (a link left open around the whole story is not a card).
+CARD_TEXT = 1000
+#: Characters of a card's headline (a CJK one counts twice): a line of trafilatura's
+#: reading is taken for a card's only beside one of these.
+CARD_HEADLINE = 12
+
+
+def _width(text: str) -> int:
+    """Characters, a CJK one counted twice (it says as much as a word of a few letters)."""
+    return len(text) + sum(1 for c in text if c >= "\u2e80")
 
 
 def _without_cards(blocks: list[Block], doc: lxml.html.HtmlElement, ctx: Context) -> list[Block]:
@@ -609,52 +619,63 @@ def _without_cards(blocks: list[Block], doc: lxml.html.HtmlElement, ctx: Context
     story; ours sees the links and leaves them out.
 
     A line is a card's when it is the text of the whole card or of an element in it (its
-    headline, its stamp): looked up, not searched for, so a page of 20,000 cards costs
-    one pass over them."""
+    headline, its stamp): looked up, not searched for. A card is at most
+    :data:`CARD_TEXT` characters (a link left open around a whole story is not one), so
+    a page of 20,000 cards costs one pass over them."""
     pieces: set[str] = set()
     for a in doc.iter("a"):
         if (a.get("href") or "").strip()[:1] in ("", "#"):
             continue
+        text = a.text_content()
+        if len(text) > 4 * CARD_TEXT or not CARD_LINE <= len(text := squash(text)) <= CARD_TEXT:
+            continue  # (markup indents a card's text: measured squashed)
         parts = [c for c in a.iterdescendants() if isinstance(c.tag, str)]
-        if not any(c.tag in _CARD_PARTS for c in parts) or len(text := squash(a.text_content())) < CARD_LINE:
-            continue
-        pieces.add(text)
-        pieces.update(squash(c.text_content()) for c in parts)
+        if any(c.tag in _CARD_PARTS for c in parts):
+            pieces.add(text)
+            pieces.update(squash(c.text_content()) for c in parts)
     pieces.discard("")
     if not pieces:
         return blocks
 
     def carded(lines: list[str]) -> bool:
-        return bool(lines) and all(line in pieces for line in lines)
+        # A card's headline, and its other pieces (its stamp, "図解あり") only beside it: a
+        # kicker alone ("Analysis") is a heading of the story too.
+        return any(_width(line) >= CARD_HEADLINE for line in lines) and all(line in pieces for line in lines)
 
-    kept: list[Block] = []
-    moved: dict[int, int] = {}  # index in ``blocks`` -> index in ``kept``
+    gone: set[int] = set()
+    out = list(blocks)
     for i, block in enumerate(blocks):
-        found: Block | None = block
         if isinstance(block, Paragraph | Heading) and carded([fragment_text(block.html)]):
-            found = None
+            gone.add(i)
         elif isinstance(block, ListBlock):
             lines = [blocks_text([ListBlock((it,))]).splitlines() for it in block.items]
-            if any(carded(item) for item in lines):  # a list of cards: their pictures go too
-                items = tuple(it for it, item in zip(block.items, lines, strict=True) if item and not carded(item))
-                found = replace(block, items=items) if items else None
-        if found is None:  # a card, and the heading over it ("【時系列で見る】") goes too
-            if kept and isinstance(kept[-1], Heading):
-                _pop(kept, moved)
+            if not any(carded(item) for item in lines):
+                continue
+            # A list of cards: the items left with only a card's picture go too.
+            items = tuple(it for it, item in zip(block.items, lines, strict=True) if item and not carded(item))
+            if items:
+                out[i] = replace(block, items=items)
+            else:
+                gone.add(i)
+        else:
             continue
-        moved[i] = len(kept)
-        kept.append(found)
-    if len(kept) == len(blocks):
-        return blocks
-    while kept and isinstance(kept[-1], Heading):  # headings left over cards at the end
-        _pop(kept, moved)
-    last = max(len(kept) - 1, 0)
-    ctx.attributions[:] = [
-        Attribution(a.label, a.source, min(moved.get(a.paragraph, last), last)) for a in ctx.attributions
-    ]
-    return kept
+        if i in gone:  # the heading over a card ("【時系列で見る】") goes with it
+            j = i - 1
+            while j >= 0 and j in gone:
+                j -= 1
+            if j >= 0 and isinstance(blocks[j], Heading):
+                gone.add(j)
+    if not gone:
+        return out
+    end = len(blocks) - 1
+    while end >= 0 and (end in gone or isinstance(blocks[end], Heading)):  # headings left at the end
+        gone.add(end)
+        end -= 1
+    return _dropped(out, gone, ctx)
 
 
+#: Blocks at the top of a body where a byline is looked for.
+BYLINE_BLOCKS = 6
 _BY = re.compile(r"^(?:by|von|par|por|di|da|av|af|door|od|от)\s+", re.IGNORECASE)
 
 
@@ -667,14 +688,16 @@ def _without_byline(blocks: list[Block], authors: list[str], ctx: Context) -> li
     if not names:
         return blocks
     gone: set[int] = set()
-    for i, block in enumerate(blocks):
+    for i, block in enumerate(blocks[:BYLINE_BLOCKS]):
+        if isinstance(block, Figure | Heading):
+            continue  # the lead picture, a standfirst set as a heading
         if not isinstance(block, Paragraph):
-            continue
+            break  # a list, a table, a quote: the story has begun
         text = fragment_text(block.html)
         if _BY.sub("", text).strip(" ,.·|").casefold() in names:
             gone.add(i)
         elif reads_as_prose(text):
-            break  # the story has begun
+            break
     return _dropped(blocks, gone, ctx)
 
 
@@ -694,14 +717,6 @@ def _dropped(blocks: list[Block], gone: set[int], ctx: Context) -> list[Block]:
         Attribution(a.label, a.source, moved[min(max(a.paragraph, 0), last)]) for a in ctx.attributions
     ]
     return kept
-
-
-def _pop(kept: list[Block], moved: dict[int, int]) -> None:
-    """Drop the last kept block; an attribution that named it goes to the block before."""
-    kept.pop()
-    for i, j in moved.items():
-        if j >= len(kept):
-            moved[i] = max(len(kept) - 1, 0)
 
 
 #: A reading with fewer characters of sentences than this has no running text (a film's

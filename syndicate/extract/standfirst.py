@@ -129,6 +129,7 @@ def _holders(
     probe, head = key.group()[:8], wanted[:16]
     runs = _runs(wanted) if whole else set()
     seen: set[lxml.html.HtmlElement] = set()
+    too_long: set[lxml.html.HtmlElement] = set()  # each container's text is measured once
     for node in body.iter():
         if not isinstance(node.tag, str):
             continue
@@ -138,17 +139,25 @@ def _holders(
             seen.add(owner)
             if owner.tag in _NOT_SHOWN or any(a.tag in _NOT_SHOWN for a in owner.iterancestors()):
                 continue
-            found = _climb(owner, wanted, head, runs)
+            found = _climb(owner, wanted, head, runs, too_long)
             if found is not None:
                 yield found
 
 
-def _climb(el: lxml.html.HtmlElement, wanted: str, head: str, runs: set[str]) -> lxml.html.HtmlElement | None:
+def _climb(
+    el: lxml.html.HtmlElement, wanted: str, head: str, runs: set[str], too_long: set[lxml.html.HtmlElement]
+) -> lxml.html.HtmlElement | None:
     """``el`` or an ancestor close by whose text is ``wanted`` (``runs`` given: nearly) or
-    begins with it (``runs`` empty), and holds little else."""
+    begins with it (``runs`` empty), and holds little else. Elements found to hold too
+    much are remembered in ``too_long``: a story's container is measured once, not once
+    for each of its paragraphs that begins with the description's first word."""
+    longest = LONGEST * len(wanted) + SLACK
     for _ in range(CLIMB):
+        if el in too_long:
+            return None
         have = compact(el.text_content())
-        if len(have) > LONGEST * len(wanted) + SLACK:
+        if len(have) > longest:
+            too_long.add(el)
             return None
         if head in have and (_same(have, wanted, runs) if runs else have.startswith(wanted[:MINIMUM])):
             return el
