@@ -105,7 +105,8 @@ def _chrome_keys(chrome_lines: tuple[str, ...]) -> tuple[frozenset[str], int]:
 _LABEL_LINES = regex.compile(
     r"""^[•·|■◆●▶]?\s*(?:
         (?:advertisement|advertising|ad|ads|anuncio|sponsored|sponsored\ content|paid\ content|anzeige|werbung|
-           publicidad|publicité|pubblicità|publicidade|reklama|reklam|реклама|реклама\ на\ сайте|
+           publicidad|publicité|pubblicità|publicidade|reklama|reklam|реклама|реклама\ на\ сайте|annons|annonse|
+           annonce|mainos|hirdetés|advertentie|publicitate|διαφήμιση|
            广告|広告|광고|إعلان|פרסומת)
           (?:\s*[-–—:|·]\s*(?:continue\ reading\ below|story\ continues\ below|scroll\ to\ continue(?:\ with\ content)?|
              weiterlesen\ nach\ der\ anzeige|lesen\ sie\ weiter))?
@@ -120,7 +121,7 @@ _LABEL_LINES = regex.compile(
         mit\ meiner\ anmeldung\ zum\ newsletter\ [^\n]{1,80}
       | (?:©\s*copyright|copyright\s*©)\ (?![^\n]*(?:licen[cs]|lizenz|creative\ commons|cc\ by))[^\n]{1,80}
       | [^\n]{0,40}rechte\ am\ artikel\ können\ sie\ hier\ erwerben
-      | \d{10}(?:\d{3})?
+      | \d{10}(?:\d{3})?|\d{1,2}:\d{2}(?::\d{2})?
       | close|schließen|schliessen|fermer|cerrar|chiudi|fechar|закрыть|关闭|閉じる|닫기
       | \d{1,2}:\d{2}\s*min\.*\s*(?:verfügbar\ bis|available\ until|disponible\ jusqu'au)\ [^\n]{1,30}
       | (?:updated|last\ updated|published|posted|aktualisiert|zuletzt\ aktualisiert|veröffentlicht|

@@ -561,6 +561,9 @@ def test_video_teaser_cards_ending_in_date_and_length_are_not_the_story() -> Non
         "Zuletzt aktualisiert vor 2 Stunden",
         "Publiziert am 3. Mai 2024",
         "ABONE OL",
+        "Annons",
+        "Annonse",
+        "12:58",
     ],
 )
 def test_update_stamps_and_error_report_prompts_are_furniture(line: str) -> None:
@@ -596,6 +599,8 @@ def test_update_stamps_and_error_report_prompts_are_furniture(line: str) -> None
         "언론과 기자",
         "© Copyright 2024 the authors. This article is distributed under CC BY 4.0.",
         "(c) the licensor keeps all rights reserved under clause 4 of the deal.",
+        "Annonsen kostade 40 000 kronor.",
+        "12:58 Uhr: Der Zug fährt wieder.",
     ],
 )
 def test_sentences_that_start_like_stamps_are_text(line: str) -> None:
