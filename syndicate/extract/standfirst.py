@@ -7,7 +7,8 @@ says which text it is: its description (``og:description``, ``<meta name=descrip
 JSON-LD ``description``) is, on most news sites, the standfirst word for word.
 
 So a page's description is the first paragraph of its body when the page **shows** it
-(in its body, not in a script, a link or a form, and not hidden: :mod:`.hidden` has run)
+(in its body, not in a script, a link, a button or navigation, and not hidden:
+:mod:`.hidden` has run)
 **after its headline and before its story's first paragraph**, and the body does not
 already hold it. A description written for search engines alone is shown nowhere and
 adds nothing; a site's slogan shown in its masthead comes before the headline and adds
@@ -41,7 +42,8 @@ CLIMB = 4
 _ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…|\[…\]|\[\.\.\.\])\s*$")
 _KEY = re.compile(r"\w{3,}")
 #: Where a description's text is not the standfirst: code, links to other pages (a
-#: teaser of this story elsewhere), forms, navigation.
+#: teaser of this story elsewhere), form controls, navigation. (Not ``<form>``: some
+#: sites wrap the whole page in one.)
 _NOT_SHOWN = frozenset(
     {"script", "style", "noscript", "template", "a", "button", "select", "option", "textarea", "nav", "footer"}
 )
