@@ -156,7 +156,8 @@ _LABEL_LINES = regex.compile(
           (?:[.\s]{0,3}(?:무단\ ?전재\ 및\ 재배포\ 금지|禁止转载|無断転載を禁じます))?[.\s]*[>\])]?
       | (?:[\p{Hangul}, ]{2,20}\ )?\p{Hangul}{2,4}\ ?기자(?:\ 외\ \d{1,2}명|\ [\w.+-]+@[\w.-]+)
       | (?:lese-?empfehlung(?:en)?|mehr\ lesen(?:\ über)?|weitere\ artikel|
-           das\ könnte\ sie\ auch\ interessieren|related|related\ (?:articles?|stories|content|coverage)|
+           das\ könnte\ sie\ auch\ interessieren|ähnliche\ artikel|related|
+           related\ (?:articles?|stories|content|coverage)|
            more\ on\ this\ (?:story|topic)|you\ may\ also\ like|recommended(?:\ for\ you)?|
            sur\ le\ même\ sujet|noticias\ relacionadas|articoli\ correlati|notícias\ relacionadas|
            相关阅读|相关文章|関連記事|関連キーワード|관련\ 기사|
@@ -169,6 +170,11 @@ _LABEL_LINES = regex.compile(
            leggi\ anche|leia\ também|leia\ mais|czytaj\ (?:też|także|więcej)|читайте\ также)
           (?:\s*[:：]\s*[^\n]{1,120})?
       | click\ here\ to\ (?:get|download|subscribe|sign\ up)[^\n]{0,60}
+      | (?:leave\ a\ (?:comment|reply)|write\ a\ comment|kommentar\ (?:abgeben|schreiben)|schreibe\ einen\ kommentar|
+           laisser\ un\ commentaire|deja\ un\ comentario|lascia\ un\ commento)
+      | (?:please\ (?:log\ ?in|sign\ in)\ or\ register|you\ must\ be\ logged\ in\ to|
+           du\ musst\ dich\ einloggen,?\ um|sie\ müssen\ (?:sich\ )?(?:angemeldet|eingeloggt)\ sein,?\ um)
+          [^\n]{0,80}
       | subscribe|subscribe\ now|abonnieren|jetzt\ abonnieren|s'abonner|suscríbete|iscriviti|abone\ ol|подписаться
       | \d{1,6}\ (?:comments?|kommentare?|commentaires?|comentarios?|commenti|comentários|komentarzy|комментари[йяев]*)
       | (?:comments?|kommentare|commentaires|comentarios|commenti)\ \(\d{1,6}\)

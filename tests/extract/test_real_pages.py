@@ -564,6 +564,11 @@ def test_video_teaser_cards_ending_in_date_and_length_are_not_the_story() -> Non
         "Annons",
         "Annonse",
         "12:58",
+        "Please Login or Register to create posts and topics.",
+        "Du musst dich EINLOGGEN um einen Kommentar abzugeben.",
+        "Kommentar abgeben",
+        "Leave a Reply",
+        "Ähnliche Artikel",
     ],
 )
 def test_update_stamps_and_error_report_prompts_are_furniture(line: str) -> None:
@@ -601,6 +606,8 @@ def test_update_stamps_and_error_report_prompts_are_furniture(line: str) -> None
         "(c) the licensor keeps all rights reserved under clause 4 of the deal.",
         "Annonsen kostade 40 000 kronor.",
         "12:58 Uhr: Der Zug fährt wieder.",
+        "Please log in to your bank only through its own app, the police advised.",
+        "Ähnliche Artikel erschienen in der Zeit und im Spiegel.",
     ],
 )
 def test_sentences_that_start_like_stamps_are_text(line: str) -> None:
