@@ -494,11 +494,20 @@ _CJK = re.compile(r"[\u1100-\u11ff\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-
 _CJK_CLAUSE = re.compile(r"[\u3001\uff0c\uff1b]")
 
 
+def _cjk(text: str) -> int:
+    return len(_CJK.findall(text)) if not text.isascii() else 0
+
+
+def width(text: str) -> int:
+    """Characters, a CJK one counted twice (it says as much as a word of a few letters)."""
+    return len(text) + _cjk(text)
+
+
 def reads_as_prose(text: str, minimum: int = LEDE_CHARACTERS) -> bool:
-    """Whether ``text`` is running text: at least ``minimum`` characters (a CJK one counts
-    twice) with the end of a sentence in it, or in CJK a clause (labels, datelines, bylines
-    and lists of names have none)."""
-    cjk = len(_CJK.findall(text)) if not text.isascii() else 0
+    """Whether ``text`` is running text: at least ``minimum`` characters by
+    :func:`width` with the end of a sentence in it, or in CJK a clause (labels,
+    datelines, bylines and lists of names have none)."""
+    cjk = _cjk(text)
     if len(text) + cjk < minimum:
         return False
     return bool(_SENTENCE_STOP.search(text) or (cjk and _CJK_CLAUSE.search(text)))

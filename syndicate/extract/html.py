@@ -48,6 +48,7 @@ from syndicate.extract.blocks import (
     reads_as_prose,
     safe_url,
     to_blocks,
+    width,
 )
 from syndicate.extract.common import is_next_label, is_previous_label, squash
 from syndicate.extract.decode import clean, decode_html
@@ -606,11 +607,6 @@ CARD_TEXT = 1000
 CARD_HEADLINE = 12
 
 
-def _width(text: str) -> int:
-    """Characters, a CJK one counted twice (it says as much as a word of a few letters)."""
-    return len(text) + sum(1 for c in text if c >= "\u2e80")
-
-
 def _without_cards(blocks: list[Block], doc: lxml.html.HtmlElement, ctx: Context) -> list[Block]:
     """trafilatura's reading less the lines of teaser cards: a link to another page that
     wraps a headline and a date (``<a href><h3>headline</h3><span>1時間前</span></a>``, a
@@ -640,7 +636,7 @@ def _without_cards(blocks: list[Block], doc: lxml.html.HtmlElement, ctx: Context
     def carded(lines: list[str]) -> bool:
         # A card's headline, and its other pieces (its stamp, "図解あり") only beside it: a
         # kicker alone ("Analysis") is a heading of the story too.
-        return any(_width(line) >= CARD_HEADLINE for line in lines) and all(line in pieces for line in lines)
+        return any(width(line) >= CARD_HEADLINE for line in lines) and all(line in pieces for line in lines)
 
     gone: set[int] = set()
     out = list(blocks)
