@@ -142,7 +142,7 @@ _WEAK_CHROME = frozenset(
 #: A paragraph classed exactly so is the story's text behind a paywall that the page holds
 #: (Condé Nast's ``<p class="paywall">``); a box classed so, or a paragraph classed
 #: ``paywall-prompt``, is the subscription prompt.
-_PAYWALLED = frozenset({"paywall"})
+_PAYWALLED = "paywall"
 _CONTENT_WORDS = frozenset(
     """
     content body text prose richtext rich-text articlebody article-body post-body entry-content story-body
@@ -226,7 +226,8 @@ def is_chrome_element(el: lxml.html.HtmlElement) -> bool:
     if not words:
         return False
     strong = words & _STRONG_CHROME
-    if strong and not (tag == "p" and strong <= _PAYWALLED and _PAYWALLED & set((el.get("class") or "").split())):
+    paywalled = tag == "p" and strong == {_PAYWALLED} and _PAYWALLED in (el.get("class") or "").split()
+    if strong and not paywalled:
         return True
     if tag in HEADINGS:
         return False  # a heading's class names its styling ("header-anchor-post"), not chrome
